@@ -1,0 +1,3 @@
+"""Mystery-shopper monitoring of public services."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,17 @@
+"""The versioned API router: every domain router under /api/v1 with its tag."""
+
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+
+from service.auth.router import router as auth_router
+from service.standards.router import router as standards_router
+
+
+def unique_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(auth_router, tags=["auth"])
+api_router.include_router(standards_router, tags=["services"])

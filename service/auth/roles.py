@@ -1,0 +1,21 @@
+"""Roles and which roles each role may create."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    admin = "admin"
+    coordinator = "coordinator"
+    shopper = "shopper"
+    analyst = "analyst"
+
+
+# Coordinators recruit shoppers; only admins appoint staff.
+CREATABLE_ROLES: dict[Role, frozenset[Role]] = {
+    Role.admin: frozenset(Role),
+    Role.coordinator: frozenset({Role.shopper}),
+    Role.shopper: frozenset(),
+    Role.analyst: frozenset(),
+}
+
+STAFF_ROLES = (Role.admin, Role.coordinator)

@@ -1,0 +1,206 @@
+"""The ``mshop`` command: serve the API, migrate, manage users and the catalogue."""
+
+import argparse
+import getpass
+import ipaddress
+import secrets
+import sys
+from collections.abc import Sequence
+
+from pydantic import SecretStr, ValidationError
+from sqlmodel import Session
+
+from service import migrate
+from service.auth import repository as auth_repository
+from service.auth import service as auth_service
+from service.auth.roles import Role
+from service.auth.schemas import UserCreate
+from service.auth.security import hash_password
+from service.clock import now_utc
+from service.config import ConfigError, Settings, check_settings
+from service.db import create_db_engine
+from service.standards import service as standards_service
+from service.standards.catalogue import CatalogueError
+
+DEMO_PASSWORD = "demo"
+DEMO_ACCOUNTS = (
+    ("admin@demo.kz", "Demo Admin", Role.admin),
+    ("coordinator@demo.kz", "Demo Coordinator", Role.coordinator),
+    ("shopper1@demo.kz", "Demo Shopper One", Role.shopper),
+    ("shopper2@demo.kz", "Demo Shopper Two", Role.shopper),
+    ("analyst@demo.kz", "Demo Analyst", Role.analyst),
+)
+
+
+class CliError(Exception):
+    """A command failed for a reason the user can fix; printed without a traceback."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _upgrade(settings: Settings) -> None:
+    engine = create_db_engine(settings.database)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def _load_standards(settings: Settings) -> str:
+    engine = create_db_engine(settings.database)
+    try:
+        with Session(engine) as session:
+            report = standards_service.load_standards(
+                session, settings.catalogue_dir, now=now_utc()
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+    return f"standards: {report.created} added, {report.unchanged} already loaded"
+
+
+def _seed_demo(settings: Settings) -> None:
+    engine = create_db_engine(settings.database)
+    try:
+        with Session(engine) as session:
+            for email, name, role in DEMO_ACCOUNTS:
+                if auth_repository.get_by_email(session, email) is None:
+                    user_in = UserCreate(
+                        email=email, full_name=name, role=role, password="demo-password"
+                    )
+                    user = auth_service.create_user(session, user_in, now=now_utc())
+                    # The demo password is shorter than the API allows, on purpose: demo only.
+                    user.hashed_password = hash_password(DEMO_PASSWORD)
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from service.main import create_app
+
+    settings = Settings()
+    if args.demo:
+        if not _is_loopback(args.host):
+            raise CliError(f"demo mode listens on loopback only; {args.host} is not loopback")
+        settings = settings.model_copy(update={"demo": True})
+        if not settings.auth.secret_key.get_secret_value():
+            auth = settings.auth.model_copy(
+                update={"secret_key": SecretStr(secrets.token_urlsafe(48))}
+            )
+            settings = settings.model_copy(update={"auth": auth})
+    check_settings(settings)
+    _upgrade(settings)
+    if args.demo:
+        print(_load_standards(settings))
+        _seed_demo(settings)
+        base = f"http://{args.host}:{args.port}"
+        print("Demo accounts (password 'demo'):", ", ".join(a[0] for a in DEMO_ACCOUNTS))
+        print(
+            f"Log in: curl -s -X POST {base}/api/v1/auth/token "
+            "-d username=shopper1@demo.kz -d password=demo"
+        )
+        print(f"API docs: {base}/docs")
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> None:
+    _upgrade(Settings())
+    print("database is up to date")
+
+
+def cmd_standards_load(args: argparse.Namespace) -> None:
+    settings = Settings()
+    if args.dir:
+        settings = settings.model_copy(update={"catalogue_dir": args.dir})
+    _upgrade(settings)
+    print(_load_standards(settings))
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise CliError("the passwords differ")
+    return first
+
+
+def cmd_users_create(args: argparse.Namespace) -> None:
+    settings = Settings()
+    try:
+        user_in = UserCreate(
+            email=args.email,
+            full_name=args.full_name or args.email,
+            role=Role(args.role),
+            password=_read_password(args),
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise CliError(problems) from exc
+    _upgrade(settings)
+    engine = create_db_engine(settings.database)
+    try:
+        with Session(engine) as session:
+            user = auth_service.create_user(session, user_in, now=now_utc())
+            session.commit()
+            print(f"created {user.role} {user.email} ({user.id})")
+    finally:
+        engine.dispose()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mshop", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="demo data and accounts, loopback only")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    users = sub.add_parser("users", help="accounts").add_subparsers(dest="action", required=True)
+    create = users.add_parser("create", help="create an account")
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--full-name")
+    create.add_argument("--password-stdin", action="store_true")
+    create.set_defaults(func=cmd_users_create)
+
+    standards = sub.add_parser("standards", help="service standards catalogue")
+    std_sub = standards.add_subparsers(dest="action", required=True)
+    load = std_sub.add_parser("load", help="load checklists/standards into the database")
+    load.add_argument("--dir", help="folder of standard YAML files")
+    load.set_defaults(func=cmd_standards_load)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (CliError, ConfigError, CatalogueError) as exc:
+        print(f"mshop: {exc}", file=sys.stderr)
+        return 2
+    except auth_service.UserExists as exc:
+        print(f"mshop: {exc.detail}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

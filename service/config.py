@@ -1,0 +1,94 @@
+"""One settings object, read from ``MSHOP_*`` environment variables."""
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Secrets that must never guard a real deployment.
+WEAK_SECRETS = frozenset({"", "change-me", "changeme", "secret", "demo"})
+MIN_SECRET_LENGTH = 32
+
+
+class StorageBackend(StrEnum):
+    local = "local"
+    s3 = "s3"
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite:///./data/mshop.db"
+    echo: bool = False
+    pool_size: int = Field(default=5, ge=1, le=100)
+    migrate_on_start: bool = True
+
+
+class StorageSettings(BaseModel):
+    backend: StorageBackend = StorageBackend.local
+    local_dir: Path = Path("./data/blobs")
+
+
+class S3Settings(BaseModel):
+    endpoint_url: str | None = None
+    bucket: str = "mshop"
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+    region: str = "us-east-1"
+    create_bucket: bool = True
+    connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    read_timeout_seconds: float = Field(default=30.0, gt=0)
+
+
+class AuthSettings(BaseModel):
+    secret_key: SecretStr = SecretStr("")
+    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    # Shoppers of one office may share a NAT address, so the address limit is wider.
+    login_max_failures_per_address: int = Field(default=30, ge=1, le=100_000)
+    login_window_seconds: int = Field(default=900, ge=1)
+
+
+class LimitSettings(BaseModel):
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_page_size: int = Field(default=200, ge=1, le=10_000)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MSHOP_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    demo: bool = False
+    catalogue_dir: Path = PROJECT_ROOT / "checklists" / "standards"
+    database: DatabaseSettings = DatabaseSettings()
+    storage: StorageSettings = StorageSettings()
+    s3: S3Settings = S3Settings()
+    auth: AuthSettings = AuthSettings()
+    limits: LimitSettings = LimitSettings()
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot run a service; the message says which variable to fix."""
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse settings that are unsafe or incomplete outside demo mode."""
+    secret = settings.auth.secret_key.get_secret_value()
+    if not settings.demo and (secret in WEAK_SECRETS or len(secret) < MIN_SECRET_LENGTH):
+        raise ConfigError(
+            "MSHOP_AUTH__SECRET_KEY is empty, a default or shorter than "
+            f"{MIN_SECRET_LENGTH} characters; set a long random value, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
+            "or run with --demo on loopback"
+        )
+    if settings.storage.backend is StorageBackend.s3 and not settings.s3.endpoint_url:
+        raise ConfigError("MSHOP_STORAGE__BACKEND=s3 needs MSHOP_S3__ENDPOINT_URL")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

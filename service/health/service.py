@@ -1,0 +1,27 @@
+"""Readiness: can this process reach its database and its object store."""
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.errors import ServiceUnavailable
+from service.storage.objects import ObjectStore, StorageUnavailable
+
+
+def check_ready(engine: Engine, store: ObjectStore) -> dict[str, str]:
+    """Return ``{"database": "ok", "storage": "ok"}`` or raise 503 naming what failed."""
+    failures: list[dict[str, str]] = []
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        failures.append({"check": "database", "error": type(exc).__name__})
+    try:
+        store.check()
+    except (StorageUnavailable, OSError) as exc:
+        failures.append({"check": "storage", "error": str(exc)[:200]})
+    if failures:
+        names = ", ".join(f["check"] for f in failures)
+        raise ServiceUnavailable(
+            f"Not ready: {names} unreachable.", errors=failures, headers={"Retry-After": "5"}
+        )
+    return {"database": "ok", "storage": "ok"}

@@ -1,0 +1,65 @@
+"""The application factory."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service import __version__, migrate
+from service.api import api_router, unique_id
+from service.auth.throttle import LoginThrottle
+from service.clock import Clock, now_utc
+from service.config import Settings, check_settings, get_settings
+from service.db import create_db_engine
+from service.health.router import router as health_router
+from service.middleware import MediaTypeGuard
+from service.problems import install_problem_handlers
+from service.storage.client import make_store
+
+DESCRIPTION = (
+    "Checklists, offline-safe visit sync, photo evidence and scoring against the service "
+    "standard for mystery-shopper monitoring of public services."
+)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> FastAPI:
+    """Build the API for ``settings`` (default: from the environment).
+
+    Raises:
+        ConfigError: the settings are unsafe or incomplete.
+    """
+    settings = settings or get_settings()
+    check_settings(settings)
+    engine = create_db_engine(settings.database)
+    store = make_store(settings.storage, settings.s3)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.database.migrate_on_start:
+            migrate.upgrade(engine)
+        store.ensure_ready()
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="mshop",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=unique_id,
+        max_body_size=settings.limits.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.store = store
+    app.state.clock = clock
+    app.state.login_throttle = LoginThrottle(
+        per_account=settings.auth.login_max_failures,
+        per_address=settings.auth.login_max_failures_per_address,
+        window_seconds=settings.auth.login_window_seconds,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(MediaTypeGuard)
+    app.include_router(health_router, tags=["health"])
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,199 @@
+"""Pure model and loader of the service-standard catalogue (no web, DB or S3 imports).
+
+A standard is one version of a public service's rules: deadlines, required documents,
+channels, cost and queue norms. Files under ``checklists/standards/`` hold one version each.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+CODE_PATTERN = r"^S(0[1-9]|[1-9][0-9])$"
+
+
+class DeadlineUnit(StrEnum):
+    minutes = "minutes"
+    hours = "hours"
+    working_days = "working_days"
+    calendar_days = "calendar_days"
+    months = "months"
+
+
+class Bound(StrEnum):
+    min = "min"
+    max = "max"
+
+
+class Level(StrEnum):
+    central = "central"
+    local = "local"
+
+
+class Channel(StrEnum):
+    """Where the standard says applications are accepted."""
+
+    gov_agency = "gov_agency"
+    goscorp_con = "goscorp_con"
+    egov_portal = "egov_portal"
+    elicense_portal = "elicense_portal"
+    other = "other"
+
+
+class Payment(StrEnum):
+    free = "free"
+    paid = "paid"
+    conditional = "conditional"
+
+
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Deadline(_Strict):
+    """One deadline case of a standard: ``amount`` ``unit`` for the case ``case_ru``.
+
+    ``case_ru`` is null when the standard has a single deadline. ``bound`` marks the two ends of
+    a range; ``extension`` marks a prolongation that applies only when the office declares it.
+    """
+
+    case_ru: Text | None = None
+    case_en: Text | None = None
+    amount: int = Field(gt=0, le=100_000)
+    unit: DeadlineUnit
+    bound: Bound | None = None
+    extension: bool = False
+
+
+class Document(_Strict):
+    name_ru: Text
+    name_en: Text | None = None
+
+
+class Cost(_Strict):
+    payment: Payment | None = None
+    text_ru: Text | None = None
+
+
+class QueueNorms(_Strict):
+    """Kazakhstan's service standards cap the wait and the service time at 15 minutes each."""
+
+    max_wait_minutes: int = Field(default=15, gt=0, le=1440)
+    max_service_minutes: int = Field(default=15, gt=0, le=1440)
+
+
+class Agency(_Strict):
+    abbr: Annotated[str, Field(min_length=1, max_length=32)]
+    name_ru: Text
+    name_en: Text | None = None
+
+
+class Source(_Strict):
+    """Where the facts come from, so a reader can check them against the report."""
+
+    document: Text = "report-2018.txt"
+    section_line: int | None = Field(default=None, ge=1)
+    deadline_line: int | None = Field(default=None, ge=1)
+
+
+class StandardBody(_Strict):
+    """A standard version as an admin sends it: everything but the service code."""
+
+    effective_from: dt.date
+    name_ru: Text
+    name_en: Text | None = None
+    agency: Agency
+    level: Level
+    channels: list[Channel] = Field(min_length=1, max_length=len(Channel))
+    deadlines: list[Deadline] = Field(default_factory=list, max_length=50)
+    documents: list[Document] = Field(default_factory=list, max_length=200)
+    cost: Cost = Cost()
+    queue: QueueNorms = QueueNorms()
+    result_ru: Text | None = None
+    source: Source | None = None
+
+    @model_validator(mode="after")
+    def _unique_channels(self) -> "StandardBody":
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError("channels must not repeat")
+        return self
+
+    def digest(self) -> str:
+        """Sha256 of the canonical JSON form: equal content gives an equal hash."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class StandardFile(StandardBody):
+    """One file of the catalogue: a standard version with its service code."""
+
+    code: Annotated[str, Field(pattern=CODE_PATTERN)]
+    section_no: int = Field(ge=1, le=99)
+
+    @model_validator(mode="after")
+    def _code_matches_section(self) -> "StandardFile":
+        if int(self.code[1:]) != self.section_no:
+            raise ValueError(f"code {self.code} does not match section_no {self.section_no}")
+        return self
+
+    def body(self) -> StandardBody:
+        return StandardBody.model_validate(
+            self.model_dump(exclude={"code", "section_no"}, mode="python")
+        )
+
+
+class CatalogueError(ValueError):
+    """A catalogue file is broken; the message names the file and the field."""
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(file)"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_standard(path: Path) -> StandardFile:
+    """Read and validate one catalogue file, or raise ``CatalogueError`` naming path and field."""
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise CatalogueError(f"{path}: cannot read YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: expected a mapping at the top level")
+    try:
+        standard = StandardFile.model_validate(raw)
+    except ValidationError as exc:
+        raise CatalogueError(f"{path}: {_describe(exc)}") from exc
+    stem_code = re.match(r"^(S\d\d)", path.stem)
+    if stem_code and stem_code.group(1) != standard.code:
+        raise CatalogueError(f"{path}: code: {standard.code} does not match the file name")
+    return standard
+
+
+def load_catalogue(directory: Path) -> list[StandardFile]:
+    """Load every ``*.yaml`` under ``directory``, sorted by code then date; refuse duplicates."""
+    if not directory.is_dir():
+        raise CatalogueError(f"{directory}: not a directory")
+    standards = [parse_standard(p) for p in sorted(directory.glob("*.yaml"))]
+    if not standards:
+        raise CatalogueError(f"{directory}: no *.yaml standard files")
+    seen: dict[tuple[str, dt.date], str] = {}
+    for std in standards:
+        key = (std.code, std.effective_from)
+        if key in seen:
+            raise CatalogueError(
+                f"{directory}: {std.code} has two versions effective from {std.effective_from}"
+            )
+        seen[key] = std.code
+    return sorted(standards, key=lambda s: (s.code, s.effective_from))

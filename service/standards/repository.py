@@ -1,0 +1,100 @@
+"""Every query on services and standard versions."""
+
+import datetime as dt
+
+from sqlalchemy import and_, exists, func
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from service.standards.models import PublicService, ServiceStandard, StandardChannel
+
+
+def _in_force(on: dt.date) -> SelectOfScalar[ServiceStandard]:
+    newer = aliased(ServiceStandard)
+    # A version is in force when no later version of the same service has started by ``on``.
+    return select(ServiceStandard).where(
+        col(ServiceStandard.effective_from) <= on,
+        ~exists().where(
+            and_(
+                col(newer.service_code) == col(ServiceStandard.service_code),
+                col(newer.effective_from) > col(ServiceStandard.effective_from),
+                col(newer.effective_from) <= on,
+            )
+        ),
+    )
+
+
+def list_in_force(
+    session: Session,
+    *,
+    on: dt.date,
+    agency: str | None,
+    level: str | None,
+    channel: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[ServiceStandard], int]:
+    query = _in_force(on)
+    if agency is not None:
+        query = query.where(col(ServiceStandard.agency_abbr) == agency)
+    if level is not None:
+        query = query.where(col(ServiceStandard.level) == level)
+    if channel is not None:
+        query = query.where(
+            exists().where(
+                col(StandardChannel.standard_id) == col(ServiceStandard.id),
+                col(StandardChannel.channel) == channel,
+            )
+        )
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(ServiceStandard.service_code)).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def get_in_force(session: Session, code: str, on: dt.date) -> ServiceStandard | None:
+    return session.exec(_in_force(on).where(col(ServiceStandard.service_code) == code)).first()
+
+
+def get_service(session: Session, code: str) -> PublicService | None:
+    return session.get(PublicService, code)
+
+
+def list_versions(session: Session, code: str) -> list[ServiceStandard]:
+    rows = session.exec(
+        select(ServiceStandard)
+        .where(col(ServiceStandard.service_code) == code)
+        .order_by(col(ServiceStandard.version))
+    ).all()
+    return list(rows)
+
+
+def get_version_at(session: Session, code: str, effective_from: dt.date) -> ServiceStandard | None:
+    return session.exec(
+        select(ServiceStandard).where(
+            col(ServiceStandard.service_code) == code,
+            col(ServiceStandard.effective_from) == effective_from,
+        )
+    ).first()
+
+
+def next_version(session: Session, code: str) -> int:
+    current = session.exec(
+        select(func.max(ServiceStandard.version)).where(col(ServiceStandard.service_code) == code)
+    ).one()
+    return (current or 0) + 1
+
+
+def add_service(session: Session, service: PublicService) -> None:
+    session.add(service)
+    session.flush()
+
+
+def add_standard(session: Session, standard: ServiceStandard, channels: list[str]) -> None:
+    session.add(standard)
+    session.flush()
+    assert standard.id is not None
+    session.add_all(StandardChannel(standard_id=standard.id, channel=c) for c in channels)
+    session.flush()

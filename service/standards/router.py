@@ -1,0 +1,99 @@
+"""HTTP routes of the services catalogue."""
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from service.auth.deps import AdminUser, CurrentUser
+from service.clock import ClockDep
+from service.db import SessionDep
+from service.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from service.pagination import Page, PageDep
+from service.standards import service as standards_service
+from service.standards.catalogue import CODE_PATTERN, Channel, Level, StandardBody
+from service.standards.schemas import ServicePublic, StandardPublic
+
+router = APIRouter()
+
+ServiceCode = Annotated[str, Path(pattern=CODE_PATTERN, description="S01..S99")]
+OnDate = Annotated[
+    dt.date | None, Query(description="Date whose standard applies (default: today)")
+]
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: NotAuthenticated.schema(),
+    422: ValidationFailed.schema(),
+}
+
+
+@router.get(
+    "/services",
+    summary="List services",
+    response_model=Page[StandardPublic],
+    status_code=status.HTTP_200_OK,
+    responses=AUTH_ERRORS,
+)
+def list_services(
+    session: SessionDep,
+    clock: ClockDep,
+    _user: CurrentUser,
+    page: PageDep,
+    agency: Annotated[str | None, Query(max_length=32)] = None,
+    level: Level | None = None,
+    channel: Channel | None = None,
+    on: OnDate = None,
+) -> Page[StandardPublic]:
+    """List the services with the standard in force on a date."""
+    items, total = standards_service.list_standards(
+        session,
+        on=on or clock().date(),
+        agency=agency,
+        level=level.value if level else None,
+        channel=channel.value if channel else None,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return Page[StandardPublic](items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/services/{code}",
+    summary="Read a service",
+    response_model=ServicePublic,
+    status_code=status.HTTP_200_OK,
+    responses={**AUTH_ERRORS, 404: NotFound.schema()},
+)
+def read_service(
+    session: SessionDep, clock: ClockDep, _user: CurrentUser, code: ServiceCode, on: OnDate = None
+) -> ServicePublic:
+    """Return a service's standard in force on a date and its version history."""
+    return standards_service.get_service(session, code, on or clock().date())
+
+
+@router.put(
+    "/services/{code}",
+    summary="Add a standard version",
+    response_model=ServicePublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **AUTH_ERRORS,
+        200: {"model": ServicePublic, "description": "This exact version was already stored"},
+        403: Forbidden.schema(),
+        409: Conflict.schema(),
+    },
+)
+def put_service_standard(
+    session: SessionDep,
+    clock: ClockDep,
+    admin: AdminUser,
+    code: ServiceCode,
+    body: StandardBody,
+    response: Response,
+) -> ServicePublic:
+    """Add a new version of a service's standard, effective from its date."""
+    row, created = standards_service.add_version(
+        session, code, body, now=clock(), actor_id=admin.id
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return standards_service.get_service(session, code, row.effective_from)

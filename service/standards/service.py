@@ -1,0 +1,153 @@
+"""The standards catalogue: reading standards in force and adding immutable versions."""
+
+import datetime as dt
+import uuid
+from pathlib import Path
+from typing import ClassVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from service.errors import Conflict, ErrorCode, NotFound
+from service.standards import repository
+from service.standards.catalogue import StandardBody, StandardFile, load_catalogue
+from service.standards.models import PublicService, ServiceStandard
+from service.standards.schemas import LoadReport, ServicePublic, StandardPublic, StandardVersionRef
+
+
+class ServiceNotFound(NotFound):
+    code: ClassVar[ErrorCode] = "service-not-found"
+    title = "Service not found"
+
+
+class StandardNotInForce(NotFound):
+    code: ClassVar[ErrorCode] = "standard-not-in-force"
+    title = "No standard in force"
+
+
+class StandardVersionExists(Conflict):
+    code: ClassVar[ErrorCode] = "standard-version-exists"
+    title = "Standard version exists"
+
+
+def to_public(row: ServiceStandard, section_no: int) -> StandardPublic:
+    body = StandardBody.model_validate(row.body)
+    return StandardPublic(
+        **body.model_dump(),
+        code=row.service_code,
+        section_no=section_no,
+        version=row.version,
+        content_hash=row.content_hash,
+        created_at=row.created_at,
+    )
+
+
+def section_of(code: str) -> int:
+    return int(code[1:])
+
+
+def list_standards(
+    session: Session,
+    *,
+    on: dt.date,
+    agency: str | None,
+    level: str | None,
+    channel: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[StandardPublic], int]:
+    rows, total = repository.list_in_force(
+        session, on=on, agency=agency, level=level, channel=channel, limit=limit, offset=offset
+    )
+    return [to_public(r, section_of(r.service_code)) for r in rows], total
+
+
+def get_standard(session: Session, code: str, on: dt.date) -> ServiceStandard:
+    """Return the version of ``code``'s standard in force on ``on``.
+
+    Raises:
+        ServiceNotFound: no such service.
+        StandardNotInForce: the service exists but no version had started by ``on``.
+    """
+    if repository.get_service(session, code) is None:
+        raise ServiceNotFound(f"There is no service {code}.")
+    row = repository.get_in_force(session, code, on)
+    if row is None:
+        raise StandardNotInForce(f"No standard of {code} is in force on {on.isoformat()}.")
+    return row
+
+
+def get_service(session: Session, code: str, on: dt.date) -> ServicePublic:
+    row = get_standard(session, code, on)
+    versions = [
+        StandardVersionRef(
+            version=v.version,
+            effective_from=v.effective_from,
+            content_hash=v.content_hash,
+            created_at=v.created_at,
+        )
+        for v in repository.list_versions(session, code)
+    ]
+    return ServicePublic(**to_public(row, section_of(code)).model_dump(), versions=versions)
+
+
+def add_version(
+    session: Session,
+    code: str,
+    body: StandardBody,
+    *,
+    now: dt.datetime,
+    actor_id: uuid.UUID | None = None,
+) -> tuple[ServiceStandard, bool]:
+    """Add a version of ``code``'s standard; return it and whether it was created.
+
+    Sending the same content for the same ``effective_from`` again changes nothing.
+
+    Raises:
+        StandardVersionExists: another content is already stored for that date; published
+            versions are immutable, so a change needs a later ``effective_from``.
+    """
+    content_hash = body.digest()
+    existing = repository.get_version_at(session, code, body.effective_from)
+    if existing is not None:
+        if existing.content_hash == content_hash:
+            return existing, False
+        raise StandardVersionExists(
+            f"{code} already has a different version effective from "
+            f"{body.effective_from.isoformat()} (version {existing.version}); published "
+            "versions never change, so add one with a later effective_from."
+        )
+    if repository.get_service(session, code) is None:
+        repository.add_service(
+            session, PublicService(code=code, section_no=section_of(code), created_at=now)
+        )
+    row = ServiceStandard(
+        service_code=code,
+        version=repository.next_version(session, code),
+        effective_from=body.effective_from,
+        name_ru=body.name_ru,
+        agency_abbr=body.agency.abbr,
+        level=body.level.value,
+        body=body.model_dump(mode="json"),
+        content_hash=content_hash,
+        created_at=now,
+        created_by_id=actor_id,
+    )
+    try:
+        with session.begin_nested():
+            repository.add_standard(session, row, [c.value for c in body.channels])
+    except IntegrityError as exc:
+        raise StandardVersionExists(
+            f"Another version of {code} was added at the same moment; retry."
+        ) from exc
+    return row, True
+
+
+def load_standards(session: Session, directory: Path, *, now: dt.datetime) -> LoadReport:
+    """Load the catalogue files idempotently: new versions are added, known ones kept."""
+    files: list[StandardFile] = load_catalogue(directory)
+    created = 0
+    for standard in files:
+        _, was_created = add_version(session, standard.code, standard.body(), now=now)
+        created += was_created
+    return LoadReport(created=created, unchanged=len(files) - created)

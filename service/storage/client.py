@@ -1,0 +1,32 @@
+"""Build the configured object store; no client exists until the app asks for one."""
+
+import boto3
+from botocore.config import Config
+
+from service.config import S3Settings, StorageBackend, StorageSettings
+from service.storage.objects import LocalStore, ObjectStore, S3Store
+
+
+def make_s3_client(s3: S3Settings):  # type: ignore[no-untyped-def]
+    return boto3.client(
+        "s3",
+        endpoint_url=s3.endpoint_url,
+        region_name=s3.region,
+        aws_access_key_id=s3.access_key_id.get_secret_value() if s3.access_key_id else None,
+        aws_secret_access_key=(
+            s3.secret_access_key.get_secret_value() if s3.secret_access_key else None
+        ),
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            connect_timeout=s3.connect_timeout_seconds,
+            read_timeout=s3.read_timeout_seconds,
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
+    )
+
+
+def make_store(storage: StorageSettings, s3: S3Settings) -> ObjectStore:
+    if storage.backend is StorageBackend.s3:
+        return S3Store(make_s3_client(s3), s3.bucket, create_bucket=s3.create_bucket)
+    return LocalStore(storage.local_dir)
