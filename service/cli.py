@@ -6,6 +6,7 @@ import ipaddress
 import secrets
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import SecretStr, ValidationError
 from sqlmodel import Session
@@ -122,7 +123,7 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> None:
 def cmd_standards_load(args: argparse.Namespace) -> None:
     settings = Settings()
     if args.dir:
-        settings = settings.model_copy(update={"catalogue_dir": args.dir})
+        settings = settings.model_copy(update={"catalogue_dir": Path(args.dir)})
     _upgrade(settings)
     print(_load_standards(settings))
 

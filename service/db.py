@@ -29,8 +29,13 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking;
+        # a read-only caller asks for DEFERRED and never waits on a writer (WAL).
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+READ_ONLY = {"sqlite_begin": "DEFERRED"}
 
 
 def create_db_engine(settings: DatabaseSettings) -> Engine:

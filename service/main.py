@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from service import __version__, migrate
 from service.api import api_router, unique_id
@@ -12,7 +13,7 @@ from service.clock import Clock, now_utc
 from service.config import Settings, check_settings, get_settings
 from service.db import create_db_engine
 from service.health.router import router as health_router
-from service.middleware import MediaTypeGuard
+from service.middleware import RequestGuard
 from service.problems import install_problem_handlers
 from service.storage.client import make_store
 
@@ -47,7 +48,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> F
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=unique_id,
-        max_body_size=settings.limits.max_body_bytes,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -59,7 +59,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> F
         window_seconds=settings.auth.login_window_seconds,
     )
     install_problem_handlers(app)
-    app.add_middleware(MediaTypeGuard)
+    # Starlette counts streamed bodies; the guard outside it answers known lengths up front.
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.limits.max_body_bytes)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.limits.max_body_bytes)
     app.include_router(health_router, tags=["health"])
     app.include_router(api_router)
     return app

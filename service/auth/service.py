@@ -57,7 +57,7 @@ def list_visible_users(
     session: Session, actor: User, *, limit: int, offset: int
 ) -> tuple[list[User], int]:
     """Admins see everyone; coordinators see the shoppers they manage."""
-    roles: Sequence[Role] | None = None if actor.role is Role.admin else [Role.shopper]
+    roles: Sequence[Role] | None = None if actor.role == Role.admin else [Role.shopper]
     return repository.list_users(session, roles=roles, limit=limit, offset=offset)
 
 

@@ -1,5 +1,6 @@
 """Sliding-window limit on failed logins, per account and per client address."""
 
+import math
 import threading
 from collections import deque
 
@@ -26,7 +27,7 @@ class LoginThrottle:
             for kind, value in (("account", account), ("address", address)):
                 times = self._recent((kind, value), now)
                 if len(times) >= self._limits[kind]:
-                    waits.append(int(times[0] + self._window - now) + 1)
+                    waits.append(max(1, math.ceil(times[0] + self._window - now)))
             return max(waits) if waits else None
 
     def record_failure(self, *, account: str, address: str, now: float) -> None:

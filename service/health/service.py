@@ -3,6 +3,7 @@
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from service.db import READ_ONLY
 from service.errors import ServiceUnavailable
 from service.storage.objects import ObjectStore, StorageUnavailable
 
@@ -12,7 +13,7 @@ def check_ready(engine: Engine, store: ObjectStore) -> dict[str, str]:
     failures: list[dict[str, str]] = []
     try:
         with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            conn.execution_options(**READ_ONLY).execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         failures.append({"check": "database", "error": type(exc).__name__})
     try:

@@ -1,0 +1,303 @@
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from service.auth.roles import Role
+from service.auth.security import encode_token
+from tests.conftest import SECRET, AuthHeaders, FrozenClock
+from tests.fixtures.users import PASSWORD, make_user
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD, **kw: object):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/auth/token", data={"username": email, "password": password}, **kw)
+
+
+class TestLogin:
+    def test_returns_a_token_pair(self, client: TestClient, session: Session) -> None:
+        user = make_user(session, Role.shopper)
+        response = login(client, user.email)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["token_type"] == "bearer"
+        assert body["expires_in"] == 30 * 60
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+        assert me.json()["email"] == user.email
+
+    def test_email_is_case_insensitive(self, client: TestClient, session: Session) -> None:
+        user = make_user(session, Role.shopper)
+        assert login(client, user.email.upper()).status_code == 200
+
+    @pytest.mark.parametrize(
+        ("email", "password"),
+        [("known", "wrong password"), ("nobody@example.kz", PASSWORD)],
+        ids=["wrong-password", "unknown-email"],
+    )
+    def test_bad_credentials_share_one_answer(
+        self, client: TestClient, session: Session, email: str, password: str
+    ) -> None:
+        user = make_user(session, Role.shopper)
+        response = login(client, user.email if email == "known" else email, password)
+        assert response.status_code == 401
+        assert response.json()["code"] == "invalid-credentials"
+        assert response.json()["detail"] == "Incorrect email or password."
+
+    def test_inactive_user_is_refused(self, client: TestClient, session: Session) -> None:
+        user = make_user(session, Role.shopper, active=False)
+        response = login(client, user.email)
+        assert response.status_code == 401
+        assert response.json()["code"] == "user-inactive"
+
+    def test_missing_form_field_is_422(self, client: TestClient) -> None:
+        response = client.post("/api/v1/auth/token", data={"username": "a@b.kz"})
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+
+    def test_repeated_failures_get_429_per_account(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        user = make_user(session, Role.shopper)
+        for _ in range(5):
+            assert login(client, user.email, "wrong password").status_code == 401
+        blocked = login(client, user.email)  # even the right password waits
+        assert blocked.status_code == 429
+        assert blocked.json()["code"] == "too-many-requests"
+        assert 0 < int(blocked.headers["Retry-After"]) <= 900
+        clock.advance(seconds=901)
+        assert login(client, user.email).status_code == 200
+
+    def test_repeated_failures_get_429_per_address(
+        self, client: TestClient, session: Session
+    ) -> None:
+        for i in range(30):
+            assert login(client, f"guess{i}@example.kz", "wrong password").status_code == 401
+        user = make_user(session, Role.shopper)
+        assert login(client, user.email).status_code == 429
+
+    def test_success_resets_the_account_window(self, client: TestClient, session: Session) -> None:
+        user = make_user(session, Role.shopper)
+        for _ in range(4):
+            login(client, user.email, "wrong password")
+        assert login(client, user.email).status_code == 200
+        for _ in range(4):
+            assert login(client, user.email, "wrong password").status_code == 401
+        assert login(client, user.email).status_code == 200
+
+
+class TestRefresh:
+    def test_refresh_token_gives_a_new_pair(self, client: TestClient, session: Session) -> None:
+        user = make_user(session, Role.coordinator)
+        pair = login(client, user.email).json()
+        response = client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+        )
+        assert response.status_code == 200
+        token = response.json()["access_token"]
+        assert (
+            client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
+            == 200
+        )
+
+    def test_access_token_is_not_a_refresh_token(
+        self, client: TestClient, session: Session
+    ) -> None:
+        user = make_user(session, Role.coordinator)
+        pair = login(client, user.email).json()
+        response = client.post("/api/v1/auth/refresh", json={"refresh_token": pair["access_token"]})
+        assert response.status_code == 401
+        assert response.json()["code"] == "invalid-token"
+
+    def test_refresh_token_is_not_an_access_token(
+        self, client: TestClient, session: Session
+    ) -> None:
+        user = make_user(session, Role.coordinator)
+        pair = login(client, user.email).json()
+        headers = {"Authorization": f"Bearer {pair['refresh_token']}"}
+        assert client.get("/api/v1/me", headers=headers).json()["code"] == "invalid-token"
+
+    def test_expired_refresh_token(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        user = make_user(session, Role.coordinator)
+        pair = login(client, user.email).json()
+        clock.advance(days=31)
+        response = client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+        )
+        assert response.status_code == 401
+        assert response.json()["code"] == "token-expired"
+
+    def test_disabled_user_cannot_refresh(self, client: TestClient, session: Session) -> None:
+        user = make_user(session, Role.coordinator)
+        pair = login(client, user.email).json()
+        user.is_active = False
+        session.flush()
+        response = client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+        )
+        assert response.status_code == 401
+        assert response.json()["code"] == "user-inactive"
+
+
+class TestBadTokens:
+    def _token(self, session: Session, now: dt.datetime, **kw: object) -> str:
+        user = make_user(session, Role.shopper)
+        args = {
+            "subject": user.id,
+            "token_type": "access",
+            "secret": SECRET,
+            "now": now,
+            "ttl": dt.timedelta(minutes=30),
+        } | kw
+        return encode_token(**args)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize(
+        ("header", "code"),
+        [
+            (None, "not-authenticated"),
+            ("Bearer", "not-authenticated"),
+            ("Bearer not.a.jwt", "invalid-token"),
+            ("Basic dXNlcjpwYXNz", "not-authenticated"),
+        ],
+    )
+    def test_malformed_headers(self, client: TestClient, header: str | None, code: str) -> None:
+        headers = {"Authorization": header} if header else {}
+        response = client.get("/api/v1/me", headers=headers)
+        assert response.status_code == 401
+        assert response.json()["code"] == code
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+
+    def test_wrong_signature(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        token = self._token(session, clock(), secret="another-secret-" + "y" * 40)
+        response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.json()["code"] == "invalid-token"
+
+    def test_expired_access_token(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        token = self._token(session, clock())
+        clock.advance(minutes=31)
+        response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401
+        assert response.json()["code"] == "token-expired"
+
+    def test_deleted_user(self, client: TestClient, session: Session, clock: FrozenClock) -> None:
+        user = make_user(session, Role.shopper)
+        token = self._token(session, clock(), subject=user.id)
+        session.delete(user)
+        session.flush()
+        response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.json()["code"] == "invalid-token"
+
+
+def new_user(role: str, email: str = "new.user@example.kz") -> dict[str, str]:
+    return {"email": email, "full_name": "New User", "role": role, "password": "long enough pw"}
+
+
+class TestCreateUser:
+    @pytest.mark.parametrize("role", list(Role))
+    def test_admin_creates_any_role(
+        self, client: TestClient, auth_headers: AuthHeaders, role: Role
+    ) -> None:
+        response = client.post(
+            "/api/v1/users", json=new_user(role), headers=auth_headers(Role.admin)
+        )
+        assert response.status_code == 201
+        body = response.json()
+        assert body["role"] == role
+        assert "password" not in body and "hashed_password" not in body
+
+    def test_created_user_can_log_in(self, client: TestClient, auth_headers: AuthHeaders) -> None:
+        client.post(
+            "/api/v1/users", json=new_user("shopper"), headers=auth_headers(Role.coordinator)
+        )
+        assert login(client, "new.user@example.kz", "long enough pw").status_code == 200
+
+    @pytest.mark.parametrize("role", ["coordinator", "analyst", "admin"])
+    def test_coordinator_creates_shoppers_only(
+        self, client: TestClient, auth_headers: AuthHeaders, role: str
+    ) -> None:
+        response = client.post(
+            "/api/v1/users", json=new_user(role), headers=auth_headers(Role.coordinator)
+        )
+        assert response.status_code == 403
+        assert response.json()["code"] == "forbidden"
+
+    def test_duplicate_email_is_409(self, client: TestClient, auth_headers: AuthHeaders) -> None:
+        headers = auth_headers(Role.admin)
+        assert (
+            client.post("/api/v1/users", json=new_user("shopper"), headers=headers).status_code
+            == 201
+        )
+        again = client.post(
+            "/api/v1/users", json=new_user("shopper", "NEW.USER@example.kz"), headers=headers
+        )
+        assert again.status_code == 409
+        assert again.json()["code"] == "user-exists"
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("email", "not-an-email"),
+            ("email", "a@" + "b" * 300 + ".kz"),
+            ("password", "short"),
+            ("password", "p" * 129),
+            ("role", "superuser"),
+            ("full_name", ""),
+            ("phone", "call me"),
+        ],
+    )
+    def test_invalid_fields_are_422(
+        self, client: TestClient, auth_headers: AuthHeaders, field: str, value: str
+    ) -> None:
+        body = new_user("shopper") | {field: value}
+        response = client.post("/api/v1/users", json=body, headers=auth_headers(Role.admin))
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"][:2] == ["body", field]
+
+    def test_unknown_field_is_422(self, client: TestClient, auth_headers: AuthHeaders) -> None:
+        body = new_user("shopper") | {"is_admin": True}
+        response = client.post("/api/v1/users", json=body, headers=auth_headers(Role.admin))
+        assert response.status_code == 422
+
+
+class TestListUsers:
+    def test_admin_sees_every_role(
+        self, client: TestClient, session: Session, auth_headers: AuthHeaders
+    ) -> None:
+        headers = auth_headers(Role.admin)
+        make_user(session, Role.analyst)
+        make_user(session, Role.shopper)
+        roles = {u["role"] for u in client.get("/api/v1/users", headers=headers).json()["items"]}
+        assert {"admin", "analyst", "shopper"} <= roles
+
+    def test_coordinator_sees_shoppers(
+        self, client: TestClient, session: Session, auth_headers: AuthHeaders
+    ) -> None:
+        headers = auth_headers(Role.coordinator)
+        make_user(session, Role.analyst)
+        shopper = make_user(session, Role.shopper)
+        body = client.get("/api/v1/users", headers=headers).json()
+        assert {u["role"] for u in body["items"]} == {"shopper"}
+        assert shopper.email in {u["email"] for u in body["items"]}
+
+    def test_paging(self, client: TestClient, session: Session, auth_headers: AuthHeaders) -> None:
+        headers = auth_headers(Role.admin)
+        for _ in range(3):
+            make_user(session, Role.shopper)
+        first = client.get("/api/v1/users?limit=2", headers=headers).json()
+        second = client.get("/api/v1/users?limit=2&offset=2", headers=headers).json()
+        assert len(first["items"]) == 2
+        assert first["total"] == second["total"] >= 4
+        assert not {u["id"] for u in first["items"]} & {u["id"] for u in second["items"]}
+
+    @pytest.mark.parametrize("query", ["limit=0", "limit=201", "offset=-1", "limit=abc"])
+    def test_bad_paging_is_422(
+        self, client: TestClient, auth_headers: AuthHeaders, query: str
+    ) -> None:
+        response = client.get(f"/api/v1/users?{query}", headers=auth_headers(Role.admin))
+        assert response.status_code == 422
+        assert response.json()["code"] == "validation-failed"

@@ -1,0 +1,127 @@
+"""Test app on a real migrated database, per-test rollback, a pinned clock and real HTTP."""
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from service.auth.roles import Role
+from service.auth.security import encode_token
+from service.config import AuthSettings, DatabaseSettings, Settings, StorageSettings
+from service.db import get_session
+from service.main import create_app
+from service.standards import service as standards_service
+from tests.fixtures.db import migrated_engine, worker_database_url
+from tests.fixtures.users import make_user
+
+SECRET = "test-secret-" + "x" * 40
+NOW = dt.datetime(2026, 3, 18, 9, 30, tzinfo=dt.UTC)
+
+
+class FrozenClock:
+    """A clock tests can move."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return worker_database_url(tmp_path_factory.mktemp("db"), worker)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = migrated_engine(database_url)
+    # The catalogue is reference data every test may read; load it once, outside rollbacks.
+    with Session(engine) as session:
+        standards_service.load_standards(session, Settings().catalogue_dir, now=NOW)
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose every commit is a savepoint inside a transaction rolled back at the end."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
+            yield s
+        outer.rollback()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(NOW)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database=DatabaseSettings(url=database_url, migrate_on_start=False),
+        storage=StorageSettings(local_dir=tmp_path / "blobs"),
+        auth=AuthSettings(secret_key=SecretStr(SECRET)),
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, session: Session, clock: FrozenClock) -> Iterator[FastAPI]:
+    app = create_app(settings, clock=clock)
+
+    def request_session() -> Iterator[Session]:
+        # Like get_session: a failed request undoes its writes, here by a savepoint.
+        nested = session.begin_nested()
+        try:
+            yield session
+        except BaseException:
+            if nested.is_active:
+                nested.rollback()
+            raise
+        if nested.is_active:
+            nested.commit()
+
+    app.dependency_overrides[get_session] = request_session
+    yield app
+    app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        yield c
+
+
+AuthHeaders = Callable[[Role], dict[str, str]]
+
+
+@pytest.fixture
+def auth_headers(session: Session, clock: FrozenClock) -> AuthHeaders:
+    """Make a user of a role and return the Authorization header of its access token."""
+
+    def make(role: Role) -> dict[str, str]:
+        user = make_user(session, role)
+        token = encode_token(
+            subject=user.id,
+            token_type="access",
+            secret=SECRET,
+            now=clock(),
+            ttl=dt.timedelta(minutes=30),
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    return make

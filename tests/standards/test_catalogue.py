@@ -1,0 +1,128 @@
+"""The catalogue files: valid, faithful to the seed, and refused precisely when broken."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from service.config import PROJECT_ROOT
+from service.standards.catalogue import CatalogueError, load_catalogue, parse_standard
+
+CATALOGUE = PROJECT_ROOT / "checklists" / "standards"
+SEED = PROJECT_ROOT.parent / "shared" / "seed" / "services.json"
+
+
+@pytest.fixture(scope="module")
+def catalogue():  # type: ignore[no-untyped-def]
+    return load_catalogue(CATALOGUE)
+
+
+def test_sixty_services(catalogue) -> None:  # type: ignore[no-untyped-def]
+    assert [s.code for s in catalogue] == [f"S{n:02d}" for n in range(1, 61)]
+
+
+def test_only_s06_lacks_a_deadline(catalogue) -> None:  # type: ignore[no-untyped-def]
+    assert [s.code for s in catalogue if not s.deadlines] == ["S06"]
+
+
+def test_s26_is_seven_working_days(catalogue) -> None:  # type: ignore[no-untyped-def]
+    s26 = next(s for s in catalogue if s.code == "S26")
+    assert [(d.amount, d.unit.value) for d in s26.deadlines] == [(7, "working_days")]
+
+
+@pytest.mark.skipif(not SEED.exists(), reason=f"seed file {SEED} not present")
+def test_facts_match_the_seed(catalogue) -> None:  # type: ignore[no-untyped-def]
+    seed = {s["section_no"]: s for s in json.loads(SEED.read_text(encoding="utf-8"))}
+    for standard in catalogue:
+        source = seed[standard.section_no]
+        assert standard.name_ru == source["name_ru"]
+        assert standard.level.value == source["level"]
+        assert [c.value for c in standard.channels] == source["channels"]["codes"]
+        assert [(d.amount, d.unit.value, d.bound) for d in standard.deadlines] == [
+            (d["amount"], d["unit"], d.get("bound")) for d in source["deadline"]
+        ], standard.code
+        assert [d.name_ru for d in standard.documents] == source["documents_ru"]
+
+
+def write(tmp_path: Path, name: str, data: object) -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def valid() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load((CATALOGUE / "S26.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["deadlines"][0].update(unit="fortnights"), "deadlines.0.unit"),
+        (lambda d: d["deadlines"][0].update(amount=0), "deadlines.0.amount"),
+        (lambda d: d["deadlines"][0].update(amount="seven"), "deadlines.0.amount"),
+        (lambda d: d.pop("name_ru"), "name_ru: Field required"),
+        (lambda d: d.update(level="federal"), "level"),
+        (lambda d: d.update(channels=[]), "channels"),
+        (lambda d: d.update(channels=["gov_agency", "gov_agency"]), "channels must not repeat"),
+        (lambda d: d.update(code="S27"), "does not match section_no"),
+        (lambda d: d.update(code="X26"), "code"),
+        (lambda d: d.update(effective_from="soon"), "effective_from"),
+        (lambda d: d["queue"].update(max_wait_minutes=-5), "queue.max_wait_minutes"),
+        (lambda d: d.update(surprise=1), "surprise: Extra inputs are not permitted"),
+    ],
+)
+def test_broken_file_names_path_and_field(tmp_path: Path, change, message: str) -> None:  # type: ignore[no-untyped-def]
+    data = valid()
+    change(data)
+    path = write(tmp_path, "S26.yaml", data)
+    with pytest.raises(CatalogueError) as err:
+        parse_standard(path)
+    assert str(path) in str(err.value)
+    assert message in str(err.value)
+
+
+def test_bad_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "S26.yaml"
+    path.write_text("code: [unclosed", encoding="utf-8")
+    with pytest.raises(CatalogueError, match="cannot read YAML"):
+        parse_standard(path)
+
+
+def test_not_a_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "S26.yaml"
+    path.write_text("- just\n- a list\n", encoding="utf-8")
+    with pytest.raises(CatalogueError, match="expected a mapping"):
+        parse_standard(path)
+
+
+def test_file_name_must_match_code(tmp_path: Path) -> None:
+    path = write(tmp_path, "S25.yaml", valid())
+    with pytest.raises(CatalogueError, match="does not match the file name"):
+        parse_standard(path)
+
+
+def test_two_versions_on_one_date_are_refused(tmp_path: Path) -> None:
+    write(tmp_path, "S26.yaml", valid())
+    write(tmp_path, "S26@copy.yaml", valid())
+    with pytest.raises(CatalogueError, match="two versions effective from 2018-01-01"):
+        load_catalogue(tmp_path)
+
+
+def test_later_version_file_loads(tmp_path: Path) -> None:
+    write(tmp_path, "S26.yaml", valid())
+    write(tmp_path, "S26@2027-01-01.yaml", valid() | {"effective_from": "2027-01-01"})
+    assert [str(s.effective_from) for s in load_catalogue(tmp_path)] == ["2018-01-01", "2027-01-01"]
+
+
+def test_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(CatalogueError, match="no \\*.yaml"):
+        load_catalogue(tmp_path)
+
+
+def test_digest_ignores_key_order(catalogue) -> None:  # type: ignore[no-untyped-def]
+    body = catalogue[0].body()
+    reordered = type(body).model_validate(dict(reversed(body.model_dump().items())))
+    assert reordered.digest() == body.digest()
+    changed = body.model_copy(update={"name_ru": body.name_ru + "!"})
+    assert changed.digest() != body.digest()

@@ -1,0 +1,150 @@
+"""The mshop command, run as a user runs it: a real process, real HTTP on loopback."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+MSHOP = [sys.executable, "-m", "service.cli"]
+STRONG = "cli-test-secret-" + "z" * 40
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MSHOP_")}
+    return clean | {
+        "MSHOP_DATABASE__URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "MSHOP_STORAGE__LOCAL_DIR": str(tmp_path / "blobs"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+
+
+def run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*MSHOP, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def get_json(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def demo_server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [*MSHOP, "serve", "--demo", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                get_json(f"{base}/healthz")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if process.poll() is not None:
+                    pytest.fail(f"server exited: {log.read_text()}")
+                time.sleep(0.2)
+        else:
+            pytest.fail("demo server did not answer /healthz within 60 s")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_demo_serves_and_logs_in_a_shopper(demo_server: str) -> None:
+    assert get_json(f"{demo_server}/healthz")["status"] == "ok"
+    form = urllib.parse.urlencode({"username": "shopper1@demo.kz", "password": "demo"}).encode()
+    tokens = get_json(f"{demo_server}/api/v1/auth/token", data=form)
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert get_json(f"{demo_server}/api/v1/me", headers=auth)["role"] == "shopper"
+    assert get_json(f"{demo_server}/api/v1/services", headers=auth)["total"] == 60
+
+
+def test_demo_refuses_a_public_address(env: dict[str, str]) -> None:
+    result = run(env, "serve", "--demo", "--host", "0.0.0.0")
+    assert result.returncode == 2
+    assert "loopback only" in result.stderr
+
+
+def test_serve_refuses_a_missing_secret(env: dict[str, str]) -> None:
+    result = run(env, "serve")
+    assert result.returncode == 2
+    assert "MSHOP_AUTH__SECRET_KEY" in result.stderr
+
+
+def test_users_create_reads_the_password_from_stdin(env: dict[str, str]) -> None:
+    args = ("users", "create", "--email", "Lead@Example.kz", "--role", "coordinator")
+    first = run(env, *args, "--password-stdin", stdin="a long password\n")
+    assert first.returncode == 0, first.stderr
+    assert "created coordinator lead@example.kz" in first.stdout
+    again = run(env, *args, "--password-stdin", stdin="a long password\n")
+    assert again.returncode == 2
+    assert "already exists" in again.stderr
+
+
+def test_users_create_refuses_a_short_password(env: dict[str, str]) -> None:
+    result = run(
+        env,
+        "users",
+        "create",
+        "--email",
+        "x@example.kz",
+        "--role",
+        "shopper",
+        "--password-stdin",
+        stdin="short\n",
+    )
+    assert result.returncode == 2
+    assert "password" in result.stderr
+
+
+def test_standards_load_is_idempotent(env: dict[str, str]) -> None:
+    first = run(env, "standards", "load")
+    assert first.returncode == 0, first.stderr
+    assert "60 added, 0 already loaded" in first.stdout
+    second = run(env, "standards", "load")
+    assert "0 added, 60 already loaded" in second.stdout
+
+
+def test_standards_load_refuses_a_broken_folder(env: dict[str, str], tmp_path: Path) -> None:
+    broken = tmp_path / "standards"
+    broken.mkdir()
+    (broken / "S01.yaml").write_text("code: S01\nsection_no: 1\n", encoding="utf-8")
+    result = run(env, "standards", "load", "--dir", str(broken))
+    assert result.returncode == 2
+    assert "S01.yaml" in result.stderr and "name_ru" in result.stderr
+
+
+def test_db_upgrade(env: dict[str, str]) -> None:
+    result = run(env, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout

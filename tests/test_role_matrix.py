@@ -1,0 +1,63 @@
+"""Every route against every role: who gets through and who is refused, from one table."""
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from service.auth.roles import Role
+from tests.conftest import AuthHeaders
+
+ANON = "anonymous"
+EVERYONE = frozenset({ANON, *Role})
+SIGNED_IN = frozenset(Role)
+STAFF = frozenset({Role.admin, Role.coordinator})
+ADMIN = frozenset({Role.admin})
+
+# (method, path template, concrete path, who may call it)
+MATRIX: list[tuple[str, str, str, frozenset[str]]] = [
+    ("GET", "/healthz", "/healthz", EVERYONE),
+    ("GET", "/readyz", "/readyz", EVERYONE),
+    ("POST", "/api/v1/auth/token", "/api/v1/auth/token", EVERYONE),
+    ("POST", "/api/v1/auth/refresh", "/api/v1/auth/refresh", EVERYONE),
+    ("GET", "/api/v1/me", "/api/v1/me", SIGNED_IN),
+    ("POST", "/api/v1/users", "/api/v1/users", STAFF),
+    ("GET", "/api/v1/users", "/api/v1/users", STAFF),
+    ("GET", "/api/v1/services", "/api/v1/services", SIGNED_IN),
+    ("GET", "/api/v1/services/{code}", "/api/v1/services/S26", SIGNED_IN),
+    ("PUT", "/api/v1/services/{code}", "/api/v1/services/S26", ADMIN),
+]
+
+CASES = [
+    pytest.param(method, path, who, allowed, id=f"{method} {path} as {who}")
+    for method, _, path, allowed_set in MATRIX
+    for who in sorted(EVERYONE)
+    for allowed in [who in allowed_set]
+]
+
+
+def test_matrix_covers_every_route(app: FastAPI) -> None:
+    routes = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    assert routes == {(m, template) for m, template, _, _ in MATRIX}
+
+
+@pytest.mark.parametrize(("method", "path", "who", "allowed"), CASES)
+def test_role_matrix(
+    client: TestClient, auth_headers: AuthHeaders, method: str, path: str, who: str, allowed: bool
+) -> None:
+    headers = {} if who == ANON else auth_headers(Role(who))
+    kwargs: dict[str, object] = {"headers": headers}
+    if method in {"POST", "PUT"}:
+        kwargs["json"] = {}
+    response = client.request(method, path, **kwargs)  # type: ignore[arg-type]
+    if allowed:
+        assert response.status_code not in (401, 403), response.text
+    elif who == ANON:
+        assert response.status_code == 401
+        assert response.json()["code"] == "not-authenticated"
+    else:
+        assert response.status_code == 403
+        assert response.json()["code"] == "forbidden"
