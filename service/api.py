@@ -4,6 +4,7 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from service.auth.router import router as auth_router
+from service.checklists.router import router as checklists_router
 from service.standards.router import router as standards_router
 
 
@@ -15,3 +16,4 @@ def unique_id(route: APIRoute) -> str:
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router, tags=["auth"])
 api_router.include_router(standards_router, tags=["services"])
+api_router.include_router(checklists_router, tags=["checklists"])

@@ -17,6 +17,8 @@ from service.auth import service as auth_service
 from service.auth.roles import Role
 from service.auth.schemas import UserCreate
 from service.auth.security import hash_password
+from service.checklists import service as checklists_service
+from service.checklists.format import ChecklistError
 from service.clock import now_utc
 from service.config import ConfigError, Settings, check_settings
 from service.db import create_db_engine
@@ -67,6 +69,19 @@ def _load_standards(settings: Settings) -> str:
     return f"standards: {report.created} added, {report.unchanged} already loaded"
 
 
+def _load_templates(settings: Settings) -> str:
+    engine = create_db_engine(settings.database)
+    try:
+        with Session(engine) as session:
+            report = checklists_service.load_template_files(
+                session, settings.templates_dir, now=now_utc()
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+    return f"checklists: {report.created} published, {report.unchanged} already published"
+
+
 def _seed_demo(settings: Settings) -> None:
     engine = create_db_engine(settings.database)
     try:
@@ -103,6 +118,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     _upgrade(settings)
     if args.demo:
         print(_load_standards(settings))
+        print(_load_templates(settings))
         _seed_demo(settings)
         base = f"http://{args.host}:{args.port}"
         print("Demo accounts (password 'demo'):", ", ".join(a[0] for a in DEMO_ACCOUNTS))
@@ -126,6 +142,14 @@ def cmd_standards_load(args: argparse.Namespace) -> None:
         settings = settings.model_copy(update={"catalogue_dir": Path(args.dir)})
     _upgrade(settings)
     print(_load_standards(settings))
+
+
+def cmd_checklists_load(args: argparse.Namespace) -> None:
+    settings = Settings()
+    if args.dir:
+        settings = settings.model_copy(update={"templates_dir": Path(args.dir)})
+    _upgrade(settings)
+    print(_load_templates(settings))
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -187,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     load = std_sub.add_parser("load", help="load checklists/standards into the database")
     load.add_argument("--dir", help="folder of standard YAML files")
     load.set_defaults(func=cmd_standards_load)
+
+    checklists = sub.add_parser("checklists", help="checklist templates")
+    cl_sub = checklists.add_subparsers(dest="action", required=True)
+    cl_load = cl_sub.add_parser("load", help="publish checklists/templates not published yet")
+    cl_load.add_argument("--dir", help="folder of <channel>.yaml templates")
+    cl_load.set_defaults(func=cmd_checklists_load)
     return parser
 
 
@@ -194,10 +224,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (CliError, ConfigError, CatalogueError) as exc:
+    except (CliError, ConfigError, CatalogueError, ChecklistError) as exc:
         print(f"mshop: {exc}", file=sys.stderr)
         return 2
-    except auth_service.UserExists as exc:
+    except (auth_service.UserExists, checklists_service.ChecklistVersionExists) as exc:
         print(f"mshop: {exc.detail}", file=sys.stderr)
         return 2
     return 0

@@ -64,6 +64,7 @@ class Settings(BaseSettings):
 
     demo: bool = False
     catalogue_dir: Path = PROJECT_ROOT / "checklists" / "standards"
+    templates_dir: Path = PROJECT_ROOT / "checklists" / "templates"
     database: DatabaseSettings = DatabaseSettings()
     storage: StorageSettings = StorageSettings()
     s3: S3Settings = S3Settings()

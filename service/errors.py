@@ -29,6 +29,10 @@ ErrorCode = Literal[
     "service-not-found",
     "standard-version-exists",
     "standard-not-in-force",
+    "checklist-not-found",
+    "checklist-not-offered",
+    "checklist-version-exists",
+    "checklist-invalid",
 ]
 
 

@@ -11,6 +11,10 @@ ACCEPTED_TYPES = (
     "application/json",
     "multipart/form-data",
     "application/x-www-form-urlencoded",
+    # Checklist templates are written in YAML.
+    "application/yaml",
+    "application/x-yaml",
+    "text/yaml",
 )
 
 
@@ -63,7 +67,9 @@ class RequestGuard:
         content_type = headers.get(b"content-type", b"").decode("latin-1")
         if has_body and not _accepted(content_type):
             shown = content_type[:100] or "none"
-            detail = f"Content-Type {shown!r} is not accepted; send application/json or a form."
+            detail = (
+                f"Content-Type {shown!r} is not accepted; send application/json, YAML or a form."
+            )
             await self._send_all(
                 send,
                 _problem(scope, 415, "Unsupported Media Type", "unsupported-media-type", detail),

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from service.auth.roles import Role
 from service.auth.security import encode_token
+from service.checklists import service as checklists_service
 from service.config import AuthSettings, DatabaseSettings, Settings, StorageSettings
 from service.db import get_session
 from service.main import create_app
@@ -50,6 +51,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     # The catalogue is reference data every test may read; load it once, outside rollbacks.
     with Session(engine) as session:
         standards_service.load_standards(session, Settings().catalogue_dir, now=NOW)
+        checklists_service.load_template_files(session, Settings().templates_dir, now=NOW)
         session.commit()
     yield engine
     engine.dispose()

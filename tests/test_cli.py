@@ -141,10 +141,29 @@ def test_standards_load_refuses_a_broken_folder(env: dict[str, str], tmp_path: P
     (broken / "S01.yaml").write_text("code: S01\nsection_no: 1\n", encoding="utf-8")
     result = run(env, "standards", "load", "--dir", str(broken))
     assert result.returncode == 2
-    assert "S01.yaml" in result.stderr and "name_ru" in result.stderr
+    assert "S01.yaml" in result.stderr
+    assert "name_ru" in result.stderr
 
 
 def test_db_upgrade(env: dict[str, str]) -> None:
     result = run(env, "db", "upgrade")
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
+
+
+def test_checklists_load_is_idempotent(env: dict[str, str]) -> None:
+    assert run(env, "standards", "load").returncode == 0
+    first = run(env, "checklists", "load")
+    assert first.returncode == 0, first.stderr
+    assert "3 published, 0 already published" in first.stdout
+    assert "0 published, 3 already published" in run(env, "checklists", "load").stdout
+
+
+def test_checklists_load_refuses_a_broken_template(env: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    for channel in ("in_person", "call_1414", "egov"):
+        (folder / f"{channel}.yaml").write_text(f"channel: {channel}\nversion: 1\n", "utf-8")
+    result = run(env, "checklists", "load", "--dir", str(folder))
+    assert result.returncode == 2
+    assert "in_person.yaml" in result.stderr

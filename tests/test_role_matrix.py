@@ -25,6 +25,9 @@ MATRIX: list[tuple[str, str, str, frozenset[str]]] = [
     ("GET", "/api/v1/services", "/api/v1/services", SIGNED_IN),
     ("GET", "/api/v1/services/{code}", "/api/v1/services/S26", SIGNED_IN),
     ("PUT", "/api/v1/services/{code}", "/api/v1/services/S26", ADMIN),
+    ("GET", "/api/v1/checklists", "/api/v1/checklists?service=S26", SIGNED_IN),
+    ("GET", "/api/v1/checklists/{checklist_id}", "/api/v1/checklists/1", SIGNED_IN),
+    ("POST", "/api/v1/checklists", "/api/v1/checklists", STAFF),
 ]
 
 CASES = [

@@ -98,3 +98,7 @@ def add_standard(session: Session, standard: ServiceStandard, channels: list[str
     assert standard.id is not None
     session.add_all(StandardChannel(standard_id=standard.id, channel=c) for c in channels)
     session.flush()
+
+
+def get_standard_by_id(session: Session, standard_id: int) -> ServiceStandard | None:
+    return session.get(ServiceStandard, standard_id)

@@ -151,3 +151,22 @@ def load_standards(session: Session, directory: Path, *, now: dt.datetime) -> Lo
         _, was_created = add_version(session, standard.code, standard.body(), now=now)
         created += was_created
     return LoadReport(created=created, unchanged=len(files) - created)
+
+
+def get_standard_by_id(session: Session, standard_id: int) -> ServiceStandard:
+    row = repository.get_standard_by_id(session, standard_id)
+    if row is None:
+        raise ServiceNotFound(f"There is no standard version {standard_id}.")
+    return row
+
+
+def body_of(row: ServiceStandard) -> StandardBody:
+    return StandardBody.model_validate(row.body)
+
+
+def all_in_force(session: Session, on: dt.date) -> list[ServiceStandard]:
+    """Every service's standard in force on ``on`` (the catalogue is small: tens of rows)."""
+    rows, _ = repository.list_in_force(
+        session, on=on, agency=None, level=None, channel=None, limit=10_000, offset=0
+    )
+    return rows

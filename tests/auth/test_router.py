@@ -208,7 +208,8 @@ class TestCreateUser:
         assert response.status_code == 201
         body = response.json()
         assert body["role"] == role
-        assert "password" not in body and "hashed_password" not in body
+        assert "password" not in body
+        assert "hashed_password" not in body
 
     def test_created_user_can_log_in(self, client: TestClient, auth_headers: AuthHeaders) -> None:
         client.post(

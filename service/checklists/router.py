@@ -1,0 +1,150 @@
+"""HTTP routes of checklists."""
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+
+from service.auth.deps import CurrentUser, StaffUser
+from service.checklists import service as checklists_service
+from service.checklists.format import ChecklistChannel, ChecklistTemplate
+from service.checklists.loader import read_yaml
+from service.checklists.schemas import ChecklistPublic, ChecklistSummary, TemplatePublic
+from service.clock import ClockDep
+from service.db import SessionDep
+from service.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from service.pagination import Page, PageDep
+from service.standards.catalogue import CODE_PATTERN
+
+router = APIRouter()
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: NotAuthenticated.schema(),
+    404: NotFound.schema(),
+    422: ValidationFailed.schema(),
+}
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+
+
+@router.get(
+    "/checklists",
+    summary="List checklists",
+    response_model=Page[ChecklistSummary],
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def list_checklists(
+    session: SessionDep,
+    clock: ClockDep,
+    _user: CurrentUser,
+    page: PageDep,
+    service: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    channel: ChecklistChannel | None = None,
+    on: dt.date | None = None,
+) -> Page[ChecklistSummary]:
+    """List the checklists in use on a date, by service and channel."""
+    now = clock()
+    items = checklists_service.list_current(
+        session, service_code=service, channel=channel, on=on or now.date(), now=now
+    )
+    return Page[ChecklistSummary](
+        items=items[page.offset : page.offset + page.limit],
+        total=len(items),
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get(
+    "/checklists/{checklist_id}",
+    summary="Read a checklist",
+    response_model=ChecklistPublic,
+    status_code=status.HTTP_200_OK,
+    responses={**ERRORS, 304: {"description": "The phone's copy (If-None-Match) is current"}},
+)
+def read_checklist(
+    session: SessionDep,
+    _user: CurrentUser,
+    checklist_id: int,
+    response: Response,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Return a whole checklist; answer 304 when the phone already has this content."""
+    row = checklists_service.get_checklist(session, checklist_id)
+    etag = f'"{row.content_hash}"'
+    if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "private, no-cache"
+    return checklists_service.public(session, row)
+
+
+TEMPLATE_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A checklist template in the format of checklists/README.md",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "application/yaml": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+async def template_body(request: Request) -> ChecklistTemplate:
+    """Read a template sent as JSON or YAML and validate it like a file."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    text = (await request.body()).decode("utf-8", errors="replace")
+    raw: object
+    if content_type in YAML_TYPES:
+        try:
+            raw = read_yaml(text, "body")
+        except (ValueError, yaml.YAMLError) as exc:
+            raise checklists_service.ChecklistInvalid(str(exc)) from exc
+    elif content_type == "application/json":
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise checklists_service.ChecklistInvalid(f"body is not JSON: {exc}") from exc
+    else:
+        raise UnsupportedMediaType("Send the checklist as application/json or application/yaml.")
+    return checklists_service.parse_template_data(raw)
+
+
+@router.post(
+    "/checklists",
+    summary="Publish a checklist version",
+    response_model=TemplatePublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **ERRORS,
+        200: {"model": TemplatePublic, "description": "This exact version was already published"},
+        403: Forbidden.schema(),
+        409: Conflict.schema(),
+        415: UnsupportedMediaType.schema(),
+    },
+    openapi_extra=TEMPLATE_BODY,
+)
+def publish_checklist(
+    session: SessionDep,
+    clock: ClockDep,
+    actor: StaffUser,
+    template: Annotated[ChecklistTemplate, Depends(template_body)],
+    response: Response,
+) -> TemplatePublic:
+    """Publish a new version of a channel's checklist, as JSON or YAML."""
+    row, created = checklists_service.publish_template(
+        session, template, now=clock(), actor_id=actor.id
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return TemplatePublic.model_validate(row, from_attributes=True)

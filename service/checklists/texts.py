@@ -1,0 +1,191 @@
+"""Texts a checklist quotes from the service standard: deadlines, documents, cost, channels.
+
+Pure: a ``StandardBody`` in, strings out. The builder puts these into placeholders and into
+the options of the ``deadline_case`` item.
+"""
+
+from dataclasses import dataclass
+
+from service.standards.catalogue import (
+    Bound,
+    Channel,
+    Deadline,
+    DeadlineUnit,
+    Payment,
+    StandardBody,
+)
+
+# Russian needs three plural forms: 1 день, 2 дня, 5 дней.
+_UNIT_RU = {
+    DeadlineUnit.minutes: ("минута", "минуты", "минут"),
+    DeadlineUnit.hours: ("час", "часа", "часов"),
+    DeadlineUnit.working_days: ("рабочий день", "рабочих дня", "рабочих дней"),
+    DeadlineUnit.calendar_days: ("календарный день", "календарных дня", "календарных дней"),
+    DeadlineUnit.months: ("месяц", "месяца", "месяцев"),
+}
+_UNIT_EN = {
+    DeadlineUnit.minutes: ("minute", "minutes"),
+    DeadlineUnit.hours: ("hour", "hours"),
+    DeadlineUnit.working_days: ("working day", "working days"),
+    DeadlineUnit.calendar_days: ("calendar day", "calendar days"),
+    DeadlineUnit.months: ("month", "months"),
+}
+# Case texts such as «продлевается не более чем на» read on into the amount.
+_LEAD_WORDS = frozenset({"до", "на", "более", "чем", "to", "than", "by"})
+_BOUND = {
+    "ru": {Bound.min: "минимум", Bound.max: "максимум"},
+    "en": {Bound.min: "at least", Bound.max: "at most"},
+}
+_EXTENSION = {
+    "ru": " [продление: учитывается, только если орган его объявил]",
+    "en": " [extension: counts only if the office declared it]",
+}
+_MAIN_TERM = {"ru": "основной срок", "en": "standard term"}
+_NO_DEADLINE = {"ru": "в стандарте срок не указан", "en": "the standard states no deadline"}
+_NO_DOCUMENTS = {
+    "ru": "в каталоге стандартов перечень не приведён; сверьтесь с описанием услуги на egov.kz",
+    "en": "the catalogue gives no list for this service; compare with its description on egov.kz",
+}
+_COST = {
+    "ru": {
+        Payment.free: "бесплатно",
+        Payment.paid: "платно",
+        Payment.conditional: "платно в отдельных случаях",
+        None: "в стандарте не указано",
+    },
+    "en": {
+        Payment.free: "free of charge",
+        Payment.paid: "paid",
+        Payment.conditional: "paid in some cases",
+        None: "not stated in the standard",
+    },
+}
+_CHANNELS = {
+    "ru": {
+        Channel.gov_agency: "офис услугодателя",
+        Channel.goscorp_con: "ЦОН (Госкорпорация «Правительство для граждан»)",
+        Channel.egov_portal: "портал egov.kz",
+        Channel.elicense_portal: "портал elicense.kz",
+        Channel.other: "иной канал, указанный в стандарте",
+    },
+    "en": {
+        Channel.gov_agency: "the provider's office",
+        Channel.goscorp_con: "a public service centre (ЦОН, State Corporation)",
+        Channel.egov_portal: "the egov.kz portal",
+        Channel.elicense_portal: "the elicense.kz portal",
+        Channel.other: "another channel named in the standard",
+    },
+}
+
+
+def amount_ru(amount: int, unit: DeadlineUnit) -> str:
+    """``amount`` with the Russian plural form of ``unit``: «1 рабочий день», «5 рабочих дней»."""
+    one, few, many = _UNIT_RU[unit]
+    if amount % 10 == 1 and amount % 100 != 11:
+        return f"{amount} {one}"
+    if 2 <= amount % 10 <= 4 and not 12 <= amount % 100 <= 14:
+        return f"{amount} {few}"
+    return f"{amount} {many}"
+
+
+def amount_en(amount: int, unit: DeadlineUnit) -> str:
+    """``amount`` with the English singular or plural of ``unit``."""
+    one, many = _UNIT_EN[unit]
+    return f"{amount} {one if amount == 1 else many}"
+
+
+@dataclass(frozen=True)
+class DeadlineCase:
+    """One case a shopper can pick: a single deadline, or a min..max range read as one.
+
+    ``index`` is the 0-based position of its first entry in ``StandardBody.deadlines``.
+    """
+
+    index: int
+    entries: tuple[Deadline, ...]
+
+    @property
+    def extension(self) -> bool:
+        return self.entries[0].extension
+
+    @property
+    def option_code(self) -> str:
+        return f"case_{self.index + 1}"
+
+    def text(self, lang: str, *, several: bool) -> str:
+        """The case and its term in ``lang`` ("ru" or "en")."""
+        label = self._label(lang)
+        first, last = self.entries[0], self.entries[-1]
+        render = amount_ru if lang == "ru" else amount_en
+        if len(self.entries) > 1:
+            amount = f"{first.amount}–{render(last.amount, last.unit)}"
+        else:
+            amount = render(first.amount, first.unit)
+        lead = bool(label) and label.split()[-1].lower() in _LEAD_WORDS
+        if first.bound is not None and len(self.entries) == 1 and not lead:
+            amount = f"{amount} ({_BOUND[lang][first.bound]})"
+        if not label and several:
+            label = _MAIN_TERM[lang]
+        text = f"{label} {amount}" if lead else f"{label}: {amount}" if label else amount
+        return text + (_EXTENSION[lang] if self.extension else "")
+
+    def _label(self, lang: str) -> str:
+        labels = [(d.case_en or d.case_ru) if lang == "en" else d.case_ru for d in self.entries]
+        if len(labels) == 1 or None in labels:
+            return labels[0] or ""
+        # A range's two entries say "…: lower limit" and "…: upper limit"; keep the shared part.
+        a, b = labels[0] or "", labels[1] or ""
+        size = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+        return a[:size].rstrip(" :—-")
+
+
+def deadline_cases(standard: StandardBody) -> list[DeadlineCase]:
+    """The standard's deadlines as cases, a ``min`` entry followed by a ``max`` entry merged."""
+    cases: list[DeadlineCase] = []
+    entries = standard.deadlines
+    i = 0
+    while i < len(entries):
+        here = entries[i]
+        after = entries[i + 1] if i + 1 < len(entries) else None
+        if (
+            after is not None
+            and here.bound is Bound.min
+            and after.bound is Bound.max
+            and not here.extension
+            and not after.extension
+            and here.unit == after.unit
+        ):
+            cases.append(DeadlineCase(i, (here, after)))
+            i += 2
+        else:
+            cases.append(DeadlineCase(i, (here,)))
+            i += 1
+    return cases
+
+
+def deadline_text(standard: StandardBody, lang: str) -> str:
+    """All deadline cases in one line, or a note that the standard gives none."""
+    cases = deadline_cases(standard)
+    if not cases:
+        return _NO_DEADLINE[lang]
+    return "; ".join(case.text(lang, several=len(cases) > 1) for case in cases)
+
+
+def documents_text(standard: StandardBody, lang: str) -> str:
+    """The standard's document list in one line, or where to look when it has none."""
+    if not standard.documents:
+        return _NO_DOCUMENTS[lang]
+    names = [(d.name_en or d.name_ru) if lang == "en" else d.name_ru for d in standard.documents]
+    return "; ".join(names)
+
+
+def cost_text(standard: StandardBody, lang: str) -> str:
+    """Whether the service is free or paid, quoting the standard's sentence in Russian."""
+    if lang == "ru" and standard.cost.text_ru:
+        return standard.cost.text_ru
+    return _COST[lang][standard.cost.payment]
+
+
+def channels_text(standard: StandardBody, lang: str) -> str:
+    """Where the standard says applications are accepted."""
+    return ", ".join(_CHANNELS[lang][c] for c in standard.channels)

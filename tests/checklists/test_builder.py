@@ -1,0 +1,232 @@
+"""The builder: every service gets its checklists, resolved from the standard."""
+
+from pathlib import Path
+
+import pytest
+
+from service.checklists import texts
+from service.checklists.builder import build_checklist, build_service_checklists, channels_for
+from service.checklists.format import (
+    PLACEHOLDER_RE,
+    ChecklistChannel,
+    ChecklistError,
+    ChecklistTemplate,
+    ResolvedChecklist,
+)
+from service.checklists.items import ChoiceItem, DocumentsItem
+from service.checklists.loader import load_templates, parse_template
+from service.standards.catalogue import DeadlineUnit, StandardFile, load_catalogue
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = load_templates(ROOT / "checklists" / "templates")
+CATALOGUE = {s.code: s for s in load_catalogue(ROOT / "checklists" / "standards")}
+IN_PERSON = TEMPLATES[ChecklistChannel.in_person]
+
+IP, CALL, EGOV = ChecklistChannel.in_person, ChecklistChannel.call_1414, ChecklistChannel.egov
+
+
+def _texts(checklist: ResolvedChecklist) -> list[str]:
+    found = [checklist.title_ru, checklist.title_en]
+    for section in checklist.sections:
+        found += [section.title_ru, section.title_en]
+        for item in section.items:
+            found += [v for k, v in item if k.startswith(("text_", "help_")) and v]
+            for option in getattr(item, "options", []):
+                found += [option.text_ru, option.text_en]
+    return found
+
+
+@pytest.mark.parametrize("code", [f"S{n:02d}" for n in range(1, 61)])
+def test_every_service_builds_its_channels(code: str) -> None:
+    standard = CATALOGUE[code]
+    checklists = build_service_checklists(TEMPLATES, standard)
+    channels = [c.channel for c in checklists]
+    assert channels[:2] == [IP, CALL]
+    portal = {"egov_portal", "elicense_portal"} & {c.value for c in standard.channels}
+    assert (EGOV in channels) == bool(portal)
+    for checklist in checklists:
+        assert checklist.service_code == code
+        assert checklist.standard_digest == standard.body().digest()
+        leftovers = [t for t in _texts(checklist) if PLACEHOLDER_RE.search(t)]
+        assert leftovers == []
+        assert ResolvedChecklist.model_validate_json(checklist.canonical_json()) == checklist
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("S26", [IP, CALL]),  # provider's office only
+        ("S55", [IP, CALL]),  # "other" channel only
+        ("S31", [IP, CALL, EGOV]),  # portal only: still visited and called
+        ("S23", [IP, CALL, EGOV]),  # elicense.kz
+        ("S10", [IP, CALL, EGOV]),
+    ],
+)
+def test_channels_for(code: str, expected: list[ChecklistChannel]) -> None:
+    assert channels_for(CATALOGUE[code]) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "options"),
+    [
+        ("S17", []),
+        ("S26", []),
+        (
+            "S33",
+            [("doc_1", "удостоверение личности"), ("doc_2", "свидетельство о рождении ребенка")],
+        ),
+        ("S45", [("doc_1", "заявление"), ("doc_2", "справка с места работы")]),
+    ],
+)
+def test_documents_item_lists_the_standard(code: str, options: list[tuple[str, str]]) -> None:
+    item = build_checklist(IN_PERSON, CATALOGUE[code]).item("documents_demanded")
+    assert isinstance(item, DocumentsItem)
+    assert [(o.code, o.text_ru) for o in item.options] == options
+    # Extras are always possible, so the item is usable with an empty list too.
+    assert item.max_extras >= 1
+    assert item.help_ru is not None
+    assert ("egov.kz" in item.help_ru) == (not options)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (
+            "S17",
+            [
+                ("case_1", "юридические лица: 30 календарных дней"),
+                ("case_2", "физические лица: 10 календарных дней"),
+                (
+                    "case_3",
+                    "в случае изменения фамилии, имени, отчества физического лица и (или) "
+                    "наименования и места нахождения: 20 календарных дней",
+                ),
+                ("case_4", "в случае утери свидетельства об аккредитации: 15 календарных дней"),
+            ],
+        ),
+        ("S26", None),  # a single case
+        ("S11", None),  # one range, 15-180 days
+        ("S06", None),  # no deadline in the standard
+        ("S30", [("case_1", "основной срок: 25 рабочих дней"), ("case_2", None)]),
+    ],
+)
+def test_deadline_case_options(code: str, expected: list[tuple[str, str | None]] | None) -> None:
+    checklist = build_checklist(IN_PERSON, CATALOGUE[code])
+    if expected is None:
+        with pytest.raises(KeyError):
+            checklist.item("deadline_case")
+        return
+    item = checklist.item("deadline_case")
+    assert isinstance(item, ChoiceItem)
+    assert [o.code for o in item.options] == [c for c, _ in expected]
+    for option, (_, text) in zip(item.options, expected, strict=True):
+        if text is not None:
+            assert option.text_ru == text
+
+
+def test_extension_cases_say_they_need_a_declaration() -> None:
+    item = build_checklist(IN_PERSON, CATALOGUE["S32"]).item("deadline_case")
+    assert isinstance(item, ChoiceItem)
+    marked = [o.code for o in item.options if "только если орган его объявил" in o.text_ru]
+    assert marked == ["case_2", "case_3"]
+    assert all("only if the office declared" in o.text_en for o in item.options[1:])
+
+
+@pytest.mark.parametrize(
+    ("code", "ru", "en"),
+    [
+        ("S26", "7 рабочих дней", "7 working days"),
+        ("S48", "не более 60 минут", "no more than 60 minutes"),
+        ("S11", "отличаются по видам возврата: 15–180 календарных дней", None),
+        ("S06", "в стандарте срок не указан", "the standard states no deadline"),
+    ],
+)
+def test_deadline_text(code: str, ru: str, en: str | None) -> None:
+    assert texts.deadline_text(CATALOGUE[code], "ru") == ru
+    if en is not None:
+        assert texts.deadline_text(CATALOGUE[code], "en") == en
+
+
+@pytest.mark.parametrize(
+    ("amount", "ru"),
+    [
+        (1, "1 рабочий день"),
+        (2, "2 рабочих дня"),
+        (5, "5 рабочих дней"),
+        (11, "11 рабочих дней"),
+        (21, "21 рабочий день"),
+        (22, "22 рабочих дня"),
+        (112, "112 рабочих дней"),
+    ],
+)
+def test_russian_plural(amount: int, ru: str) -> None:
+    assert texts.amount_ru(amount, DeadlineUnit.working_days) == ru
+
+
+def test_call_checklist_shows_the_standard_in_help() -> None:
+    call = build_checklist(TEMPLATES[CALL], CATALOGUE["S33"])
+    assert "свидетельство о рождении ребенка" in (call.item("answer_documents_match").help_ru or "")
+    assert "7 рабочих дней" in (call.item("answer_deadline_match").help_ru or "")
+    assert "бесплатно" in (call.item("answer_cost_match").help_ru or "")
+
+
+def test_scoring_codes_and_critical_items() -> None:
+    checklist = build_checklist(IN_PERSON, CATALOGUE["S17"])
+    roles = {item.code: item.scoring for item in checklist.items() if item.scoring}
+    assert set(roles) == {
+        "ticket_taken_at", "number_called_at", "service_started_at", "service_ended_at",
+        "application_submitted_on", "result_promised_on", "result_received_on",
+        "deadline_case", "documents_demanded",
+    }  # fmt: skip
+    critical = {item.code for item in checklist.items() if item.critical}
+    assert critical == {"informal_payment_asked", "pressure_to_falsify", "acquaintance_offer"}
+
+
+def _edited(template: ChecklistTemplate, old: str, new: str) -> ChecklistTemplate:
+    text = (ROOT / "checklists" / "templates" / f"{template.channel.value}.yaml").read_text()
+    assert old in text
+    return parse_template(text.replace(old, new))
+
+
+def test_content_hash_is_stable() -> None:
+    first = build_checklist(IN_PERSON, CATALOGUE["S17"])
+    second = build_checklist(IN_PERSON, CATALOGUE["S17"])
+    assert first.content_hash() == second.content_hash()
+    assert len(first.content_hash()) == 64
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("Время получения талона", "Время выдачи талона"),
+        ("text_en: Time the ticket was issued", "text_en: Time the ticket was printed"),
+        ("weight: 3\n", "weight: 4\n"),
+    ],
+)
+def test_content_hash_changes_with_the_template(old: str, new: str) -> None:
+    before = build_checklist(IN_PERSON, CATALOGUE["S17"]).content_hash()
+    after = build_checklist(_edited(IN_PERSON, old, new), CATALOGUE["S17"]).content_hash()
+    assert before != after
+
+
+def test_content_hash_changes_with_the_standard() -> None:
+    standard = CATALOGUE["S33"]
+    renamed = standard.model_copy(update={"name_ru": standard.name_ru + " (новая редакция)"})
+    assert (
+        build_checklist(IN_PERSON, standard).content_hash()
+        != build_checklist(IN_PERSON, renamed).content_hash()
+    )
+
+
+def test_bare_standard_body_needs_a_code() -> None:
+    body = CATALOGUE["S33"].body()
+    with pytest.raises(ChecklistError, match="pass service_code"):
+        build_checklist(IN_PERSON, body)
+    built = build_checklist(IN_PERSON, body, service_code="S33")
+    assert built == build_checklist(IN_PERSON, CATALOGUE["S33"])
+
+
+def test_code_must_agree_with_the_file() -> None:
+    standard: StandardFile = CATALOGUE["S33"]
+    with pytest.raises(ChecklistError, match="S01 does not match S33"):
+        build_checklist(IN_PERSON, standard, service_code="S01")
