@@ -3,9 +3,13 @@
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
+from service.answers.router import router as answers_router
 from service.auth.router import router as auth_router
 from service.checklists.router import router as checklists_router
+from service.offices.router import router as offices_router
 from service.standards.router import router as standards_router
+from service.visits.router import router as visits_router
+from service.workflow.router import router as workflow_router
 
 
 def unique_id(route: APIRoute) -> str:
@@ -17,3 +21,7 @@ api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router, tags=["auth"])
 api_router.include_router(standards_router, tags=["services"])
 api_router.include_router(checklists_router, tags=["checklists"])
+api_router.include_router(offices_router, tags=["offices"])
+api_router.include_router(visits_router, tags=["visits"])
+api_router.include_router(answers_router, tags=["answers"])
+api_router.include_router(workflow_router, tags=["workflow"])

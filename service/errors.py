@@ -33,6 +33,16 @@ ErrorCode = Literal[
     "checklist-not-offered",
     "checklist-version-exists",
     "checklist-invalid",
+    "office-not-found",
+    "visit-not-found",
+    "visit-conflict",
+    "transition-not-allowed",
+    "visit-not-editable",
+    "assignment-invalid",
+    "bulk-file-invalid",
+    "answer-conflict",
+    "answers-invalid",
+    "submission-incomplete",
 ]
 
 

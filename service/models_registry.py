@@ -1,7 +1,17 @@
 """Import every table module so ``SQLModel.metadata`` is complete for Alembic and tests."""
 
+from service.answers import models as answers_models
 from service.auth import models as auth_models
 from service.checklists import models as checklists_models
+from service.offices import models as offices_models
 from service.standards import models as standards_models
+from service.visits import models as visits_models
 
-__all__ = ["auth_models", "checklists_models", "standards_models"]
+__all__ = [
+    "answers_models",
+    "auth_models",
+    "checklists_models",
+    "offices_models",
+    "standards_models",
+    "visits_models",
+]

@@ -12,6 +12,8 @@ EVERYONE = frozenset({ANON, *Role})
 SIGNED_IN = frozenset(Role)
 STAFF = frozenset({Role.admin, Role.coordinator})
 ADMIN = frozenset({Role.admin})
+SHOPPER = frozenset({Role.shopper})
+VISIT = "00000000-0000-4000-8000-000000000000"
 
 # (method, path template, concrete path, who may call it)
 MATRIX: list[tuple[str, str, str, frozenset[str]]] = [
@@ -28,6 +30,21 @@ MATRIX: list[tuple[str, str, str, frozenset[str]]] = [
     ("GET", "/api/v1/checklists", "/api/v1/checklists?service=S26", SIGNED_IN),
     ("GET", "/api/v1/checklists/{checklist_id}", "/api/v1/checklists/1", SIGNED_IN),
     ("POST", "/api/v1/checklists", "/api/v1/checklists", STAFF),
+    ("POST", "/api/v1/offices", "/api/v1/offices", STAFF),
+    ("GET", "/api/v1/offices", "/api/v1/offices", SIGNED_IN),
+    ("GET", "/api/v1/offices/{office_id}", "/api/v1/offices/1", SIGNED_IN),
+    ("POST", "/api/v1/visits", "/api/v1/visits", STAFF),
+    ("POST", "/api/v1/visits/bulk", "/api/v1/visits/bulk", STAFF),
+    ("GET", "/api/v1/visits", "/api/v1/visits", SIGNED_IN),
+    ("GET", "/api/v1/visits/{visit_id}", f"/api/v1/visits/{VISIT}", SIGNED_IN),
+    ("GET", "/api/v1/visits/{visit_id}/history", f"/api/v1/visits/{VISIT}/history", STAFF),
+    ("PUT", "/api/v1/visits/{visit_id}/answers", f"/api/v1/visits/{VISIT}/answers", SHOPPER),
+    ("GET", "/api/v1/visits/{visit_id}/answers", f"/api/v1/visits/{VISIT}/answers", SIGNED_IN),
+    ("POST", "/api/v1/visits/{visit_id}/start", f"/api/v1/visits/{VISIT}/start", SHOPPER),
+    ("POST", "/api/v1/visits/{visit_id}/submit", f"/api/v1/visits/{VISIT}/submit", SHOPPER),
+    ("POST", "/api/v1/visits/{visit_id}/review", f"/api/v1/visits/{VISIT}/review", STAFF),
+    ("POST", "/api/v1/visits/{visit_id}/cancel", f"/api/v1/visits/{VISIT}/cancel", STAFF),
+    ("POST", "/api/v1/visits/{visit_id}/reopen", f"/api/v1/visits/{VISIT}/reopen", STAFF),
 ]
 
 CASES = [

@@ -60,3 +60,4 @@ def require_role(*roles: Role) -> Callable[[User], User]:
 
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 StaffUser = Annotated[User, Depends(require_role(Role.admin, Role.coordinator))]
+ShopperUser = Annotated[User, Depends(require_role(Role.shopper))]

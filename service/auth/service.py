@@ -106,3 +106,11 @@ def user_from_token(
     if not user.is_active:
         raise UserInactive("This account is disabled.")
     return user
+
+
+def get_user(session: Session, user_id: uuid.UUID) -> User | None:
+    return repository.get_by_id(session, user_id)
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return repository.get_by_email(session, email.strip().lower())

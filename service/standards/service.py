@@ -170,3 +170,9 @@ def all_in_force(session: Session, on: dt.date) -> list[ServiceStandard]:
         session, on=on, agency=None, level=None, channel=None, limit=10_000, offset=0
     )
     return rows
+
+
+def require_service(session: Session, code: str) -> None:
+    """Raise ``ServiceNotFound`` unless ``code`` is in the catalogue."""
+    if repository.get_service(session, code) is None:
+        raise ServiceNotFound(f"There is no service {code}.")

@@ -1,0 +1,41 @@
+"""Every query on answers."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from service.answers.models import Answer
+
+
+def by_client_ids(session: Session, client_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Answer]:
+    rows = session.exec(select(Answer).where(col(Answer.client_id).in_(list(client_ids)))).all()
+    return {row.client_id: row for row in rows}
+
+
+def current(session: Session, visit_id: uuid.UUID) -> dict[str, Answer]:
+    rows = session.exec(
+        select(Answer).where(col(Answer.visit_id) == visit_id, col(Answer.is_current))
+    ).all()
+    return {row.item_code: row for row in rows}
+
+
+def all_for_visit(session: Session, visit_id: uuid.UUID) -> list[Answer]:
+    rows = session.exec(
+        select(Answer)
+        .where(col(Answer.visit_id) == visit_id)
+        .order_by(col(Answer.item_code), col(Answer.answered_at), col(Answer.id))
+    ).all()
+    return list(rows)
+
+
+def add(session: Session, answer: Answer) -> None:
+    session.add(answer)
+    session.flush()
+
+
+def retire(session: Session, answer: Answer) -> None:
+    answer.is_current = False
+    session.add(answer)
+    # The unique index on current answers needs the old one cleared before the new one lands.
+    session.flush()

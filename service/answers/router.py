@@ -1,0 +1,67 @@
+"""HTTP routes of answer sync."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+
+from service.answers import service as answers_service
+from service.answers.schemas import AnswerBatch, AnswerPublic, SyncResult
+from service.auth.deps import CurrentUser, ShopperUser
+from service.clock import ClockDep
+from service.db import SessionDep
+from service.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from service.visits.deps import VisitDep
+
+router = APIRouter()
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: NotAuthenticated.schema(),
+    404: NotFound.schema(),
+    422: ValidationFailed.schema(),
+}
+
+
+@router.put(
+    "/visits/{visit_id}/answers",
+    summary="Sync answers",
+    response_model=SyncResult,
+    status_code=status.HTTP_200_OK,
+    responses={**ERRORS, 403: Forbidden.schema(), 409: Conflict.schema()},
+)
+def sync_answers(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    shopper: ShopperUser,
+    visit: VisitDep,
+    batch: AnswerBatch,
+) -> SyncResult:
+    """Store a batch of answers from the phone: all or nothing, safe to send again."""
+    return answers_service.sync(
+        session,
+        visit,
+        shopper,
+        batch.answers,
+        now=clock(),
+        max_batch=request.app.state.settings.limits.max_batch_answers,
+    )
+
+
+@router.get(
+    "/visits/{visit_id}/answers",
+    summary="List answers",
+    response_model=list[AnswerPublic],
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def list_answers(
+    session: SessionDep, _user: CurrentUser, visit: VisitDep, history: bool = False
+) -> list[AnswerPublic]:
+    """Return the visit's current answers, or every version with ``history=true``."""
+    rows = (
+        answers_service.all_answers(session, visit)
+        if history
+        else list(answers_service.current_answers(session, visit).values())
+    )
+    rows.sort(key=lambda a: (a.item_code, a.answered_at))
+    return [AnswerPublic.model_validate(a, from_attributes=True) for a in rows]

@@ -1,0 +1,55 @@
+"""API models of answers."""
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: uuid.UUID = Field(description="Made on the phone; the same answer keeps it")
+    item_code: Annotated[str, Field(min_length=1, max_length=64)]
+    value: Any = None
+    na: bool = Field(default=False, description="Not applicable; only where the item allows")
+    answered_at: AwareDatetime = Field(description="The phone's clock when it was answered")
+
+
+class AnswerBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: list[AnswerIn] = Field(min_length=1)
+
+
+class SyncOutcome(StrEnum):
+    created = "created"
+    unchanged = "unchanged"
+    superseded = "superseded"
+
+
+class AnswerResult(BaseModel):
+    client_id: uuid.UUID
+    item_code: str
+    outcome: SyncOutcome = Field(
+        description="created and current; unchanged (sent before); superseded (stored, but a "
+        "newer answer to the item is current)"
+    )
+
+
+class SyncResult(BaseModel):
+    created: int
+    unchanged: int
+    results: list[AnswerResult]
+
+
+class AnswerPublic(BaseModel):
+    client_id: uuid.UUID
+    item_code: str
+    value: Any
+    na: bool
+    answered_at: dt.datetime
+    received_at: dt.datetime
+    is_current: bool

@@ -1,0 +1,187 @@
+"""Answer sync from phones: validated, idempotent by client id, history kept, newest wins."""
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any, ClassVar
+
+from sqlmodel import Session
+
+from service.answers import repository
+from service.answers.models import Answer
+from service.answers.schemas import AnswerIn, AnswerResult, SyncOutcome, SyncResult
+from service.answers.values import AnswerValueError, normalize
+from service.auth.models import User
+from service.checklists import service as checklists_service
+from service.checklists.format import ResolvedChecklist
+from service.errors import Conflict, ErrorCode, ValidationFailed
+from service.visits import service as visits_service
+from service.visits.models import Visit
+
+
+class AnswersInvalid(ValidationFailed):
+    code: ClassVar[ErrorCode] = "answers-invalid"
+    title = "Answers invalid"
+
+
+class AnswerConflict(Conflict):
+    code: ClassVar[ErrorCode] = "answer-conflict"
+    title = "Answer conflict"
+
+
+def checklist_of(session: Session, visit: Visit) -> ResolvedChecklist:
+    row = checklists_service.get_checklist(session, visit.checklist_id)
+    return ResolvedChecklist.model_validate(row.body)
+
+
+def _hash(visit: Visit, item_code: str, value: Any, na: bool, answered_at: dt.datetime) -> str:
+    canonical = json.dumps(
+        [str(visit.id), item_code, value, na, answered_at.astimezone(dt.UTC).isoformat()],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _validate(
+    checklist: ResolvedChecklist, visit: Visit, answers: list[AnswerIn]
+) -> list[tuple[AnswerIn, Any, str]]:
+    prepared, errors = [], []
+    seen: set[Any] = set()
+    for index, answer in enumerate(answers):
+        where = {"index": index, "client_id": str(answer.client_id), "item_code": answer.item_code}
+        if answer.client_id in seen:
+            errors.append(where | {"msg": "client_id repeats within the batch"})
+            continue
+        seen.add(answer.client_id)
+        try:
+            item = checklist.item(answer.item_code)
+        except KeyError:
+            errors.append(where | {"msg": f"the checklist has no item {answer.item_code}"})
+            continue
+        try:
+            value = normalize(item, answer.value, na=answer.na)
+        except AnswerValueError as exc:
+            errors.append(where | {"msg": str(exc)})
+            continue
+        digest = _hash(visit, answer.item_code, value, answer.na, answer.answered_at)
+        prepared.append((answer, value, digest))
+    if errors:
+        raise AnswersInvalid(
+            f"{len(errors)} of {len(answers)} answers are invalid; none were stored.",
+            errors=errors,
+        )
+    return prepared
+
+
+def sync(
+    session: Session,
+    visit: Visit,
+    actor: User,
+    answers: list[AnswerIn],
+    *,
+    now: dt.datetime,
+    max_batch: int,
+) -> SyncResult:
+    """Store a batch from a phone, all or nothing.
+
+    An answer sent again with its client id changes nothing. A new answer to an item becomes
+    current only if it was answered later than the current one, so a late retry of an old
+    answer never overwrites a newer one; every version is kept.
+
+    Raises:
+        VisitNotEditable: the visit is not with its shopper.
+        AnswersInvalid: any answer does not fit its item (all are listed).
+        AnswerConflict: a client id was used before for different content.
+    """
+    if len(answers) > max_batch:
+        raise AnswersInvalid(f"answers: a batch holds at most {max_batch} answers; split it.")
+    visit = visits_service.lock_for_answers(session, visit, actor, now=now)
+    prepared = _validate(checklist_of(session, visit), visit, answers)
+    known = repository.by_client_ids(session, [a.client_id for a, _, _ in prepared])
+    conflicts = [
+        {"client_id": str(a.client_id), "item_code": a.item_code}
+        for a, _, digest in prepared
+        if a.client_id in known and known[a.client_id].content_hash != digest
+    ]
+    if conflicts:
+        raise AnswerConflict(
+            f"{len(conflicts)} client_id(s) were already used for a different answer; an edit "
+            "needs a new client_id.",
+            errors=conflicts,
+        )
+    current = repository.current(session, visit.id)
+    results = []
+    for answer, value, digest in prepared:
+        if answer.client_id in known:
+            results.append(_result(answer, SyncOutcome.unchanged))
+            continue
+        previous = current.get(answer.item_code)
+        newest = previous is None or answer.answered_at > previous.answered_at
+        if newest and previous is not None:
+            repository.retire(session, previous)
+        row = Answer(
+            client_id=answer.client_id,
+            visit_id=visit.id,
+            item_code=answer.item_code,
+            value=value,
+            na=answer.na,
+            answered_at=answer.answered_at,
+            received_at=now,
+            content_hash=digest,
+            is_current=newest,
+            author_id=actor.id,
+        )
+        repository.add(session, row)
+        if newest:
+            current[answer.item_code] = row
+        results.append(_result(answer, SyncOutcome.created if newest else SyncOutcome.superseded))
+    created = sum(r.outcome is not SyncOutcome.unchanged for r in results)
+    if created:
+        visits_service.record(
+            session,
+            visit,
+            actor,
+            "sync",
+            now=now,
+            detail={"created": created, "unchanged": len(results) - created},
+        )
+    return SyncResult(created=created, unchanged=len(results) - created, results=results)
+
+
+def _result(answer: AnswerIn, outcome: SyncOutcome) -> AnswerResult:
+    return AnswerResult(client_id=answer.client_id, item_code=answer.item_code, outcome=outcome)
+
+
+def current_answers(session: Session, visit: Visit) -> dict[str, Answer]:
+    return repository.current(session, visit.id)
+
+
+def all_answers(session: Session, visit: Visit) -> list[Answer]:
+    return repository.all_for_visit(session, visit.id)
+
+
+def visible(checklist: ResolvedChecklist, answers: dict[str, Any]) -> set[str]:
+    """Codes of items shown given ``answers`` (item code -> value); show_if reads earlier ones."""
+    shown: set[str] = set()
+    for item in checklist.items():
+        rule = item.show_if
+        if rule is None or (rule.item in shown and answers.get(rule.item) in rule.values()):
+            shown.add(item.code)
+    return shown
+
+
+def missing_required(session: Session, visit: Visit) -> list[str]:
+    """Required, visible, non-photo items with no current answer."""
+    checklist = checklist_of(session, visit)
+    current = current_answers(session, visit)
+    values = {code: a.value for code, a in current.items()}
+    shown = visible(checklist, values)
+    return [
+        item.code
+        for item in checklist.items()
+        if item.required
+        and item.code in shown
+        and item.code not in current
+        and getattr(item, "kind", None) != "photo"
+    ]

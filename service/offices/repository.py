@@ -1,0 +1,29 @@
+"""Every query on offices."""
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from service.offices.models import Office
+
+
+def get(session: Session, office_id: int) -> Office | None:
+    return session.get(Office, office_id)
+
+
+def add(session: Session, office: Office) -> Office:
+    session.add(office)
+    session.flush()
+    return office
+
+
+def list_offices(
+    session: Session, *, region: str | None, kind: str | None, limit: int, offset: int
+) -> tuple[list[Office], int]:
+    query = select(Office)
+    if region is not None:
+        query = query.where(col(Office.region) == region)
+    if kind is not None:
+        query = query.where(col(Office.kind) == kind)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Office.id)).limit(limit).offset(offset)).all()
+    return list(rows), total

@@ -1,0 +1,50 @@
+"""API models of offices."""
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from service.offices.regions import Region
+from service.standards.catalogue import CODE_PATTERN
+
+
+class OfficeKind(StrEnum):
+    con = "con"
+    agency_office = "agency_office"
+    call_centre = "call_centre"
+    portal = "portal"
+
+
+def _unique(codes: list[str]) -> list[str]:
+    if len(set(codes)) != len(codes):
+        raise ValueError("services must not repeat")
+    return codes
+
+
+ServiceCodes = Annotated[
+    list[Annotated[str, Field(pattern=CODE_PATTERN)]],
+    Field(max_length=200),
+    AfterValidator(_unique),
+]
+
+
+class OfficeBase(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=300)]
+    kind: OfficeKind
+    region: Region
+    city: Annotated[str, Field(min_length=1, max_length=120)]
+    address: Annotated[str, Field(max_length=500)] | None = None
+    latitude: Annotated[float, Field(ge=40.0, le=56.0)] | None = None
+    longitude: Annotated[float, Field(ge=46.0, le=88.0)] | None = None
+    services: ServiceCodes = Field(default_factory=list)
+
+
+class OfficeCreate(OfficeBase):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OfficePublic(OfficeBase):
+    id: int
+    created_at: dt.datetime

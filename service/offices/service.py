@@ -1,0 +1,32 @@
+"""Offices: where visits happen."""
+
+import datetime as dt
+from typing import ClassVar
+
+from sqlmodel import Session
+
+from service.errors import ErrorCode, NotFound
+from service.offices import repository
+from service.offices.models import Office
+from service.offices.schemas import OfficeCreate
+from service.standards import service as standards_service
+
+
+class OfficeNotFound(NotFound):
+    code: ClassVar[ErrorCode] = "office-not-found"
+    title = "Office not found"
+
+
+def create_office(session: Session, office_in: OfficeCreate, *, now: dt.datetime) -> Office:
+    """Create an office; every service it offers must be in the catalogue."""
+    for code in office_in.services:
+        standards_service.require_service(session, code)
+    office = Office.model_validate(office_in, update={"created_at": now})
+    return repository.add(session, office)
+
+
+def get_office(session: Session, office_id: int) -> Office:
+    office = repository.get(session, office_id)
+    if office is None:
+        raise OfficeNotFound(f"There is no office {office_id}.")
+    return office

@@ -1,0 +1,65 @@
+"""Visits and their audit trail."""
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, String
+from sqlmodel import Field
+
+from service.base import SQLModel
+from service.types import UtcDateTime
+
+
+class Visit(SQLModel, table=True):
+    """One assignment: a shopper, a service, an office, a channel, a window, pinned versions."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        # Listings filter by these; shoppers always by their own id first.
+        Index("ix_visits_shopper_status", "shopper_id", "status"),
+        Index("ix_visits_service_window", "service_code", "window_start_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    client_id: uuid.UUID | None = Field(default=None, unique=True)
+    service_code: str = Field(
+        sa_column=Column(String(8), ForeignKey("public_services.code"), nullable=False)
+    )
+    office_id: int = Field(foreign_key="offices.id", index=True)
+    shopper_id: uuid.UUID = Field(foreign_key="users.id")
+    channel: str = Field(sa_type=String(16))
+    wave: str | None = Field(default=None, sa_type=String(64), index=True)
+    window_start_at: dt.datetime = Field(sa_type=UtcDateTime)
+    window_end_at: dt.datetime = Field(sa_type=UtcDateTime)
+    notes: str | None = Field(default=None, sa_type=String(2000))
+    status: str = Field(sa_type=String(16), index=True)
+    checklist_id: int = Field(foreign_key="checklists.id")
+    standard_id: int = Field(foreign_key="service_standards.id")
+    deadline_case_index: int | None = None
+    created_at: dt.datetime = Field(sa_type=UtcDateTime)
+    created_by_id: uuid.UUID = Field(foreign_key="users.id")
+    started_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    submitted_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    device_submitted_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    submit_client_id: uuid.UUID | None = None
+    clock_skew_seconds: float | None = None
+    reviewed_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    reviewed_by_id: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    review_comment: str | None = Field(default=None, sa_type=String(2000))
+    version: int = 1
+
+
+class VisitEvent(SQLModel, table=True):
+    """Who did what to which visit, when: never updated, never deleted."""
+
+    __tablename__ = "visit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: uuid.UUID = Field(foreign_key="visits.id", index=True)
+    actor_id: uuid.UUID = Field(foreign_key="users.id")
+    action: str = Field(sa_type=String(16))
+    from_status: str | None = Field(default=None, sa_type=String(16))
+    to_status: str | None = Field(default=None, sa_type=String(16))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    at: dt.datetime = Field(sa_type=UtcDateTime)

@@ -1,0 +1,90 @@
+"""Every query on visits and their events."""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from service.auth.models import User
+from service.auth.roles import Role
+from service.offices.models import Office
+from service.visits.models import Visit, VisitEvent
+
+
+def readable_statement(user: User) -> SelectOfScalar[Visit]:
+    """Visits ``user`` may see: a shopper only their own, every other role all."""
+    query = select(Visit)
+    if user.role == Role.shopper:
+        query = query.where(col(Visit.shopper_id) == user.id)
+    return query
+
+
+@dataclass(frozen=True)
+class VisitFilters:
+    status: str | None = None
+    service_code: str | None = None
+    office_id: int | None = None
+    region: str | None = None
+    shopper_id: uuid.UUID | None = None
+    wave: str | None = None
+    window_from: dt.datetime | None = None
+    window_to: dt.datetime | None = None
+
+
+def list_visits(
+    session: Session, user: User, filters: VisitFilters, *, limit: int, offset: int
+) -> tuple[list[Visit], int]:
+    query = readable_statement(user)
+    if filters.status is not None:
+        query = query.where(col(Visit.status) == filters.status)
+    if filters.service_code is not None:
+        query = query.where(col(Visit.service_code) == filters.service_code)
+    if filters.office_id is not None:
+        query = query.where(col(Visit.office_id) == filters.office_id)
+    if filters.region is not None:
+        query = query.join(Office, col(Office.id) == col(Visit.office_id)).where(
+            col(Office.region) == filters.region
+        )
+    if filters.shopper_id is not None:
+        query = query.where(col(Visit.shopper_id) == filters.shopper_id)
+    if filters.wave is not None:
+        query = query.where(col(Visit.wave) == filters.wave)
+    if filters.window_from is not None:
+        query = query.where(col(Visit.window_end_at) >= filters.window_from)
+    if filters.window_to is not None:
+        query = query.where(col(Visit.window_start_at) <= filters.window_to)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(Visit.window_start_at), col(Visit.id)).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def get_readable(session: Session, user: User, visit_id: uuid.UUID) -> Visit | None:
+    return session.exec(readable_statement(user).where(col(Visit.id) == visit_id)).first()
+
+
+def lock(session: Session, visit_id: uuid.UUID) -> Visit:
+    """Reload a visit holding its row lock (PostgreSQL), so its writers take turns."""
+    visit = session.exec(select(Visit).where(col(Visit.id) == visit_id).with_for_update()).one()
+    session.refresh(visit)
+    return visit
+
+
+def get_by_client_id(session: Session, client_id: uuid.UUID) -> Visit | None:
+    return session.exec(select(Visit).where(col(Visit.client_id) == client_id)).first()
+
+
+def add(session: Session, row: Visit | VisitEvent) -> None:
+    session.add(row)
+    session.flush()
+
+
+def events(session: Session, visit_id: uuid.UUID) -> list[VisitEvent]:
+    rows = session.exec(
+        select(VisitEvent).where(col(VisitEvent.visit_id) == visit_id).order_by(col(VisitEvent.id))
+    ).all()
+    return list(rows)

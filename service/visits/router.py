@@ -1,0 +1,148 @@
+"""HTTP routes of visits: assignment, listing, reading, history."""
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, UploadFile, status
+
+from service.auth.deps import CurrentUser, StaffUser
+from service.clock import ClockDep
+from service.db import SessionDep
+from service.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from service.offices.regions import Region
+from service.pagination import Page, PageDep
+from service.standards.catalogue import CODE_PATTERN
+from service.visits import repository
+from service.visits import service as visits_service
+from service.visits.bulk import BulkFileError, parse_csv
+from service.visits.deps import VisitDep
+from service.visits.schemas import BulkResult, VisitCreate, VisitEventPublic, VisitPublic
+from service.visits.transitions import VisitStatus
+
+router = APIRouter()
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: NotAuthenticated.schema(),
+    422: ValidationFailed.schema(),
+}
+
+
+@router.post(
+    "/visits",
+    summary="Assign a visit",
+    response_model=VisitPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **ERRORS,
+        200: {"model": VisitPublic, "description": "A retry of an assignment already made"},
+        403: Forbidden.schema(),
+        409: Conflict.schema(),
+    },
+)
+def create_visit(
+    session: SessionDep,
+    clock: ClockDep,
+    staff: StaffUser,
+    visit_in: VisitCreate,
+    response: Response,
+) -> VisitPublic:
+    """Assign a visit to a shopper, pinning the checklist and standard in force."""
+    visit, created = visits_service.assign(session, staff, visit_in, now=clock())
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return visits_service.to_public(visit, staff)
+
+
+@router.post(
+    "/visits/bulk",
+    summary="Assign visits from a CSV file",
+    response_model=BulkResult,
+    status_code=status.HTTP_201_CREATED,
+    responses={**ERRORS, 403: Forbidden.schema(), 413: PayloadTooLarge.schema()},
+)
+def bulk_create_visits(
+    request: Request, session: SessionDep, clock: ClockDep, staff: StaffUser, file: UploadFile
+) -> BulkResult:
+    """Assign a wave of visits from CSV; any bad row refuses the file, listing every row."""
+    limits = request.app.state.settings.limits
+    try:
+        rows = parse_csv(file.file.read(), max_rows=limits.max_bulk_rows)
+    except BulkFileError as exc:
+        raise visits_service.BulkFileInvalid(str(exc)) from exc
+    return visits_service.bulk_assign(session, staff, rows, now=clock())
+
+
+@router.get(
+    "/visits",
+    summary="List visits",
+    response_model=Page[VisitPublic],
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def list_visits(
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    status_: Annotated[VisitStatus | None, Query(alias="status")] = None,
+    service: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    office_id: int | None = None,
+    region: Region | None = None,
+    shopper_id: uuid.UUID | None = None,
+    wave: Annotated[str | None, Query(max_length=64)] = None,
+    window_from: dt.datetime | None = None,
+    window_to: dt.datetime | None = None,
+) -> Page[VisitPublic]:
+    """List the visits the caller may see: a shopper their own, others all."""
+    filters = repository.VisitFilters(
+        status=status_.value if status_ else None,
+        service_code=service,
+        office_id=office_id,
+        region=region.value if region else None,
+        shopper_id=shopper_id,
+        wave=wave,
+        window_from=window_from,
+        window_to=window_to,
+    )
+    rows, total = repository.list_visits(
+        session, user, filters, limit=page.limit, offset=page.offset
+    )
+    return Page[VisitPublic](
+        items=[visits_service.to_public(v, user) for v in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get(
+    "/visits/{visit_id}",
+    summary="Read a visit",
+    response_model=VisitPublic,
+    status_code=status.HTTP_200_OK,
+    responses={**ERRORS, 404: NotFound.schema()},
+)
+def read_visit(visit: VisitDep, user: CurrentUser) -> VisitPublic:
+    """Return one visit and the moves the caller may make on it."""
+    return visits_service.to_public(visit, user)
+
+
+@router.get(
+    "/visits/{visit_id}/history",
+    summary="Read a visit's history",
+    response_model=list[VisitEventPublic],
+    status_code=status.HTTP_200_OK,
+    responses={**ERRORS, 403: Forbidden.schema(), 404: NotFound.schema()},
+)
+def read_visit_history(
+    session: SessionDep, _staff: StaffUser, visit: VisitDep
+) -> list[VisitEventPublic]:
+    """Return who did what to the visit, and when, oldest first."""
+    return visits_service.history(session, visit)

@@ -1,0 +1,111 @@
+"""API models of visits."""
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from service.checklists.format import ChecklistChannel
+from service.standards.catalogue import CODE_PATTERN
+from service.visits.transitions import VisitAction, VisitStatus
+
+Comment = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class VisitCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: uuid.UUID | None = Field(
+        default=None, description="Makes a retried assignment create one visit, not two"
+    )
+    service_code: Annotated[str, Field(pattern=CODE_PATTERN)]
+    office_id: int = Field(ge=1)
+    shopper_id: uuid.UUID
+    channel: ChecklistChannel
+    window_start_at: AwareDatetime
+    window_end_at: AwareDatetime
+    notes: Annotated[str, Field(max_length=2000)] | None = None
+    wave: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    deadline_case_index: int | None = Field(
+        default=None, ge=0, le=49, description="Which of the standard's deadline cases applies"
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> "VisitCreate":
+        if self.window_end_at <= self.window_start_at:
+            raise ValueError("window_end_at must be after window_start_at")
+        return self
+
+
+class VisitPublic(BaseModel):
+    id: uuid.UUID
+    service_code: str
+    office_id: int
+    shopper_id: uuid.UUID
+    channel: ChecklistChannel
+    wave: str | None
+    window_start_at: dt.datetime
+    window_end_at: dt.datetime
+    notes: str | None
+    status: VisitStatus
+    checklist_id: int
+    standard_id: int
+    deadline_case_index: int | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    submitted_at: dt.datetime | None
+    device_submitted_at: dt.datetime | None
+    clock_skew_seconds: float | None
+    reviewed_at: dt.datetime | None
+    review_comment: str | None
+    allowed_actions: list[VisitAction] = Field(description="Moves the caller may make now")
+
+
+class SubmitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: uuid.UUID
+    submitted_at: AwareDatetime = Field(description="The phone's clock when the shopper submitted")
+
+
+class ReviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: VisitAction = Field(description="approve, return or reject")
+    comment: Comment | None = None
+
+    @model_validator(mode="after")
+    def _review_actions(self) -> "ReviewRequest":
+        if self.action not in (VisitAction.approve, VisitAction.return_, VisitAction.reject):
+            raise ValueError("action must be approve, return or reject")
+        if self.action is not VisitAction.approve and self.comment is None:
+            raise ValueError(f"a comment is required to {self.action.value} a visit")
+        return self
+
+
+class ReasonRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Comment
+
+
+class VisitEventPublic(BaseModel):
+    id: int
+    actor_id: uuid.UUID
+    action: str
+    from_status: VisitStatus | None
+    to_status: VisitStatus | None
+    detail: dict[str, Any]
+    at: dt.datetime
+
+
+class BulkRowError(BaseModel):
+    row: int = Field(description="Line number in the CSV file, header = 1")
+    errors: list[str]
+
+
+class BulkResult(BaseModel):
+    created: int
+    unchanged: int
+    visits: list[uuid.UUID]

@@ -1,0 +1,116 @@
+"""HTTP routes that move a visit: start, submit, review, cancel, reopen."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+
+from service.auth.deps import ShopperUser, StaffUser
+from service.clock import ClockDep
+from service.db import SessionDep
+from service.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from service.visits import service as visits_service
+from service.visits.deps import VisitDep
+from service.visits.schemas import ReasonRequest, ReviewRequest, SubmitRequest, VisitPublic
+from service.visits.transitions import VisitAction
+from service.workflow import service as workflow_service
+
+router = APIRouter()
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: NotAuthenticated.schema(),
+    403: Forbidden.schema(),
+    404: NotFound.schema(),
+    409: Conflict.schema(),
+    422: ValidationFailed.schema(),
+}
+
+
+@router.post(
+    "/visits/{visit_id}/start",
+    summary="Start a visit",
+    response_model=VisitPublic,
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def start_visit(
+    session: SessionDep, clock: ClockDep, shopper: ShopperUser, visit: VisitDep
+) -> VisitPublic:
+    """Mark an assigned visit as in progress (the first answer sync does it too)."""
+    visit = workflow_service.start(session, visit, shopper, now=clock())
+    return visits_service.to_public(visit, shopper)
+
+
+@router.post(
+    "/visits/{visit_id}/submit",
+    summary="Submit a visit",
+    response_model=VisitPublic,
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def submit_visit(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    shopper: ShopperUser,
+    visit: VisitDep,
+    body: SubmitRequest,
+) -> VisitPublic:
+    """Submit the visit for review once every required item is answered; safe to resend."""
+    visit = workflow_service.submit(
+        session,
+        visit,
+        shopper,
+        body,
+        now=clock(),
+        skew_warn_seconds=request.app.state.settings.limits.clock_skew_warn_seconds,
+    )
+    return visits_service.to_public(visit, shopper)
+
+
+@router.post(
+    "/visits/{visit_id}/review",
+    summary="Review a visit",
+    response_model=VisitPublic,
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def review_visit(
+    session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReviewRequest
+) -> VisitPublic:
+    """Approve, return to the shopper with a comment, or reject a submitted visit."""
+    visit = workflow_service.review(session, visit, staff, body, now=clock())
+    return visits_service.to_public(visit, staff)
+
+
+@router.post(
+    "/visits/{visit_id}/cancel",
+    summary="Cancel a visit",
+    response_model=VisitPublic,
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def cancel_visit(
+    session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReasonRequest
+) -> VisitPublic:
+    """Cancel a visit that is not yet approved, with a reason."""
+    visit = workflow_service.with_reason(
+        session, visit, staff, VisitAction.cancel, body.reason, now=clock()
+    )
+    return visits_service.to_public(visit, staff)
+
+
+@router.post(
+    "/visits/{visit_id}/reopen",
+    summary="Reopen a visit",
+    response_model=VisitPublic,
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def reopen_visit(
+    session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReasonRequest
+) -> VisitPublic:
+    """Put an approved or rejected visit back under review, with a reason."""
+    visit = workflow_service.with_reason(
+        session, visit, staff, VisitAction.reopen, body.reason, now=clock()
+    )
+    return visits_service.to_public(visit, staff)

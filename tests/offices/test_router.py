@@ -1,0 +1,74 @@
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.auth.roles import Role
+from tests.conftest import AuthHeaders
+
+OFFICE = {
+    "name": "ЦОН Алматинского района",
+    "kind": "con",
+    "region": "astana",
+    "city": "Астана",
+    "address": "ул. Бейбитшилик, 10",
+    "latitude": 51.17,
+    "longitude": 71.45,
+    "services": ["S26", "S33"],
+}
+
+
+class TestCreateOffice:
+    def test_coordinator_creates(self, client: TestClient, auth_headers: AuthHeaders) -> None:
+        response = client.post(
+            "/api/v1/offices", json=OFFICE, headers=auth_headers(Role.coordinator)
+        )
+        assert response.status_code == 201
+        assert response.json()["services"] == ["S26", "S33"]
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("kind", "bank"),
+            ("region", "moscow"),
+            ("latitude", 10.0),
+            ("longitude", 120.0),
+            ("services", ["S26", "S26"]),
+            ("services", ["26"]),
+            ("name", ""),
+        ],
+    )
+    def test_invalid_is_422(
+        self, client: TestClient, auth_headers: AuthHeaders, field: str, value: Any
+    ) -> None:
+        body = OFFICE | {field: value}
+        response = client.post("/api/v1/offices", json=body, headers=auth_headers(Role.admin))
+        assert response.status_code == 422
+
+    def test_unknown_service_is_404(self, client: TestClient, auth_headers: AuthHeaders) -> None:
+        body = OFFICE | {"services": ["S99"]}
+        response = client.post("/api/v1/offices", json=body, headers=auth_headers(Role.admin))
+        assert response.status_code == 404
+        assert response.json()["code"] == "service-not-found"
+
+
+class TestListOffices:
+    def test_filter_by_region(self, client: TestClient, auth_headers: AuthHeaders) -> None:
+        admin = auth_headers(Role.admin)
+        client.post("/api/v1/offices", json=OFFICE, headers=admin)
+        client.post("/api/v1/offices", json=OFFICE | {"region": "shymkent"}, headers=admin)
+        body = client.get(
+            "/api/v1/offices?region=shymkent", headers=auth_headers(Role.shopper)
+        ).json()
+        assert [o["region"] for o in body["items"]] == ["shymkent"]
+
+    def test_read_one_and_404(self, client: TestClient, auth_headers: AuthHeaders) -> None:
+        admin = auth_headers(Role.admin)
+        office_id = client.post("/api/v1/offices", json=OFFICE, headers=admin).json()["id"]
+        assert (
+            client.get(f"/api/v1/offices/{office_id}", headers=admin).json()["name"]
+            == OFFICE["name"]
+        )
+        missing = client.get("/api/v1/offices/999999", headers=admin)
+        assert missing.status_code == 404
+        assert missing.json()["code"] == "office-not-found"

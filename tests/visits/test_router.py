@@ -1,0 +1,249 @@
+import uuid
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from service.auth.models import User
+from service.auth.roles import Role
+from service.offices.regions import Region
+from tests.conftest import FrozenClock
+from tests.fixtures.factories import make_office, make_visit
+from tests.fixtures.http import bearer as headers_for
+from tests.fixtures.users import make_user
+
+
+@pytest.fixture
+def coordinator(session: Session) -> User:
+    return make_user(session, Role.coordinator)
+
+
+@pytest.fixture
+def shopper(session: Session) -> User:
+    return make_user(session, Role.shopper)
+
+
+def assignment(session: Session, shopper: User, **kw: Any) -> dict[str, Any]:
+    office = make_office(session)
+    return {
+        "service_code": "S26",
+        "office_id": office.id,
+        "shopper_id": str(shopper.id),
+        "channel": "in_person",
+        "window_start_at": "2026-03-20T09:00:00+05:00",
+        "window_end_at": "2026-03-20T18:00:00+05:00",
+        "wave": "2026-spring",
+    } | kw
+
+
+class TestCreateVisit:
+    def test_pins_checklist_and_standard(
+        self,
+        client: TestClient,
+        session: Session,
+        clock: FrozenClock,
+        coordinator: User,
+        shopper: User,
+    ) -> None:
+        response = client.post(
+            "/api/v1/visits",
+            json=assignment(session, shopper),
+            headers=headers_for(coordinator, clock),
+        )
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert body["status"] == "assigned"
+        checklist = client.get(
+            f"/api/v1/checklists/{body['checklist_id']}", headers=headers_for(shopper, clock)
+        ).json()
+        assert checklist["service_code"] == "S26"
+        assert checklist["channel"] == "in_person"
+        assert body["allowed_actions"] == ["cancel"]
+
+    def test_retry_with_client_id_creates_one_visit(
+        self,
+        client: TestClient,
+        session: Session,
+        clock: FrozenClock,
+        coordinator: User,
+        shopper: User,
+    ) -> None:
+        data = assignment(session, shopper, client_id=str(uuid.uuid4()))
+        headers = headers_for(coordinator, clock)
+        first = client.post("/api/v1/visits", json=data, headers=headers)
+        again = client.post("/api/v1/visits", json=data, headers=headers)
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert first.json()["id"] == again.json()["id"]
+        changed = client.post("/api/v1/visits", json=data | {"wave": "other"}, headers=headers)
+        assert changed.status_code == 409
+        assert changed.json()["code"] == "visit-conflict"
+
+    @pytest.mark.parametrize(
+        ("change", "fragment"),
+        [
+            ({"service_code": "S99"}, "service_code"),
+            ({"office_id": 999999}, "office_id"),
+            ({"shopper_id": str(uuid.uuid4())}, "shopper_id"),
+            ({"channel": "egov"}, "service_code"),  # S26 is not offered on the portal
+            ({"deadline_case_index": 3}, "deadline_case_index"),
+        ],
+    )
+    def test_assignment_that_does_not_fit_is_422(
+        self,
+        client: TestClient,
+        session: Session,
+        clock: FrozenClock,
+        coordinator: User,
+        shopper: User,
+        change: dict[str, Any],
+        fragment: str,
+    ) -> None:
+        response = client.post(
+            "/api/v1/visits",
+            json=assignment(session, shopper) | change,
+            headers=headers_for(coordinator, clock),
+        )
+        assert response.status_code == 422
+        assert response.json()["code"] == "assignment-invalid"
+        assert fragment in response.json()["detail"]
+
+    def test_coordinator_cannot_be_the_shopper(
+        self, client: TestClient, session: Session, clock: FrozenClock, coordinator: User
+    ) -> None:
+        response = client.post(
+            "/api/v1/visits",
+            json=assignment(session, coordinator),
+            headers=headers_for(coordinator, clock),
+        )
+        assert response.status_code == 422
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"window_end_at": "2026-03-20T08:00:00+05:00"},
+            {"window_start_at": "2026-03-20T09:00:00"},
+            {"channel": "fax"},
+            {"extra": 1},
+        ],
+    )
+    def test_malformed_is_422(
+        self,
+        client: TestClient,
+        session: Session,
+        clock: FrozenClock,
+        coordinator: User,
+        shopper: User,
+        change: dict[str, Any],
+    ) -> None:
+        response = client.post(
+            "/api/v1/visits",
+            json=assignment(session, shopper) | change,
+            headers=headers_for(coordinator, clock),
+        )
+        assert response.status_code == 422
+        assert response.json()["code"] == "validation-failed"
+
+
+class TestListVisits:
+    def test_shopper_sees_only_their_own(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        mine = make_visit(session, shopper=shopper)
+        make_visit(session)
+        body = client.get("/api/v1/visits", headers=headers_for(shopper, clock)).json()
+        assert [v["id"] for v in body["items"]] == [str(mine.id)]
+        assert body["total"] == 1
+
+    def test_filters(
+        self, client: TestClient, session: Session, clock: FrozenClock, coordinator: User
+    ) -> None:
+        shymkent = make_office(session, Region.shymkent)
+        a = make_visit(session, office=shymkent, wave="w1")
+        b = make_visit(session, service_code="S33", wave="w2")
+        headers = headers_for(coordinator, clock)
+
+        def ids(query: str) -> set[str]:
+            items = client.get(f"/api/v1/visits?{query}&limit=200", headers=headers).json()["items"]
+            return {v["id"] for v in items}
+
+        assert str(a.id) in ids("region=shymkent")
+        assert str(b.id) not in ids("region=shymkent")
+        assert ids("service=S33") >= {str(b.id)}
+        assert str(a.id) not in ids("service=S33")
+        assert ids("wave=w1") == {str(a.id)}
+        assert ids(f"shopper_id={a.shopper_id}") == {str(a.id)}
+        assert ids("status=submitted&wave=w1") == set()
+        assert ids("window_from=2030-01-01T00:00:00Z") == set()
+
+    @pytest.mark.parametrize(
+        "query", ["status=lost", "region=mars", "service=26", "window_from=soon"]
+    )
+    def test_bad_filters_are_422(
+        self, client: TestClient, clock: FrozenClock, coordinator: User, query: str
+    ) -> None:
+        response = client.get(f"/api/v1/visits?{query}", headers=headers_for(coordinator, clock))
+        assert response.status_code == 422
+
+
+class TestReadVisit:
+    def test_another_shoppers_visit_is_404(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        other = make_visit(session)
+        response = client.get(f"/api/v1/visits/{other.id}", headers=headers_for(shopper, clock))
+        assert response.status_code == 404
+        assert response.json()["code"] == "visit-not-found"
+        writes = [
+            (
+                "PUT",
+                f"/api/v1/visits/{other.id}/answers",
+                {
+                    "answers": [
+                        {
+                            "client_id": str(uuid.uuid4()),
+                            "item_code": "x",
+                            "value": 1,
+                            "answered_at": "2026-03-18T10:00:00Z",
+                        }
+                    ]
+                },
+            ),
+            ("POST", f"/api/v1/visits/{other.id}/start", None),
+            (
+                "POST",
+                f"/api/v1/visits/{other.id}/submit",
+                {"client_id": str(uuid.uuid4()), "submitted_at": "2026-03-18T10:00:00Z"},
+            ),
+        ]
+        for method, path, body in writes:
+            answer = client.request(method, path, json=body, headers=headers_for(shopper, clock))
+            assert answer.status_code == 404, (method, path)
+
+    def test_analyst_sees_no_personal_data(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        visit = make_visit(session)
+        analyst = make_user(session, Role.analyst)
+        body = client.get(f"/api/v1/visits/{visit.id}", headers=headers_for(analyst, clock)).json()
+        assert body["shopper_id"] == str(visit.shopper_id)
+        text = str(body)
+        assert "@" not in text
+        assert "Test Shopper" not in text
+
+
+class TestHistory:
+    def test_staff_reads_history_shopper_cannot(
+        self, client: TestClient, session: Session, clock: FrozenClock, coordinator: User
+    ) -> None:
+        visit = make_visit(session)
+        shopper = session.get(User, visit.shopper_id)
+        assert shopper is not None
+        events = client.get(
+            f"/api/v1/visits/{visit.id}/history", headers=headers_for(coordinator, clock)
+        )
+        assert [e["action"] for e in events.json()] == ["assign"]
+        refused = client.get(
+            f"/api/v1/visits/{visit.id}/history", headers=headers_for(shopper, clock)
+        )
+        assert refused.status_code == 403
