@@ -9,6 +9,7 @@ from service.checklists.router import router as checklists_router
 from service.offices.router import router as offices_router
 from service.standards.router import router as standards_router
 from service.visits.router import router as visits_router
+from service.workdays.router import router as workdays_router
 from service.workflow.router import router as workflow_router
 
 
@@ -25,3 +26,4 @@ api_router.include_router(offices_router, tags=["offices"])
 api_router.include_router(visits_router, tags=["visits"])
 api_router.include_router(answers_router, tags=["answers"])
 api_router.include_router(workflow_router, tags=["workflow"])
+api_router.include_router(workdays_router, tags=["calendar"])

@@ -22,8 +22,10 @@ from service.checklists.format import ChecklistError
 from service.clock import now_utc
 from service.config import ConfigError, Settings, check_settings
 from service.db import create_db_engine
+from service.scoring.calendar import CalendarError
 from service.standards import service as standards_service
 from service.standards.catalogue import CatalogueError
+from service.workdays import service as workdays_service
 
 DEMO_PASSWORD = "demo"
 DEMO_ACCOUNTS = (
@@ -152,6 +154,52 @@ def cmd_checklists_load(args: argparse.Namespace) -> None:
     print(_load_templates(settings))
 
 
+def cmd_calendar_show(args: argparse.Namespace) -> None:
+    settings = Settings()
+    _upgrade(settings)
+    engine = create_db_engine(settings.database)
+    try:
+        with Session(engine) as session:
+            view = workdays_service.year_view(session, args.year)
+    finally:
+        engine.dispose()
+    month = 0
+    for day in view.days:
+        if day.date.month != month:
+            month = day.date.month
+            print(f"\n{day.date:%Y-%m}")
+        if (
+            not day.working
+            and day.reason != "weekend"
+            or day.working
+            and day.weekday
+            in (
+                "Saturday",
+                "Sunday",
+            )
+        ):
+            state = "working" if day.working else "day off"
+            print(f"  {day.date} {day.weekday:<9} {state:<8} {day.reason or ''}")
+    print(f"\n{view.year}: {view.working_days} working days, {view.days_off} days off")
+
+
+def cmd_calendar_load(args: argparse.Namespace) -> None:
+    settings = Settings()
+    _upgrade(settings)
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {args.file}: {exc}") from exc
+    engine = create_db_engine(settings.database)
+    try:
+        with Session(engine) as session:
+            report = workdays_service.load_overrides(session, text, now=now_utc())
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"calendar: {report.days_off} days off, {report.working_days} working days loaded")
+
+
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -212,6 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--dir", help="folder of standard YAML files")
     load.set_defaults(func=cmd_standards_load)
 
+    calendar = sub.add_parser("calendar", help="the working calendar used for deadlines")
+    cal_sub = calendar.add_subparsers(dest="action", required=True)
+    show = cal_sub.add_parser("show", help="print a year's days off and working weekends")
+    show.add_argument("year", type=int)
+    show.set_defaults(func=cmd_calendar_show)
+    cal_load = cal_sub.add_parser("load", help="load a decree's overrides from a YAML file")
+    cal_load.add_argument("file")
+    cal_load.set_defaults(func=cmd_calendar_load)
+
     checklists = sub.add_parser("checklists", help="checklist templates")
     cl_sub = checklists.add_subparsers(dest="action", required=True)
     cl_load = cl_sub.add_parser("load", help="publish checklists/templates not published yet")
@@ -224,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (CliError, ConfigError, CatalogueError, ChecklistError) as exc:
+    except (CliError, ConfigError, CatalogueError, ChecklistError, CalendarError) as exc:
         print(f"mshop: {exc}", file=sys.stderr)
         return 2
     except (auth_service.UserExists, checklists_service.ChecklistVersionExists) as exc:

@@ -6,6 +6,7 @@ from service.checklists import models as checklists_models
 from service.offices import models as offices_models
 from service.standards import models as standards_models
 from service.visits import models as visits_models
+from service.workdays import models as workdays_models
 
 __all__ = [
     "answers_models",
@@ -14,4 +15,5 @@ __all__ = [
     "offices_models",
     "standards_models",
     "visits_models",
+    "workdays_models",
 ]

@@ -167,3 +167,23 @@ def test_checklists_load_refuses_a_broken_template(env: dict[str, str], tmp_path
     result = run(env, "checklists", "load", "--dir", str(folder))
     assert result.returncode == 2
     assert "in_person.yaml" in result.stderr
+
+
+def test_calendar_show_and_load(env: dict[str, str], tmp_path: Path) -> None:
+    shown = run(env, "calendar", "show", "2026")
+    assert shown.returncode == 0, shown.stderr
+    assert "2026-03-24" in shown.stdout
+    assert "2026: 247 working days" in shown.stdout
+    decree = tmp_path / "decree.yaml"
+    decree.write_text("year: 2026\nworking_days: [2026-03-28]\n", encoding="utf-8")
+    loaded = run(env, "calendar", "load", str(decree))
+    assert "1 working days loaded" in loaded.stdout
+    assert "2026: 248 working days" in run(env, "calendar", "show", "2026").stdout
+
+
+def test_calendar_load_refuses_a_broken_file(env: dict[str, str], tmp_path: Path) -> None:
+    decree = tmp_path / "decree.yaml"
+    decree.write_text("year: 2026\ndays_off: [2027-01-01]\n", encoding="utf-8")
+    result = run(env, "calendar", "load", str(decree))
+    assert result.returncode == 2
+    assert "outside the declared year" in result.stderr

@@ -1,0 +1,27 @@
+"""HTTP routes of the working calendar."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+
+from service.auth.deps import CurrentUser
+from service.db import SessionDep
+from service.errors import NotAuthenticated, ValidationFailed
+from service.workdays import service as workdays_service
+from service.workdays.schemas import CalendarYear
+
+router = APIRouter()
+
+
+@router.get(
+    "/calendar/{year}",
+    summary="Read the working calendar",
+    response_model=CalendarYear,
+    status_code=status.HTTP_200_OK,
+    responses={401: NotAuthenticated.schema(), 422: ValidationFailed.schema()},
+)
+def read_calendar(
+    session: SessionDep, _user: CurrentUser, year: Annotated[int, Path(ge=1991, le=2100)]
+) -> CalendarYear:
+    """Return every day of a year: working or not, and why (weekend, holiday, decree)."""
+    return workdays_service.year_view(session, year)
