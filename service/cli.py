@@ -22,6 +22,7 @@ from service.checklists.format import ChecklistError
 from service.clock import now_utc
 from service.config import ConfigError, Settings, check_settings
 from service.db import create_db_engine
+from service.observability import logs
 from service.scoring.calendar import CalendarError
 from service.standards import service as standards_service
 from service.standards.catalogue import CatalogueError
@@ -129,8 +130,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
             "-d username=shopper1@demo.kz -d password=demo"
         )
         print(f"API docs: {base}/docs")
+    logs.configure(args.log_level)
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=args.log_level)
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> None:

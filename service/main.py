@@ -14,6 +14,8 @@ from service.config import Settings, check_settings, get_settings
 from service.db import create_db_engine
 from service.health.router import router as health_router
 from service.middleware import RequestGuard
+from service.observability.middleware import RequestObserver
+from service.observability.router import router as metrics_router
 from service.problems import install_problem_handlers
 from service.storage.client import make_store
 
@@ -62,6 +64,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> F
     # Starlette counts streamed bodies; the guard outside it answers known lengths up front.
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.limits.max_body_bytes)
     app.add_middleware(RequestGuard, max_body_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(RequestObserver)
     app.include_router(health_router, tags=["health"])
+    app.include_router(metrics_router, tags=["health"])
     app.include_router(api_router)
     return app

@@ -19,6 +19,7 @@ VISIT = "00000000-0000-4000-8000-000000000000"
 MATRIX: list[tuple[str, str, str, frozenset[str]]] = [
     ("GET", "/healthz", "/healthz", EVERYONE),
     ("GET", "/readyz", "/readyz", EVERYONE),
+    ("GET", "/metrics", "/metrics", EVERYONE),
     ("POST", "/api/v1/auth/token", "/api/v1/auth/token", EVERYONE),
     ("POST", "/api/v1/auth/refresh", "/api/v1/auth/refresh", EVERYONE),
     ("GET", "/api/v1/me", "/api/v1/me", SIGNED_IN),

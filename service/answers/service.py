@@ -15,6 +15,7 @@ from service.auth.models import User
 from service.checklists import service as checklists_service
 from service.checklists.format import ResolvedChecklist
 from service.errors import Conflict, ErrorCode, ValidationFailed
+from service.observability import metrics
 from service.visits import service as visits_service
 from service.visits.models import Visit
 
@@ -105,6 +106,7 @@ def sync(
         if a.client_id in known and known[a.client_id].content_hash != digest
     ]
     if conflicts:
+        metrics.SYNC_CONFLICTS.inc()
         raise AnswerConflict(
             f"{len(conflicts)} client_id(s) were already used for a different answer; an edit "
             "needs a new client_id.",
@@ -137,6 +139,10 @@ def sync(
             current[answer.item_code] = row
         results.append(_result(answer, SyncOutcome.created if newest else SyncOutcome.superseded))
     created = sum(r.outcome is not SyncOutcome.unchanged for r in results)
+    for outcome in SyncOutcome:
+        count = sum(r.outcome is outcome for r in results)
+        if count:
+            metrics.SYNC_ANSWERS.labels(outcome.value).inc(count)
     if created:
         visits_service.record(
             session,

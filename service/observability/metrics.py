@@ -1,0 +1,55 @@
+"""Prometheus metrics: requests, latencies, uploads, sync conflicts, scoring time."""
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter(
+    "mshop_requests_total",
+    "HTTP requests by route template and status",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "mshop_request_seconds",
+    "HTTP request latency by route template",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=REGISTRY,
+)
+UPLOADS = Counter(
+    "mshop_photo_uploads_total", "Photo uploads by outcome", ["outcome"], registry=REGISTRY
+)
+UPLOAD_BYTES = Counter(
+    "mshop_photo_upload_bytes_total", "Bytes of accepted photo uploads", registry=REGISTRY
+)
+SYNC_ANSWERS = Counter(
+    "mshop_sync_answers_total",
+    "Answers received from phones by outcome",
+    ["outcome"],
+    registry=REGISTRY,
+)
+SYNC_CONFLICTS = Counter(
+    "mshop_sync_conflicts_total",
+    "Syncs refused because a client id was reused for other content",
+    registry=REGISTRY,
+)
+SCORING_SECONDS = Histogram("mshop_scoring_seconds", "Time to score one visit", registry=REGISTRY)
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text; with several workers, the merged view of all of them."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+        return generate_latest(merged), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -1,0 +1,71 @@
+"""Per request: an id (taken from X-Request-ID when sane), one JSON log line, metrics."""
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.observability import metrics
+from service.observability.logs import request_id
+
+log = logging.getLogger("mshop.access")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _route_template(scope: Scope) -> str:
+    # Label by template, never by raw path, so ids in URLs cannot explode the series count.
+    # Included routers record their route without its prefix, so rebuild the template from
+    # the path and the matched parameters.
+    if "route" not in scope:
+        return "unmatched"
+    names = {str(v): f"{{{k}}}" for k, v in scope.get("path_params", {}).items()}
+    return "/".join(names.get(part, part) for part in str(scope["path"]).split("/"))
+
+
+class RequestObserver:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        rid = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope)
+            method = scope["method"]
+            metrics.REQUESTS.labels(method, route, str(status)).inc()
+            metrics.LATENCY.labels(method, route).observe(elapsed)
+            log.info(
+                "%s %s %s",
+                method,
+                scope["path"],
+                status,
+                extra={
+                    "method": method,
+                    "path": scope["path"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+            request_id.reset(token)
