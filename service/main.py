@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
-from service import __version__, migrate
+from service import __version__, migrate, spec
 from service.api import api_router, unique_id
 from service.auth.throttle import LoginThrottle
 from service.clock import Clock, now_utc
@@ -68,4 +68,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> F
     app.include_router(health_router, tags=["health"])
     app.include_router(metrics_router, tags=["health"])
     app.include_router(api_router)
+    spec.install(app)
     return app

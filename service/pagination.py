@@ -5,8 +5,6 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 
-from service.errors import ValidationFailed
-
 DEFAULT_LIMIT = 50
 
 
@@ -17,13 +15,18 @@ class PageParams(BaseModel):
 
 def get_page_params(
     request: Request,
-    limit: Annotated[int, Query(ge=1, description="Items per page")] = DEFAULT_LIMIT,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            description="Items per page; above the server's maximum (default 200) the "
+            "maximum is used, and the page's `limit` says so",
+        ),
+    ] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")] = 0,
 ) -> PageParams:
     maximum: int = request.app.state.settings.limits.max_page_size
-    if limit > maximum:
-        raise ValidationFailed(f"limit: must be at most {maximum}")
-    return PageParams(limit=limit, offset=offset)
+    return PageParams(limit=min(limit, maximum), offset=offset)
 
 
 PageDep = Annotated[PageParams, Depends(get_page_params)]

@@ -1,6 +1,7 @@
 """Exception handlers: every error leaves the API as ``application/problem+json``."""
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -74,16 +75,31 @@ async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _allowed_methods(request: Request) -> str | None:
+    # Routing reports only the first partially matching route's methods; the spec knows all.
+    app = request.app
+    if not hasattr(app.state, "path_methods"):
+        app.state.path_methods = [
+            (re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"), ops)
+            for path, ops in app.openapi()["paths"].items()
+        ]
+    for pattern, operations in app.state.path_methods:
+        if pattern.match(request.url.path):
+            return ", ".join(sorted(m.upper() for m in operations))
+    return None
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _CODES_BY_STATUS.get(exc.status_code, "bad-request")
     detail = exc.detail if isinstance(exc.detail, str) else title_for(exc.status_code)
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers["Allow"] = allowed
     return problem_response(
-        request,
-        status=exc.status_code,
-        code=code,
-        detail=detail,
-        headers=dict(exc.headers) if exc.headers else None,
+        request, status=exc.status_code, code=code, detail=detail, headers=headers or None
     )
 
 

@@ -22,7 +22,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.put(
-    "/visits/{visit_id}/answers",
+    "/visits/{visit_id:uuid}/answers",
     summary="Sync answers",
     response_model=SyncResult,
     status_code=status.HTTP_200_OK,
@@ -48,7 +48,7 @@ def sync_answers(
 
 
 @router.get(
-    "/visits/{visit_id}/answers",
+    "/visits/{visit_id:uuid}/answers",
     summary="List answers",
     response_model=list[AnswerPublic],
     status_code=status.HTTP_200_OK,

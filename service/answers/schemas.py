@@ -5,7 +5,9 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from service.isotime import AwareIsoDatetime
 
 
 class AnswerIn(BaseModel):
@@ -14,8 +16,8 @@ class AnswerIn(BaseModel):
     client_id: uuid.UUID = Field(description="Made on the phone; the same answer keeps it")
     item_code: Annotated[str, Field(min_length=1, max_length=64)]
     value: Any = None
-    na: bool = Field(default=False, description="Not applicable; only where the item allows")
-    answered_at: AwareDatetime = Field(description="The phone's clock when it was answered")
+    na: StrictBool = Field(default=False, description="Not applicable; only where the item allows")
+    answered_at: AwareIsoDatetime = Field(description="The phone's clock when it was answered")
 
 
 class AnswerBatch(BaseModel):

@@ -1,6 +1,5 @@
 """HTTP routes of checklists."""
 
-import datetime as dt
 import json
 from typing import Annotated, Any
 
@@ -22,6 +21,7 @@ from service.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from service.isotime import IsoDate
 from service.pagination import Page, PageDep
 from service.standards.catalogue import CODE_PATTERN
 
@@ -49,7 +49,7 @@ def list_checklists(
     page: PageDep,
     service: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
     channel: ChecklistChannel | None = None,
-    on: dt.date | None = None,
+    on: IsoDate | None = None,
 ) -> Page[ChecklistSummary]:
     """List the checklists in use on a date, by service and channel."""
     now = clock()

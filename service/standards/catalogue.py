@@ -13,7 +13,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
+
+from service.isotime import IsoDate
 
 CODE_PATTERN = r"^S(0[1-9]|[1-9][0-9])$"
 
@@ -68,10 +78,10 @@ class Deadline(_Strict):
 
     case_ru: Text | None = None
     case_en: Text | None = None
-    amount: int = Field(gt=0, le=100_000)
+    amount: StrictInt = Field(gt=0, le=100_000)
     unit: DeadlineUnit
     bound: Bound | None = None
-    extension: bool = False
+    extension: StrictBool = False
 
 
 class Document(_Strict):
@@ -87,8 +97,8 @@ class Cost(_Strict):
 class QueueNorms(_Strict):
     """Kazakhstan's service standards cap the wait and the service time at 15 minutes each."""
 
-    max_wait_minutes: int = Field(default=15, gt=0, le=1440)
-    max_service_minutes: int = Field(default=15, gt=0, le=1440)
+    max_wait_minutes: StrictInt = Field(default=15, gt=0, le=1440)
+    max_service_minutes: StrictInt = Field(default=15, gt=0, le=1440)
 
 
 class Agency(_Strict):
@@ -101,14 +111,14 @@ class Source(_Strict):
     """Where the facts come from, so a reader can check them against the report."""
 
     document: Text = "report-2018.txt"
-    section_line: int | None = Field(default=None, ge=1)
-    deadline_line: int | None = Field(default=None, ge=1)
+    section_line: StrictInt | None = Field(default=None, ge=1)
+    deadline_line: StrictInt | None = Field(default=None, ge=1)
 
 
 class StandardBody(_Strict):
     """A standard version as an admin sends it: everything but the service code."""
 
-    effective_from: dt.date
+    effective_from: IsoDate
     name_ru: Text
     name_en: Text | None = None
     agency: Agency

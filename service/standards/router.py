@@ -1,6 +1,5 @@
 """HTTP routes of the services catalogue."""
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -9,6 +8,7 @@ from service.auth.deps import AdminUser, CurrentUser
 from service.clock import ClockDep
 from service.db import SessionDep
 from service.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from service.isotime import IsoDate
 from service.pagination import Page, PageDep
 from service.standards import service as standards_service
 from service.standards.catalogue import CODE_PATTERN, Channel, Level, StandardBody
@@ -18,7 +18,7 @@ router = APIRouter()
 
 ServiceCode = Annotated[str, Path(pattern=CODE_PATTERN, description="S01..S99")]
 OnDate = Annotated[
-    dt.date | None, Query(description="Date whose standard applies (default: today)")
+    IsoDate | None, Query(description="Date whose standard applies (default: today)")
 ]
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: NotAuthenticated.schema(),

@@ -1,6 +1,5 @@
 """HTTP routes of visits: assignment, listing, reading, history."""
 
-import datetime as dt
 import uuid
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from service.errors import (
     PayloadTooLarge,
     ValidationFailed,
 )
+from service.isotime import IsoDatetime
 from service.offices.regions import Region
 from service.pagination import Page, PageDep
 from service.standards.catalogue import CODE_PATTERN
@@ -97,8 +97,8 @@ def list_visits(
     region: Region | None = None,
     shopper_id: uuid.UUID | None = None,
     wave: Annotated[str | None, Query(max_length=64)] = None,
-    window_from: dt.datetime | None = None,
-    window_to: dt.datetime | None = None,
+    window_from: IsoDatetime | None = None,
+    window_to: IsoDatetime | None = None,
 ) -> Page[VisitPublic]:
     """List the visits the caller may see: a shopper their own, others all."""
     filters = repository.VisitFilters(
@@ -123,7 +123,7 @@ def list_visits(
 
 
 @router.get(
-    "/visits/{visit_id}",
+    "/visits/{visit_id:uuid}",
     summary="Read a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,
@@ -135,7 +135,7 @@ def read_visit(visit: VisitDep, user: CurrentUser) -> VisitPublic:
 
 
 @router.get(
-    "/visits/{visit_id}/history",
+    "/visits/{visit_id:uuid}/history",
     summary="Read a visit's history",
     response_model=list[VisitEventPublic],
     status_code=status.HTTP_200_OK,

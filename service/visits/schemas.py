@@ -4,9 +4,10 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from service.checklists.format import ChecklistChannel
+from service.isotime import AwareIsoDatetime
 from service.standards.catalogue import CODE_PATTERN
 from service.visits.transitions import VisitAction, VisitStatus
 
@@ -20,14 +21,14 @@ class VisitCreate(BaseModel):
         default=None, description="Makes a retried assignment create one visit, not two"
     )
     service_code: Annotated[str, Field(pattern=CODE_PATTERN)]
-    office_id: int = Field(ge=1)
+    office_id: StrictInt = Field(ge=1)
     shopper_id: uuid.UUID
     channel: ChecklistChannel
-    window_start_at: AwareDatetime
-    window_end_at: AwareDatetime
+    window_start_at: AwareIsoDatetime
+    window_end_at: AwareIsoDatetime
     notes: Annotated[str, Field(max_length=2000)] | None = None
     wave: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    deadline_case_index: int | None = Field(
+    deadline_case_index: StrictInt | None = Field(
         default=None, ge=0, le=49, description="Which of the standard's deadline cases applies"
     )
 
@@ -66,7 +67,9 @@ class SubmitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_id: uuid.UUID
-    submitted_at: AwareDatetime = Field(description="The phone's clock when the shopper submitted")
+    submitted_at: AwareIsoDatetime = Field(
+        description="The phone's clock when the shopper submitted"
+    )
 
 
 class ReviewRequest(BaseModel):

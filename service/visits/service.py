@@ -274,7 +274,11 @@ def bulk_assign(
 
 
 def _row_to_create(session: Session, row: BulkRow) -> VisitCreate | None:
-    values = dict(row.values)
+    values: dict[str, Any] = dict(row.values)
+    for key in ("office_id", "deadline_case_index"):
+        # CSV cells are text; the API model wants whole numbers.
+        if isinstance(values.get(key), str) and values[key].isdigit():
+            values[key] = int(values[key])
     email = values.pop("shopper_email", None)
     if email is not None and "shopper_id" not in values:
         shopper = auth_service.get_user_by_email(session, email)

@@ -26,7 +26,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.post(
-    "/visits/{visit_id}/start",
+    "/visits/{visit_id:uuid}/start",
     summary="Start a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,
@@ -41,7 +41,7 @@ def start_visit(
 
 
 @router.post(
-    "/visits/{visit_id}/submit",
+    "/visits/{visit_id:uuid}/submit",
     summary="Submit a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,
@@ -68,7 +68,7 @@ def submit_visit(
 
 
 @router.post(
-    "/visits/{visit_id}/review",
+    "/visits/{visit_id:uuid}/review",
     summary="Review a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,
@@ -83,7 +83,7 @@ def review_visit(
 
 
 @router.post(
-    "/visits/{visit_id}/cancel",
+    "/visits/{visit_id:uuid}/cancel",
     summary="Cancel a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,
@@ -100,7 +100,7 @@ def cancel_visit(
 
 
 @router.post(
-    "/visits/{visit_id}/reopen",
+    "/visits/{visit_id:uuid}/reopen",
     summary="Reopen a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,

@@ -295,7 +295,13 @@ class TestListUsers:
         assert first["total"] == second["total"] >= 4
         assert not {u["id"] for u in first["items"]} & {u["id"] for u in second["items"]}
 
-    @pytest.mark.parametrize("query", ["limit=0", "limit=201", "offset=-1", "limit=abc"])
+    def test_limit_above_the_maximum_is_clamped(
+        self, client: TestClient, auth_headers: AuthHeaders
+    ) -> None:
+        body = client.get("/api/v1/users?limit=100000", headers=auth_headers(Role.admin)).json()
+        assert body["limit"] == 200
+
+    @pytest.mark.parametrize("query", ["limit=0", "offset=-1", "limit=abc", "offset=99999999"])
     def test_bad_paging_is_422(
         self, client: TestClient, auth_headers: AuthHeaders, query: str
     ) -> None:

@@ -1,0 +1,23 @@
+"""Dates and times as the API speaks them: ISO 8601 text only.
+
+Pure Pydantic types. Pydantic alone would read ``0`` or ``"1700000000"`` as a Unix time, which
+no phone or coordinator means; such input is refused.
+"""
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BeforeValidator
+
+
+def _iso_only(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("expected an ISO 8601 date or date-time, not a number")
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "").isdigit():
+        raise ValueError("expected an ISO 8601 date or date-time, not a number")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_only)]
+IsoDatetime = Annotated[dt.datetime, BeforeValidator(_iso_only)]
+AwareIsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
