@@ -43,6 +43,8 @@ ErrorCode = Literal[
     "answer-conflict",
     "answers-invalid",
     "submission-incomplete",
+    "score-not-found",
+    "score-locked",
 ]
 
 

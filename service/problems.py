@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.errors import PROBLEM_MEDIA_TYPE, ServiceError, problem_type, title_for
@@ -118,6 +119,20 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    # The database refused a value the schema let through (a NUL character, a number out of
+    # its column's range, text that is not valid Unicode): the client's input, not our fault.
+    log.info("database refused a value on %s: %s", request.url.path, type(exc).__name__)
+    return problem_response(
+        request,
+        status=422,
+        code="validation-failed",
+        title="Validation failed",
+        detail="A value cannot be stored: check for NUL characters, invalid Unicode or numbers "
+        "out of range.",
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
@@ -129,4 +144,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _unstorable)
+    app.add_exception_handler(UnicodeEncodeError, _unstorable)
     app.add_exception_handler(Exception, _unexpected)

@@ -47,6 +47,8 @@ MATRIX: list[tuple[str, str, str, frozenset[str]]] = [
     ("POST", "/api/v1/visits/{visit_id}/cancel", f"/api/v1/visits/{VISIT}/cancel", STAFF),
     ("POST", "/api/v1/visits/{visit_id}/reopen", f"/api/v1/visits/{VISIT}/reopen", STAFF),
     ("GET", "/api/v1/calendar/{year}", "/api/v1/calendar/2026", SIGNED_IN),
+    ("GET", "/api/v1/visits/{visit_id}/score", f"/api/v1/visits/{VISIT}/score", SIGNED_IN),
+    ("POST", "/api/v1/visits/{visit_id}/rescore", f"/api/v1/visits/{VISIT}/rescore", STAFF),
 ]
 
 CASES = [

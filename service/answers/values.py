@@ -121,7 +121,10 @@ def normalize(item: ItemBase, value: Any, *, na: bool = False) -> Any:
         raise AnswerValueError("a value is required (or na: true where allowed)")
     match item:
         case YesNoItem():
-            return _code({True: "yes", False: "no"}.get(value, value), ["yes", "no"])
+            # Only real booleans map to yes/no: 1 == True in Python, but 1 is not an answer.
+            if isinstance(value, bool):
+                value = "yes" if value else "no"
+            return _code(value, ["yes", "no"])
         case ChoiceItem():
             return _code(value, _options(item))
         case MultiChoiceItem():

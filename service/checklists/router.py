@@ -24,6 +24,7 @@ from service.errors import (
 from service.isotime import IsoDate
 from service.pagination import Page, PageDep
 from service.standards.catalogue import CODE_PATTERN
+from service.types import RowId
 
 router = APIRouter()
 
@@ -74,7 +75,7 @@ def list_checklists(
 def read_checklist(
     session: SessionDep,
     _user: CurrentUser,
-    checklist_id: int,
+    checklist_id: RowId,
     response: Response,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Any:

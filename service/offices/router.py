@@ -13,6 +13,7 @@ from service.offices import service as offices_service
 from service.offices.regions import Region
 from service.offices.schemas import OfficeCreate, OfficeKind, OfficePublic
 from service.pagination import Page, PageDep
+from service.types import RowId
 
 router = APIRouter()
 
@@ -74,7 +75,7 @@ def list_offices(
     status_code=status.HTTP_200_OK,
     responses={**ERRORS, 404: NotFound.schema()},
 )
-def read_office(session: SessionDep, _user: CurrentUser, office_id: int) -> OfficePublic:
+def read_office(session: SessionDep, _user: CurrentUser, office_id: RowId) -> OfficePublic:
     """Return one office."""
     office = offices_service.get_office(session, office_id)
     return OfficePublic.model_validate(office, from_attributes=True)

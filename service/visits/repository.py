@@ -11,6 +11,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from service.auth.models import User
 from service.auth.roles import Role
 from service.offices.models import Office
+from service.scoring.models import VisitScore
 from service.visits.models import Visit, VisitEvent
 
 
@@ -72,6 +73,20 @@ def lock(session: Session, visit_id: uuid.UUID) -> Visit:
     visit = session.exec(select(Visit).where(col(Visit.id) == visit_id).with_for_update()).one()
     session.refresh(visit)
     return visit
+
+
+def scores_for(
+    session: Session, visit_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[float | None, int | None]]:
+    """Score and grade of each visit that has been scored, in one query."""
+    if not visit_ids:
+        return {}
+    rows = session.exec(
+        select(VisitScore.visit_id, VisitScore.score, VisitScore.grade).where(
+            col(VisitScore.visit_id).in_(visit_ids)
+        )
+    ).all()
+    return {visit_id: (score, grade) for visit_id, score, grade in rows}
 
 
 def get_by_client_id(session: Session, client_id: uuid.UUID) -> Visit | None:

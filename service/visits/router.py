@@ -20,6 +20,7 @@ from service.isotime import IsoDatetime
 from service.offices.regions import Region
 from service.pagination import Page, PageDep
 from service.standards.catalogue import CODE_PATTERN
+from service.types import RowIdQuery
 from service.visits import repository
 from service.visits import service as visits_service
 from service.visits.bulk import BulkFileError, parse_csv
@@ -93,7 +94,7 @@ def list_visits(
     page: PageDep,
     status_: Annotated[VisitStatus | None, Query(alias="status")] = None,
     service: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
-    office_id: int | None = None,
+    office_id: RowIdQuery | None = None,
     region: Region | None = None,
     shopper_id: uuid.UUID | None = None,
     wave: Annotated[str | None, Query(max_length=64)] = None,
@@ -115,7 +116,7 @@ def list_visits(
         session, user, filters, limit=page.limit, offset=page.offset
     )
     return Page[VisitPublic](
-        items=[visits_service.to_public(v, user) for v in rows],
+        items=visits_service.page_public(session, rows, user),
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -129,9 +130,9 @@ def list_visits(
     status_code=status.HTTP_200_OK,
     responses={**ERRORS, 404: NotFound.schema()},
 )
-def read_visit(visit: VisitDep, user: CurrentUser) -> VisitPublic:
-    """Return one visit and the moves the caller may make on it."""
-    return visits_service.to_public(visit, user)
+def read_visit(session: SessionDep, visit: VisitDep, user: CurrentUser) -> VisitPublic:
+    """Return one visit, its score, and the moves the caller may make on it."""
+    return visits_service.one_public(session, visit, user)
 
 
 @router.get(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 from service.checklists.format import ChecklistChannel
 from service.isotime import AwareIsoDatetime
 from service.standards.catalogue import CODE_PATTERN
+from service.types import MAX_ROW_ID
 from service.visits.transitions import VisitAction, VisitStatus
 
 Comment = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -21,7 +22,7 @@ class VisitCreate(BaseModel):
         default=None, description="Makes a retried assignment create one visit, not two"
     )
     service_code: Annotated[str, Field(pattern=CODE_PATTERN)]
-    office_id: StrictInt = Field(ge=1)
+    office_id: StrictInt = Field(ge=1, le=MAX_ROW_ID)
     shopper_id: uuid.UUID
     channel: ChecklistChannel
     window_start_at: AwareIsoDatetime
@@ -60,6 +61,8 @@ class VisitPublic(BaseModel):
     clock_skew_seconds: float | None
     reviewed_at: dt.datetime | None
     review_comment: str | None
+    score: float | None = Field(default=None, description="0-100 against the standard")
+    grade: int | None = Field(default=None, description="1-5, the report's scale")
     allowed_actions: list[VisitAction] = Field(description="Moves the caller may make now")
 
 

@@ -237,10 +237,23 @@ def get_visit(session: Session, user: User, visit_id: uuid.UUID) -> Visit:
     return visit
 
 
-def to_public(visit: Visit, viewer: User) -> VisitPublic:
+def to_public(
+    visit: Visit, viewer: User, score: tuple[float | None, int | None] | None = None
+) -> VisitPublic:
     data = visit.model_dump()
     data["allowed_actions"] = allowed_actions(VisitStatus(visit.status), Role(viewer.role))
+    data["score"], data["grade"] = score or (None, None)
     return VisitPublic.model_validate(data)
+
+
+def page_public(session: Session, visits: list[Visit], viewer: User) -> list[VisitPublic]:
+    """Visits as the API shows them, with their scores fetched in one query."""
+    scores = repository.scores_for(session, [v.id for v in visits])
+    return [to_public(v, viewer, scores.get(v.id)) for v in visits]
+
+
+def one_public(session: Session, visit: Visit, viewer: User) -> VisitPublic:
+    return page_public(session, [visit], viewer)[0]
 
 
 def history(session: Session, visit: Visit) -> list[VisitEventPublic]:

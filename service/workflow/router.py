@@ -37,7 +37,7 @@ def start_visit(
 ) -> VisitPublic:
     """Mark an assigned visit as in progress (the first answer sync does it too)."""
     visit = workflow_service.start(session, visit, shopper, now=clock())
-    return visits_service.to_public(visit, shopper)
+    return visits_service.one_public(session, visit, shopper)
 
 
 @router.post(
@@ -64,7 +64,7 @@ def submit_visit(
         now=clock(),
         skew_warn_seconds=request.app.state.settings.limits.clock_skew_warn_seconds,
     )
-    return visits_service.to_public(visit, shopper)
+    return visits_service.one_public(session, visit, shopper)
 
 
 @router.post(
@@ -79,7 +79,7 @@ def review_visit(
 ) -> VisitPublic:
     """Approve, return to the shopper with a comment, or reject a submitted visit."""
     visit = workflow_service.review(session, visit, staff, body, now=clock())
-    return visits_service.to_public(visit, staff)
+    return visits_service.one_public(session, visit, staff)
 
 
 @router.post(
@@ -96,7 +96,7 @@ def cancel_visit(
     visit = workflow_service.with_reason(
         session, visit, staff, VisitAction.cancel, body.reason, now=clock()
     )
-    return visits_service.to_public(visit, staff)
+    return visits_service.one_public(session, visit, staff)
 
 
 @router.post(
@@ -113,4 +113,4 @@ def reopen_visit(
     visit = workflow_service.with_reason(
         session, visit, staff, VisitAction.reopen, body.reason, now=clock()
     )
-    return visits_service.to_public(visit, staff)
+    return visits_service.one_public(session, visit, staff)

@@ -8,6 +8,7 @@ from sqlmodel import Session
 from service.answers import service as answers_service
 from service.auth.models import User
 from service.errors import ErrorCode, ValidationFailed
+from service.scoring import service as scoring_service
 from service.visits import service as visits_service
 from service.visits.models import Visit
 from service.visits.schemas import ReviewRequest, SubmitRequest
@@ -65,6 +66,7 @@ def submit(
     visit.clock_skew_seconds = skew
     visit.submit_client_id = request.client_id
     session.add(visit)
+    scoring_service.score_and_store(session, visit, now=now)
     return visit
 
 
@@ -80,6 +82,8 @@ def review(
     visit.reviewed_by_id = actor.id
     visit.review_comment = request.comment
     session.add(visit)
+    # The approved score is the one that stays; score once more with today's calendar.
+    scoring_service.score_and_store(session, visit, now=now)
     return visit
 
 
@@ -94,4 +98,7 @@ def with_reason(
 ) -> Visit:
     """Cancel or reopen a visit; the reason goes into the audit trail."""
     visit = visits_service.lock(session, visit)
-    return visits_service.act(session, visit, actor, action, now=now, detail={"reason": reason})
+    visits_service.act(session, visit, actor, action, now=now, detail={"reason": reason})
+    if action is VisitAction.reopen:
+        scoring_service.score_and_store(session, visit, now=now)
+    return visit

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, settings
 from pydantic import SecretStr
+from schemathesis import checks
 from sqlmodel import Session
 
 from service.auth.roles import Role

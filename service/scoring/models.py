@@ -1,0 +1,58 @@
+"""Stored scores: one snapshot per visit, with findings and criteria as rows for reports."""
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, Date, Index, String
+from sqlmodel import Field
+
+from service.base import SQLModel
+from service.types import UtcDateTime
+
+
+class VisitScore(SQLModel, table=True):
+    """The latest result of scoring a visit; ``result`` is the whole explanation."""
+
+    __tablename__ = "visit_scores"
+
+    visit_id: uuid.UUID = Field(foreign_key="visits.id", primary_key=True)
+    rules_version: str = Field(sa_type=String(16))
+    score: float | None = None
+    grade: int | None = Field(default=None, index=True)
+    critical_failed: bool = False
+    deadline_status: str | None = Field(default=None, sa_type=String(16))
+    deadline_due_on: dt.date | None = Field(default=None, sa_type=Date)
+    late_working_days: int | None = None
+    wait_minutes: float | None = None
+    service_minutes: float | None = None
+    call_connect_seconds: float | None = None
+    findings_critical: int = 0
+    findings_major: int = 0
+    findings_minor: int = 0
+    result: dict[str, Any] = Field(sa_type=JSON)
+    computed_at: dt.datetime = Field(sa_type=UtcDateTime)
+
+
+class VisitFinding(SQLModel, table=True):
+    __tablename__ = "visit_findings"
+    __table_args__ = (Index("ix_visit_findings_code_severity", "code", "severity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: uuid.UUID = Field(foreign_key="visits.id", index=True)
+    code: str = Field(sa_type=String(48))
+    severity: str = Field(sa_type=String(16))
+    message_en: str = Field(sa_type=String(2000))
+    message_ru: str = Field(sa_type=String(2000))
+    clause: str = Field(sa_type=String(500))
+
+
+class VisitCriterion(SQLModel, table=True):
+    """Points per quality criterion (information, queue, staff...), for criteria reports."""
+
+    __tablename__ = "visit_criteria"
+
+    visit_id: uuid.UUID = Field(foreign_key="visits.id", primary_key=True)
+    criterion: str = Field(sa_type=String(32), primary_key=True)
+    earned: float
+    applicable: float

@@ -1,0 +1,269 @@
+"""The standard's timed norms applied to a visit: queue wait, service time, call, deadline.
+
+Pure: no web, database or storage imports. Answers are read by the fixed codes of
+``SCORING_ROLES``; each judge adds facts for reports, findings, notes on what it could not
+judge, and the fraction (0..1, None when not judged) its norm adds to the score.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+
+from pydantic import JsonValue
+
+from service.checklists import texts
+from service.checklists.format import ResolvedChecklist
+from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
+from service.scoring.calendar import WorkingCalendar
+from service.scoring.deadlines import (
+    DeadlineStatus,
+    DeadlineVerdict,
+    judge_deadline,
+    judge_duration,
+    pick_deadline,
+)
+from service.scoring.results import FindingCode, Judged, Norm, QueueFacts, ScoringConfig
+from service.standards.catalogue import Bound, Deadline, DeadlineUnit, StandardBody
+
+R = ScoringRole
+CODE = {role: code for role, (code, _) in SCORING_ROLES.items()}
+TICKET, CALLED = CODE[R.queue_wait_start], CODE[R.queue_wait_end]
+STARTED, ENDED = CODE[R.service_start], CODE[R.service_end]
+DIALLED, CONNECTED = CODE[R.call_wait_start], CODE[R.call_wait_end]
+SUBMITTED, PROMISED, RECEIVED = (
+    CODE[R.deadline_start],
+    CODE[R.deadline_promised],
+    CODE[R.deadline_end],
+)
+# Not a scoring role: the README's start of the wait for a visitor who got no ticket.
+ARRIVED_AT = "arrived_at"
+# The item that carries each norm's points: the answer that ends the measured interval.
+NORM_ITEMS = {
+    Norm.queue_wait: STARTED,
+    Norm.service_time: ENDED,
+    Norm.call_connect: CONNECTED,
+    Norm.deadline: RECEIVED,
+}
+_FRACTION = {DeadlineStatus.on_time: 1.0, DeadlineStatus.late: 0.0, DeadlineStatus.overdue: 0.0}
+Interval = tuple[float, str, str]  # minutes, start and end as HH:MM
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
+
+
+def _moment(values: Mapping[str, JsonValue], code: str) -> dt.datetime | None:
+    value = values.get(code)
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _date(values: Mapping[str, JsonValue], code: str) -> dt.date | None:
+    value = values.get(code)
+    return dt.date.fromisoformat(value) if isinstance(value, str) else None
+
+
+class _Reader:
+    """Reads intervals between answered timestamps, refusing negative or absurd ones."""
+
+    def __init__(self, j: Judged, values: Mapping[str, JsonValue], config: ScoringConfig) -> None:
+        self.j, self.values, self.config = j, values, config
+
+    def interval(self, start_code: str, end_code: str, what: str) -> Interval | None:
+        start, end = _moment(self.values, start_code), _moment(self.values, end_code)
+        if start is None or end is None:
+            return None
+        minutes = (end - start).total_seconds() / 60
+        first, last = self.config.clock(start), self.config.clock(end)
+        span = f"{first}–{last}"
+        if minutes < 0:
+            en = f"{what}: the end is before the start ({span}); not judged."
+            self.j.note("interval-negative", en, f"{what}: конец раньше начала ({span}).")
+            return None
+        if minutes > self.config.max_plausible_minutes:
+            en = f"{what}: {_num(minutes)} min ({span}) is implausible; not judged."
+            ru = f"{what}: {_num(minutes)} мин ({span}) неправдоподобно."
+            self.j.note("interval-implausible", en, ru)
+            return None
+        return minutes, first, last
+
+
+def _queue(j: Judged, read: _Reader, norm: int) -> None:
+    formal = read.interval(TICKET, CALLED, "Formal wait")
+    since = TICKET if TICKET in read.values else ARRIVED_AT
+    actual = read.interval(since, STARTED, "Actual wait")
+    j.queue = j.queue.model_copy(
+        update={"wait_minutes": formal and formal[0], "actual_wait_minutes": actual and actual[0]}
+    )
+    # The norm protects the visitor's real wait, so it is judged on the actual wait when known.
+    judged = actual or formal
+    j.fractions[Norm.queue_wait] = None if judged is None else float(judged[0] <= norm)
+    clause = f"queue.max_wait_minutes = {norm}"
+    if formal is not None and formal[0] > norm:
+        took, ticket, called = _num(formal[0]), formal[1], formal[2]
+        en = f"Wait {took} min vs the standard's {norm} min (ticket {ticket}, called {called})."
+        ru = f"Ожидание {took} мин при норме стандарта {norm} мин (талон {ticket}, вызов {called})."
+        j.add("queue-wait-over-norm", [TICKET, CALLED], en, ru, clause)
+    elif actual is not None and actual[0] > norm:
+        took, start, served = _num(actual[0]), actual[1], actual[2]
+        start_en, start_ru = ("ticket", "талон") if since == TICKET else ("arrived", "прибытие")
+        en = f"Actual wait {took} min vs the standard's {norm} min ({start_en} {start}, "
+        en += f"served {served}"
+        ru = f"Фактическое ожидание {took} мин при норме стандарта {norm} мин ({start_ru} "
+        ru += f"{start}, обслуживание с {served}"
+        if formal is not None:
+            en += f"; the display called {formal[2]}, a formal wait of {_num(formal[0])} min"
+            ru += f"; вызов на табло {formal[2]}, формально {_num(formal[0])} мин"
+        j.add("queue-actual-wait-over-norm", [since, STARTED], en + ").", ru + ").", clause)
+
+
+def _service(j: Judged, read: _Reader, norm: int) -> None:
+    service = read.interval(STARTED, ENDED, "Service time")
+    j.queue = j.queue.model_copy(update={"service_minutes": service and service[0]})
+    j.fractions[Norm.service_time] = None if service is None else float(service[0] <= norm)
+    if service is not None and service[0] > norm:
+        took, span = _num(service[0]), f"({service[1]}–{service[2]})."
+        en = f"Service took {took} min vs the standard's {norm} min {span}"
+        ru = f"Обслуживание заняло {took} мин при норме стандарта {norm} мин {span}"
+        j.add(
+            "service-time-over-norm",
+            [STARTED, ENDED],
+            en,
+            ru,
+            f"queue.max_service_minutes = {norm}",
+        )
+
+
+def _call(j: Judged, read: _Reader, limit: int) -> None:
+    connect = read.interval(DIALLED, CONNECTED, "Connect time")
+    seconds = None if connect is None else round(connect[0] * 60, 1)
+    j.queue = j.queue.model_copy(update={"call_connect_seconds": seconds})
+    j.fractions[Norm.call_connect] = None if seconds is None else float(seconds <= limit)
+    if connect is not None and seconds is not None and seconds > limit:
+        took, span = _num(round(connect[0], 1)), f"({connect[1]}–{connect[2]})"
+        en = f"Connected after {took} min vs the monitoring norm of {limit} s {span}."
+        ru = f"Соединение через {took} мин при норме мониторинга {limit} с {span}."
+        clause = f"monitoring norm: connect within {limit} s (the standard sets none)"
+        j.add("call-not-connected-quickly", [DIALLED, CONNECTED], en, ru, clause, minor=True)
+
+
+def _term(deadlines: list[Deadline], picked: Deadline) -> tuple[str, str, str]:
+    """The picked case in English and Russian, and the clause a finding rests on."""
+    index = next((n for n, d in enumerate(deadlines) if d is picked), 0)
+    low = deadlines[index - 1] if index else None
+    en, ru = (
+        texts.amount_en(picked.amount, picked.unit),
+        texts.amount_ru(picked.amount, picked.unit),
+    )
+    if picked.bound is Bound.max and low is not None and low.bound is Bound.min:
+        clause = f"deadline: {low.amount}–{en} (upper bound judged)"
+        return f"{en}, the upper bound of {low.amount}–{picked.amount}", ru, clause
+    label = picked.case_en or picked.case_ru
+    clause = f"deadline: {en}" + (f" ({label})" if label and len(deadlines) > 1 else "")
+    return en, ru, clause + (" [declared extension]" if picked.extension else "")
+
+
+def _deadline(
+    j: Judged,
+    read: _Reader,
+    standard: StandardBody,
+    *,
+    calendar: WorkingCalendar,
+    today: dt.date,
+    case_index: int | None,
+) -> None:
+    values = read.values
+    chosen = re.fullmatch(r"case_(\d+)", str(values.get(CODE[R.deadline_case], "")))
+    picked = pick_deadline(standard.deadlines, int(chosen[1]) - 1 if chosen else case_index)
+    if picked is None:
+        cases = len(texts.deadline_cases(standard))
+        en = f"The standard has {cases} deadline cases and none was chosen for this visit, "
+        en += "so the deadline cannot be judged."
+        ru = f"В стандарте {cases} вариантов срока, и ни один не выбран для визита, "
+        ru += "поэтому срок оценить нельзя."
+        j.note("deadline-case-ambiguous", en, ru)
+        j.deadline = DeadlineVerdict(
+            status=DeadlineStatus.unknown, explanation_en=en, explanation_ru=ru
+        )
+        return
+    term_en, term_ru, clause = _term(standard.deadlines, picked)
+    if picked.unit in (DeadlineUnit.minutes, DeadlineUnit.hours):
+        # A term in minutes runs from accepting the application at the desk to the result,
+        # so it is the service interval; the queue before it has its own norm.
+        start, end = _moment(values, STARTED), _moment(values, ENDED)
+        verdict = judge_duration(picked, started_at=start, ended_at=end)
+        if verdict.status is DeadlineStatus.late and start and end:
+            took, late = _num(verdict.measured_minutes or 0), _num(verdict.late_by_minutes or 0)
+            span = f"{read.config.clock(start)}–{read.config.clock(end)}"
+            en = f"Service took {took} min vs the standard's {term_en} ({span}): {late} min late."
+            ru = f"Услуга заняла {took} мин при сроке {term_ru} ({span}): просрочка {late} мин."
+            j.add("deadline-late", [STARTED, ENDED], en, ru, clause)
+    else:
+        submitted = _date(values, SUBMITTED)
+        received = _date(values, RECEIVED)
+        verdict = judge_deadline(
+            picked, calendar, submitted_on=submitted, result_on=received, today=today
+        )
+        # The verdict's sentence already gives the due date, the term and the working days.
+        en, ru = verdict.explanation_en, verdict.explanation_ru
+        if verdict.status in (DeadlineStatus.late, DeadlineStatus.overdue):
+            is_late = verdict.status is DeadlineStatus.late
+            code: FindingCode = "deadline-late" if is_late else "deadline-overdue"
+            j.add(code, [SUBMITTED, RECEIVED], en, ru, clause)
+        promised, due = _date(values, PROMISED), verdict.due_date
+        if promised is not None and due is not None and promised > due:
+            en = f"Promised {promised}, after the standard's due date {due} ({term_en} after "
+            en += f"submission on {submitted})."
+            ru = f"Обещали к {promised}, позже срока по стандарту {due} ({term_ru} после "
+            ru += f"подачи {submitted})."
+            items = [SUBMITTED, PROMISED]
+            j.add("deadline-promised-beyond-standard", items, en, ru, clause, minor=True)
+    j.deadline = verdict
+    j.fractions[Norm.deadline] = _FRACTION.get(verdict.status)
+    if verdict.status is DeadlineStatus.unknown:
+        j.note("deadline-unknown", verdict.explanation_en, verdict.explanation_ru)
+
+
+def judge_norms(
+    checklist: ResolvedChecklist,
+    standard: StandardBody,
+    values: Mapping[str, JsonValue],
+    *,
+    calendar: WorkingCalendar,
+    today: dt.date,
+    case_index: int | None,
+    config: ScoringConfig,
+) -> Judged:
+    """Judge the visible, non-N/A, normalised ``values`` against the timed norms.
+
+    A norm is judged only when the checklist has its items: the call checklist has no
+    queue, and no deadline (a call submits no application).
+
+    Args:
+        checklist: the visit's checklist.
+        standard: the standard version in force: queue norms and deadline cases.
+        values: answers by item code, normalised by ``answers.values``.
+        calendar: working days, for deadlines in working days or ending on a day off.
+        today: the day of judging, for a result still not received.
+        case_index: the coordinator's deadline case, used when no ``deadline_case`` answer.
+        config: the monitoring's own norms and the clock shown in messages.
+
+    Returns:
+        Facts, findings, notes and each judged norm's fraction.
+    """
+    codes = {item.code for item in checklist.items()}
+    norms = standard.queue
+    j = Judged(
+        queue=QueueFacts(
+            max_wait_minutes=norms.max_wait_minutes, max_service_minutes=norms.max_service_minutes
+        )
+    )
+    read = _Reader(j, values, config)
+    if STARTED in codes or CALLED in codes:
+        _queue(j, read, norms.max_wait_minutes)
+    if ENDED in codes:
+        _service(j, read, norms.max_service_minutes)
+    if CONNECTED in codes:
+        _call(j, read, config.max_call_connect_seconds)
+    if standard.deadlines and codes & {SUBMITTED, RECEIVED}:
+        _deadline(j, read, standard, calendar=calendar, today=today, case_index=case_index)
+    return j

@@ -1,0 +1,296 @@
+"""What scoring a visit returns, and what it takes besides the checklist and the standard.
+
+Pure Pydantic: no web, database or storage imports. ``FindingCode`` and ``NoteCode`` are
+closed sets so reports can count findings by code; bump ``RULES_VERSION`` whenever a rule
+changes what a visit scores, so stored results say which rules produced them.
+"""
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+
+from service.checklists.format import ChecklistChannel
+from service.scoring.deadlines import DeadlineVerdict
+
+RULES_VERSION = "2026.1"
+
+# Closed sets, so reports can count by code; grouped by what the finding is about.
+# fmt: off
+FindingCode = Literal[
+    "deadline-late", "deadline-overdue", "deadline-promised-beyond-standard",
+    "documents-beyond-standard", "refusal-for-non-standard-document", "application-refused",
+    "queue-wait-over-norm", "queue-actual-wait-over-norm", "service-time-over-norm",
+    "queue-display-voice-mismatch", "queue-order-not-followed", "queue-jumping",
+    "queue-timer-reset", "live-queue-without-tickets",
+    "informal-payment", "pressure-to-falsify", "acquaintance-offer", "unofficial-charge",
+    "rudeness", "badge-missing", "badge-unreadable", "routed-elsewhere",
+    "stand-missing", "stand-without-service-info", "stand-unreachable",
+    "result-withheld", "result-has-errors",
+    "call-not-answered", "call-not-connected-quickly", "call-transferred", "call-dropped",
+    "call-redirected", "call-answer-contradicts-standard", "call-answer-missing",
+    "portal-info-contradicts-standard", "portal-technical-failure",
+    "critical-item-failed", "required-item-unanswered", "non-compliant-item",
+]
+NoteCode = Literal[
+    "deadline-unknown", "deadline-case-ambiguous", "documents-not-judged",
+    "interval-negative", "interval-implausible", "answer-invalid",
+]
+# fmt: on
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Severity(StrEnum):
+    critical = "critical"
+    major = "major"
+    minor = "minor"
+
+
+SEVERITY_RANK = {Severity.critical: 0, Severity.major: 1, Severity.minor: 2}
+
+
+class Finding(_Frozen):
+    """One breach, with the items and photos that show it and the clause it rests on."""
+
+    code: FindingCode
+    severity: Severity
+    item_codes: list[str]
+    photo_ids: list[str] = []
+    message_en: str
+    message_ru: str
+    clause: str
+
+
+class Note(_Frozen):
+    """Something the scorer could not judge and says so, rather than guessing."""
+
+    code: NoteCode
+    message_en: str
+    message_ru: str
+
+
+class Answer(_Frozen):
+    """One answer as stored: the normalised JSON value (``answers.values``) or N/A."""
+
+    value: JsonValue = None
+    na: bool = False
+
+    @model_validator(mode="after")
+    def _na_has_no_value(self) -> "Answer":
+        if self.na and self.value is not None:
+            raise ValueError("an N/A answer carries no value")
+        return self
+
+
+class Norm(StrEnum):
+    """A norm of the standard (or of the monitoring) that a checklist measures."""
+
+    queue_wait = "queue_wait"
+    service_time = "service_time"
+    call_connect = "call_connect"
+    deadline = "deadline"
+
+
+# Templates leave timestamps and dates unweighted: they are measurements, and the weight of
+# what they measure is a scoring decision, so it lives here (an item's own weight wins if larger).
+DEFAULT_NORM_WEIGHTS = {
+    Norm.queue_wait: 2.0,
+    Norm.service_time: 1.0,
+    Norm.call_connect: 1.0,
+    Norm.deadline: 3.0,
+}
+
+
+class ScoringConfig(_Frozen):
+    """Choices a coordinator may change without touching the rules."""
+
+    grade_bands: tuple[tuple[float, int], ...] = ((90, 5), (75, 4), (60, 3), (40, 2))
+    norm_weights: dict[Norm, float] = Field(default_factory=lambda: dict(DEFAULT_NORM_WEIGHTS))
+    # 1414 has no connect-time norm in the service standards; this is the monitoring's own.
+    max_call_connect_seconds: int = Field(default=120, gt=0)
+    # Longer intervals are typing slips (a wrong hour or day), not waits worth a finding.
+    max_plausible_minutes: int = Field(default=720, gt=0)
+    # Messages show times on the visit's clock; Kazakhstan has one zone, UTC+5, since 2024.
+    utc_offset_minutes: int = Field(default=300, ge=-720, le=840)
+    generic_findings: bool = True
+
+    @model_validator(mode="after")
+    def _bands_descend(self) -> "ScoringConfig":
+        floors = [floor for floor, _ in self.grade_bands]
+        if floors != sorted(floors, reverse=True) or any(w < 0 for w in self.norm_weights.values()):
+            raise ValueError("grade_bands must descend and norm_weights must be >= 0")
+        return self
+
+    def grade(self, score: float) -> int:
+        """The 1..5 grade of a 0..100 score: the first band whose floor it reaches."""
+        return next((g for floor, g in self.grade_bands if score >= floor), 1)
+
+    def clock(self, moment: dt.datetime) -> str:
+        """``moment`` as HH:MM on the visit's clock, for messages."""
+        return moment.astimezone(
+            dt.timezone(dt.timedelta(minutes=self.utc_offset_minutes))
+        ).strftime("%H:%M")
+
+
+class ItemStatus(StrEnum):
+    compliant = "compliant"
+    partial = "partial"
+    non_compliant = "non_compliant"
+    na = "na"
+    hidden = "hidden"
+    unanswered = "unanswered"
+    informational = "informational"
+
+    @classmethod
+    def of(cls, fraction: float) -> "ItemStatus":
+        """Compliant at 1, non-compliant at 0, partial in between."""
+        if fraction >= 1:
+            return cls.compliant
+        return cls.non_compliant if fraction <= 0 else cls.partial
+
+
+class ItemResult(_Frozen):
+    code: str
+    section: str
+    status: ItemStatus
+    earned: float
+    applicable: float
+
+
+class SectionResult(_Frozen):
+    """``score`` is earned / applicable in percent, None when nothing in it applied."""
+
+    code: str
+    weight: float
+    earned: float
+    applicable: float
+    score: float | None
+
+    @classmethod
+    def of(cls, code: str, weight: float, items: Sequence[ItemResult]) -> "SectionResult":
+        """Roll a section's item results up; the score is None when nothing applied."""
+        earned = sum(r.earned for r in items)
+        applicable = sum(r.applicable for r in items)
+        score = round(100 * earned / applicable, 1) if applicable > 0 else None
+        return cls(
+            code=code, weight=weight, earned=round(earned, 6), applicable=applicable, score=score
+        )
+
+
+def visit_score(sections: Sequence[SectionResult]) -> float | None:
+    """Mean of the section fractions weighted by section weight, in percent, 1 decimal.
+
+    Only sections with something applicable count; None when none (or only weight 0) does.
+    Fractions, not the rounded section percentages, so rounding happens once.
+    """
+    counted = [(s.weight, s.earned / s.applicable) for s in sections if s.applicable > 0]
+    total = sum(w for w, _ in counted)
+    if total <= 0:
+        return None
+    return round(100 * sum(w * f for w, f in counted) / total, 1)
+
+
+class QueueFacts(_Frozen):
+    """Measured minutes for reports; None where the checklist could not measure them."""
+
+    wait_minutes: float | None = None
+    actual_wait_minutes: float | None = None
+    service_minutes: float | None = None
+    call_connect_seconds: float | None = None
+    max_wait_minutes: int
+    max_service_minutes: int
+
+
+class DocumentsFacts(_Frozen):
+    """What was demanded; ``judged`` is False when the standard gives no list to compare."""
+
+    judged: bool
+    standard: list[str] = []
+    demanded: list[str] = []
+    extras: list[str] = []
+
+
+class ScoreResult(_Frozen):
+    """A visit judged against its checklist and the standard in force."""
+
+    rules_version: str = RULES_VERSION
+    service_code: str
+    channel: ChecklistChannel
+    score: float | None
+    grade: int | None
+    critical_failed: bool
+    sections: list[SectionResult]
+    items: list[ItemResult]
+    findings: list[Finding]
+    notes: list[Note]
+    deadline: DeadlineVerdict | None
+    queue: QueueFacts
+    documents: DocumentsFacts | None
+
+
+@dataclass
+class Judged:
+    """What ``norms.judge_norms`` found: facts, findings, notes and each norm's fraction."""
+
+    queue: QueueFacts
+    fractions: dict[Norm, float | None] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    deadline: DeadlineVerdict | None = None
+    documents: DocumentsFacts | None = None
+    documents_fraction: float | None = None
+
+    def add(
+        self,
+        code: FindingCode,
+        items: list[str],
+        en: str,
+        ru: str,
+        clause: str,
+        *,
+        minor: bool = False,
+    ) -> None:
+        """Record a finding; a breach of the standard's norms is major unless ``minor``."""
+        severity = Severity.minor if minor else Severity.major
+        self.findings.append(
+            Finding(
+                code=code,
+                severity=severity,
+                item_codes=items,
+                message_en=en,
+                message_ru=ru,
+                clause=clause,
+            )
+        )
+
+    def note(self, code: NoteCode, en: str, ru: str) -> None:
+        """Record what could not be judged, and why."""
+        self.notes.append(Note(code=code, message_en=en, message_ru=ru))
+
+
+# Items whose photos are evidence for a finding although the finding does not name them.
+EXTRA_EVIDENCE: dict[FindingCode, tuple[str, ...]] = {
+    "queue-wait-over-norm": ("ticket_photo",),
+    "queue-actual-wait-over-norm": ("ticket_photo",),
+    "deadline-late": ("receipt_given",),
+    "deadline-overdue": ("receipt_given",),
+    "deadline-promised-beyond-standard": ("receipt_given",),
+    "portal-technical-failure": ("failure_screenshots",),
+}
+
+
+def attach_photos(findings: Sequence[Finding], photos: Mapping[str, list[str]]) -> list[Finding]:
+    """Each finding with the photos of its items (and ``EXTRA_EVIDENCE``) as evidence."""
+    out = []
+    for finding in findings:
+        codes = [*finding.item_codes, *EXTRA_EVIDENCE.get(finding.code, ())]
+        ids = list(dict.fromkeys(pid for code in codes for pid in photos.get(code, [])))
+        out.append(finding.model_copy(update={"photo_ids": ids}))
+    # Critical first, then major, then minor; the order of discovery within a severity.
+    return sorted(out, key=lambda f: SEVERITY_RANK[f.severity])

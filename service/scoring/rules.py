@@ -1,0 +1,305 @@
+"""Score a mystery-shopper visit against its checklist and the law's own standard.
+
+Pure: plain values in, a ``ScoreResult`` out; no web, database or storage imports.
+
+How a visit is scored:
+
+* Each item earns ``weight × fraction`` of ``weight`` applicable points. The fraction is 1 for
+  the compliant yes/no answer and 0 otherwise; a choice option's ``score``, else its
+  ``compliant`` flag (an option with neither is informational); for a multi-choice the
+  *lowest* scored selected option, so one failure is not averaged away by ticking more
+  options; ``(rating - 1) / 4`` for a rating; for ``documents_demanded`` 1 when nothing
+  beyond the standard's list was demanded (only when the standard has a list).
+* Items that end a measured interval carry the standard's norms (``norms.NORM_ITEMS``): the
+  queue wait, the service time, the 1414 connect time and the deadline. Their weight is the
+  larger of the item's and ``ScoringConfig.norm_weights``; their fraction is 1 within the
+  norm, 0 beyond it, and they leave the score when the norm cannot be judged.
+* N/A answers, items hidden by ``show_if`` and unanswered optional items leave both sides.
+  An unanswered required visible item earns 0 of its weight.
+* A section scores earned / applicable. The visit scores the mean of its section scores
+  weighted by section weight, over sections with something applicable: a long section
+  (arrival and premises asks 30 questions) weighs what its weight says, not its length.
+* A critical item answered with a fraction of 0 fails the visit: grade 1 whatever the score.
+"""
+
+import datetime as dt
+from collections.abc import Mapping
+
+from pydantic import JsonValue
+
+from service.answers.values import AnswerValueError, normalize
+from service.checklists import texts
+from service.checklists.format import ResolvedChecklist
+from service.checklists.items import (
+    ChoiceItem,
+    DocumentsItem,
+    ItemBase,
+    MultiChoiceItem,
+    PhotoItem,
+    RatingItem,
+    YesNoItem,
+)
+from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
+from service.scoring import findings as item_findings
+from service.scoring.calendar import WorkingCalendar
+from service.scoring.norms import NORM_ITEMS, judge_norms
+from service.scoring.results import (
+    RULES_VERSION,
+    Answer,
+    DocumentsFacts,
+    ItemResult,
+    ItemStatus,
+    Judged,
+    Note,
+    ScoreResult,
+    ScoringConfig,
+    SectionResult,
+    attach_photos,
+    visit_score,
+)
+from service.standards.catalogue import StandardBody
+
+DEFAULT_CONFIG = ScoringConfig()
+_NORM_OF_ITEM = {code: norm for norm, code in NORM_ITEMS.items()}
+
+
+def _read(
+    checklist: ResolvedChecklist, answers: Mapping[str, Answer], photos: Mapping[str, list[str]]
+) -> tuple[dict[str, JsonValue], set[str], list[Note]]:
+    """Answers in their normal form, the N/A codes, and notes on answers that do not fit."""
+    values: dict[str, JsonValue] = {}
+    na: set[str] = set()
+    notes: list[Note] = []
+    for item in checklist.items():
+        if isinstance(item, PhotoItem):
+            if photos.get(item.code):
+                values[item.code] = list(photos[item.code])
+            continue
+        answer = answers.get(item.code)
+        if answer is None:
+            continue
+        try:
+            # Stored answers are already normal; this keeps a stale one from breaking a score.
+            value = normalize(item, answer.value, na=answer.na)
+        except AnswerValueError as exc:
+            en, ru = (
+                f"Answer to {item.code} ignored: {exc}.",
+                f"Ответ на {item.code} не учтён: {exc}.",
+            )
+            notes.append(Note(code="answer-invalid", message_en=en, message_ru=ru))
+            continue
+        if answer.na:
+            na.add(item.code)
+        else:
+            values[item.code] = value
+    return values, na, notes
+
+
+def _visible(checklist: ResolvedChecklist, values: Mapping[str, JsonValue]) -> set[str]:
+    """Codes of the items ``show_if`` shows; a condition on a hidden item hides its item too."""
+    shown: set[str] = set()
+    for item in checklist.items():
+        rule = item.show_if
+        if rule is not None:
+            target = values.get(rule.item) if rule.item in shown else None
+            picked = target if isinstance(target, list) else [target]
+            if not set(rule.values()).intersection(str(v) for v in picked if v is not None):
+                continue
+        shown.add(item.code)
+    return shown
+
+
+def _fraction(item: ItemBase, value: JsonValue) -> float | None:
+    """How far an answer complies, 0..1, or None when the answer is not scored."""
+    if isinstance(item, YesNoItem):
+        return None if item.compliant_answer is None else float(value == item.compliant_answer)
+    if isinstance(item, ChoiceItem | MultiChoiceItem):
+        chosen = value if isinstance(value, list) else [value]
+        scores = [
+            o.score if o.score is not None else float(bool(o.compliant))
+            for o in item.options
+            if o.code in chosen and (o.score is not None or o.compliant is not None)
+        ]
+        return min(scores) if scores else None
+    if isinstance(item, RatingItem) and isinstance(value, int):
+        return (value - 1) / 4
+    return None
+
+
+def _score_item(
+    item: ItemBase,
+    section: str,
+    state: tuple[bool, bool, JsonValue],
+    judged: Judged,
+    config: ScoringConfig,
+) -> ItemResult:
+    shown, is_na, value = state
+    norm = _NORM_OF_ITEM.get(item.code)
+    weight = max(item.weight, config.norm_weights.get(norm, 0.0) if norm else 0.0)
+
+    def result(status: ItemStatus, earned: float = 0, applicable: float = 0) -> ItemResult:
+        return ItemResult(
+            code=item.code,
+            section=section,
+            status=status,
+            earned=round(earned, 6),
+            applicable=applicable,
+        )
+
+    if not shown:
+        return result(ItemStatus.hidden)
+    if is_na:
+        return result(ItemStatus.na)
+    if norm is not None:
+        fraction = judged.fractions.get(norm)
+    elif isinstance(item, DocumentsItem):
+        fraction = judged.documents_fraction if value is not None else None
+    else:
+        fraction = None if value is None else _fraction(item, value)
+    # A critical item fails the visit even when the template gives it no points.
+    if fraction is None or (weight <= 0 and not item.critical):
+        if value is not None:
+            return result(ItemStatus.informational)
+        return result(ItemStatus.unanswered, 0, weight if item.required else 0)
+    return result(ItemStatus.of(fraction), weight * fraction, weight)
+
+
+def _norm_name(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def _documents(j: Judged, item: DocumentsItem, value: JsonValue, standard: StandardBody) -> None:
+    """Compare the documents demanded with the standard's list: each extra is a finding."""
+    if not isinstance(value, dict):
+        return
+    names = {o.code: o.text_ru for o in item.options}
+    chosen, typed = (
+        v if isinstance(v, list) else [] for v in (value.get("selected"), value.get("extras"))
+    )
+    demanded = [names[c] for c in chosen if isinstance(c, str) and c in names]
+    on_list = {_norm_name(d.name_ru): d.name_ru for d in standard.documents}
+    on_list |= {_norm_name(d.name_en): d.name_ru for d in standard.documents if d.name_en}
+    extras: list[str] = []
+    for extra in map(str, typed):
+        # A shopper may type a listed document as an extra; it is then not beyond the list.
+        known = on_list.get(_norm_name(extra))
+        if known is None:
+            extras.append(extra)
+        elif known not in demanded:
+            demanded.append(known)
+    listed = [d.name_ru for d in standard.documents]
+    j.documents = DocumentsFacts(
+        judged=bool(listed), standard=listed, demanded=demanded, extras=extras
+    )
+    if not listed:
+        en = "The standard lists no documents: those demanded are recorded, not judged."
+        ru = "В стандарте нет перечня документов: потребованные записаны без оценки."
+        j.note("documents-not-judged", en, ru)
+        return
+    j.documents_fraction = 0.0 if extras else 1.0
+    n, of_ru = len(listed), "документа" if len(listed) == 1 else "документов"
+    list_en, list_ru = texts.documents_text(standard, "en"), texts.documents_text(standard, "ru")
+    # One finding per document: each is a separate demand the law does not allow, and
+    # reports count and name them.
+    for extra in extras:
+        en = f'Demanded "{extra}", not among the standard\'s {n} documents ({list_en}).'
+        ru = f"Потребовали «{extra}», которого нет в перечне стандарта из {n} {of_ru} ({list_ru})."
+        j.add("documents-beyond-standard", [item.code], en, ru, f"documents: list of {n}")
+
+
+def score_visit(
+    checklist: ResolvedChecklist,
+    standard: StandardBody,
+    answers: Mapping[str, Answer],
+    *,
+    calendar: WorkingCalendar,
+    today: dt.date,
+    photos: Mapping[str, list[str]] | None = None,
+    deadline_case_index: int | None = None,
+    config: ScoringConfig = DEFAULT_CONFIG,
+) -> ScoreResult:
+    """Score one visit against its checklist and the standard it was built from.
+
+    Args:
+        checklist: the resolved checklist the shopper answered.
+        standard: the standard version the checklist was built from.
+        answers: item code to answer; codes the checklist does not have are ignored.
+        calendar: working days, for deadlines.
+        today: the day of judging, so a result not yet received is pending or overdue.
+        photos: item code to photo ids, attached to findings as evidence.
+        deadline_case_index: the coordinator's 0-based case in ``standard.deadlines``, used
+            when the checklist has no ``deadline_case`` answer.
+        config: grade bands, norm weights and the monitoring's own norms.
+
+    Returns:
+        The score (None when nothing applies), grade, per-section and per-item results,
+        findings (critical first), notes on what could not be judged, the deadline verdict
+        (None when the standard has no deadline or the checklist does not measure it), and
+        the measured queue and documents facts.
+    """
+    photos = photos or {}
+    raw, na, notes = _read(checklist, answers, photos)
+    shown = _visible(checklist, raw)
+    values = {code: value for code, value in raw.items() if code in shown}
+    judged = judge_norms(
+        checklist,
+        standard,
+        values,
+        calendar=calendar,
+        today=today,
+        case_index=deadline_case_index,
+        config=config,
+    )
+    documents_code = SCORING_ROLES[ScoringRole.documents_demanded][0]
+    documents_item = next((i for i in checklist.items() if i.code == documents_code), None)
+    if isinstance(documents_item, DocumentsItem):
+        _documents(judged, documents_item, values.get(documents_code), standard)
+    items: dict[str, ItemResult] = {}
+    sections = []
+    for section in checklist.sections:
+        results = [
+            _score_item(
+                item,
+                section.code,
+                (item.code in shown, item.code in na, values.get(item.code)),
+                judged,
+                config,
+            )
+            for item in section.items
+        ]
+        items.update((r.code, r) for r in results)
+        sections.append(SectionResult.of(section.code, section.weight, results))
+    critical_failed = any(
+        i.critical and items[i.code].status is ItemStatus.non_compliant for i in checklist.items()
+    )
+    topics: dict[item_findings.StandardTopic, tuple[str, str]] = {
+        "documents": (texts.documents_text(standard, "en"), texts.documents_text(standard, "ru")),
+        "deadline": (texts.deadline_text(standard, "en"), texts.deadline_text(standard, "ru")),
+        "cost": (texts.cost_text(standard, "en"), texts.cost_text(standard, "ru")),
+    }
+    found = item_findings.answer_findings(
+        checklist,
+        values,
+        items,
+        topics,
+        prior=judged.findings,
+        skip_generic=frozenset(_NORM_OF_ITEM),
+        generic=config.generic_findings,
+    )
+    score = visit_score(sections)
+    grade = 1 if critical_failed else None if score is None else config.grade(score)
+    return ScoreResult(
+        rules_version=RULES_VERSION,
+        service_code=checklist.service_code,
+        channel=checklist.channel,
+        score=score,
+        grade=grade,
+        critical_failed=critical_failed,
+        sections=sections,
+        items=list(items.values()),
+        findings=attach_photos(found, photos),
+        notes=notes + judged.notes,
+        deadline=judged.deadline,
+        queue=judged.queue,
+        documents=judged.documents,
+    )

@@ -1,0 +1,131 @@
+"""Score a visit against the standard in force and keep the result with its explanation."""
+
+import datetime as dt
+import time
+from collections import defaultdict
+from typing import ClassVar
+
+from sqlmodel import Session
+
+from service.answers import service as answers_service
+from service.errors import Conflict, ErrorCode, NotFound
+from service.observability import metrics
+from service.scoring import repository
+from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
+from service.scoring.results import Answer, ScoreResult, Severity
+from service.scoring.rules import score_visit
+from service.scoring.schemas import VisitScorePublic
+from service.standards import service as standards_service
+from service.visits.models import Visit
+from service.visits.transitions import VisitStatus
+from service.workdays import service as workdays_service
+
+# Deadlines are counted in Kazakhstan's calendar days (UTC+5), not UTC ones.
+LOCAL_OFFSET = dt.timezone(dt.timedelta(hours=5))
+
+
+class ScoreNotFound(NotFound):
+    code: ClassVar[ErrorCode] = "score-not-found"
+    title = "Score not found"
+
+
+class ScoreLocked(Conflict):
+    code: ClassVar[ErrorCode] = "score-locked"
+    title = "Score locked"
+
+
+def compute(session: Session, visit: Visit, *, now: dt.datetime) -> ScoreResult:
+    """Judge the visit's current answers; stores nothing."""
+    checklist = answers_service.checklist_of(session, visit)
+    standard = standards_service.body_of(
+        standards_service.get_standard_by_id(session, visit.standard_id)
+    )
+    answers = {
+        code: Answer(value=row.value, na=row.na)
+        for code, row in answers_service.current_answers(session, visit).items()
+    }
+    return score_visit(
+        checklist,
+        standard,
+        answers,
+        calendar=workdays_service.working_calendar(session),
+        today=now.astimezone(LOCAL_OFFSET).date(),
+        photos=answers_service.photo_ids_by_item(session, visit),
+        deadline_case_index=visit.deadline_case_index,
+    )
+
+
+def score_and_store(session: Session, visit: Visit, *, now: dt.datetime) -> VisitScore:
+    """Score the visit and replace its stored result (findings and criteria rows too)."""
+    started = time.perf_counter()
+    result = compute(session, visit, now=now)
+    metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
+    counts = {s: sum(f.severity is s for f in result.findings) for s in Severity}
+    deadline = result.deadline
+    score = VisitScore(
+        visit_id=visit.id,
+        rules_version=result.rules_version,
+        score=result.score,
+        grade=result.grade,
+        critical_failed=result.critical_failed,
+        deadline_status=deadline.status.value if deadline else None,
+        deadline_due_on=deadline.due_date if deadline else None,
+        late_working_days=deadline.late_by_working_days if deadline else None,
+        wait_minutes=result.queue.wait_minutes,
+        service_minutes=result.queue.service_minutes,
+        call_connect_seconds=result.queue.call_connect_seconds,
+        findings_critical=counts[Severity.critical],
+        findings_major=counts[Severity.major],
+        findings_minor=counts[Severity.minor],
+        result=result.model_dump(mode="json"),
+        computed_at=now,
+    )
+    findings = [
+        VisitFinding(
+            visit_id=visit.id,
+            code=f.code,
+            severity=f.severity.value,
+            message_en=f.message_en[:2000],
+            message_ru=f.message_ru[:2000],
+            clause=f.clause[:500],
+        )
+        for f in result.findings
+    ]
+    repository.replace(session, score, findings, _criteria(session, visit, result))
+    return score
+
+
+def _criteria(session: Session, visit: Visit, result: ScoreResult) -> list[VisitCriterion]:
+    checklist = answers_service.checklist_of(session, visit)
+    criterion_of = {item.code: item.criterion for item in checklist.items()}
+    earned: dict[str, float] = defaultdict(float)
+    applicable: dict[str, float] = defaultdict(float)
+    for item in result.items:
+        criterion = criterion_of.get(item.code)
+        if criterion is not None and item.applicable > 0:
+            earned[criterion.value] += item.earned
+            applicable[criterion.value] += item.applicable
+    return [
+        VisitCriterion(
+            visit_id=visit.id, criterion=name, earned=earned[name], applicable=applicable[name]
+        )
+        for name in sorted(applicable)
+    ]
+
+
+def rescore(session: Session, visit: Visit, *, now: dt.datetime) -> VisitScore:
+    """Score again on purpose (new rules, a corrected calendar); approved visits stay as they are.
+
+    Raises:
+        ScoreLocked: the visit is approved; reopen it first.
+    """
+    if visit.status == VisitStatus.approved:
+        raise ScoreLocked("The visit is approved, so its score is locked; reopen it first.")
+    return score_and_store(session, visit, now=now)
+
+
+def get_public(session: Session, visit: Visit) -> VisitScorePublic:
+    row = repository.get(session, visit.id)
+    if row is None:
+        raise ScoreNotFound(f"Visit {visit.id} has not been scored yet; it is scored on submit.")
+    return VisitScorePublic.model_validate(row.result | {"computed_at": row.computed_at})
