@@ -1,17 +1,31 @@
 """Object storage behind one interface: a local folder (embedded default) or any S3 server."""
 
 import shutil
+import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
+from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+
+# S3 accepts at most this many keys per DeleteObjects call.
+_DELETE_BATCH = 1000
+# SigV4 presigned URLs may not outlive a week.
+_MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
 class StorageUnavailable(RuntimeError):
     """The object store cannot be reached or refused the operation."""
+
+
+class ObjectNotFound(LookupError):
+    """No object is stored under the key."""
 
 
 class ObjectStore(Protocol):
@@ -20,11 +34,25 @@ class ObjectStore(Protocol):
     def put(self, key: str, data: BinaryIO, *, content_type: str) -> None: ...
     def open(self, key: str) -> BinaryIO: ...
     def exists(self, key: str) -> bool: ...
+    def size(self, key: str) -> int | None: ...
     def delete(self, key: str) -> None: ...
+    def delete_many(self, keys: Iterable[str]) -> None: ...
+
+    def presign_put(
+        self, key: str, *, content_type: str, content_length: int, expires_seconds: int
+    ) -> str | None: ...
+
+    def presign_get(
+        self, key: str, *, expires_seconds: int, filename: str | None = None
+    ) -> str | None: ...
 
 
 class LocalStore:
-    """Objects as files under one folder; keys are relative paths."""
+    """Objects as files under one folder; keys are relative paths.
+
+    A folder has no URLs of its own, so ``presign_put`` and ``presign_get`` return None:
+    callers then move the bytes through the API instead.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -51,36 +79,73 @@ class LocalStore:
     def put(self, key: str, data: BinaryIO, *, content_type: str) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        with partial.open("wb") as out:
-            shutil.copyfileobj(data, out, length=1024 * 1024)
-        # Rename is atomic, so readers never see half an object.
-        partial.replace(path)
+        # A name of its own per writer, so two uploads of one key never share a partial file.
+        partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
+        try:
+            with partial.open("wb") as out:
+                shutil.copyfileobj(data, out, length=1024 * 1024)
+            # Rename is atomic, so readers never see half an object.
+            partial.replace(path)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
 
     def open(self, key: str) -> BinaryIO:
-        return self._path(key).open("rb")
+        try:
+            return self._path(key).open("rb")
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(key) from exc
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def size(self, key: str) -> int | None:
+        path = self._path(key)
+        return path.stat().st_size if path.is_file() else None
+
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def delete_many(self, keys: Iterable[str]) -> None:
+        # Every key is checked before anything goes, so a bad key cannot leave half a job.
+        for path in [self._path(key) for key in keys]:
+            path.unlink(missing_ok=True)
+
+    def presign_put(
+        self, key: str, *, content_type: str, content_length: int, expires_seconds: int
+    ) -> None:
+        return None
+
+    def presign_get(self, key: str, *, expires_seconds: int, filename: str | None = None) -> None:
+        return None
+
 
 class S3Store:
-    """Objects in one bucket of an S3-compatible server."""
+    """Objects in one bucket of an S3-compatible server.
 
-    def __init__(self, client: "S3Client", bucket: str, *, create_bucket: bool) -> None:
+    ``presign_client`` signs URLs handed to browsers and phones; give it a client built with
+    the public endpoint when the server is reached at another address from inside.
+    """
+
+    def __init__(
+        self,
+        client: "S3Client",
+        bucket: str,
+        *,
+        create_bucket: bool,
+        presign_client: "S3Client | None" = None,
+    ) -> None:
         self.client = client
         self.bucket = bucket
         self.create_bucket = create_bucket
+        self.presign_client = presign_client or client
 
     def ensure_ready(self) -> None:
         try:
             self.client.head_bucket(Bucket=self.bucket)
             return
         except ClientError as exc:
-            missing = exc.response.get("Error", {}).get("Code") in {"404", "NoSuchBucket"}
+            missing = _error_code(exc) in {"404", "NoSuchBucket"}
             if not (missing and self.create_bucket):
                 raise StorageUnavailable(f"bucket {self.bucket}: {exc}") from exc
         except BotoCoreError as exc:
@@ -107,23 +172,98 @@ class S3Store:
     def open(self, key: str) -> BinaryIO:
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
-        except (ClientError, BotoCoreError) as exc:
+        except ClientError as exc:
+            if _error_code(exc) in _MISSING:
+                raise ObjectNotFound(key) from exc
+            raise StorageUnavailable(f"cannot read {key}: {exc}") from exc
+        except BotoCoreError as exc:
             raise StorageUnavailable(f"cannot read {key}: {exc}") from exc
         return body  # type: ignore[return-value]
 
     def exists(self, key: str) -> bool:
+        return self.size(key) is not None
+
+    def size(self, key: str) -> int | None:
         try:
-            self.client.head_object(Bucket=self.bucket, Key=key)
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-                return False
+            if _error_code(exc) in _MISSING:
+                return None
             raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
         except BotoCoreError as exc:
             raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
-        return True
+        return head["ContentLength"]
 
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=key)
         except (ClientError, BotoCoreError) as exc:
             raise StorageUnavailable(f"cannot delete {key}: {exc}") from exc
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        batch = list(keys)
+        for start in range(0, len(batch), _DELETE_BATCH):
+            objects: list[ObjectIdentifierTypeDef] = [
+                {"Key": key} for key in batch[start : start + _DELETE_BATCH]
+            ]
+            try:
+                result = self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True}
+                )
+            except (ClientError, BotoCoreError) as exc:
+                raise StorageUnavailable(f"cannot delete {len(objects)} objects: {exc}") from exc
+            if errors := result.get("Errors"):
+                first = errors[0]
+                raise StorageUnavailable(
+                    f"cannot delete {len(errors)} objects, e.g. {first.get('Key')}: "
+                    f"{first.get('Code')} {first.get('Message')}"
+                )
+
+    def presign_put(
+        self, key: str, *, content_type: str, content_length: int, expires_seconds: int
+    ) -> str:
+        """Sign a PUT URL bound to this key, content type and exact length.
+
+        The client must send the same ``Content-Type`` and ``Content-Length`` headers; the
+        server refuses any other with 403, so the upload cannot outgrow what was allowed.
+        """
+        if content_length < 0:
+            raise ValueError("content_length must not be negative")
+        return self.presign_client.generate_presigned_url(
+            "put_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ContentType": content_type,
+                "ContentLength": content_length,
+            },
+            ExpiresIn=_expiry(expires_seconds),
+            HttpMethod="PUT",
+        )
+
+    def presign_get(self, key: str, *, expires_seconds: int, filename: str | None = None) -> str:
+        """Sign a GET URL; with ``filename`` the response downloads under that name."""
+        params = {"Bucket": self.bucket, "Key": key}
+        if filename is not None:
+            params["ResponseContentDisposition"] = content_disposition(filename)
+        return self.presign_client.generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=_expiry(expires_seconds), HttpMethod="GET"
+        )
+
+
+def content_disposition(filename: str) -> str:
+    """An ``attachment`` header value safe for any name: ASCII fallback plus RFC 6266 UTF-8."""
+    name = filename.replace("/", "_").replace("\\", "_") or "download"
+    fallback = "".join(c if c.isascii() and c.isprintable() and c != '"' else "_" for c in name)
+    encoded = quote(name, safe="")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+def _expiry(seconds: int) -> int:
+    if not 1 <= seconds <= _MAX_PRESIGN_SECONDS:
+        raise ValueError(f"expires_seconds must be between 1 and {_MAX_PRESIGN_SECONDS}")
+    return seconds
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

@@ -1,0 +1,388 @@
+"""Photo evidence imaging: verify, read EXIF, orient, strip metadata, resize and hash.
+
+Pure: bytes or files in, values out; no web, database or storage imports. Pillow work is
+CPU-bound, so callers run it off the event loop.
+"""
+
+import datetime as dt
+import hashlib
+import io
+import math
+import os
+import re
+import struct
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, Any, Literal, TypeVar
+
+import pillow_heif
+from PIL import ExifTags, Image, ImageFile, ImageOps
+
+pillow_heif.register_heif_opener(thumbnails=False)
+
+ImageFormat = Literal["jpeg", "png", "webp", "heic"]
+RejectionCode = Literal[
+    "unsupported-media-type", "empty-file", "image-too-large", "image-corrupt", "payload-too-large"
+]
+ImageSource = str | os.PathLike[str] | IO[bytes]
+
+# Pillow is only ever asked for the format the bytes claim, so no other decoder sees them.
+_PILLOW_NAMES: dict[ImageFormat, str] = {
+    "jpeg": "JPEG",
+    "png": "PNG",
+    "webp": "WEBP",
+    "heic": "HEIF",
+}
+# Phones write multi-picture JPEGs, which Pillow names MPO; the first picture is the photo.
+_PILLOW_RESULTS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "HEIF": "heic"}
+# HEVC-coded brands only: AVIF shares the container but this build cannot decode it.
+_HEIC_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"})
+_SNIFF_BYTES = 64
+_CHUNK = 1024 * 1024
+_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError)
+_EXIF_ERRORS = (*_DECODE_ERRORS, TypeError, KeyError, ZeroDivisionError, OverflowError)
+_OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
+_T = TypeVar("_T")
+
+
+class ImageRejected(Exception):
+    """The upload is not a photo this service keeps; ``code`` is stable for API clients."""
+
+    def __init__(self, code: RejectionCode, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code: RejectionCode = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    max_bytes: int = 15 * 1024 * 1024
+    max_pixels: int = 40_000_000
+    thumb_px: int = 320
+    display_px: int = 1600
+    jpeg_quality: int = 85
+
+    def __post_init__(self) -> None:
+        if min(self.max_bytes, self.max_pixels, self.thumb_px, self.display_px) < 1:
+            raise ValueError("image limits must be positive")
+        if not 1 <= self.jpeg_quality <= 95:
+            raise ValueError("jpeg_quality must be between 1 and 95")
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class Device:
+    make: str | None
+    model: str | None
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What a photo says about itself; ``width``/``height`` are after EXIF orientation.
+
+    ``taken_at`` is the camera's DateTimeOriginal: timezone-aware when the camera recorded
+    OffsetTimeOriginal (``taken_at_offset_known``), else naive local camera time.
+    """
+
+    format: ImageFormat
+    mime: str
+    size_bytes: int
+    width: int
+    height: int
+    taken_at: dt.datetime | None
+    taken_at_offset_known: bool
+    gps: GeoPoint | None
+    device: Device | None
+    sha256: str
+    phash: str
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    info: ImageInfo
+    variants: dict[str, bytes] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class _Metadata:
+    taken_at: dt.datetime | None = None
+    gps: GeoPoint | None = None
+    device: Device | None = None
+
+
+def inspect_image(source: ImageSource, limits: ImageLimits | None = None) -> ImageInfo:
+    """Verify a photo and read what it says about itself.
+
+    Args:
+        source: A file path, or a binary file object read from its current position.
+        limits: Size and pixel limits; the defaults when omitted.
+
+    Returns:
+        Format, oriented size, EXIF time, GPS and device, sha256 of the bytes and a dHash.
+
+    Raises:
+        ImageRejected: Its ``code`` says why the file is refused.
+    """
+    return _process(source, limits or ImageLimits(), variants=False).info
+
+
+def make_variants(source: ImageSource, limits: ImageLimits | None = None) -> dict[str, bytes]:
+    """Return ``{"thumb": jpeg, "display": jpeg}``: oriented, bounded, without any metadata.
+
+    Raises:
+        ImageRejected: Its ``code`` says why the file is refused.
+    """
+    return _process(source, limits or ImageLimits(), variants=True).variants
+
+
+def process_image(source: ImageSource, limits: ImageLimits | None = None) -> ProcessedImage:
+    """Inspect a photo and make its variants with a single decode.
+
+    Raises:
+        ImageRejected: Its ``code`` says why the file is refused.
+    """
+    return _process(source, limits or ImageLimits(), variants=True)
+
+
+def sniff_format(head: bytes) -> ImageFormat | None:
+    """Name the accepted format the leading bytes belong to, whatever the file is called."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[4:8] == b"ftyp":
+        box_end = min(int.from_bytes(head[:4], "big"), len(head))
+        brands = {head[8:12]} | {head[i : i + 4] for i in range(16, box_end - 3, 4)}
+        if brands & _HEIC_BRANDS:
+            return "heic"
+    return None
+
+
+def dhash(image: Image.Image) -> str:
+    """Return a 64-bit difference hash as 16 hex digits; near-identical pictures differ little."""
+    gray = image.convert("L").resize((9, 8), Image.Resampling.BOX)
+    px = gray.tobytes()
+    value = 0
+    for row in range(8):
+        for col in range(8):
+            value = (value << 1) | (px[row * 9 + col] > px[row * 9 + col + 1])
+    return f"{value:016x}"
+
+
+def hamming(a: str, b: str) -> int:
+    """Count the bits in which two hashes from :func:`dhash` differ (0 = same picture)."""
+    if len(a) != 16 or len(b) != 16:
+        raise ValueError("perceptual hashes are 16 hex digits")
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def _process(source: ImageSource, limits: ImageLimits, *, variants: bool) -> ProcessedImage:
+    with _bounded(source, limits.max_bytes) as (stream, size):
+        digest = hashlib.sha256()
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+        fmt, rgb, meta = _decode(stream, limits)
+    info = ImageInfo(
+        format=fmt,
+        mime=f"image/{fmt}",
+        size_bytes=size,
+        width=rgb.width,
+        height=rgb.height,
+        taken_at=meta.taken_at,
+        taken_at_offset_known=meta.taken_at is not None and meta.taken_at.tzinfo is not None,
+        gps=meta.gps,
+        device=meta.device,
+        sha256=digest.hexdigest(),
+        phash=dhash(rgb),
+    )
+    return ProcessedImage(info, _variants(rgb, limits) if variants else {})
+
+
+@contextmanager
+def _bounded(source: ImageSource, max_bytes: int) -> Iterator[tuple[IO[bytes], int]]:
+    """Yield a seekable stream positioned at 0 and its size, refusing sizes over the limit."""
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            _check_size(size, max_bytes)
+            yield file, size
+        return
+    if source.seekable() and source.tell() == 0:
+        size = source.seek(0, os.SEEK_END)
+        source.seek(0)
+        _check_size(size, max_bytes)
+        yield source, size
+        return
+    # A pipe or a stream of unknown length: copy at most one byte past the limit, to disk
+    # once it grows, so a client cannot make the server hold an endless upload.
+    with tempfile.SpooledTemporaryFile(max_size=8 * _CHUNK) as spool:
+        size = 0
+        while chunk := source.read(min(_CHUNK, max_bytes + 1 - size)):
+            spool.write(chunk)
+            size += len(chunk)
+        _check_size(size, max_bytes)
+        spool.seek(0)
+        yield spool, size
+
+
+def _check_size(size: int, max_bytes: int) -> None:
+    if size == 0:
+        raise ImageRejected("empty-file", "the file is empty")
+    if size > max_bytes:
+        raise ImageRejected("payload-too-large", f"the file is larger than {max_bytes} bytes")
+
+
+def _decode(stream: IO[bytes], limits: ImageLimits) -> tuple[ImageFormat, Image.Image, _Metadata]:
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        # Another import flipped a process-wide switch; half a photo is not evidence.
+        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
+    stream.seek(0)
+    fmt = sniff_format(stream.read(_SNIFF_BYTES))
+    if fmt is None:
+        raise ImageRejected("unsupported-media-type", "not a JPEG, PNG, WebP or HEIC image")
+    stream.seek(0)
+    try:
+        with Image.open(stream, formats=[_PILLOW_NAMES[fmt]]) as image:
+            if _PILLOW_RESULTS.get(image.format or "") != fmt:
+                raise ImageRejected("unsupported-media-type", f"unexpected {image.format} data")
+            # Checked on the header size, before a single pixel is decoded.
+            if image.width * image.height > limits.max_pixels:
+                raise ImageRejected("image-too-large", f"{image.width}x{image.height} pixels")
+            # Loading every pixel is the only proof the file is whole; PNG EXIF may also
+            # sit after the image data, so metadata is read once loading succeeded.
+            image.load()
+            meta = _read_metadata(image)
+            return fmt, _to_clean_rgb(_oriented(image)), meta
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own, coarser fence; with warnings as errors its warning lands here too.
+        raise ImageRejected("image-too-large", str(exc)) from exc
+    except _DECODE_ERRORS as exc:
+        raise ImageRejected("image-corrupt", f"the image cannot be decoded: {exc}") from exc
+
+
+def _oriented(image: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(image)
+    except _EXIF_ERRORS:  # a malformed EXIF block must not fail an otherwise sound photo
+        return image
+
+
+def _to_clean_rgb(image: Image.Image) -> Image.Image:
+    """Return 8-bit RGB pixels in a fresh image, so no EXIF, XMP, ICC or text travels along."""
+    if image.mode in _SIXTEEN_BIT_MODES:
+        image = image.convert("I").point(lambda v: v / 256).convert("L")
+    if image.mode in {"RGBA", "LA", "PA", "La", "RGBa"} or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        image = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image.alpha_composite(rgba)
+    rgb = image.convert("RGB")
+    clean = Image.new("RGB", rgb.size)
+    clean.paste(rgb)
+    return clean
+
+
+def _variants(rgb: Image.Image, limits: ImageLimits) -> dict[str, bytes]:
+    display = rgb.copy()
+    display.thumbnail((limits.display_px, limits.display_px), Image.Resampling.LANCZOS)
+    thumb = display.copy()
+    thumb.thumbnail((limits.thumb_px, limits.thumb_px), Image.Resampling.LANCZOS)
+    return {"thumb": _jpeg(thumb, limits), "display": _jpeg(display, limits)}
+
+
+def _jpeg(image: Image.Image, limits: ImageLimits) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=limits.jpeg_quality, optimize=True)
+    return out.getvalue()
+
+
+def _read_metadata(image: Image.Image) -> _Metadata:
+    """Read orientation, time, place and camera; metadata is optional, so bad EXIF is no EXIF."""
+    try:
+        exif = image.getexif()
+    except _EXIF_ERRORS:
+        return _Metadata()
+    return _Metadata(
+        taken_at=_guard(_taken_at, exif),
+        gps=_guard(_gps, exif),
+        device=_guard(_device, exif),
+    )
+
+
+def _guard(read: Callable[[Image.Exif], _T | None], exif: Image.Exif) -> _T | None:
+    try:
+        return read(exif)
+    except _EXIF_ERRORS:
+        return None
+
+
+def _taken_at(exif: Image.Exif) -> dt.datetime | None:
+    ifd = exif.get_ifd(ExifTags.IFD.Exif)
+    text = _text(ifd.get(ExifTags.Base.DateTimeOriginal))
+    if text is None:
+        return None
+    try:
+        taken = dt.datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:  # cameras without a clock write "0000:00:00 00:00:00" or blanks
+        return None
+    subsec = _text(ifd.get(ExifTags.Base.SubsecTimeOriginal))
+    if subsec and subsec.isdigit():
+        taken = taken.replace(microsecond=int(subsec[:6].ljust(6, "0")))
+    offset = _OFFSET.fullmatch(_text(ifd.get(ExifTags.Base.OffsetTimeOriginal)) or "")
+    if offset is None:
+        return taken
+    sign = -1 if offset[1] == "-" else 1
+    delta = dt.timedelta(hours=int(offset[2]), minutes=int(offset[3]))
+    if delta > dt.timedelta(hours=14):
+        return taken
+    return taken.replace(tzinfo=dt.timezone(sign * delta))
+
+
+def _gps(exif: Image.Exif) -> GeoPoint | None:
+    ifd = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    lat = _degrees(ifd.get(ExifTags.GPS.GPSLatitude), ifd.get(ExifTags.GPS.GPSLatitudeRef), "NS")
+    lon = _degrees(ifd.get(ExifTags.GPS.GPSLongitude), ifd.get(ExifTags.GPS.GPSLongitudeRef), "EW")
+    if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
+        return None
+    # Phones without a fix write zeros; nobody photographs a public-service office at 0,0.
+    if lat == 0 and lon == 0:
+        return None
+    return GeoPoint(latitude=round(lat, 7), longitude=round(lon, 7))
+
+
+def _degrees(value: Any, ref: Any, hemispheres: str) -> float | None:
+    """Degrees from a (degrees, minutes, seconds) tuple of rationals and a hemisphere letter."""
+    hemisphere = _text(ref)
+    if not isinstance(value, tuple | list) or len(value) != 3 or not hemisphere:
+        return None
+    # Pillow gives IFDRational, whose float() of a zero denominator is NaN, caught below.
+    deg, minutes, seconds = (float(part) for part in value)
+    total = deg + minutes / 60 + seconds / 3600
+    if not math.isfinite(total) or hemisphere[0].upper() not in hemispheres:
+        return None
+    return -total if hemisphere[0].upper() == hemispheres[1] else total
+
+
+def _device(exif: Image.Exif) -> Device | None:
+    make, model = _text(exif.get(ExifTags.Base.Make)), _text(exif.get(ExifTags.Base.Model))
+    if make is None and model is None:
+        return None
+    return Device(make=make and make[:64], model=model and model[:64])
+
+
+def _text(value: Any) -> str | None:
+    """EXIF ASCII as str: NUL-padded bytes or str, blank meaning absent."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii", errors="replace")
+    if not isinstance(value, str):
+        return None
+    return value.replace("\x00", "").strip() or None

@@ -1,0 +1,28 @@
+"""Storage tests run every behaviour on both backends; S3 is a real SeaweedFS on loopback."""
+
+from pathlib import Path
+
+import pytest
+
+from service.storage.client import make_s3_client
+from service.storage.objects import LocalStore, ObjectStore, S3Store
+from tests.fixtures.s3 import S3Endpoint, s3_bucket, seaweed  # noqa: F401
+
+
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
+    """A store not yet made ready: a folder that does not exist, or a bucket not yet created."""
+    if request.param == "local":
+        return LocalStore(tmp_path / "objects")
+    # Looked up only here, so local-only runs never start SeaweedFS.
+    endpoint: S3Endpoint = request.getfixturevalue("seaweed")
+    bucket: str = request.getfixturevalue("s3_bucket")
+    return S3Store(make_s3_client(endpoint.settings(bucket)), bucket, create_bucket=True)
+
+
+@pytest.fixture
+def s3_store(seaweed: S3Endpoint, s3_bucket: str) -> S3Store:  # noqa: F811
+    """An S3 store whose bucket exists."""
+    store = S3Store(make_s3_client(seaweed.settings(s3_bucket)), s3_bucket, create_bucket=True)
+    store.ensure_ready()
+    return store
