@@ -7,6 +7,7 @@ from service.answers.router import router as answers_router
 from service.auth.router import router as auth_router
 from service.checklists.router import router as checklists_router
 from service.offices.router import router as offices_router
+from service.photos.router import router as photos_router
 from service.scoring.router import router as scoring_router
 from service.standards.router import router as standards_router
 from service.visits.router import router as visits_router
@@ -29,3 +30,4 @@ api_router.include_router(answers_router, tags=["answers"])
 api_router.include_router(workflow_router, tags=["workflow"])
 api_router.include_router(workdays_router, tags=["calendar"])
 api_router.include_router(scoring_router, tags=["scores"])
+api_router.include_router(photos_router, tags=["photos"])

@@ -1,6 +1,7 @@
 """The ``mshop`` command: serve the API, migrate, manage users and the catalogue."""
 
 import argparse
+import datetime as dt
 import getpass
 import ipaddress
 import secrets
@@ -23,9 +24,11 @@ from service.clock import now_utc
 from service.config import ConfigError, Settings, check_settings
 from service.db import create_db_engine
 from service.observability import logs
+from service.photos import lifecycle as photo_lifecycle
 from service.scoring.calendar import CalendarError
 from service.standards import service as standards_service
 from service.standards.catalogue import CatalogueError
+from service.storage.client import make_store
 from service.workdays import service as workdays_service
 
 DEMO_PASSWORD = "demo"
@@ -202,6 +205,25 @@ def cmd_calendar_load(args: argparse.Namespace) -> None:
     print(f"calendar: {report.days_off} days off, {report.working_days} working days loaded")
 
 
+def cmd_photos_cleanup(args: argparse.Namespace) -> None:
+    settings = Settings()
+    _upgrade(settings)
+    store = make_store(settings.storage, settings.s3)
+    engine = create_db_engine(settings.database)
+    try:
+        with Session(engine) as session:
+            report = photo_lifecycle.cleanup(
+                session, store, now=now_utc(), grace=dt.timedelta(minutes=args.grace_minutes)
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+    print(
+        f"photos: {report.expired_uploads} expired uploads and "
+        f"{report.orphan_objects} orphan objects removed"
+    )
+
+
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -270,6 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     cal_load = cal_sub.add_parser("load", help="load a decree's overrides from a YAML file")
     cal_load.add_argument("file")
     cal_load.set_defaults(func=cmd_calendar_load)
+
+    photos = sub.add_parser("photos", help="photo evidence")
+    ph_sub = photos.add_subparsers(dest="action", required=True)
+    clean = ph_sub.add_parser("cleanup", help="remove expired uploads and orphan objects")
+    clean.add_argument("--grace-minutes", type=int, default=60)
+    clean.set_defaults(func=cmd_photos_cleanup)
 
     checklists = sub.add_parser("checklists", help="checklist templates")
     cl_sub = checklists.add_subparsers(dest="action", required=True)

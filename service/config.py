@@ -61,6 +61,19 @@ class LimitSettings(BaseModel):
     clock_skew_warn_seconds: int = Field(default=300, ge=1)
 
 
+class UploadSettings(BaseModel):
+    max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
+    max_pixels: int = Field(default=40_000_000, ge=10_000)
+    thumb_px: int = Field(default=320, ge=16, le=4096)
+    display_px: int = Field(default=1600, ge=64, le=8192)
+    presign_seconds: int = Field(default=900, ge=10, le=7 * 24 * 3600)
+    # Direct uploads not completed within this time are removed by the clean-up job.
+    pending_ttl_seconds: int = Field(default=3600, ge=60)
+    gps_radius_m: float = Field(default=500, gt=0)
+    time_tolerance_minutes: int = Field(default=60, ge=1)
+    phash_distance: int = Field(default=4, ge=0, le=16)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MSHOP_", env_nested_delimiter="__", extra="ignore"
@@ -74,6 +87,7 @@ class Settings(BaseSettings):
     s3: S3Settings = S3Settings()
     auth: AuthSettings = AuthSettings()
     limits: LimitSettings = LimitSettings()
+    upload: UploadSettings = UploadSettings()
 
 
 class ConfigError(RuntimeError):

@@ -45,6 +45,17 @@ ErrorCode = Literal[
     "submission-incomplete",
     "score-not-found",
     "score-locked",
+    "photo-not-found",
+    "photo-conflict",
+    "photo-item-invalid",
+    "too-many-photos",
+    "image-too-large",
+    "empty-file",
+    "image-corrupt",
+    "checksum-mismatch",
+    "upload-missing",
+    "direct-upload-unavailable",
+    "storage-unavailable",
 ]
 
 

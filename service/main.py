@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from service import __version__, migrate, spec
 from service.api import api_router, unique_id
@@ -61,9 +60,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> F
         window_seconds=settings.auth.login_window_seconds,
     )
     install_problem_handlers(app)
-    # Starlette counts streamed bodies; the guard outside it answers known lengths up front.
-    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.limits.max_body_bytes)
-    app.add_middleware(RequestGuard, max_body_bytes=settings.limits.max_body_bytes)
+    upload_limit = settings.upload.max_bytes + 1024 * 1024  # room for the multipart fields
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.limits.max_body_bytes,
+        overrides=((r"^/api/v1/visits/[^/]+/photos$", upload_limit),),
+    )
     app.add_middleware(RequestObserver)
     app.include_router(health_router, tags=["health"])
     app.include_router(metrics_router, tags=["health"])

@@ -1,7 +1,9 @@
 """Request guards that run before routing: media types and body size."""
 
 import json
+import re
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import PROBLEM_MEDIA_TYPE, problem_type
@@ -49,13 +51,23 @@ def _problem(scope: Scope, status: int, title: str, code: str, detail: str) -> l
 class RequestGuard:
     """Answer 415 to a body the API cannot read and 413 to one over the limit, as problems.
 
-    Starlette's body limit inside this guard counts streamed bodies; where it answers with
-    plain text, the guard rewrites that 413 as a problem document like every other error.
+    Known lengths are refused up front; streamed (chunked) bodies are counted as they arrive.
     """
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        overrides: tuple[tuple[str, int], ...] = (),
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # (path regex, limit): photo uploads may be far larger than any JSON body.
+        self.overrides = [(re.compile(pattern), limit) for pattern, limit in overrides]
+
+    def limit_for(self, path: str) -> int:
+        return next((n for p, n in self.overrides if p.match(path)), self.max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -75,31 +87,30 @@ class RequestGuard:
                 _problem(scope, 415, "Unsupported Media Type", "unsupported-media-type", detail),
             )
             return
-        if length.isdigit() and int(length) > self.max_body_bytes:
-            await self._send_all(send, self._too_large(scope))
+        limit = self.limit_for(scope["path"])
+        if length.isdigit() and int(length) > limit:
+            await self._send_all(send, self._too_large(scope, limit))
             return
-        await self.app(scope, receive, self._rewrite_413(scope, send))
+        await self.app(scope, self._counting(receive, limit), send)
 
-    def _too_large(self, scope: Scope) -> list[Message]:
-        detail = f"The request body is larger than {self.max_body_bytes} bytes."
+    def _counting(self, receive: Receive, limit: int) -> Receive:
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # FastAPI re-raises HTTPException from body reading; our handler renders it.
+                    raise HTTPException(413, f"The request body is larger than {limit} bytes.")
+            return message
+
+        return counted
+
+    def _too_large(self, scope: Scope, limit: int) -> list[Message]:
+        detail = f"The request body is larger than {limit} bytes."
         return _problem(scope, 413, "Payload Too Large", "payload-too-large", detail)
-
-    def _rewrite_413(self, scope: Scope, send: Send) -> Send:
-        replaced = False
-
-        async def wrapped(message: Message) -> None:
-            nonlocal replaced
-            if message["type"] == "http.response.start" and message["status"] == 413:
-                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
-                if not content_type.startswith(PROBLEM_MEDIA_TYPE.encode()):
-                    replaced = True
-                    await self._send_all(send, self._too_large(scope))
-                    return
-            if replaced:
-                return
-            await send(message)
-
-        return wrapped
 
     @staticmethod
     async def _send_all(send: Send, messages: list[Message]) -> None:

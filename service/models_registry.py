@@ -4,6 +4,7 @@ from service.answers import models as answers_models
 from service.auth import models as auth_models
 from service.checklists import models as checklists_models
 from service.offices import models as offices_models
+from service.photos import models as photos_models
 from service.scoring import models as scoring_models
 from service.standards import models as standards_models
 from service.visits import models as visits_models
@@ -14,6 +15,7 @@ __all__ = [
     "auth_models",
     "checklists_models",
     "offices_models",
+    "photos_models",
     "scoring_models",
     "standards_models",
     "visits_models",

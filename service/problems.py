@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.errors import PROBLEM_MEDIA_TYPE, ServiceError, problem_type, title_for
+from service.storage.objects import StorageUnavailable
 
 log = logging.getLogger("mshop")
 
@@ -133,6 +134,18 @@ async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _storage_down(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("object store unavailable on %s: %s", request.url.path, exc)
+    return problem_response(
+        request,
+        status=503,
+        code="storage-unavailable",
+        title="Storage unavailable",
+        detail="The photo store cannot be reached; nothing was stored. Retry later.",
+        headers={"Retry-After": "30"},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
@@ -144,6 +157,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StorageUnavailable, _storage_down)
     app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(UnicodeEncodeError, _unstorable)
     app.add_exception_handler(Exception, _unexpected)

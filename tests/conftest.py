@@ -20,6 +20,7 @@ from service.db import get_session
 from service.main import create_app
 from service.standards import service as standards_service
 from tests.fixtures.db import migrated_engine, worker_database_url
+from tests.fixtures.s3 import s3_bucket, seaweed  # noqa: F401  (shared S3 fixtures)
 from tests.fixtures.users import make_user
 
 SECRET = "test-secret-" + "x" * 40

@@ -187,3 +187,9 @@ def test_calendar_load_refuses_a_broken_file(env: dict[str, str], tmp_path: Path
     result = run(env, "calendar", "load", str(decree))
     assert result.returncode == 2
     assert "outside the declared year" in result.stderr
+
+
+def test_photos_cleanup(env: dict[str, str]) -> None:
+    result = run(env, "photos", "cleanup")
+    assert result.returncode == 0, result.stderr
+    assert "0 expired uploads and 0 orphan objects removed" in result.stdout

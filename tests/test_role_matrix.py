@@ -49,6 +49,17 @@ MATRIX: list[tuple[str, str, str, frozenset[str]]] = [
     ("GET", "/api/v1/calendar/{year}", "/api/v1/calendar/2026", SIGNED_IN),
     ("GET", "/api/v1/visits/{visit_id}/score", f"/api/v1/visits/{VISIT}/score", SIGNED_IN),
     ("POST", "/api/v1/visits/{visit_id}/rescore", f"/api/v1/visits/{VISIT}/rescore", STAFF),
+    ("POST", "/api/v1/visits/{visit_id}/photos", f"/api/v1/visits/{VISIT}/photos", SHOPPER),
+    ("GET", "/api/v1/visits/{visit_id}/photos", f"/api/v1/visits/{VISIT}/photos", SIGNED_IN),
+    ("DELETE", "/api/v1/visits/{visit_id}/photos", f"/api/v1/visits/{VISIT}/photos", ADMIN),
+    (
+        "POST",
+        "/api/v1/visits/{visit_id}/photos/uploads",
+        f"/api/v1/visits/{VISIT}/photos/uploads",
+        SHOPPER,
+    ),
+    ("POST", "/api/v1/photos/{photo_id}/complete", f"/api/v1/photos/{VISIT}/complete", SHOPPER),
+    ("GET", "/api/v1/photos/{photo_id}/content", f"/api/v1/photos/{VISIT}/content", SIGNED_IN),
 ]
 
 CASES = [

@@ -191,8 +191,3 @@ def missing_required(session: Session, visit: Visit) -> list[str]:
         and item.code not in current
         and getattr(item, "kind", None) != "photo"
     ]
-
-
-def photo_ids_by_item(session: Session, visit: Visit) -> dict[str, list[str]]:
-    """Photo evidence per item; photos arrive with the photo-evidence feature."""
-    return {}

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from service.answers import service as answers_service
 from service.errors import Conflict, ErrorCode, NotFound
 from service.observability import metrics
+from service.photos import reads as photo_reads
 from service.scoring import repository
 from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
 from service.scoring.results import Answer, ScoreResult, Severity
@@ -50,7 +51,7 @@ def compute(session: Session, visit: Visit, *, now: dt.datetime) -> ScoreResult:
         answers,
         calendar=workdays_service.working_calendar(session),
         today=now.astimezone(LOCAL_OFFSET).date(),
-        photos=answers_service.photo_ids_by_item(session, visit),
+        photos=photo_reads.ids_by_item(session, visit),
         deadline_case_index=visit.deadline_case_index,
     )
 

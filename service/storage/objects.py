@@ -1,8 +1,9 @@
 """Object storage behind one interface: a local folder (embedded default) or any S3 server."""
 
+import datetime as dt
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import quote
@@ -37,6 +38,8 @@ class ObjectStore(Protocol):
     def size(self, key: str) -> int | None: ...
     def delete(self, key: str) -> None: ...
     def delete_many(self, keys: Iterable[str]) -> None: ...
+    def list_keys(self, prefix: str) -> Iterator[str]: ...
+    def modified_at(self, key: str) -> dt.datetime | None: ...
 
     def presign_put(
         self, key: str, *, content_type: str, content_length: int, expires_seconds: int
@@ -110,6 +113,20 @@ class LocalStore:
         # Every key is checked before anything goes, so a bad key cannot leave half a job.
         for path in [self._path(key) for key in keys]:
             path.unlink(missing_ok=True)
+
+    def modified_at(self, key: str) -> dt.datetime | None:
+        try:
+            return dt.datetime.fromtimestamp(self._path(key).stat().st_mtime, dt.UTC)
+        except FileNotFoundError:
+            return None
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        """Keys under ``prefix``, skipping files still being written."""
+        base = self.root.resolve()
+        for path in sorted(base.rglob("*")):
+            key = path.relative_to(base).as_posix()
+            if path.is_file() and key.startswith(prefix) and ".partial" not in path.name:
+                yield key
 
     def presign_put(
         self, key: str, *, content_type: str, content_length: int, expires_seconds: int
@@ -218,6 +235,30 @@ class S3Store:
                     f"cannot delete {len(errors)} objects, e.g. {first.get('Key')}: "
                     f"{first.get('Code')} {first.get('Message')}"
                 )
+
+    def modified_at(self, key: str) -> dt.datetime | None:
+        try:
+            modified: dt.datetime = self.client.head_object(Bucket=self.bucket, Key=key)[
+                "LastModified"
+            ]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
+        return modified
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            for page in pages:
+                for entry in page.get("Contents", []):
+                    yield entry["Key"]
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageUnavailable(f"cannot list {prefix}: {exc}") from exc
 
     def presign_put(
         self, key: str, *, content_type: str, content_length: int, expires_seconds: int

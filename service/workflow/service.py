@@ -8,6 +8,7 @@ from sqlmodel import Session
 from service.answers import service as answers_service
 from service.auth.models import User
 from service.errors import ErrorCode, ValidationFailed
+from service.photos import reads as photo_reads
 from service.scoring import service as scoring_service
 from service.visits import service as visits_service
 from service.visits.models import Visit
@@ -47,10 +48,13 @@ def submit(
         return visit
     if VisitStatus(visit.status) in (VisitStatus.in_progress, VisitStatus.returned):
         missing = answers_service.missing_required(session, visit)
-        if missing:
+        photos = photo_reads.missing(session, visit)
+        if missing or photos:
             raise SubmissionIncomplete(
-                f"{len(missing)} required item(s) are unanswered: {', '.join(missing)}.",
-                errors=[{"item_code": code} for code in missing],
+                f"{len(missing)} required item(s) are unanswered and {len(photos)} item(s) lack "
+                f"required photos: {', '.join([*missing, *photos])}.",
+                errors=[{"item_code": code} for code in missing]
+                + [{"item_code": code, "missing": "photo"} for code in photos],
             )
     skew = round((now - request.submitted_at).total_seconds(), 3)
     visits_service.act(

@@ -12,7 +12,7 @@ from service.auth.roles import Role
 from service.checklists.format import ChecklistChannel
 from service.visits.models import Visit
 from tests.conftest import FrozenClock
-from tests.fixtures.factories import complete_answers, make_visit
+from tests.fixtures.factories import complete_answers, make_visit, upload_required_photos
 from tests.fixtures.http import bearer
 from tests.fixtures.users import make_user
 
@@ -60,6 +60,8 @@ def submit(
     client_id: str | None = None,
     at: str = "2026-03-18T09:30:00Z",
 ) -> Any:
+    if client.get(f"/api/v1/visits/{visit.id}", headers=headers).json()["status"] != "submitted":
+        upload_required_photos(client, visit.id, headers)
     body = {"client_id": client_id or str(uuid.uuid4()), "submitted_at": at}
     return client.post(f"/api/v1/visits/{visit.id}/submit", json=body, headers=headers)
 

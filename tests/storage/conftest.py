@@ -6,7 +6,7 @@ import pytest
 
 from service.storage.client import make_s3_client
 from service.storage.objects import LocalStore, ObjectStore, S3Store
-from tests.fixtures.s3 import S3Endpoint, s3_bucket, seaweed  # noqa: F401
+from tests.fixtures.s3 import S3Endpoint
 
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
@@ -21,7 +21,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
 
 
 @pytest.fixture
-def s3_store(seaweed: S3Endpoint, s3_bucket: str) -> S3Store:  # noqa: F811
+def s3_store(seaweed: S3Endpoint, s3_bucket: str) -> S3Store:
     """An S3 store whose bucket exists."""
     store = S3Store(make_s3_client(seaweed.settings(s3_bucket)), s3_bucket, create_bucket=True)
     store.ensure_ready()

@@ -1,0 +1,85 @@
+"""Problems a photo upload can meet, each with its status and stable code."""
+
+from typing import ClassVar
+
+from service.errors import (
+    Conflict,
+    ErrorCode,
+    NotFound,
+    PayloadTooLarge,
+    ServiceError,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from service.photos.imaging import ImageRejected
+
+
+class PhotoNotFound(NotFound):
+    code: ClassVar[ErrorCode] = "photo-not-found"
+    title = "Photo not found"
+
+
+class PhotoConflict(Conflict):
+    code: ClassVar[ErrorCode] = "photo-conflict"
+    title = "Photo conflict"
+
+
+class PhotoItemInvalid(ValidationFailed):
+    code: ClassVar[ErrorCode] = "photo-item-invalid"
+    title = "Item takes no photos"
+
+
+class TooManyPhotos(Conflict):
+    code: ClassVar[ErrorCode] = "too-many-photos"
+    title = "Too many photos"
+
+
+class PhotoTooLarge(PayloadTooLarge):
+    code: ClassVar[ErrorCode] = "payload-too-large"
+
+
+class ImageTooLarge(PayloadTooLarge):
+    code: ClassVar[ErrorCode] = "image-too-large"
+    title = "Image too large"
+
+
+class NotAnImage(UnsupportedMediaType):
+    code: ClassVar[ErrorCode] = "unsupported-media-type"
+
+
+class EmptyFile(ValidationFailed):
+    code: ClassVar[ErrorCode] = "empty-file"
+    title = "Empty file"
+
+
+class ImageCorrupt(ValidationFailed):
+    code: ClassVar[ErrorCode] = "image-corrupt"
+    title = "Image corrupt"
+
+
+class ChecksumMismatch(ValidationFailed):
+    code: ClassVar[ErrorCode] = "checksum-mismatch"
+    title = "Checksum mismatch"
+
+
+class UploadMissing(Conflict):
+    code: ClassVar[ErrorCode] = "upload-missing"
+    title = "Upload not received"
+
+
+class DirectUploadUnavailable(Conflict):
+    code: ClassVar[ErrorCode] = "direct-upload-unavailable"
+    title = "Direct upload unavailable"
+
+
+_BY_CODE: dict[str, type[ServiceError]] = {
+    "unsupported-media-type": NotAnImage,
+    "empty-file": EmptyFile,
+    "payload-too-large": PhotoTooLarge,
+    "image-too-large": ImageTooLarge,
+    "image-corrupt": ImageCorrupt,
+}
+
+
+def from_rejection(exc: ImageRejected) -> ServiceError:
+    return _BY_CODE[exc.code](exc.detail)

@@ -1,0 +1,129 @@
+"""Finishing direct uploads, deleting a visit's photos, and sweeping what was left behind."""
+
+import datetime as dt
+import hashlib
+import tempfile
+from typing import IO
+
+from sqlmodel import Session
+
+from service.auth.models import User
+from service.config import UploadSettings
+from service.errors import ServiceError
+from service.observability import metrics
+from service.photos import errors, repository
+from service.photos import service as photos_service
+from service.photos.models import Photo
+from service.photos.schemas import CleanupReport
+from service.storage.objects import ObjectStore
+from service.visits import service as visits_service
+from service.visits.models import Visit
+
+
+def _download(store: ObjectStore, key: str, limit: int) -> tuple[IO[bytes], str, int]:
+    """Copy an object into a spooled file (bounded), returning it with its sha256 and size."""
+    spool = tempfile.SpooledTemporaryFile(max_size=photos_service.CHUNK)
+    digest, size = hashlib.sha256(), 0
+    with store.open(key) as body:
+        while chunk := body.read(photos_service.CHUNK):
+            size += len(chunk)
+            if size > limit:
+                break
+            digest.update(chunk)
+            spool.write(chunk)
+    spool.seek(0)
+    return spool, digest.hexdigest(), size
+
+
+def _discard(session: Session, store: ObjectStore, photo: Photo) -> None:
+    store.delete_many([k for k in (photo.original_key, photo.thumb_key, photo.display_key) if k])
+    repository.remove(session, [photo])
+
+
+def complete(
+    session: Session,
+    store: ObjectStore,
+    photo: Photo,
+    visit: Visit,
+    actor: User,
+    *,
+    settings: UploadSettings,
+    now: dt.datetime,
+) -> tuple[Photo, ServiceError | None]:
+    """Check and process a directly uploaded photo.
+
+    Returns the photo and no error, or the error with the upload already removed (object and
+    row), so the caller must answer with the error without undoing that removal.
+
+    Raises:
+        UploadMissing: nothing has arrived at the upload URL yet; PUT, then retry.
+    """
+    if photo.status == repository.STORED:
+        return photo, None
+    visit = visits_service.lock_for_answers(session, visit, actor, now=now)
+    size = store.size(photo.original_key)
+    if size is None:
+        raise errors.UploadMissing("Nothing was uploaded yet; PUT the file to its URL first.")
+    source, sha, received = _download(store, photo.original_key, settings.max_bytes)
+    with source:
+        problem: ServiceError | None = None
+        if received > settings.max_bytes:
+            problem = errors.PhotoTooLarge(f"A photo may be at most {settings.max_bytes} bytes.")
+        elif sha != photo.declared_sha256 or received != photo.declared_size:
+            problem = errors.ChecksumMismatch(
+                f"The uploaded bytes (sha256 {sha}, {received} bytes) are not the declared "
+                f"ones (sha256 {photo.declared_sha256}, {photo.declared_size} bytes)."
+            )
+        elif (same := repository.same_bytes(session, visit.id, sha)) is not None:
+            _discard(session, store, photo)
+            return same, None
+        if problem is None:
+            try:
+                done = photos_service._process(source, settings)
+            except ServiceError as exc:
+                problem = exc
+        if problem is not None:
+            metrics.UPLOADS.labels(problem.code).inc()
+            _discard(session, store, photo)
+            return photo, problem
+        flags = photos_service._flags(session, visit, photo, done, settings)
+        photos_service._fill(photo, done, flags, now)
+        photo.expires_at = None
+        photos_service._store_variants(store, photo, done)
+        session.add(photo)
+        session.flush()
+    metrics.UPLOADS.labels("stored").inc()
+    metrics.UPLOAD_BYTES.inc(received)
+    return photo, None
+
+
+def delete_for_visit(session: Session, store: ObjectStore, visit: Visit) -> int:
+    """Remove every photo of the visit: rows, originals and derivatives."""
+    photos = repository.all_for_visit(session, visit.id)
+    keys = [k for p in photos for k in (p.original_key, p.thumb_key, p.display_key) if k]
+    repository.remove(session, photos)
+    store.delete_many(keys)
+    return len(photos)
+
+
+def cleanup(
+    session: Session, store: ObjectStore, *, now: dt.datetime, grace: dt.timedelta
+) -> CleanupReport:
+    """Drop direct uploads never completed, and objects no photo row points at.
+
+    An object younger than ``grace`` may belong to an upload still being committed, so it
+    is left for the next run.
+    """
+    expired = repository.expired_pending(session, now)
+    for photo in expired:
+        _discard(session, store, photo)
+    known = repository.known_keys(session)
+    orphans = []
+    for key in store.list_keys("photos/"):
+        if key in known:
+            continue
+        modified = store.modified_at(key)
+        if modified is not None and now - modified >= grace:
+            orphans.append(key)
+    store.delete_many(orphans)
+    return CleanupReport(expired_uploads=len(expired), orphan_objects=len(orphans))

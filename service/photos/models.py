@@ -1,0 +1,56 @@
+"""Photo evidence: one row per photo, with where its original and derivatives are stored."""
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, Index, String
+from sqlmodel import Field
+
+from service.base import SQLModel
+from service.types import UtcDateTime
+
+
+class Photo(SQLModel, table=True):
+    __tablename__ = "photos"
+    __table_args__ = (
+        Index("ix_photos_visit_item", "visit_id", "item_code"),
+        Index("ix_photos_visit_sha256", "visit_id", "sha256"),
+        # Four 16-bit bands of the perceptual hash: images within a few bits share a band,
+        # so look-alikes are found by index, not by scanning every photo.
+        Index("ix_photos_band0", "phash_band0"),
+        Index("ix_photos_band1", "phash_band1"),
+        Index("ix_photos_band2", "phash_band2"),
+        Index("ix_photos_band3", "phash_band3"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    client_id: uuid.UUID = Field(unique=True)
+    visit_id: uuid.UUID = Field(foreign_key="visits.id")
+    item_code: str = Field(sa_type=String(64))
+    status: str = Field(sa_type=String(16), index=True)  # pending | stored
+    declared_sha256: str | None = Field(default=None, sa_type=String(64))
+    declared_size: int | None = None
+    sha256: str | None = Field(default=None, sa_type=String(64))
+    phash: str | None = Field(default=None, sa_type=String(16))
+    phash_band0: int | None = None
+    phash_band1: int | None = None
+    phash_band2: int | None = None
+    phash_band3: int | None = None
+    mime: str | None = Field(default=None, sa_type=String(32))
+    size_bytes: int | None = None
+    width: int | None = None
+    height: int | None = None
+    taken_at: dt.datetime = Field(sa_type=UtcDateTime)
+    exif_taken_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    gps_latitude: float | None = None
+    gps_longitude: float | None = None
+    device: str | None = Field(default=None, sa_type=String(200))
+    flags: list[Any] = Field(default_factory=list, sa_type=JSON)
+    original_key: str = Field(sa_type=String(300))
+    thumb_key: str | None = Field(default=None, sa_type=String(300))
+    display_key: str | None = Field(default=None, sa_type=String(300))
+    uploaded_by_id: uuid.UUID = Field(foreign_key="users.id")
+    created_at: dt.datetime = Field(sa_type=UtcDateTime)
+    completed_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    expires_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)

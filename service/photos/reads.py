@@ -1,0 +1,115 @@
+"""Reading photos: a visit's evidence, what is still missing, and the images themselves."""
+
+import uuid
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from sqlmodel import Session
+
+from service.answers import service as answers_service
+from service.auth.models import User
+from service.auth.roles import Role
+from service.errors import Forbidden
+from service.photos import errors, repository
+from service.photos.models import Photo
+from service.photos.schemas import ItemPhotos, PhotoPublic, Variant, VisitPhotos
+from service.photos.service import photo_limits
+from service.storage.objects import ObjectStore
+from service.visits import service as visits_service
+from service.visits.models import Visit
+
+# Originals keep EXIF (GPS, device); only staff who review evidence may see them.
+SEES_ORIGINALS = frozenset({Role.admin, Role.coordinator})
+CONTENT_SECONDS = 300
+
+
+def to_public(photo: Photo, viewer: User) -> PhotoPublic:
+    data = photo.model_dump()
+    if viewer.role not in SEES_ORIGINALS:
+        data.update(gps_latitude=None, gps_longitude=None, device=None)
+    return PhotoPublic.model_validate(data)
+
+
+def expected(session: Session, visit: Visit, photos: list[Photo]) -> list[ItemPhotos]:
+    """Per item that takes photos and is shown: how many are required and how many arrived."""
+    checklist = answers_service.checklist_of(session, visit)
+    values = {c: a.value for c, a in answers_service.current_answers(session, visit).items()}
+    shown = answers_service.visible(checklist, values)
+    received: dict[str, int] = {}
+    for photo in photos:
+        received[photo.item_code] = received.get(photo.item_code, 0) + 1
+    rows = []
+    for item in checklist.items():
+        bounds = photo_limits(item)
+        if bounds is None or item.code not in shown:
+            continue
+        minimum = bounds[0] if item.required or bounds[0] == 0 else 0
+        got = received.get(item.code, 0)
+        rows.append(
+            ItemPhotos(
+                item_code=item.code,
+                min_count=minimum,
+                max_count=bounds[1],
+                received=got,
+                missing=max(0, minimum - got),
+            )
+        )
+    return rows
+
+
+def visit_photos(session: Session, visit: Visit, viewer: User) -> VisitPhotos:
+    photos = repository.stored_for_visit(session, visit.id)
+    return VisitPhotos(
+        photos=[to_public(p, viewer) for p in photos], items=expected(session, visit, photos)
+    )
+
+
+def missing(session: Session, visit: Visit) -> list[str]:
+    """Items still short of their required photos."""
+    photos = repository.stored_for_visit(session, visit.id)
+    return [row.item_code for row in expected(session, visit, photos) if row.missing]
+
+
+def ids_by_item(session: Session, visit: Visit) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    for photo in repository.stored_for_visit(session, visit.id):
+        result.setdefault(photo.item_code, []).append(str(photo.id))
+    return result
+
+
+def readable_photo(session: Session, viewer: User, photo_id: uuid.UUID) -> tuple[Photo, Visit]:
+    """The photo and its visit, if the viewer may see the visit; 404 otherwise."""
+    photo = repository.get(session, photo_id)
+    if photo is None:
+        raise errors.PhotoNotFound(f"There is no photo {photo_id}.")
+    try:
+        visit = visits_service.get_visit(session, viewer, photo.visit_id)
+    except visits_service.VisitNotFound:
+        raise errors.PhotoNotFound(f"There is no photo {photo_id}.") from None
+    return photo, visit
+
+
+@dataclass(frozen=True)
+class Content:
+    url: str | None
+    stream: BinaryIO | None
+    media_type: str
+
+
+def content(store: ObjectStore, photo: Photo, variant: Variant, viewer: User) -> Content:
+    """A short-lived URL (S3) or a stream (local folder) of the wanted variant."""
+    if photo.status != repository.STORED:
+        raise errors.PhotoNotFound("The photo's upload is not complete.")
+    if variant is Variant.original and viewer.role not in SEES_ORIGINALS:
+        raise Forbidden("Originals keep their EXIF data; only coordinators and admins see them.")
+    key = {
+        Variant.original: photo.original_key,
+        Variant.thumb: photo.thumb_key,
+        Variant.display: photo.display_key,
+    }[variant]
+    assert key is not None
+    media = photo.mime if variant is Variant.original and photo.mime else "image/jpeg"
+    url = store.presign_get(key, expires_seconds=CONTENT_SECONDS)
+    if url is not None:
+        return Content(url=url, stream=None, media_type=media)
+    return Content(url=None, stream=store.open(key), media_type=media)

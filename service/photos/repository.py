@@ -1,0 +1,95 @@
+"""Every query on photos."""
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, delete, select
+
+from service.photos.models import Photo
+
+STORED = "stored"
+PENDING = "pending"
+
+
+def get(session: Session, photo_id: uuid.UUID) -> Photo | None:
+    return session.get(Photo, photo_id)
+
+
+def by_client_id(session: Session, client_id: uuid.UUID) -> Photo | None:
+    return session.exec(select(Photo).where(col(Photo.client_id) == client_id)).first()
+
+
+def stored_for_visit(session: Session, visit_id: uuid.UUID) -> list[Photo]:
+    rows = session.exec(
+        select(Photo)
+        .where(col(Photo.visit_id) == visit_id, col(Photo.status) == STORED)
+        .order_by(col(Photo.item_code), col(Photo.created_at))
+    ).all()
+    return list(rows)
+
+
+def all_for_visit(session: Session, visit_id: uuid.UUID) -> list[Photo]:
+    return list(session.exec(select(Photo).where(col(Photo.visit_id) == visit_id)).all())
+
+
+def same_bytes(session: Session, visit_id: uuid.UUID, sha256: str) -> Photo | None:
+    return session.exec(
+        select(Photo).where(
+            col(Photo.visit_id) == visit_id,
+            col(Photo.sha256) == sha256,
+            col(Photo.status) == STORED,
+        )
+    ).first()
+
+
+def count_for_item(session: Session, visit_id: uuid.UUID, item_code: str) -> int:
+    return session.exec(
+        select(func.count()).where(
+            col(Photo.visit_id) == visit_id,
+            col(Photo.item_code) == item_code,
+            col(Photo.status) == STORED,
+        )
+    ).one()
+
+
+def lookalike_candidates(
+    session: Session, visit_id: uuid.UUID, bands: Sequence[int], limit: int = 200
+) -> list[Photo]:
+    """Stored photos of other visits sharing a hash band: the only ones that can be close."""
+    columns = (Photo.phash_band0, Photo.phash_band1, Photo.phash_band2, Photo.phash_band3)
+    rows = session.exec(
+        select(Photo)
+        .where(
+            col(Photo.visit_id) != visit_id,
+            col(Photo.status) == STORED,
+            or_(*(col(c) == b for c, b in zip(columns, bands, strict=True))),
+        )
+        .limit(limit)
+    ).all()
+    return list(rows)
+
+
+def expired_pending(session: Session, now: dt.datetime) -> list[Photo]:
+    rows = session.exec(
+        select(Photo).where(col(Photo.status) == PENDING, col(Photo.expires_at) < now)
+    ).all()
+    return list(rows)
+
+
+def known_keys(session: Session) -> set[str]:
+    rows = session.exec(select(Photo.original_key, Photo.thumb_key, Photo.display_key)).all()
+    return {key for row in rows for key in row if key}
+
+
+def add(session: Session, photo: Photo) -> None:
+    session.add(photo)
+    session.flush()
+
+
+def remove(session: Session, photos: Sequence[Photo]) -> None:
+    ids = [p.id for p in photos]
+    if ids:
+        session.exec(delete(Photo).where(col(Photo.id).in_(ids)))
+        session.flush()

@@ -1,0 +1,208 @@
+"""HTTP routes of photo evidence."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from fastapi.responses import RedirectResponse, StreamingResponse
+from pydantic import BaseModel
+from starlette.background import BackgroundTask
+
+from service.auth.deps import AdminUser, CurrentUser, ShopperUser
+from service.clock import ClockDep
+from service.db import SessionDep
+from service.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from service.isotime import AwareIsoDatetime
+from service.photos import lifecycle, reads
+from service.photos import service as photos_service
+from service.photos.schemas import PhotoPublic, UploadRequest, UploadTicket, Variant, VisitPhotos
+from service.problems import problem_response
+from service.visits.deps import VisitDep
+
+router = APIRouter()
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: NotAuthenticated.schema(),
+    403: Forbidden.schema(),
+    404: NotFound.schema(),
+    422: ValidationFailed.schema(),
+}
+UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    409: Conflict.schema(),
+    413: PayloadTooLarge.schema(),
+    415: UnsupportedMediaType.schema(),
+    503: ServiceUnavailable.schema(),
+}
+
+
+class Deleted(BaseModel):
+    deleted: int
+
+
+@router.post(
+    "/visits/{visit_id:uuid}/photos",
+    summary="Upload a photo",
+    response_model=PhotoPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={**UPLOAD_ERRORS, 200: {"model": PhotoPublic, "description": "Already stored"}},
+)
+def upload_photo(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    shopper: ShopperUser,
+    visit: VisitDep,
+    file: Annotated[UploadFile, File(description="JPEG, PNG, WebP or HEIC")],
+    item_code: Annotated[str, Form(min_length=1, max_length=64)],
+    taken_at: Annotated[AwareIsoDatetime, Form(description="The phone's clock")],
+    client_id: Annotated[uuid.UUID, Form()],
+) -> PhotoPublic:
+    """Store a photo for a checklist item; sending it again returns the stored one."""
+    photo, created = photos_service.upload(
+        session,
+        request.app.state.store,
+        visit,
+        shopper,
+        source=file.file,
+        item_code=item_code,
+        taken_at=taken_at,
+        client_id=client_id,
+        settings=request.app.state.settings.upload,
+        now=clock(),
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return reads.to_public(photo, shopper)
+
+
+@router.post(
+    "/visits/{visit_id:uuid}/photos/uploads",
+    summary="Start a direct upload",
+    response_model=UploadTicket,
+    status_code=status.HTTP_201_CREATED,
+    responses=UPLOAD_ERRORS,
+)
+def start_upload(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    shopper: ShopperUser,
+    visit: VisitDep,
+    body: UploadRequest,
+) -> UploadTicket:
+    """Reserve a photo and get a short-lived URL to PUT its bytes straight to storage."""
+    return photos_service.request_upload(
+        session,
+        request.app.state.store,
+        visit,
+        shopper,
+        body,
+        settings=request.app.state.settings.upload,
+        now=clock(),
+    )
+
+
+@router.post(
+    "/photos/{photo_id:uuid}/complete",
+    summary="Complete a direct upload",
+    response_model=PhotoPublic,
+    status_code=status.HTTP_200_OK,
+    responses=UPLOAD_ERRORS,
+)
+def complete_upload(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    shopper: ShopperUser,
+    photo_id: uuid.UUID,
+) -> Any:
+    """Check the uploaded bytes against what was declared, then process the photo."""
+    photo, visit = reads.readable_photo(session, shopper, photo_id)
+    photo, problem = lifecycle.complete(
+        session,
+        request.app.state.store,
+        photo,
+        visit,
+        shopper,
+        settings=request.app.state.settings.upload,
+        now=clock(),
+    )
+    if problem is not None:
+        # Answered, not raised: the removal of the bad upload must be committed.
+        return problem_response(
+            request,
+            status=problem.status,
+            code=problem.code,
+            title=problem.title,
+            detail=problem.detail,
+        )
+    return reads.to_public(photo, shopper)
+
+
+@router.get(
+    "/visits/{visit_id:uuid}/photos",
+    summary="List a visit's photos",
+    response_model=VisitPhotos,
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def list_photos(session: SessionDep, user: CurrentUser, visit: VisitDep) -> VisitPhotos:
+    """Return the visit's photos and, per item, how many were expected and received."""
+    return reads.visit_photos(session, visit, user)
+
+
+@router.get(
+    "/photos/{photo_id:uuid}/content",
+    summary="Read a photo",
+    status_code=status.HTTP_200_OK,
+    response_class=Response,
+    responses={
+        **ERRORS,
+        200: {"content": {"image/jpeg": {}}, "description": "The image (local storage)"},
+        307: {"description": "A short-lived storage URL of the image"},
+    },
+)
+def read_photo_content(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    photo_id: uuid.UUID,
+    variant: Variant = Variant.display,
+) -> Response:
+    """Serve a stripped copy (thumb, display) or, to staff, the original."""
+    photo, _ = reads.readable_photo(session, user, photo_id)
+    found = reads.content(request.app.state.store, photo, variant, user)
+    if found.url is not None:
+        return RedirectResponse(found.url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
+    assert found.stream is not None
+    return StreamingResponse(
+        found.stream,
+        media_type=found.media_type,
+        headers={"Cache-Control": "private"},
+        background=BackgroundTask(found.stream.close),
+    )
+
+
+@router.delete(
+    "/visits/{visit_id:uuid}/photos",
+    summary="Delete a visit's photos",
+    response_model=Deleted,
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def delete_photos(
+    request: Request, session: SessionDep, _admin: AdminUser, visit: VisitDep
+) -> Deleted:
+    """Remove every photo of the visit and all its stored copies (retention)."""
+    return Deleted(deleted=lifecycle.delete_for_visit(session, request.app.state.store, visit))

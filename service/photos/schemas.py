@@ -1,0 +1,73 @@
+"""API models of photos."""
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from service.isotime import AwareIsoDatetime
+
+
+class PhotoPublic(BaseModel):
+    id: uuid.UUID
+    client_id: uuid.UUID
+    visit_id: uuid.UUID
+    item_code: str
+    status: str
+    sha256: str | None
+    mime: str | None
+    size_bytes: int | None
+    width: int | None
+    height: int | None
+    taken_at: dt.datetime
+    exif_taken_at: dt.datetime | None
+    flags: list[str]
+    created_at: dt.datetime
+    gps_latitude: float | None = Field(default=None, description="Coordinators and admins only")
+    gps_longitude: float | None = Field(default=None, description="Coordinators and admins only")
+    device: str | None = Field(default=None, description="Coordinators and admins only")
+
+
+class ItemPhotos(BaseModel):
+    item_code: str
+    min_count: int
+    max_count: int
+    received: int
+    missing: int
+
+
+class VisitPhotos(BaseModel):
+    photos: list[PhotoPublic]
+    items: list[ItemPhotos] = Field(description="Expected vs received, per item with photos")
+
+
+class UploadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: uuid.UUID
+    item_code: Annotated[str, Field(min_length=1, max_length=64)]
+    taken_at: AwareIsoDatetime
+    size_bytes: StrictInt = Field(ge=1)
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    content_type: Annotated[str, Field(pattern=r"^image/(jpeg|png|webp|heic|heif)$")]
+
+
+class UploadTicket(BaseModel):
+    photo_id: uuid.UUID
+    upload_url: str
+    method: str = "PUT"
+    headers: dict[str, str]
+    expires_at: dt.datetime
+
+
+class Variant(StrEnum):
+    thumb = "thumb"
+    display = "display"
+    original = "original"
+
+
+class CleanupReport(BaseModel):
+    expired_uploads: int
+    orphan_objects: int

@@ -1,0 +1,45 @@
+"""Photo tests run on both stores: the local folder and a real SeaweedFS S3 gateway."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from service.config import Settings, StorageBackend, StorageSettings
+from service.main import create_app
+from tests.conftest import FrozenClock
+
+
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def photo_settings(backend: str, settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    if backend == "local":
+        return settings
+    endpoint = request.getfixturevalue("seaweed")
+    bucket = request.getfixturevalue("s3_bucket")
+    return settings.model_copy(
+        update={
+            "storage": StorageSettings(backend=StorageBackend.s3),
+            "s3": endpoint.settings(bucket),
+        }
+    )
+
+
+@pytest.fixture
+def app(photo_settings: Settings, app: FastAPI, clock: FrozenClock) -> Iterator[FastAPI]:
+    """The shared app, rebuilt on the chosen store but keeping its session override."""
+    rebuilt = create_app(photo_settings, clock=clock)
+    rebuilt.dependency_overrides.update(app.dependency_overrides)
+    yield rebuilt
+    rebuilt.dependency_overrides.clear()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        yield c

@@ -1,0 +1,156 @@
+"""Direct uploads (presigned PUT to S3), and the clean-up of what uploads leave behind."""
+
+import datetime as dt
+import hashlib
+import io
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from service.auth.models import User
+from service.auth.roles import Role
+from service.photos import lifecycle
+from service.photos.models import Photo
+from tests.conftest import FrozenClock
+from tests.fixtures import images
+from tests.fixtures.factories import make_visit
+from tests.fixtures.http import bearer
+from tests.fixtures.users import make_user
+
+
+@pytest.fixture
+def shopper(session: Session) -> User:
+    return make_user(session, Role.shopper)
+
+
+def ticket(
+    client: TestClient, visit_id: object, headers: dict[str, str], data: bytes, **kw: Any
+) -> Any:
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "item_code": "signage_clear",
+        "taken_at": "2026-03-18T10:15:30+05:00",
+        "size_bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "content_type": "image/jpeg",
+    } | kw
+    return client.post(f"/api/v1/visits/{visit_id}/photos/uploads", json=body, headers=headers)
+
+
+def put(url: str, data: bytes, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(url, data=data, method="PUT", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+
+
+@pytest.mark.parametrize("backend", [pytest.param("s3", marks=pytest.mark.s3)])
+class TestPresigned:
+    def test_put_then_complete(
+        self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        data = images.photo()
+        granted = ticket(client, visit.id, phone, data)
+        assert granted.status_code == 201, granted.text
+        body = granted.json()
+        early = client.post(f"/api/v1/photos/{body['photo_id']}/complete", headers=phone)
+        assert early.status_code == 409
+        assert early.json()["code"] == "upload-missing"
+        assert put(body["upload_url"], data, body["headers"]) == 200
+        done = client.post(f"/api/v1/photos/{body['photo_id']}/complete", headers=phone)
+        assert done.status_code == 200, done.text
+        assert done.json()["status"] == "stored"
+        assert done.json()["sha256"] == hashlib.sha256(data).hexdigest()
+        assert len(list(app.state.store.list_keys(f"photos/{visit.id}/"))) == 3
+
+    def test_bytes_other_than_declared_leave_nothing(
+        self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        declared, sent = images.photo(seed=1), images.photo(seed=2)
+        body = ticket(client, visit.id, phone, declared, size_bytes=len(sent)).json()
+        assert put(body["upload_url"], sent, body["headers"]) == 200
+        response = client.post(f"/api/v1/photos/{body['photo_id']}/complete", headers=phone)
+        assert response.status_code == 422
+        assert response.json()["code"] == "checksum-mismatch"
+        assert session.exec(select(Photo).where(Photo.visit_id == visit.id)).all() == []
+        assert list(app.state.store.list_keys("photos/")) == []
+
+    def test_url_is_bound_to_the_declared_size(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        data = images.photo()
+        body = ticket(client, visit.id, phone, data).json()
+        assert (
+            put(
+                body["upload_url"],
+                data + b"extra",
+                body["headers"] | {"Content-Length": str(len(data) + 5)},
+            )
+            == 403
+        )
+
+    def test_declared_size_over_the_limit_is_413(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        response = ticket(
+            client, visit.id, bearer(shopper, clock), b"x", size_bytes=16 * 1024 * 1024
+        )
+        assert response.status_code == 413
+
+
+@pytest.mark.parametrize("backend", ["local"])
+def test_local_store_has_no_direct_upload(
+    client: TestClient, session: Session, clock: FrozenClock, shopper: User
+) -> None:
+    visit = make_visit(session, shopper=shopper)
+    response = ticket(client, visit.id, bearer(shopper, clock), images.photo())
+    assert response.status_code == 409
+    assert response.json()["code"] == "direct-upload-unavailable"
+
+
+def test_cleanup_removes_expired_uploads_and_orphans(
+    app: FastAPI, session: Session, clock: FrozenClock, shopper: User
+) -> None:
+    store = app.state.store
+    store.ensure_ready()
+    visit = make_visit(session, shopper=shopper)
+    pending = Photo(
+        client_id=uuid.uuid4(),
+        visit_id=visit.id,
+        item_code="signage_clear",
+        status="pending",
+        taken_at=clock(),
+        original_key=f"photos/{visit.id}/x/original",
+        uploaded_by_id=shopper.id,
+        created_at=clock(),
+        expires_at=clock() - dt.timedelta(minutes=1),
+    )
+    session.add(pending)
+    session.flush()
+    store.put(pending.original_key, io.BytesIO(b"half"), content_type="image/jpeg")
+    store.put("photos/orphan/y/original", io.BytesIO(b"lost"), content_type="image/jpeg")
+    young = lifecycle.cleanup(
+        session, store, now=dt.datetime.now(dt.UTC), grace=dt.timedelta(hours=1)
+    )
+    assert (young.expired_uploads, young.orphan_objects) == (1, 0)
+    assert store.exists("photos/orphan/y/original")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    old = lifecycle.cleanup(session, store, now=later, grace=dt.timedelta(hours=1))
+    assert old.orphan_objects == 1
+    assert list(store.list_keys("photos/")) == []
+    assert session.get(Photo, pending.id) is None

@@ -1,0 +1,269 @@
+"""Photo evidence over HTTP, on the local folder and on SeaweedFS alike."""
+
+import hashlib
+import io
+import urllib.request
+import uuid
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlmodel import Session, select
+
+from service.auth.models import User
+from service.auth.roles import Role
+from service.photos.models import Photo
+from tests.conftest import FrozenClock
+from tests.fixtures import images
+from tests.fixtures.factories import complete_answers, make_visit, upload_required_photos
+from tests.fixtures.http import bearer
+from tests.fixtures.users import make_user
+
+TAKEN = "2026-03-18T10:15:30+05:00"
+OTHER_ITEM = "signage_clear"  # takes optional photos
+
+
+@pytest.fixture
+def shopper(session: Session) -> User:
+    return make_user(session, Role.shopper)
+
+
+def post_photo(
+    client: TestClient,
+    visit_id: object,
+    headers: dict[str, str],
+    data: bytes,
+    *,
+    item: str = "ticket_photo",
+    client_id: str | None = None,
+    name: str = "p.jpg",
+) -> Any:
+    form = {"item_code": item, "taken_at": TAKEN, "client_id": client_id or str(uuid.uuid4())}
+    files = {"file": (name, data, "image/jpeg")}
+    return client.post(f"/api/v1/visits/{visit_id}/photos", data=form, files=files, headers=headers)
+
+
+def fetch(client: TestClient, photo_id: str, variant: str, headers: dict[str, str]) -> Any:
+    response = client.get(
+        f"/api/v1/photos/{photo_id}/content?variant={variant}",
+        headers=headers,
+        follow_redirects=False,
+    )
+    if response.status_code == 307:  # S3: a short-lived URL on the store itself
+        with urllib.request.urlopen(response.headers["location"], timeout=10) as stored:
+            return 200, stored.read()
+    return response.status_code, response.content
+
+
+def stored_keys(app: FastAPI) -> list[str]:
+    return list(app.state.store.list_keys("photos/"))
+
+
+class TestUpload:
+    def test_jpeg_with_exif_is_stored_with_stripped_copies(
+        self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        data = images.photo()
+        response = post_photo(client, visit.id, phone, data)
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert body["sha256"] == hashlib.sha256(data).hexdigest()
+        assert (body["width"], body["height"]) == (640, 480)
+        assert body["exif_taken_at"] == "2026-03-18T05:15:30Z"
+        assert body["flags"] == []
+        assert body["gps_latitude"] is None  # a shopper's view carries no GPS
+        status, display = fetch(client, body["id"], "display", phone)
+        assert status == 200
+        copy = Image.open(io.BytesIO(display))
+        assert copy.format == "JPEG"
+        assert not copy.getexif()
+        assert "exif" not in copy.info
+        assert len(stored_keys(app)) == 3
+
+    def test_rotated_jpeg_is_turned_upright(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        response = post_photo(client, visit.id, bearer(shopper, clock), images.corner_marked(6))
+        assert (response.json()["width"], response.json()["height"]) == (40, 60)
+
+    @pytest.mark.parametrize(
+        ("fmt", "mime"), [("PNG", "image/png"), ("HEIF", "image/heic"), ("WEBP", "image/webp")]
+    )
+    def test_other_formats(
+        self,
+        client: TestClient,
+        session: Session,
+        clock: FrozenClock,
+        shopper: User,
+        fmt: str,
+        mime: str,
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        response = post_photo(client, visit.id, bearer(shopper, clock), images.photo(fmt))
+        assert response.status_code == 201, response.text
+        assert response.json()["mime"] == mime
+
+    def test_retry_and_same_bytes_are_one_photo(
+        self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        client_id = str(uuid.uuid4())
+        first = post_photo(client, visit.id, phone, images.photo(), client_id=client_id)
+        retry = post_photo(client, visit.id, phone, images.photo(), client_id=client_id)
+        again = post_photo(client, visit.id, phone, images.photo())
+        assert (first.status_code, retry.status_code, again.status_code) == (201, 200, 200)
+        assert first.json()["id"] == retry.json()["id"] == again.json()["id"]
+        other = post_photo(client, visit.id, phone, images.photo(seed=9), client_id=client_id)
+        assert other.status_code == 409
+        assert other.json()["code"] == "photo-conflict"
+        assert len(stored_keys(app)) == 3
+
+    @pytest.mark.parametrize(
+        ("make", "status", "code"),
+        [
+            (lambda: b"just text, named .jpg", 415, "unsupported-media-type"),
+            (lambda: b"", 422, "empty-file"),
+            (lambda: images.truncated(images.photo()), 422, "image-corrupt"),
+            (lambda: images.png_claiming(50_000, 50_000), 413, "image-too-large"),
+        ],
+        ids=["text-as-jpg", "empty", "truncated", "bomb"],
+    )
+    def test_bad_files_leave_nothing_behind(
+        self,
+        app: FastAPI,
+        client: TestClient,
+        session: Session,
+        clock: FrozenClock,
+        shopper: User,
+        make: Any,
+        status: int,
+        code: str,
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        response = post_photo(client, visit.id, bearer(shopper, clock), make())
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == code
+        assert session.exec(select(Photo).where(Photo.visit_id == visit.id)).all() == []
+        assert stored_keys(app) == []
+
+    def test_oversize_file_is_413(
+        self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        app.state.settings.upload.max_bytes = 50_000
+        visit = make_visit(session, shopper=shopper)
+        big = images.photo(size=(1600, 1200))
+        assert len(big) > 50_000
+        response = post_photo(client, visit.id, bearer(shopper, clock), big)
+        assert response.status_code == 413
+        assert stored_keys(app) == []
+
+    @pytest.mark.parametrize(("item", "status"), [("overall_rating", 422), ("no_such_item", 422)])
+    def test_item_must_take_photos(
+        self,
+        client: TestClient,
+        session: Session,
+        clock: FrozenClock,
+        shopper: User,
+        item: str,
+        status: int,
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        response = post_photo(client, visit.id, bearer(shopper, clock), images.photo(), item=item)
+        assert response.status_code == status
+        assert response.json()["code"] == "photo-item-invalid"
+
+    def test_other_shoppers_visit_is_404(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session)
+        assert (
+            post_photo(client, visit.id, bearer(shopper, clock), images.photo()).status_code == 404
+        )
+
+
+class TestFlags:
+    def test_far_and_late_and_reused(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        phone = bearer(shopper, clock)
+        first = make_visit(session, shopper=shopper)
+        post_photo(client, first.id, phone, images.photo())
+        second = make_visit(session, shopper=shopper)
+        reused = post_photo(client, second.id, phone, images.photo()).json()
+        assert "reused-image" in reused["flags"]
+        far_gps = (images.rational_dms((43, 14, 0)), "N", images.rational_dms((76, 53, 0)), "E")
+        late = images.encode(
+            images.scene(5), "JPEG", exif=images.exif(taken="2026:05:01 10:00:00", gps=far_gps)
+        )
+        flagged = post_photo(client, second.id, phone, late).json()
+        assert {"taken-outside-window", "taken-far-from-claimed-time", "far-from-office"} <= set(
+            flagged["flags"]
+        )
+        bare = images.encode(images.scene(6), "JPEG")
+        # ticket_photo takes two photos; the third goes to another item that takes photos.
+        assert post_photo(client, second.id, phone, bare, item=OTHER_ITEM).json()["flags"] == [
+            "no-exif"
+        ]
+
+
+class TestReading:
+    def test_expected_vs_received_and_submit_gate(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        checklist = client.get(f"/api/v1/checklists/{visit.checklist_id}", headers=phone).json()
+        answers = complete_answers(checklist["checklist"])
+        client.put(f"/api/v1/visits/{visit.id}/answers", json={"answers": answers}, headers=phone)
+        before = client.get(f"/api/v1/visits/{visit.id}/photos", headers=phone).json()
+        ticket = next(i for i in before["items"] if i["item_code"] == "ticket_photo")
+        assert (ticket["min_count"], ticket["max_count"], ticket["received"]) == (1, 2, 0)
+        assert ticket["missing"] == 1
+        submit = {"client_id": str(uuid.uuid4()), "submitted_at": "2026-03-18T09:30:00Z"}
+        refused = client.post(f"/api/v1/visits/{visit.id}/submit", json=submit, headers=phone)
+        assert refused.status_code == 422
+        assert {"item_code": "ticket_photo", "missing": "photo"} in refused.json()["errors"]
+        sent = upload_required_photos(client, visit.id, phone)
+        after = client.get(f"/api/v1/visits/{visit.id}/photos", headers=phone).json()
+        assert all(i["missing"] == 0 for i in after["items"])
+        assert len(after["photos"]) == sent
+        accepted = client.post(f"/api/v1/visits/{visit.id}/submit", json=submit, headers=phone)
+        assert accepted.status_code == 200, accepted.text
+        score = client.get(f"/api/v1/visits/{visit.id}/score", headers=phone).json()
+        assert "required-item-unanswered" not in {f["code"] for f in score["findings"]}
+
+    def test_who_sees_what(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        photo_id = post_photo(client, visit.id, bearer(shopper, clock), images.photo()).json()["id"]
+        analyst = bearer(make_user(session, Role.analyst), clock)
+        coordinator = bearer(make_user(session, Role.coordinator), clock)
+        stranger = bearer(make_user(session, Role.shopper), clock)
+        assert fetch(client, photo_id, "thumb", analyst)[0] == 200
+        assert fetch(client, photo_id, "original", analyst)[0] == 403
+        assert fetch(client, photo_id, "original", bearer(shopper, clock))[0] == 403
+        status, original = fetch(client, photo_id, "original", coordinator)
+        assert (status, original) == (200, images.photo())
+        assert fetch(client, photo_id, "display", stranger)[0] == 404
+        listed = client.get(f"/api/v1/visits/{visit.id}/photos", headers=analyst).json()
+        assert listed["photos"][0]["gps_latitude"] is None
+        staff_view = client.get(f"/api/v1/visits/{visit.id}/photos", headers=coordinator).json()
+        assert staff_view["photos"][0]["gps_latitude"] == pytest.approx(images.ASTANA[0], abs=1e-3)
+
+    def test_retention_deletes_every_copy(
+        self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        post_photo(client, visit.id, bearer(shopper, clock), images.photo())
+        admin = bearer(make_user(session, Role.admin), clock)
+        response = client.delete(f"/api/v1/visits/{visit.id}/photos", headers=admin)
+        assert response.json() == {"deleted": 1}
+        assert stored_keys(app) == []
