@@ -72,6 +72,8 @@ class UploadSettings(BaseModel):
     gps_radius_m: float = Field(default=500, gt=0)
     time_tolerance_minutes: int = Field(default=60, ge=1)
     phash_distance: int = Field(default=4, ge=0, le=16)
+    # Decoding a large photo takes ~10 bytes a pixel; this many at once bounds peak memory.
+    max_concurrent_processing: int = Field(default=4, ge=1, le=256)
 
 
 class Settings(BaseSettings):

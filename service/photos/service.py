@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import tempfile
+import threading
 import uuid
 from typing import IO, BinaryIO
 
@@ -81,9 +82,19 @@ def keys_for(visit_id: uuid.UUID, photo_id: uuid.UUID) -> tuple[str, str, str]:
     return f"{base}/original", f"{base}/thumb.jpg", f"{base}/display.jpg"
 
 
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def _slots(count: int) -> threading.BoundedSemaphore:
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault(count, threading.BoundedSemaphore(count))
+
+
 def _process(source: IO[bytes], settings: UploadSettings) -> ProcessedImage:
     try:
-        return process_image(source, limits_of(settings))
+        with _slots(settings.max_concurrent_processing):
+            return process_image(source, limits_of(settings))
     except ImageRejected as exc:
         metrics.UPLOADS.labels(exc.code).inc()
         raise errors.from_rejection(exc) from exc

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import quote
 
+from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
@@ -19,6 +20,16 @@ _DELETE_BATCH = 1000
 # SigV4 presigned URLs may not outlive a week.
 _MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+# Photos are at most tens of MB: one streamed PUT each. boto3's default (10 threads of 8 MB
+# parts) would buffer up to 80 MB per upload, which many concurrent phones multiply.
+TRANSFER = TransferConfig(
+    multipart_threshold=64 * 1024 * 1024,
+    multipart_chunksize=16 * 1024 * 1024,
+    max_concurrency=1,
+    use_threads=False,
+)
 
 
 class StorageUnavailable(RuntimeError):
@@ -181,7 +192,7 @@ class S3Store:
     def put(self, key: str, data: BinaryIO, *, content_type: str) -> None:
         try:
             self.client.upload_fileobj(
-                data, self.bucket, key, ExtraArgs={"ContentType": content_type}
+                data, self.bucket, key, ExtraArgs={"ContentType": content_type}, Config=TRANSFER
             )
         except (ClientError, BotoCoreError) as exc:
             raise StorageUnavailable(f"cannot store {key}: {exc}") from exc
