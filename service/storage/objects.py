@@ -22,11 +22,11 @@ _MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
-# Photos are at most tens of MB: one streamed PUT each. boto3's default (10 threads of 8 MB
-# parts) would buffer up to 80 MB per upload, which many concurrent phones multiply.
+# boto3 reads each part whole into memory and by default sends 10 parts at once; one 8 MB
+# part at a time bounds what each of many concurrent uploads holds.
 TRANSFER = TransferConfig(
-    multipart_threshold=64 * 1024 * 1024,
-    multipart_chunksize=16 * 1024 * 1024,
+    multipart_threshold=8 * 1024 * 1024,
+    multipart_chunksize=8 * 1024 * 1024,
     max_concurrency=1,
     use_threads=False,
 )
