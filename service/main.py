@@ -1,5 +1,6 @@
 """The application factory."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,9 @@ from service.observability.middleware import RequestObserver
 from service.observability.router import router as metrics_router
 from service.problems import install_problem_handlers
 from service.storage.client import make_store
+from service.storage.objects import StorageUnavailable
+
+log = logging.getLogger("mshop")
 
 DESCRIPTION = (
     "Checklists, offline-safe visit sync, photo evidence and scoring against the service "
@@ -39,7 +43,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> F
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.database.migrate_on_start:
             migrate.upgrade(engine)
-        store.ensure_ready()
+        try:
+            store.ensure_ready()
+        except StorageUnavailable as exc:
+            # Answers can still sync without the store; /readyz reports it until it is back.
+            log.warning("object store not ready at start-up: %s", exc)
         yield
         engine.dispose()
 
