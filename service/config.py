@@ -22,7 +22,10 @@ class StorageBackend(StrEnum):
 class DatabaseSettings(BaseModel):
     url: str = "sqlite:///./data/mshop.db"
     echo: bool = False
-    pool_size: int = Field(default=5, ge=1, le=100)
+    # Per API process; keep workers x (pool_size + max_overflow) under PostgreSQL's limit.
+    pool_size: int = Field(default=10, ge=1, le=100)
+    max_overflow: int = Field(default=10, ge=0, le=100)
+    pool_timeout_seconds: float = Field(default=30, gt=0)
     migrate_on_start: bool = True
 
 

@@ -54,7 +54,8 @@ def create_db_engine(settings: DatabaseSettings) -> Engine:
         echo=settings.echo,
         pool_size=settings.pool_size,
         pool_pre_ping=True,
-        max_overflow=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout_seconds,
     )
 
 
@@ -75,3 +76,15 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def release(session: Session) -> None:
+    """End a read-only transaction so its connection (and SQLite's lock) goes back to the pool.
+
+    For slow work that needs no database (decoding a photo, copying it to storage): holding a
+    pooled connection through it starves other requests under load. The next query opens a
+    new transaction; anything read before is still valid, rows are re-checked under lock.
+    """
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("release() would commit pending changes")
+    session.commit()

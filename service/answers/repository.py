@@ -34,8 +34,15 @@ def add(session: Session, answer: Answer) -> None:
     session.flush()
 
 
-def retire(session: Session, answer: Answer) -> None:
-    answer.is_current = False
-    session.add(answer)
-    # The unique index on current answers needs the old one cleared before the new one lands.
+def add_all(session: Session, answers: Sequence[Answer]) -> None:
+    session.add_all(answers)
     session.flush()
+
+
+def retire_all(session: Session, answers: Sequence[Answer]) -> None:
+    """Clear the current flag; flushed at once, before any new current answer is inserted."""
+    for answer in answers:
+        answer.is_current = False
+        session.add(answer)
+    if answers:
+        session.flush()

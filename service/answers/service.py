@@ -30,9 +30,22 @@ class AnswerConflict(Conflict):
     title = "Answer conflict"
 
 
+_CHECKLISTS: dict[str, ResolvedChecklist] = {}
+_CHECKLISTS_MAX = 512
+
+
 def checklist_of(session: Session, visit: Visit) -> ResolvedChecklist:
+    """The visit's checklist, parsed once per process and content hash (content never changes)."""
+    digest = checklists_service.content_hash_of(session, visit.checklist_id)
+    cached = _CHECKLISTS.get(digest)
+    if cached is not None:
+        return cached
     row = checklists_service.get_checklist(session, visit.checklist_id)
-    return ResolvedChecklist.model_validate(row.body)
+    parsed = ResolvedChecklist.model_validate(row.body)
+    if len(_CHECKLISTS) >= _CHECKLISTS_MAX:
+        _CHECKLISTS.pop(next(iter(_CHECKLISTS)))
+    _CHECKLISTS[row.content_hash] = parsed
+    return parsed
 
 
 def _hash(visit: Visit, item_code: str, value: Any, na: bool, answered_at: dt.datetime) -> str:
@@ -113,15 +126,11 @@ def sync(
             errors=conflicts,
         )
     current = repository.current(session, visit.id)
-    results = []
+    rows: dict[Any, Answer] = {}
+    best = dict(current)
     for answer, value, digest in prepared:
         if answer.client_id in known:
-            results.append(_result(answer, SyncOutcome.unchanged))
             continue
-        previous = current.get(answer.item_code)
-        newest = previous is None or answer.answered_at > previous.answered_at
-        if newest and previous is not None:
-            repository.retire(session, previous)
         row = Answer(
             client_id=answer.client_id,
             visit_id=visit.id,
@@ -131,13 +140,27 @@ def sync(
             answered_at=answer.answered_at,
             received_at=now,
             content_hash=digest,
-            is_current=newest,
+            is_current=False,
             author_id=actor.id,
         )
-        repository.add(session, row)
-        if newest:
-            current[answer.item_code] = row
-        results.append(_result(answer, SyncOutcome.created if newest else SyncOutcome.superseded))
+        rows[answer.client_id] = row
+        leader = best.get(row.item_code)
+        if leader is None or row.answered_at > leader.answered_at:
+            best[row.item_code] = row
+    # Retire before inserting: the database allows one current answer per item.
+    retired = [old for code, old in current.items() if best[code] is not old]
+    repository.retire_all(session, retired)
+    for row in rows.values():
+        row.is_current = best[row.item_code] is row
+    repository.add_all(session, list(rows.values()))
+    results = []
+    for answer, _, _ in prepared:
+        row_or_none = rows.get(answer.client_id)
+        if row_or_none is None:
+            outcome = SyncOutcome.unchanged
+        else:
+            outcome = SyncOutcome.created if row_or_none.is_current else SyncOutcome.superseded
+        results.append(_result(answer, outcome))
     created = sum(r.outcome is not SyncOutcome.unchanged for r in results)
     for outcome in SyncOutcome:
         count = sum(r.outcome is outcome for r in results)

@@ -52,3 +52,9 @@ def get_checklist(session: Session, checklist_id: int) -> Checklist | None:
 def add(session: Session, row: ChecklistTemplateRow | Checklist) -> None:
     session.add(row)
     session.flush()
+
+
+def content_hash(session: Session, checklist_id: int) -> str | None:
+    return session.exec(
+        select(Checklist.content_hash).where(col(Checklist.id) == checklist_id)
+    ).first()

@@ -209,6 +209,13 @@ def get_checklist(session: Session, checklist_id: int) -> Checklist:
     return row
 
 
+def content_hash_of(session: Session, checklist_id: int) -> str:
+    digest = repository.content_hash(session, checklist_id)
+    if digest is None:
+        raise ChecklistNotFound(f"There is no checklist {checklist_id}.")
+    return digest
+
+
 def summary(session: Session, row: Checklist) -> ChecklistSummary:
     template = repository.get_template(session, row.template_id)
     standard = standards_service.get_standard_by_id(session, row.standard_id)

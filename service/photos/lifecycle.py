@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from service.auth.models import User
 from service.config import UploadSettings
+from service.db import release
 from service.errors import ServiceError
 from service.observability import metrics
 from service.photos import errors, repository
@@ -60,11 +61,14 @@ def complete(
     """
     if photo.status == repository.STORED:
         return photo, None
-    visit = visits_service.lock_for_answers(session, visit, actor, now=now)
+    visits_service.check_editable(visit)
     size = store.size(photo.original_key)
     if size is None:
         raise errors.UploadMissing("Nothing was uploaded yet; PUT the file to its URL first.")
+    # Copying and decoding are slow; hold no connection meanwhile, lock the visit after.
+    release(session)
     source, sha, received = _download(store, photo.original_key, settings.max_bytes)
+    visit = visits_service.lock_for_answers(session, visit, actor, now=now)
     with source:
         problem: ServiceError | None = None
         if received > settings.max_bytes:

@@ -13,6 +13,7 @@ from service.answers import service as answers_service
 from service.auth.models import User
 from service.checklists.items import ItemBase, PhotoItem
 from service.config import UploadSettings
+from service.db import release
 from service.observability import metrics
 from service.offices import service as offices_service
 from service.photos import errors, repository
@@ -180,11 +181,13 @@ def upload(
         raise errors.PhotoConflict(
             f"client_id {client_id} was used for another photo; a new photo needs a new client_id."
         )
-    visit = visits_service.lock_for_answers(session, visit, actor, now=now)
     same = repository.same_bytes(session, visit.id, sha)
     if same is not None:
         return same, False
+    visits_service.check_editable(visit)
     _check_item(session, visit, item_code)
+    # Decoding and storing take seconds under load; no connection is held meanwhile.
+    release(session)
     done = _process(source, settings)
     photo_id = uuid.uuid4()
     original, thumb, display = keys_for(visit.id, photo_id)
@@ -201,14 +204,24 @@ def upload(
         uploaded_by_id=actor.id,
         created_at=now,
     )
-    _fill(photo, done, _flags(session, visit, photo, done, settings), now)
+    keys = [original, thumb, display]
     try:
         source.seek(0)
         store.put(original, source, content_type=done.info.mime)
         _store_variants(store, photo, done)
+        visit = visits_service.lock_for_answers(session, visit, actor, now=now)
+        # Checked again under the visit's lock: a parallel retry may have stored it first.
+        raced = repository.by_client_id(session, client_id) or repository.same_bytes(
+            session, visit.id, sha
+        )
+        if raced is not None:
+            store.delete_many(keys)
+            return raced, False
+        _check_item(session, visit, item_code)
+        _fill(photo, done, _flags(session, visit, photo, done, settings), now)
         repository.add(session, photo)
     except BaseException:
-        store.delete_many([original, thumb, display])
+        store.delete_many(keys)
         raise
     metrics.UPLOADS.labels("stored").inc()
     metrics.UPLOAD_BYTES.inc(done.info.size_bytes)

@@ -180,7 +180,15 @@ class S3Store:
             raise StorageUnavailable(f"S3 endpoint unreachable: {exc}") from exc
         try:
             self.client.create_bucket(Bucket=self.bucket)
-        except (ClientError, BotoCoreError) as exc:
+        except ClientError as exc:
+            # Workers starting together race to create it; the loser finds it made.
+            if exc.response.get("Error", {}).get("Code") in {
+                "BucketAlreadyOwnedByYou",
+                "BucketAlreadyExists",
+            }:
+                return
+            raise StorageUnavailable(f"cannot create bucket {self.bucket}: {exc}") from exc
+        except BotoCoreError as exc:
             raise StorageUnavailable(f"cannot create bucket {self.bucket}: {exc}") from exc
 
     def check(self) -> None:

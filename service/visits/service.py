@@ -212,6 +212,16 @@ def lock(session: Session, visit: Visit) -> Visit:
     return repository.lock(session, visit.id)
 
 
+def check_editable(visit: Visit) -> None:
+    """Raise ``VisitNotEditable`` unless the shopper holds the visit."""
+    status = VisitStatus(visit.status)
+    if status not in EDITABLE:
+        raise VisitNotEditable(
+            f"The visit is {status.value}; answers are accepted only while it is assigned, "
+            "in progress or returned."
+        )
+
+
 def lock_for_answers(session: Session, visit: Visit, actor: User, *, now: dt.datetime) -> Visit:
     """Lock the visit for a write by its shopper; an assigned visit starts on its first sync.
 
@@ -219,13 +229,8 @@ def lock_for_answers(session: Session, visit: Visit, actor: User, *, now: dt.dat
         VisitNotEditable: the visit is submitted, approved, rejected or cancelled.
     """
     visit = repository.lock(session, visit.id)
-    status = VisitStatus(visit.status)
-    if status not in EDITABLE:
-        raise VisitNotEditable(
-            f"The visit is {status.value}; answers are accepted only while it is assigned, "
-            "in progress or returned."
-        )
-    if actor.role == Role.shopper and status is VisitStatus.assigned:
+    check_editable(visit)
+    if actor.role == Role.shopper and visit.status == VisitStatus.assigned:
         act(session, visit, actor, VisitAction.start, now=now, detail={"implicit": True})
     return visit
 

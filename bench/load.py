@@ -1,0 +1,260 @@
+"""Load test: phones syncing answers and photos against several API workers.
+
+Each simulated phone syncs 40 answers (then resends them, as a phone with a flaky network
+does) and uploads 3 photos, all compressed into a short run. The API runs as uvicorn workers
+on PostgreSQL (or SQLite) and a SeaweedFS store, all on loopback. Prints throughput, latency
+percentiles and errors per kind of request, and the ratio of the sync endpoint's throughput
+to a bare FastAPI endpoint that parses the same JSON body, run the same way.
+
+    python bench/load.py [--phones 300] [--workers 4] [--postgres URL]
+"""
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from sqlmodel import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from service.auth.roles import Role  # noqa: E402
+from service.checklists import service as checklists_service  # noqa: E402
+from service.config import Settings  # noqa: E402
+from service.standards import service as standards_service  # noqa: E402
+from tests.conftest import NOW, SECRET, FrozenClock  # noqa: E402
+from tests.fixtures import images  # noqa: E402
+from tests.fixtures.db import fresh_postgres_database, migrated_engine  # noqa: E402
+from tests.fixtures.factories import complete_answers, make_office, make_visit  # noqa: E402
+from tests.fixtures.http import bearer  # noqa: E402
+from tests.fixtures.s3 import start_seaweed, stop_seaweed  # noqa: E402
+from tests.fixtures.server import free_port  # noqa: E402
+from tests.fixtures.users import make_user  # noqa: E402
+
+PHOTO_ITEMS = ("working_hours_posted", "stand_present", "badge_worn")
+
+
+def start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            *args,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/docs", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start")
+
+
+def prepare(url: str, phones: int) -> list[dict[str, Any]]:
+    engine = migrated_engine(url)
+    clock = FrozenClock(dt.datetime.now(dt.UTC))
+    plans = []
+    with Session(engine) as session:
+        standards_service.load_standards(session, Settings().catalogue_dir, now=NOW)
+        checklists_service.load_template_files(session, Settings().templates_dir, now=NOW)
+        office = make_office(session)
+        checklist = None
+        for _ in range(phones):
+            shopper = make_user(session, Role.shopper)
+            visit = make_visit(session, shopper=shopper, office=office)
+            if checklist is None:
+                row = checklists_service.get_checklist(session, visit.checklist_id)
+                checklist = checklists_service.public(session, row).checklist.model_dump(
+                    mode="json", by_alias=True
+                )
+            answers = complete_answers(checklist)[:40]
+            plans.append(
+                {"visit": str(visit.id), "headers": bearer(shopper, clock), "answers": answers}
+            )
+        session.commit()
+    engine.dispose()
+    return plans
+
+
+async def timed(
+    results: dict[str, list[float]], errors: dict[str, int], kind: str, request: Any
+) -> None:
+    started = time.perf_counter()
+    try:
+        response = await request
+        ok = response.status_code in (200, 201)
+    except httpx2.HTTPError:
+        ok = False
+    (results.setdefault(kind, []) if ok else errors.setdefault(kind, [])).append(  # type: ignore[union-attr]
+        time.perf_counter() - started
+    )
+
+
+async def phone(
+    client: httpx2.AsyncClient,
+    plan: dict[str, Any],
+    photo: bytes,
+    results: dict[str, list[float]],
+    errors: dict[str, Any],
+) -> None:
+    visit, headers = plan["visit"], plan["headers"]
+    body = {"answers": plan["answers"]}
+    for kind in ("sync", "sync (resend)"):
+        await timed(
+            results,
+            errors,
+            kind,
+            client.put(f"/api/v1/visits/{visit}/answers", json=body, headers=headers),
+        )
+    for item in PHOTO_ITEMS:
+        form = {
+            "item_code": item,
+            "taken_at": "2026-03-18T10:15:30+05:00",
+            "client_id": str(uuid.uuid4()),
+        }
+        # Distinct bytes per item, so each upload is a new photo, not a duplicate.
+        data = photo + item.encode()
+        await timed(
+            results,
+            errors,
+            "photo",
+            client.post(
+                f"/api/v1/visits/{visit}/photos",
+                data=form,
+                files={"file": ("p.jpg", data, "image/jpeg")},
+                headers=headers,
+            ),
+        )
+
+
+async def run_phones(
+    base: str, plans: list[dict[str, Any]]
+) -> tuple[dict[str, list[float]], dict[str, Any], float]:
+    photo = images.photo(size=(1280, 960))
+    results: dict[str, list[float]] = {}
+    errors: dict[str, Any] = {}
+    limits = httpx2.Limits(max_connections=len(plans), max_keepalive_connections=len(plans))
+    async with httpx2.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(phone(client, p, photo, results, errors) for p in plans))
+        return results, errors, time.perf_counter() - started
+
+
+async def run_bare(base: str, plans: list[dict[str, Any]]) -> tuple[list[float], float]:
+    times: list[float] = []
+    limits = httpx2.Limits(max_connections=len(plans), max_keepalive_connections=len(plans))
+    async with httpx2.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+
+        async def one(plan: dict[str, Any]) -> None:
+            for _ in range(2):
+                started = time.perf_counter()
+                response = await client.put("/bare", json={"answers": plan["answers"]})
+                assert response.status_code == 200
+                times.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(p) for p in plans))
+        return times, time.perf_counter() - started
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--phones", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--sqlite", action="store_true", help="use SQLite instead")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="mshop-load-"))
+    (work / "seaweed").mkdir()
+    seaweed = start_seaweed(work / "seaweed")
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        url = (
+            f"sqlite:///{work / 'load.db'}"
+            if args.sqlite
+            else fresh_postgres_database(args.postgres, "mshop_load")
+        )
+        plans = prepare(url, args.phones)
+        endpoint = seaweed.endpoint
+        env = os.environ | {
+            "MSHOP_DATABASE__URL": url,
+            "MSHOP_DATABASE__MIGRATE_ON_START": "false",
+            "MSHOP_AUTH__SECRET_KEY": SECRET,
+            "MSHOP_STORAGE__BACKEND": "s3",
+            "MSHOP_S3__ENDPOINT_URL": endpoint.endpoint_url,
+            "MSHOP_S3__BUCKET": "load",
+            "MSHOP_S3__ACCESS_KEY_ID": endpoint.access_key,
+            "MSHOP_S3__SECRET_ACCESS_KEY": endpoint.secret_key,
+            "MSHOP_S3__REGION": endpoint.region,
+            "MALLOC_ARENA_MAX": "2",
+        }
+        workers = ["--workers", str(args.workers)]
+        port = free_port()
+        servers.append(start(["--factory", "service.main:create_app", *workers], env, port))
+        results, errors, elapsed = asyncio.run(run_phones(f"http://127.0.0.1:{port}", plans))
+        servers.pop().terminate()
+        bare_port = free_port()
+        servers.append(start(["bench.bare_app:app", *workers], env, bare_port))
+        bare, bare_elapsed = asyncio.run(run_bare(f"http://127.0.0.1:{bare_port}", plans))
+        db = "SQLite" if args.sqlite else "PostgreSQL"
+        total = sum(len(v) for v in results.values())
+        print(
+            f"{args.phones} phones, {args.workers} workers, {db} + SeaweedFS: "
+            f"{total} requests in {elapsed:.1f} s = {total / elapsed:.0f} req/s"
+        )
+        print(f"{'request':<16}{'ok':>6}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+        for kind, values in results.items():
+            print(
+                f"{kind:<16}{len(values):>6}{len(errors.get(kind, [])):>8}"
+                f"{pct(values, 50):>9.0f}{pct(values, 95):>9.0f}{pct(values, 99):>9.0f}"
+            )
+        syncs = len(results.get("sync", [])) + len(results.get("sync (resend)", []))
+        sync_time = sum(results.get("sync", [])) + sum(results.get("sync (resend)", []))
+        print(
+            f"bare parse      {len(bare):>6}{0:>8}{pct(bare, 50):>9.0f}{pct(bare, 95):>9.0f}"
+            f"{pct(bare, 99):>9.0f}   ({len(bare) / bare_elapsed:.0f} req/s alone)"
+        )
+        sync_rate = syncs / (sync_time / args.phones) if sync_time else float("nan")
+        bare_rate = len(bare) / (sum(bare) / args.phones)
+        print(
+            f"sync throughput / bare-parse throughput (same concurrency): "
+            f"{sync_rate / bare_rate:.2f}"
+        )
+        print(json.dumps({"errors": {k: len(v) for k, v in errors.items()}}))
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+        stop_seaweed(seaweed)
+
+
+if __name__ == "__main__":
+    main()
