@@ -152,7 +152,7 @@ async def phone(
 
 
 async def run_phones(
-    base: str, plans: list[dict[str, Any]]
+    base: str, plans: list[dict[str, Any]], ramp: float
 ) -> tuple[dict[str, list[float]], dict[str, Any], float]:
     photo = images.photo(size=(1280, 960))
     results: dict[str, list[float]] = {}
@@ -160,7 +160,13 @@ async def run_phones(
     limits = httpx2.Limits(max_connections=len(plans), max_keepalive_connections=len(plans))
     async with httpx2.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
         started = time.perf_counter()
-        await asyncio.gather(*(phone(client, p, photo, results, errors) for p in plans))
+        # Phones come online spread over the ramp: a 6 pm rush, compressed.
+        await asyncio.gather(
+            *(
+                phone(client, p, photo, results, errors, ramp * i / len(plans))
+                for i, p in enumerate(plans)
+            )
+        )
         return results, errors, time.perf_counter() - started
 
 
@@ -191,6 +197,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--sqlite", action="store_true", help="use SQLite instead")
+    parser.add_argument("--ramp", type=float, default=30, help="seconds over which phones start")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mshop-load-"))
     (work / "seaweed").mkdir()
@@ -219,7 +226,9 @@ def main() -> None:
         workers = ["--workers", str(args.workers)]
         port = free_port()
         servers.append(start(["--factory", "service.main:create_app", *workers], env, port))
-        results, errors, elapsed = asyncio.run(run_phones(f"http://127.0.0.1:{port}", plans))
+        results, errors, elapsed = asyncio.run(
+            run_phones(f"http://127.0.0.1:{port}", plans, args.ramp)
+        )
         servers.pop().terminate()
         bare_port = free_port()
         servers.append(start(["bench.bare_app:app", *workers], env, bare_port))
