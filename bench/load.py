@@ -120,7 +120,9 @@ async def phone(
     photo: bytes,
     results: dict[str, list[float]],
     errors: dict[str, Any],
+    delay: float,
 ) -> None:
+    await asyncio.sleep(delay)
     visit, headers = plan["visit"], plan["headers"]
     body = {"answers": plan["answers"]}
     for kind in ("sync", "sync (resend)"):
@@ -170,21 +172,40 @@ async def run_phones(
         return results, errors, time.perf_counter() - started
 
 
-async def run_bare(base: str, plans: list[dict[str, Any]]) -> tuple[list[float], float]:
-    times: list[float] = []
-    limits = httpx2.Limits(max_connections=len(plans), max_keepalive_connections=len(plans))
+async def saturate(
+    base: str, make: Any, *, concurrency: int, seconds: float
+) -> tuple[int, int, float]:
+    """Closed loop: ``concurrency`` clients send ``make(i)`` requests for ``seconds``."""
+    done = failed = 0
+    limits = httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx2.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+        stop = time.perf_counter() + seconds
 
-        async def one(plan: dict[str, Any]) -> None:
-            for _ in range(2):
-                started = time.perf_counter()
-                response = await client.put("/bare", json={"answers": plan["answers"]})
-                assert response.status_code == 200
-                times.append(time.perf_counter() - started)
+        async def worker(k: int) -> None:
+            nonlocal done, failed
+            i = k
+            while time.perf_counter() < stop:
+                method, path, body, headers = make(i)
+                response = await client.request(method, path, json=body, headers=headers)
+                if response.status_code == 200:
+                    done += 1
+                else:
+                    failed += 1
+                i += concurrency
 
         started = time.perf_counter()
-        await asyncio.gather(*(one(p) for p in plans))
-        return times, time.perf_counter() - started
+        await asyncio.gather(*(worker(k) for k in range(concurrency)))
+        return done, failed, time.perf_counter() - started
+
+
+def fresh_batch(plan: dict[str, Any], i: int) -> dict[str, Any]:
+    """The phone's 40 answers again, edited later: new client ids, a later answered_at."""
+    at = (dt.datetime(2026, 3, 18, 6, 0, tzinfo=dt.UTC) + dt.timedelta(seconds=i)).isoformat()
+    return {
+        "answers": [
+            a | {"client_id": str(uuid.uuid4()), "answered_at": at} for a in plan["answers"]
+        ]
+    }
 
 
 def pct(values: list[float], q: float) -> float:
@@ -197,7 +218,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--sqlite", action="store_true", help="use SQLite instead")
-    parser.add_argument("--ramp", type=float, default=30, help="seconds over which phones start")
+    parser.add_argument("--ramp", type=float, default=60, help="seconds over which phones start")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=15)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mshop-load-"))
     (work / "seaweed").mkdir()
@@ -229,15 +252,46 @@ def main() -> None:
         results, errors, elapsed = asyncio.run(
             run_phones(f"http://127.0.0.1:{port}", plans, args.ramp)
         )
+        plan_of = plans.__getitem__
+
+        def sync_request(i: int) -> tuple[str, str, dict[str, Any], dict[str, str]]:
+            plan = plan_of(i % len(plans))
+            return (
+                "PUT",
+                f"/api/v1/visits/{plan['visit']}/answers",
+                fresh_batch(plan, i),
+                plan["headers"],
+            )
+
+        sync = asyncio.run(
+            saturate(
+                f"http://127.0.0.1:{port}",
+                sync_request,
+                concurrency=args.concurrency,
+                seconds=args.seconds,
+            )
+        )
         servers.pop().terminate()
         bare_port = free_port()
         servers.append(start(["bench.bare_app:app", *workers], env, bare_port))
-        bare, bare_elapsed = asyncio.run(run_bare(f"http://127.0.0.1:{bare_port}", plans))
+
+        def bare_request(i: int) -> tuple[str, str, dict[str, Any], dict[str, str]]:
+            return "PUT", "/bare", fresh_batch(plan_of(i % len(plans)), i), {}
+
+        bare = asyncio.run(
+            saturate(
+                f"http://127.0.0.1:{bare_port}",
+                bare_request,
+                concurrency=args.concurrency,
+                seconds=args.seconds,
+            )
+        )
         db = "SQLite" if args.sqlite else "PostgreSQL"
         total = sum(len(v) for v in results.values())
         print(
-            f"{args.phones} phones, {args.workers} workers, {db} + SeaweedFS: "
-            f"{total} requests in {elapsed:.1f} s = {total / elapsed:.0f} req/s"
+            f"{args.phones} phones over {args.ramp:.0f} s, {args.workers} workers, "
+            f"{db} + SeaweedFS: {total} requests in {elapsed:.1f} s = "
+            f"{total / elapsed:.0f} req/s"
         )
         print(f"{'request':<16}{'ok':>6}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
         for kind, values in results.items():
@@ -245,18 +299,11 @@ def main() -> None:
                 f"{kind:<16}{len(values):>6}{len(errors.get(kind, [])):>8}"
                 f"{pct(values, 50):>9.0f}{pct(values, 95):>9.0f}{pct(values, 99):>9.0f}"
             )
-        syncs = len(results.get("sync", [])) + len(results.get("sync (resend)", []))
-        sync_time = sum(results.get("sync", [])) + sum(results.get("sync (resend)", []))
-        print(
-            f"bare parse      {len(bare):>6}{0:>8}{pct(bare, 50):>9.0f}{pct(bare, 95):>9.0f}"
-            f"{pct(bare, 99):>9.0f}   ({len(bare) / bare_elapsed:.0f} req/s alone)"
-        )
-        sync_rate = syncs / (sync_time / args.phones) if sync_time else float("nan")
-        bare_rate = len(bare) / (sum(bare) / args.phones)
-        print(
-            f"sync throughput / bare-parse throughput (same concurrency): "
-            f"{sync_rate / bare_rate:.2f}"
-        )
+        sync_rate, bare_rate = sync[0] / sync[2], bare[0] / bare[2]
+        print(f"saturated, {args.concurrency} clients x {args.seconds:.0f} s, 40-answer batches:")
+        print(f"  answer sync  {sync_rate:8.0f} req/s ({sync[1]} errors)")
+        print(f"  bare parse   {bare_rate:8.0f} req/s ({bare[1]} errors)")
+        print(f"  ratio sync / bare: {sync_rate / bare_rate:.2f}")
         print(json.dumps({"errors": {k: len(v) for k, v in errors.items()}}))
     finally:
         for server in servers:
