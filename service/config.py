@@ -36,6 +36,8 @@ class StorageSettings(BaseModel):
 
 class S3Settings(BaseModel):
     endpoint_url: str | None = None
+    # The address phones use for presigned URLs when it differs from the server's own.
+    public_endpoint_url: str | None = None
     bucket: str = "mshop"
     access_key_id: SecretStr | None = None
     secret_access_key: SecretStr | None = None

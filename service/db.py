@@ -75,7 +75,9 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
             raise
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# "function" scope: the commit runs before the response is sent, so a client is never told
+# "stored" about a write whose commit then failed.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def release(session: Session) -> None:

@@ -7,7 +7,7 @@ no phone or coordinator means; such input is refused.
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 
 def _iso_only(value: Any) -> Any:
@@ -18,6 +18,13 @@ def _iso_only(value: Any) -> Any:
     return value
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_only)]
-IsoDatetime = Annotated[dt.datetime, BeforeValidator(_iso_only)]
-AwareIsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+def _plausible(value: Any) -> Any:
+    # Far-off years overflow date arithmetic (deadlines, offsets) for no real use.
+    if not 1990 <= value.year <= 2100:
+        raise ValueError("expected a year between 1990 and 2100")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_only), AfterValidator(_plausible)]
+IsoDatetime = Annotated[dt.datetime, BeforeValidator(_iso_only), AfterValidator(_plausible)]
+AwareIsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidator(_plausible)]

@@ -58,7 +58,12 @@ def _hash(visit: Visit, item_code: str, value: Any, na: bool, answered_at: dt.da
 
 
 def _validate(
-    checklist: ResolvedChecklist, visit: Visit, answers: list[AnswerIn]
+    checklist: ResolvedChecklist,
+    visit: Visit,
+    answers: list[AnswerIn],
+    *,
+    now: dt.datetime,
+    skew: dt.timedelta,
 ) -> list[tuple[AnswerIn, Any, str]]:
     prepared, errors = [], []
     seen: set[Any] = set()
@@ -77,6 +82,9 @@ def _validate(
             value = normalize(item, answer.value, na=answer.na)
         except AnswerValueError as exc:
             errors.append(where | {"msg": str(exc)})
+            continue
+        if answer.answered_at > now + skew:
+            errors.append(where | {"msg": "answered_at is in the future; check the phone's clock"})
             continue
         digest = _hash(visit, answer.item_code, value, answer.na, answer.answered_at)
         prepared.append((answer, value, digest))
@@ -111,7 +119,10 @@ def sync(
     if len(answers) > max_batch:
         raise AnswersInvalid(f"answers: a batch holds at most {max_batch} answers; split it.")
     visit = visits_service.lock_for_answers(session, visit, actor, now=now)
-    prepared = _validate(checklist_of(session, visit), visit, answers)
+    # A phone clock far ahead would make its answers win over every later correction.
+    prepared = _validate(
+        checklist_of(session, visit), visit, answers, now=now, skew=dt.timedelta(hours=1)
+    )
     known = repository.by_client_ids(session, [a.client_id for a, _, _ in prepared])
     conflicts = [
         {"client_id": str(a.client_id), "item_code": a.item_code}
@@ -195,7 +206,13 @@ def visible(checklist: ResolvedChecklist, answers: dict[str, Any]) -> set[str]:
     shown: set[str] = set()
     for item in checklist.items():
         rule = item.show_if
-        if rule is None or (rule.item in shown and answers.get(rule.item) in rule.values()):
+        if rule is None:
+            shown.add(item.code)
+            continue
+        value = answers.get(rule.item)
+        # A multi_choice answer is a list: any chosen option may open the item.
+        chosen = value if isinstance(value, list) else [value]
+        if rule.item in shown and any(v in rule.values() for v in chosen):
             shown.add(item.code)
     return shown
 

@@ -52,9 +52,17 @@ def _codes(value: Any, allowed: list[str], *, minimum: int) -> list[str]:
     return sorted(codes)
 
 
+MAX_MAGNITUDE = 10**15
+YEARS = range(2000, 2101)
+
+
 def _number(value: Any, *, integer: bool) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    bad_type = isinstance(value, bool) or not isinstance(value, int | float)
+    if bad_type or (isinstance(value, float) and not math.isfinite(value)):
         raise AnswerValueError(f"expected a number; got {value!r}")
+    # Huge integers overflow float maths downstream; no answer needs them.
+    if abs(value) > MAX_MAGNITUDE:
+        raise AnswerValueError(f"expected a number within ±{MAX_MAGNITUDE}")
     if integer:
         if value != int(value):
             raise AnswerValueError(f"expected a whole number; got {value!r}")
@@ -78,6 +86,8 @@ def _timestamp(value: Any) -> str:
         raise AnswerValueError(f"not an ISO 8601 timestamp: {value!r}") from exc
     if moment.tzinfo is None:
         raise AnswerValueError(f"the timestamp {value!r} has no UTC offset")
+    if moment.year not in YEARS:
+        raise AnswerValueError(f"the timestamp {value!r} is not between 2000 and 2100")
     return moment.astimezone(dt.UTC).isoformat()
 
 
@@ -85,9 +95,12 @@ def _date(value: Any) -> str:
     if not isinstance(value, str) or len(value) != 10:
         raise AnswerValueError("expected a date as YYYY-MM-DD")
     try:
-        return dt.date.fromisoformat(value).isoformat()
+        day = dt.date.fromisoformat(value)
     except ValueError as exc:
         raise AnswerValueError(f"not a date: {value!r}") from exc
+    if day.year not in YEARS:
+        raise AnswerValueError(f"the date {value!r} is not between 2000 and 2100")
+    return day.isoformat()
 
 
 def _text(value: Any, max_length: int) -> str:

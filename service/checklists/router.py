@@ -11,7 +11,7 @@ from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel, ChecklistTemplate
 from service.checklists.loader import read_yaml
 from service.checklists.schemas import ChecklistPublic, ChecklistSummary, TemplatePublic
-from service.clock import ClockDep
+from service.clock import ClockDep, local_date
 from service.db import SessionDep
 from service.errors import (
     Conflict,
@@ -55,7 +55,7 @@ def list_checklists(
     """List the checklists in use on a date, by service and channel."""
     now = clock()
     items = checklists_service.list_current(
-        session, service_code=service, channel=channel, on=on or now.date(), now=now
+        session, service_code=service, channel=channel, on=on or local_date(now), now=now
     )
     return Page[ChecklistSummary](
         items=items[page.offset : page.offset + page.limit],

@@ -158,7 +158,12 @@ def resolve(
     if found is not None:
         return found
     template = ChecklistTemplate.model_validate(template_row.body)
-    resolved = build_checklist(template, standard, service_code=service_code)
+    try:
+        resolved = build_checklist(template, standard, service_code=service_code)
+    except ChecklistError as exc:
+        raise ChecklistInvalid(
+            f"The {channel.value} checklist does not build for {service_code}'s standard: {exc}"
+        ) from exc
     row = Checklist(
         service_code=service_code,
         channel=channel.value,
@@ -237,3 +242,17 @@ def public(session: Session, row: Checklist) -> ChecklistPublic:
         **summary(session, row).model_dump(),
         checklist=ResolvedChecklist.model_validate(row.body),
     )
+
+
+def check_standard_builds(
+    session: Session, service_code: str, on: dt.date, *, now: dt.datetime
+) -> None:
+    """Resolve every channel the service is tested on against its standard in force on ``on``.
+
+    Raises:
+        ChecklistInvalid: some published template does not build for that standard.
+    """
+    standard = standards_service.body_of(standards_service.get_standard(session, service_code, on))
+    for channel in channels_for(standard):
+        if repository.latest_template(session, channel.value) is not None:
+            resolve(session, service_code, channel, on, now=now)

@@ -37,7 +37,13 @@ def _download(store: ObjectStore, key: str, limit: int) -> tuple[IO[bytes], str,
 
 
 def _discard(session: Session, store: ObjectStore, photo: Photo) -> None:
-    store.delete_many([k for k in (photo.original_key, photo.thumb_key, photo.display_key) if k])
+    keys = (
+        photo.original_key,
+        photo.thumb_key,
+        photo.display_key,
+        photos_service.staging_key(photo),
+    )
+    store.delete_many([k for k in keys if k])
     repository.remove(session, [photo])
 
 
@@ -62,13 +68,19 @@ def complete(
     if photo.status == repository.STORED:
         return photo, None
     visits_service.check_editable(visit)
-    size = store.size(photo.original_key)
+    staged = photos_service.staging_key(photo)
+    size = store.size(staged)
     if size is None:
         raise errors.UploadMissing("Nothing was uploaded yet; PUT the file to its URL first.")
     # Copying and decoding are slow; hold no connection meanwhile, lock the visit after.
     release(session)
-    source, sha, received = _download(store, photo.original_key, settings.max_bytes)
+    source, sha, received = _download(store, staged, settings.max_bytes)
     visit = visits_service.lock_for_answers(session, visit, actor, now=now)
+    session.refresh(photo)
+    if photo.status == repository.STORED:
+        # A retry that raced the first complete: that one stored it.
+        source.close()
+        return photo, None
     with source:
         problem: ServiceError | None = None
         if received > settings.max_bytes:
@@ -81,6 +93,10 @@ def complete(
         elif (same := repository.same_bytes(session, visit.id, sha)) is not None:
             _discard(session, store, photo)
             return same, None
+        elif repository.count_for_item(session, visit.id, photo.item_code) >= (
+            photos_service.max_photos(session, visit, photo.item_code)
+        ):
+            problem = errors.TooManyPhotos(f"Item {photo.item_code} already has all its photos.")
         if problem is None:
             try:
                 done = photos_service._process(source, settings)
@@ -93,7 +109,10 @@ def complete(
         flags = photos_service._flags(session, visit, photo, done, settings)
         photos_service._fill(photo, done, flags, now)
         photo.expires_at = None
+        source.seek(0)
+        store.put(photo.original_key, source, content_type=done.info.mime)  # type: ignore[arg-type]
         photos_service._store_variants(store, photo, done)
+        store.delete(staged)
         session.add(photo)
         session.flush()
     metrics.UPLOADS.labels("stored").inc()

@@ -44,12 +44,15 @@ def same_bytes(session: Session, visit_id: uuid.UUID, sha256: str) -> Photo | No
     ).first()
 
 
-def count_for_item(session: Session, visit_id: uuid.UUID, item_code: str) -> int:
+def count_for_item(
+    session: Session, visit_id: uuid.UUID, item_code: str, *, with_pending: bool = False
+) -> int:
+    statuses = [STORED, PENDING] if with_pending else [STORED]
     return session.exec(
         select(func.count()).where(
             col(Photo.visit_id) == visit_id,
             col(Photo.item_code) == item_code,
-            col(Photo.status) == STORED,
+            col(Photo.status).in_(statuses),
         )
     ).one()
 

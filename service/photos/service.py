@@ -55,7 +55,9 @@ def photo_limits(item: ItemBase) -> tuple[int, int] | None:
     return None
 
 
-def _check_item(session: Session, visit: Visit, item_code: str) -> int:
+def _check_item(
+    session: Session, visit: Visit, item_code: str, *, with_pending: bool = False
+) -> int:
     checklist = answers_service.checklist_of(session, visit)
     try:
         item = checklist.item(item_code)
@@ -64,9 +66,15 @@ def _check_item(session: Session, visit: Visit, item_code: str) -> int:
     bounds = photo_limits(item)
     if bounds is None:
         raise errors.PhotoItemInvalid(f"Item {item_code} takes no photos.")
-    if repository.count_for_item(session, visit.id, item_code) >= bounds[1]:
+    taken = repository.count_for_item(session, visit.id, item_code, with_pending=with_pending)
+    if taken >= bounds[1]:
         raise errors.TooManyPhotos(f"Item {item_code} already has its {bounds[1]} photos.")
     return bounds[1]
+
+
+def max_photos(session: Session, visit: Visit, item_code: str) -> int:
+    bounds = photo_limits(answers_service.checklist_of(session, visit).item(item_code))
+    return bounds[1] if bounds else 0
 
 
 def sha256_of(stream: BinaryIO) -> str:
@@ -76,6 +84,12 @@ def sha256_of(stream: BinaryIO) -> str:
         digest.update(chunk)
     stream.seek(0)
     return digest.hexdigest()
+
+
+def staging_key(photo: Photo) -> str:
+    """Where a direct upload lands; the verified copy is written to ``original_key``, a key no
+    URL was ever issued for, so a reused upload URL cannot replace checked evidence."""
+    return photo.original_key.rsplit("/", 1)[0] + "/upload"
 
 
 def keys_for(visit_id: uuid.UUID, photo_id: uuid.UUID) -> tuple[str, str, str]:
@@ -254,7 +268,7 @@ def request_upload(
             )
     else:
         visit = visits_service.lock_for_answers(session, visit, actor, now=now)
-        _check_item(session, visit, request.item_code)
+        _check_item(session, visit, request.item_code, with_pending=True)
         photo_id = uuid.uuid4()
         original, thumb, display = keys_for(visit.id, photo_id)
         photo = Photo(
@@ -275,7 +289,7 @@ def request_upload(
         )
         repository.add(session, photo)
     url = store.presign_put(
-        photo.original_key,
+        staging_key(photo),
         content_type=request.content_type,
         content_length=request.size_bytes,
         expires_seconds=settings.presign_seconds,

@@ -8,6 +8,7 @@ from typing import ClassVar
 from sqlmodel import Session
 
 from service.answers import service as answers_service
+from service.clock import local_date
 from service.errors import Conflict, ErrorCode, NotFound
 from service.observability import metrics
 from service.photos import reads as photo_reads
@@ -17,12 +18,12 @@ from service.scoring.results import Answer, ScoreResult, Severity
 from service.scoring.rules import score_visit
 from service.scoring.schemas import VisitScorePublic
 from service.standards import service as standards_service
+from service.visits import service as visits_service
 from service.visits.models import Visit
 from service.visits.transitions import VisitStatus
 from service.workdays import service as workdays_service
 
-# Deadlines are counted in Kazakhstan's calendar days (UTC+5), not UTC ones.
-LOCAL_OFFSET = dt.timezone(dt.timedelta(hours=5))
+RESCORABLE = {VisitStatus.submitted, VisitStatus.returned, VisitStatus.rejected}
 
 
 class ScoreNotFound(NotFound):
@@ -50,7 +51,7 @@ def compute(session: Session, visit: Visit, *, now: dt.datetime) -> ScoreResult:
         standard,
         answers,
         calendar=workdays_service.working_calendar(session),
-        today=now.astimezone(LOCAL_OFFSET).date(),
+        today=local_date(now),
         photos=photo_reads.ids_by_item(session, visit),
         deadline_case_index=visit.deadline_case_index,
     )
@@ -120,8 +121,11 @@ def rescore(session: Session, visit: Visit, *, now: dt.datetime) -> VisitScore:
     Raises:
         ScoreLocked: the visit is approved; reopen it first.
     """
+    visit = visits_service.lock(session, visit)
     if visit.status == VisitStatus.approved:
         raise ScoreLocked("The visit is approved, so its score is locked; reopen it first.")
+    if visit.status not in RESCORABLE:
+        raise ScoreNotFound(f"The visit is {visit.status}; it is scored once it is submitted.")
     return score_and_store(session, visit, now=now)
 
 

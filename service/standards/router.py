@@ -5,7 +5,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response, status
 
 from service.auth.deps import AdminUser, CurrentUser
-from service.clock import ClockDep
+from service.checklists import service as checklists_service
+from service.clock import ClockDep, local_date
 from service.db import SessionDep
 from service.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from service.isotime import IsoDate
@@ -46,7 +47,7 @@ def list_services(
     """List the services with the standard in force on a date."""
     items, total = standards_service.list_standards(
         session,
-        on=on or clock().date(),
+        on=on or local_date(clock()),
         agency=agency,
         level=level.value if level else None,
         channel=channel.value if channel else None,
@@ -67,7 +68,7 @@ def read_service(
     session: SessionDep, clock: ClockDep, _user: CurrentUser, code: ServiceCode, on: OnDate = None
 ) -> ServicePublic:
     """Return a service's standard in force on a date and its version history."""
-    return standards_service.get_service(session, code, on or clock().date())
+    return standards_service.get_service(session, code, on or local_date(clock()))
 
 
 @router.put(
@@ -94,6 +95,9 @@ def put_service_standard(
     row, created = standards_service.add_version(
         session, code, body, now=clock(), actor_id=admin.id
     )
+    # A version whose texts no checklist can carry would break every visit to the service;
+    # resolving each channel now refuses it (422) while it can still be rolled back.
+    checklists_service.check_standard_builds(session, code, row.effective_from, now=clock())
     if not created:
         response.status_code = status.HTTP_200_OK
     return standards_service.get_service(session, code, row.effective_from)

@@ -33,5 +33,12 @@ def make_s3_client(s3: S3Settings) -> "S3Client":
 
 def make_store(storage: StorageSettings, s3: S3Settings) -> ObjectStore:
     if storage.backend is StorageBackend.s3:
-        return S3Store(make_s3_client(s3), s3.bucket, create_bucket=s3.create_bucket)
+        public = (
+            make_s3_client(s3.model_copy(update={"endpoint_url": s3.public_endpoint_url}))
+            if s3.public_endpoint_url
+            else None
+        )
+        return S3Store(
+            make_s3_client(s3), s3.bucket, create_bucket=s3.create_bucket, presign_client=public
+        )
     return LocalStore(storage.local_dir)

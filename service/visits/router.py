@@ -16,7 +16,7 @@ from service.errors import (
     PayloadTooLarge,
     ValidationFailed,
 )
-from service.isotime import IsoDatetime
+from service.isotime import AwareIsoDatetime
 from service.offices.regions import Region
 from service.pagination import Page, PageDep
 from service.standards.catalogue import CODE_PATTERN
@@ -98,8 +98,8 @@ def list_visits(
     region: Region | None = None,
     shopper_id: uuid.UUID | None = None,
     wave: Annotated[str | None, Query(max_length=64)] = None,
-    window_from: IsoDatetime | None = None,
-    window_to: IsoDatetime | None = None,
+    window_from: AwareIsoDatetime | None = None,
+    window_to: AwareIsoDatetime | None = None,
 ) -> Page[VisitPublic]:
     """List the visits the caller may see: a shopper their own, others all."""
     filters = repository.VisitFilters(

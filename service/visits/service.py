@@ -5,12 +5,14 @@ import uuid
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from service.auth import service as auth_service
 from service.auth.models import User
 from service.auth.roles import Role
 from service.checklists import service as checklists_service
+from service.clock import local_date
 from service.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from service.offices import service as offices_service
 from service.standards import service as standards_service
@@ -89,7 +91,7 @@ def check_assignment(session: Session, visit_in: VisitCreate, *, now: dt.datetim
     except offices_service.OfficeNotFound as exc:
         problems.append(f"office_id: {exc.detail}")
     try:
-        on = visit_in.window_start_at.date()
+        on = local_date(visit_in.window_start_at)
         checklists_service.resolve(session, visit_in.service_code, visit_in.channel, on, now=now)
         standard = standards_service.get_standard(session, visit_in.service_code, on)
         cases = len(standards_service.body_of(standard).deadlines)
@@ -126,7 +128,7 @@ def assign(
     problems = check_assignment(session, visit_in, now=now)
     if problems:
         raise AssignmentInvalid("; ".join(problems), errors=[{"msg": p} for p in problems])
-    on = visit_in.window_start_at.date()
+    on = local_date(visit_in.window_start_at)
     checklist = checklists_service.resolve(
         session, visit_in.service_code, visit_in.channel, on, now=now
     )
@@ -141,7 +143,16 @@ def assign(
             "created_by_id": actor.id,
         },
     )
-    repository.add(session, visit)
+    try:
+        with session.begin_nested():
+            repository.add(session, visit)
+    except IntegrityError:
+        # The same client_id won a race a moment ago: answer as a retry would be answered.
+        assert visit_in.client_id is not None
+        raced = repository.get_by_client_id(session, visit_in.client_id)
+        if raced is None or not _same_assignment(raced, visit_in):
+            raise VisitConflict(f"client_id {visit_in.client_id} was just used.") from None
+        return raced, False
     record(session, visit, actor, "assign", now=now, to_status=VisitStatus.assigned)
     return visit, True
 
@@ -295,7 +306,7 @@ def _row_to_create(session: Session, row: BulkRow) -> VisitCreate | None:
     values: dict[str, Any] = dict(row.values)
     for key in ("office_id", "deadline_case_index"):
         # CSV cells are text; the API model wants whole numbers.
-        if isinstance(values.get(key), str) and values[key].isdigit():
+        if isinstance(values.get(key), str) and values[key].isascii() and values[key].isdigit():
             values[key] = int(values[key])
     email = values.pop("shopper_email", None)
     if email is not None and "shopper_id" not in values:

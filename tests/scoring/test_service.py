@@ -142,6 +142,7 @@ def test_perfect_visit_scores_100_and_informal_payment_fails_it(
 def test_score_is_404_before_submit_and_locked_after_approval(
     client: TestClient, session: Session, clock: FrozenClock, shopper: User
 ) -> None:
+    clock.advance(days=19)  # the answers below were given on 2026-04-06
     coordinator = make_user(session, Role.coordinator)
     phone, staff = bearer(shopper, clock), bearer(coordinator, clock)
     visit = make_visit(session, shopper=shopper)
