@@ -57,8 +57,9 @@ YEARS = range(2000, 2101)
 
 
 def _number(value: Any, *, integer: bool) -> float | int:
-    bad_type = isinstance(value, bool) or not isinstance(value, int | float)
-    if bad_type or (isinstance(value, float) and not math.isfinite(value)):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise AnswerValueError(f"expected a number; got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
         raise AnswerValueError(f"expected a number; got {value!r}")
     # Huge integers overflow float maths downstream; no answer needs them.
     if abs(value) > MAX_MAGNITUDE:
