@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import json
+import uuid
 from typing import Any, ClassVar
 
 from sqlmodel import Session
@@ -48,9 +49,12 @@ def checklist_of(session: Session, visit: Visit) -> ResolvedChecklist:
     return parsed
 
 
-def _hash(visit: Visit, item_code: str, value: Any, na: bool, answered_at: dt.datetime) -> str:
+def content_hash(
+    visit_id: uuid.UUID, item_code: str, value: Any, na: bool, answered_at: dt.datetime
+) -> str:
+    """What makes two sends of an answer the same answer: its visit, item, value and time."""
     canonical = json.dumps(
-        [str(visit.id), item_code, value, na, answered_at.astimezone(dt.UTC).isoformat()],
+        [str(visit_id), item_code, value, na, answered_at.astimezone(dt.UTC).isoformat()],
         sort_keys=True,
         ensure_ascii=False,
     )
@@ -86,7 +90,7 @@ def _validate(
         if answer.answered_at > now + skew:
             errors.append(where | {"msg": "answered_at is in the future; check the phone's clock"})
             continue
-        digest = _hash(visit, answer.item_code, value, answer.na, answer.answered_at)
+        digest = content_hash(visit.id, answer.item_code, value, answer.na, answer.answered_at)
         prepared.append((answer, value, digest))
     if errors:
         raise AnswersInvalid(

@@ -2,12 +2,14 @@
 
 import datetime as dt
 import time
+import uuid
 from collections import defaultdict
 from typing import ClassVar
 
 from sqlmodel import Session
 
 from service.answers import service as answers_service
+from service.checklists.format import ResolvedChecklist
 from service.clock import local_date
 from service.errors import Conflict, ErrorCode, NotFound
 from service.observability import metrics
@@ -62,10 +64,20 @@ def score_and_store(session: Session, visit: Visit, *, now: dt.datetime) -> Visi
     started = time.perf_counter()
     result = compute(session, visit, now=now)
     metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
+    checklist = answers_service.checklist_of(session, visit)
+    score, findings, criteria = stored_rows(visit.id, checklist, result, now=now)
+    repository.replace(session, score, findings, criteria)
+    return score
+
+
+def stored_rows(
+    visit_id: uuid.UUID, checklist: ResolvedChecklist, result: ScoreResult, *, now: dt.datetime
+) -> tuple[VisitScore, list[VisitFinding], list[VisitCriterion]]:
+    """The rows a result is stored as: the score, one row per finding, points per criterion."""
     counts = {s: sum(f.severity is s for f in result.findings) for s in Severity}
     deadline = result.deadline
     score = VisitScore(
-        visit_id=visit.id,
+        visit_id=visit_id,
         rules_version=result.rules_version,
         score=result.score,
         grade=result.grade,
@@ -84,7 +96,7 @@ def score_and_store(session: Session, visit: Visit, *, now: dt.datetime) -> Visi
     )
     findings = [
         VisitFinding(
-            visit_id=visit.id,
+            visit_id=visit_id,
             code=f.code,
             severity=f.severity.value,
             message_en=f.message_en[:2000],
@@ -93,12 +105,7 @@ def score_and_store(session: Session, visit: Visit, *, now: dt.datetime) -> Visi
         )
         for f in result.findings
     ]
-    repository.replace(session, score, findings, _criteria(session, visit, result))
-    return score
-
-
-def _criteria(session: Session, visit: Visit, result: ScoreResult) -> list[VisitCriterion]:
-    checklist = answers_service.checklist_of(session, visit)
+    # Points per criterion over the items that applied, for the criteria report.
     criterion_of = {item.code: item.criterion for item in checklist.items()}
     earned: dict[str, float] = defaultdict(float)
     applicable: dict[str, float] = defaultdict(float)
@@ -107,12 +114,13 @@ def _criteria(session: Session, visit: Visit, result: ScoreResult) -> list[Visit
         if criterion is not None and item.applicable > 0:
             earned[criterion.value] += item.earned
             applicable[criterion.value] += item.applicable
-    return [
+    criteria = [
         VisitCriterion(
-            visit_id=visit.id, criterion=name, earned=earned[name], applicable=applicable[name]
+            visit_id=visit_id, criterion=name, earned=earned[name], applicable=applicable[name]
         )
         for name in sorted(applicable)
     ]
+    return score, findings, criteria
 
 
 def rescore(session: Session, visit: Visit, *, now: dt.datetime) -> VisitScore:
