@@ -6,8 +6,10 @@ from fastapi.routing import APIRoute
 from service.answers.router import router as answers_router
 from service.auth.router import router as auth_router
 from service.checklists.router import router as checklists_router
+from service.exports.router import router as exports_router
 from service.offices.router import router as offices_router
 from service.photos.router import router as photos_router
+from service.reports.router import router as reports_router
 from service.scoring.router import router as scoring_router
 from service.standards.router import router as standards_router
 from service.visits.router import router as visits_router
@@ -31,3 +33,5 @@ api_router.include_router(workflow_router, tags=["workflow"])
 api_router.include_router(workdays_router, tags=["calendar"])
 api_router.include_router(scoring_router, tags=["scores"])
 api_router.include_router(photos_router, tags=["photos"])
+api_router.include_router(reports_router, tags=["reports"])
+api_router.include_router(exports_router, tags=["exports"])

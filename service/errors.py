@@ -56,6 +56,7 @@ ErrorCode = Literal[
     "upload-missing",
     "direct-upload-unavailable",
     "storage-unavailable",
+    "report-filters-invalid",
 ]
 
 

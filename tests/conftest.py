@@ -22,6 +22,8 @@ from service.standards import service as standards_service
 from tests.fixtures.db import migrated_engine, worker_database_url
 from tests.fixtures.s3 import s3_bucket, seaweed  # noqa: F401  (shared S3 fixtures)
 from tests.fixtures.users import make_user
+from tests.reports.data import Dataset
+from tests.reports.data import build as build_report_data
 
 SECRET = "test-secret-" + "x" * 40
 NOW = dt.datetime(2026, 3, 18, 9, 30, tzinfo=dt.UTC)
@@ -128,3 +130,9 @@ def auth_headers(session: Session, clock: FrozenClock) -> AuthHeaders:
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+@pytest.fixture
+def report_data(session: Session) -> Dataset:
+    """The hand-checked data set of tests/reports/data.py, for reports and exports."""
+    return build_report_data(session)

@@ -13,6 +13,7 @@ SIGNED_IN = frozenset(Role)
 STAFF = frozenset({Role.admin, Role.coordinator})
 ADMIN = frozenset({Role.admin})
 SHOPPER = frozenset({Role.shopper})
+READERS = frozenset({Role.admin, Role.coordinator, Role.analyst})
 VISIT = "00000000-0000-4000-8000-000000000000"
 
 # (method, path template, concrete path, who may call it)
@@ -60,6 +61,16 @@ MATRIX: list[tuple[str, str, str, frozenset[str]]] = [
     ),
     ("POST", "/api/v1/photos/{photo_id}/complete", f"/api/v1/photos/{VISIT}/complete", SHOPPER),
     ("GET", "/api/v1/photos/{photo_id}/content", f"/api/v1/photos/{VISIT}/content", SIGNED_IN),
+    ("GET", "/api/v1/reports/services", "/api/v1/reports/services", READERS),
+    ("GET", "/api/v1/reports/agencies", "/api/v1/reports/agencies", READERS),
+    ("GET", "/api/v1/reports/regions", "/api/v1/reports/regions", READERS),
+    ("GET", "/api/v1/reports/offices", "/api/v1/reports/offices", READERS),
+    ("GET", "/api/v1/reports/criteria", "/api/v1/reports/criteria", READERS),
+    ("GET", "/api/v1/reports/findings", "/api/v1/reports/findings", READERS),
+    ("GET", "/api/v1/reports/services.png", "/api/v1/reports/services.png", READERS),
+    ("GET", "/api/v1/reports/criteria.png", "/api/v1/reports/criteria.png", READERS),
+    ("GET", "/api/v1/exports/visits", "/api/v1/exports/visits", READERS),
+    ("GET", "/api/v1/exports/answers", "/api/v1/exports/answers", READERS),
 ]
 
 CASES = [

@@ -1,0 +1,1 @@
+"""Exports of visits and answers for analysts: CSV, XLSX and Parquet, streamed."""

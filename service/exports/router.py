@@ -1,0 +1,71 @@
+"""HTTP routes of exports: visits and answers as CSV, XLSX or Parquet files, streamed."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import StreamingResponse
+
+from service.clock import ClockDep
+from service.errors import Forbidden, NotAuthenticated, ValidationFailed
+from service.exports import service as exports_service
+from service.exports.schemas import MEDIA_TYPES, ExportFormat
+from service.reports.deps import FiltersDep, ReportSession
+
+router = APIRouter()
+
+FILE = {
+    "description": "The file, as an attachment (columns: docs/exports.md)",
+    "content": {media_type.split(";")[0]: {} for media_type in MEDIA_TYPES.values()},
+}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: FILE,
+    401: NotAuthenticated.schema(),
+    403: Forbidden.schema(),
+    422: ValidationFailed.schema(),
+}
+FormatQuery = Annotated[ExportFormat, Query(alias="format", description="csv, xlsx or parquet")]
+
+
+def _attachment(export: exports_service.Export) -> StreamingResponse:
+    return StreamingResponse(
+        export.chunks,
+        media_type=export.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get(
+    "/exports/visits",
+    summary="Export visits",
+    response_class=StreamingResponse,
+    status_code=status.HTTP_200_OK,
+    responses=RESPONSES,
+)
+def export_visits(
+    session: ReportSession,
+    clock: ClockDep,
+    filters: FiltersDep,
+    fmt: FormatQuery = ExportFormat.csv,
+) -> StreamingResponse:
+    """Export one row per visit with its scores and findings counts."""
+    return _attachment(exports_service.export_visits(session, filters, fmt, now=clock()))
+
+
+@router.get(
+    "/exports/answers",
+    summary="Export answers",
+    response_class=StreamingResponse,
+    status_code=status.HTTP_200_OK,
+    responses=RESPONSES,
+)
+def export_answers(
+    session: ReportSession,
+    clock: ClockDep,
+    filters: FiltersDep,
+    fmt: FormatQuery = ExportFormat.csv,
+) -> StreamingResponse:
+    """Export one row per current answer of the filtered visits."""
+    return _attachment(exports_service.export_answers(session, filters, fmt, now=clock()))

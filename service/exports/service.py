@@ -1,0 +1,145 @@
+"""Exports of visits and answers as CSV, XLSX or Parquet, streamed as they are read."""
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row
+from sqlmodel import Session
+
+from service.db import READ_ONLY
+from service.exports import repository, writers
+from service.exports.schemas import ANSWER_COLUMNS, MEDIA_TYPES, VISIT_COLUMNS, ExportFormat
+from service.reports.schemas import ReportFilters
+
+
+@dataclass(frozen=True)
+class Export:
+    """A file about to be streamed: its name, media type and bytes (lazily produced)."""
+
+    filename: str
+    media_type: str
+    chunks: Iterator[bytes]
+
+
+def _in_own_transaction(session: Session, chunks: Callable[[], Iterator[bytes]]) -> Iterator[bytes]:
+    """Produce ``chunks()`` inside a read-only transaction that ends with the stream.
+
+    The session dependency commits before the response body is sent, so the body's reads
+    need a transaction of their own on the same session (a test's session sees the test's
+    rows). It is read-only (a deferred WAL reader on SQLite), so a long export never holds the
+    write lock, and it ends when the last chunk is sent or the client goes away.
+    """
+    owned = not session.in_transaction()
+    if owned:
+        session.connection(execution_options=READ_ONLY)
+    try:
+        yield from chunks()
+    finally:
+        if owned:
+            session.rollback()
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def _visit_rows(batches: Iterable[Sequence[Row[Any]]]) -> Iterator[list[list[Any]]]:
+    for batch in batches:
+        yield [[_plain(v) for v in row] for row in batch]
+
+
+def _answer_rows(batches: Iterable[Sequence[Row[Any]]]) -> Iterator[list[list[Any]]]:
+    for batch in batches:
+        yield [
+            [
+                str(row.visit_id),
+                row.service_code,
+                row.item_code,
+                None if row.na else json.dumps(row.value, ensure_ascii=False),
+                row.na,
+                row.answered_at,
+                row.received_at,
+            ]
+            for row in batch
+        ]
+
+
+def _encode(
+    fmt: ExportFormat,
+    columns: Sequence[writers.Column],
+    rows: Iterable[Sequence[writers.Row]],
+    sheet: str,
+) -> Iterator[bytes]:
+    if fmt is ExportFormat.csv:
+        return writers.csv_stream(columns, rows)
+    if fmt is ExportFormat.xlsx:
+        return writers.xlsx_stream(columns, rows, sheet=sheet)
+    return writers.parquet_stream(columns, rows)
+
+
+def _filename(name: str, fmt: ExportFormat, now: dt.datetime) -> str:
+    return f"{name}-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}.{fmt.value}"
+
+
+def _export(
+    name: str,
+    columns: Sequence[writers.Column],
+    rows: Callable[[], Iterator[list[list[Any]]]],
+    fmt: ExportFormat,
+    session: Session,
+    now: dt.datetime,
+) -> Export:
+    def chunks() -> Iterator[bytes]:
+        return _encode(fmt, columns, rows(), name)
+
+    return Export(
+        filename=_filename(name, fmt, now),
+        media_type=MEDIA_TYPES[fmt],
+        chunks=_in_own_transaction(session, chunks),
+    )
+
+
+def export_visits(
+    session: Session, filters: ReportFilters, fmt: ExportFormat, *, now: dt.datetime
+) -> Export:
+    """One row per visit with its service, office, window, status and stored score.
+
+    Args:
+        session: a session that stays open while the export streams.
+        filters: which visits (the report filters; approved only by default).
+        fmt: the file format.
+        now: for the file name.
+
+    Returns:
+        The export; reading its chunks runs the query, a batch of rows at a time.
+    """
+
+    def rows() -> Iterator[list[list[Any]]]:
+        return _visit_rows(repository.visit_batches(session, filters))
+
+    return _export("visits", VISIT_COLUMNS, rows, fmt, session, now)
+
+
+def export_answers(
+    session: Session, filters: ReportFilters, fmt: ExportFormat, *, now: dt.datetime
+) -> Export:
+    """One row per current answer of the filtered visits; the value as JSON text.
+
+    Args:
+        session: a session that stays open while the export streams.
+        filters: which visits' answers (the report filters; approved only by default).
+        fmt: the file format.
+        now: for the file name.
+
+    Returns:
+        The export; reading its chunks runs the query, a batch of rows at a time.
+    """
+
+    def rows() -> Iterator[list[list[Any]]]:
+        return _answer_rows(repository.answer_batches(session, filters))
+
+    return _export("answers", ANSWER_COLUMNS, rows, fmt, session, now)

@@ -1,0 +1,1 @@
+"""Analyst reports: rankings, criteria, findings and charts over scored visits."""

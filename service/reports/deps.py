@@ -1,0 +1,95 @@
+"""Who may read reports and exports, on which session, with which filters."""
+
+from typing import Annotated
+
+from fastapi import Depends, Query
+from sqlmodel import Session
+
+from service.auth.deps import require_role
+from service.auth.models import User
+from service.auth.roles import Role
+from service.checklists.format import ChecklistChannel
+from service.db import READ_ONLY, SessionDep, release
+from service.isotime import IsoDate
+from service.offices.regions import Region
+from service.reports.schemas import ReportFilters
+from service.reports.service import ReportFiltersInvalid, check_period
+from service.standards.catalogue import CODE_PATTERN, Level
+from service.types import RowIdQuery
+from service.visits.transitions import VisitStatus
+
+ReportUser = Annotated[User, Depends(require_role(Role.admin, Role.coordinator, Role.analyst))]
+
+
+def read_only_session(session: SessionDep, _user: ReportUser) -> Session:
+    """The request's session, moved to a read-only transaction once the caller is checked.
+
+    Checking the token opened a transaction that on SQLite holds the write lock; a report or
+    a long export must not keep phones from syncing, so that one ends here and the queries
+    run in a deferred (WAL reader) transaction.
+    """
+    release(session)
+    session.connection(execution_options=READ_ONLY)
+    return session
+
+
+ReportSession = Annotated[Session, Depends(read_only_session)]
+
+
+def _statuses(values: list[str] | None) -> list[VisitStatus]:
+    if not values:
+        return [VisitStatus.approved]
+    wanted = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    known = {s.value: s for s in VisitStatus}
+    unknown = [value for value in wanted if value not in known]
+    if unknown or not wanted:
+        allowed = ", ".join(known)
+        detail = f"status: unknown {', '.join(unknown) or '(empty)'}; use {allowed}."
+        raise ReportFiltersInvalid(detail, errors=[{"loc": ["query", "status"], "msg": detail}])
+    return list(dict.fromkeys(known[value] for value in wanted))
+
+
+def report_filters(
+    status: Annotated[
+        list[str] | None,
+        Query(
+            description="Visit statuses to count, repeated or comma-separated (default: approved)"
+        ),
+    ] = None,
+    date_from: Annotated[
+        IsoDate | None,
+        Query(alias="from", description="First day of window start, YYYY-MM-DD (UTC+5)"),
+    ] = None,
+    date_to: Annotated[
+        IsoDate | None,
+        Query(alias="to", description="Last day of window start, YYYY-MM-DD (UTC+5)"),
+    ] = None,
+    wave: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    service: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    agency: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    level: Level | None = None,
+    region: Region | None = None,
+    office_id: RowIdQuery | None = None,
+    channel: ChecklistChannel | None = None,
+) -> ReportFilters:
+    """Read the shared report filters from the query string.
+
+    Raises:
+        ReportFiltersInvalid: an unknown status, or ``to`` before ``from``.
+    """
+    check_period(date_from, date_to, ("from", "to"))
+    return ReportFilters(
+        statuses=_statuses(status),
+        date_from=date_from,
+        date_to=date_to,
+        wave=wave,
+        service_code=service,
+        agency=agency,
+        level=level,
+        region=region,
+        office_id=office_id,
+        channel=channel,
+    )
+
+
+FiltersDep = Annotated[ReportFilters, Depends(report_filters)]

@@ -1,0 +1,221 @@
+"""Every report query: filters as SQL conditions and GROUP BY aggregations, on either database.
+
+Rows are aggregated by the database; Python only shapes the few grouped rows it returns.
+"""
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Float, Row, Select, and_, case, cast, distinct, func, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from service.offices.models import Office
+from service.reports.schemas import ReportFilters
+from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
+from service.standards.models import ServiceStandard
+from service.visits.models import Visit
+
+# Visit days are Kazakhstan's (UTC+5), the same days the scoring counts deadlines in.
+LOCAL_OFFSET = dt.timezone(dt.timedelta(hours=5))
+JUDGED_DEADLINES = ("on_time", "late", "overdue")
+# Points are floats; a criterion counts as fully met when earned is within this of applicable.
+EPSILON = 1e-6
+
+AnySelect = Select[*tuple[Any, ...]]
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), LOCAL_OFFSET)
+
+
+def conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of ``filters`` over visits joined with their standard and office."""
+    where: list[ColumnElement[bool]] = [col(Visit.status).in_([s.value for s in filters.statuses])]
+    if filters.date_from is not None:
+        where.append(col(Visit.window_start_at) >= _day_start(filters.date_from))
+    if filters.date_to is not None:
+        # Half-open at the next local midnight, so the whole last day counts.
+        next_day = filters.date_to + dt.timedelta(days=1)
+        where.append(col(Visit.window_start_at) < _day_start(next_day))
+    if filters.wave is not None:
+        where.append(col(Visit.wave) == filters.wave)
+    if filters.service_code is not None:
+        where.append(col(Visit.service_code) == filters.service_code)
+    if filters.agency is not None:
+        where.append(col(ServiceStandard.agency_abbr) == filters.agency)
+    if filters.level is not None:
+        where.append(col(ServiceStandard.level) == filters.level.value)
+    if filters.region is not None:
+        where.append(col(Office.region) == filters.region.value)
+    if filters.office_id is not None:
+        where.append(col(Visit.office_id) == filters.office_id)
+    if filters.channel is not None:
+        where.append(col(Visit.channel) == filters.channel.value)
+    return where
+
+
+def visits_from(query: AnySelect, filters: ReportFilters) -> AnySelect:
+    """``query`` over the filtered visits, joined with their standard and office."""
+    return (
+        query.select_from(Visit)
+        .join(ServiceStandard, col(ServiceStandard.id) == col(Visit.standard_id))
+        .join(Office, col(Office.id) == col(Visit.office_id))
+        .where(*conditions(filters))
+    )
+
+
+def _execute(session: Session, query: AnySelect) -> Sequence[Row[Any]]:
+    return session.connection().execute(query).all()
+
+
+def _share_of_five() -> ColumnElement[Any]:
+    fives = func.sum(case((col(VisitScore.grade) == 5, 1.0), else_=0.0))
+    return fives / func.nullif(func.count(col(VisitScore.grade)), 0)
+
+
+def grade_groups(
+    session: Session, filters: ReportFilters, keys: Sequence[ColumnElement[Any]]
+) -> Sequence[Row[Any]]:
+    """Grade figures per group of ``keys``, best first (mean grade, share of 5s, then keys).
+
+    Visits without a score count in ``visits`` but in none of the averages.
+    """
+    status = col(VisitScore.deadline_status)
+    mean_grade = func.avg(cast(col(VisitScore.grade), Float))
+    figures = [
+        func.count(col(Visit.id)).label("visits"),
+        func.count(col(VisitScore.grade)).label("graded"),
+        func.avg(cast(col(VisitScore.score), Float)).label("mean_score"),
+        mean_grade.label("mean_grade"),
+        func.sum(case((col(VisitScore.grade) == 5, 1), else_=0)).label("grade_5"),
+        func.sum(func.coalesce(col(VisitScore.findings_critical), 0)).label("findings_critical"),
+        func.sum(func.coalesce(col(VisitScore.findings_major), 0)).label("findings_major"),
+        func.sum(func.coalesce(col(VisitScore.findings_minor), 0)).label("findings_minor"),
+        func.sum(case((status.in_(JUDGED_DEADLINES), 1), else_=0)).label("deadlines_judged"),
+        func.sum(case((status == "on_time", 1), else_=0)).label("deadlines_met"),
+    ]
+    query = visits_from(select(*keys, *figures), filters).outerjoin(
+        VisitScore, col(VisitScore.visit_id) == col(Visit.id)
+    )
+    query = query.group_by(*keys).order_by(
+        mean_grade.desc().nulls_last(), _share_of_five().desc().nulls_last(), *keys
+    )
+    return _execute(session, query)
+
+
+def criteria(session: Session, filters: ReportFilters) -> Sequence[Row[Any]]:
+    """Per criterion: visits where it applied, mean fraction earned, fully compliant visits."""
+    earned, applicable = col(VisitCriterion.earned), col(VisitCriterion.applicable)
+    query = visits_from(
+        select(
+            col(VisitCriterion.criterion).label("criterion"),
+            func.count().label("visits"),
+            func.avg(cast(earned, Float) / cast(applicable, Float)).label("mean_fraction"),
+            func.sum(case((earned >= applicable - EPSILON, 1), else_=0)).label("compliant"),
+        ),
+        filters,
+    )
+    query = (
+        query.join(VisitCriterion, col(VisitCriterion.visit_id) == col(Visit.id))
+        .where(applicable > 0)
+        .group_by(col(VisitCriterion.criterion))
+    )
+    return _execute(session, query)
+
+
+def findings(
+    session: Session, filters: ReportFilters, *, severity: str | None, limit: int
+) -> Sequence[Row[Any]]:
+    """The most frequent findings: code, severity, how many, in how many visits."""
+    code, sev = col(VisitFinding.code), col(VisitFinding.severity)
+    count = func.count().label("count")
+    query = visits_from(
+        select(
+            code.label("code"),
+            sev.label("severity"),
+            count,
+            func.count(distinct(col(VisitFinding.visit_id))).label("visits"),
+        ),
+        filters,
+    ).join(VisitFinding, col(VisitFinding.visit_id) == col(Visit.id))
+    if severity is not None:
+        query = query.where(sev == severity)
+    query = query.group_by(code, sev).order_by(count.desc(), code, sev).limit(limit)
+    return _execute(session, query)
+
+
+def finding_examples(
+    session: Session, filters: ReportFilters, codes: Sequence[str], *, per_code: int = 3
+) -> Sequence[Row[Any]]:
+    """Up to ``per_code`` visit ids per (code, severity), the most recent visits first."""
+    if not codes:
+        return []
+    # One row per visit and code first: a visit with two extra documents is one example.
+    pairs = (
+        visits_from(
+            select(
+                col(VisitFinding.code).label("code"),
+                col(VisitFinding.severity).label("severity"),
+                col(Visit.id).label("visit_id"),
+                col(Visit.window_start_at).label("window_start_at"),
+            ).distinct(),
+            filters,
+        )
+        .join(VisitFinding, col(VisitFinding.visit_id) == col(Visit.id))
+        .where(col(VisitFinding.code).in_(list(codes)))
+        .subquery()
+    )
+    position = (
+        func.row_number()
+        .over(
+            partition_by=(pairs.c.code, pairs.c.severity),
+            order_by=(pairs.c.window_start_at.desc(), pairs.c.visit_id),
+        )
+        .label("position")
+    )
+    ranked = select(pairs.c.code, pairs.c.severity, pairs.c.visit_id, position).subquery()
+    query = (
+        select(ranked.c.code, ranked.c.severity, ranked.c.visit_id)
+        .where(ranked.c.position <= per_code)
+        .order_by(ranked.c.code, ranked.c.severity, ranked.c.position)
+    )
+    return _execute(session, query)
+
+
+def latest_standards(session: Session) -> Sequence[Row[Any]]:
+    """Code, agency, Russian name and body of each service's newest standard version."""
+    newest = (
+        select(
+            col(ServiceStandard.service_code).label("code"),
+            func.max(col(ServiceStandard.version)).label("version"),
+        )
+        .group_by(col(ServiceStandard.service_code))
+        .subquery()
+    )
+    query = select(
+        col(ServiceStandard.service_code),
+        col(ServiceStandard.agency_abbr),
+        col(ServiceStandard.name_ru),
+        col(ServiceStandard.body),
+        col(ServiceStandard.effective_from),
+    ).join(
+        newest,
+        and_(
+            col(ServiceStandard.service_code) == newest.c.code,
+            col(ServiceStandard.version) == newest.c.version,
+        ),
+    )
+    return _execute(session, query)
+
+
+def stream(
+    session: Session, query: AnySelect, *, batch: int = 1000
+) -> Iterator[Sequence[Row[Any]]]:
+    """Run ``query`` with a server-side cursor where the driver has one, in batches of rows."""
+    result = session.connection().execute(query.execution_options(yield_per=batch))
+    try:
+        yield from result.partitions()
+    finally:
+        result.close()

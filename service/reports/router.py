@@ -1,0 +1,148 @@
+"""HTTP routes of analyst reports: rankings, criteria, findings, and their charts."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from service.errors import Forbidden, NotAuthenticated, ValidationFailed
+from service.isotime import IsoDate
+from service.reports import service as reports_service
+from service.reports.deps import FiltersDep, ReportSession
+from service.reports.schemas import (
+    AgencyReport,
+    CriterionRow,
+    FindingRow,
+    OfficeRow,
+    RegionRow,
+    Report,
+    ServiceRow,
+)
+from service.scoring.results import Severity
+
+router = APIRouter()
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: NotAuthenticated.schema(),
+    403: Forbidden.schema(),
+    422: ValidationFailed.schema(),
+}
+PNG: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/png": {}}, "description": "A PNG image"},
+    **ERRORS,
+}
+
+
+@router.get(
+    "/reports/services",
+    summary="Rank services",
+    response_model=Report[ServiceRow],
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def rank_services(session: ReportSession, filters: FiltersDep) -> Report[ServiceRow]:
+    """Rank services by mean grade, then share of 5s, with findings and deadlines met."""
+    return reports_service.services_report(session, filters)
+
+
+@router.get(
+    "/reports/agencies",
+    summary="Rank agencies",
+    response_model=AgencyReport,
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def rank_agencies(
+    session: ReportSession,
+    filters: FiltersDep,
+    compare_from: Annotated[
+        IsoDate | None, Query(description="First day of the comparison period (UTC+5)")
+    ] = None,
+    compare_to: Annotated[
+        IsoDate | None, Query(description="Last day of the comparison period (UTC+5)")
+    ] = None,
+) -> AgencyReport:
+    """Rank agencies, with the change since a comparison period when one is given."""
+    return reports_service.agencies_report(
+        session, filters, compare_from=compare_from, compare_to=compare_to
+    )
+
+
+@router.get(
+    "/reports/regions",
+    summary="Rank regions",
+    response_model=Report[RegionRow],
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def rank_regions(session: ReportSession, filters: FiltersDep) -> Report[RegionRow]:
+    """Rank regions by the mean grade of their offices' visits."""
+    return reports_service.regions_report(session, filters)
+
+
+@router.get(
+    "/reports/offices",
+    summary="Rank offices",
+    response_model=Report[OfficeRow],
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def rank_offices(session: ReportSession, filters: FiltersDep) -> Report[OfficeRow]:
+    """Rank offices by the mean grade of their visits."""
+    return reports_service.offices_report(session, filters)
+
+
+@router.get(
+    "/reports/criteria",
+    summary="Summarise quality criteria",
+    response_model=Report[CriterionRow],
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def summarise_criteria(session: ReportSession, filters: FiltersDep) -> Report[CriterionRow]:
+    """Summarise each quality criterion: mean percent of points and share fully met."""
+    return reports_service.criteria_report(session, filters)
+
+
+@router.get(
+    "/reports/findings",
+    summary="List the most frequent findings",
+    response_model=Report[FindingRow],
+    status_code=status.HTTP_200_OK,
+    responses=ERRORS,
+)
+def list_findings(
+    session: ReportSession,
+    filters: FiltersDep,
+    severity: Severity | None = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many findings")] = 20,
+) -> Report[FindingRow]:
+    """List the most frequent findings with up to three example visits each."""
+    return reports_service.findings_report(
+        session, filters, severity=severity.value if severity else None, limit=limit
+    )
+
+
+@router.get(
+    "/reports/services.png",
+    summary="Chart the services ranking",
+    response_class=Response,
+    status_code=status.HTTP_200_OK,
+    responses=PNG,
+)
+def chart_services(session: ReportSession, filters: FiltersDep) -> Response:
+    """Draw the services ranking as a bar chart of mean grade with the share of 5s."""
+    png = reports_service.services_chart(session, filters)
+    return Response(content=png, media_type="image/png")
+
+
+@router.get(
+    "/reports/criteria.png",
+    summary="Chart the quality criteria",
+    response_class=Response,
+    status_code=status.HTTP_200_OK,
+    responses=PNG,
+)
+def chart_criteria(session: ReportSession, filters: FiltersDep) -> Response:
+    """Draw the criteria as a bar chart of mean percent with the share fully met."""
+    png = reports_service.criteria_chart(session, filters)
+    return Response(content=png, media_type="image/png")

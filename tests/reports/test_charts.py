@@ -1,0 +1,89 @@
+"""Charts: valid PNGs of a sensible size, Cyrillic drawn without missing glyphs.
+
+pytest turns warnings into errors, so a label matplotlib cannot draw (it warns "Glyph ...
+missing from font") fails these tests; the last test shows such a label does warn.
+"""
+
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from service.auth.roles import Role
+from service.reports import charts
+from tests.conftest import AuthHeaders
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+KAZAKH = "Әлеуметтік көмек — Ұлттық банк, Қызылорда"
+
+
+def image(png: bytes) -> Image.Image:
+    assert png.startswith(PNG_SIGNATURE)
+    picture = Image.open(io.BytesIO(png))
+    picture.verify()
+    return Image.open(io.BytesIO(png))
+
+
+class TestBarChart:
+    def test_cyrillic_and_kazakh_labels(self) -> None:
+        bars = [
+            charts.Bar("S33 Назначение пособий на рождение ребенка", 4.25, 50.0),
+            charts.Bar(KAZAKH, 3.0, None),
+            charts.Bar("S39 без оценок", None, None),
+        ]
+        png = charts.bar_chart_png(
+            bars, title="Рейтинг услуг", value_label="Оценка", value_max=5, second_label="Доля"
+        )
+        picture = image(png)
+        assert picture.format == "PNG"
+        assert picture.width >= 600
+        assert picture.height >= 200
+
+    def test_more_rows_make_a_taller_chart(self) -> None:
+        def height(n: int) -> int:
+            bars = [charts.Bar(f"Услуга {i}", i % 5 + 1, 20.0) for i in range(n)]
+            png = charts.bar_chart_png(
+                bars, title="Т", value_label="О", value_max=5, second_label="Д"
+            )
+            return image(png).height
+
+        assert height(60) > height(5) * 3
+
+    def test_no_rows_still_draws(self) -> None:
+        png = charts.bar_chart_png(
+            [], title="Пусто", value_label="О", value_max=5, second_label="Д"
+        )
+        assert image(png).width >= 600
+
+    def test_long_labels_are_shortened(self) -> None:
+        label = "Выдача " + "очень " * 40 + "длинного названия"
+        assert len(charts._short(label)) == charts.MAX_LABEL
+
+    def test_a_glyph_the_font_lacks_would_be_caught(self) -> None:
+        with pytest.warns(UserWarning, match="missing from font"):
+            charts.bar_chart_png(
+                [charts.Bar("漢字", 1.0)], title="x", value_label="x", value_max=5, second_label="x"
+            )
+
+
+@pytest.mark.usefixtures("report_data")
+class TestChartRoutes:
+    @pytest.mark.parametrize("path", ["services.png", "criteria.png"])
+    def test_png(self, client: TestClient, auth_headers: AuthHeaders, path: str) -> None:
+        response = client.get(
+            f"/api/v1/reports/{path}",
+            params={"status": "approved,submitted"},
+            headers=auth_headers(Role.analyst),
+        )
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "image/png"
+        assert image(response.content).width >= 600
+
+    def test_filters_are_validated(self, client: TestClient, auth_headers: AuthHeaders) -> None:
+        response = client.get(
+            "/api/v1/reports/services.png",
+            params={"region": "atlantis"},
+            headers=auth_headers(Role.analyst),
+        )
+        assert response.status_code == 422

@@ -1,0 +1,179 @@
+"""Rankings by service, agency, region and office against figures worked out by hand.
+
+The data set and its table are in tests/reports/data.py. "March" is 2026-03-01..2026-03-31 in
+Kazakhstan time: V1..V6 approved (V7 submitted, V8 assigned; V11 starts at 00:10 on April 1
+local time, though March 31 in UTC).
+"""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.auth.roles import Role
+from tests.conftest import AuthHeaders
+from tests.reports.data import Dataset
+
+MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
+NO_FIGURES = {
+    "graded": 0,
+    "mean_score": None,
+    "mean_grade": None,
+    "share_grade_5": None,
+    "findings_critical": 0,
+    "findings_major": 0,
+    "findings_minor": 0,
+    "deadlines_judged": 0,
+    "deadlines_met": 0,
+    "share_deadlines_met": None,
+}
+
+
+def get(client: TestClient, headers: dict[str, str], path: str, **params: Any) -> Any:
+    response = client.get(f"/api/v1/reports/{path}", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture
+def analyst(auth_headers: AuthHeaders) -> dict[str, str]:
+    return auth_headers(Role.analyst)
+
+
+@pytest.mark.usefixtures("report_data")
+class TestServices:
+    def test_every_column_of_march(self, client: TestClient, analyst: dict[str, str]) -> None:
+        body = get(client, analyst, "services", **MARCH)
+        items = body["items"]
+        assert [r["service_code"] for r in items] == ["S32", "S33", "S26", "S39"]
+        assert [r["rank"] for r in items] == [1, 2, 3, 4]
+        s32, s33, s26, s39 = items
+        assert s32 | {"name_ru": None} == {
+            "rank": 1, "service_code": "S32", "name_ru": None, "visits": 1, "graded": 1,
+            "mean_score": 92.0, "mean_grade": 5.0, "share_grade_5": 100.0,
+            "findings_critical": 0, "findings_major": 1, "findings_minor": 1,
+            "deadlines_judged": 1, "deadlines_met": 0, "share_deadlines_met": 0.0,
+        }  # fmt: skip
+        assert s32["name_ru"].startswith("Назначение пенсионных выплат")
+        assert s33 == s33 | {
+            "visits": 3, "graded": 3, "mean_score": 83.33, "mean_grade": 4.0,
+            "share_grade_5": 33.33, "findings_critical": 0, "findings_major": 1,
+            "findings_minor": 4, "deadlines_judged": 2, "deadlines_met": 1,
+            "share_deadlines_met": 50.0,
+        }  # fmt: skip
+        assert s26 == s26 | {
+            "visits": 1, "graded": 1, "mean_score": 40.0, "mean_grade": 1.0,
+            "share_grade_5": 0.0, "findings_critical": 1, "findings_major": 2,
+            "findings_minor": 0, "deadlines_judged": 1, "deadlines_met": 1,
+            "share_deadlines_met": 100.0,
+        }  # fmt: skip
+        assert s39 == s39 | {"visits": 1, **NO_FIGURES}
+        assert body["filters"]["statuses"] == ["approved"]
+
+    def test_status_widens_to_submitted(self, client: TestClient, analyst: dict[str, str]) -> None:
+        items = get(client, analyst, "services", status="approved,submitted", **MARCH)["items"]
+        assert [r["service_code"] for r in items] == ["S32", "S33", "S39", "S26"]
+        s39 = items[2]
+        assert s39 == s39 | {
+            "visits": 2, "graded": 1, "mean_score": 60.0, "mean_grade": 3.0,
+            "share_grade_5": 0.0, "findings_minor": 1, "deadlines_judged": 0,
+            "share_deadlines_met": None,
+        }  # fmt: skip
+
+    def test_repeated_status_parameters(self, client: TestClient, analyst: dict[str, str]) -> None:
+        params = [("status", "approved"), ("status", "submitted"), ("from", "2026-03-01")]
+        response = client.get("/api/v1/reports/services", params=params, headers=analyst)
+        assert response.json()["filters"]["statuses"] == ["approved", "submitted"]
+        assert len(response.json()["items"]) == 4
+
+    def test_unscored_visits_count_but_have_no_figures(
+        self, client: TestClient, analyst: dict[str, str]
+    ) -> None:
+        items = get(client, analyst, "services", status="assigned")["items"]
+        assert items == [items[0] | {"rank": 1, "service_code": "S26", "visits": 1, **NO_FIGURES}]
+
+    def test_no_visits_is_an_empty_ranking(
+        self, client: TestClient, analyst: dict[str, str]
+    ) -> None:
+        assert get(client, analyst, "services", **{"from": "2030-01-01"})["items"] == []
+
+
+@pytest.mark.usefixtures("report_data")
+class TestAgencies:
+    def test_march_compared_with_february(
+        self, client: TestClient, analyst: dict[str, str]
+    ) -> None:
+        body = get(
+            client, analyst, "agencies", compare_from="2026-02-01", compare_to="2026-02-28", **MARCH
+        )
+        assert (body["compare_from"], body["compare_to"]) == ("2026-02-01", "2026-02-28")
+        labour, bank, local = body["items"]
+        assert labour == labour | {
+            "rank": 1, "agency": "МТСЗН", "visits": 4, "graded": 4, "mean_score": 85.5,
+            "mean_grade": 4.25, "share_grade_5": 50.0, "findings_critical": 0,
+            "findings_major": 2, "findings_minor": 5, "deadlines_judged": 3,
+            "deadlines_met": 1, "share_deadlines_met": 33.33,
+            "previous_visits": 1, "previous_mean_grade": 4.0, "previous_share_grade_5": 0.0,
+            "change_mean_grade": 0.25, "change_share_grade_5": 50.0,
+        }  # fmt: skip
+        assert labour["name_ru"]
+        assert bank == bank | {
+            "rank": 2, "agency": "НБ", "mean_grade": 1.0, "share_grade_5": 0.0,
+            "previous_visits": 1, "previous_mean_grade": 5.0, "previous_share_grade_5": 100.0,
+            "change_mean_grade": -4.0, "change_share_grade_5": -100.0,
+        }  # fmt: skip
+        assert local == local | {
+            "rank": 3, "agency": "МИО", "visits": 1, "mean_grade": None,
+            "previous_visits": None, "change_mean_grade": None,
+        }  # fmt: skip
+
+    def test_without_comparison_the_change_is_null(
+        self, client: TestClient, analyst: dict[str, str]
+    ) -> None:
+        items = get(client, analyst, "agencies", **MARCH)["items"]
+        assert all(r["previous_mean_grade"] is None for r in items)
+        assert all(r["change_share_grade_5"] is None for r in items)
+
+    def test_comparison_period_ending_before_it_starts(
+        self, client: TestClient, analyst: dict[str, str]
+    ) -> None:
+        params = {"compare_from": "2026-02-28", "compare_to": "2026-02-01"}
+        response = client.get("/api/v1/reports/agencies", params=params, headers=analyst)
+        assert response.status_code == 422
+        assert response.json()["code"] == "report-filters-invalid"
+
+
+@pytest.mark.usefixtures("report_data")
+class TestRegionsAndOffices:
+    def test_regions(self, client: TestClient, analyst: dict[str, str]) -> None:
+        items = get(client, analyst, "regions", **MARCH)["items"]
+        assert [(r["rank"], r["region"]) for r in items] == [
+            (1, "karaganda"), (2, "astana"), (3, "almaty_city")
+        ]  # fmt: skip
+        karaganda, astana, almaty = items
+        assert astana == {
+            "rank": 2, "region": "astana", "name_ru": "г. Астана", "visits": 3, "graded": 3,
+            "mean_score": 73.33, "mean_grade": 3.33, "share_grade_5": 33.33,
+            "findings_critical": 1, "findings_major": 2, "findings_minor": 3,
+            "deadlines_judged": 2, "deadlines_met": 2, "share_deadlines_met": 100.0,
+        }  # fmt: skip
+        assert almaty == almaty | {
+            "visits": 2, "graded": 1, "mean_score": 70.0, "mean_grade": 3.0,
+            "share_grade_5": 0.0, "findings_major": 1, "findings_minor": 1,
+            "deadlines_judged": 1, "deadlines_met": 0, "share_deadlines_met": 0.0,
+        }  # fmt: skip
+        assert karaganda["mean_grade"] == 5.0
+
+    def test_offices(
+        self, client: TestClient, analyst: dict[str, str], report_data: Dataset
+    ) -> None:
+        items = get(client, analyst, "offices", **MARCH)["items"]
+        assert [r["office_id"] for r in items] == [report_data.offices[k] for k in "CAB"]
+        office_c = items[0]
+        assert office_c == {
+            "rank": 1, "office_id": report_data.offices["C"], "name": "Отдел занятости Караганды",
+            "region": "karaganda", "kind": "agency_office", "visits": 1, "graded": 1,
+            "mean_score": 92.0, "mean_grade": 5.0, "share_grade_5": 100.0,
+            "findings_critical": 0, "findings_major": 1, "findings_minor": 1,
+            "deadlines_judged": 1, "deadlines_met": 0, "share_deadlines_met": 0.0,
+        }  # fmt: skip
