@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import SecretStr, ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from service import migrate
 from service.auth import repository as auth_repository
@@ -24,15 +24,19 @@ from service.checklists.format import ChecklistError
 from service.clock import now_utc
 from service.config import ConfigError, Settings, check_settings
 from service.db import create_db_engine
+from service.demo.generate import run_demo_generate
 from service.observability import logs
 from service.photos import lifecycle as photo_lifecycle
 from service.scoring.calendar import CalendarError
 from service.standards import service as standards_service
 from service.standards.catalogue import CatalogueError
 from service.storage.client import make_store
+from service.visits.models import Visit
 from service.workdays import service as workdays_service
 
 DEMO_PASSWORD = "demo"
+# A bound on one run: a million visits is ~40 million answers, hours of inserts.
+MAX_DEMO_VISITS = 1_000_000
 DEMO_ACCOUNTS = (
     ("admin@demo.kz", "Demo Admin", Role.admin),
     ("coordinator@demo.kz", "Demo Coordinator", Role.coordinator),
@@ -101,6 +105,11 @@ def _seed_demo(settings: Settings) -> None:
                 user.hashed_password = hash_password(DEMO_PASSWORD)
 
 
+def _has_visits(settings: Settings) -> bool:
+    with _session(settings) as session:
+        return session.exec(select(Visit.id).limit(1)).first() is not None
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -122,6 +131,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print(_load_standards(settings))
         print(_load_templates(settings))
         _seed_demo(settings)
+        if args.demo_visits and not _has_visits(settings):
+            print(run_demo_generate(settings, visits=args.demo_visits, seed=1))
         base = f"http://{args.host}:{args.port}"
         print("Demo accounts (password 'demo'):", ", ".join(a[0] for a in DEMO_ACCOUNTS))
         print(
@@ -206,6 +217,12 @@ def cmd_photos_cleanup(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_demo_generate(args: argparse.Namespace) -> None:
+    if args.visits < 1 or args.visits > MAX_DEMO_VISITS:
+        raise CliError(f"--visits must be between 1 and {MAX_DEMO_VISITS}")
+    print(run_demo_generate(Settings(), visits=args.visits, seed=args.seed))
+
+
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -241,6 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="demo data and accounts, loopback only")
+    serve.add_argument(
+        "--demo-visits",
+        type=int,
+        default=1000,
+        help="with --demo, visits to generate when the database has none (0: none)",
+    )
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=cmd_serve)
 
@@ -281,6 +304,12 @@ def build_parser() -> argparse.ArgumentParser:
     cl_load = cl_sub.add_parser("load", help="publish checklists/templates not published yet")
     cl_load.add_argument("--dir", help="folder of <channel>.yaml templates")
     cl_load.set_defaults(func=cmd_checklists_load)
+
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
+    generate = demo.add_parser("generate", help="add plausible visits, answers and scores")
+    generate.add_argument("--visits", type=int, default=2000)
+    generate.add_argument("--seed", type=int, default=1)
+    generate.set_defaults(func=cmd_demo_generate)
     return parser
 
 

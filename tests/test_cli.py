@@ -52,7 +52,7 @@ def demo_server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [*MSHOP, "serve", "--demo", "--port", str(port)],
+            [*MSHOP, "serve", "--demo", "--demo-visits", "200", "--port", str(port)],
             env=env,
             cwd=tmp_path,
             stdout=out,
@@ -87,6 +87,28 @@ def test_demo_serves_and_logs_in_a_shopper(demo_server: str) -> None:
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert get_json(f"{demo_server}/api/v1/me", headers=auth)["role"] == "shopper"
     assert get_json(f"{demo_server}/api/v1/services", headers=auth)["total"] == 60
+
+
+def test_demo_has_visits_for_the_reports(demo_server: str) -> None:
+    form = urllib.parse.urlencode({"username": "analyst@demo.kz", "password": "demo"}).encode()
+    tokens = get_json(f"{demo_server}/api/v1/auth/token", data=form)
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    ranking = get_json(f"{demo_server}/api/v1/reports/services", headers=auth)["items"]
+    graded = sum(row["graded"] for row in ranking)
+    # 200 visits, about three in four approved and scored.
+    assert 100 < graded < 200
+    assert all(1 <= row["mean_grade"] <= 5 for row in ranking if row["graded"])
+
+
+def test_demo_generate_adds_visits_and_refuses_a_bad_count(env: dict[str, str]) -> None:
+    result = run(env, "demo", "generate", "--visits", "30", "--seed", "7")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("demo: 30 visits (")
+    assert "seed 7" in result.stdout
+    for bad in ("0", "-5", "1000001"):
+        refused = run(env, "demo", "generate", "--visits", bad)
+        assert refused.returncode == 2
+        assert "--visits must be between 1 and 1000000" in refused.stderr
 
 
 def test_demo_refuses_a_public_address(env: dict[str, str]) -> None:

@@ -1,0 +1,1 @@
+"""Demo data: plausible visits, answers and scores for trying the reports."""

@@ -1,0 +1,271 @@
+"""Fill a database with plausible demo visits, answers and scores: `mshop demo generate`.
+
+Visits go in by bulk INSERTs (executemany) of ``BATCH`` visits at a time, one transaction per
+batch, with their answers and scores, so tens of thousands of visits take minutes, not hours.
+Every scored visit is scored by the real pure rules (``score_visit``) on its own answers and
+stored as the rows ``scoring.service.stored_rows`` builds, as a scored visit is.
+
+Deterministic for a seed and a database state: the same seed on the same database adds the
+same rows; running again adds new visits (the state changed), never duplicates.
+"""
+
+import datetime as dt
+import random
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert
+from sqlmodel import Session, col, select
+
+from service import migrate
+from service.answers.service import content_hash
+from service.auth.models import User
+from service.auth.roles import Role
+from service.base import metadata
+from service.checklists import service as checklists_service
+from service.checklists.builder import channels_for
+from service.checklists.format import ResolvedChecklist
+from service.checklists.items import PhotoItem
+from service.config import Settings
+from service.db import create_db_engine
+from service.demo.answers import answers_for
+from service.offices.models import Office
+from service.offices.regions import REGION_NAMES_RU, Region
+from service.scoring.calendar import WorkingCalendar
+from service.scoring.results import Answer
+from service.scoring.rules import score_visit
+from service.scoring.service import stored_rows
+from service.standards import service as standards_service
+from service.standards.catalogue import StandardBody
+from service.visits.models import Visit
+from service.workdays import service as workdays_service
+
+KZ = dt.timezone(dt.timedelta(hours=5))
+TODAY = dt.date(2026, 7, 1)
+NOW = dt.datetime(2026, 7, 1, 4, 0, tzinfo=dt.UTC)
+WAVES = [("2026-1", dt.date(2026, 1, 12), 75), ("2026-2", dt.date(2026, 4, 1), 80)]
+NEXT_WAVE = ("2026-3", dt.date(2026, 7, 6), 25)
+CHANNEL_WEIGHTS = {"in_person": 0.3, "call_1414": 0.45, "egov": 0.25}
+SHOPPERS = 12
+BATCH = 1000
+PREFIX = "Демо"
+# Demo visits have no photo files; the scoring sees required photos as sent, so the findings
+# are about service quality rather than about a generator that takes no pictures.
+PHOTO_PLACEHOLDER = "demo-photo"
+
+
+@dataclass
+class _Service:
+    code: str
+    body: StandardBody
+    difficulty: float
+    checklists: dict[str, tuple[int, int, ResolvedChecklist]] = field(default_factory=dict)
+
+
+@dataclass
+class _Plan:
+    services: list[_Service]
+    in_person: list[tuple[int, float]]
+    remote: dict[str, tuple[int, float]]
+    shoppers: list[uuid.UUID]
+    coordinator: uuid.UUID
+    calendar: WorkingCalendar
+    existing: int
+
+
+def _user(session: Session, email: str, name: str, role: Role) -> uuid.UUID:
+    user = session.exec(select(User).where(col(User.email) == email)).first()
+    if user is None:
+        # "!" is no argon2 hash, so generated accounts hold data but cannot sign in.
+        user = User(email=email, full_name=name, role=role, hashed_password="!", created_at=NOW)
+        session.add(user)
+        session.flush()
+    return user.id
+
+
+def _office(session: Session, name: str, kind: str, region: Region) -> int:
+    office = session.exec(select(Office).where(col(Office.name) == name)).first()
+    if office is None:
+        city = REGION_NAMES_RU[region]
+        office = Office(name=name, kind=kind, region=region.value, city=city, created_at=NOW)
+        session.add(office)
+        session.flush()
+    assert office.id is not None
+    return office.id
+
+
+def _prepare(session: Session, settings: Settings, seed: int) -> _Plan:
+    standards_service.load_standards(session, settings.catalogue_dir, now=NOW)
+    checklists_service.load_template_files(session, settings.templates_dir, now=NOW)
+
+    def quality(office_id: int) -> float:
+        return random.Random(f"{seed}:office:{office_id}").uniform(0.55, 0.97)
+
+    in_person = []
+    for region in Region:
+        for kind, label in (("con", "ЦОН"), ("agency_office", "офис услугодателя")):
+            office_id = _office(
+                session, f"{PREFIX}: {label}, {REGION_NAMES_RU[region]}", kind, region
+            )
+            in_person.append((office_id, quality(office_id)))
+    call = _office(session, f"{PREFIX}: контакт-центр 1414", "call_centre", Region.astana)
+    portal = _office(session, f"{PREFIX}: портал egov.kz", "portal", Region.astana)
+    shoppers = [_user(session, f"demo-shopper{n}@demo.kz", f"Демо тайный покупатель {n}",
+                      Role.shopper) for n in range(1, SHOPPERS + 1)]  # fmt: skip
+    services = []
+    for row in standards_service.all_in_force(session, TODAY):
+        body = standards_service.body_of(row)
+        difficulty = random.Random(f"{seed}:service:{row.service_code}").uniform(-0.15, 0.05)
+        service = _Service(row.service_code, body, difficulty)
+        for channel in channels_for(body):
+            checklist = checklists_service.resolve(
+                session, row.service_code, channel, TODAY, now=NOW
+            )
+            assert checklist.id is not None
+            parsed = ResolvedChecklist.model_validate(checklist.body)
+            service.checklists[channel.value] = (checklist.id, checklist.standard_id, parsed)
+        services.append(service)
+    existing = session.exec(select(func.count()).select_from(Visit)).one()
+    return _Plan(
+        services=services,
+        in_person=in_person,
+        remote={"call_1414": (call, quality(call)), "egov": (portal, quality(portal))},
+        shoppers=shoppers,
+        coordinator=_user(
+            session, "demo-coordinator@demo.kz", "Демо координатор", Role.coordinator
+        ),
+        calendar=workdays_service.working_calendar(session),
+        existing=existing,
+    )
+
+
+def _uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def _window(rng: random.Random, status: str) -> tuple[str, dt.datetime]:
+    wave, first, days = NEXT_WAVE if status == "assigned" else rng.choice(WAVES)
+    day = first + dt.timedelta(days=rng.randrange(days))
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return wave, dt.datetime(day.year, day.month, day.day, rng.randint(9, 15), tzinfo=KZ)
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+
+    def write(self, conn: Connection) -> None:
+        for table in ("visits", "answers", "visit_scores", "visit_findings", "visit_criteria"):
+            if self.rows[table]:
+                conn.execute(insert(metadata.tables[table]), self.rows[table])
+        self.rows.clear()
+
+
+def _visit(plan: _Plan, rng: random.Random, batch: _Batch, counts: Counter[str]) -> None:
+    service = rng.choice(plan.services)
+    offered = [c for c in CHANNEL_WEIGHTS if c in service.checklists]
+    channel = rng.choices(offered, [CHANNEL_WEIGHTS[c] for c in offered])[0]
+    office, office_quality = (
+        rng.choice(plan.in_person) if channel == "in_person" else plan.remote[channel]
+    )
+    draw = rng.random()
+    status = "assigned" if draw < 0.1 else "submitted" if draw < 0.25 else "approved"
+    wave, start = _window(rng, status)
+    checklist_id, standard_id, checklist = service.checklists[channel]
+    visit_id, shopper = _uuid(rng), rng.choice(plan.shoppers)
+    done = status != "assigned"
+    submitted = start + dt.timedelta(hours=6) if done else None
+    batch.rows["visits"].append({
+        "id": visit_id, "client_id": None, "service_code": service.code, "office_id": office,
+        "shopper_id": shopper, "channel": channel, "wave": wave, "window_start_at": start,
+        "window_end_at": start + dt.timedelta(hours=9), "notes": None, "status": status,
+        "checklist_id": checklist_id, "standard_id": standard_id, "deadline_case_index": None,
+        "created_at": start - dt.timedelta(days=10), "created_by_id": plan.coordinator,
+        "started_at": start + dt.timedelta(minutes=5) if done else None,
+        "submitted_at": submitted, "device_submitted_at": submitted, "submit_client_id": None,
+        "clock_skew_seconds": None,
+        "reviewed_at": submitted + dt.timedelta(days=1) if submitted and status == "approved"
+        else None,
+        "reviewed_by_id": plan.coordinator if status == "approved" else None,
+        "review_comment": None, "version": 1,
+    })  # fmt: skip
+    counts[status] += 1
+    if not done:
+        return
+    quality = min(0.995, max(0.3, office_quality + service.difficulty + rng.gauss(0, 0.05)))
+    answers = answers_for(
+        checklist, service.body, rng=rng, quality=quality, start=start,
+        calendar=plan.calendar, today=TODAY,
+    )  # fmt: skip
+    for n, (code, (value, na)) in enumerate(answers.items()):
+        at = start + dt.timedelta(seconds=30 * n)
+        batch.rows["answers"].append({
+            "client_id": _uuid(rng), "visit_id": visit_id, "item_code": code, "value": value,
+            "na": na, "answered_at": at, "received_at": at + dt.timedelta(seconds=2),
+            "content_hash": content_hash(visit_id, code, value, na, at), "is_current": True,
+            "author_id": shopper,
+        })  # fmt: skip
+    counts["answers"] += len(answers)
+    photos = {
+        item.code: [PHOTO_PLACEHOLDER]
+        for item in checklist.items()
+        if isinstance(item, PhotoItem) and item.required and item.min_count
+    }
+    result = score_visit(
+        checklist,
+        service.body,
+        {code: Answer(value=value, na=na) for code, (value, na) in answers.items()},
+        calendar=plan.calendar,
+        today=TODAY,
+        photos=photos,
+    )
+    score, findings, criteria = stored_rows(visit_id, checklist, result, now=NOW)
+    batch.rows["visit_scores"].append(score.model_dump())
+    # Finding ids are the database's to number.
+    batch.rows["visit_findings"].extend(f.model_dump(exclude={"id"}) for f in findings)
+    batch.rows["visit_criteria"].extend(c.model_dump() for c in criteria)
+
+
+def generate(engine: Engine, settings: Settings, *, visits: int, seed: int) -> Counter[str]:
+    """Add ``visits`` demo visits to the migrated database at ``engine``; counts by kind.
+
+    Returns:
+        Visits by status ("assigned", "submitted", "approved") and "answers" stored.
+    """
+    with Session(engine) as session:
+        plan = _prepare(session, settings, seed)
+        session.commit()
+    rng = random.Random(f"{seed}:{plan.existing}")
+    counts: Counter[str] = Counter()
+    for first in range(0, visits, BATCH):
+        batch = _Batch()
+        for _ in range(min(BATCH, visits - first)):
+            _visit(plan, rng, batch, counts)
+        with engine.begin() as conn:
+            batch.write(conn)
+    with engine.begin() as conn:
+        # Fresh statistics: right after a bulk load PostgreSQL still thinks the tables are
+        # nearly empty and picks nested loops that make the findings report take minutes.
+        conn.exec_driver_sql("ANALYZE")
+    return counts
+
+
+def run_demo_generate(settings: Settings, visits: int, seed: int) -> str:
+    """Generate ``visits`` demo visits (migrating the database first); say what was made."""
+    started = time.perf_counter()
+    engine = create_db_engine(settings.database)
+    try:
+        migrate.upgrade(engine)
+        counts = generate(engine, settings, visits=visits, seed=seed)
+    finally:
+        engine.dispose()
+    took = time.perf_counter() - started
+    return (
+        f"demo: {visits} visits ({counts['approved']} approved, {counts['submitted']} "
+        f"submitted, {counts['assigned']} assigned), {counts['answers']} answers, "
+        f"{len(Region) * 2 + 2} offices, {SHOPPERS} shoppers, seed {seed}, in {took:.1f} s"
+    )
