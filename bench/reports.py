@@ -58,9 +58,9 @@ def grouped(key: str, joins: str = "", where: str = "") -> str:
         FROM {SCORED} {joins}
         WHERE v.status = 'approved' {where}
         GROUP BY {key}
-        ORDER BY mean_grade DESC NULLS LAST,
-          SUM(CASE WHEN s.grade = 5 THEN 1.0 ELSE 0 END) / NULLIF(COUNT(s.grade), 0)
-            DESC NULLS LAST,
+        ORDER BY ROUND(CAST(AVG(CAST(s.grade AS FLOAT)) AS NUMERIC), 2) DESC NULLS LAST,
+          ROUND(CAST(SUM(CASE WHEN s.grade = 5 THEN 100.0 ELSE 0 END) / NULLIF(COUNT(s.grade), 0)
+            AS NUMERIC), 2) DESC NULLS LAST,
           {key}"""
 
 

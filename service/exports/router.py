@@ -1,9 +1,12 @@
 """HTTP routes of exports: visits and answers as CSV, XLSX or Parquet files, streamed."""
 
+from collections.abc import Iterator
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Query, status
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from service.clock import ClockDep
 from service.errors import Forbidden, NotAuthenticated, ValidationFailed
@@ -26,8 +29,35 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 FormatQuery = Annotated[ExportFormat, Query(alias="format", description="csv, xlsx or parquet")]
 
 
+class ClosingStreamingResponse(StreamingResponse):
+    """A streamed body whose source is closed however the response ends.
+
+    When a client goes away mid-download Starlette stops iterating but does not close the
+    iterator, and the iterator sits in a reference cycle with the response, so its ``finally``
+    (ending the export's transaction, returning its connection) would wait for the garbage
+    collector. A few abandoned downloads would then hold every pooled connection.
+    """
+
+    def __init__(self, content: Iterator[bytes], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._source = content
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # Shielded: a disconnect cancels the task, and the clean-up must still run.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._close)
+
+    def _close(self) -> None:
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            close()
+
+
 def _attachment(export: exports_service.Export) -> StreamingResponse:
-    return StreamingResponse(
+    return ClosingStreamingResponse(
         export.chunks,
         media_type=export.media_type,
         headers={

@@ -18,6 +18,10 @@ from service.standards.catalogue import CODE_PATTERN, Level
 from service.types import RowIdQuery
 from service.visits.transitions import VisitStatus
 
+# No control characters: PostgreSQL refuses NUL in text, and an export has already sent its
+# 200 by the time its query runs, so a bad value must be refused here, as a 422.
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+
 ReportUser = Annotated[User, Depends(require_role(Role.admin, Role.coordinator, Role.analyst))]
 
 
@@ -64,9 +68,9 @@ def report_filters(
         IsoDate | None,
         Query(alias="to", description="Last day of window start, YYYY-MM-DD (UTC+5)"),
     ] = None,
-    wave: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    wave: Annotated[str | None, Query(min_length=1, max_length=64, pattern=PRINTABLE)] = None,
     service: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
-    agency: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    agency: Annotated[str | None, Query(min_length=1, max_length=32, pattern=PRINTABLE)] = None,
     level: Level | None = None,
     region: Region | None = None,
     office_id: RowIdQuery | None = None,

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Float, Row, Select, and_, case, cast, distinct, func, select
+from sqlalchemy import Float, Numeric, Row, Select, and_, case, cast, distinct, func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -70,8 +70,14 @@ def _execute(session: Session, query: AnySelect) -> Sequence[Row[Any]]:
     return session.connection().execute(query).all()
 
 
+def _shown(value: ColumnElement[Any]) -> ColumnElement[Any]:
+    # Rank on the figure as shown (2 decimals): rows that look tied are ordered by the next
+    # figure, not by a difference in the fifth decimal nobody can see.
+    return func.round(cast(value, Numeric), 2)
+
+
 def _share_of_five() -> ColumnElement[Any]:
-    fives = func.sum(case((col(VisitScore.grade) == 5, 1.0), else_=0.0))
+    fives = func.sum(case((col(VisitScore.grade) == 5, 100.0), else_=0.0))
     return fives / func.nullif(func.count(col(VisitScore.grade)), 0)
 
 
@@ -100,7 +106,9 @@ def grade_groups(
         VisitScore, col(VisitScore.visit_id) == col(Visit.id)
     )
     query = query.group_by(*keys).order_by(
-        mean_grade.desc().nulls_last(), _share_of_five().desc().nulls_last(), *keys
+        _shown(mean_grade).desc().nulls_last(),
+        _shown(_share_of_five()).desc().nulls_last(),
+        *keys,
     )
     return _execute(session, query)
 

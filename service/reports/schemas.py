@@ -42,7 +42,10 @@ class GradeFigures(BaseModel):
 
     visits: int = Field(description="Visits matching the filters")
     graded: int = Field(description="Of those, visits with a grade (scored, something applied)")
-    mean_score: float | None = Field(description="Mean score 0-100 of graded visits")
+    mean_score: float | None = Field(
+        description="Mean score 0-100 of the visits with a score (a critical failure grades 1 "
+        "and may leave the score empty)"
+    )
     mean_grade: float | None = Field(description="Mean grade 1-5 of graded visits")
     share_grade_5: float | None = Field(description="Percent of graded visits graded 5")
     findings_critical: int

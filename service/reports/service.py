@@ -86,6 +86,21 @@ def _figures(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+def _ranked(rows: Sequence[Row[Any]]) -> list[tuple[int, Row[Any], dict[str, Any]]]:
+    """Rows in order with their rank and figures; rows that show the same mean grade and
+    share of 5s share a rank, and the next rank skips (1, 2, 2, 4), as in a league table."""
+    ranked: list[tuple[int, Row[Any], dict[str, Any]]] = []
+    shown_before: tuple[Any, Any] | None = None
+    rank = 0
+    for position, row in enumerate(rows, start=1):
+        figures = _figures(row)
+        shown = (figures["mean_grade"], figures["share_grade_5"])
+        if shown != shown_before:
+            rank, shown_before = position, shown
+        ranked.append((rank, row, figures))
+    return ranked
+
+
 def _groups(
     session: Session, filters: ReportFilters, *keys: ColumnElement[Any]
 ) -> Sequence[Row[Any]]:
@@ -104,9 +119,9 @@ def services_report(session: Session, filters: ReportFilters) -> Report[ServiceR
             rank=rank,
             service_code=row.service_code,
             name_ru=names.get(row.service_code),
-            **_figures(row),
+            **figures,
         )
-        for rank, row in enumerate(rows, start=1)
+        for rank, row, figures in _ranked(rows)
     ]
     return Report[ServiceRow](filters=filters, items=items)
 
@@ -138,6 +153,28 @@ def _compare(current: dict[str, Any], previous: Row[Any] | None) -> Comparison:
     )
 
 
+def _check_comparison(filters: ReportFilters, start: dt.date | None, end: dt.date | None) -> None:
+    if (start is None) != (end is None):
+        given, missing = (
+            ("compare_from", "compare_to") if end is None else ("compare_to", "compare_from")
+        )
+        detail = f"{given} needs {missing}: a comparison period has both ends."
+        raise ReportFiltersInvalid(detail, errors=[{"loc": ["query", missing], "msg": detail}])
+    check_period(start, end, ("compare_from", "compare_to"))
+    if start is None or end is None or (filters.date_from is None and filters.date_to is None):
+        # Without dates the current visits are a wave's or all of them: nothing to overlap.
+        return
+    now_from, now_to = filters.date_from or dt.date.min, filters.date_to or dt.date.max
+    if start <= now_to and now_from <= end:
+        detail = (
+            f"The comparison period {start}..{end} overlaps the current period "
+            f"{filters.date_from or '…'}..{filters.date_to or '…'}; compare with an earlier one."
+        )
+        raise ReportFiltersInvalid(
+            detail, errors=[{"loc": ["query", "compare_from"], "msg": detail}]
+        )
+
+
 def agencies_report(
     session: Session,
     filters: ReportFilters,
@@ -150,27 +187,30 @@ def agencies_report(
     Args:
         session: the request's session.
         filters: the visits of the current period.
-        compare_from: first day of the comparison period; with ``compare_to`` or alone.
+        compare_from: first day of the comparison period; given with ``compare_to``.
         compare_to: last day of the comparison period.
 
     Returns:
         One row per agency with visits in the current period; the comparison fields are
-        null when no period is given or the agency had no graded visits then.
+        null when no period is given or the agency had no visits then. The comparison keeps
+        every filter but the period and the wave (a wave is itself a period).
 
     Raises:
-        ReportFiltersInvalid: the comparison period ends before it starts.
+        ReportFiltersInvalid: only one end of the comparison period is given, it ends before
+            it starts, or it overlaps the current period.
     """
-    check_period(compare_from, compare_to, ("compare_from", "compare_to"))
+    _check_comparison(filters, compare_from, compare_to)
     key: ColumnElement[Any] = col(ServiceStandard.agency_abbr).label("agency")
     rows = _groups(session, filters, key)
     previous: dict[str, Row[Any]] = {}
     if compare_from is not None or compare_to is not None:
-        before = filters.model_copy(update={"date_from": compare_from, "date_to": compare_to})
+        before = filters.model_copy(
+            update={"date_from": compare_from, "date_to": compare_to, "wave": None}
+        )
         previous = {row.agency: row for row in _groups(session, before, key)}
     names = _agency_names(session)
     items = []
-    for rank, row in enumerate(rows, start=1):
-        figures = _figures(row)
+    for rank, row, figures in _ranked(rows):
         comparison = _compare(figures, previous.get(row.agency))
         items.append(
             AgencyRow(
@@ -194,9 +234,9 @@ def regions_report(session: Session, filters: ReportFilters) -> Report[RegionRow
             rank=rank,
             region=Region(row.region),
             name_ru=REGION_NAMES_RU[Region(row.region)],
-            **_figures(row),
+            **figures,
         )
-        for rank, row in enumerate(rows, start=1)
+        for rank, row, figures in _ranked(rows)
     ]
     return Report[RegionRow](filters=filters, items=items)
 
@@ -218,9 +258,9 @@ def offices_report(session: Session, filters: ReportFilters) -> Report[OfficeRow
             name=row.name,
             region=Region(row.region),
             kind=OfficeKind(row.kind),
-            **_figures(row),
+            **figures,
         )
-        for rank, row in enumerate(rows, start=1)
+        for rank, row, figures in _ranked(rows)
     ]
     return Report[OfficeRow](filters=filters, items=items)
 

@@ -81,6 +81,7 @@ class Dataset:
     offices: dict[str, int] = field(default_factory=dict)
     visits: dict[str, uuid.UUID] = field(default_factory=dict)
     shopper: User | None = None
+    coordinator: User | None = None
 
     def key_of(self, visit_id: str) -> str:
         return next(k for k, v in self.visits.items() if str(v) == visit_id)
@@ -98,67 +99,72 @@ def _office(session: Session, key: str) -> int:
 def build(session: Session) -> Dataset:
     """Insert the offices, visits, scores, findings and criteria of the table above."""
     data = Dataset(offices={key: _office(session, key) for key in OFFICES})
-    coordinator = make_user(session, Role.coordinator)
-    data.shopper = shopper = make_user(session, Role.shopper)
+    data.coordinator = make_user(session, Role.coordinator)
+    data.shopper = make_user(session, Role.shopper)
     for key, row in VISITS.items():
-        code, channel, office, status, when, wave = row[:6]
-        score, grade, critical, deadline, findings, criteria = row[6:]
-        checklist = checklists_service.resolve(
-            session, code, ChecklistChannel(channel), dt.date(2026, 3, 18), now=NOW
-        )
-        start = dt.datetime(2026, *when, tzinfo=KZ)
-        visit = Visit(
-            service_code=code,
-            office_id=data.offices[office],
-            shopper_id=shopper.id,
-            channel=channel,
-            wave=wave,
-            window_start_at=start,
-            window_end_at=start + dt.timedelta(hours=8),
-            status=status,
-            checklist_id=checklist.id,
-            standard_id=checklist.standard_id,
-            created_at=NOW,
-            created_by_id=coordinator.id,
-        )
-        session.add(visit)
-        session.flush()
-        data.visits[key] = visit.id
-        if findings is None:
-            continue
-        counts = {s: sum(f[1] == s for f in findings) for s in ("critical", "major", "minor")}
-        session.add(
-            VisitScore(
-                visit_id=visit.id,
-                rules_version="2026.1",
-                score=score,
-                grade=grade,
-                critical_failed=critical,
-                deadline_status=deadline,
-                wait_minutes=12.5 if channel == "in_person" else None,
-                findings_critical=counts["critical"],
-                findings_major=counts["major"],
-                findings_minor=counts["minor"],
-                result={},
-                computed_at=NOW,
-            )
-        )
-        for code_, severity in findings:
-            session.add(
-                VisitFinding(
-                    visit_id=visit.id,
-                    code=code_,
-                    severity=severity,
-                    message_en="-",
-                    message_ru="-",
-                    clause="-",
-                )
-            )
-        for name, (earned, applicable) in criteria.items():
-            session.add(
-                VisitCriterion(
-                    visit_id=visit.id, criterion=name, earned=earned, applicable=applicable
-                )
-            )
+        add_visit(session, data, key, row)
     session.flush()
     return data
+
+
+def add_visit(session: Session, data: Dataset, key: str, row: tuple[Any, ...]) -> None:
+    """Insert one visit given as a row of ``VISITS``, with its score, findings and criteria."""
+    assert data.shopper is not None
+    assert data.coordinator is not None
+    code, channel, office, status, when, wave = row[:6]
+    score, grade, critical, deadline, findings, criteria = row[6:]
+    checklist = checklists_service.resolve(
+        session, code, ChecklistChannel(channel), dt.date(2026, 3, 18), now=NOW
+    )
+    start = dt.datetime(2026, *when, tzinfo=KZ)
+    visit = Visit(
+        service_code=code,
+        office_id=data.offices[office],
+        shopper_id=data.shopper.id,
+        channel=channel,
+        wave=wave,
+        window_start_at=start,
+        window_end_at=start + dt.timedelta(hours=8),
+        status=status,
+        checklist_id=checklist.id,
+        standard_id=checklist.standard_id,
+        created_at=NOW,
+        created_by_id=data.coordinator.id,
+    )
+    session.add(visit)
+    session.flush()
+    data.visits[key] = visit.id
+    if findings is None:
+        return
+    counts = {s: sum(f[1] == s for f in findings) for s in ("critical", "major", "minor")}
+    session.add(
+        VisitScore(
+            visit_id=visit.id,
+            rules_version="2026.1",
+            score=score,
+            grade=grade,
+            critical_failed=critical,
+            deadline_status=deadline,
+            wait_minutes=12.5 if channel == "in_person" else None,
+            findings_critical=counts["critical"],
+            findings_major=counts["major"],
+            findings_minor=counts["minor"],
+            result={},
+            computed_at=NOW,
+        )
+    )
+    for code_, severity in findings:
+        session.add(
+            VisitFinding(
+                visit_id=visit.id,
+                code=code_,
+                severity=severity,
+                message_en="-",
+                message_ru="-",
+                clause="-",
+            )
+        )
+    for name, (earned, applicable) in criteria.items():
+        session.add(
+            VisitCriterion(visit_id=visit.id, criterion=name, earned=earned, applicable=applicable)
+        )

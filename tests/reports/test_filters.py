@@ -102,12 +102,21 @@ class TestFiltersValidated:
             ({"channel": "fax"}, "validation-failed"),
             ({"service": "S999"}, "validation-failed"),
             ({"office_id": "0"}, "validation-failed"),
+            ({"wave": "w1\x00"}, "validation-failed"),
+            ({"agency": "\x1bМТСЗН"}, "validation-failed"),
         ],
     )
+    @pytest.mark.parametrize("path", ["reports/services", "exports/visits", "exports/answers"])
     def test_refused(
-        self, client: TestClient, analyst: dict[str, str], params: dict[str, str], code: str
+        self,
+        client: TestClient,
+        analyst: dict[str, str],
+        params: dict[str, str],
+        code: str,
+        path: str,
     ) -> None:
-        response = client.get("/api/v1/reports/services", params=params, headers=analyst)
+        # An export has sent its 200 once its query runs, so it must refuse everything first.
+        response = client.get(f"/api/v1/{path}", params=params, headers=analyst)
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["code"] == code

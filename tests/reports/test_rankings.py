@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from service.auth.roles import Role
+from service.offices.models import Office
 from tests.conftest import AuthHeaders
-from tests.reports.data import Dataset
+from tests.reports.data import NOW, Dataset, add_visit
 
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
 NO_FIGURES = {
@@ -134,13 +136,35 @@ class TestAgencies:
         assert all(r["previous_mean_grade"] is None for r in items)
         assert all(r["change_share_grade_5"] is None for r in items)
 
-    def test_comparison_period_ending_before_it_starts(
+    def test_a_wave_compared_with_the_month_before(
         self, client: TestClient, analyst: dict[str, str]
     ) -> None:
-        params = {"compare_from": "2026-02-28", "compare_to": "2026-02-01"}
+        # The comparison drops the wave (w0 ran in February, w1 in March).
+        params = {"wave": "w1", "compare_from": "2026-02-01", "compare_to": "2026-02-28"}
+        labour = get(client, analyst, "agencies", **params)["items"][0]
+        assert labour == labour | {
+            "agency": "МТСЗН", "visits": 4, "mean_grade": 4.25, "previous_visits": 1,
+            "previous_mean_grade": 4.0, "change_mean_grade": 0.25,
+        }  # fmt: skip
+
+    @pytest.mark.parametrize(
+        ("params", "says"),
+        [
+            ({"compare_from": "2026-02-28", "compare_to": "2026-02-01"}, "is before"),
+            ({"compare_from": "2026-02-01"}, "compare_from needs compare_to"),
+            ({"compare_to": "2026-02-28"}, "compare_to needs compare_from"),
+            ({**MARCH, "compare_from": "2026-02-01", "compare_to": "2026-03-01"}, "overlaps"),
+            ({"from": "2026-03-01", "compare_from": "2026-03-05", "compare_to": "2026-04-01"},
+             "overlaps"),
+        ],
+    )  # fmt: skip
+    def test_comparison_period_refused(
+        self, client: TestClient, analyst: dict[str, str], params: dict[str, str], says: str
+    ) -> None:
         response = client.get("/api/v1/reports/agencies", params=params, headers=analyst)
         assert response.status_code == 422
         assert response.json()["code"] == "report-filters-invalid"
+        assert says in response.json()["detail"]
 
 
 @pytest.mark.usefixtures("report_data")
@@ -177,3 +201,39 @@ class TestRegionsAndOffices:
             "findings_critical": 0, "findings_major": 1, "findings_minor": 1,
             "deadlines_judged": 1, "deadlines_met": 0, "share_deadlines_met": 0.0,
         }  # fmt: skip
+
+
+class TestTies:
+    """Ranks follow the figures as shown (2 decimals), then the share of 5s."""
+
+    @pytest.fixture
+    def tied_offices(self, session: Session, report_data: Dataset) -> None:
+        # X: 11 fives and 9 fours, mean 4.55, 55% fives. Y: 7 fives, 3 fours and a three,
+        # mean 4.5454..., shown 4.55, 63.64% fives. Y ranks first although its exact mean is
+        # lower; Z, graded like X, shares X's rank.
+        grades = {"X": [5] * 11 + [4] * 9, "Y": [5] * 7 + [4] * 3 + [3], "Z": [5] * 11 + [4] * 9}
+        for office, marks in grades.items():
+            row = Office(name=f"Офис {office}", kind="con", region="abai", city="Семей",
+                         created_at=NOW)  # fmt: skip
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            report_data.offices[office] = row.id
+            for n, grade in enumerate(marks):
+                add_visit(session, report_data, f"{office}{n}", (
+                    "S33", "in_person", office, "approved", (5, 4, 10, 0), "tie", 20.0 * grade,
+                    grade, False, None, [], {},
+                ))  # fmt: skip
+        session.flush()
+
+    @pytest.mark.usefixtures("tied_offices")
+    def test_shown_figures_then_share_of_fives(
+        self, client: TestClient, analyst: dict[str, str], report_data: Dataset
+    ) -> None:
+        items = get(client, analyst, "offices", wave="tie")["items"]
+        shown = [(r["rank"], r["name"], r["mean_grade"], r["share_grade_5"]) for r in items]
+        assert shown == [
+            (1, "Офис Y", 4.55, 63.64),
+            (2, "Офис X", 4.55, 55.0),
+            (2, "Офис Z", 4.55, 55.0),
+        ]
