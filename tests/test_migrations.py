@@ -1,6 +1,8 @@
 """Migrations build the schema the models describe, and unwind cleanly."""
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,3 +54,15 @@ def test_downgrade_to_base_and_back(empty_engine: Engine) -> None:
     assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
     upgrade(empty_engine)
     assert {"users", "service_standards"} <= set(inspect(empty_engine).get_table_names())
+
+
+def test_alembic_check_needs_no_migrated_database(tmp_path: Path) -> None:
+    # The configured database is neither read nor made: the check runs on a scratch one.
+    configured = tmp_path / "never-made.db"
+    root = Path(__file__).resolve().parents[1]
+    env = os.environ | {"MSHOP_DATABASE__URL": f"sqlite:///{configured}"}
+    alembic = [sys.executable, "-m", "alembic", "-c", str(root / "alembic.ini"), "check"]
+    result = subprocess.run(alembic, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "No new upgrade operations detected" in result.stdout
+    assert not configured.exists()
