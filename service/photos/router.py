@@ -4,9 +4,8 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
-from starlette.background import BackgroundTask
 
 from service.auth.deps import AdminUser, CurrentUser, ShopperUser
 from service.clock import ClockDep
@@ -26,6 +25,7 @@ from service.photos import lifecycle, reads
 from service.photos import service as photos_service
 from service.photos.schemas import PhotoPublic, UploadRequest, UploadTicket, Variant, VisitPhotos
 from service.problems import problem_response
+from service.responses import ClosingStreamingResponse
 from service.visits.deps import VisitDep
 
 router = APIRouter()
@@ -186,11 +186,8 @@ def read_photo_content(
     if found.url is not None:
         return RedirectResponse(found.url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
     assert found.stream is not None
-    return StreamingResponse(
-        found.stream,
-        media_type=found.media_type,
-        headers={"Cache-Control": "private"},
-        background=BackgroundTask(found.stream.close),
+    return ClosingStreamingResponse(
+        found.stream, media_type=found.media_type, headers={"Cache-Control": "private"}
     )
 
 
