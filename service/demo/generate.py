@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from service import migrate
 from service.answers.service import content_hash
+from service.auth import repository as auth_repository
 from service.auth.models import User
 from service.auth.roles import Role
 from service.base import metadata
@@ -32,6 +33,7 @@ from service.checklists.items import PhotoItem
 from service.config import Settings
 from service.db import create_db_engine
 from service.demo.answers import answers_for
+from service.offices import repository as offices_repository
 from service.offices.models import Office
 from service.offices.regions import REGION_NAMES_RU, Region
 from service.scoring.calendar import WorkingCalendar
@@ -77,12 +79,13 @@ class _Plan:
 
 
 def _user(session: Session, email: str, name: str, role: Role) -> uuid.UUID:
-    user = session.exec(select(User).where(col(User.email) == email)).first()
+    user = auth_repository.get_by_email(session, email)
     if user is None:
         # "!" is no argon2 hash, so generated accounts hold data but cannot sign in.
-        user = User(email=email, full_name=name, role=role, hashed_password="!", created_at=NOW)
-        session.add(user)
-        session.flush()
+        user = auth_repository.add(
+            session,
+            User(email=email, full_name=name, role=role, hashed_password="!", created_at=NOW),
+        )
     return user.id
 
 
@@ -90,9 +93,10 @@ def _office(session: Session, name: str, kind: str, region: Region) -> int:
     office = session.exec(select(Office).where(col(Office.name) == name)).first()
     if office is None:
         city = REGION_NAMES_RU[region]
-        office = Office(name=name, kind=kind, region=region.value, city=city, created_at=NOW)
-        session.add(office)
-        session.flush()
+        office = offices_repository.add(
+            session,
+            Office(name=name, kind=kind, region=region.value, city=city, created_at=NOW),
+        )
     assert office.id is not None
     return office.id
 
