@@ -5,6 +5,7 @@ from fastapi.routing import APIRoute
 
 from service.answers.router import router as answers_router
 from service.auth.router import router as auth_router
+from service.calendar.router import router as calendar_router
 from service.checklists.router import router as checklists_router
 from service.exports.router import router as exports_router
 from service.offices.router import router as offices_router
@@ -13,7 +14,6 @@ from service.reports.router import router as reports_router
 from service.scoring.router import router as scoring_router
 from service.standards.router import router as standards_router
 from service.visits.router import router as visits_router
-from service.workdays.router import router as workdays_router
 from service.workflow.router import router as workflow_router
 
 
@@ -30,7 +30,7 @@ api_router.include_router(offices_router, tags=["offices"])
 api_router.include_router(visits_router, tags=["visits"])
 api_router.include_router(answers_router, tags=["answers"])
 api_router.include_router(workflow_router, tags=["workflow"])
-api_router.include_router(workdays_router, tags=["calendar"])
+api_router.include_router(calendar_router, tags=["calendar"])
 api_router.include_router(scoring_router, tags=["scores"])
 api_router.include_router(photos_router, tags=["photos"])
 api_router.include_router(reports_router, tags=["reports"])

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import JsonValue
 
 from service.answers.values import normalize
+from service.calendar.rules import WorkingCalendar
 from service.checklists.format import ResolvedChecklist
 from service.checklists.items import (
     ChoiceItem,
@@ -30,7 +31,6 @@ from service.checklists.items import (
     TimestampItem,
     YesNoItem,
 )
-from service.scoring.calendar import WorkingCalendar
 from service.scoring.deadlines import due_date, pick_deadline
 from service.standards.catalogue import DeadlineUnit, StandardBody
 

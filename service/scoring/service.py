@@ -9,6 +9,7 @@ from typing import ClassVar
 from sqlmodel import Session
 
 from service.answers import service as answers_service
+from service.calendar import service as calendar_service
 from service.checklists.format import ResolvedChecklist
 from service.clock import local_date
 from service.errors import Conflict, ErrorCode, NotFound
@@ -23,7 +24,6 @@ from service.standards import service as standards_service
 from service.visits import service as visits_service
 from service.visits.models import Visit
 from service.visits.transitions import VisitStatus
-from service.workdays import service as workdays_service
 
 RESCORABLE = {VisitStatus.submitted, VisitStatus.returned, VisitStatus.rejected}
 
@@ -52,7 +52,7 @@ def compute(session: Session, visit: Visit, *, now: dt.datetime) -> ScoreResult:
         checklist,
         standard,
         answers,
-        calendar=workdays_service.working_calendar(session),
+        calendar=calendar_service.working_calendar(session),
         today=local_date(now),
         photos=photo_reads.ids_by_item(session, visit),
         deadline_case_index=visit.deadline_case_index,
