@@ -7,6 +7,7 @@ from service.answers.router import router as answers_router
 from service.auth.router import router as auth_router
 from service.calendar.router import router as calendar_router
 from service.checklists.router import router as checklists_router
+from service.checklists.router import services_router as standard_versions_router
 from service.exports.router import router as exports_router
 from service.offices.router import router as offices_router
 from service.photos.router import router as photos_router
@@ -25,6 +26,7 @@ def unique_id(route: APIRoute) -> str:
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router, tags=["auth"])
 api_router.include_router(standards_router, tags=["services"])
+api_router.include_router(standard_versions_router, tags=["services"])
 api_router.include_router(checklists_router, tags=["checklists"])
 api_router.include_router(offices_router, tags=["offices"])
 api_router.include_router(visits_router, tags=["visits"])
