@@ -16,13 +16,13 @@ from service.errors import Conflict, ErrorCode, NotFound
 from service.observability import metrics
 from service.photos import reads as photo_reads
 from service.scoring import repository
-from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
+from service.scoring.models import VisitCriterion, VisitFinding
 from service.scoring.results import Answer, ScoreResult, Severity
 from service.scoring.rules import score_visit
 from service.scoring.schemas import VisitScorePublic
 from service.standards import service as standards_service
 from service.visits import service as visits_service
-from service.visits.models import Visit
+from service.visits.models import Visit, VisitScore
 from service.visits.transitions import VisitStatus
 
 RESCORABLE = {VisitStatus.submitted, VisitStatus.returned, VisitStatus.rejected}
