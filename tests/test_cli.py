@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 MSHOP = [sys.executable, "-m", "service.cli"]
+# Every test runs the CLI as a process of its own.
+pytestmark = pytest.mark.slow
 STRONG = "cli-test-secret-" + "z" * 40
 
 

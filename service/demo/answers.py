@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pydantic import JsonValue
 
 from service.answers.values import normalize
+from service.calendar.rules import WorkingCalendar
 from service.checklists.format import ResolvedChecklist
 from service.checklists.items import ChoiceItem
 from service.checklists.kinds import kind_of
-from service.scoring.calendar import WorkingCalendar
 from service.scoring.deadlines import due_date, pick_deadline
 from service.standards.catalogue import DeadlineUnit, StandardBody
 

@@ -28,13 +28,13 @@ from collections.abc import Mapping
 from pydantic import JsonValue
 
 from service.answers.values import AnswerValueError, normalize
+from service.calendar.rules import WorkingCalendar
 from service.checklists import texts
 from service.checklists.format import ResolvedChecklist
 from service.checklists.items import DocumentsItem, ItemBase
 from service.checklists.kinds import kind_of
 from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
 from service.scoring import findings as item_findings
-from service.scoring.calendar import WorkingCalendar
 from service.scoring.norms import NORM_ITEMS, judge_norms
 from service.scoring.results import (
     RULES_VERSION,

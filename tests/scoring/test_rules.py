@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from service.answers.values import normalize
+from service.calendar.rules import WorkingCalendar
 from service.checklists.builder import build_checklist
 from service.checklists.format import ChecklistChannel, ResolvedChecklist
 from service.checklists.items import ItemBase
 from service.checklists.kinds import kind_of
 from service.checklists.loader import load_templates
-from service.scoring.calendar import WorkingCalendar
 from service.scoring.deadlines import DeadlineStatus
 from service.scoring.results import Answer, ItemStatus, ScoreResult, ScoringConfig
 from service.scoring.rules import score_visit
