@@ -3,7 +3,7 @@
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -13,14 +13,14 @@ from service.auth.models import User
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel
 from service.clock import local_date
-from service.errors import ErrorCode, ServiceError, ValidationFailed
+from service.errors import ServiceError
 from service.offices import service as offices_service
 from service.offices.models import Office
 from service.offices.schemas import OfficeKind
 from service.standards import service as standards_service
 from service.visits import repository
 from service.visits import service as visits_service
-from service.visits.bulk import COLUMNS, BulkRow, read_cells
+from service.visits.bulk import COLUMNS, BulkRow, flag_repeated_client_ids, read_cells
 from service.visits.checks import (
     AssignmentCode,
     Candidate,
@@ -34,87 +34,6 @@ from service.visits.models import Visit
 from service.visits.schemas import BulkResult, BulkRowError, VisitCreate
 from service.visits.transitions import VisitStatus
 
-
-class AssignmentInvalid(ValidationFailed):
-    """Several things are wrong with an assignment; ``errors`` lists each with its code."""
-
-    code: ClassVar[ErrorCode] = "assignment-invalid"
-    title = "Assignment invalid"
-
-
-class ShopperNotActive(AssignmentInvalid):
-    code: ClassVar[ErrorCode] = "shopper-not-active"
-    title = "No such active shopper"
-
-
-class AssignedOfficeNotFound(AssignmentInvalid):
-    code: ClassVar[ErrorCode] = "office-not-found"
-    title = "Office not found"
-
-
-class AssignedServiceNotFound(AssignmentInvalid):
-    code: ClassVar[ErrorCode] = "service-not-found"
-    title = "Service not found"
-
-
-class ServiceNotOfferedAtOffice(AssignmentInvalid):
-    code: ClassVar[ErrorCode] = "service-not-offered-at-office"
-    title = "Service not offered at this office"
-
-
-class ChannelNotAvailableAtOffice(AssignmentInvalid):
-    code: ClassVar[ErrorCode] = "channel-not-available-at-office"
-    title = "Channel does not fit this office"
-
-
-class ChannelNotTested(AssignmentInvalid):
-    code: ClassVar[ErrorCode] = "checklist-not-offered"
-    title = "Service not tested on this channel"
-
-
-class NoChecklist(AssignmentInvalid):
-    code: ClassVar[ErrorCode] = "checklist-not-found"
-    title = "No checklist published"
-
-
-class ChecklistBroken(AssignmentInvalid):
-    code: ClassVar[ErrorCode] = "checklist-invalid"
-    title = "Checklist does not build"
-
-
-class NoStandardInForce(AssignmentInvalid):
-    code: ClassVar[ErrorCode] = "standard-not-in-force"
-    title = "No standard in force"
-
-
-class DeadlineCaseOutOfRange(AssignmentInvalid):
-    code: ClassVar[ErrorCode] = "deadline-case-out-of-range"
-    title = "No such deadline case"
-
-
-class WindowInThePast(AssignmentInvalid):
-    code: ClassVar[ErrorCode] = "window-in-the-past"
-    title = "Window already over"
-
-
-class BulkRowsInvalid(ValidationFailed):
-    code: ClassVar[ErrorCode] = "bulk-rows-invalid"
-    title = "Bulk rows invalid"
-
-
-class BulkFileInvalid(ValidationFailed):
-    code: ClassVar[ErrorCode] = "bulk-file-invalid"
-    title = "Bulk file invalid"
-
-
-class BulkCellTooLong(ValidationFailed):
-    code: ClassVar[ErrorCode] = "bulk-cell-too-long"
-    title = "Bulk cell too long"
-
-
-ONE_PROBLEM: dict[str, type[AssignmentInvalid]] = {
-    cls.code: cls for cls in AssignmentInvalid.__subclasses__()
-}
 # Which column a failure to pin a checklist points at, and its code.
 _PIN_FAILURES: dict[type[ServiceError], tuple[str, AssignmentCode]] = {
     standards_service.ServiceNotFound: ("service_code", "service-not-found"),
@@ -213,12 +132,13 @@ def _same_assignment(visit: Visit, visit_in: VisitCreate) -> bool:
     )
 
 
-def _refusal(problems: list[Problem]) -> AssignmentInvalid:
+def _refusal(problems: list[Problem]) -> visits_service.AssignmentInvalid:
     # One problem gets its own code; several get assignment-invalid, each code in ``errors``.
-    cls = ONE_PROBLEM.get(problems[0].code, AssignmentInvalid) if len(problems) == 1 else None
+    one = visits_service.ONE_PROBLEM
+    cls = one.get(problems[0].code) if len(problems) == 1 else None
     detail = "; ".join(f"{p.column}: {p.message}" for p in problems)
     errors = [{"loc": ["body", p.column], "msg": p.message, "code": p.code} for p in problems]
-    return (cls or AssignmentInvalid)(detail, errors=errors)
+    return (cls or visits_service.AssignmentInvalid)(detail, errors=errors)
 
 
 def assign(
@@ -301,7 +221,7 @@ def bulk_assign(
         BulkRowsInvalid: ``errors`` lists each problem as row, column, message and code.
     """
     plans = [_Planned(r, v, Candidate.of(v)) for r in rows for v in [read_cells(r)]]
-    _flag_repeated_client_ids(plans)
+    flag_repeated_client_ids([(p.row, p.values) for p in plans])
     client_ids = {p.values["client_id"] for p in plans if "client_id" in p.values}
     earlier = repository.by_client_ids(session, client_ids)
     lookups = _look_up(session, [p.candidate for p in plans], now=now)
@@ -357,24 +277,6 @@ def _to_create(plan: _Planned, lookups: _Lookups) -> VisitCreate | None:
         return None  # every cell read on its own; what is left (the window's order) is checked
 
 
-def _flag_repeated_client_ids(plans: list[_Planned]) -> None:
-    first: dict[uuid.UUID, int] = {}
-    for plan in plans:
-        client_id = plan.values.get("client_id")
-        if client_id is None:
-            continue
-        if client_id in first:
-            plan.row.problems.append(
-                Problem(
-                    "client_id",
-                    "client-id-repeated",
-                    f"line {first[client_id]} has the same client_id; each row needs its own",
-                )
-            )
-        else:
-            first[client_id] = plan.row.line
-
-
 def _refuse_if_any(plans: list[_Planned]) -> None:
     order = {column: n for n, column in enumerate(COLUMNS)}
     errors = [
@@ -386,7 +288,7 @@ def _refuse_if_any(plans: list[_Planned]) -> None:
     ]
     if errors:
         bad = sum(1 for p in plans if p.row.problems)
-        raise BulkRowsInvalid(
+        raise visits_service.BulkRowsInvalid(
             f"{bad} of {len(plans)} rows have problems ({len(errors)} in all); "
             "nothing was assigned. Fix every listed cell and send the whole file again.",
             errors=[e.model_dump() for e in errors],

@@ -150,3 +150,22 @@ def read_cells(row: BulkRow) -> dict[str, Any]:
                 message = message.removeprefix("Value error, ")
                 row.problems.append(Problem(column, "value-invalid", message))
     return typed
+
+
+def flag_repeated_client_ids(rows: list[tuple[BulkRow, dict[str, Any]]]) -> None:
+    """Add a problem to each row whose typed ``client_id`` an earlier row already has."""
+    first: dict[Any, int] = {}
+    for row, values in rows:
+        client_id = values.get("client_id")
+        if client_id is None:
+            continue
+        if client_id in first:
+            row.problems.append(
+                Problem(
+                    "client_id",
+                    "client-id-repeated",
+                    f"line {first[client_id]} has the same client_id; each row needs its own",
+                )
+            )
+        else:
+            first[client_id] = row.line

@@ -37,7 +37,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 ASSIGNMENT_PROBLEMS = {
     **ValidationFailed.schema(),
     "description": "The body does not read (validation-failed) or the assignment does not fit: "
-    + ", ".join(sorted(assignments.ONE_PROBLEM))
+    + ", ".join(sorted(visits_service.ONE_PROBLEM))
     + "; several problems at once are assignment-invalid with each code in errors",
 }
 BULK_PROBLEMS = {
@@ -99,9 +99,9 @@ def bulk_create_visits(
             max_cell_bytes=limits.max_bulk_cell_bytes,
         )
     except BulkCellTooLong as exc:
-        raise assignments.BulkCellTooLong(str(exc)) from exc
+        raise visits_service.BulkCellTooLong(str(exc)) from exc
     except BulkFileError as exc:
-        raise assignments.BulkFileInvalid(str(exc)) from exc
+        raise visits_service.BulkFileInvalid(str(exc)) from exc
     return assignments.bulk_assign(session, staff, rows, now=clock())
 
 

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from service.auth.models import User
 from service.auth.roles import Role
-from service.errors import Conflict, ErrorCode, NotFound
+from service.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from service.visits import repository
 from service.visits.models import Visit, VisitEvent
 from service.visits.schemas import (
@@ -43,6 +43,88 @@ class TransitionNotAllowed(Conflict):
 class VisitNotEditable(Conflict):
     code: ClassVar[ErrorCode] = "visit-not-editable"
     title = "Visit not editable"
+
+
+class AssignmentInvalid(ValidationFailed):
+    """Several things are wrong with an assignment; ``errors`` lists each with its code."""
+
+    code: ClassVar[ErrorCode] = "assignment-invalid"
+    title = "Assignment invalid"
+
+
+class ShopperNotActive(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "shopper-not-active"
+    title = "No such active shopper"
+
+
+class AssignedOfficeNotFound(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "office-not-found"
+    title = "Office not found"
+
+
+class AssignedServiceNotFound(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "service-not-found"
+    title = "Service not found"
+
+
+class ServiceNotOfferedAtOffice(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "service-not-offered-at-office"
+    title = "Service not offered at this office"
+
+
+class ChannelNotAvailableAtOffice(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "channel-not-available-at-office"
+    title = "Channel does not fit this office"
+
+
+class ChannelNotTested(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "checklist-not-offered"
+    title = "Service not tested on this channel"
+
+
+class NoChecklist(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "checklist-not-found"
+    title = "No checklist published"
+
+
+class ChecklistBroken(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "checklist-invalid"
+    title = "Checklist does not build"
+
+
+class NoStandardInForce(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "standard-not-in-force"
+    title = "No standard in force"
+
+
+class DeadlineCaseOutOfRange(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "deadline-case-out-of-range"
+    title = "No such deadline case"
+
+
+class WindowInThePast(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "window-in-the-past"
+    title = "Window already over"
+
+
+class BulkRowsInvalid(ValidationFailed):
+    code: ClassVar[ErrorCode] = "bulk-rows-invalid"
+    title = "Bulk rows invalid"
+
+
+class BulkFileInvalid(ValidationFailed):
+    code: ClassVar[ErrorCode] = "bulk-file-invalid"
+    title = "Bulk file invalid"
+
+
+class BulkCellTooLong(ValidationFailed):
+    code: ClassVar[ErrorCode] = "bulk-cell-too-long"
+    title = "Bulk cell too long"
+
+
+ONE_PROBLEM: dict[str, type[AssignmentInvalid]] = {
+    cls.code: cls for cls in AssignmentInvalid.__subclasses__()
+}
 
 
 def record(
