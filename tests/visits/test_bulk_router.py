@@ -329,3 +329,28 @@ def test_too_many_rows(
     assert response.status_code == 422
     assert response.json()["code"] == "bulk-file-invalid"
     assert response.json()["detail"] == "more than 2 rows; split the file"
+
+
+def test_shoppers_may_be_named_by_id(
+    client: TestClient, session: Session, clock: FrozenClock, coordinator: User, shopper: User
+) -> None:
+    office = make_office(session)
+    inactive = make_user(session, Role.shopper, active=False)
+    header = HEADER.replace("shopper_email", "shopper_id")
+    lines = [line(office_id=str(office.id), shopper_email=str(w.id)) for w in (shopper, inactive)]
+    text = "\n".join([header, *lines])
+    response = upload(client, bearer(coordinator, clock), text)
+    assert response.json()["errors"] == [
+        {
+            "row": 3,
+            "column": "shopper_id",
+            "message": "no active shopper with this id",
+            "code": "shopper-not-active",
+        }
+    ]
+    good = text.splitlines()[:2]
+    response = upload(client, bearer(coordinator, clock), "\n".join(good))
+    assert response.status_code == 201, response.text
+    visit = session.get(Visit, uuid.UUID(response.json()["visits"][0]))
+    assert visit is not None
+    assert visit.shopper_id == shopper.id
