@@ -24,10 +24,10 @@ from service.visits.bulk import COLUMNS, BulkRow, flag_repeated_client_ids, read
 from service.visits.checks import (
     AssignmentCode,
     Candidate,
+    Defect,
     Facts,
     OfficeFacts,
     Pinned,
-    Problem,
     check_assignment,
 )
 from service.visits.models import Visit
@@ -54,9 +54,7 @@ class _Lookups:
     ids_by_email: dict[str, uuid.UUID]
     offices: dict[int, Office]
     services: set[str]
-    pins: dict[tuple[str, ChecklistChannel, dt.date], Pinned | Problem] = field(
-        default_factory=dict
-    )
+    pins: dict[tuple[str, ChecklistChannel, dt.date], Pinned | Defect] = field(default_factory=dict)
 
     def facts(self, c: Candidate) -> Facts:
         shopper_active = None
@@ -73,7 +71,7 @@ class _Lookups:
             pinned=self.pin(c),
         )
 
-    def pin(self, c: Candidate) -> Pinned | Problem | None:
+    def pin(self, c: Candidate) -> Pinned | Defect | None:
         if c.service_code not in self.services or c.channel is None or not c.window_start_at:
             return None
         key = (c.service_code, c.channel, local_date(c.window_start_at))
@@ -89,12 +87,12 @@ def _office_facts(office: Office) -> OfficeFacts:
 
 def _pin(
     session: Session, code: str, channel: ChecklistChannel, on: dt.date, *, now: dt.datetime
-) -> Pinned | Problem:
+) -> Pinned | Defect:
     try:
         checklist = checklists_service.resolve(session, code, channel, on, now=now)
     except tuple(_PIN_FAILURES) as exc:
         column, problem_code = _PIN_FAILURES[type(exc)]
-        return Problem(column, problem_code, exc.detail)
+        return Defect(column, problem_code, exc.detail)
     assert checklist.id is not None
     standard = standards_service.get_standard_by_id(session, checklist.standard_id)
     cases = len(standards_service.body_of(standard).deadlines)
@@ -132,7 +130,7 @@ def _same_assignment(visit: Visit, visit_in: VisitCreate) -> bool:
     )
 
 
-def _refusal(problems: list[Problem]) -> visits_service.AssignmentInvalid:
+def _refusal(problems: list[Defect]) -> visits_service.AssignmentInvalid:
     # One problem gets its own code; several get assignment-invalid, each code in ``errors``.
     one = visits_service.ONE_PROBLEM
     cls = one.get(problems[0].code) if len(problems) == 1 else None
@@ -235,7 +233,7 @@ def bulk_assign(
                 plan.retry_of = prior  # a file sent again: nothing to check or create
                 continue
             plan.row.problems.append(
-                Problem(
+                Defect(
                     "client_id",
                     "visit-conflict",
                     f"this client_id already created visit {prior.id} with other content",
@@ -247,7 +245,7 @@ def bulk_assign(
         if not plan.row.problems and plan.visit_in is None:
             # Every cell read and every check passed, yet the row is no assignment: say so
             # rather than fail later.
-            plan.row.problems.append(Problem(None, "value-invalid", "the row is not complete"))
+            plan.row.problems.append(Defect(None, "value-invalid", "the row is not complete"))
     _refuse_if_any(plans)
     results = []
     for plan in plans:

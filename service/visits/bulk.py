@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from service.visits.checks import Problem
+from service.visits.checks import Defect
 from service.visits.schemas import VisitCreate
 
 REQUIRED_COLUMNS = ("service_code", "office_id", "channel", "window_start_at", "window_end_at")
@@ -40,7 +40,7 @@ class BulkCellTooLong(BulkFileError):
 class BulkRow:
     line: int
     values: dict[str, Any]
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Defect] = field(default_factory=list)
 
 
 def parse_csv(data: bytes, *, max_rows: int, max_cell_bytes: int) -> list[BulkRow]:
@@ -107,23 +107,23 @@ def _row(
         return None  # a blank line
     problems = []
     if extra:
-        problems.append(Problem(None, "value-invalid", "the line has more cells than the header"))
+        problems.append(Defect(None, "value-invalid", "the line has more cells than the header"))
     too_long = set()
     for column, value in list(values.items()):
         if len(value.encode()) > max_cell_bytes:
             del values[column]
             too_long.add(column)
-            problems.append(Problem(column, "cell-too-long", f"longer than {max_cell_bytes} bytes"))
+            problems.append(Defect(column, "cell-too-long", f"longer than {max_cell_bytes} bytes"))
     for column in REQUIRED_COLUMNS:
         if column not in values and column not in too_long:
-            problems.append(Problem(column, "value-missing", "required; the cell is empty"))
+            problems.append(Defect(column, "value-missing", "required; the cell is empty"))
     given = [c for c in SHOPPER_COLUMNS if c in values or c in too_long]
     if not given:
         column = next(c for c in SHOPPER_COLUMNS if c in header)
-        problems.append(Problem(column, "value-missing", "give the shopper's e-mail or id"))
+        problems.append(Defect(column, "value-missing", "give the shopper's e-mail or id"))
     if len(given) == 2:
         problems.append(
-            Problem("shopper_id", "value-invalid", "give shopper_email or shopper_id, not both")
+            Defect("shopper_id", "value-invalid", "give shopper_email or shopper_id, not both")
         )
     return BulkRow(line=line, values=values, problems=problems)
 
@@ -148,7 +148,7 @@ def read_cells(row: BulkRow) -> dict[str, Any]:
             for error in exc.errors():
                 message = _PLAINER.get((column, error["type"]), error["msg"])
                 message = message.removeprefix("Value error, ")
-                row.problems.append(Problem(column, "value-invalid", message))
+                row.problems.append(Defect(column, "value-invalid", message))
     return typed
 
 
@@ -161,7 +161,7 @@ def flag_repeated_client_ids(rows: list[tuple[BulkRow, dict[str, Any]]]) -> None
             continue
         if client_id in first:
             row.problems.append(
-                Problem(
+                Defect(
                     "client_id",
                     "client-id-repeated",
                     f"line {first[client_id]} has the same client_id; each row needs its own",

@@ -28,15 +28,15 @@ AssignmentCode = Literal[
 ]
 # Codes only a row of a bulk file can have.
 RowCode = Literal["value-missing", "cell-too-long", "client-id-repeated", "visit-conflict"]
-ProblemCode = Literal[AssignmentCode, RowCode]
+DefectCode = Literal[AssignmentCode, RowCode]
 
 
 @dataclass(frozen=True)
-class Problem:
+class Defect:
     """One thing wrong with one cell (``column``) of an assignment; ``None``: the whole row."""
 
     column: str | None
-    code: ProblemCode
+    code: DefectCode
     message: str
 
 
@@ -88,27 +88,27 @@ class Facts:
     office: OfficeFacts | None = None
     office_exists: bool | None = None
     service_exists: bool | None = None
-    pinned: Pinned | Problem | None = None
+    pinned: Pinned | Defect | None = None
 
 
-def check_assignment(candidate: Candidate, facts: Facts, *, now: dt.datetime) -> list[Problem]:
+def check_assignment(candidate: Candidate, facts: Facts, *, now: dt.datetime) -> list[Defect]:
     """Every problem with ``candidate``, each naming its column; empty when it can be assigned."""
     c = candidate
-    problems: list[Problem] = []
+    problems: list[Defect] = []
     if facts.shopper_active is False:
         what = "e-mail" if c.shopper_column == "shopper_email" else "id"
         # One message whatever the reason (no account, disabled, not a shopper): a bulk file
         # must not tell its uploader which e-mail addresses have accounts.
         problems.append(
-            Problem(c.shopper_column, "shopper-not-active", f"no active shopper with this {what}")
+            Defect(c.shopper_column, "shopper-not-active", f"no active shopper with this {what}")
         )
     if facts.office_exists is False:
         problems.append(
-            Problem("office_id", "office-not-found", f"there is no office {c.office_id}")
+            Defect("office_id", "office-not-found", f"there is no office {c.office_id}")
         )
     if facts.service_exists is False:
         problems.append(
-            Problem(
+            Defect(
                 "service_code",
                 "service-not-found",
                 f"there is no service {c.service_code} in the catalogue",
@@ -118,7 +118,7 @@ def check_assignment(candidate: Candidate, facts: Facts, *, now: dt.datetime) ->
     if office is not None and c.service_code is not None and facts.service_exists:
         if office.services and c.service_code not in office.services:
             problems.append(
-                Problem(
+                Defect(
                     "service_code",
                     "service-not-offered-at-office",
                     f"office {office.id} does not offer {c.service_code} (it lists "
@@ -131,14 +131,14 @@ def check_assignment(candidate: Candidate, facts: Facts, *, now: dt.datetime) ->
         if c.channel is not traits.channel:
             where = " or ".join(t.label for t in OFFICE_KINDS.values() if t.channel is c.channel)
             problems.append(
-                Problem(
+                Defect(
                     "channel",
                     "channel-not-available-at-office",
                     f"office {office.id} is {traits.label}: a {c.channel.value} visit goes "
                     f"to {where}; a visit here uses the {traits.channel.value} channel",
                 )
             )
-    if isinstance(facts.pinned, Problem):
+    if isinstance(facts.pinned, Defect):
         problems.append(facts.pinned)
     elif facts.pinned is not None and c.deadline_case_index is not None:
         cases = facts.pinned.deadline_cases
@@ -148,7 +148,7 @@ def check_assignment(candidate: Candidate, facts: Facts, *, now: dt.datetime) ->
                 1: "one deadline case, number 0",
             }
             problems.append(
-                Problem(
+                Defect(
                     "deadline_case_index",
                     "deadline-case-out-of-range",
                     f"{c.service_code}'s standard has "
@@ -159,18 +159,18 @@ def check_assignment(candidate: Candidate, facts: Facts, *, now: dt.datetime) ->
     return problems
 
 
-def _window_problems(c: Candidate, now: dt.datetime) -> list[Problem]:
+def _window_problems(c: Candidate, now: dt.datetime) -> list[Defect]:
     if c.window_start_at is not None and c.window_end_at is not None:
         if c.window_end_at <= c.window_start_at:
             return [
-                Problem(
+                Defect(
                     "window_end_at", "value-invalid", "window_end_at must be after window_start_at"
                 )
             ]
     if c.window_end_at is not None and c.window_end_at <= now:
         # A window that has begun but not ended can still be visited; one that has ended cannot.
         return [
-            Problem(
+            Defect(
                 "window_end_at",
                 "window-in-the-past",
                 f"the window ended at {c.window_end_at.isoformat()}, before now "

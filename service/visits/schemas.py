@@ -18,7 +18,7 @@ from service.checklists.format import ChecklistChannel
 from service.isotime import AwareIsoDatetime
 from service.standards.catalogue import CODE_PATTERN
 from service.types import MAX_ROW_ID
-from service.visits.checks import ProblemCode
+from service.visits.checks import DefectCode
 from service.visits.transitions import VisitAction, VisitStatus
 
 Comment = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -122,7 +122,7 @@ class BulkRowError(BaseModel):
     row: int = Field(description="Line number in the CSV file, header = 1")
     column: str | None = Field(description="The cell's column; null for the line as a whole")
     message: str
-    code: ProblemCode
+    code: DefectCode
 
 
 class BulkResult(BaseModel):

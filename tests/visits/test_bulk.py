@@ -5,7 +5,7 @@ import pytest
 
 from service.checklists.format import ChecklistChannel
 from service.visits.bulk import BulkCellTooLong, BulkFileError, BulkRow, parse_csv, read_cells
-from service.visits.checks import Problem
+from service.visits.checks import Defect
 
 HEADER = "service_code,office_id,shopper_email,channel,window_start_at,window_end_at,wave"
 START, END = "2026-03-18T09:00:00+05:00", "2026-03-18T18:00:00+05:00"
@@ -39,32 +39,32 @@ def test_blank_lines_are_skipped_and_lines_keep_their_numbers() -> None:
     [
         (
             "S26,1,a@b.kz,in_person,x,y,w,EXTRA",
-            [Problem(None, "value-invalid", "the line has more cells than the header")],
+            [Defect(None, "value-invalid", "the line has more cells than the header")],
         ),
         (
             ",1,a@b.kz,,x,,w",
             [
-                Problem("service_code", "value-missing", "required; the cell is empty"),
-                Problem("channel", "value-missing", "required; the cell is empty"),
-                Problem("window_end_at", "value-missing", "required; the cell is empty"),
+                Defect("service_code", "value-missing", "required; the cell is empty"),
+                Defect("channel", "value-missing", "required; the cell is empty"),
+                Defect("window_end_at", "value-missing", "required; the cell is empty"),
             ],
         ),
         (
             "S26,1,,in_person,x,y,w",
-            [Problem("shopper_email", "value-missing", "give the shopper's e-mail or id")],
+            [Defect("shopper_email", "value-missing", "give the shopper's e-mail or id")],
         ),
         (
             "S26,1,a@b.kz,in_person,x,y," + "w" * 21,
-            [Problem("wave", "cell-too-long", "longer than 20 bytes")],
+            [Defect("wave", "cell-too-long", "longer than 20 bytes")],
         ),
         (
             # Cyrillic letters take two bytes each: the limit is on bytes, not characters.
             "S26,1,a@b.kz,in_person,x,y," + "в" * 11,
-            [Problem("wave", "cell-too-long", "longer than 20 bytes")],
+            [Defect("wave", "cell-too-long", "longer than 20 bytes")],
         ),
     ],
 )
-def test_row_problems(line: str, problems: list[Problem]) -> None:
+def test_row_problems(line: str, problems: list[Defect]) -> None:
     rows = parse(f"{HEADER}\n{line}\n", max_cell_bytes=20)
     assert rows[0].problems == problems
 
@@ -72,7 +72,7 @@ def test_row_problems(line: str, problems: list[Problem]) -> None:
 def test_both_ways_of_naming_the_shopper_is_a_problem() -> None:
     rows = parse(f"{HEADER},shopper_id\nS26,1,a@b.kz,in_person,x,y,w,{uuid.uuid4()}\n")
     assert rows[0].problems == [
-        Problem("shopper_id", "value-invalid", "give shopper_email or shopper_id, not both")
+        Defect("shopper_id", "value-invalid", "give shopper_email or shopper_id, not both")
     ]
 
 
@@ -98,7 +98,7 @@ def test_a_cell_the_csv_reader_refuses_is_a_file_error_naming_its_line() -> None
         parse(text, max_cell_bytes=500)
 
 
-def cells(**values: str) -> tuple[dict[str, Any], list[Problem]]:
+def cells(**values: str) -> tuple[dict[str, Any], list[Defect]]:
     row = BulkRow(line=2, values=values)
     return read_cells(row), row.problems
 

@@ -7,7 +7,7 @@ import pytest
 
 from service.checklists.format import ChecklistChannel
 from service.offices.schemas import OfficeKind
-from service.visits.checks import Candidate, Facts, OfficeFacts, Pinned, Problem, check_assignment
+from service.visits.checks import Candidate, Defect, Facts, OfficeFacts, Pinned, check_assignment
 
 NOW = dt.datetime(2026, 3, 18, 9, 30, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
@@ -110,7 +110,7 @@ def facts(**change: object) -> Facts:
             candidate(channel=ChecklistChannel.egov),
             facts(
                 office=office(OfficeKind.portal),
-                pinned=Problem("channel", "checklist-not-offered", "S26 is not tested online"),
+                pinned=Defect("channel", "checklist-not-offered", "S26 is not tested online"),
             ),
             [("channel", "checklist-not-offered")],
         ),
