@@ -176,16 +176,10 @@ def cmd_calendar_show(args: argparse.Namespace) -> None:
         if day.date.month != month:
             month = day.date.month
             print(f"\n{day.date:%Y-%m}")
-        if (
-            not day.working
-            and day.reason != "weekend"
-            or day.working
-            and day.weekday
-            in (
-                "Saturday",
-                "Sunday",
-            )
-        ):
+        # Only the exceptions: days off that are not plain weekends, and working weekend days.
+        # The weekend test uses the date, not ``day.weekday``, a display label ("Sat").
+        on_weekend = day.date.weekday() >= 5
+        if (not day.working and day.reason != "weekend") or (day.working and on_weekend):
             state = "working" if day.working else "day off"
             print(f"  {day.date} {day.weekday:<9} {state:<8} {day.reason or ''}")
     print(f"\n{view.year}: {view.working_days} working days, {view.days_off} days off")

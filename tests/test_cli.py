@@ -203,6 +203,20 @@ def test_calendar_show_and_load(env: dict[str, str], tmp_path: Path) -> None:
     assert "2026: 248 working days" in run(env, "calendar", "show", "2026").stdout
 
 
+def test_calendar_show_lists_transferred_working_saturdays(env: dict[str, str]) -> None:
+    shown = run(env, "calendar", "show", "2024")
+    assert shown.returncode == 0, shown.stderr
+    lines = {line.split()[0]: line for line in shown.stdout.splitlines() if line.startswith("  ")}
+    # Saturday 2024-05-04 was worked in exchange for Wednesday 2024-05-08, the bridge between
+    # Defender of the Fatherland Day and Victory Day; plain weekends are not listed.
+    assert lines["2024-05-04"].split(maxsplit=3) == [
+        "2024-05-04", "Sat", "working", "transferred working day"
+    ]  # fmt: skip
+    assert "day off  Day off (substituted from 05/04/2024)" in lines["2024-05-08"]
+    assert "2024-05-05" not in lines
+    assert "2024-05-11" not in lines
+
+
 def test_calendar_load_refuses_a_broken_file(env: dict[str, str], tmp_path: Path) -> None:
     decree = tmp_path / "decree.yaml"
     decree.write_text("year: 2026\ndays_off: [2027-01-01]\n", encoding="utf-8")
