@@ -110,6 +110,11 @@ def _has_visits(settings: Settings) -> bool:
         return session.exec(select(Visit.id).limit(1)).first() is not None
 
 
+def _log_format(args: argparse.Namespace, settings: Settings) -> logs.LogFormat:
+    """The flag if given, else MSHOP_LOG_FORMAT, else auto (text on a terminal, JSON otherwise)."""
+    return logs.LogFormat(args.log_format) if args.log_format else settings.log_format
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -140,7 +145,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
             "-d username=shopper1@demo.kz -d password=demo"
         )
         print(f"API docs: {base}/docs")
-    logs.configure(args.log_level)
+    logs.configure(args.log_level, _log_format(args, settings))
     app = create_app(settings)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=args.log_level)
 
@@ -259,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --demo, visits to generate when the database has none (0: none)",
     )
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-format",
+        choices=[f.value for f in logs.LogFormat],
+        help="json, text, or auto: text when stderr is a terminal, else JSON "
+        "(default: MSHOP_LOG_FORMAT, else auto)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)

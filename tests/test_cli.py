@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -10,9 +11,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from service.cli import _log_format, build_parser
+from service.config import Settings
+from service.observability.logs import LogFormat
 
 MSHOP = [sys.executable, "-m", "service.cli"]
 STRONG = "cli-test-secret-" + "z" * 40
@@ -46,13 +52,14 @@ def get_json(url: str, data: bytes | None = None, headers: dict[str, str] | None
         return json.loads(response.read())  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-def demo_server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def running_server(env: dict[str, str], tmp_path: Path, *args: str) -> Iterator[str]:
+    """``mshop serve ARGS`` on a free loopback port, output in tmp_path/serve.log."""
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [*MSHOP, "serve", "--demo", "--demo-visits", "200", "--port", str(port)],
+            [*MSHOP, "serve", *args, "--port", str(port)],
             env=env,
             cwd=tmp_path,
             stdout=out,
@@ -70,7 +77,7 @@ def demo_server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
                     pytest.fail(f"server exited: {log.read_text()}")
                 time.sleep(0.2)
         else:
-            pytest.fail("demo server did not answer /healthz within 60 s")
+            pytest.fail("server did not answer /healthz within 60 s")
         yield base
     finally:
         process.terminate()
@@ -78,6 +85,12 @@ def demo_server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def demo_server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    with running_server(env, tmp_path, "--demo", "--demo-visits", "200") as base:
+        yield base
 
 
 def test_demo_serves_and_logs_in_a_shopper(demo_server: str) -> None:
@@ -229,3 +242,42 @@ def test_photos_cleanup(env: dict[str, str]) -> None:
     result = run(env, "photos", "cleanup")
     assert result.returncode == 0, result.stderr
     assert "0 expired uploads and 0 orphan objects removed" in result.stdout
+
+
+class TestLogFormat:
+    @pytest.mark.parametrize("value", ["json", "text", "auto"])
+    def test_flag_is_parsed(self, value: str) -> None:
+        args = build_parser().parse_args(["serve", "--log-format", value])
+        assert _log_format(args, Settings()) is LogFormat(value)
+
+    def test_flag_wins_over_the_setting_and_the_setting_over_auto(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("MSHOP_LOG_FORMAT", "json")
+        settings = Settings()
+        assert settings.log_format is LogFormat.json
+        flagged = build_parser().parse_args(["serve", "--log-format", "text"])
+        assert _log_format(flagged, settings) is LogFormat.text
+        bare = build_parser().parse_args(["serve"])
+        assert _log_format(bare, settings) is LogFormat.json
+        monkeypatch.delenv("MSHOP_LOG_FORMAT")
+        assert _log_format(bare, Settings()) is LogFormat.auto
+
+    def test_unknown_format_is_refused(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            build_parser().parse_args(["serve", "--log-format", "yaml"])
+        assert exit_info.value.code == 2
+        assert "invalid choice: 'yaml'" in capsys.readouterr().err
+
+    def test_serve_writes_text_lines(self, env: dict[str, str], tmp_path: Path) -> None:
+        env = env | {"MSHOP_AUTH__SECRET_KEY": STRONG, "MSHOP_LOG_FORMAT": "json"}
+        with running_server(env, tmp_path, "--log-format", "text") as base:
+            get_json(f"{base}/healthz")
+        lines = (tmp_path / "serve.log").read_text().splitlines()
+        assert lines
+        assert not any(line.startswith("{") for line in lines)
+        access = next(line for line in lines if "GET /healthz 200" in line)
+        # time, level, [request id], message, key=value extras
+        shape = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z INFO +\[[\w-]{8,}\] GET /healthz 200 "
+        assert re.match(shape, access), access
+        assert {"status=200", "path=/healthz"} <= set(access.split(" "))
