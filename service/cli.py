@@ -24,6 +24,7 @@ from service.checklists.format import ChecklistError
 from service.clock import now_utc
 from service.config import ConfigError, Settings, check_settings
 from service.db import create_db_engine
+from service.demo.accounts import DEMO_ACCOUNTS, seed_account_visits
 from service.demo.generate import run_demo_generate
 from service.observability import logs
 from service.photos import lifecycle as photo_lifecycle
@@ -37,13 +38,6 @@ from service.workdays import service as workdays_service
 DEMO_PASSWORD = "demo"
 # A bound on one run: a million visits is ~40 million answers, hours of inserts.
 MAX_DEMO_VISITS = 1_000_000
-DEMO_ACCOUNTS = (
-    ("admin@demo.kz", "Demo Admin", Role.admin),
-    ("coordinator@demo.kz", "Demo Coordinator", Role.coordinator),
-    ("shopper1@demo.kz", "Demo Shopper One", Role.shopper),
-    ("shopper2@demo.kz", "Demo Shopper Two", Role.shopper),
-    ("analyst@demo.kz", "Demo Analyst", Role.analyst),
-)
 
 
 class CliError(Exception):
@@ -105,6 +99,18 @@ def _seed_demo(settings: Settings) -> None:
                 user.hashed_password = hash_password(DEMO_PASSWORD)
 
 
+def _seed_account_visits(settings: Settings) -> None:
+    store = make_store(settings.storage, settings.s3)
+    store.ensure_ready()
+    with _session(settings) as session:
+        made = seed_account_visits(session, store, settings, now=now_utc(), seed=1)
+    if made:
+        print(
+            "shopper1@demo.kz: assigned, in-progress, returned and submitted visits; "
+            "coordinator@demo.kz: submitted visits to review"
+        )
+
+
 def _has_visits(settings: Settings) -> bool:
     with _session(settings) as session:
         return session.exec(select(Visit.id).limit(1)).first() is not None
@@ -138,6 +144,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         _seed_demo(settings)
         if args.demo_visits and not _has_visits(settings):
             print(run_demo_generate(settings, visits=args.demo_visits, seed=1))
+        # After the generator, which runs only on a database without visits.
+        _seed_account_visits(settings)
         base = f"http://{args.host}:{args.port}"
         print("Demo accounts (password 'demo'):", ", ".join(a[0] for a in DEMO_ACCOUNTS))
         print(

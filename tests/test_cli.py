@@ -102,6 +102,24 @@ def test_demo_serves_and_logs_in_a_shopper(demo_server: str) -> None:
     assert get_json(f"{demo_server}/api/v1/services", headers=auth)["total"] == 60
 
 
+def login(base: str, email: str) -> dict[str, str]:
+    form = urllib.parse.urlencode({"username": email, "password": "demo"}).encode()
+    tokens = get_json(f"{base}/api/v1/auth/token", data=form)
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def test_demo_accounts_have_visits_of_their_own(demo_server: str) -> None:
+    shopper = login(demo_server, "shopper1@demo.kz")
+    mine = get_json(f"{demo_server}/api/v1/visits", headers=shopper)["items"]
+    assert {"assigned", "in_progress", "returned", "submitted"} <= {v["status"] for v in mine}
+    returned = next(v for v in mine if v["status"] == "returned")
+    assert returned["review_comment"]
+    coordinator = login(demo_server, "coordinator@demo.kz")
+    queue = get_json(f"{demo_server}/api/v1/visits?status=submitted", headers=coordinator)
+    assert queue["total"] > 0
+    assert {v["status"] for v in queue["items"]} == {"submitted"}
+
+
 def test_demo_has_visits_for_the_reports(demo_server: str) -> None:
     form = urllib.parse.urlencode({"username": "analyst@demo.kz", "password": "demo"}).encode()
     tokens = get_json(f"{demo_server}/api/v1/auth/token", data=form)
