@@ -67,7 +67,8 @@ def running_server(env: dict[str, str], tmp_path: Path, *args: str) -> Iterator[
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        # A demo start migrates, loads the catalogue and writes visits: slow on a busy machine.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
                 get_json(f"{base}/healthz")
@@ -77,7 +78,7 @@ def running_server(env: dict[str, str], tmp_path: Path, *args: str) -> Iterator[
                     pytest.fail(f"server exited: {log.read_text()}")
                 time.sleep(0.2)
         else:
-            pytest.fail("server did not answer /healthz within 60 s")
+            pytest.fail("server did not answer /healthz within 120 s")
         yield base
     finally:
         process.terminate()
