@@ -5,7 +5,9 @@ from fastapi.routing import APIRoute
 
 from service.answers.router import router as answers_router
 from service.auth.router import router as auth_router
+from service.calendar.router import router as calendar_router
 from service.checklists.router import router as checklists_router
+from service.checklists.router import services_router as standard_versions_router
 from service.exports.router import router as exports_router
 from service.offices.router import router as offices_router
 from service.photos.router import router as photos_router
@@ -13,7 +15,6 @@ from service.reports.router import router as reports_router
 from service.scoring.router import router as scoring_router
 from service.standards.router import router as standards_router
 from service.visits.router import router as visits_router
-from service.workdays.router import router as workdays_router
 from service.workflow.router import router as workflow_router
 
 
@@ -25,12 +26,13 @@ def unique_id(route: APIRoute) -> str:
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router, tags=["auth"])
 api_router.include_router(standards_router, tags=["services"])
+api_router.include_router(standard_versions_router, tags=["services"])
 api_router.include_router(checklists_router, tags=["checklists"])
 api_router.include_router(offices_router, tags=["offices"])
 api_router.include_router(visits_router, tags=["visits"])
 api_router.include_router(answers_router, tags=["answers"])
 api_router.include_router(workflow_router, tags=["workflow"])
-api_router.include_router(workdays_router, tags=["calendar"])
+api_router.include_router(calendar_router, tags=["calendar"])
 api_router.include_router(scoring_router, tags=["scores"])
 api_router.include_router(photos_router, tags=["photos"])
 api_router.include_router(reports_router, tags=["reports"])

@@ -19,6 +19,8 @@ from service.auth import service as auth_service
 from service.auth.roles import Role
 from service.auth.schemas import UserCreate
 from service.auth.security import hash_password
+from service.calendar import service as calendar_service
+from service.calendar.rules import CalendarError
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistError
 from service.clock import now_utc
@@ -28,12 +30,10 @@ from service.demo.accounts import DEMO_ACCOUNTS, seed_account_visits
 from service.demo.generate import run_demo_generate
 from service.observability import logs
 from service.photos import lifecycle as photo_lifecycle
-from service.scoring.calendar import CalendarError
 from service.standards import service as standards_service
 from service.standards.catalogue import CatalogueError
 from service.storage.client import make_store
 from service.visits.models import Visit
-from service.workdays import service as workdays_service
 
 DEMO_PASSWORD = "demo"
 # A bound on one run: a million visits is ~40 million answers, hours of inserts.
@@ -183,7 +183,7 @@ def cmd_calendar_show(args: argparse.Namespace) -> None:
     settings = Settings()
     _upgrade(settings)
     with _session(settings) as session:
-        view = workdays_service.year_view(session, args.year)
+        view = calendar_service.year_view(session, args.year)
     month = 0
     for day in view.days:
         if day.date.month != month:
@@ -206,7 +206,7 @@ def cmd_calendar_load(args: argparse.Namespace) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"cannot read {args.file}: {exc}") from exc
     with _session(settings) as session:
-        report = workdays_service.load_overrides(session, text, now=now_utc())
+        report = calendar_service.load_overrides(session, text, now=now_utc())
     print(f"calendar: {report.days_off} days off, {report.working_days} working days loaded")
 
 

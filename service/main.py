@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service import __version__, migrate, spec
+from service import __version__, docs_pages, migrate, spec
 from service.api import api_router, unique_id
 from service.auth.throttle import LoginThrottle
 from service.clock import Clock, now_utc
@@ -57,6 +57,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> F
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=unique_id,
+        # FastAPI's own pages load their scripts from a CDN; docs_pages serves them locally.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -79,4 +82,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> F
     app.include_router(metrics_router, tags=["health"])
     app.include_router(api_router)
     spec.install(app)
+    docs_pages.install(app)
     return app

@@ -2,13 +2,13 @@
 
 from service.answers import models as answers_models
 from service.auth import models as auth_models
+from service.calendar import models as calendar_models
 from service.checklists import models as checklists_models
 from service.offices import models as offices_models
 from service.photos import models as photos_models
 from service.scoring import models as scoring_models
 from service.standards import models as standards_models
 from service.visits import models as visits_models
-from service.workdays import models as workdays_models
 
 __all__ = [
     "answers_models",
@@ -19,5 +19,5 @@ __all__ = [
     "scoring_models",
     "standards_models",
     "visits_models",
-    "workdays_models",
+    "calendar_models",
 ]

@@ -136,3 +136,33 @@ def auth_headers(session: Session, clock: FrozenClock) -> AuthHeaders:
 def report_data(session: Session) -> Dataset:
     """The hand-checked data set of tests/reports/data.py, for reports and exports."""
     return build_report_data(session)
+
+
+# Tests that start another process (SeaweedFS, a uvicorn server, the mshop CLI, a killed and
+# restarted API) take seconds each; they are marked ``slow`` so the inner loop can leave them
+# out (`pytest -m "not slow"`, see CONTRIBUTING.md). A test is slow when it uses one of these
+# fixtures or markers, lives in one of these folders, or is marked by hand because it starts
+# a process in its own body.
+SLOW_FIXTURES = frozenset({"seaweed", "s3_bucket", "s3_store", "demo_server"})
+SLOW_MARKERS = ("s3", "fuzz")  # s3 parameters reach SeaweedFS through getfixturevalue
+SLOW_FOLDERS = ("faults", "fuzz")
+TESTS_ROOT = Path(__file__).resolve().parent
+
+
+def is_slow(item: pytest.Item) -> bool:
+    if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    if any(item.get_closest_marker(name) for name in SLOW_MARKERS):
+        return True
+    try:
+        folder = item.path.resolve().relative_to(TESTS_ROOT).parts[0]
+    except ValueError:  # collected from outside tests/
+        return False
+    return folder in SLOW_FOLDERS
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects, so the added marks count
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if is_slow(item):
+            item.add_marker(pytest.mark.slow)

@@ -21,6 +21,8 @@ from service.config import Settings
 from service.observability.logs import LogFormat
 
 MSHOP = [sys.executable, "-m", "service.cli"]
+# Every test runs the CLI as a process of its own.
+pytestmark = pytest.mark.slow
 STRONG = "cli-test-secret-" + "z" * 40
 
 

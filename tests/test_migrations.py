@@ -56,6 +56,7 @@ def test_downgrade_to_base_and_back(empty_engine: Engine) -> None:
     assert {"users", "service_standards"} <= set(inspect(empty_engine).get_table_names())
 
 
+@pytest.mark.slow  # alembic in a process of its own
 def test_alembic_check_needs_no_migrated_database(tmp_path: Path) -> None:
     # The configured database is neither read nor made: the check runs on a scratch one.
     configured = tmp_path / "never-made.db"

@@ -7,7 +7,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from service.answers.service import visible
 from service.auth.roles import Role
 from service.checklists.format import ResolvedChecklist
 from tests.conftest import AuthHeaders, FrozenClock
@@ -163,5 +162,5 @@ def test_show_if_on_a_multi_choice_answer_opens_the_item() -> None:
             ],
         }
     )
-    assert "rude_quote" in visible(checklist, {"problems": ["queue", "rude"]})
-    assert "rude_quote" not in visible(checklist, {"problems": ["queue"]})
+    assert "rude_quote" in checklist.visible({"problems": ["queue", "rude"]})
+    assert "rude_quote" not in checklist.visible({"problems": ["queue"]})

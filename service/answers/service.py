@@ -15,6 +15,7 @@ from service.answers.values import AnswerValueError, normalize
 from service.auth.models import User
 from service.checklists import service as checklists_service
 from service.checklists.format import ResolvedChecklist
+from service.checklists.kinds import kind_of
 from service.errors import Conflict, ErrorCode, ValidationFailed
 from service.observability import metrics
 from service.visits import service as visits_service
@@ -205,33 +206,17 @@ def all_answers(session: Session, visit: Visit) -> list[Answer]:
     return repository.all_for_visit(session, visit.id)
 
 
-def visible(checklist: ResolvedChecklist, answers: dict[str, Any]) -> set[str]:
-    """Codes of items shown given ``answers`` (item code -> value); show_if reads earlier ones."""
-    shown: set[str] = set()
-    for item in checklist.items():
-        rule = item.show_if
-        if rule is None:
-            shown.add(item.code)
-            continue
-        value = answers.get(rule.item)
-        # A multi_choice answer is a list: any chosen option may open the item.
-        chosen = value if isinstance(value, list) else [value]
-        if rule.item in shown and any(v in rule.values() for v in chosen):
-            shown.add(item.code)
-    return shown
-
-
 def missing_required(session: Session, visit: Visit) -> list[str]:
-    """Required, visible, non-photo items with no current answer."""
+    """Required, visible items answered by a value (not photos) with no current answer."""
     checklist = checklist_of(session, visit)
     current = current_answers(session, visit)
     values = {code: a.value for code, a in current.items()}
-    shown = visible(checklist, values)
+    shown = checklist.visible(values)
     return [
         item.code
         for item in checklist.items()
         if item.required
         and item.code in shown
         and item.code not in current
-        and getattr(item, "kind", None) != "photo"
+        and kind_of(item).takes_value
     ]

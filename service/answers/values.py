@@ -1,126 +1,17 @@
-"""Pure validation of answer values against their checklist item (no web, DB or S3 imports).
+"""An answer's value in its one JSON form, or why it does not fit its item (pure).
 
-Every value is normalised to one JSON form per kind, so equal answers compare equal:
-yes_no ``"yes"|"no"``; choice an option code; multi_choice a sorted list of codes; number a
-number; duration whole seconds; timestamp an ISO 8601 UTC string; date ``YYYY-MM-DD``; text a
-string; documents ``{"selected": [...], "extras": [...]}``; rating 1..5. An N/A answer is
-``None`` with ``na`` set, and only where the item allows it.
+The form and the checks of each kind are declared in the item-kind registry
+(``checklists/kinds.py``); this module adds what every kind shares: an N/A answer is ``None``
+with ``na`` set, and only where the item allows it.
 """
 
-import datetime as dt
-import math
 from typing import Any
 
-from service.checklists.items import (
-    ChoiceItem,
-    DateItem,
-    DocumentsItem,
-    DurationItem,
-    ItemBase,
-    MultiChoiceItem,
-    NumberItem,
-    PhotoItem,
-    RatingItem,
-    TextItem,
-    TimestampItem,
-    YesNoItem,
-)
+from service.checklists.items import ItemBase
+from service.checklists.kinds import kind_of
+from service.checklists.values import AnswerValueError
 
-MAX_EXTRA_LENGTH = 500
-
-
-class AnswerValueError(ValueError):
-    """The value does not fit the item; the message says what was expected."""
-
-
-def _options(item: ChoiceItem | MultiChoiceItem | DocumentsItem) -> list[str]:
-    return [o.code for o in item.options]
-
-
-def _code(value: Any, allowed: list[str]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise AnswerValueError(f"expected one of {', '.join(allowed)}; got {value!r}")
-    return value
-
-
-def _codes(value: Any, allowed: list[str], *, minimum: int) -> list[str]:
-    if not isinstance(value, list) or len(value) < minimum:
-        raise AnswerValueError(f"expected a list of at least {minimum} of {', '.join(allowed)}")
-    codes = [_code(v, allowed) for v in value]
-    if len(set(codes)) != len(codes):
-        raise AnswerValueError("the list repeats an option")
-    return sorted(codes)
-
-
-MAX_MAGNITUDE = 10**15
-YEARS = range(2000, 2101)
-
-
-def _number(value: Any, *, integer: bool) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise AnswerValueError(f"expected a number; got {value!r}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise AnswerValueError(f"expected a number; got {value!r}")
-    # Huge integers overflow float maths downstream; no answer needs them.
-    if abs(value) > MAX_MAGNITUDE:
-        raise AnswerValueError(f"expected a number within ±{MAX_MAGNITUDE}")
-    if integer:
-        if value != int(value):
-            raise AnswerValueError(f"expected a whole number; got {value!r}")
-        return int(value)
-    return value
-
-
-def _in_range(value: float, low: float | None, high: float | None) -> None:
-    if low is not None and value < low:
-        raise AnswerValueError(f"{value} is below the minimum {low}")
-    if high is not None and value > high:
-        raise AnswerValueError(f"{value} is above the maximum {high}")
-
-
-def _timestamp(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > 64:
-        raise AnswerValueError("expected an ISO 8601 timestamp with an offset")
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise AnswerValueError(f"not an ISO 8601 timestamp: {value!r}") from exc
-    if moment.tzinfo is None:
-        raise AnswerValueError(f"the timestamp {value!r} has no UTC offset")
-    if moment.year not in YEARS:
-        raise AnswerValueError(f"the timestamp {value!r} is not between 2000 and 2100")
-    return moment.astimezone(dt.UTC).isoformat()
-
-
-def _date(value: Any) -> str:
-    if not isinstance(value, str) or len(value) != 10:
-        raise AnswerValueError("expected a date as YYYY-MM-DD")
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise AnswerValueError(f"not a date: {value!r}") from exc
-    if day.year not in YEARS:
-        raise AnswerValueError(f"the date {value!r} is not between 2000 and 2100")
-    return day.isoformat()
-
-
-def _text(value: Any, max_length: int) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise AnswerValueError("expected a non-empty text")
-    if len(value) > max_length:
-        raise AnswerValueError(f"the text is longer than {max_length} characters")
-    return value
-
-
-def _documents(item: DocumentsItem, value: Any) -> dict[str, list[str]]:
-    if not isinstance(value, dict) or not set(value) <= {"selected", "extras"}:
-        raise AnswerValueError('expected {"selected": [option codes], "extras": [texts]}')
-    selected = _codes(value.get("selected", []), _options(item), minimum=0)
-    extras = value.get("extras", [])
-    if not isinstance(extras, list) or len(extras) > item.max_extras:
-        raise AnswerValueError(f"extras must be a list of at most {item.max_extras} texts")
-    cleaned = [_text(e, MAX_EXTRA_LENGTH).strip() for e in extras]
-    return {"selected": selected, "extras": cleaned}
+__all__ = ["AnswerValueError", "normalize"]
 
 
 def normalize(item: ItemBase, value: Any, *, na: bool = False) -> Any:
@@ -133,36 +24,4 @@ def normalize(item: ItemBase, value: Any, *, na: bool = False) -> Any:
         return None
     if value is None:
         raise AnswerValueError("a value is required (or na: true where allowed)")
-    match item:
-        case YesNoItem():
-            # Only real booleans map to yes/no: 1 == True in Python, but 1 is not an answer.
-            if isinstance(value, bool):
-                value = "yes" if value else "no"
-            return _code(value, ["yes", "no"])
-        case ChoiceItem():
-            return _code(value, _options(item))
-        case MultiChoiceItem():
-            return _codes(value, _options(item), minimum=1)
-        case NumberItem():
-            number = _number(value, integer=item.integer)
-            _in_range(number, item.min, item.max)
-            return number
-        case DurationItem():
-            seconds = _number(value, integer=True)
-            _in_range(seconds, item.min if item.min is not None else 0, item.max)
-            return seconds
-        case TimestampItem():
-            return _timestamp(value)
-        case DateItem():
-            return _date(value)
-        case TextItem():
-            return _text(value, item.max_length)
-        case DocumentsItem():
-            return _documents(item, value)
-        case RatingItem():
-            rating = _number(value, integer=True)
-            _in_range(rating, 1, 5)
-            return rating
-        case PhotoItem():
-            raise AnswerValueError("photo items are answered by uploading photos")
-    raise AnswerValueError(f"items of kind {type(item).__name__} take no answers")
+    return kind_of(item).normalize(item, value)

@@ -8,13 +8,15 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
 from service.checklists.items import ChoiceItem, DocumentsItem, Item, ItemBase
+from service.checklists.kinds import kind_of
+from service.checklists.values import AnswerValueError
 from service.checklists.vocabulary import SCORING_ROLES, Code, Strict, Text
 
 FORMAT_VERSION: Literal[1] = 1
@@ -167,6 +169,18 @@ class ChecklistTemplate(Strict):
             yield from section.items
 
 
+def _answer_codes(item: ItemBase, value: object) -> set[str]:
+    """The option codes an answer chose; none for a missing or ill-fitting answer."""
+    if value is None:
+        return set()
+    try:
+        # Normal form, so the gate (stored values) and the scorer (read values) agree.
+        normal = kind_of(item).normalize(item, value)
+    except AnswerValueError:
+        return set()
+    return set(normal) if isinstance(normal, list) else {normal}
+
+
 def _builder_fills(item: DocumentsItem | ChoiceItem) -> bool:
     return isinstance(item, DocumentsItem) or item.options_from is not None
 
@@ -216,6 +230,29 @@ class ResolvedChecklist(Strict):
             if item.code == code:
                 return item
         raise KeyError(code)
+
+    def visible(self, values: Mapping[str, object]) -> set[str]:
+        """Codes of the items shown to a shopper whose answers so far are ``values``.
+
+        The one visibility rule, used by the submit gate, the photo list, the scorer and the
+        demo. ``values`` maps item codes to answer values; an absent code, None (unanswered or
+        N/A) and a value that does not fit its item all count as no answer. An item with a
+        ``show_if`` is shown when the item it tests is shown and that answer, read in its
+        normal form, is one of the rule's values (for a multi_choice answer: any chosen
+        option is). An answer to a hidden item opens nothing.
+        """
+        shown: set[str] = set()
+        earlier: dict[str, ItemBase] = {}
+        for item in self.items():
+            rule = item.show_if
+            if rule is None:
+                shown.add(item.code)
+            elif rule.item in shown:
+                chosen = _answer_codes(earlier[rule.item], values.get(rule.item))
+                if not chosen.isdisjoint(rule.values()):
+                    shown.add(item.code)
+            earlier[item.code] = item
+        return shown
 
     def canonical_json(self) -> str:
         """Sorted-key JSON, the form that is hashed and sent to phones."""

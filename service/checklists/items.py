@@ -20,6 +20,9 @@ from service.checklists.vocabulary import (
     YesNo,
 )
 
+# Photos an item with a photo policy (not a photo item, which sets its own counts) may take.
+MAX_PHOTOS = 5
+
 
 class ShowIf(Strict):
     """Show the item only when an earlier answer ``equals`` a value or is ``in`` a list."""
@@ -57,6 +60,12 @@ class Option(Strict):
     compliant: bool | None = None
     score: float | None = Field(default=None, ge=0, le=1)
 
+    def fraction(self) -> float | None:
+        """How far choosing this option complies, 0..1, or None when it is informational."""
+        if self.score is not None:
+            return self.score
+        return None if self.compliant is None else float(self.compliant)
+
 
 class ItemBase(Strict):
     """Fields every item has; their meaning is documented in ``checklists/README.md``."""
@@ -81,6 +90,19 @@ class ItemBase(Strict):
     def answer_codes(self) -> list[str] | None:
         """Answers a ``show_if`` may test, or None when the kind cannot be tested."""
         return None
+
+    def photo_bounds(self) -> tuple[int, int] | None:
+        """(fewest, most) photos the item takes, or None when it takes no photos."""
+        if self.photo is PhotoPolicy.required:
+            return 1, MAX_PHOTOS
+        if self.photo is PhotoPolicy.optional:
+            return 0, MAX_PHOTOS
+        return None
+
+    def photos_required(self) -> int:
+        """Photos a submit needs when the item is shown: its fewest, if the item is required."""
+        bounds = self.photo_bounds()
+        return bounds[0] if bounds is not None and self.required else 0
 
     def can_fail(self) -> bool:
         """Whether some answer is defined as non-compliant (needed for ``critical``)."""
@@ -207,6 +229,9 @@ class PhotoItem(ItemBase):
     kind: Literal["photo"]
     min_count: int = Field(default=1, ge=0, le=20)
     max_count: int = Field(default=5, ge=1, le=20)
+
+    def photo_bounds(self) -> tuple[int, int] | None:
+        return self.min_count, self.max_count
 
     @model_validator(mode="after")
     def _counts(self) -> "PhotoItem":

@@ -1,4 +1,4 @@
-"""HTTP routes of checklists."""
+"""HTTP routes of checklists, and the standard route whose versions checklists must carry."""
 
 import json
 from typing import Annotated, Any
@@ -6,7 +6,7 @@ from typing import Annotated, Any
 import yaml
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
-from service.auth.deps import CurrentUser, StaffUser
+from service.auth.deps import AdminUser, CurrentUser, StaffUser
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel, ChecklistTemplate
 from service.checklists.loader import read_yaml
@@ -23,10 +23,15 @@ from service.errors import (
 )
 from service.isotime import IsoDate
 from service.pagination import Page, PageDep
-from service.standards.catalogue import CODE_PATTERN
+from service.standards import service as standards_service
+from service.standards.catalogue import CODE_PATTERN, StandardBody
+from service.standards.schemas import ServiceCode, ServicePublic
 from service.types import RowId
 
 router = APIRouter()
+# Served under the services tag (the catalogue's URL), but here: a new standard version is
+# refused when a published checklist cannot be built from it, and only checklists know that.
+services_router = APIRouter()
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: NotAuthenticated.schema(),
@@ -149,3 +154,35 @@ def publish_checklist(
     if not created:
         response.status_code = status.HTTP_200_OK
     return TemplatePublic.model_validate(row, from_attributes=True)
+
+
+@services_router.put(
+    "/services/{code}",
+    summary="Add a standard version",
+    response_model=ServicePublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        401: NotAuthenticated.schema(),
+        422: ValidationFailed.schema(),
+        200: {"model": ServicePublic, "description": "This exact version was already stored"},
+        403: Forbidden.schema(),
+        409: Conflict.schema(),
+    },
+)
+def put_service_standard(
+    session: SessionDep,
+    clock: ClockDep,
+    admin: AdminUser,
+    code: ServiceCode,
+    body: StandardBody,
+    response: Response,
+) -> ServicePublic:
+    """Add a new version of a service's standard, effective from its date."""
+    # A version whose texts no checklist can carry would break every visit to the service;
+    # resolving each channel now refuses it (422) while it can still be rolled back.
+    row, created = checklists_service.add_standard_version(
+        session, code, body, now=clock(), actor_id=admin.id
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return standards_service.get_service(session, code, row.effective_from)

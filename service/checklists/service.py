@@ -24,6 +24,8 @@ from service.checklists.models import Checklist, ChecklistTemplateRow
 from service.checklists.schemas import ChecklistPublic, ChecklistSummary, TemplateLoadReport
 from service.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from service.standards import service as standards_service
+from service.standards.catalogue import StandardBody
+from service.standards.models import ServiceStandard
 
 
 class ChecklistNotFound(NotFound):
@@ -244,7 +246,33 @@ def public(session: Session, row: Checklist) -> ChecklistPublic:
     )
 
 
-def check_standard_builds(
+def add_standard_version(
+    session: Session,
+    code: str,
+    body: StandardBody,
+    *,
+    now: dt.datetime,
+    actor_id: uuid.UUID | None = None,
+) -> tuple[ServiceStandard, bool]:
+    """Add a version of a service's standard that every published checklist can carry.
+
+    The standards catalogue knows nothing of checklists; checklists are built from
+    standards, so this package is the one that can tell whether a new version breaks them.
+
+    Returns:
+        The version and whether it was created (False: this exact version was stored).
+
+    Raises:
+        StandardVersionExists: another content is already stored for that date.
+        ChecklistInvalid: some published template does not build for that version; the
+            caller's transaction rolls the version back.
+    """
+    row, created = standards_service.add_version(session, code, body, now=now, actor_id=actor_id)
+    _check_standard_builds(session, code, row.effective_from, now=now)
+    return row, created
+
+
+def _check_standard_builds(
     session: Session, service_code: str, on: dt.date, *, now: dt.datetime
 ) -> None:
     """Resolve every channel the service is tested on against its standard in force on ``on``.

@@ -24,6 +24,7 @@ from service.answers.schemas import AnswerIn
 from service.auth import repository as auth_repository
 from service.auth.models import User
 from service.auth.roles import Role
+from service.calendar import service as calendar_service
 from service.checklists.format import ChecklistChannel, ResolvedChecklist
 from service.config import Settings
 from service.demo.answers import answers_for
@@ -37,7 +38,6 @@ from service.visits import service as visits_service
 from service.visits.models import Visit
 from service.visits.schemas import ReviewRequest, SubmitRequest, VisitCreate
 from service.visits.transitions import VisitAction
-from service.workdays import service as workdays_service
 from service.workflow import service as workflow_service
 
 DEMO_ACCOUNTS = (
@@ -109,7 +109,7 @@ def _answer(ctx: _Context, visit: Visit, shopper: User, rng: random.Random, shar
         rng=rng,
         quality=0.9,
         start=start,
-        calendar=workdays_service.working_calendar(ctx.session),
+        calendar=calendar_service.working_calendar(ctx.session),
         today=ctx.now.astimezone(KZ).date(),
     )
     items = list(drawn.items())[: max(1, round(len(drawn) * share))]

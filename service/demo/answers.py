@@ -9,28 +9,16 @@ realistic mixes (some long waits, extra documents, late results, an occasional b
 import datetime as dt
 import random
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from pydantic import JsonValue
 
 from service.answers.values import normalize
+from service.calendar.rules import WorkingCalendar
 from service.checklists.format import ResolvedChecklist
-from service.checklists.items import (
-    ChoiceItem,
-    DateItem,
-    DocumentsItem,
-    DurationItem,
-    ItemBase,
-    MultiChoiceItem,
-    NumberItem,
-    PhotoItem,
-    RatingItem,
-    TextItem,
-    TimestampItem,
-    YesNoItem,
-)
-from service.scoring.calendar import WorkingCalendar
+from service.checklists.items import ChoiceItem
+from service.checklists.kinds import kind_of
 from service.scoring.deadlines import due_date, pick_deadline
 from service.standards.catalogue import DeadlineUnit, StandardBody
 
@@ -66,24 +54,6 @@ class _Visit:
         self.shift = rng.randint(1, 12) if self.late else -rng.randint(0, 2)
 
 
-def _pick(rng: random.Random, quality: float, good: list[str], bad: list[str]) -> str:
-    if bad and (not good or rng.random() >= quality):
-        return rng.choice(bad)
-    return rng.choice(good)
-
-
-def _option_value(item: ChoiceItem | MultiChoiceItem, rng: random.Random, quality: float) -> Any:
-    scored = [(o.code, o.score if o.score is not None else float(bool(o.compliant))) for o in
-              item.options if o.score is not None or o.compliant is not None]  # fmt: skip
-    if not scored:
-        code = rng.choice(item.options).code
-    else:
-        best = max(s for _, s in scored)
-        good = [c for c, s in scored if s == best]
-        code = _pick(rng, quality, good, [c for c, s in scored if s < best])
-    return [code] if isinstance(item, MultiChoiceItem) else code
-
-
 def _deadline_dates(
     visit: _Visit,
     standard: StandardBody,
@@ -106,42 +76,25 @@ def _deadline_dates(
     }
 
 
-def _value(
-    item: ItemBase, rng: random.Random, quality: float, visit: _Visit, dates: Mapping[str, Any]
-) -> Any:
-    if item.critical:
-        failure = CRITICAL_FAILURE.get(item.code, CRITICAL_FAILURE_DEFAULT)
-        assert isinstance(item, YesNoItem)
-        assert item.compliant_answer is not None
-        bad = "no" if item.compliant_answer == "yes" else "yes"
-        return bad if rng.random() < failure else item.compliant_answer
-    if isinstance(item, YesNoItem):
-        if item.compliant_answer is None:
-            return "yes" if rng.random() < 0.8 else "no"
-        bad = "no" if item.compliant_answer == "yes" else "yes"
-        return _pick(rng, quality, [item.compliant_answer], [bad])
-    if isinstance(item, ChoiceItem | MultiChoiceItem):
-        return _option_value(item, rng, quality)
-    if isinstance(item, RatingItem):
-        return 5 if rng.random() < quality else rng.randint(1, 4)
-    if isinstance(item, NumberItem):
-        low = int(item.min if item.min is not None else 0)
-        return rng.randint(low, max(low, min(int(item.max or low + 5), low + 5)))
-    if isinstance(item, DurationItem):
-        low = item.min or 0
-        return rng.randint(max(low, 30), max(low + 30, min(item.max or 900, 900)))
-    if isinstance(item, TimestampItem):
-        moment = visit.moments.get(item.code, visit.moments["arrived_at"])
-        return moment.replace(microsecond=0).isoformat()
-    if isinstance(item, DateItem):
-        return dates.get(item.code, visit.day.isoformat())
-    if isinstance(item, TextItem):
-        return rng.choice(COMMENTS) if item.required or rng.random() < 0.2 else None
-    if isinstance(item, DocumentsItem):
-        extras = rng.random() < (1 - quality) * 0.4
-        count = rng.choice((1, 1, 2)) if extras else 0
-        return {"selected": [o.code for o in item.options], "extras": EXTRA_DOCUMENTS[:count]}
-    return None
+@dataclass(frozen=True)
+class _Draw:
+    """What the item-kind registry's samplers read: this visit's randomness and facts."""
+
+    rng: random.Random
+    quality: float
+    visit: _Visit
+    dates: Mapping[str, str | None]
+    comments: Sequence[str] = tuple(COMMENTS)
+    extra_documents: Sequence[str] = tuple(EXTRA_DOCUMENTS)
+
+    def moment(self, code: str) -> dt.datetime:
+        return self.visit.moments.get(code, self.visit.moments["arrived_at"])
+
+    def day(self, code: str) -> str | None:
+        return self.dates.get(code, self.visit.day.isoformat())
+
+    def critical_failure(self, code: str) -> float:
+        return CRITICAL_FAILURE.get(code, CRITICAL_FAILURE_DEFAULT)
 
 
 def answers_for(
@@ -165,18 +118,15 @@ def answers_for(
     if isinstance(case_item, ChoiceItem) and case_item.options:
         case = case_item.options[0].code
     dates = _deadline_dates(visit, standard, case, calendar, today)
+    draw = _Draw(rng, quality, visit, dates)
     answers: dict[str, tuple[JsonValue, bool]] = {}
     for item in checklist.items():
-        rule = item.show_if
-        if rule is not None:
-            seen = answers.get(rule.item)
-            shown = seen[0] if seen else None
-            picked = shown if isinstance(shown, list) else [shown]
-            if not set(rule.values()).intersection(str(v) for v in picked if v is not None):
-                continue
-        if isinstance(item, PhotoItem):
+        kind = kind_of(item)
+        # Answers so far decide what the phone shows next.
+        shown = checklist.visible({code: value for code, (value, _) in answers.items()})
+        if item.code not in shown or not kind.takes_value:
             continue
-        value = case if item.code == "deadline_case" else _value(item, rng, quality, visit, dates)
+        value = case if item.code == "deadline_case" else kind.sample(item, draw)
         if value is None:
             if item.allow_na and item.required:
                 answers[item.code] = (None, True)

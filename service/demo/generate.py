@@ -26,6 +26,8 @@ from service.auth import repository as auth_repository
 from service.auth.models import User
 from service.auth.roles import Role
 from service.base import metadata
+from service.calendar import service as calendar_service
+from service.calendar.rules import WorkingCalendar
 from service.checklists import service as checklists_service
 from service.checklists.builder import channels_for
 from service.checklists.format import ResolvedChecklist
@@ -36,14 +38,12 @@ from service.demo.answers import answers_for
 from service.offices import repository as offices_repository
 from service.offices.models import Office
 from service.offices.regions import REGION_NAMES_RU, Region
-from service.scoring.calendar import WorkingCalendar
 from service.scoring.results import Answer
 from service.scoring.rules import score_visit
 from service.scoring.service import stored_rows
 from service.standards import service as standards_service
 from service.standards.catalogue import StandardBody
 from service.visits.models import Visit
-from service.workdays import service as workdays_service
 
 KZ = dt.timezone(dt.timedelta(hours=5))
 TODAY = dt.date(2026, 7, 1)
@@ -144,7 +144,7 @@ def _prepare(session: Session, settings: Settings, seed: int) -> _Plan:
         coordinator=_user(
             session, "demo-coordinator@demo.kz", "Демо координатор", Role.coordinator
         ),
-        calendar=workdays_service.working_calendar(session),
+        calendar=calendar_service.working_calendar(session),
         existing=existing,
     )
 

@@ -10,9 +10,8 @@ from service.answers.models import Answer
 from service.offices.models import Office
 from service.reports import repository as reports_repository
 from service.reports.schemas import ReportFilters
-from service.scoring.models import VisitScore
 from service.standards.models import ServiceStandard
-from service.visits.models import Visit
+from service.visits.models import Visit, VisitScore
 
 BATCH = 1000
 

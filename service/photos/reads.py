@@ -13,7 +13,6 @@ from service.errors import Forbidden
 from service.photos import errors, repository
 from service.photos.models import Photo
 from service.photos.schemas import ItemPhotos, PhotoPublic, Variant, VisitPhotos
-from service.photos.service import photo_limits
 from service.storage.objects import ObjectStore
 from service.visits import service as visits_service
 from service.visits.models import Visit
@@ -34,16 +33,16 @@ def expected(session: Session, visit: Visit, photos: list[Photo]) -> list[ItemPh
     """Per item that takes photos and is shown: how many are required and how many arrived."""
     checklist = answers_service.checklist_of(session, visit)
     values = {c: a.value for c, a in answers_service.current_answers(session, visit).items()}
-    shown = answers_service.visible(checklist, values)
+    shown = checklist.visible(values)
     received: dict[str, int] = {}
     for photo in photos:
         received[photo.item_code] = received.get(photo.item_code, 0) + 1
     rows = []
     for item in checklist.items():
-        bounds = photo_limits(item)
+        bounds = item.photo_bounds()
         if bounds is None or item.code not in shown:
             continue
-        minimum = bounds[0] if item.required or bounds[0] == 0 else 0
+        minimum = item.photos_required()
         got = received.get(item.code, 0)
         rows.append(
             ItemPhotos(

@@ -11,7 +11,6 @@ from sqlmodel import Session
 
 from service.answers import service as answers_service
 from service.auth.models import User
-from service.checklists.items import ItemBase, PhotoItem
 from service.config import UploadSettings
 from service.db import release
 from service.observability import metrics
@@ -44,17 +43,6 @@ def limits_of(settings: UploadSettings) -> ImageLimits:
     )
 
 
-def photo_limits(item: ItemBase) -> tuple[int, int] | None:
-    """(min, max) photos for an item, or None when it takes no photos."""
-    if isinstance(item, PhotoItem):
-        return item.min_count, item.max_count
-    if item.photo.value == "required":
-        return 1, 5
-    if item.photo.value == "optional":
-        return 0, 5
-    return None
-
-
 def _check_item(
     session: Session, visit: Visit, item_code: str, *, with_pending: bool = False
 ) -> int:
@@ -63,7 +51,7 @@ def _check_item(
         item = checklist.item(item_code)
     except KeyError:
         raise errors.PhotoItemInvalid(f"The checklist has no item {item_code}.") from None
-    bounds = photo_limits(item)
+    bounds = item.photo_bounds()
     if bounds is None:
         raise errors.PhotoItemInvalid(f"Item {item_code} takes no photos.")
     taken = repository.count_for_item(session, visit.id, item_code, with_pending=with_pending)
@@ -73,7 +61,7 @@ def _check_item(
 
 
 def max_photos(session: Session, visit: Visit, item_code: str) -> int:
-    bounds = photo_limits(answers_service.checklist_of(session, visit).item(item_code))
+    bounds = answers_service.checklist_of(session, visit).item(item_code).photo_bounds()
     return bounds[1] if bounds else 0
 
 

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from service.scoring.calendar import WorkingCalendar
+from service.calendar.rules import WorkingCalendar
 from service.standards.catalogue import Bound, Deadline, DeadlineUnit
 
 _DATE_UNITS = (DeadlineUnit.working_days, DeadlineUnit.calendar_days, DeadlineUnit.months)

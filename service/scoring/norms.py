@@ -11,10 +11,10 @@ from collections.abc import Mapping
 
 from pydantic import JsonValue
 
+from service.calendar.rules import WorkingCalendar
 from service.checklists import texts
 from service.checklists.format import ResolvedChecklist
 from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
-from service.scoring.calendar import WorkingCalendar
 from service.scoring.deadlines import (
     DeadlineStatus,
     DeadlineVerdict,

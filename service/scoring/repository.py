@@ -5,7 +5,8 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, delete, select
 
-from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
+from service.scoring.models import VisitCriterion, VisitFinding
+from service.visits.models import VisitScore
 
 
 def get(session: Session, visit_id: uuid.UUID) -> VisitScore | None:

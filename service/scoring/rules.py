@@ -28,20 +28,13 @@ from collections.abc import Mapping
 from pydantic import JsonValue
 
 from service.answers.values import AnswerValueError, normalize
+from service.calendar.rules import WorkingCalendar
 from service.checklists import texts
 from service.checklists.format import ResolvedChecklist
-from service.checklists.items import (
-    ChoiceItem,
-    DocumentsItem,
-    ItemBase,
-    MultiChoiceItem,
-    PhotoItem,
-    RatingItem,
-    YesNoItem,
-)
+from service.checklists.items import DocumentsItem, ItemBase
+from service.checklists.kinds import kind_of
 from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
 from service.scoring import findings as item_findings
-from service.scoring.calendar import WorkingCalendar
 from service.scoring.norms import NORM_ITEMS, judge_norms
 from service.scoring.results import (
     RULES_VERSION,
@@ -71,7 +64,7 @@ def _read(
     na: set[str] = set()
     notes: list[Note] = []
     for item in checklist.items():
-        if isinstance(item, PhotoItem):
+        if not kind_of(item).takes_value:
             if photos.get(item.code):
                 values[item.code] = list(photos[item.code])
             continue
@@ -93,37 +86,6 @@ def _read(
         else:
             values[item.code] = value
     return values, na, notes
-
-
-def _visible(checklist: ResolvedChecklist, values: Mapping[str, JsonValue]) -> set[str]:
-    """Codes of the items ``show_if`` shows; a condition on a hidden item hides its item too."""
-    shown: set[str] = set()
-    for item in checklist.items():
-        rule = item.show_if
-        if rule is not None:
-            target = values.get(rule.item) if rule.item in shown else None
-            picked = target if isinstance(target, list) else [target]
-            if not set(rule.values()).intersection(str(v) for v in picked if v is not None):
-                continue
-        shown.add(item.code)
-    return shown
-
-
-def _fraction(item: ItemBase, value: JsonValue) -> float | None:
-    """How far an answer complies, 0..1, or None when the answer is not scored."""
-    if isinstance(item, YesNoItem):
-        return None if item.compliant_answer is None else float(value == item.compliant_answer)
-    if isinstance(item, ChoiceItem | MultiChoiceItem):
-        chosen = value if isinstance(value, list) else [value]
-        scores = [
-            o.score if o.score is not None else float(bool(o.compliant))
-            for o in item.options
-            if o.code in chosen and (o.score is not None or o.compliant is not None)
-        ]
-        return min(scores) if scores else None
-    if isinstance(item, RatingItem) and isinstance(value, int):
-        return (value - 1) / 4
-    return None
 
 
 def _score_item(
@@ -155,7 +117,7 @@ def _score_item(
     elif isinstance(item, DocumentsItem):
         fraction = judged.documents_fraction if value is not None else None
     else:
-        fraction = None if value is None else _fraction(item, value)
+        fraction = None if value is None else kind_of(item).fraction(item, value)
     # A critical item fails the visit even when the template gives it no points.
     if fraction is None or (weight <= 0 and not item.critical):
         if value is not None:
@@ -239,7 +201,7 @@ def score_visit(
     """
     photos = photos or {}
     raw, na, notes = _read(checklist, answers, photos)
-    shown = _visible(checklist, raw)
+    shown = checklist.visible(raw)
     values = {code: value for code, value in raw.items() if code in shown}
     judged = judge_norms(
         checklist,

@@ -9,21 +9,21 @@ from typing import ClassVar
 from sqlmodel import Session
 
 from service.answers import service as answers_service
+from service.calendar import service as calendar_service
 from service.checklists.format import ResolvedChecklist
 from service.clock import local_date
 from service.errors import Conflict, ErrorCode, NotFound
 from service.observability import metrics
 from service.photos import reads as photo_reads
 from service.scoring import repository
-from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
+from service.scoring.models import VisitCriterion, VisitFinding
 from service.scoring.results import Answer, ScoreResult, Severity
 from service.scoring.rules import score_visit
 from service.scoring.schemas import VisitScorePublic
 from service.standards import service as standards_service
 from service.visits import service as visits_service
-from service.visits.models import Visit
+from service.visits.models import Visit, VisitScore
 from service.visits.transitions import VisitStatus
-from service.workdays import service as workdays_service
 
 RESCORABLE = {VisitStatus.submitted, VisitStatus.returned, VisitStatus.rejected}
 
@@ -52,7 +52,7 @@ def compute(session: Session, visit: Visit, *, now: dt.datetime) -> ScoreResult:
         checklist,
         standard,
         answers,
-        calendar=workdays_service.working_calendar(session),
+        calendar=calendar_service.working_calendar(session),
         today=local_date(now),
         photos=photo_reads.ids_by_item(session, visit),
         deadline_case_index=visit.deadline_case_index,

@@ -2,22 +2,20 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, status
 
-from service.auth.deps import AdminUser, CurrentUser
-from service.checklists import service as checklists_service
+from service.auth.deps import CurrentUser
 from service.clock import ClockDep, local_date
 from service.db import SessionDep
-from service.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from service.errors import NotAuthenticated, NotFound, ValidationFailed
 from service.isotime import IsoDate
 from service.pagination import Page, PageDep
 from service.standards import service as standards_service
-from service.standards.catalogue import CODE_PATTERN, Channel, Level, StandardBody
-from service.standards.schemas import ServicePublic, StandardPublic
+from service.standards.catalogue import Channel, Level
+from service.standards.schemas import ServiceCode, ServicePublic, StandardPublic
 
 router = APIRouter()
 
-ServiceCode = Annotated[str, Path(pattern=CODE_PATTERN, description="S01..S99")]
 OnDate = Annotated[
     IsoDate | None, Query(description="Date whose standard applies (default: today)")
 ]
@@ -69,35 +67,3 @@ def read_service(
 ) -> ServicePublic:
     """Return a service's standard in force on a date and its version history."""
     return standards_service.get_service(session, code, on or local_date(clock()))
-
-
-@router.put(
-    "/services/{code}",
-    summary="Add a standard version",
-    response_model=ServicePublic,
-    status_code=status.HTTP_201_CREATED,
-    responses={
-        **AUTH_ERRORS,
-        200: {"model": ServicePublic, "description": "This exact version was already stored"},
-        403: Forbidden.schema(),
-        409: Conflict.schema(),
-    },
-)
-def put_service_standard(
-    session: SessionDep,
-    clock: ClockDep,
-    admin: AdminUser,
-    code: ServiceCode,
-    body: StandardBody,
-    response: Response,
-) -> ServicePublic:
-    """Add a new version of a service's standard, effective from its date."""
-    row, created = standards_service.add_version(
-        session, code, body, now=clock(), actor_id=admin.id
-    )
-    # A version whose texts no checklist can carry would break every visit to the service;
-    # resolving each channel now refuses it (422) while it can still be rolled back.
-    checklists_service.check_standard_builds(session, code, row.effective_from, now=clock())
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return standards_service.get_service(session, code, row.effective_from)

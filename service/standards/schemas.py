@@ -1,10 +1,15 @@
 """API models of the standards catalogue."""
 
 import datetime as dt
+from typing import Annotated
 
+from fastapi import Path
 from pydantic import BaseModel
 
-from service.standards.catalogue import StandardBody
+from service.standards.catalogue import CODE_PATTERN, StandardBody
+
+# A service's code in a URL path; the routes of checklists use it too.
+ServiceCode = Annotated[str, Path(pattern=CODE_PATTERN, description="S01..S99")]
 
 
 class StandardPublic(StandardBody):

@@ -11,8 +11,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from service.auth.models import User
 from service.auth.roles import Role
 from service.offices.models import Office
-from service.scoring.models import VisitScore
-from service.visits.models import Visit, VisitEvent
+from service.visits.models import Visit, VisitEvent, VisitScore
 
 
 def readable_statement(user: User) -> SelectOfScalar[Visit]:

@@ -72,6 +72,7 @@ def put(url: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, d
         return err.code, json.loads(err.read())
 
 
+@pytest.mark.slow  # a real uvicorn server, twenty phones
 def test_concurrent_overlapping_syncs(engine: Engine, fresh_url: str, tmp_path: Path) -> None:
     clock = FrozenClock(NOW)
     with Session(engine) as session:

@@ -25,9 +25,9 @@ from service.offices.regions import Region
 from service.reports import service as reports_service
 from service.reports.schemas import ReportFilters
 from service.scoring import service as scoring_service
-from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
+from service.scoring.models import VisitCriterion, VisitFinding
 from service.standards import service as standards_service
-from service.visits.models import Visit
+from service.visits.models import Visit, VisitScore
 from service.visits.transitions import VisitStatus
 from tests.fixtures.db import fresh_postgres_database, requested_database_url
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from service.scoring.calendar import CalendarOverrides, WorkingCalendar
+from service.calendar.rules import CalendarOverrides, WorkingCalendar
 from service.scoring.deadlines import (
     DeadlineStatus,
     due_date,

@@ -8,23 +8,12 @@ from typing import Any
 import pytest
 
 from service.answers.values import normalize
+from service.calendar.rules import WorkingCalendar
 from service.checklists.builder import build_checklist
 from service.checklists.format import ChecklistChannel, ResolvedChecklist
-from service.checklists.items import (
-    ChoiceItem,
-    DateItem,
-    DocumentsItem,
-    DurationItem,
-    ItemBase,
-    MultiChoiceItem,
-    NumberItem,
-    RatingItem,
-    TextItem,
-    TimestampItem,
-    YesNoItem,
-)
+from service.checklists.items import ItemBase
+from service.checklists.kinds import kind_of
 from service.checklists.loader import load_templates
-from service.scoring.calendar import WorkingCalendar
 from service.scoring.deadlines import DeadlineStatus
 from service.scoring.results import Answer, ItemStatus, ScoreResult, ScoringConfig
 from service.scoring.rules import score_visit
@@ -42,7 +31,9 @@ CLOCK |= {"service_started_at": "10:06", "service_ended_at": "10:16", "started_a
 CLOCK |= {"call_dialled_at": "10:00", "call_connected_at": "10:00"}
 DAYS = {"application_submitted_on": "2026-02-02", "result_promised_on": "2026-02-09"}
 DAYS |= {"result_received_on": "2026-02-09", "notification_received_on": "2026-02-09"}
-ANSWER_YES = {"queue_ticket_taken", "fee_paid"}  # to unhide the items they control
+# Yes/no facts with no compliant answer: a perfect call is not transferred, a perfect office
+# has no separate payment queue (the kinds' example says "yes" to such questions).
+FACTS = {"call_transferred": "no", "separate_payment_queue": "no"}
 
 
 def at(hhmm: str) -> str:
@@ -56,27 +47,10 @@ def checklist(code: str, channel: ChecklistChannel) -> ResolvedChecklist:
 
 def perfect_value(item: ItemBase) -> Any:
     """A compliant answer for every kind; None for photos, which are uploaded instead."""
-    match item:
-        case YesNoItem():
-            return item.compliant_answer or ("yes" if item.code in ANSWER_YES else "no")
-        case ChoiceItem() | MultiChoiceItem():
-            best = next((o for o in item.options if o.score == 1 or o.compliant), item.options[0])
-            return [best.code] if isinstance(item, MultiChoiceItem) else best.code
-        case NumberItem():
-            return item.min if item.min is not None else 1
-        case DurationItem():
-            return 60
-        case TimestampItem():
-            return at(CLOCK[item.code])
-        case DateItem():
-            return DAYS[item.code]
-        case TextItem():
-            return "Всё хорошо"
-        case DocumentsItem():
-            return {"selected": [o.code for o in item.options], "extras": []}
-        case RatingItem():
-            return 5
-    return None
+    if item.code in CLOCK:
+        return at(CLOCK[item.code])
+    fixed = DAYS.get(item.code) or FACTS.get(item.code)
+    return fixed or kind_of(item).example(item, dt.datetime.fromisoformat(at("10:00")))
 
 
 class Visit:

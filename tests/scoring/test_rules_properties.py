@@ -1,6 +1,9 @@
 """Properties of scoring that hold for any answers to the real checklists."""
 
 import datetime as dt
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -8,20 +11,8 @@ from hypothesis import strategies as st
 
 from service.answers.values import normalize
 from service.checklists.format import ResolvedChecklist
-from service.checklists.items import (
-    ChoiceItem,
-    DateItem,
-    DocumentsItem,
-    DurationItem,
-    ItemBase,
-    MultiChoiceItem,
-    NumberItem,
-    PhotoItem,
-    RatingItem,
-    TextItem,
-    TimestampItem,
-    YesNoItem,
-)
+from service.checklists.items import ItemBase, YesNoItem
+from service.checklists.kinds import kind_of
 from service.scoring.norms import NORM_ITEMS
 from service.scoring.results import Answer, ItemStatus, ScoreResult
 from service.scoring.rules import score_visit
@@ -42,39 +33,31 @@ class Visit:
         return f"Visit({self.checklist.service_code}, {self.checklist.channel}, {shown})"
 
 
+@dataclass(frozen=True)
+class SpreadDraw:
+    """What the kinds' samplers read, spread wider than the demo's: any quality, times over a
+    day and dates over eight months around one visit day."""
+
+    rng: random.Random
+    quality: float
+    comments: Sequence[str] = ("Всё хорошо", "Надо отблагодарить")
+    extra_documents: Sequence[str] = ("свидетельство о браке", "заявление")
+
+    def moment(self, code: str) -> dt.datetime:
+        return START + dt.timedelta(minutes=self.rng.randint(-30, 24 * 60))
+
+    def day(self, code: str) -> str | None:
+        return (START.date() + dt.timedelta(days=self.rng.randint(-5, 240))).isoformat()
+
+    def critical_failure(self, code: str) -> float:
+        return 1 - self.quality
+
+
 def values_for(item: ItemBase) -> st.SearchStrategy[Any]:
-    """Valid raw answers of every kind, around one visit day, within the item's limits."""
-    match item:
-        case YesNoItem():
-            return st.sampled_from(["yes", "no"])
-        case ChoiceItem():
-            return st.sampled_from([o.code for o in item.options])
-        case MultiChoiceItem():
-            return st.lists(
-                st.sampled_from([o.code for o in item.options]), min_size=1, unique=True
-            )
-        case NumberItem():
-            low = int(item.min) if item.min is not None else 0
-            return st.integers(low, int(item.max) if item.max is not None else low + 100)
-        case DurationItem():
-            return st.integers(0, 3600)
-        case TimestampItem():
-            minutes = st.integers(-30, 24 * 60)
-            return minutes.map(lambda m: (START + dt.timedelta(minutes=m)).isoformat())
-        case DateItem():
-            days = st.integers(-5, 240)
-            return days.map(lambda d: (START.date() + dt.timedelta(days=d)).isoformat())
-        case TextItem():
-            return st.sampled_from(["Всё хорошо", "Надо отблагодарить"])
-        case DocumentsItem():
-            extras = st.lists(st.sampled_from(["свидетельство о браке", "заявление"]), unique=True)
-            chosen = st.lists(st.sampled_from([o.code for o in item.options] or ["-"]), unique=True)
-            return st.fixed_dictionaries(
-                {"selected": chosen.map(lambda c: [x for x in c if x != "-"]), "extras": extras}
-            )
-        case RatingItem():
-            return st.integers(1, 5)
-    raise AssertionError(f"no strategy for {item.code}")
+    """Valid raw answers of the item's kind, made by the kind's own sampler (None: no answer)."""
+    kind = kind_of(item)
+    draws = st.builds(SpreadDraw, st.randoms(use_true_random=False), st.floats(0, 1))
+    return draws.map(lambda draw: kind.sample(item, draw))
 
 
 @st.composite
@@ -83,13 +66,13 @@ def visits(draw: st.DrawFn) -> Visit:
     resolved = checklist(code, channel)
     answers: dict[str, Answer] = {}
     for item in resolved.items():
-        if isinstance(item, PhotoItem):
+        if not kind_of(item).takes_value:
             continue
         pick = draw(st.sampled_from(["value"] * 4 + ["skip"] + ["na"] * item.allow_na))
         if pick == "na":
             answers[item.code] = Answer(na=True)
-        elif pick == "value":
-            answers[item.code] = Answer(value=normalize(item, draw(values_for(item))))
+        elif pick == "value" and (value := draw(values_for(item))) is not None:
+            answers[item.code] = Answer(value=normalize(item, value))
     return Visit(resolved, answers)
 
 
@@ -165,6 +148,7 @@ def test_a_failed_critical_item_always_gives_grade_1(visit: Visit, data: st.Data
         if isinstance(i, YesNoItem) and i.compliant_answer and not i.show_if
     ]
     item = resolved.item(data.draw(st.sampled_from([i.code for i in candidates])))
+    assert isinstance(item, YesNoItem)
     failing = "no" if item.compliant_answer == "yes" else "yes"
     # Critical with or without points of its own.
     weight = data.draw(st.sampled_from([0.0, item.weight]))

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.scoring.calendar import (
+from service.calendar.rules import (
     CalendarError,
     CalendarOverrides,
     WorkingCalendar,

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from service.auth.deps import CurrentUser
+from service.calendar import service as calendar_service
+from service.calendar.schemas import CalendarYear
 from service.db import SessionDep
 from service.errors import NotAuthenticated, ValidationFailed
-from service.workdays import service as workdays_service
-from service.workdays.schemas import CalendarYear
 
 router = APIRouter()
 
@@ -24,4 +24,4 @@ def read_calendar(
     session: SessionDep, _user: CurrentUser, year: Annotated[int, Path(ge=1991, le=2100)]
 ) -> CalendarYear:
     """Return every day of a year: working or not, and why (weekend, holiday, decree)."""
-    return workdays_service.year_view(session, year)
+    return calendar_service.year_view(session, year)

@@ -5,10 +5,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from service.auth.roles import Role
-from service.scoring.calendar import CalendarError
+from service.calendar import service as calendar_service
+from service.calendar.rules import CalendarError
 from service.scoring.deadlines import due_date
 from service.standards.catalogue import Deadline, DeadlineUnit
-from service.workdays import service as workdays_service
 from tests.conftest import NOW, AuthHeaders
 
 DECREE = """
@@ -21,37 +21,37 @@ SEVEN = Deadline(amount=7, unit=DeadlineUnit.working_days)
 
 
 def test_no_overrides_is_the_package_calendar(session: Session) -> None:
-    calendar = workdays_service.working_calendar(session)
+    calendar = calendar_service.working_calendar(session)
     assert due_date(dt.date(2026, 3, 18), SEVEN, calendar) == dt.date(2026, 4, 1)
 
 
 def test_loaded_decree_moves_a_due_date(session: Session) -> None:
-    report = workdays_service.load_overrides(session, DECREE, now=NOW)
+    report = calendar_service.load_overrides(session, DECREE, now=NOW)
     assert (report.days_off, report.working_days) == (1, 1)
-    calendar = workdays_service.working_calendar(session)
+    calendar = calendar_service.working_calendar(session)
     assert not calendar.is_working_day(dt.date(2026, 3, 27))
     assert calendar.is_working_day(dt.date(2026, 3, 28))
     # Friday 27 off, Saturday 28 working: the count lands on the same day by another path.
     assert due_date(dt.date(2026, 3, 18), SEVEN, calendar) == dt.date(2026, 4, 1)
-    extra = workdays_service.load_overrides(
+    extra = calendar_service.load_overrides(
         session, "year: 2026\ndays_off: [2026-03-30]\n", now=NOW
     )
     assert extra.days_off == 1
-    calendar = workdays_service.working_calendar(session)
+    calendar = calendar_service.working_calendar(session)
     assert due_date(dt.date(2026, 3, 18), SEVEN, calendar) == dt.date(2026, 4, 2)
 
 
 def test_reloading_a_day_changes_its_kind(session: Session) -> None:
-    workdays_service.load_overrides(session, DECREE, now=NOW)
-    workdays_service.load_overrides(session, "year: 2026\nworking_days: [2026-03-27]\n", now=NOW)
-    kinds = {r.day: r.kind for r in workdays_service.stored_overrides(session, 2026)}
+    calendar_service.load_overrides(session, DECREE, now=NOW)
+    calendar_service.load_overrides(session, "year: 2026\nworking_days: [2026-03-27]\n", now=NOW)
+    kinds = {r.day: r.kind for r in calendar_service.stored_overrides(session, 2026)}
     assert kinds[dt.date(2026, 3, 27)] == "working_day"
 
 
 def test_broken_decree_stores_nothing(session: Session) -> None:
     with pytest.raises(CalendarError, match="outside the declared year"):
-        workdays_service.load_overrides(session, "year: 2026\ndays_off: [2025-12-31]\n", now=NOW)
-    assert workdays_service.stored_overrides(session, 2025) == []
+        calendar_service.load_overrides(session, "year: 2026\ndays_off: [2025-12-31]\n", now=NOW)
+    assert calendar_service.stored_overrides(session, 2025) == []
 
 
 def test_calendar_endpoint(client: TestClient, auth_headers: AuthHeaders) -> None:

@@ -2,11 +2,12 @@
 
 import datetime as dt
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from service.scoring.calendar import CalendarOverrides, WorkingCalendar, parse_overrides
-from service.workdays.models import CalendarOverride
-from service.workdays.schemas import CalendarDayPublic, CalendarYear, OverrideLoadReport
+from service.calendar import repository
+from service.calendar.models import CalendarOverride
+from service.calendar.rules import CalendarOverrides, WorkingCalendar, parse_overrides
+from service.calendar.schemas import CalendarDayPublic, CalendarYear, OverrideLoadReport
 
 DAY_OFF = "day_off"
 WORKING_DAY = "working_day"
@@ -14,7 +15,7 @@ WORKING_DAY = "working_day"
 
 def working_calendar(session: Session) -> WorkingCalendar:
     """Build the calendar from the package's holidays and every stored override."""
-    rows = session.exec(select(CalendarOverride)).all()
+    rows = repository.all_overrides(session)
     overrides = CalendarOverrides(
         days_off=frozenset(r.day for r in rows if r.kind == DAY_OFF),
         working_days=frozenset(r.day for r in rows if r.kind == WORKING_DAY),
@@ -32,7 +33,7 @@ def load_overrides(session: Session, text: str, *, now: dt.datetime) -> Override
     note = "; ".join(overrides.notes)[:500] or None
     for kind, days in ((DAY_OFF, overrides.days_off), (WORKING_DAY, overrides.working_days)):
         for day in days:
-            session.merge(CalendarOverride(day=day, kind=kind, note=note, loaded_at=now))
+            repository.put(session, CalendarOverride(day=day, kind=kind, note=note, loaded_at=now))
     session.flush()
     return OverrideLoadReport(
         days_off=len(overrides.days_off), working_days=len(overrides.working_days)
@@ -52,10 +53,4 @@ def year_view(session: Session, year: int) -> CalendarYear:
 
 
 def stored_overrides(session: Session, year: int) -> list[CalendarOverride]:
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    rows = session.exec(
-        select(CalendarOverride)
-        .where(col(CalendarOverride.day) >= start, col(CalendarOverride.day) <= end)
-        .order_by(col(CalendarOverride.day))
-    ).all()
-    return list(rows)
+    return repository.overrides_in(session, dt.date(year, 1, 1), dt.date(year, 12, 31))
