@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.observability.logs import LogFormat
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Secrets that must never guard a real deployment.
@@ -88,6 +90,7 @@ class Settings(BaseSettings):
     )
 
     demo: bool = False
+    log_format: LogFormat = LogFormat.auto  # MSHOP_LOG_FORMAT; `serve --log-format` wins
     catalogue_dir: Path = PROJECT_ROOT / "checklists" / "standards"
     templates_dir: Path = PROJECT_ROOT / "checklists" / "templates"
     database: DatabaseSettings = DatabaseSettings()

@@ -64,6 +64,7 @@ ErrorCode = Literal[
     "direct-upload-unavailable",
     "storage-unavailable",
     "report-filters-invalid",
+    "export-bom-not-csv",
 ]
 
 
