@@ -34,7 +34,7 @@ from service.photos import reads as photo_reads
 from service.photos import service as photos_service
 from service.standards import service as standards_service
 from service.storage.objects import ObjectStore
-from service.visits import service as visits_service
+from service.visits import assignments
 from service.visits.models import Visit
 from service.visits.schemas import ReviewRequest, SubmitRequest, VisitCreate
 from service.visits.transitions import VisitAction
@@ -158,7 +158,7 @@ def _visit(
     ctx: _Context, status: str, shopper: User, notes: str, service: str, rng: random.Random
 ) -> Visit:
     start = ctx.now.replace(minute=0, second=0, microsecond=0) - OPENED_BEFORE
-    visit, _ = visits_service.assign(
+    visit, _ = assignments.assign(
         ctx.session,
         ctx.coordinator,
         VisitCreate(
