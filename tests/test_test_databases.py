@@ -101,6 +101,7 @@ def test_fixtures_never_connect_without_the_variable(
     assert db.sweep_run_databases() == []
 
 
+@pytest.mark.slow
 def test_without_the_variable_no_database_is_made_on_a_local_server() -> None:
     before = _local_databases()
     result = _pytest(["-q", *SMALL_FILES], _clean_env())
@@ -165,6 +166,7 @@ PROBE = '''
 '''
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.skipif(requested_database_url() is None, reason=NOT_SET)
 def test_with_the_variable_no_database_of_the_run_is_left(tmp_path: Path) -> None:
