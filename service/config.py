@@ -68,7 +68,19 @@ class LimitSettings(BaseModel):
 
 class UploadSettings(BaseModel):
     max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
-    max_pixels: int = Field(default=40_000_000, ge=10_000)
+    # 48 MP phones (8000x6000) exist; 50 MP takes them with margin and refuses the rarer full
+    # 108-200 MP modes, whose files a phone can resend binned. The ceiling stays under Pillow's
+    # own bomb fence (MAX_IMAGE_PIXELS, ~89 MP), so its check never fires first.
+    max_pixels: int = Field(default=50_000_000, ge=10_000, le=89_000_000)
+    # Phone JPEGs carry 2-20 pixels a byte; even a flat grey JPEG stays near 200. A 1-bit
+    # PNG bomb carries thousands (40 MP in 5-19 KB), so 1000 refuses bombs with a wide margin.
+    max_pixels_per_byte: int = Field(default=1000, ge=10)
+    # Pixels decoded at once per process, waited for (~10-15 bytes a pixel while decoding, so
+    # 100 MP is about 1-1.5 GB at worst): two 50 MP PNGs, or dozens of JPEGs decoded at display
+    # size. An image over the whole budget still runs, alone.
+    decode_budget_megapixels: int = Field(default=100, ge=1, le=100_000)
+    # A decode waiting longer than this for budget answers 503 with Retry-After.
+    decode_wait_seconds: float = Field(default=30, ge=0, le=600)
     thumb_px: int = Field(default=320, ge=16, le=4096)
     display_px: int = Field(default=1600, ge=64, le=8192)
     presign_seconds: int = Field(default=900, ge=10, le=7 * 24 * 3600)
