@@ -212,8 +212,8 @@ def cmd_photos_cleanup(args: argparse.Namespace) -> None:
             session, store, now=now_utc(), grace=dt.timedelta(minutes=args.grace_minutes)
         )
     print(
-        f"photos: {report.expired_uploads} expired uploads and "
-        f"{report.orphan_objects} orphan objects removed"
+        f"photos: {report.expired_uploads} expired uploads, {report.orphan_objects} orphan "
+        f"objects and {report.partial_files} partial files removed"
     )
 
 

@@ -43,8 +43,20 @@ class S3Settings(BaseModel):
     secret_access_key: SecretStr | None = None
     region: str = "us-east-1"
     create_bucket: bool = True
-    connect_timeout_seconds: float = Field(default=5.0, gt=0)
-    read_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Deadlines: a hung store must cost a request seconds, not minutes (it was 30 s x 3
+    # attempts per call, 245 s for one upload). Per attempt: connect and each socket read.
+    connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    max_attempts: int = Field(default=2, ge=1, le=10)
+    # Whole-call budgets, retries included; past them the caller gets a 503 with Retry-After.
+    # An upload of the largest photo (15 MB) needs 1.5 MB/s to fit 10 s: raise it for a store
+    # across a slow link.
+    operation_timeout_seconds: float = Field(default=5.0, gt=0, le=600)
+    upload_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    # After a call ran out of time, further calls fail at once for this long instead of each
+    # waiting out its own budget; /readyz keeps probing and closes the gap when it answers.
+    cooldown_seconds: float = Field(default=5.0, ge=0, le=600)
 
 
 class AuthSettings(BaseModel):
