@@ -76,6 +76,9 @@ class LimitSettings(BaseModel):
     max_bulk_rows: int = Field(default=5000, ge=1, le=1_000_000)
     # A phone clock further off than this is flagged on the visit for the reviewer.
     clock_skew_warn_seconds: int = Field(default=300, ge=1)
+    # Values (scalars, lists, mappings) in one checklist sent to POST /checklists; the largest
+    # shipped template has ~2,500. YAML anchors and aliases are refused whatever this says.
+    max_checklist_nodes: int = Field(default=50_000, ge=100, le=10_000_000)
 
 
 class UploadSettings(BaseModel):
