@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import SecretStr, ValidationError
 from sqlmodel import Session, select
 
-from service import migrate
+from service import migrate, serving
 from service.auth import repository as auth_repository
 from service.auth import service as auth_service
 from service.auth.roles import Role
@@ -142,7 +142,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print(f"API docs: {base}/docs")
     logs.configure(args.log_level)
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=args.log_level)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        log_level=args.log_level,
+        **serving.uvicorn_options(settings.server),
+    )
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> None:
@@ -315,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func is cmd_serve and argv is None:
+        # Before anything allocates: glibc reads MALLOC_ARENA_MAX only at process start.
+        serving.reexec_with_malloc_arenas(sys.argv[1:])
     try:
         args.func(args)
     except (CliError, ConfigError, CatalogueError, ChecklistError, CalendarError) as exc:

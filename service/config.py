@@ -108,6 +108,25 @@ class UploadSettings(BaseModel):
     max_concurrent_processing: int = Field(default=4, ge=1, le=256)
 
 
+class ServerSettings(BaseModel):
+    """How ``mshop serve`` treats connections (see ``service/serving.py``)."""
+
+    # An idle keep-alive connection is closed after this long.
+    keep_alive_seconds: int = Field(default=5, ge=1, le=300)
+    # A request's line and headers must arrive within this long of its first byte (or of
+    # the connection opening): slowloris clients trickle them to hold sockets.
+    header_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    # A request body that stops arriving for this long is dropped (a photo upload from a
+    # phone on a poor network still sends something every few seconds).
+    body_idle_timeout_seconds: float = Field(default=30, gt=0, le=600)
+    # On SIGTERM, requests in flight get this long to finish.
+    graceful_shutdown_seconds: int = Field(default=20, ge=0, le=600)
+    # Connections and tasks per process beyond which uvicorn answers 503 at once.
+    max_connections: int = Field(default=1000, ge=1, le=100_000)
+    # A request line plus headers larger than this is refused (h11's incomplete event size).
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MSHOP_", env_nested_delimiter="__", extra="ignore"
@@ -122,6 +141,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     limits: LimitSettings = LimitSettings()
     upload: UploadSettings = UploadSettings()
+    server: ServerSettings = ServerSettings()
 
 
 class ConfigError(RuntimeError):
