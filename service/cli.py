@@ -14,7 +14,7 @@ from typing import TypeVar
 from pydantic import SecretStr, ValidationError
 from sqlmodel import Session, select
 
-from service import migrate
+from service import migrate, serving
 from service.auth import repository as auth_repository
 from service.auth import schemas as auth_schemas
 from service.auth import service as auth_service
@@ -162,7 +162,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print(f"API docs: {base}/docs")
     logs.configure(args.log_level, _log_format(args, settings))
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=args.log_level)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        log_level=args.log_level,
+        **serving.uvicorn_options(settings.server),
+    )
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> None:
@@ -226,8 +233,8 @@ def cmd_photos_cleanup(args: argparse.Namespace) -> None:
             session, store, now=now_utc(), grace=dt.timedelta(minutes=args.grace_minutes)
         )
     print(
-        f"photos: {report.expired_uploads} expired uploads and "
-        f"{report.orphan_objects} orphan objects removed"
+        f"photos: {report.expired_uploads} expired uploads, {report.orphan_objects} orphan "
+        f"objects and {report.partial_files} partial files removed"
     )
 
 
@@ -432,6 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func is cmd_serve and argv is None:
+        # Before anything allocates: glibc reads MALLOC_ARENA_MAX only at process start.
+        serving.reexec_with_malloc_arenas(sys.argv[1:])
     try:
         args.func(args)
     except (CliError, ConfigError, CatalogueError, ChecklistError, CalendarError) as exc:

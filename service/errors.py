@@ -63,6 +63,8 @@ ErrorCode = Literal[
     "photo-item-invalid",
     "too-many-photos",
     "image-too-large",
+    "image-too-compressed",
+    "image-decoder-busy",
     "empty-file",
     "image-corrupt",
     "checksum-mismatch",

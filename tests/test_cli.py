@@ -342,7 +342,7 @@ def test_calendar_load_refuses_a_broken_file(env: dict[str, str], tmp_path: Path
 def test_photos_cleanup(env: dict[str, str]) -> None:
     result = run(env, "photos", "cleanup")
     assert result.returncode == 0, result.stderr
-    assert "0 expired uploads and 0 orphan objects removed" in result.stdout
+    assert "0 expired uploads, 0 orphan objects and 0 partial files removed" in result.stdout
 
 
 class TestLogFormat:

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from service.auth.deps import AdminUser, CurrentUser, StaffUser
 from service.checklists import service as checklists_service
@@ -106,24 +107,34 @@ TEMPLATE_BODY = {
 }
 
 
-async def template_body(request: Request) -> ChecklistTemplate:
-    """Read a template sent as JSON or YAML and validate it like a file."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    text = (await request.body()).decode("utf-8", errors="replace")
+def _parse_template(content_type: str, body: bytes, max_nodes: int) -> ChecklistTemplate:
+    text = body.decode("utf-8", errors="replace")
     raw: object
     if content_type in YAML_TYPES:
         try:
-            raw = read_yaml(text, "body")
+            raw = read_yaml(text, "body", max_bytes=len(text), max_nodes=max_nodes)
         except (ValueError, yaml.YAMLError) as exc:
             raise checklists_service.ChecklistInvalid(str(exc)) from exc
-    elif content_type == "application/json":
+    else:
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
             raise checklists_service.ChecklistInvalid(f"body is not JSON: {exc}") from exc
-    else:
-        raise UnsupportedMediaType("Send the checklist as application/json or application/yaml.")
     return checklists_service.parse_template_data(raw)
+
+
+async def template_body(request: Request) -> ChecklistTemplate:
+    """Read a template sent as JSON or YAML and validate it like a file.
+
+    Parsing and validation run on a worker thread: a large or hostile document must not
+    stall the event loop, and with it every other request of the process.
+    """
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in (*YAML_TYPES, "application/json"):
+        raise UnsupportedMediaType("Send the checklist as application/json or application/yaml.")
+    body = await request.body()  # bounded by MSHOP_LIMITS__MAX_BODY_BYTES
+    max_nodes = request.app.state.settings.limits.max_checklist_nodes
+    return await run_in_threadpool(_parse_template, content_type, body, max_nodes)
 
 
 @router.post(

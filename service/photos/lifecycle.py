@@ -151,4 +151,7 @@ def cleanup(
         if modified is not None and now - modified >= grace:
             orphans.append(key)
     store.delete_many(orphans)
-    return CleanupReport(expired_uploads=len(expired), orphan_objects=len(orphans))
+    partials = store.remove_partials(now - grace)
+    return CleanupReport(
+        expired_uploads=len(expired), orphan_objects=len(orphans), partial_files=partials
+    )

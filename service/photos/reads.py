@@ -88,11 +88,17 @@ def readable_photo(session: Session, viewer: User, photo_id: uuid.UUID) -> tuple
     return photo, visit
 
 
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
+
+
 @dataclass(frozen=True)
 class Content:
     url: str | None
     stream: BinaryIO | None
     media_type: str
+    # Set for originals: they are kept byte for byte, so a file that is also valid HTML or
+    # script (a polyglot) must be downloaded, never rendered by the browser.
+    filename: str | None = None
 
 
 def content(store: ObjectStore, photo: Photo, variant: Variant, viewer: User) -> Content:
@@ -108,7 +114,10 @@ def content(store: ObjectStore, photo: Photo, variant: Variant, viewer: User) ->
     }[variant]
     assert key is not None
     media = photo.mime if variant is Variant.original and photo.mime else "image/jpeg"
-    url = store.presign_get(key, expires_seconds=CONTENT_SECONDS)
+    filename = None
+    if variant is Variant.original:
+        filename = f"photo-{photo.id}.{_EXTENSIONS.get(media, 'bin')}"
+    url = store.presign_get(key, expires_seconds=CONTENT_SECONDS, filename=filename)
     if url is not None:
-        return Content(url=url, stream=None, media_type=media)
-    return Content(url=None, stream=store.open(key), media_type=media)
+        return Content(url=url, stream=None, media_type=media, filename=filename)
+    return Content(url=None, stream=store.open(key), media_type=media, filename=filename)

@@ -26,6 +26,7 @@ from service.photos import service as photos_service
 from service.photos.schemas import PhotoPublic, UploadRequest, UploadTicket, Variant, VisitPhotos
 from service.problems import problem_response
 from service.responses import ClosingStreamingResponse
+from service.storage.objects import content_disposition
 from service.visits.deps import VisitDep
 
 router = APIRouter()
@@ -186,9 +187,11 @@ def read_photo_content(
     if found.url is not None:
         return RedirectResponse(found.url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
     assert found.stream is not None
-    return ClosingStreamingResponse(
-        found.stream, media_type=found.media_type, headers={"Cache-Control": "private"}
-    )
+    # nosniff: browsers must take the declared image type, never guess HTML from the bytes.
+    headers = {"Cache-Control": "private", "X-Content-Type-Options": "nosniff"}
+    if found.filename is not None:
+        headers["Content-Disposition"] = content_disposition(found.filename)
+    return ClosingStreamingResponse(found.stream, media_type=found.media_type, headers=headers)
 
 
 @router.delete(

@@ -38,6 +38,9 @@ def limits_of(settings: UploadSettings) -> ImageLimits:
     return ImageLimits(
         max_bytes=settings.max_bytes,
         max_pixels=settings.max_pixels,
+        max_pixels_per_byte=settings.max_pixels_per_byte,
+        decode_budget_pixels=settings.decode_budget_megapixels * 1_000_000,
+        decode_wait_seconds=settings.decode_wait_seconds,
         thumb_px=settings.thumb_px,
         display_px=settings.display_px,
     )
