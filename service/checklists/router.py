@@ -11,7 +11,7 @@ from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel, ChecklistTemplate
 from service.checklists.loader import read_yaml
 from service.checklists.schemas import ChecklistPublic, ChecklistSummary, TemplatePublic
-from service.clock import ClockDep, local_date
+from service.clock import ClockDep
 from service.db import SessionDep
 from service.errors import (
     Conflict,
@@ -21,7 +21,7 @@ from service.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from service.isotime import IsoDate
+from service.isotime import IsoDate, local_date
 from service.pagination import Page, PageDep
 from service.standards import service as standards_service
 from service.standards.catalogue import CODE_PATTERN, StandardBody

@@ -35,6 +35,7 @@ from service.checklists.items import PhotoItem
 from service.config import Settings
 from service.db import create_db_engine
 from service.demo.answers import answers_for
+from service.isotime import LOCAL_OFFSET
 from service.offices import repository as offices_repository
 from service.offices.models import Office
 from service.offices.regions import REGION_NAMES_RU, Region
@@ -45,7 +46,6 @@ from service.standards import service as standards_service
 from service.standards.catalogue import StandardBody
 from service.visits.models import Visit
 
-KZ = dt.timezone(dt.timedelta(hours=5))
 TODAY = dt.date(2026, 7, 1)
 NOW = dt.datetime(2026, 7, 1, 4, 0, tzinfo=dt.UTC)
 WAVES = [("2026-1", dt.date(2026, 1, 12), 75), ("2026-2", dt.date(2026, 4, 1), 80)]
@@ -155,7 +155,7 @@ def _window(rng: random.Random, status: str) -> tuple[str, dt.datetime]:
     day = first + dt.timedelta(days=rng.randrange(days))
     while day.weekday() >= 5:
         day += dt.timedelta(days=1)
-    return wave, dt.datetime(day.year, day.month, day.day, rng.randint(9, 15), tzinfo=KZ)
+    return wave, dt.datetime(day.year, day.month, day.day, rng.randint(9, 15), tzinfo=LOCAL_OFFSET)
 
 
 class _Batch:

@@ -13,6 +13,7 @@ from service.answers import service as answers_service
 from service.auth.models import User
 from service.config import UploadSettings
 from service.db import release
+from service.isotime import LOCAL_OFFSET
 from service.observability import metrics
 from service.offices import service as offices_service
 from service.photos import errors, repository
@@ -30,7 +31,6 @@ from service.storage.objects import ObjectStore
 from service.visits import service as visits_service
 from service.visits.models import Visit
 
-LOCAL_OFFSET = dt.timezone(dt.timedelta(hours=5))
 CHUNK = 1024 * 1024
 
 

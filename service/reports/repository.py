@@ -11,14 +11,13 @@ from sqlalchemy import Float, Numeric, Row, Select, and_, case, cast, distinct, 
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
+from service.isotime import LOCAL_OFFSET
 from service.offices.models import Office
 from service.reports.schemas import ReportFilters
 from service.scoring.models import VisitCriterion, VisitFinding
 from service.standards.models import ServiceStandard
 from service.visits.models import Visit, VisitScore
 
-# Visit days are Kazakhstan's (UTC+5), the same days the scoring counts deadlines in.
-LOCAL_OFFSET = dt.timezone(dt.timedelta(hours=5))
 JUDGED_DEADLINES = ("on_time", "late", "overdue")
 # Points are floats; a criterion counts as fully met when earned is within this of applicable.
 EPSILON = 1e-6

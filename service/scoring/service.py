@@ -11,8 +11,8 @@ from sqlmodel import Session
 from service.answers import service as answers_service
 from service.calendar import service as calendar_service
 from service.checklists.format import ResolvedChecklist
-from service.clock import local_date
 from service.errors import Conflict, ErrorCode, NotFound
+from service.isotime import local_date
 from service.observability import metrics
 from service.photos import reads as photo_reads
 from service.scoring import repository

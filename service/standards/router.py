@@ -5,10 +5,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from service.auth.deps import CurrentUser
-from service.clock import ClockDep, local_date
+from service.clock import ClockDep
 from service.db import SessionDep
 from service.errors import NotAuthenticated, NotFound, ValidationFailed
-from service.isotime import IsoDate
+from service.isotime import IsoDate, local_date
 from service.pagination import Page, PageDep
 from service.standards import service as standards_service
 from service.standards.catalogue import Channel, Level

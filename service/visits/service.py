@@ -12,8 +12,8 @@ from service.auth import service as auth_service
 from service.auth.models import User
 from service.auth.roles import Role
 from service.checklists import service as checklists_service
-from service.clock import local_date
 from service.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from service.isotime import local_date
 from service.offices import service as offices_service
 from service.standards import service as standards_service
 from service.visits import repository
