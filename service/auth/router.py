@@ -136,9 +136,6 @@ def list_users(session: SessionDep, actor: StaffUser, page: PageDep) -> Page[Use
     users, total = auth_service.list_visible_users(
         session, actor, limit=page.limit, offset=page.offset
     )
-    return Page[UserPublic](
-        items=[UserPublic.model_validate(u, from_attributes=True) for u in users],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return Page[UserPublic].of(
+        [UserPublic.model_validate(u, from_attributes=True) for u in users], total, page
     )

@@ -62,11 +62,8 @@ def list_checklists(
     items = checklists_service.list_current(
         session, service_code=service, channel=channel, on=on or local_date(now), now=now
     )
-    return Page[ChecklistSummary](
-        items=items[page.offset : page.offset + page.limit],
-        total=len(items),
-        limit=page.limit,
-        offset=page.offset,
+    return Page[ChecklistSummary].of(
+        items[page.offset : page.offset + page.limit], len(items), page
     )
 
 

@@ -60,11 +60,8 @@ def list_offices(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page[OfficePublic](
-        items=[OfficePublic.model_validate(o, from_attributes=True) for o in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return Page[OfficePublic].of(
+        [OfficePublic.model_validate(o, from_attributes=True) for o in rows], total, page
     )
 
 

@@ -52,7 +52,7 @@ def list_services(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page[StandardPublic](items=items, total=total, limit=page.limit, offset=page.offset)
+    return Page[StandardPublic].of(items, total, page)
 
 
 @router.get(

@@ -115,12 +115,7 @@ def list_visits(
     rows, total = repository.list_visits(
         session, user, filters, limit=page.limit, offset=page.offset
     )
-    return Page[VisitPublic](
-        items=visits_service.page_public(session, rows, user),
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[VisitPublic].of(visits_service.page_public(session, rows, user), total, page)
 
 
 @router.get(
