@@ -39,7 +39,7 @@ from service.isotime import LOCAL_OFFSET
 from service.offices import repository as offices_repository
 from service.offices.models import Office
 from service.offices.regions import REGION_NAMES_RU, Region
-from service.scoring.results import Answer
+from service.scoring.results import AnswerValue
 from service.scoring.rules import score_visit
 from service.scoring.service import stored_rows
 from service.standards import service as standards_service
@@ -222,7 +222,7 @@ def _visit(plan: _Plan, rng: random.Random, batch: _Batch, counts: Counter[str])
     result = score_visit(
         checklist,
         service.body,
-        {code: Answer(value=value, na=na) for code, (value, na) in answers.items()},
+        {code: AnswerValue(value=value, na=na) for code, (value, na) in answers.items()},
         calendar=plan.calendar,
         today=TODAY,
         photos=photos,

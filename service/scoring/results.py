@@ -76,14 +76,14 @@ class Note(_Frozen):
     message_ru: str
 
 
-class Answer(_Frozen):
+class AnswerValue(_Frozen):
     """One answer as stored: the normalised JSON value (``answers.values``) or N/A."""
 
     value: JsonValue = None
     na: bool = False
 
     @model_validator(mode="after")
-    def _na_has_no_value(self) -> "Answer":
+    def _na_has_no_value(self) -> "AnswerValue":
         if self.na and self.value is not None:
             raise ValueError("an N/A answer carries no value")
         return self
