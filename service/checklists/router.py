@@ -23,10 +23,10 @@ from service.errors import (
 )
 from service.isotime import IsoDate, local_date
 from service.pagination import Page, PageDep
+from service.params import RowId
 from service.standards import service as standards_service
 from service.standards.catalogue import CODE_PATTERN, StandardBody
 from service.standards.schemas import ServiceCode, ServicePublic
-from service.types import RowId
 
 router = APIRouter()
 # Served under the services tag (the catalogue's URL), but here: a new standard version is

@@ -13,7 +13,7 @@ from service.offices import service as offices_service
 from service.offices.regions import Region
 from service.offices.schemas import OfficeCreate, OfficeKind, OfficePublic
 from service.pagination import Page, PageDep
-from service.types import RowId
+from service.params import RowId
 
 router = APIRouter()
 

@@ -19,8 +19,8 @@ from service.errors import (
 from service.isotime import AwareIsoDatetime
 from service.offices.regions import Region
 from service.pagination import Page, PageDep
+from service.params import RowIdQuery
 from service.standards.catalogue import CODE_PATTERN
-from service.types import RowIdQuery
 from service.visits import repository
 from service.visits import service as visits_service
 from service.visits.bulk import BulkFileError, parse_csv

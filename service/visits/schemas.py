@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from service.checklists.format import ChecklistChannel
+from service.db_types import MAX_ROW_ID
 from service.isotime import AwareIsoDatetime
 from service.standards.catalogue import CODE_PATTERN
-from service.types import MAX_ROW_ID
 from service.visits.transitions import VisitAction, VisitStatus
 
 Comment = Annotated[str, Field(min_length=1, max_length=2000)]

@@ -1,9 +1,8 @@
-"""Column types shared by every domain."""
+"""Column types shared by every domain's tables: SQLAlchemy only, no web framework."""
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Path, Query
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -37,5 +36,3 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 
 # Integer ids are 32-bit in the database; a larger one can only be a typo or a probe.
 MAX_ROW_ID = 2_147_483_647
-RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-RowIdQuery = Annotated[int, Query(ge=1, le=MAX_ROW_ID)]
