@@ -31,7 +31,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 def conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:
     """The WHERE clauses of ``filters`` over visits joined with their standard and office."""
-    where: list[ColumnElement[bool]] = [col(Visit.status).in_([s.value for s in filters.statuses])]
+    where: list[ColumnElement[bool]] = [col(Visit.status).in_(filters.statuses)]
     if filters.date_from is not None:
         where.append(col(Visit.window_start_at) >= _day_start(filters.date_from))
     if filters.date_to is not None:

@@ -103,7 +103,7 @@ def list_visits(
 ) -> Page[VisitPublic]:
     """List the visits the caller may see: a shopper their own, others all."""
     filters = repository.VisitFilters(
-        status=status_.value if status_ else None,
+        status=status_,
         service_code=service,
         office_id=office_id,
         region=region.value if region else None,
