@@ -20,6 +20,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from service.config import Settings  # noqa: E402
 from service.standards import service as standards_service  # noqa: E402
 from tests.conftest import NOW, SECRET, FrozenClock  # noqa: E402
 from tests.fixtures import images  # noqa: E402
-from tests.fixtures.db import fresh_postgres_database, migrated_engine  # noqa: E402
+from tests.fixtures.db import migrated_engine, scratch_postgres_database  # noqa: E402
 from tests.fixtures.factories import complete_answers, make_office, make_visit  # noqa: E402
 from tests.fixtures.http import bearer  # noqa: E402
 from tests.fixtures.s3 import start_seaweed, stop_seaweed  # noqa: E402
@@ -225,11 +226,13 @@ def main() -> None:
     (work / "seaweed").mkdir()
     seaweed = start_seaweed(work / "seaweed")
     servers: list[subprocess.Popen[bytes]] = []
+    # The database has a name of its own (never an earlier run's) and is dropped at the end.
+    databases = ExitStack()
     try:
         url = (
             f"sqlite:///{work / 'load.db'}"
             if args.sqlite
-            else fresh_postgres_database(args.postgres, "mshop_load")
+            else databases.enter_context(scratch_postgres_database(args.postgres, "load"))
         )
         plans = prepare(url, args.phones)
         endpoint = seaweed.endpoint
@@ -301,6 +304,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
         stop_seaweed(seaweed)
+        databases.close()
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from service.db import create_db_engine  # noqa: E402
 from service.db_types import UtcDateTime  # noqa: E402
 from service.demo.generate import NOW, generate  # noqa: E402
 from service.main import create_app  # noqa: E402
-from tests.fixtures.db import fresh_postgres_database  # noqa: E402
+from tests.fixtures.db import scratch_postgres_database  # noqa: E402
 from tests.fixtures.users import make_user  # noqa: E402
 
 SCORED = "visits v LEFT JOIN visit_scores s ON s.visit_id = v.id"
@@ -229,8 +229,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             bench_database(f"sqlite:///{tmp}/bench.db", "SQLite", args)
     if args.postgres:
-        url = fresh_postgres_database(args.postgres, "mshop_bench_reports")
-        bench_database(url, "PostgreSQL", args)
+        with scratch_postgres_database(args.postgres, "reports") as url:
+            bench_database(url, "PostgreSQL", args)
 
 
 if __name__ == "__main__":

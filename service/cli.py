@@ -26,6 +26,7 @@ from service.checklists.format import ChecklistError
 from service.clock import now_utc
 from service.config import ConfigError, Settings, check_settings
 from service.db import create_db_engine
+from service.demo.accounts import DEMO_ACCOUNTS, seed_account_visits
 from service.demo.generate import run_demo_generate
 from service.observability import logs
 from service.photos import lifecycle as photo_lifecycle
@@ -37,13 +38,6 @@ from service.visits.models import Visit
 DEMO_PASSWORD = "demo"
 # A bound on one run: a million visits is ~40 million answers, hours of inserts.
 MAX_DEMO_VISITS = 1_000_000
-DEMO_ACCOUNTS = (
-    ("admin@demo.kz", "Demo Admin", Role.admin),
-    ("coordinator@demo.kz", "Demo Coordinator", Role.coordinator),
-    ("shopper1@demo.kz", "Demo Shopper One", Role.shopper),
-    ("shopper2@demo.kz", "Demo Shopper Two", Role.shopper),
-    ("analyst@demo.kz", "Demo Analyst", Role.analyst),
-)
 
 
 class CliError(Exception):
@@ -105,9 +99,26 @@ def _seed_demo(settings: Settings) -> None:
                 user.hashed_password = hash_password(DEMO_PASSWORD)
 
 
+def _seed_account_visits(settings: Settings) -> None:
+    store = make_store(settings.storage, settings.s3)
+    store.ensure_ready()
+    with _session(settings) as session:
+        made = seed_account_visits(session, store, settings, now=now_utc(), seed=1)
+    if made:
+        print(
+            "shopper1@demo.kz: assigned, in-progress, returned and submitted visits; "
+            "coordinator@demo.kz: submitted visits to review"
+        )
+
+
 def _has_visits(settings: Settings) -> bool:
     with _session(settings) as session:
         return session.exec(select(Visit.id).limit(1)).first() is not None
+
+
+def _log_format(args: argparse.Namespace, settings: Settings) -> logs.LogFormat:
+    """The flag if given, else MSHOP_LOG_FORMAT, else auto (text on a terminal, JSON otherwise)."""
+    return logs.LogFormat(args.log_format) if args.log_format else settings.log_format
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -133,6 +144,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         _seed_demo(settings)
         if args.demo_visits and not _has_visits(settings):
             print(run_demo_generate(settings, visits=args.demo_visits, seed=1))
+        # After the generator, which runs only on a database without visits.
+        _seed_account_visits(settings)
         base = f"http://{args.host}:{args.port}"
         print("Demo accounts (password 'demo'):", ", ".join(a[0] for a in DEMO_ACCOUNTS))
         print(
@@ -140,7 +153,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
             "-d username=shopper1@demo.kz -d password=demo"
         )
         print(f"API docs: {base}/docs")
-    logs.configure(args.log_level)
+    logs.configure(args.log_level, _log_format(args, settings))
     app = create_app(settings)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=args.log_level)
 
@@ -176,16 +189,10 @@ def cmd_calendar_show(args: argparse.Namespace) -> None:
         if day.date.month != month:
             month = day.date.month
             print(f"\n{day.date:%Y-%m}")
-        if (
-            not day.working
-            and day.reason != "weekend"
-            or day.working
-            and day.weekday
-            in (
-                "Saturday",
-                "Sunday",
-            )
-        ):
+        # Only the exceptions: days off that are not plain weekends, and working weekend days.
+        # The weekend test uses the date, not ``day.weekday``, a display label ("Sat").
+        on_weekend = day.date.weekday() >= 5
+        if (not day.working and day.reason != "weekend") or (day.working and on_weekend):
             state = "working" if day.working else "day off"
             print(f"  {day.date} {day.weekday:<9} {state:<8} {day.reason or ''}")
     print(f"\n{view.year}: {view.working_days} working days, {view.days_off} days off")
@@ -265,6 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --demo, visits to generate when the database has none (0: none)",
     )
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-format",
+        choices=[f.value for f in logs.LogFormat],
+        help="json, text, or auto: text when stderr is a terminal, else JSON "
+        "(default: MSHOP_LOG_FORMAT, else auto)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.observability.logs import LogFormat
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Secrets that must never guard a real deployment.
@@ -62,6 +64,7 @@ class LimitSettings(BaseModel):
     max_page_size: int = Field(default=200, ge=1, le=10_000)
     max_batch_answers: int = Field(default=500, ge=1, le=100_000)
     max_bulk_rows: int = Field(default=5000, ge=1, le=1_000_000)
+    max_bulk_cell_bytes: int = Field(default=8192, ge=256, le=131_072)  # csv reads ≤128 KiB
     # A phone clock further off than this is flagged on the visit for the reviewer.
     clock_skew_warn_seconds: int = Field(default=300, ge=1)
 
@@ -87,6 +90,7 @@ class Settings(BaseSettings):
     )
 
     demo: bool = False
+    log_format: LogFormat = LogFormat.auto  # MSHOP_LOG_FORMAT; `serve --log-format` wins
     catalogue_dir: Path = PROJECT_ROOT / "checklists" / "standards"
     templates_dir: Path = PROJECT_ROOT / "checklists" / "templates"
     database: DatabaseSettings = DatabaseSettings()

@@ -39,7 +39,14 @@ ErrorCode = Literal[
     "transition-not-allowed",
     "visit-not-editable",
     "assignment-invalid",
+    "shopper-not-active",
+    "service-not-offered-at-office",
+    "channel-not-available-at-office",
+    "deadline-case-out-of-range",
+    "window-in-the-past",
     "bulk-file-invalid",
+    "bulk-rows-invalid",
+    "bulk-cell-too-long",
     "answer-conflict",
     "answers-invalid",
     "submission-incomplete",
@@ -57,6 +64,7 @@ ErrorCode = Literal[
     "direct-upload-unavailable",
     "storage-unavailable",
     "report-filters-invalid",
+    "export-bom-not-csv",
 ]
 
 

@@ -19,7 +19,13 @@ from service.config import AuthSettings, DatabaseSettings, Settings, StorageSett
 from service.db import get_session
 from service.main import create_app
 from service.standards import service as standards_service
-from tests.fixtures.db import migrated_engine, worker_database_url
+from tests.fixtures.db import (
+    drop_created_databases,
+    migrated_engine,
+    run_id,
+    sweep_run_databases,
+    worker_database_url,
+)
 from tests.fixtures.s3 import s3_bucket, seaweed  # noqa: F401  (shared S3 fixtures)
 from tests.fixtures.users import make_user
 from tests.reports.data import Dataset
@@ -27,6 +33,20 @@ from tests.reports.data import build as build_report_data
 
 SECRET = "test-secret-" + "x" * 40
 NOW = dt.datetime(2026, 3, 18, 9, 30, tzinfo=dt.UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Fix the run id before xdist starts its workers: they inherit it through the environment,
+    # so all of a run's PostgreSQL databases share one suffix the controller can sweep.
+    run_id()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # Runs after a failure too. Each process drops what it made; the controller (or a run
+    # without xdist) then drops anything of this run still left, e.g. by a crashed worker.
+    drop_created_databases()
+    if not hasattr(session.config, "workerinput"):
+        sweep_run_databases()
 
 
 class FrozenClock:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -10,9 +11,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from service.cli import _log_format, build_parser
+from service.config import Settings
+from service.observability.logs import LogFormat
 
 MSHOP = [sys.executable, "-m", "service.cli"]
 # Every test runs the CLI as a process of its own.
@@ -48,13 +54,14 @@ def get_json(url: str, data: bytes | None = None, headers: dict[str, str] | None
         return json.loads(response.read())  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-def demo_server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def running_server(env: dict[str, str], tmp_path: Path, *args: str) -> Iterator[str]:
+    """``mshop serve ARGS`` on a free loopback port, output in tmp_path/serve.log."""
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [*MSHOP, "serve", "--demo", "--demo-visits", "200", "--port", str(port)],
+            [*MSHOP, "serve", *args, "--port", str(port)],
             env=env,
             cwd=tmp_path,
             stdout=out,
@@ -62,7 +69,8 @@ def demo_server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        # A demo start migrates, loads the catalogue and writes visits: slow on a busy machine.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
                 get_json(f"{base}/healthz")
@@ -72,7 +80,7 @@ def demo_server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
                     pytest.fail(f"server exited: {log.read_text()}")
                 time.sleep(0.2)
         else:
-            pytest.fail("demo server did not answer /healthz within 60 s")
+            pytest.fail("server did not answer /healthz within 120 s")
         yield base
     finally:
         process.terminate()
@@ -82,6 +90,12 @@ def demo_server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
             process.kill()
 
 
+@pytest.fixture
+def demo_server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    with running_server(env, tmp_path, "--demo", "--demo-visits", "200") as base:
+        yield base
+
+
 def test_demo_serves_and_logs_in_a_shopper(demo_server: str) -> None:
     assert get_json(f"{demo_server}/healthz")["status"] == "ok"
     form = urllib.parse.urlencode({"username": "shopper1@demo.kz", "password": "demo"}).encode()
@@ -89,6 +103,24 @@ def test_demo_serves_and_logs_in_a_shopper(demo_server: str) -> None:
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert get_json(f"{demo_server}/api/v1/me", headers=auth)["role"] == "shopper"
     assert get_json(f"{demo_server}/api/v1/services", headers=auth)["total"] == 60
+
+
+def login(base: str, email: str) -> dict[str, str]:
+    form = urllib.parse.urlencode({"username": email, "password": "demo"}).encode()
+    tokens = get_json(f"{base}/api/v1/auth/token", data=form)
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def test_demo_accounts_have_visits_of_their_own(demo_server: str) -> None:
+    shopper = login(demo_server, "shopper1@demo.kz")
+    mine = get_json(f"{demo_server}/api/v1/visits", headers=shopper)["items"]
+    assert {"assigned", "in_progress", "returned", "submitted"} <= {v["status"] for v in mine}
+    returned = next(v for v in mine if v["status"] == "returned")
+    assert returned["review_comment"]
+    coordinator = login(demo_server, "coordinator@demo.kz")
+    queue = get_json(f"{demo_server}/api/v1/visits?status=submitted", headers=coordinator)
+    assert queue["total"] > 0
+    assert {v["status"] for v in queue["items"]} == {"submitted"}
 
 
 def test_demo_has_visits_for_the_reports(demo_server: str) -> None:
@@ -205,6 +237,20 @@ def test_calendar_show_and_load(env: dict[str, str], tmp_path: Path) -> None:
     assert "2026: 248 working days" in run(env, "calendar", "show", "2026").stdout
 
 
+def test_calendar_show_lists_transferred_working_saturdays(env: dict[str, str]) -> None:
+    shown = run(env, "calendar", "show", "2024")
+    assert shown.returncode == 0, shown.stderr
+    lines = {line.split()[0]: line for line in shown.stdout.splitlines() if line.startswith("  ")}
+    # Saturday 2024-05-04 was worked in exchange for Wednesday 2024-05-08, the bridge between
+    # Defender of the Fatherland Day and Victory Day; plain weekends are not listed.
+    assert lines["2024-05-04"].split(maxsplit=3) == [
+        "2024-05-04", "Sat", "working", "transferred working day"
+    ]  # fmt: skip
+    assert "day off  Day off (substituted from 05/04/2024)" in lines["2024-05-08"]
+    assert "2024-05-05" not in lines
+    assert "2024-05-11" not in lines
+
+
 def test_calendar_load_refuses_a_broken_file(env: dict[str, str], tmp_path: Path) -> None:
     decree = tmp_path / "decree.yaml"
     decree.write_text("year: 2026\ndays_off: [2027-01-01]\n", encoding="utf-8")
@@ -217,3 +263,42 @@ def test_photos_cleanup(env: dict[str, str]) -> None:
     result = run(env, "photos", "cleanup")
     assert result.returncode == 0, result.stderr
     assert "0 expired uploads and 0 orphan objects removed" in result.stdout
+
+
+class TestLogFormat:
+    @pytest.mark.parametrize("value", ["json", "text", "auto"])
+    def test_flag_is_parsed(self, value: str) -> None:
+        args = build_parser().parse_args(["serve", "--log-format", value])
+        assert _log_format(args, Settings()) is LogFormat(value)
+
+    def test_flag_wins_over_the_setting_and_the_setting_over_auto(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("MSHOP_LOG_FORMAT", "json")
+        settings = Settings()
+        assert settings.log_format is LogFormat.json
+        flagged = build_parser().parse_args(["serve", "--log-format", "text"])
+        assert _log_format(flagged, settings) is LogFormat.text
+        bare = build_parser().parse_args(["serve"])
+        assert _log_format(bare, settings) is LogFormat.json
+        monkeypatch.delenv("MSHOP_LOG_FORMAT")
+        assert _log_format(bare, Settings()) is LogFormat.auto
+
+    def test_unknown_format_is_refused(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            build_parser().parse_args(["serve", "--log-format", "yaml"])
+        assert exit_info.value.code == 2
+        assert "invalid choice: 'yaml'" in capsys.readouterr().err
+
+    def test_serve_writes_text_lines(self, env: dict[str, str], tmp_path: Path) -> None:
+        env = env | {"MSHOP_AUTH__SECRET_KEY": STRONG, "MSHOP_LOG_FORMAT": "json"}
+        with running_server(env, tmp_path, "--log-format", "text") as base:
+            get_json(f"{base}/healthz")
+        lines = (tmp_path / "serve.log").read_text().splitlines()
+        assert lines
+        assert not any(line.startswith("{") for line in lines)
+        access = next(line for line in lines if "GET /healthz 200" in line)
+        # time, level, [request id], message, key=value extras
+        shape = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z INFO +\[[\w-]{8,}\] GET /healthz 200 "
+        assert re.match(shape, access), access
+        assert {"status=200", "path=/healthz"} <= set(access.split(" "))

@@ -16,20 +16,16 @@ import service.models_registry  # noqa: F401
 from service.config import DatabaseSettings
 from service.db import create_db_engine, metadata
 from service.migrate import alembic_config, upgrade
-from tests.fixtures.db import fresh_postgres_database, requested_database_url
+from tests.fixtures.db import database_url_for, drop_postgres_database
 
 
 @pytest.fixture
 def empty_engine(tmp_path: Path) -> Iterator[Engine]:
-    server = requested_database_url()
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    if server is None:
-        url = f"sqlite:///{tmp_path / 'migrations.db'}"
-    else:
-        url = fresh_postgres_database(server, f"mshop_migrations_{worker}")
+    url = database_url_for("migrations", tmp_path / "migrations.db")
     engine = create_db_engine(DatabaseSettings(url=url))
     yield engine
     engine.dispose()
+    drop_postgres_database(url)
 
 
 def test_upgrade_matches_the_models(empty_engine: Engine) -> None:

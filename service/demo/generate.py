@@ -90,7 +90,8 @@ def _user(session: Session, email: str, name: str, role: Role) -> uuid.UUID:
     return user.id
 
 
-def _office(session: Session, name: str, kind: str, region: Region) -> int:
+def find_or_add_office(session: Session, name: str, kind: str, region: Region) -> int:
+    """The id of the demo office of that name, added if missing (found again on a rerun)."""
     office = session.exec(select(Office).where(col(Office.name) == name)).first()
     if office is None:
         city = REGION_NAMES_RU[region]
@@ -112,12 +113,14 @@ def _prepare(session: Session, settings: Settings, seed: int) -> _Plan:
     in_person = []
     for region in Region:
         for kind, label in (("con", "ЦОН"), ("agency_office", "офис услугодателя")):
-            office_id = _office(
+            office_id = find_or_add_office(
                 session, f"{PREFIX}: {label}, {REGION_NAMES_RU[region]}", kind, region
             )
             in_person.append((office_id, quality(office_id)))
-    call = _office(session, f"{PREFIX}: контакт-центр 1414", "call_centre", Region.astana)
-    portal = _office(session, f"{PREFIX}: портал egov.kz", "portal", Region.astana)
+    call = find_or_add_office(
+        session, f"{PREFIX}: контакт-центр 1414", "call_centre", Region.astana
+    )
+    portal = find_or_add_office(session, f"{PREFIX}: портал egov.kz", "portal", Region.astana)
     shoppers = [_user(session, f"demo-shopper{n}@demo.kz", f"Демо тайный покупатель {n}",
                       Role.shopper) for n in range(1, SHOPPERS + 1)]  # fmt: skip
     services = []

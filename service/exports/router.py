@@ -20,6 +20,10 @@ FILE = {
 }
 RESPONSES: dict[int | str, dict[str, Any]] = {200: FILE, **ERRORS}
 FormatQuery = Annotated[ExportFormat, Query(alias="format", description="csv, xlsx or parquet")]
+BomQuery = Annotated[
+    bool,
+    Query(description="Start a CSV with a UTF-8 byte-order mark, for Excel on Windows (csv only)"),
+]
 
 
 def _attachment(export: exports_service.Export) -> StreamingResponse:
@@ -45,9 +49,10 @@ def export_visits(
     clock: ClockDep,
     filters: FiltersDep,
     fmt: FormatQuery = ExportFormat.csv,
+    bom: BomQuery = False,
 ) -> StreamingResponse:
     """Export one row per visit with its scores and findings counts."""
-    return _attachment(exports_service.export_visits(session, filters, fmt, now=clock()))
+    return _attachment(exports_service.export_visits(session, filters, fmt, now=clock(), bom=bom))
 
 
 @router.get(
@@ -62,6 +67,7 @@ def export_answers(
     clock: ClockDep,
     filters: FiltersDep,
     fmt: FormatQuery = ExportFormat.csv,
+    bom: BomQuery = False,
 ) -> StreamingResponse:
     """Export one row per current answer of the filtered visits."""
-    return _attachment(exports_service.export_answers(session, filters, fmt, now=clock()))
+    return _attachment(exports_service.export_answers(session, filters, fmt, now=clock(), bom=bom))

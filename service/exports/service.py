@@ -5,15 +5,21 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Row
 from sqlmodel import Session
 
 from service.db import READ_ONLY
+from service.errors import ErrorCode, ValidationFailed
 from service.exports import repository, writers
 from service.exports.schemas import ANSWER_COLUMNS, MEDIA_TYPES, VISIT_COLUMNS, ExportFormat
 from service.reports.schemas import ReportFilters
+
+
+class BomNotCsv(ValidationFailed):
+    code: ClassVar[ErrorCode] = "export-bom-not-csv"
+    title = "Byte-order mark is for CSV only"
 
 
 @dataclass(frozen=True)
@@ -73,9 +79,10 @@ def _encode(
     columns: Sequence[writers.Column],
     rows: Iterable[Sequence[writers.Row]],
     sheet: str,
+    bom: bool,
 ) -> Iterator[bytes]:
     if fmt is ExportFormat.csv:
-        return writers.csv_stream(columns, rows)
+        return writers.csv_stream(columns, rows, bom=bom)
     if fmt is ExportFormat.xlsx:
         return writers.xlsx_stream(columns, rows, sheet=sheet)
     return writers.parquet_stream(columns, rows)
@@ -92,9 +99,16 @@ def _export(
     fmt: ExportFormat,
     session: Session,
     now: dt.datetime,
+    bom: bool,
 ) -> Export:
+    if bom and fmt is not ExportFormat.csv:
+        # Refused rather than ignored: a caller asking for a BOM expects a text file.
+        raise BomNotCsv(
+            f"bom=true applies to format=csv only; {fmt.value} files carry their own encoding."
+        )
+
     def chunks() -> Iterator[bytes]:
-        return _encode(fmt, columns, rows(), name)
+        return _encode(fmt, columns, rows(), name, bom)
 
     return Export(
         filename=_filename(name, fmt, now),
@@ -104,7 +118,12 @@ def _export(
 
 
 def export_visits(
-    session: Session, filters: ReportFilters, fmt: ExportFormat, *, now: dt.datetime
+    session: Session,
+    filters: ReportFilters,
+    fmt: ExportFormat,
+    *,
+    now: dt.datetime,
+    bom: bool = False,
 ) -> Export:
     """One row per visit with its service, office, window, status and stored score.
 
@@ -113,19 +132,28 @@ def export_visits(
         filters: which visits (the report filters; approved only by default).
         fmt: the file format.
         now: for the file name.
+        bom: start a CSV with a UTF-8 byte-order mark (for Excel on Windows).
 
     Returns:
         The export; reading its chunks runs the query, a batch of rows at a time.
+
+    Raises:
+        BomNotCsv: ``bom`` asked of a format other than CSV.
     """
 
     def rows() -> Iterator[list[list[Any]]]:
         return _visit_rows(repository.visit_batches(session, filters))
 
-    return _export("visits", VISIT_COLUMNS, rows, fmt, session, now)
+    return _export("visits", VISIT_COLUMNS, rows, fmt, session, now, bom)
 
 
 def export_answers(
-    session: Session, filters: ReportFilters, fmt: ExportFormat, *, now: dt.datetime
+    session: Session,
+    filters: ReportFilters,
+    fmt: ExportFormat,
+    *,
+    now: dt.datetime,
+    bom: bool = False,
 ) -> Export:
     """One row per current answer of the filtered visits; the value as JSON text.
 
@@ -134,12 +162,16 @@ def export_answers(
         filters: which visits' answers (the report filters; approved only by default).
         fmt: the file format.
         now: for the file name.
+        bom: start a CSV with a UTF-8 byte-order mark (for Excel on Windows).
 
     Returns:
         The export; reading its chunks runs the query, a batch of rows at a time.
+
+    Raises:
+        BomNotCsv: ``bom`` asked of a format other than CSV.
     """
 
     def rows() -> Iterator[list[list[Any]]]:
         return _answer_rows(repository.answer_batches(session, filters))
 
-    return _export("answers", ANSWER_COLUMNS, rows, fmt, session, now)
+    return _export("answers", ANSWER_COLUMNS, rows, fmt, session, now, bom)

@@ -20,6 +20,7 @@ CHUNK_BYTES = 256 * 1024
 # Excel opens at most 1,048,576 rows a sheet; past that the rows go on to a further sheet.
 XLSX_MAX_ROWS = 1_048_576
 SPOOL_BYTES = 16 * 1024 * 1024
+UTF8_BOM = b"\xef\xbb\xbf"
 # A spreadsheet evaluates a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # XML 1.0 forbids these control characters; openpyxl refuses a cell holding one.
@@ -64,15 +65,19 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def csv_stream(columns: Sequence[Column], batches: Iterable[Sequence[Row]]) -> Iterator[bytes]:
+def csv_stream(
+    columns: Sequence[Column], batches: Iterable[Sequence[Row]], *, bom: bool = False
+) -> Iterator[bytes]:
     """UTF-8 CSV, comma-separated, a header row of column names, one chunk per batch.
 
     Empty cells are nulls; booleans are ``true``/``false``; times are ISO 8601 with offset.
+    With ``bom``, the file starts with a UTF-8 byte-order mark: Excel on Windows reads a CSV
+    without one in the ANSI code page and garbles Cyrillic.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.name for c in columns])
-    yield buffer.getvalue().encode()
+    yield (UTF8_BOM if bom else b"") + buffer.getvalue().encode()
     for batch in batches:
         buffer.seek(0)
         buffer.truncate()

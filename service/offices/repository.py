@@ -1,5 +1,7 @@
 """Every query on offices."""
 
+from collections.abc import Collection
+
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -8,6 +10,18 @@ from service.offices.models import Office
 
 def get(session: Session, office_id: int) -> Office | None:
     return session.get(Office, office_id)
+
+
+def get_many(session: Session, office_ids: Collection[int]) -> dict[int, Office]:
+    found: dict[int, Office] = {}
+    ids = sorted(office_ids)
+    # Chunks keep each IN list well under the databases' bound-parameter limits.
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        for office in session.exec(select(Office).where(col(Office.id).in_(chunk))).all():
+            assert office.id is not None
+            found[office.id] = office
+    return found
 
 
 def add(session: Session, office: Office) -> Office:

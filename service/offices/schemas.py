@@ -1,11 +1,13 @@
 """API models of offices."""
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from service.checklists.format import ChecklistChannel
 from service.offices.regions import Region
 from service.standards.catalogue import CODE_PATTERN
 
@@ -15,6 +17,22 @@ class OfficeKind(StrEnum):
     agency_office = "agency_office"
     call_centre = "call_centre"
     portal = "portal"
+
+
+@dataclass(frozen=True)
+class KindTraits:
+    label: str
+    # How a shopper meets the service there: in person at a counter, by calling 1414, online.
+    channel: ChecklistChannel
+
+
+# The one place that says which channel fits which kind of office; assignment checks it.
+OFFICE_KINDS: dict[OfficeKind, KindTraits] = {
+    OfficeKind.con: KindTraits("a public service centre (ЦОН)", ChecklistChannel.in_person),
+    OfficeKind.agency_office: KindTraits("an agency office", ChecklistChannel.in_person),
+    OfficeKind.call_centre: KindTraits("a call centre", ChecklistChannel.call_1414),
+    OfficeKind.portal: KindTraits("the portal", ChecklistChannel.egov),
+}
 
 
 def _unique(codes: list[str]) -> list[str]:

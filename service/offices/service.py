@@ -1,6 +1,7 @@
 """Offices: where visits happen."""
 
 import datetime as dt
+from collections.abc import Collection
 from typing import ClassVar
 
 from sqlmodel import Session
@@ -30,3 +31,8 @@ def get_office(session: Session, office_id: int) -> Office:
     if office is None:
         raise OfficeNotFound(f"There is no office {office_id}.")
     return office
+
+
+def get_many(session: Session, office_ids: Collection[int]) -> dict[int, Office]:
+    """The offices among ``office_ids`` that exist, by id, in one query."""
+    return repository.get_many(session, office_ids)

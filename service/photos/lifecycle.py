@@ -96,7 +96,9 @@ def complete(
                 f"The uploaded bytes (sha256 {sha}, {received} bytes) are not the declared "
                 f"ones (sha256 {photo.declared_sha256}, {photo.declared_size} bytes)."
             )
-        elif (same := repository.same_bytes(session, visit.id, sha)) is not None:
+        elif (same := repository.same_bytes(session, visit.id, photo.item_code, sha)) is not None:
+            # The same bytes for the same item: the earlier photo stands. The same bytes for
+            # another item fall through and become a photo of this item with its own objects.
             _discard(session, store, photo)
             return same, None
         elif repository.count_for_item(session, visit.id, photo.item_code) >= (

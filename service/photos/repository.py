@@ -31,10 +31,12 @@ def all_for_visit(session: Session, visit_id: uuid.UUID) -> list[Photo]:
     return list(session.exec(select(Photo).where(col(Photo.visit_id) == visit_id)).all())
 
 
-def same_bytes(session: Session, visit_id: uuid.UUID, sha256: str) -> Photo | None:
+def same_bytes(session: Session, visit_id: uuid.UUID, item_code: str, sha256: str) -> Photo | None:
+    """The stored photo with these bytes for this item of the visit: a photo's identity."""
     return session.exec(
         select(Photo).where(
             col(Photo.visit_id) == visit_id,
+            col(Photo.item_code) == item_code,
             col(Photo.sha256) == sha256,
             col(Photo.status) == PhotoStatus.stored,
         )

@@ -81,6 +81,10 @@ def staging_key(photo: Photo) -> str:
 
 
 def keys_for(visit_id: uuid.UUID, photo_id: uuid.UUID) -> tuple[str, str, str]:
+    """Object keys of one photo row. Keys are never shared between rows, even when two rows hold
+    the same bytes (one picture as evidence for two items): retention, expired-upload discard and
+    the orphan sweep then each delete a row's own keys without reference counting, at the cost of
+    a duplicate object in that rare case (bounded by the items' photo limits)."""
     base = f"photos/{visit_id}/{photo_id}"
     return f"{base}/original", f"{base}/thumb.jpg", f"{base}/display.jpg"
 
@@ -171,6 +175,10 @@ def upload(
 ) -> tuple[Photo, bool]:
     """Store a photo sent through the API; a retry, or the same bytes again, is one photo.
 
+    A photo is (visit, item, bytes): the same bytes for another item of the visit are a new
+    photo of that item, with objects of its own (see ``keys_for``), so deleting one row's
+    objects can never take away another row's evidence.
+
     Raises:
         PhotoConflict: the client id was used for other bytes or another item.
         PhotoItemInvalid, TooManyPhotos, and the image rejections (413, 415, 422).
@@ -183,7 +191,7 @@ def upload(
         raise errors.PhotoConflict(
             f"client_id {client_id} was used for another photo; a new photo needs a new client_id."
         )
-    same = repository.same_bytes(session, visit.id, sha)
+    same = repository.same_bytes(session, visit.id, item_code, sha)
     if same is not None:
         return same, False
     visits_service.check_editable(visit)
@@ -214,10 +222,15 @@ def upload(
         visit = visits_service.lock_for_answers(session, visit, actor, now=now)
         # Checked again under the visit's lock: a parallel retry may have stored it first.
         raced = repository.by_client_id(session, client_id) or repository.same_bytes(
-            session, visit.id, sha
+            session, visit.id, item_code, sha
         )
         if raced is not None:
             store.delete_many(keys)
+            if (raced.visit_id, raced.item_code, raced.sha256) != (visit.id, item_code, sha):
+                raise errors.PhotoConflict(
+                    f"client_id {client_id} was used for another photo; "
+                    "a new photo needs a new client_id."
+                )
             return raced, False
         _check_item(session, visit, item_code)
         _fill(photo, done, _flags(session, visit, photo, done, settings), now)

@@ -1,6 +1,7 @@
 """Every query on services and standard versions."""
 
 import datetime as dt
+from collections.abc import Collection
 
 from sqlalchemy import and_, exists, func
 from sqlalchemy.orm import aliased
@@ -60,6 +61,14 @@ def get_in_force(session: Session, code: str, on: dt.date) -> ServiceStandard | 
 
 def get_service(session: Session, code: str) -> PublicService | None:
     return session.get(PublicService, code)
+
+
+def existing_codes(session: Session, codes: Collection[str]) -> set[str]:
+    wanted = sorted(codes)
+    if not wanted:
+        return set()
+    found = session.exec(select(PublicService.code).where(col(PublicService.code).in_(wanted)))
+    return set(found.all())
 
 
 def list_versions(session: Session, code: str) -> list[ServiceStandard]:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from pathlib import Path
 from typing import ClassVar
 
@@ -176,3 +177,8 @@ def require_service(session: Session, code: str) -> None:
     """Raise ``ServiceNotFound`` unless ``code`` is in the catalogue."""
     if repository.get_service(session, code) is None:
         raise ServiceNotFound(f"There is no service {code}.")
+
+
+def existing_codes(session: Session, codes: Collection[str]) -> set[str]:
+    """The codes among ``codes`` that are in the catalogue, in one query."""
+    return repository.existing_codes(session, codes)

@@ -2,7 +2,9 @@
 
 import datetime as dt
 import uuid
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -91,6 +93,46 @@ def scores_for(
 
 def get_by_client_id(session: Session, client_id: uuid.UUID) -> Visit | None:
     return session.exec(select(Visit).where(col(Visit.client_id) == client_id)).first()
+
+
+T = TypeVar("T")
+
+# Each IN list stays well under the databases' bound-parameter limits (SQLite: 32,766).
+_CHUNK = 5000
+
+
+def _chunks(values: Collection[T]) -> Iterator[list[T]]:
+    ordered = list(values)
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
+
+
+def by_client_ids(session: Session, client_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Visit]:
+    found: dict[uuid.UUID, Visit] = {}
+    for chunk in _chunks(client_ids):
+        for visit in session.exec(select(Visit).where(col(Visit.client_id).in_(chunk))).all():
+            assert visit.client_id is not None
+            found[visit.client_id] = visit
+    return found
+
+
+def active_shoppers(
+    session: Session, *, ids: Collection[uuid.UUID] = (), emails: Collection[str] = ()
+) -> list[tuple[uuid.UUID, str]]:
+    """Id and e-mail of the active shoppers among ``ids`` and ``emails`` (already lower case).
+
+    Assignment asks about a whole wave of shoppers at once, a question the auth package does not
+    offer, so the query lives here.
+    """
+    rows: list[tuple[uuid.UUID, str]] = []
+    shoppers = select(User.id, User.email).where(
+        col(User.role) == Role.shopper, col(User.is_active)
+    )
+    for id_chunk in _chunks(ids):
+        rows.extend(session.exec(shoppers.where(col(User.id).in_(id_chunk))).all())
+    for email_chunk in _chunks(emails):
+        rows.extend(session.exec(shoppers.where(col(User.email).in_(email_chunk))).all())
+    return rows
 
 
 def add(session: Session, row: Visit | VisitEvent) -> None:

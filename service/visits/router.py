@@ -21,9 +21,9 @@ from service.offices.regions import Region
 from service.pagination import Page, PageDep
 from service.params import RowIdQuery
 from service.standards.catalogue import CODE_PATTERN
-from service.visits import repository
+from service.visits import assignments, repository
 from service.visits import service as visits_service
-from service.visits.bulk import BulkFileError, parse_csv
+from service.visits.bulk import BulkCellTooLong, BulkFileError, parse_csv
 from service.visits.deps import VisitDep
 from service.visits.schemas import BulkResult, VisitCreate, VisitEventPublic, VisitPublic
 from service.visits.transitions import VisitStatus
@@ -33,6 +33,18 @@ router = APIRouter()
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: NotAuthenticated.schema(),
     422: ValidationFailed.schema(),
+}
+ASSIGNMENT_PROBLEMS = {
+    **ValidationFailed.schema(),
+    "description": "The body does not read (validation-failed) or the assignment does not fit: "
+    + ", ".join(sorted(visits_service.ONE_PROBLEM))
+    + "; several problems at once are assignment-invalid with each code in errors",
+}
+BULK_PROBLEMS = {
+    **ValidationFailed.schema(),
+    "description": "bulk-file-invalid (the file as a whole), bulk-cell-too-long, or "
+    "bulk-rows-invalid with every problem of every row in errors as row, column, message "
+    "and code",
 }
 
 
@@ -46,6 +58,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         200: {"model": VisitPublic, "description": "A retry of an assignment already made"},
         403: Forbidden.schema(),
         409: Conflict.schema(),
+        422: ASSIGNMENT_PROBLEMS,
     },
 )
 def create_visit(
@@ -56,7 +69,7 @@ def create_visit(
     response: Response,
 ) -> VisitPublic:
     """Assign a visit to a shopper, pinning the checklist and standard in force."""
-    visit, created = visits_service.assign(session, staff, visit_in, now=clock())
+    visit, created = assignments.assign(session, staff, visit_in, now=clock())
     if not created:
         response.status_code = status.HTTP_200_OK
     return visits_service.to_public(visit, staff)
@@ -67,18 +80,29 @@ def create_visit(
     summary="Assign visits from a CSV file",
     response_model=BulkResult,
     status_code=status.HTTP_201_CREATED,
-    responses={**ERRORS, 403: Forbidden.schema(), 413: PayloadTooLarge.schema()},
+    responses={
+        **ERRORS,
+        403: Forbidden.schema(),
+        413: PayloadTooLarge.schema(),
+        422: BULK_PROBLEMS,
+    },
 )
 def bulk_create_visits(
     request: Request, session: SessionDep, clock: ClockDep, staff: StaffUser, file: UploadFile
 ) -> BulkResult:
-    """Assign a wave of visits from CSV; any bad row refuses the file, listing every row."""
+    """Assign a wave of visits from CSV; any problem refuses the file, listing every one."""
     limits = request.app.state.settings.limits
     try:
-        rows = parse_csv(file.file.read(), max_rows=limits.max_bulk_rows)
+        rows = parse_csv(
+            file.file.read(),
+            max_rows=limits.max_bulk_rows,
+            max_cell_bytes=limits.max_bulk_cell_bytes,
+        )
+    except BulkCellTooLong as exc:
+        raise visits_service.BulkCellTooLong(str(exc)) from exc
     except BulkFileError as exc:
         raise visits_service.BulkFileInvalid(str(exc)) from exc
-    return visits_service.bulk_assign(session, staff, rows, now=clock())
+    return assignments.bulk_assign(session, staff, rows, now=clock())
 
 
 @router.get(

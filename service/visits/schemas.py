@@ -4,12 +4,21 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from service.checklists.format import ChecklistChannel
 from service.db_types import MAX_ROW_ID
 from service.isotime import AwareIsoDatetime
 from service.standards.catalogue import CODE_PATTERN
+from service.visits.checks import DefectCode
 from service.visits.transitions import VisitAction, VisitStatus
 
 Comment = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -33,11 +42,14 @@ class VisitCreate(BaseModel):
         default=None, ge=0, le=49, description="Which of the standard's deadline cases applies"
     )
 
-    @model_validator(mode="after")
-    def _window(self) -> "VisitCreate":
-        if self.window_end_at <= self.window_start_at:
+    @field_validator("window_end_at")
+    @classmethod
+    def _window(cls, end: dt.datetime, info: ValidationInfo) -> dt.datetime:
+        # A field validator, so the error points at window_end_at rather than the whole body.
+        start = info.data.get("window_start_at")
+        if start is not None and end <= start:
             raise ValueError("window_end_at must be after window_start_at")
-        return self
+        return end
 
 
 class VisitPublic(BaseModel):
@@ -108,7 +120,9 @@ class VisitEventPublic(BaseModel):
 
 class BulkRowError(BaseModel):
     row: int = Field(description="Line number in the CSV file, header = 1")
-    errors: list[str]
+    column: str | None = Field(description="The cell's column; null for the line as a whole")
+    message: str
+    code: DefectCode
 
 
 class BulkResult(BaseModel):

@@ -4,25 +4,14 @@ import datetime as dt
 import uuid
 from typing import Any, ClassVar
 
-from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from service.auth import service as auth_service
 from service.auth.models import User
 from service.auth.roles import Role
-from service.checklists import service as checklists_service
 from service.errors import Conflict, ErrorCode, NotFound, ValidationFailed
-from service.isotime import local_date
-from service.offices import service as offices_service
-from service.standards import service as standards_service
 from service.visits import repository
-from service.visits.bulk import BulkRow
 from service.visits.models import Visit, VisitEvent
 from service.visits.schemas import (
-    BulkResult,
-    BulkRowError,
-    VisitCreate,
     VisitEventPublic,
     VisitPublic,
 )
@@ -56,105 +45,86 @@ class VisitNotEditable(Conflict):
     title = "Visit not editable"
 
 
+class AssignmentInvalid(ValidationFailed):
+    """Several things are wrong with an assignment; ``errors`` lists each with its code."""
+
+    code: ClassVar[ErrorCode] = "assignment-invalid"
+    title = "Assignment invalid"
+
+
+class ShopperNotActive(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "shopper-not-active"
+    title = "No such active shopper"
+
+
+class AssignedOfficeNotFound(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "office-not-found"
+    title = "Office not found"
+
+
+class AssignedServiceNotFound(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "service-not-found"
+    title = "Service not found"
+
+
+class ServiceNotOfferedAtOffice(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "service-not-offered-at-office"
+    title = "Service not offered at this office"
+
+
+class ChannelNotAvailableAtOffice(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "channel-not-available-at-office"
+    title = "Channel does not fit this office"
+
+
+class ChannelNotTested(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "checklist-not-offered"
+    title = "Service not tested on this channel"
+
+
+class NoChecklist(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "checklist-not-found"
+    title = "No checklist published"
+
+
+class ChecklistBroken(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "checklist-invalid"
+    title = "Checklist does not build"
+
+
+class NoStandardInForce(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "standard-not-in-force"
+    title = "No standard in force"
+
+
+class DeadlineCaseOutOfRange(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "deadline-case-out-of-range"
+    title = "No such deadline case"
+
+
+class WindowInThePast(AssignmentInvalid):
+    code: ClassVar[ErrorCode] = "window-in-the-past"
+    title = "Window already over"
+
+
+class BulkRowsInvalid(ValidationFailed):
+    code: ClassVar[ErrorCode] = "bulk-rows-invalid"
+    title = "Bulk rows invalid"
+
+
 class BulkFileInvalid(ValidationFailed):
     code: ClassVar[ErrorCode] = "bulk-file-invalid"
     title = "Bulk file invalid"
 
 
-class AssignmentInvalid(ValidationFailed):
-    code: ClassVar[ErrorCode] = "assignment-invalid"
-    title = "Assignment invalid"
+class BulkCellTooLong(ValidationFailed):
+    code: ClassVar[ErrorCode] = "bulk-cell-too-long"
+    title = "Bulk cell too long"
 
 
-def _same_assignment(visit: Visit, visit_in: VisitCreate) -> bool:
-    return (
-        visit.service_code == visit_in.service_code
-        and visit.office_id == visit_in.office_id
-        and visit.shopper_id == visit_in.shopper_id
-        and visit.channel == visit_in.channel.value
-        and visit.window_start_at == visit_in.window_start_at
-        and visit.window_end_at == visit_in.window_end_at
-        and visit.wave == visit_in.wave
-        and visit.notes == visit_in.notes
-        and visit.deadline_case_index == visit_in.deadline_case_index
-    )
-
-
-def check_assignment(session: Session, visit_in: VisitCreate, *, now: dt.datetime) -> list[str]:
-    """Everything wrong with an assignment, as sentences; empty when it can be made."""
-    problems = []
-    shopper = auth_service.get_user(session, visit_in.shopper_id)
-    if shopper is None or shopper.role != Role.shopper or not shopper.is_active:
-        problems.append(f"shopper_id: {visit_in.shopper_id} is not an active shopper")
-    try:
-        offices_service.get_office(session, visit_in.office_id)
-    except offices_service.OfficeNotFound as exc:
-        problems.append(f"office_id: {exc.detail}")
-    try:
-        on = local_date(visit_in.window_start_at)
-        checklists_service.resolve(session, visit_in.service_code, visit_in.channel, on, now=now)
-        standard = standards_service.get_standard(session, visit_in.service_code, on)
-        cases = len(standards_service.body_of(standard).deadlines)
-        if visit_in.deadline_case_index is not None and visit_in.deadline_case_index >= cases:
-            problems.append(
-                f"deadline_case_index: {visit_in.service_code} has {cases} deadline case(s)"
-            )
-    except NotFound as exc:
-        problems.append(f"service_code: {exc.detail}")
-    return problems
-
-
-def assign(
-    session: Session, actor: User, visit_in: VisitCreate, *, now: dt.datetime
-) -> tuple[Visit, bool]:
-    """Assign a visit, pinning the checklist and standard in force on its first day.
-
-    Returns the visit and whether it was created; a retry with the same ``client_id`` and
-    the same content returns the first visit.
-
-    Raises:
-        VisitConflict: the ``client_id`` was used for another assignment.
-        AssignmentInvalid: the shopper, office, service or channel does not fit.
-    """
-    if visit_in.client_id is not None:
-        existing = repository.get_by_client_id(session, visit_in.client_id)
-        if existing is not None:
-            if _same_assignment(existing, visit_in):
-                return existing, False
-            raise VisitConflict(
-                f"client_id {visit_in.client_id} already created visit {existing.id} with "
-                "other content; use a new client_id for a new visit."
-            )
-    problems = check_assignment(session, visit_in, now=now)
-    if problems:
-        raise AssignmentInvalid("; ".join(problems), errors=[{"msg": p} for p in problems])
-    on = local_date(visit_in.window_start_at)
-    checklist = checklists_service.resolve(
-        session, visit_in.service_code, visit_in.channel, on, now=now
-    )
-    visit = Visit.model_validate(
-        visit_in,
-        update={
-            "channel": visit_in.channel.value,
-            "status": VisitStatus.assigned,
-            "checklist_id": checklist.id,
-            "standard_id": checklist.standard_id,
-            "created_at": now,
-            "created_by_id": actor.id,
-        },
-    )
-    try:
-        with session.begin_nested():
-            repository.add(session, visit)
-    except IntegrityError:
-        # The same client_id won a race a moment ago: answer as a retry would be answered.
-        assert visit_in.client_id is not None
-        raced = repository.get_by_client_id(session, visit_in.client_id)
-        if raced is None or not _same_assignment(raced, visit_in):
-            raise VisitConflict(f"client_id {visit_in.client_id} was just used.") from None
-        return raced, False
-    record(session, visit, actor, "assign", now=now, to_status=VisitStatus.assigned)
-    return visit, True
+ONE_PROBLEM: dict[str, type[AssignmentInvalid]] = {
+    cls.code: cls for cls in AssignmentInvalid.__subclasses__()
+}
 
 
 def record(
@@ -276,48 +246,3 @@ def history(session: Session, visit: Visit) -> list[VisitEventPublic]:
         VisitEventPublic.model_validate(e, from_attributes=True)
         for e in repository.events(session, visit.id)
     ]
-
-
-def bulk_assign(
-    session: Session, actor: User, rows: list[BulkRow], *, now: dt.datetime
-) -> BulkResult:
-    """Assign every row, or none: any bad row refuses the file with every row's errors."""
-    prepared: list[VisitCreate] = []
-    for row in rows:
-        visit_in = _row_to_create(session, row)
-        if visit_in is not None:
-            row.errors.extend(check_assignment(session, visit_in, now=now))
-            prepared.append(visit_in)
-    bad = [BulkRowError(row=r.line, errors=r.errors) for r in rows if r.errors]
-    if bad:
-        raise AssignmentInvalid(
-            f"{len(bad)} of {len(rows)} rows have errors; nothing was assigned.",
-            errors=[b.model_dump() for b in bad],
-        )
-    visits = [assign(session, actor, visit_in, now=now) for visit_in in prepared]
-    created = sum(1 for _, was_created in visits if was_created)
-    return BulkResult(
-        created=created, unchanged=len(visits) - created, visits=[v.id for v, _ in visits]
-    )
-
-
-def _row_to_create(session: Session, row: BulkRow) -> VisitCreate | None:
-    values: dict[str, Any] = dict(row.values)
-    for key in ("office_id", "deadline_case_index"):
-        # CSV cells are text; the API model wants whole numbers.
-        if isinstance(values.get(key), str) and values[key].isascii() and values[key].isdigit():
-            values[key] = int(values[key])
-    email = values.pop("shopper_email", None)
-    if email is not None and "shopper_id" not in values:
-        shopper = auth_service.get_user_by_email(session, email)
-        if shopper is None:
-            row.errors.append(f"shopper_email: no user {email}")
-            return None
-        values["shopper_id"] = str(shopper.id)
-    try:
-        return VisitCreate.model_validate(values)
-    except ValidationError as exc:
-        row.errors.extend(
-            f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors()
-        )
-        return None

@@ -6,7 +6,6 @@ and on PostgreSQL.
 
 import datetime as dt
 import json
-import os
 import random
 import threading
 import urllib.request
@@ -43,8 +42,7 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'concurrency.db'}"
         return
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    yield from postgres_url_or_skip(f"mshop_concurrency_{worker}")
+    yield from postgres_url_or_skip("concurrency")
 
 
 @pytest.fixture

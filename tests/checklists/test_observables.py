@@ -13,15 +13,15 @@ from service.checklists.observables import check_observables, load_observables
 from service.standards.catalogue import load_catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
-METHODOLOGY = ROOT.parent / "shared" / "seed" / "methodology.md"
+# Section 7 of the seed methodology, copied into the repository (tests/data/README.md says from where).
+METHODOLOGY = ROOT / "tests" / "data" / "methodology-observables.md"
 OBSERVABLES = load_observables(ROOT / "checklists" / "observables.yaml")
 TEMPLATES = load_templates(ROOT / "checklists" / "templates")
 
 
 def _methodology_ids() -> list[str]:
     text = METHODOLOGY.read_text(encoding="utf-8")
-    section = text[text.index("## 7.") : text.index("## 8.")]
-    return re.findall(r"^\|\s*([A-I]\d{1,2})\s*\|", section, flags=re.MULTILINE)
+    return re.findall(r"^\|\s*([A-I]\d{1,2})\s*\|", text, flags=re.MULTILINE)
 
 
 METHODOLOGY_IDS = _methodology_ids()

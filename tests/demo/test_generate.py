@@ -4,7 +4,6 @@ The generator commits, so these tests never use the shared per-test-rollback dat
 gets a fresh SQLite file, or a fresh PostgreSQL database when the run asks for PostgreSQL.
 """
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,17 +28,13 @@ from service.scoring.models import VisitCriterion, VisitFinding
 from service.standards import service as standards_service
 from service.visits.models import Visit, VisitScore
 from service.visits.transitions import VisitStatus
-from tests.fixtures.db import fresh_postgres_database, requested_database_url
+from tests.fixtures.db import database_url_for
 
 VISITS = 400
 
 
 def fresh_url(tmp: Path, name: str) -> str:
-    server = requested_database_url()
-    if server is None:
-        return f"sqlite:///{tmp / name}.db"
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return fresh_postgres_database(server, f"mshop_test_demo_{name}_{worker}")
+    return database_url_for(f"demo_{name}", tmp / f"{name}.db")
 
 
 def generated(url: str, visits: int, seed: int) -> tuple[Engine, str]:

@@ -236,3 +236,46 @@ class TestFormulaInjection:
         cells = [sheet.cell(row=r, column=column) for r in range(2, sheet.max_row + 1)]
         assert "'=cmd|' /C calc'!A0" in {c.value for c in cells}
         assert all(c.data_type == "s" for c in cells)
+
+
+@pytest.mark.usefixtures("answers")
+class TestExcelBom:
+    @pytest.mark.parametrize(
+        ("what", "column", "cyrillic"),
+        [("visits", "office_name", "ЦОН №1 Астана"), ("answers", "value", "Справка")],
+    )
+    def test_csv_starts_with_a_bom_and_reads_back_cyrillic(
+        self, client: TestClient, analyst: dict[str, str], what: str, column: str, cyrillic: str
+    ) -> None:
+        response = client.get(
+            f"/api/v1/exports/{what}", params={"format": "csv", "bom": "true"}, headers=analyst
+        )
+        assert response.status_code == 200, response.text
+        assert response.content.startswith(b"\xef\xbb\xbf")
+        assert response.content.count(b"\xef\xbb\xbf") == 1  # once, not once a chunk
+        text = response.content.decode("utf-8-sig")
+        header = next(csv.reader(io.StringIO(text)))
+        # The mark is not glued to the first column's name.
+        assert header == [c.name for c in (VISIT_COLUMNS if what == "visits" else ANSWER_COLUMNS)]
+        cells = [row[column] for row in csv.DictReader(io.StringIO(text))]
+        assert any(cyrillic in cell for cell in cells)
+
+    def test_without_bom_the_csv_is_plain_utf8(
+        self, client: TestClient, analyst: dict[str, str]
+    ) -> None:
+        for params in ({"format": "csv"}, {"format": "csv", "bom": "false"}):
+            response = client.get("/api/v1/exports/visits", params=params, headers=analyst)
+            assert response.content.startswith(b"visit_id,")
+
+    @pytest.mark.parametrize(("what", "fmt"), [("visits", "xlsx"), ("answers", "parquet")])
+    def test_bom_with_another_format_is_422(
+        self, client: TestClient, analyst: dict[str, str], what: str, fmt: str
+    ) -> None:
+        response = client.get(
+            f"/api/v1/exports/{what}", params={"format": fmt, "bom": "true"}, headers=analyst
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        body = response.json()
+        assert body["code"] == "export-bom-not-csv"
+        assert "format=csv" in body["detail"]

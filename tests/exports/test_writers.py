@@ -144,3 +144,11 @@ def test_docs_list_every_column_in_order() -> None:
         for n, column in enumerate(columns, start=1):
             row = f"| {n} | `{column.name}` | {column.kind.value} | {column.description} |"
             assert row in section
+
+
+def test_csv_bom_comes_once_before_the_header() -> None:
+    data = b"".join(csv_stream(COLUMNS, [ROWS[:2], ROWS[2:]], bom=True))
+    assert data.startswith(b"\xef\xbb\xbftext,integer,")
+    assert data.count(b"\xef\xbb\xbf") == 1
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[1][0] == "Астана, ЦОН №1"

@@ -33,7 +33,7 @@ from service.storage.client import make_s3_client
 from service.storage.objects import S3Store
 from tests.conftest import NOW, SECRET, FrozenClock
 from tests.fixtures import images
-from tests.fixtures.db import fresh_postgres_database, migrated_engine, requested_database_url
+from tests.fixtures.db import database_url_for, drop_postgres_database, migrated_engine
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.s3 import S3Endpoint
@@ -111,13 +111,7 @@ def photo_request(visit_id: object, seed: int, client_id: str) -> tuple[bytes, s
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    server = requested_database_url()
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    url = (
-        fresh_postgres_database(server, f"mshop_crash_{worker}")
-        if server
-        else f"sqlite:///{tmp_path / 'crash.db'}"
-    )
+    url = database_url_for("crash", tmp_path / "crash.db")
     engine = migrated_engine(url)
     with Session(engine) as session:
         standards_service.load_standards(session, Settings().catalogue_dir, now=NOW)
@@ -125,6 +119,7 @@ def database(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
         session.commit()
     yield url, engine
     engine.dispose()
+    drop_postgres_database(url)
 
 
 @pytest.mark.s3

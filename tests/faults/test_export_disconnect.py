@@ -6,7 +6,6 @@ collector next runs; otherwise a handful of abandoned downloads holds every conn
 """
 
 import gc
-import os
 import socket
 import time
 import urllib.parse
@@ -24,7 +23,7 @@ from service.db import create_db_engine
 from service.demo.generate import run_demo_generate
 from service.main import create_app
 from tests.conftest import NOW, SECRET, FrozenClock
-from tests.fixtures.db import fresh_postgres_database, requested_database_url
+from tests.fixtures.db import database_url_for
 from tests.fixtures.http import bearer
 from tests.fixtures.server import running
 from tests.fixtures.users import make_user
@@ -37,12 +36,7 @@ ABANDONED = 3
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    server = requested_database_url()
-    if server is None:
-        url = f"sqlite:///{tmp_path_factory.mktemp('disconnect') / 'export.db'}"
-    else:
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        url = fresh_postgres_database(server, f"mshop_test_disconnect_{worker}")
+    url = database_url_for("disconnect", tmp_path_factory.mktemp("disconnect") / "export.db")
     run_demo_generate(Settings(database=DatabaseSettings(url=url)), VISITS, 5)
     return url
 

@@ -1,6 +1,5 @@
 """More requests than database connections: callers wait, then get 503 and a retry hint."""
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +19,7 @@ from tests.fixtures.users import make_user
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    yield from postgres_url_or_skip(f"mshop_pool_{worker}")
+    yield from postgres_url_or_skip("pool")
 
 
 def test_exhausted_pool_answers_503_then_recovers(pg_url: str, tmp_path: Path) -> None:

@@ -1,6 +1,5 @@
 """Faults of the things the API depends on: the object store down, database connections lost."""
 
-import os
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -84,8 +83,7 @@ def test_store_down_uploads_503_answers_sync_readyz_says_so(
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    yield from postgres_url_or_skip(f"mshop_faults_{worker}")
+    yield from postgres_url_or_skip("faults")
 
 
 def test_requests_recover_after_database_connections_are_dropped(

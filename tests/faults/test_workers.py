@@ -3,7 +3,6 @@ object store. Requests land on different workers and see one consistent state.""
 
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from service.config import Settings
 from service.standards import service as standards_service
 from tests.conftest import NOW, SECRET, FrozenClock
 from tests.fixtures import images
-from tests.fixtures.db import fresh_postgres_database, migrated_engine, requested_database_url
+from tests.fixtures.db import database_url_for, migrated_engine
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.s3 import S3Endpoint
@@ -49,13 +48,7 @@ def request(
 def test_two_workers_on_one_database_and_store(
     seaweed: S3Endpoint, s3_bucket: str, tmp_path: Path
 ) -> None:
-    server = requested_database_url()
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    url = (
-        fresh_postgres_database(server, f"mshop_workers_{worker}")
-        if server
-        else f"sqlite:///{tmp_path / 'workers.db'}"
-    )
+    url = database_url_for("workers", tmp_path / "workers.db")
     engine = migrated_engine(url)
     clock = FrozenClock(dt.datetime.now(dt.UTC))
     with Session(engine) as session:

@@ -5,7 +5,6 @@ The server runs on its own database with real per-request transactions, so whate
 writes is really stored, as it would be in production.
 """
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from service.main import create_app
 from service.openapi import SPEC_PATH
 from service.standards import service as standards_service
 from tests.conftest import NOW, SECRET, FrozenClock
-from tests.fixtures.db import fresh_postgres_database, migrated_engine, requested_database_url
+from tests.fixtures.db import database_url_for, migrated_engine
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.server import running
@@ -35,14 +34,8 @@ schema = schemathesis.openapi.from_path(SPEC_PATH)
 
 @pytest.fixture(scope="module")
 def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    server = requested_database_url()
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     folder: Path = tmp_path_factory.mktemp("fuzz")
-    url = (
-        fresh_postgres_database(server, f"mshop_fuzz_{worker}")
-        if server
-        else f"sqlite:///{folder / 'fuzz.db'}"
-    )
+    url = database_url_for("fuzz", folder / "fuzz.db")
     engine = migrated_engine(url)
     clock = FrozenClock(NOW)
     with Session(engine) as session:

@@ -1,10 +1,21 @@
+import datetime as dt
+import io
 import json
 import logging
+import sys
 
+import pytest
 from fastapi.testclient import TestClient
 
 from service.auth.roles import Role
-from service.observability.logs import JsonFormatter, request_id
+from service.observability.logs import (
+    JsonFormatter,
+    LogFormat,
+    TextFormatter,
+    formatter_for,
+    request_id,
+    resolve,
+)
 from tests.conftest import AuthHeaders
 
 
@@ -47,3 +58,68 @@ def test_log_lines_are_json_with_the_request_id() -> None:
     assert line["request_id"] == "abc123"
     assert line["status"] == 201
     assert line["level"] == "info"
+
+
+def _record(**extras: object) -> logging.LogRecord:
+    record = logging.LogRecord("mshop", logging.INFO, __file__, 1, "GET %s %s", ("/x", 200), None)
+    record.created = dt.datetime(2026, 3, 18, 9, 30, 0, 123456, tzinfo=dt.UTC).timestamp()
+    for key, value in extras.items():
+        setattr(record, key, value)
+    return record
+
+
+class TestLogFormats:
+    def test_text_line_has_time_level_request_id_message_and_extras(self) -> None:
+        token = request_id.set("rid-42")
+        try:
+            line = TextFormatter().format(_record(status=200, duration_ms=1.5, who="two words"))
+        finally:
+            request_id.reset(token)
+        assert line == (
+            "2026-03-18 09:30:00.123Z INFO  [rid-42] GET /x 200 "
+            'status=200 duration_ms=1.5 who="two words"'
+        )
+
+    def test_text_line_outside_a_request_and_with_an_error(self) -> None:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            record = _record()
+            record.exc_info = sys.exc_info()
+        first, *trace = TextFormatter().format(record).splitlines()
+        assert first == "2026-03-18 09:30:00.123Z INFO  [-] GET /x 200"
+        assert trace[-1] == "ValueError: boom"
+
+    def test_json_line_of_the_same_record(self) -> None:
+        token = request_id.set("rid-42")
+        try:
+            entry = json.loads(JsonFormatter().format(_record(status=200, who="two words")))
+        finally:
+            request_id.reset(token)
+        assert entry == {
+            "time": "2026-03-18T09:30:00.123456+00:00",
+            "level": "info",
+            "logger": "mshop",
+            "message": "GET /x 200",
+            "request_id": "rid-42",
+            "status": 200,
+            "who": "two words",
+        }
+
+    @pytest.mark.parametrize(
+        ("fmt", "tty", "expected"),
+        [
+            (LogFormat.auto, True, LogFormat.text),
+            (LogFormat.auto, False, LogFormat.json),
+            (LogFormat.json, True, LogFormat.json),
+            (LogFormat.text, False, LogFormat.text),
+        ],
+    )
+    def test_auto_is_text_on_a_terminal_only(
+        self, fmt: LogFormat, tty: bool, expected: LogFormat
+    ) -> None:
+        stream = io.StringIO()
+        stream.isatty = lambda: tty  # type: ignore[method-assign]
+        assert resolve(fmt, stream) is expected
+        kind = TextFormatter if expected is LogFormat.text else JsonFormatter
+        assert isinstance(formatter_for(fmt, stream), kind)

@@ -73,6 +73,49 @@ class TestPresigned:
         assert done.json()["sha256"] == hashlib.sha256(data).hexdigest()
         assert len(list(app.state.store.list_keys(f"photos/{visit.id}/"))) == 3
 
+    def test_same_bytes_for_another_item_is_a_new_photo(
+        self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        data = images.photo(seed=3)
+        form = {"item_code": "ticket_photo", "taken_at": "2026-03-18T10:15:30+05:00"}
+        first = client.post(
+            f"/api/v1/visits/{visit.id}/photos",
+            data=form | {"client_id": str(uuid.uuid4())},
+            files={"file": ("p.jpg", data, "image/jpeg")},
+            headers=phone,
+        ).json()
+        body = ticket(client, visit.id, phone, data).json()  # signage_clear
+        assert put(body["upload_url"], data, body["headers"]) == 200
+        done = client.post(f"/api/v1/photos/{body['photo_id']}/complete", headers=phone)
+        assert done.status_code == 200, done.text
+        assert done.json()["id"] == body["photo_id"] != first["id"]
+        assert (done.json()["item_code"], done.json()["status"]) == ("signage_clear", "stored")
+        # The same bytes for the same item again: the upload is dropped, the photo stands.
+        again = ticket(client, visit.id, phone, data).json()
+        assert put(again["upload_url"], data, again["headers"]) == 200
+        repeat = client.post(f"/api/v1/photos/{again['photo_id']}/complete", headers=phone)
+        assert repeat.json()["id"] == body["photo_id"]
+        # An abandoned upload of those bytes expires; clean-up leaves both photos whole.
+        abandoned = ticket(client, visit.id, phone, data, item_code="ticket_photo").json()
+        assert put(abandoned["upload_url"], data, abandoned["headers"]) == 200
+        later = max(clock(), dt.datetime.now(dt.UTC)) + dt.timedelta(days=1)
+        report = lifecycle.cleanup(session, app.state.store, now=later, grace=dt.timedelta(hours=1))
+        assert (report.expired_uploads, report.orphan_objects) == (1, 0)
+        rows = session.exec(select(Photo).where(Photo.visit_id == visit.id)).all()
+        assert sorted(p.item_code for p in rows) == ["signage_clear", "ticket_photo"]
+        coordinator = bearer(make_user(session, Role.coordinator), clock)
+        for photo_id in (first["id"], body["photo_id"]):
+            content = client.get(
+                f"/api/v1/photos/{photo_id}/content?variant=original",
+                headers=coordinator,
+                follow_redirects=False,
+            )
+            with urllib.request.urlopen(content.headers["location"], timeout=10) as stored:
+                assert stored.read() == data
+        assert len(list(app.state.store.list_keys(f"photos/{visit.id}/"))) == 6
+
     def test_bytes_other_than_declared_leave_nothing(
         self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
     ) -> None:

@@ -1,5 +1,6 @@
 """Photo evidence over HTTP, on the local folder and on SeaweedFS alike."""
 
+import datetime as dt
 import hashlib
 import io
 import urllib.request
@@ -14,6 +15,7 @@ from sqlmodel import Session, select
 
 from service.auth.models import User
 from service.auth.roles import Role
+from service.photos import lifecycle
 from service.photos.models import Photo
 from tests.conftest import FrozenClock
 from tests.fixtures import images
@@ -267,3 +269,57 @@ class TestReading:
         response = client.delete(f"/api/v1/visits/{visit.id}/photos", headers=admin)
         assert response.json() == {"deleted": 1}
         assert stored_keys(app) == []
+
+
+class TestSameBytesForAnotherItem:
+    """A photo is (visit, item, bytes): one picture may be evidence for two items."""
+
+    def test_is_a_new_photo_of_that_item(
+        self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        checklist = client.get(f"/api/v1/checklists/{visit.checklist_id}", headers=phone).json()
+        answers = complete_answers(checklist["checklist"])
+        client.put(f"/api/v1/visits/{visit.id}/answers", json={"answers": answers}, headers=phone)
+        data = images.photo()
+        first = post_photo(client, visit.id, phone, data)
+        second = post_photo(client, visit.id, phone, data, item=OTHER_ITEM)
+        assert (first.status_code, second.status_code) == (201, 201), second.text
+        assert second.json()["id"] != first.json()["id"]
+        assert second.json()["item_code"] == OTHER_ITEM
+        assert second.json()["sha256"] == first.json()["sha256"] == hashlib.sha256(data).hexdigest()
+        listing = client.get(f"/api/v1/visits/{visit.id}/photos", headers=phone).json()
+        received = {row["item_code"]: row["received"] for row in listing["items"]}
+        assert (received["ticket_photo"], received[OTHER_ITEM]) == (1, 1)
+        assert {p["item_code"] for p in listing["photos"]} == {"ticket_photo", OTHER_ITEM}
+        coordinator = bearer(make_user(session, Role.coordinator), clock)
+        for response in (first, second):
+            assert fetch(client, response.json()["id"], "original", coordinator) == (200, data)
+        # The same bytes for the same item again stay the one photo already stored.
+        again = post_photo(client, visit.id, phone, data, item=OTHER_ITEM)
+        assert (again.status_code, again.json()["id"]) == (200, second.json()["id"])
+        assert len(stored_keys(app)) == 6
+
+    def test_removing_one_row_leaves_the_other_whole(
+        self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        data = images.photo(seed=5)
+        kept = post_photo(client, visit.id, phone, data).json()["id"]
+        dropped = post_photo(client, visit.id, phone, data, item=OTHER_ITEM).json()["id"]
+        rows = {str(p.id): p for p in session.exec(select(Photo)).all()}
+        keys = {i: {rows[i].original_key, rows[i].thumb_key, rows[i].display_key} for i in rows}
+        assert keys[kept].isdisjoint(keys[dropped])
+        # What any per-row deletion does: the row and its own objects go.
+        app.state.store.delete_many(keys[dropped])
+        session.delete(rows[dropped])
+        session.flush()
+        far = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+        report = lifecycle.cleanup(session, app.state.store, now=far, grace=dt.timedelta(hours=1))
+        assert (report.expired_uploads, report.orphan_objects) == (0, 0)
+        coordinator = bearer(make_user(session, Role.coordinator), clock)
+        assert fetch(client, kept, "original", coordinator) == (200, data)
+        assert fetch(client, kept, "display", coordinator)[0] == 200
+        assert sorted(stored_keys(app)) == sorted(keys[kept])
