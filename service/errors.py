@@ -128,6 +128,29 @@ def title_for(status: int) -> str:
         return "Error"
 
 
+def problem_body(
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    instance: str,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The ``application/problem+json`` body, whether a handler or a middleware sends it."""
+    body: dict[str, Any] = {
+        "type": problem_type(code),
+        "title": title or title_for(status),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": instance,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
 class NotAuthenticated(ServiceError):
     status = 401
     code: ClassVar[ErrorCode] = "not-authenticated"

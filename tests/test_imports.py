@@ -124,3 +124,51 @@ def test_find_cycle_reports_the_cycle() -> None:
 def test_packages_import_each_other_without_cycles() -> None:
     cycle = find_cycle(package_graph())
     assert cycle is None, "package import cycle: " + " -> ".join(cycle or [])
+
+
+def _source_of(module: str) -> Path | None:
+    base = SERVICE.parent.joinpath(*module.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def imports_reached(start: Path) -> set[str]:
+    """Every module imported by ``start`` and, through ``service`` modules, by what it imports."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        path = todo.pop()
+        module = _module_name(path)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = set(imported_modules(path.read_text(encoding="utf-8"), package))
+        # ``from service.x import y`` may name a submodule ``y``.
+        names |= {
+            f"{node.module}.{alias.name}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level
+            for alias in node.names
+        }
+        for name in names - seen:
+            seen.add(name)
+            found = _source_of(name) if name.startswith("service.") else None
+            if found is not None:
+                todo.append(found)
+    return seen
+
+
+def test_tables_import_no_web_framework() -> None:
+    # Tables are used by the CLI, migrations and the demo generator as much as by the API, and
+    # a column type sharing a module with route parameter types once pulled FastAPI into all.
+    web = ("fastapi", "starlette")
+    models = sorted(SERVICE.glob("*/models.py"))
+    assert len(models) >= 5, "the glob no longer finds the tables"
+    offenders = {
+        f"{path.relative_to(SERVICE.parent)} reaches {module}"
+        for path in models
+        for module in imports_reached(path)
+        if module.split(".")[0] in web
+    }
+    assert not offenders, sorted(offenders)

@@ -8,7 +8,7 @@ from sqlmodel import Field
 
 from service.auth.roles import Role
 from service.base import SQLModel
-from service.types import UtcDateTime
+from service.db_types import UtcDateTime
 
 
 class User(SQLModel, table=True):

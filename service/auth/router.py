@@ -167,11 +167,8 @@ def list_users(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page[UserPublic](
-        items=[UserPublic.model_validate(u, from_attributes=True) for u in users],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return Page[UserPublic].of(
+        [UserPublic.model_validate(u, from_attributes=True) for u in users], total, page
     )
 
 

@@ -12,7 +12,7 @@ from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel, ChecklistTemplate
 from service.checklists.loader import read_yaml
 from service.checklists.schemas import ChecklistPublic, ChecklistSummary, TemplatePublic
-from service.clock import ClockDep, local_date
+from service.clock import ClockDep
 from service.db import SessionDep
 from service.errors import (
     Conflict,
@@ -22,12 +22,12 @@ from service.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from service.isotime import IsoDate
+from service.isotime import IsoDate, local_date
 from service.pagination import Page, PageDep
+from service.params import RowId
 from service.standards import service as standards_service
 from service.standards.catalogue import CODE_PATTERN, StandardBody
 from service.standards.schemas import ServiceCode, ServicePublic
-from service.types import RowId
 
 router = APIRouter()
 # Served under the services tag (the catalogue's URL), but here: a new standard version is
@@ -63,11 +63,8 @@ def list_checklists(
     items = checklists_service.list_current(
         session, service_code=service, channel=channel, on=on or local_date(now), now=now
     )
-    return Page[ChecklistSummary](
-        items=items[page.offset : page.offset + page.limit],
-        total=len(items),
-        limit=page.limit,
-        offset=page.offset,
+    return Page[ChecklistSummary].of(
+        items[page.offset : page.offset + page.limit], len(items), page
     )
 
 

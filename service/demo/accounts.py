@@ -29,6 +29,7 @@ from service.checklists.format import ChecklistChannel, ResolvedChecklist
 from service.config import Settings
 from service.demo.answers import answers_for
 from service.demo.generate import PREFIX, find_or_add_office
+from service.isotime import LOCAL_OFFSET, local_date
 from service.offices.regions import REGION_NAMES_RU, Region
 from service.photos import reads as photo_reads
 from service.photos import service as photos_service
@@ -48,7 +49,6 @@ DEMO_ACCOUNTS = (
     ("analyst@demo.kz", "Demo Analyst", Role.analyst),
 )
 SHOPPER, OTHER_SHOPPER, COORDINATOR = "shopper1@demo.kz", "shopper2@demo.kz", "coordinator@demo.kz"
-KZ = dt.timezone(dt.timedelta(hours=5))
 # The window opens this long before "now" (the visit's answered times fall after it) and stays
 # open this long after, so the open visits can be worked on for days.
 OPENED_BEFORE = dt.timedelta(hours=10)
@@ -88,7 +88,7 @@ def picture(seed: str, taken: dt.datetime) -> bytes:
         draw.rectangle((x, y, x + rng.randrange(20, 200), y + rng.randrange(20, 160)), colour)
     exif = Image.Exif()
     exif[0x010F], exif[0x0110] = "Demo", "Phone"  # Make, Model
-    local = taken.astimezone(KZ)
+    local = taken.astimezone(LOCAL_OFFSET)
     # DateTimeOriginal and OffsetTimeOriginal, in the Exif sub-IFD.
     exif.get_ifd(0x8769).update({0x9003: f"{local:%Y:%m:%d %H:%M:%S}", 0x9011: "+05:00"})
     out = io.BytesIO()
@@ -110,7 +110,7 @@ def _answer(ctx: _Context, visit: Visit, shopper: User, rng: random.Random, shar
         quality=0.9,
         start=start,
         calendar=calendar_service.working_calendar(ctx.session),
-        today=ctx.now.astimezone(KZ).date(),
+        today=local_date(ctx.now),
     )
     items = list(drawn.items())[: max(1, round(len(drawn) * share))]
     answers = [
@@ -215,7 +215,7 @@ def seed_account_visits(
     )
     ctx = _Context(session, store, settings, coordinator, office_id, now)
     rng = random.Random(f"{seed}:accounts")
-    today = now.astimezone(KZ).date()
+    today = local_date(now)
     codes = sorted(row.service_code for row in standards_service.all_in_force(session, today))
     made = []
     for (status, email, notes), service in zip(PLAN, rng.sample(codes, len(PLAN)), strict=True):

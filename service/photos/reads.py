@@ -11,7 +11,7 @@ from service.auth.models import User
 from service.auth.roles import Role
 from service.errors import Forbidden
 from service.photos import errors, repository
-from service.photos.models import Photo
+from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import ItemPhotos, PhotoPublic, Variant, VisitPhotos
 from service.storage.objects import ObjectStore
 from service.visits import service as visits_service
@@ -103,7 +103,7 @@ class Content:
 
 def content(store: ObjectStore, photo: Photo, variant: Variant, viewer: User) -> Content:
     """A short-lived URL (S3) or a stream (local folder) of the wanted variant."""
-    if photo.status != repository.STORED:
+    if photo.status != PhotoStatus.stored:
         raise errors.PhotoNotFound("The photo's upload is not complete.")
     if variant is Variant.original and viewer.role not in SEES_ORIGINALS:
         raise Forbidden("Originals keep their EXIF data; only coordinators and admins see them.")

@@ -13,6 +13,7 @@ from service.answers import service as answers_service
 from service.auth.models import User
 from service.config import UploadSettings
 from service.db import release
+from service.isotime import LOCAL_OFFSET
 from service.observability import metrics
 from service.offices import service as offices_service
 from service.photos import errors, repository
@@ -24,13 +25,12 @@ from service.photos.imaging import (
     hamming,
     process_image,
 )
-from service.photos.models import Photo
+from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import UploadRequest, UploadTicket
 from service.storage.objects import ObjectStore
 from service.visits import service as visits_service
 from service.visits.models import Visit
 
-LOCAL_OFFSET = dt.timezone(dt.timedelta(hours=5))
 CHUNK = 1024 * 1024
 
 
@@ -150,7 +150,7 @@ def _fill(photo: Photo, done: ProcessedImage, flags: list[str], now: dt.datetime
     if info.device is not None:
         photo.device = " ".join(p for p in (info.device.make, info.device.model) if p)[:200]
     photo.flags = flags
-    photo.status = repository.STORED
+    photo.status = PhotoStatus.stored
     photo.completed_at = now
 
 
@@ -209,7 +209,7 @@ def upload(
         client_id=client_id,
         visit_id=visit.id,
         item_code=item_code,
-        status=repository.PENDING,
+        status=PhotoStatus.pending,
         taken_at=taken_at.astimezone(dt.UTC),
         original_key=original,
         thumb_key=thumb,
@@ -266,7 +266,7 @@ def request_upload(
             request.item_code,
             request.sha256,
         )
-        if not same or photo.status != repository.PENDING:
+        if not same or photo.status != PhotoStatus.pending:
             raise errors.PhotoConflict(
                 f"client_id {request.client_id} is already used for another or finished upload."
             )
@@ -280,7 +280,7 @@ def request_upload(
             client_id=request.client_id,
             visit_id=visit.id,
             item_code=request.item_code,
-            status=repository.PENDING,
+            status=PhotoStatus.pending,
             declared_sha256=request.sha256,
             declared_size=request.size_bytes,
             taken_at=request.taken_at.astimezone(dt.UTC),

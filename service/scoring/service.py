@@ -11,13 +11,13 @@ from sqlmodel import Session
 from service.answers import service as answers_service
 from service.calendar import service as calendar_service
 from service.checklists.format import ResolvedChecklist
-from service.clock import local_date
 from service.errors import Conflict, ErrorCode, NotFound
+from service.isotime import local_date
 from service.observability import metrics
 from service.photos import reads as photo_reads
 from service.scoring import repository
 from service.scoring.models import VisitCriterion, VisitFinding
-from service.scoring.results import Answer, ScoreResult, Severity
+from service.scoring.results import AnswerValue, ScoreResult, Severity
 from service.scoring.rules import score_visit
 from service.scoring.schemas import VisitScorePublic
 from service.standards import service as standards_service
@@ -45,7 +45,7 @@ def compute(session: Session, visit: Visit, *, now: dt.datetime) -> ScoreResult:
         standards_service.get_standard_by_id(session, visit.standard_id)
     )
     answers = {
-        code: Answer(value=row.value, na=row.na)
+        code: AnswerValue(value=row.value, na=row.na)
         for code, row in answers_service.current_answers(session, visit).items()
     }
     return score_visit(

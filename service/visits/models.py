@@ -8,7 +8,8 @@ from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String
 from sqlmodel import Field
 
 from service.base import SQLModel
-from service.types import UtcDateTime
+from service.db_types import UtcDateTime, enum_column
+from service.visits.transitions import VisitStatus
 
 
 class Visit(SQLModel, table=True):
@@ -40,7 +41,7 @@ class Visit(SQLModel, table=True):
     window_start_at: dt.datetime = Field(sa_type=UtcDateTime)
     window_end_at: dt.datetime = Field(sa_type=UtcDateTime)
     notes: str | None = Field(default=None, sa_type=String(2000))
-    status: str = Field(sa_type=String(16))
+    status: VisitStatus = Field(sa_type=enum_column(VisitStatus, 16))
     checklist_id: int = Field(foreign_key="checklists.id")
     standard_id: int = Field(foreign_key="service_standards.id")
     deadline_case_index: int | None = None
@@ -66,8 +67,8 @@ class VisitEvent(SQLModel, table=True):
     visit_id: uuid.UUID = Field(foreign_key="visits.id", index=True)
     actor_id: uuid.UUID = Field(foreign_key="users.id")
     action: str = Field(sa_type=String(16))
-    from_status: str | None = Field(default=None, sa_type=String(16))
-    to_status: str | None = Field(default=None, sa_type=String(16))
+    from_status: VisitStatus | None = Field(default=None, sa_type=enum_column(VisitStatus, 16))
+    to_status: VisitStatus | None = Field(default=None, sa_type=enum_column(VisitStatus, 16))
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     at: dt.datetime = Field(sa_type=UtcDateTime)
 

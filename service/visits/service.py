@@ -145,8 +145,8 @@ def record(
             visit_id=visit.id,
             actor_id=actor.id,
             action=action,
-            from_status=from_status.value if from_status else None,
-            to_status=to_status.value if to_status else None,
+            from_status=from_status,
+            to_status=to_status,
             detail=detail or {},
             at=now,
         ),
@@ -163,14 +163,14 @@ def act(
     detail: dict[str, Any] | None = None,
 ) -> Visit:
     """Move ``visit`` by ``action`` and record it, or raise 409 listing the allowed moves."""
-    current = VisitStatus(visit.status)
+    current = visit.status
     try:
         target = next_status(current, action, Role(actor.role))
     except TransitionRefused as exc:
         raise TransitionNotAllowed(
             str(exc), errors=[{"allowed_actions": [a.value for a in exc.allowed]}]
         ) from exc
-    visit.status = target.value
+    visit.status = target
     visit.version += 1
     if action is VisitAction.start:
         visit.started_at = now
@@ -195,10 +195,9 @@ def lock(session: Session, visit: Visit) -> Visit:
 
 def check_editable(visit: Visit) -> None:
     """Raise ``VisitNotEditable`` unless the shopper holds the visit."""
-    status = VisitStatus(visit.status)
-    if status not in EDITABLE:
+    if visit.status not in EDITABLE:
         raise VisitNotEditable(
-            f"The visit is {status.value}; answers are accepted only while it is assigned, "
+            f"The visit is {visit.status}; answers are accepted only while it is assigned, "
             "in progress or returned."
         )
 
@@ -227,7 +226,7 @@ def to_public(
     visit: Visit, viewer: User, score: tuple[float | None, int | None] | None = None
 ) -> VisitPublic:
     data = visit.model_dump()
-    data["allowed_actions"] = allowed_actions(VisitStatus(visit.status), Role(viewer.role))
+    data["allowed_actions"] = allowed_actions(visit.status, Role(viewer.role))
     data["score"], data["grade"] = score or (None, None)
     return VisitPublic.model_validate(data)
 

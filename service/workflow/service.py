@@ -46,7 +46,7 @@ def submit(
     visit = visits_service.lock(session, visit)
     if visit.submit_client_id == request.client_id:
         return visit
-    if VisitStatus(visit.status) in (VisitStatus.in_progress, VisitStatus.returned):
+    if visit.status in (VisitStatus.in_progress, VisitStatus.returned):
         missing = answers_service.missing_required(session, visit)
         photos = photo_reads.missing(session, visit)
         if missing or photos:
