@@ -78,6 +78,7 @@ def test_a_422_names_a_bounded_number_of_problems() -> None:
     assert len(detail) < 8_000
 
 
+@pytest.mark.slow  # serves the app with uvicorn
 def test_a_served_process_answers_healthz_while_refusing_a_bomb(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
@@ -118,6 +119,8 @@ def test_a_served_process_answers_healthz_while_refusing_a_bomb(
         try:
             while len(slowest) < 5:
                 time.sleep(0.01)
+            # What this machine's load alone costs a poll, so a busy CI box does not read as a stall.
+            baseline = max(slowest)
             conn = http.client.HTTPConnection(address.hostname or "", address.port, timeout=30)
             started = time.monotonic()
             conn.request(
@@ -143,4 +146,6 @@ def test_a_served_process_answers_healthz_while_refusing_a_bomb(
     assert len(body) < 2_000
     assert elapsed < 2, f"the bomb took {elapsed:.2f} s to refuse"
     assert len(slowest) > polled_before  # healthz kept answering after it
-    assert max(slowest) < 0.1, f"/healthz waited {max(slowest) * 1000:.0f} ms"
+    assert max(slowest) < 0.1 + baseline, (
+        f"/healthz waited {max(slowest) * 1000:.0f} ms (alone: {baseline * 1000:.0f} ms)"
+    )
