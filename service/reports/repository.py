@@ -13,9 +13,9 @@ from sqlmodel import Session, col
 
 from service.offices.models import Office
 from service.reports.schemas import ReportFilters
-from service.scoring.models import VisitCriterion, VisitFinding
+from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
 from service.standards.models import ServiceStandard
-from service.visits.models import Visit, VisitScore
+from service.visits.models import Visit
 
 # Visit days are Kazakhstan's (UTC+5), the same days the scoring counts deadlines in.
 LOCAL_OFFSET = dt.timezone(dt.timedelta(hours=5))

@@ -30,8 +30,8 @@ from service.auth.roles import Role
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel
 from service.offices.models import Office
-from service.scoring.models import VisitCriterion, VisitFinding
-from service.visits.models import Visit, VisitScore
+from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
+from service.visits.models import Visit
 from tests.fixtures.users import make_user
 
 KZ = dt.timezone(dt.timedelta(hours=5))
