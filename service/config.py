@@ -57,6 +57,8 @@ class AuthSettings(BaseModel):
     # Shoppers of one office may share a NAT address, so the address limit is wider.
     login_max_failures_per_address: int = Field(default=30, ge=1, le=100_000)
     login_window_seconds: int = Field(default=900, ge=1)
+    # Length is the rule that matters (NIST SP 800-63B); 8 is the floor a deployment may raise.
+    password_min_length: int = Field(default=8, ge=8, le=128)
 
 
 class LimitSettings(BaseModel):
