@@ -3,7 +3,6 @@
 from fastapi import APIRouter, Depends
 from fastapi.routing import APIRoute
 
-from service.answers.router import router as answers_router
 from service.auth.router import router as auth_router
 from service.calendar.router import router as calendar_router
 from service.checklists.router import router as checklists_router
@@ -11,13 +10,14 @@ from service.checklists.router import services_router as standard_versions_route
 from service.errors import ValidationFailed
 from service.exports.router import router as exports_router
 from service.offices.router import router as offices_router
-from service.photos.router import router as photos_router
 from service.reports.router import router as reports_router
 from service.routing import reject_unknown_query_parameters
-from service.scoring.router import router as scoring_router
 from service.standards.router import router as standards_router
 from service.visits.router import router as visits_router
-from service.workflow.router import router as workflow_router
+from service.visits.routes_answers import router as answers_router
+from service.visits.routes_lifecycle import router as workflow_router
+from service.visits.routes_photos import router as photos_router
+from service.visits.routes_scores import router as scoring_router
 
 
 def unique_id(route: APIRoute) -> str:

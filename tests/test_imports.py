@@ -93,9 +93,18 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_the_graph_reads_the_real_tree() -> None:
     graph = package_graph()
     # Spot checks that the parser reads the real tree: the API router includes domain routers.
-    assert {"auth", "visits", "scoring"} <= graph["api"]
+    assert {"auth", "visits", "reports"} <= graph["api"]
     assert "db" in graph["visits"]
     assert "__version__" not in graph["health"]  # a value of ``service/__init__.py``
+
+
+def test_the_visit_lifecycle_sits_above_what_it_gates() -> None:
+    """Submit needs the answers and photos gates and scoring, so visits imports them; they
+    are handed the visit (see docs/architecture.md) and never import visits back."""
+    graph = package_graph()
+    assert {"answers", "photos", "scoring"} <= graph["visits"]
+    for below in ("answers", "photos", "scoring", "checklists"):
+        assert "visits" not in graph[below], below
 
 
 def test_imports_inside_functions_and_relative_ones_count() -> None:

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 from sqlmodel import Session, col, select
 
-from service.answers import service as answers_service
 from service.answers.schemas import AnswerIn
 from service.auth import repository as auth_repository
 from service.auth.models import User
 from service.auth.roles import Role
 from service.calendar import service as calendar_service
 from service.checklists.format import ChecklistChannel, ResolvedChecklist
+from service.checklists.pinned import checklist_for_visit
 from service.config import Settings
 from service.demo.answers import answers_for
 from service.demo.generate import PREFIX, find_or_add_office
@@ -35,11 +35,10 @@ from service.photos import reads as photo_reads
 from service.photos import service as photos_service
 from service.standards import service as standards_service
 from service.storage.objects import ObjectStore
-from service.visits import assignments
+from service.visits import assignments, lifecycle
 from service.visits.models import Visit
 from service.visits.schemas import ReviewRequest, SubmitRequest, VisitCreate
 from service.visits.transitions import VisitAction
-from service.workflow import service as workflow_service
 
 DEMO_ACCOUNTS = (
     ("admin@demo.kz", "Demo Admin", Role.admin),
@@ -98,7 +97,7 @@ def picture(seed: str, taken: dt.datetime) -> bytes:
 
 def _answer(ctx: _Context, visit: Visit, shopper: User, rng: random.Random, share: float) -> None:
     """Answer the first ``share`` of the items as a shopper's phone would."""
-    checklist: ResolvedChecklist = answers_service.checklist_of(ctx.session, visit)
+    checklist: ResolvedChecklist = checklist_for_visit(ctx.session, visit)
     standard = standards_service.body_of(
         standards_service.get_standard_by_id(ctx.session, visit.standard_id)
     )
@@ -123,7 +122,7 @@ def _answer(ctx: _Context, visit: Visit, shopper: User, rng: random.Random, shar
         )
         for n, (code, (value, na)) in enumerate(items)
     ]
-    answers_service.sync(
+    lifecycle.sync_answers(
         ctx.session,
         visit,
         shopper,
@@ -145,6 +144,7 @@ def _photograph(ctx: _Context, visit: Visit, shopper: User, rng: random.Random) 
                 ctx.store,
                 visit,
                 shopper,
+                lifecycle.ShopperWrite(ctx.session, visit, shopper, ctx.now),
                 source=io.BytesIO(picture(f"{rng.random()}:{row.item_code}:{n}", taken)),
                 item_code=row.item_code,
                 taken_at=taken,
@@ -175,13 +175,13 @@ def _visit(
     )
     if status == "assigned":
         return visit
-    workflow_service.start(ctx.session, visit, shopper, now=ctx.now)
+    lifecycle.start(ctx.session, visit, shopper, now=ctx.now)
     _answer(ctx, visit, shopper, rng, share=0.4 if status == "in_progress" else 1.0)
     if status == "in_progress":
         return visit
     _photograph(ctx, visit, shopper, rng)
     submit = SubmitRequest(client_id=uuid.uuid4(), submitted_at=ctx.now)
-    workflow_service.submit(
+    lifecycle.submit(
         ctx.session,
         visit,
         shopper,
@@ -191,7 +191,7 @@ def _visit(
     )
     if status == "returned":
         review = ReviewRequest(action=VisitAction.return_, comment=RETURN_COMMENT)
-        workflow_service.review(ctx.session, visit, ctx.coordinator, review, now=ctx.now)
+        lifecycle.review(ctx.session, visit, ctx.coordinator, review, now=ctx.now)
     return visit
 
 

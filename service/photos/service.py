@@ -9,8 +9,8 @@ from typing import IO, BinaryIO
 
 from sqlmodel import Session
 
-from service.answers import service as answers_service
 from service.auth.models import User
+from service.checklists.pinned import checklist_for_visit
 from service.config import UploadSettings
 from service.db import release
 from service.isotime import LOCAL_OFFSET
@@ -27,9 +27,8 @@ from service.photos.imaging import (
 )
 from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import UploadRequest, UploadTicket
+from service.photos.visit import PhotoVisit, VisitWriter
 from service.storage.objects import ObjectStore
-from service.visits import service as visits_service
-from service.visits.models import Visit
 
 CHUNK = 1024 * 1024
 
@@ -47,9 +46,9 @@ def limits_of(settings: UploadSettings) -> ImageLimits:
 
 
 def _check_item(
-    session: Session, visit: Visit, item_code: str, *, with_pending: bool = False
+    session: Session, visit: PhotoVisit, item_code: str, *, with_pending: bool = False
 ) -> int:
-    checklist = answers_service.checklist_of(session, visit)
+    checklist = checklist_for_visit(session, visit)
     try:
         item = checklist.item(item_code)
     except KeyError:
@@ -63,8 +62,8 @@ def _check_item(
     return bounds[1]
 
 
-def max_photos(session: Session, visit: Visit, item_code: str) -> int:
-    bounds = answers_service.checklist_of(session, visit).item(item_code).photo_bounds()
+def max_photos(session: Session, visit: PhotoVisit, item_code: str) -> int:
+    bounds = checklist_for_visit(session, visit).item(item_code).photo_bounds()
     return bounds[1] if bounds else 0
 
 
@@ -111,7 +110,11 @@ def _process(source: IO[bytes], settings: UploadSettings) -> ProcessedImage:
 
 
 def _flags(
-    session: Session, visit: Visit, photo: Photo, done: ProcessedImage, settings: UploadSettings
+    session: Session,
+    visit: PhotoVisit,
+    photo: Photo,
+    done: ProcessedImage,
+    settings: UploadSettings,
 ) -> list[str]:
     info = done.info
     office = offices_service.get_office(session, visit.office_id)
@@ -166,8 +169,9 @@ def _store_variants(store: ObjectStore, photo: Photo, done: ProcessedImage) -> N
 def upload(
     session: Session,
     store: ObjectStore,
-    visit: Visit,
+    visit: PhotoVisit,
     actor: User,
+    writer: VisitWriter,
     *,
     source: BinaryIO,
     item_code: str,
@@ -197,7 +201,7 @@ def upload(
     same = repository.same_bytes(session, visit.id, item_code, sha)
     if same is not None:
         return same, False
-    visits_service.check_editable(visit)
+    writer.check_editable()
     _check_item(session, visit, item_code)
     # Decoding and storing take seconds under load; no connection is held meanwhile.
     release(session)
@@ -222,7 +226,7 @@ def upload(
         source.seek(0)
         store.put(original, source, content_type=done.info.mime)
         _store_variants(store, photo, done)
-        visit = visits_service.lock_for_answers(session, visit, actor, now=now)
+        visit = writer.lock()
         # Checked again under the visit's lock: a parallel retry may have stored it first.
         raced = repository.by_client_id(session, client_id) or repository.same_bytes(
             session, visit.id, item_code, sha
@@ -249,8 +253,9 @@ def upload(
 def request_upload(
     session: Session,
     store: ObjectStore,
-    visit: Visit,
+    visit: PhotoVisit,
     actor: User,
+    writer: VisitWriter,
     request: UploadRequest,
     *,
     settings: UploadSettings,
@@ -271,7 +276,7 @@ def request_upload(
                 f"client_id {request.client_id} is already used for another or finished upload."
             )
     else:
-        visit = visits_service.lock_for_answers(session, visit, actor, now=now)
+        visit = writer.lock()
         _check_item(session, visit, request.item_code, with_pending=True)
         photo_id = uuid.uuid4()
         original, thumb, display = keys_for(visit.id, photo_id)

@@ -14,9 +14,9 @@ from sqlmodel import Session, col
 from service.isotime import LOCAL_OFFSET
 from service.offices.models import Office
 from service.reports.schemas import ReportFilters
-from service.scoring.models import VisitCriterion, VisitFinding
+from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
 from service.standards.models import ServiceStandard
-from service.visits.models import Visit, VisitScore
+from service.visits.models import Visit
 
 JUDGED_DEADLINES = ("on_time", "late", "overdue")
 # Points are floats; a criterion counts as fully met when earned is within this of applicable.

@@ -13,7 +13,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 from service.auth.models import User
 from service.auth.roles import Role
 from service.offices.models import Office
-from service.visits.models import Visit, VisitEvent, VisitScore
+from service.scoring.models import VisitScore
+from service.visits.models import Visit, VisitEvent
 from service.visits.transitions import VisitStatus
 
 

@@ -1,4 +1,4 @@
-"""Visits: assignment with pinned versions, status moves, and the audit trail."""
+"""Visits: assignment with pinned versions, reading, the errors of a visit, the audit trail."""
 
 import datetime as dt
 import uuid
@@ -15,14 +15,7 @@ from service.visits.schemas import (
     VisitEventPublic,
     VisitPublic,
 )
-from service.visits.transitions import (
-    EDITABLE,
-    TransitionRefused,
-    VisitAction,
-    VisitStatus,
-    allowed_actions,
-    next_status,
-)
+from service.visits.transitions import VisitStatus, allowed_actions
 
 
 class VisitNotFound(NotFound):
@@ -151,68 +144,6 @@ def record(
             at=now,
         ),
     )
-
-
-def act(
-    session: Session,
-    visit: Visit,
-    actor: User,
-    action: VisitAction,
-    *,
-    now: dt.datetime,
-    detail: dict[str, Any] | None = None,
-) -> Visit:
-    """Move ``visit`` by ``action`` and record it, or raise 409 listing the allowed moves."""
-    current = visit.status
-    try:
-        target = next_status(current, action, Role(actor.role))
-    except TransitionRefused as exc:
-        raise TransitionNotAllowed(
-            str(exc), errors=[{"allowed_actions": [a.value for a in exc.allowed]}]
-        ) from exc
-    visit.status = target
-    visit.version += 1
-    if action is VisitAction.start:
-        visit.started_at = now
-    session.add(visit)
-    record(
-        session,
-        visit,
-        actor,
-        action.value,
-        now=now,
-        from_status=current,
-        to_status=target,
-        detail=detail,
-    )
-    return visit
-
-
-def lock(session: Session, visit: Visit) -> Visit:
-    """The visit reloaded under its row lock, so concurrent writers take turns."""
-    return repository.lock(session, visit.id)
-
-
-def check_editable(visit: Visit) -> None:
-    """Raise ``VisitNotEditable`` unless the shopper holds the visit."""
-    if visit.status not in EDITABLE:
-        raise VisitNotEditable(
-            f"The visit is {visit.status}; answers are accepted only while it is assigned, "
-            "in progress or returned."
-        )
-
-
-def lock_for_answers(session: Session, visit: Visit, actor: User, *, now: dt.datetime) -> Visit:
-    """Lock the visit for a write by its shopper; an assigned visit starts on its first sync.
-
-    Raises:
-        VisitNotEditable: the visit is submitted, approved, rejected or cancelled.
-    """
-    visit = repository.lock(session, visit.id)
-    check_editable(visit)
-    if actor.role == Role.shopper and visit.status == VisitStatus.assigned:
-        act(session, visit, actor, VisitAction.start, now=now, detail={"implicit": True})
-    return visit
 
 
 def get_visit(session: Session, user: User, visit_id: uuid.UUID) -> Visit:

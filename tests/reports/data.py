@@ -31,8 +31,8 @@ from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel
 from service.isotime import LOCAL_OFFSET
 from service.offices.models import Office
-from service.scoring.models import VisitCriterion, VisitFinding
-from service.visits.models import Visit, VisitScore
+from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
+from service.visits.models import Visit
 from tests.fixtures.users import make_user
 
 NOW = dt.datetime(2026, 4, 15, 9, 0, tzinfo=dt.UTC)
