@@ -11,7 +11,13 @@ from service.auth.models import User
 from service.auth.roles import Role
 from service.clock import ClockDep
 from service.db import SessionDep
-from service.errors import Forbidden, NotAuthenticated
+from service.errors import (
+    Forbidden,
+    InvalidToken,
+    NotAuthenticated,
+    ServiceError,
+    TokenExpired,
+)
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -61,3 +67,12 @@ def require_role(*roles: Role) -> Callable[[User], User]:
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 StaffUser = Annotated[User, Depends(require_role(Role.admin, Role.coordinator))]
 ShopperUser = Annotated[User, Depends(require_role(Role.shopper))]
+
+# What the dependencies above answer, for the ``responses=`` of the routes that use them.
+AUTHENTICATED: tuple[type[ServiceError], ...] = (
+    NotAuthenticated,
+    InvalidToken,
+    TokenExpired,
+    auth_service.UserInactive,
+)
+ROLE_CHECKED: tuple[type[ServiceError], ...] = (*AUTHENTICATED, Forbidden)

@@ -7,19 +7,19 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from service.auth import service as auth_service
-from service.auth.deps import CurrentUser, StaffUser, secret_key
+from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, CurrentUser, StaffUser, secret_key
 from service.auth.models import User
 from service.auth.schemas import RefreshRequest, TokenPair, UserCreate, UserPublic
 from service.auth.throttle import LoginThrottle
 from service.clock import ClockDep
 from service.db import SessionDep
 from service.errors import (
-    Conflict,
-    Forbidden,
     InvalidCredentials,
+    InvalidToken,
     NotAuthenticated,
+    TokenExpired,
     TooManyRequests,
-    ValidationFailed,
+    problem_responses,
 )
 from service.pagination import Page, PageDep
 
@@ -31,11 +31,7 @@ router = APIRouter()
     summary="Log in",
     response_model=TokenPair,
     status_code=status.HTTP_200_OK,
-    responses={
-        401: InvalidCredentials.schema(),
-        422: ValidationFailed.schema(),
-        429: TooManyRequests.schema(),
-    },
+    responses=problem_responses(InvalidCredentials, auth_service.UserInactive, TooManyRequests),
 )
 def login(
     request: Request,
@@ -68,7 +64,7 @@ def login(
     summary="Refresh tokens",
     response_model=TokenPair,
     status_code=status.HTTP_200_OK,
-    responses={401: NotAuthenticated.schema(), 422: ValidationFailed.schema()},
+    responses=problem_responses(InvalidToken, TokenExpired, auth_service.UserInactive),
 )
 def refresh_tokens(
     request: Request, session: SessionDep, clock: ClockDep, body: RefreshRequest
@@ -97,7 +93,7 @@ def _tokens(request: Request, user: User, now: dt.datetime) -> TokenPair:
     summary="Read my account",
     response_model=UserPublic,
     status_code=status.HTTP_200_OK,
-    responses={401: NotAuthenticated.schema()},
+    responses=problem_responses(*AUTHENTICATED),
 )
 def read_me(user: CurrentUser) -> UserPublic:
     """Return the account of the caller."""
@@ -109,12 +105,7 @@ def read_me(user: CurrentUser) -> UserPublic:
     summary="Create a user",
     response_model=UserPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={
-        401: NotAuthenticated.schema(),
-        403: Forbidden.schema(),
-        409: Conflict.schema(),
-        422: ValidationFailed.schema(),
-    },
+    responses=problem_responses(*ROLE_CHECKED, auth_service.UserExists),
 )
 def create_user(
     session: SessionDep, clock: ClockDep, actor: StaffUser, user_in: UserCreate
@@ -129,7 +120,7 @@ def create_user(
     summary="List users",
     response_model=Page[UserPublic],
     status_code=status.HTTP_200_OK,
-    responses={401: NotAuthenticated.schema(), 403: Forbidden.schema()},
+    responses=problem_responses(*ROLE_CHECKED),
 )
 def list_users(session: SessionDep, actor: StaffUser, page: PageDep) -> Page[UserPublic]:
     """List accounts: all for admins, shoppers for coordinators."""

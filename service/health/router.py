@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request, status
 
 from service import __version__
-from service.errors import ServiceUnavailable
+from service.errors import ServiceUnavailable, problem_responses
 from service.health import service as health_service
 from service.health.schemas import Health, Readiness
 
@@ -26,7 +26,7 @@ def read_health() -> Health:
     summary="Check readiness",
     response_model=Readiness,
     status_code=status.HTTP_200_OK,
-    responses={503: ServiceUnavailable.schema()},
+    responses=problem_responses(ServiceUnavailable),
 )
 def read_readiness(request: Request) -> Readiness:
     """Answer 200 when the database and the object store are reachable, else 503."""
