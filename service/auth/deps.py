@@ -16,6 +16,7 @@ from service.errors import (
     InvalidToken,
     NotAuthenticated,
     ServiceError,
+    ServiceUnavailable,
     TokenExpired,
 )
 
@@ -69,10 +70,12 @@ StaffUser = Annotated[User, Depends(require_role(Role.admin, Role.coordinator))]
 ShopperUser = Annotated[User, Depends(require_role(Role.shopper))]
 
 # What the dependencies above answer, for the ``responses=`` of the routes that use them.
+# Finding the user takes a pooled connection: 503 when none frees up within the pool timeout.
 AUTHENTICATED: tuple[type[ServiceError], ...] = (
     NotAuthenticated,
     InvalidToken,
     TokenExpired,
     auth_service.UserInactive,
+    ServiceUnavailable,
 )
 ROLE_CHECKED: tuple[type[ServiceError], ...] = (*AUTHENTICATED, Forbidden)

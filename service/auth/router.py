@@ -17,6 +17,7 @@ from service.errors import (
     InvalidCredentials,
     InvalidToken,
     NotAuthenticated,
+    ServiceUnavailable,
     TokenExpired,
     TooManyRequests,
     problem_responses,
@@ -31,7 +32,9 @@ router = APIRouter()
     summary="Log in",
     response_model=TokenPair,
     status_code=status.HTTP_200_OK,
-    responses=problem_responses(InvalidCredentials, auth_service.UserInactive, TooManyRequests),
+    responses=problem_responses(
+        InvalidCredentials, auth_service.UserInactive, TooManyRequests, ServiceUnavailable
+    ),
 )
 def login(
     request: Request,
@@ -64,7 +67,9 @@ def login(
     summary="Refresh tokens",
     response_model=TokenPair,
     status_code=status.HTTP_200_OK,
-    responses=problem_responses(InvalidToken, TokenExpired, auth_service.UserInactive),
+    responses=problem_responses(
+        InvalidToken, TokenExpired, auth_service.UserInactive, ServiceUnavailable
+    ),
 )
 def refresh_tokens(
     request: Request, session: SessionDep, clock: ClockDep, body: RefreshRequest
