@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, AdminUser, CurrentUser, ShopperUser
 from service.clock import ClockDep
 from service.db import SessionDep
-from service.errors import Forbidden, ServiceError, StorageDown, problem_responses
+from service.errors import Forbidden, NotFound, ServiceError, StorageDown, problem_responses
 from service.isotime import AwareIsoDatetime
 from service.photos import errors, lifecycle, reads
 from service.photos import service as photos_service
@@ -123,6 +123,7 @@ def start_upload(
         *PHOTO_WRITE,
         *IMAGE_REJECTIONS,
         errors.PhotoNotFound,
+        NotFound,  # {photo_id:uuid}: an id that is no UUID matches no route
         errors.UploadMissing,
         errors.ChecksumMismatch,
     ),
@@ -176,7 +177,7 @@ def list_photos(session: SessionDep, user: CurrentUser, visit: VisitDep) -> Visi
     response_class=Response,
     responses={
         # Forbidden: originals keep their EXIF data, so only staff read them.
-        **problem_responses(*AUTHENTICATED, Forbidden, errors.PhotoNotFound, StorageDown),
+        **problem_responses(*AUTHENTICATED, Forbidden, errors.PhotoNotFound, NotFound, StorageDown),
         200: {"content": {"image/jpeg": {}}, "description": "The image (local storage)"},
         307: {"description": "A short-lived storage URL of the image"},
     },
