@@ -6,7 +6,7 @@ import re
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import PROBLEM_MEDIA_TYPE, ErrorCode, problem_type
+from service.errors import PROBLEM_MEDIA_TYPE, ErrorCode, problem_body
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 ACCEPTED_TYPES = (
@@ -27,14 +27,7 @@ def _accepted(content_type: str) -> bool:
 
 def _problem(scope: Scope, status: int, title: str, code: ErrorCode, detail: str) -> list[Message]:
     body = json.dumps(
-        {
-            "type": problem_type(code),
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "code": code,
-            "instance": scope["path"],
-        }
+        problem_body(status=status, code=code, detail=detail, instance=scope["path"], title=title)
     ).encode()
     start: Message = {
         "type": "http.response.start",

@@ -1,7 +1,7 @@
 """Make the generated OpenAPI say what the API does: every error is a Problem document."""
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -58,6 +58,18 @@ def _declare(responses: dict[str, Any], error: type[ServiceError]) -> None:
     responses[status] = merged
 
 
+def _declare_router_errors(
+    paths: dict[str, Any], router_errors: Mapping[str, tuple[type[ServiceError], ...]]
+) -> None:
+    for path, path_item in paths.items():
+        for prefix, errors in router_errors.items():
+            if path != prefix and not path.startswith(prefix + "/"):
+                continue
+            for operation in path_item.values():
+                for error in errors:
+                    _declare(operation.setdefault("responses", {}), error)
+
+
 def _fix_operation(operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     if "requestBody" in operation:
@@ -79,8 +91,15 @@ def _fix_operation(operation: dict[str, Any]) -> None:
         }
 
 
-def install(app: FastAPI) -> None:
-    """Post-process the app's spec once: Problem schema for 4xx/5xx, body errors listed."""
+def install(
+    app: FastAPI, *, router_errors: Mapping[str, tuple[type[ServiceError], ...]] | None = None
+) -> None:
+    """Post-process the app's spec once: Problem schema for 4xx/5xx, body errors listed.
+
+    ``router_errors`` maps a router's path prefix to what its router-level dependencies raise
+    on every operation below it: FastAPI lets a route's own entry of a status replace the
+    router's, so they are merged into each operation's codes here instead.
+    """
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -91,6 +110,7 @@ def install(app: FastAPI) -> None:
         schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         for name in ("HTTPValidationError", "ValidationError"):
             schemas.pop(name, None)
+        _declare_router_errors(spec.get("paths", {}), router_errors or {})
         for path_item in spec.get("paths", {}).values():
             for operation in path_item.values():
                 _fix_operation(operation)

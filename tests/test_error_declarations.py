@@ -88,6 +88,38 @@ def _users_as_shopper(api: Api) -> tuple[Operation, Response]:
     return api.call("GET", "list_users", headers=api.headers(Role.shopper))
 
 
+def _admin_demotes_themself(api: Api) -> tuple[Operation, Response]:
+    admin = make_user(api.session, Role.admin)
+    return api.call(
+        "PATCH",
+        "update_user",
+        path={"user_id": admin.id},
+        json={"role": "coordinator"},
+        headers=bearer(admin, api.clock),
+    )
+
+
+def _own_password_wrong(api: Api) -> tuple[Operation, Response]:
+    user = make_user(api.session, Role.shopper)
+    body = {"old_password": "not my password", "new_password": "a-long-new-password"}
+    path = {"user_id": user.id}
+    return api.call(
+        "POST", "change_password", path=path, json=body, headers=bearer(user, api.clock)
+    )
+
+
+def _unlock_unknown_user(api: Api) -> tuple[Operation, Response]:
+    headers = api.headers(Role.admin)
+    return api.call("POST", "unlock_user", path={"user_id": MISSING}, headers=headers)
+
+
+def _create_user_with_a_typo(api: Api) -> tuple[Operation, Response]:
+    # create_user declares 422s of its own; the router-level check's code must join them.
+    body = {"email": "new@example.kz", "full_name": "X", "role": "shopper", "password": "x" * 12}
+    headers = api.headers(Role.admin)
+    return api.call("POST", "create_user", params={"dryrun": "1"}, json=body, headers=headers)
+
+
 def _unknown_service(api: Api) -> tuple[Operation, Response]:
     headers = api.headers(Role.shopper)
     return api.call("GET", "read_service", path={"code": "S99"}, headers=headers)
@@ -218,6 +250,10 @@ CASES: list[tuple[Case, int, str]] = [
     (_me_expired, 401, "token-expired"),
     (_user_exists, 409, "user-exists"),
     (_users_as_shopper, 403, "forbidden"),
+    (_admin_demotes_themself, 409, "self-demotion"),
+    (_own_password_wrong, 403, "wrong-password"),
+    (_unlock_unknown_user, 404, "user-not-found"),
+    (_create_user_with_a_typo, 422, "query-parameter-unknown"),
     (_unknown_service, 404, "service-not-found"),
     (_unknown_checklist, 404, "checklist-not-found"),
     (_checklist_not_a_template, 422, "checklist-invalid"),

@@ -6,10 +6,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from service.auth import service as auth_service
+from service.auth import sessions
 from service.auth.models import User
 from service.auth.roles import Role
+from service.auth.throttle import LoginThrottle
 from service.clock import ClockDep
+from service.config import AuthSettings
 from service.db import SessionDep
 from service.errors import (
     Forbidden,
@@ -30,6 +32,25 @@ def secret_key(request: Request) -> str:
     return secret
 
 
+def get_auth_settings(request: Request) -> AuthSettings:
+    settings: AuthSettings = request.app.state.settings.auth
+    return settings
+
+
+def get_login_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+AuthSettingsDep = Annotated[AuthSettings, Depends(get_auth_settings)]
+ThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
+ClientAddress = Annotated[str, Depends(client_address)]
+
+
 def get_current_user(
     session: SessionDep,
     clock: ClockDep,
@@ -41,7 +62,7 @@ def get_current_user(
             "Send an access token: Authorization: Bearer <token>.", headers=BEARER
         )
     try:
-        return auth_service.user_from_token(
+        return sessions.user_from_token(
             session, token, expected_type="access", secret=secret_key(request), now=clock()
         )
     except NotAuthenticated as exc:
@@ -75,7 +96,7 @@ AUTHENTICATED: tuple[type[ServiceError], ...] = (
     NotAuthenticated,
     InvalidToken,
     TokenExpired,
-    auth_service.UserInactive,
+    sessions.UserInactive,
     ServiceUnavailable,
 )
 ROLE_CHECKED: tuple[type[ServiceError], ...] = (*AUTHENTICATED, Forbidden)

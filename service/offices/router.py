@@ -11,8 +11,8 @@ from service.offices import service as offices_service
 from service.offices.regions import Region
 from service.offices.schemas import OfficeCreate, OfficeKind, OfficePublic
 from service.pagination import Page, PageDep
+from service.params import RowId
 from service.standards import service as standards_service
-from service.types import RowId
 
 router = APIRouter()
 
@@ -54,11 +54,8 @@ def list_offices(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page[OfficePublic](
-        items=[OfficePublic.model_validate(o, from_attributes=True) for o in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return Page[OfficePublic].of(
+        [OfficePublic.model_validate(o, from_attributes=True) for o in rows], total, page
     )
 
 

@@ -7,18 +7,16 @@ from typing import IO
 
 from sqlmodel import Session
 
-from service.auth.models import User
 from service.config import UploadSettings
 from service.db import release
 from service.errors import ServiceError
 from service.observability import metrics
 from service.photos import errors, repository
 from service.photos import service as photos_service
-from service.photos.models import Photo
+from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import CleanupReport
+from service.photos.visit import PhotoVisit, VisitWriter
 from service.storage.objects import ObjectStore
-from service.visits import service as visits_service
-from service.visits.models import Visit
 
 
 def _download(store: ObjectStore, key: str, limit: int) -> tuple[IO[bytes], str, int]:
@@ -47,12 +45,18 @@ def _discard(session: Session, store: ObjectStore, photo: Photo) -> None:
     repository.remove(session, [photo])
 
 
+def _stored(photo: Photo) -> bool:
+    # A call, not an inline comparison: mypy keeps the status narrowed before session.refresh
+    # and would call the second check (after the refresh) impossible.
+    return photo.status == PhotoStatus.stored
+
+
 def complete(
     session: Session,
     store: ObjectStore,
     photo: Photo,
-    visit: Visit,
-    actor: User,
+    visit: PhotoVisit,
+    writer: VisitWriter,
     *,
     settings: UploadSettings,
     now: dt.datetime,
@@ -65,9 +69,9 @@ def complete(
     Raises:
         UploadMissing: nothing has arrived at the upload URL yet; PUT, then retry.
     """
-    if photo.status == repository.STORED:
+    if _stored(photo):
         return photo, None
-    visits_service.check_editable(visit)
+    writer.check_editable()
     staged = photos_service.staging_key(photo)
     size = store.size(staged)
     if size is None:
@@ -75,9 +79,9 @@ def complete(
     # Copying and decoding are slow; hold no connection meanwhile, lock the visit after.
     release(session)
     source, sha, received = _download(store, staged, settings.max_bytes)
-    visit = visits_service.lock_for_answers(session, visit, actor, now=now)
+    visit = writer.lock()
     session.refresh(photo)
-    if photo.status == repository.STORED:
+    if _stored(photo):
         # A retry that raced the first complete: that one stored it.
         source.close()
         return photo, None
@@ -122,7 +126,7 @@ def complete(
     return photo, None
 
 
-def delete_for_visit(session: Session, store: ObjectStore, visit: Visit) -> int:
+def delete_for_visit(session: Session, store: ObjectStore, visit: PhotoVisit) -> int:
     """Remove every photo of the visit: rows, originals and derivatives."""
     photos = repository.all_for_visit(session, visit.id)
     keys = [k for p in photos for k in (p.original_key, p.thumb_key, p.display_key) if k]
@@ -151,4 +155,7 @@ def cleanup(
         if modified is not None and now - modified >= grace:
             orphans.append(key)
     store.delete_many(orphans)
-    return CleanupReport(expired_uploads=len(expired), orphan_objects=len(orphans))
+    partials = store.remove_partials(now - grace)
+    return CleanupReport(
+        expired_uploads=len(expired), orphan_objects=len(orphans), partial_files=partials
+    )

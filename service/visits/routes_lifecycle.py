@@ -1,4 +1,4 @@
-"""HTTP routes that move a visit: start, submit, review, cancel, reopen."""
+"""HTTP routes that move a visit: start, submit, review, cancel, reopen (tag ``workflow``)."""
 
 from fastapi import APIRouter, Request, status
 
@@ -6,11 +6,11 @@ from service.auth.deps import ROLE_CHECKED, ShopperUser, StaffUser
 from service.clock import ClockDep
 from service.db import SessionDep
 from service.errors import problem_responses
+from service.visits import lifecycle
 from service.visits import service as visits_service
 from service.visits.deps import VISIT_ERRORS, VisitDep
 from service.visits.schemas import ReasonRequest, ReviewRequest, SubmitRequest, VisitPublic
 from service.visits.transitions import VisitAction
-from service.workflow import service as workflow_service
 
 router = APIRouter()
 
@@ -29,7 +29,7 @@ def start_visit(
     session: SessionDep, clock: ClockDep, shopper: ShopperUser, visit: VisitDep
 ) -> VisitPublic:
     """Mark an assigned visit as in progress (the first answer sync does it too)."""
-    visit = workflow_service.start(session, visit, shopper, now=clock())
+    visit = lifecycle.start(session, visit, shopper, now=clock())
     return visits_service.one_public(session, visit, shopper)
 
 
@@ -42,7 +42,7 @@ def start_visit(
         *ROLE_CHECKED,
         *VISIT_ERRORS,
         visits_service.TransitionNotAllowed,
-        workflow_service.SubmissionIncomplete,
+        lifecycle.SubmissionIncomplete,
     ),
 )
 def submit_visit(
@@ -54,7 +54,7 @@ def submit_visit(
     body: SubmitRequest,
 ) -> VisitPublic:
     """Submit the visit for review once every required item is answered; safe to resend."""
-    visit = workflow_service.submit(
+    visit = lifecycle.submit(
         session,
         visit,
         shopper,
@@ -76,7 +76,7 @@ def review_visit(
     session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReviewRequest
 ) -> VisitPublic:
     """Approve, return to the shopper with a comment, or reject a submitted visit."""
-    visit = workflow_service.review(session, visit, staff, body, now=clock())
+    visit = lifecycle.review(session, visit, staff, body, now=clock())
     return visits_service.one_public(session, visit, staff)
 
 
@@ -91,7 +91,7 @@ def cancel_visit(
     session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReasonRequest
 ) -> VisitPublic:
     """Cancel a visit that is not yet approved, with a reason."""
-    visit = workflow_service.with_reason(
+    visit = lifecycle.with_reason(
         session, visit, staff, VisitAction.cancel, body.reason, now=clock()
     )
     return visits_service.one_public(session, visit, staff)
@@ -108,7 +108,7 @@ def reopen_visit(
     session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReasonRequest
 ) -> VisitPublic:
     """Put an approved or rejected visit back under review, with a reason."""
-    visit = workflow_service.with_reason(
+    visit = lifecycle.with_reason(
         session, visit, staff, VisitAction.reopen, body.reason, now=clock()
     )
     return visits_service.one_public(session, visit, staff)

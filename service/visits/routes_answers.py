@@ -1,4 +1,4 @@
-"""HTTP routes of answer sync."""
+"""HTTP routes of answer sync (tag ``answers``): served by visits, which owns the lock."""
 
 from fastapi import APIRouter, Request, status
 
@@ -8,6 +8,7 @@ from service.auth.deps import ROLE_CHECKED, CurrentUser, ShopperUser
 from service.clock import ClockDep
 from service.db import SessionDep
 from service.errors import problem_responses
+from service.visits import lifecycle
 from service.visits import service as visits_service
 from service.visits.deps import VISIT_ERRORS, VisitDep
 
@@ -36,7 +37,7 @@ def sync_answers(
     batch: AnswerBatch,
 ) -> SyncResult:
     """Store a batch of answers from the phone: all or nothing, safe to send again."""
-    return answers_service.sync(
+    return lifecycle.sync_answers(
         session,
         visit,
         shopper,
