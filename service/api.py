@@ -7,11 +7,11 @@ from service.auth.router import router as auth_router
 from service.calendar.router import router as calendar_router
 from service.checklists.router import router as checklists_router
 from service.checklists.router import services_router as standard_versions_router
-from service.errors import ValidationFailed
+from service.errors import ServiceError, ValidationFailed
 from service.exports.router import router as exports_router
 from service.offices.router import router as offices_router
 from service.reports.router import router as reports_router
-from service.routing import reject_unknown_query_parameters
+from service.routing import UnknownQueryParameter, reject_unknown_query_parameters
 from service.standards.router import router as standards_router
 from service.visits.router import router as visits_router
 from service.visits.routes_answers import router as answers_router
@@ -25,7 +25,11 @@ def unique_id(route: APIRoute) -> str:
     return f"{tag}-{route.name}"
 
 
-# Every operation may now answer 422 for an unknown query parameter, so each declares it.
+# What the router-level dependencies answer on every operation below ``api_router``.
+ROUTER_ERRORS: tuple[type[ServiceError], ...] = (UnknownQueryParameter,)
+
+# Every operation may now answer 422 for an unknown query parameter, so each declares it
+# (spec.install merges ROUTER_ERRORS into the routes that declare a 422 of their own).
 api_router = APIRouter(
     prefix="/api/v1",
     dependencies=[Depends(reject_unknown_query_parameters)],

@@ -1,12 +1,16 @@
 """Domain errors rendered as RFC 9457 ``application/problem+json``."""
 
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_REF = "#/components/schemas/Problem"
 
+# The one list of error codes: a code raised or answered anywhere must be here (a test checks
+# both ways), and the spec lists them as the enum of Problem.code.
 ErrorCode = Literal[
     "bad-request",
     "not-authenticated",
@@ -83,7 +87,7 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    code: str
+    code: ErrorCode
     instance: str | None = None
     errors: list[dict[str, Any]] | None = None
 
@@ -109,12 +113,37 @@ class ServiceError(Exception):
 
     @classmethod
     def schema(cls) -> dict[str, Any]:
-        """OpenAPI ``responses`` entry for this error."""
-        return {
-            "model": Problem,
-            "description": cls.title,
-            "content": {PROBLEM_MEDIA_TYPE: {}},
-        }
+        """OpenAPI ``responses`` entry for this error alone."""
+        return problem_responses(cls)[cls.status]
+
+
+def problem_responses(*errors: type[ServiceError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` of a route that can raise ``errors``: one entry per status.
+
+    Each status's description lists its codes and titles, and its schema is a Problem whose
+    ``code`` is restricted to them, so a client can switch on the codes the spec promises.
+    """
+    by_status: dict[int, dict[str, str]] = {}
+    for error in errors:
+        by_status.setdefault(error.status, {}).setdefault(error.code, error.title)
+    return {status: _entry(codes) for status, codes in sorted(by_status.items())}
+
+
+def _entry(titles: dict[str, str]) -> dict[str, Any]:
+    return {
+        "description": "; ".join(f"{code}: {title}" for code, title in sorted(titles.items())),
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_schema(titles)}},
+    }
+
+
+def problem_schema(codes: Iterable[str]) -> dict[str, Any]:
+    """A Problem whose ``code`` is one of ``codes``."""
+    return {
+        "allOf": [
+            {"$ref": PROBLEM_REF},
+            {"properties": {"code": {"enum": sorted(codes)}}},
+        ]
+    }
 
 
 def problem_type(code: str) -> str:
@@ -131,7 +160,7 @@ def title_for(status: int) -> str:
 def problem_body(
     *,
     status: int,
-    code: str,
+    code: ErrorCode,
     detail: str,
     instance: str,
     title: str | None = None,
@@ -175,6 +204,10 @@ class InvalidCredentials(NotAuthenticated):
     title = "Invalid credentials"
 
 
+class BadRequest(ServiceError):
+    """A request that cannot be read at all (a broken multipart body, say)."""
+
+
 class Forbidden(ServiceError):
     status = 403
     code: ClassVar[ErrorCode] = "forbidden"
@@ -185,6 +218,12 @@ class NotFound(ServiceError):
     status = 404
     code: ClassVar[ErrorCode] = "not-found"
     title = "Not found"
+
+
+class MethodNotAllowed(ServiceError):
+    status = 405
+    code: ClassVar[ErrorCode] = "method-not-allowed"
+    title = "Method not allowed"
 
 
 class Conflict(ServiceError):
@@ -221,3 +260,38 @@ class ServiceUnavailable(ServiceError):
     status = 503
     code: ClassVar[ErrorCode] = "service-unavailable"
     title = "Service unavailable"
+
+
+class StorageDown(ServiceUnavailable):
+    """The object store cannot be reached (answered by the handler of storage failures)."""
+
+    code: ClassVar[ErrorCode] = "storage-unavailable"
+    title = "Storage unavailable"
+
+
+class InternalError(ServiceError):
+    """Answered for a bug, never raised on purpose; named so its code has a home."""
+
+    status = 500
+    code: ClassVar[ErrorCode] = "internal-error"
+    title = "Internal error"
+
+
+# The problem the generic handler answers for each status no ServiceError covered.
+BY_STATUS: dict[int, type[ServiceError]] = {
+    e.status: e
+    for e in (
+        BadRequest,
+        NotAuthenticated,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        Conflict,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        ValidationFailed,
+        TooManyRequests,
+        InternalError,
+        ServiceUnavailable,
+    )
+}

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service import __version__, docs_pages, migrate, spec
-from service.api import api_router, unique_id
+from service.api import ROUTER_ERRORS, api_router, unique_id
 from service.auth.throttle import LoginThrottle
 from service.clock import Clock, now_utc
 from service.config import Settings, check_settings, get_settings
@@ -81,6 +81,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> F
     app.include_router(health_router, tags=["health"])
     app.include_router(metrics_router, tags=["health"])
     app.include_router(api_router)
-    spec.install(app)
+    spec.install(app, router_errors={api_router.prefix: ROUTER_ERRORS})
     docs_pages.install(app)
     return app

@@ -6,7 +6,7 @@ import re
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import PROBLEM_MEDIA_TYPE, problem_body
+from service.errors import PROBLEM_MEDIA_TYPE, ErrorCode, problem_body
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 ACCEPTED_TYPES = (
@@ -25,7 +25,7 @@ def _accepted(content_type: str) -> bool:
     return main in ACCEPTED_TYPES or (main.startswith("application/") and main.endswith("+json"))
 
 
-def _problem(scope: Scope, status: int, title: str, code: str, detail: str) -> list[Message]:
+def _problem(scope: Scope, status: int, title: str, code: ErrorCode, detail: str) -> list[Message]:
     body = json.dumps(
         problem_body(status=status, code=code, detail=detail, instance=scope["path"], title=title)
     ).encode()

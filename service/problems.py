@@ -12,31 +12,29 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.errors import PROBLEM_MEDIA_TYPE, ServiceError, problem_body, title_for
+from service.errors import (
+    BY_STATUS,
+    PROBLEM_MEDIA_TYPE,
+    BadRequest,
+    ErrorCode,
+    InternalError,
+    ServiceError,
+    ServiceUnavailable,
+    StorageDown,
+    ValidationFailed,
+    problem_body,
+    title_for,
+)
 from service.storage.objects import StorageUnavailable
 
 log = logging.getLogger("mshop")
-
-_CODES_BY_STATUS = {
-    400: "bad-request",
-    401: "not-authenticated",
-    403: "forbidden",
-    404: "not-found",
-    405: "method-not-allowed",
-    409: "conflict",
-    413: "payload-too-large",
-    415: "unsupported-media-type",
-    422: "validation-failed",
-    429: "too-many-requests",
-    503: "service-unavailable",
-}
 
 
 def problem_response(
     request: Request,
     *,
     status: int,
-    code: str,
+    code: ErrorCode,
     detail: str,
     title: str | None = None,
     errors: list[dict[str, Any]] | None = None,
@@ -92,7 +90,7 @@ def _allowed_methods(request: Request) -> str | None:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = _CODES_BY_STATUS.get(exc.status_code, "bad-request")
+    code = BY_STATUS.get(exc.status_code, BadRequest).code
     detail = exc.detail if isinstance(exc.detail, str) else title_for(exc.status_code)
     headers = dict(exc.headers) if exc.headers else {}
     if exc.status_code == 405:
@@ -112,8 +110,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         request,
         status=422,
-        code="validation-failed",
-        title="Validation failed",
+        code=ValidationFailed.code,
+        title=ValidationFailed.title,
         detail=f"{where}: {first['msg']}" if where else str(first["msg"]),
         errors=errors,
     )
@@ -126,8 +124,8 @@ async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         request,
         status=422,
-        code="validation-failed",
-        title="Validation failed",
+        code=ValidationFailed.code,
+        title=ValidationFailed.title,
         detail="A value cannot be stored: check for NUL characters, invalid Unicode or numbers "
         "out of range.",
     )
@@ -138,8 +136,8 @@ async def _storage_down(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         request,
         status=503,
-        code="storage-unavailable",
-        title="Storage unavailable",
+        code=StorageDown.code,
+        title=StorageDown.title,
         detail="The photo store cannot be reached; nothing was stored. Retry later.",
         headers={"Retry-After": "30"},
     )
@@ -150,8 +148,8 @@ async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         request,
         status=503,
-        code="service-unavailable",
-        title="Service unavailable",
+        code=ServiceUnavailable.code,
+        title=ServiceUnavailable.title,
         detail="The server is busy; nothing was stored. Retry shortly.",
         headers={"Retry-After": "5"},
     )
@@ -160,7 +158,7 @@ async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
-        request, status=500, code="internal-error", detail="An unexpected error occurred."
+        request, status=500, code=InternalError.code, detail="An unexpected error occurred."
     )
 
 

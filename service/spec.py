@@ -1,39 +1,105 @@
 """Make the generated OpenAPI say what the API does: every error is a Problem document."""
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI
 
-from service.errors import PROBLEM_MEDIA_TYPE, Problem
+from service.errors import (
+    BY_STATUS,
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_REF,
+    BadRequest,
+    PayloadTooLarge,
+    Problem,
+    ServiceError,
+    UnsupportedMediaType,
+    ValidationFailed,
+    problem_responses,
+    problem_schema,
+)
 
-PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 # Any operation with a body can meet the request guards and the body parser.
-BODY_ERRORS = {
-    "400": "The body could not be parsed",
-    "413": "The body is larger than the limit",
-    "415": "The body's media type is not accepted",
-    "422": "Validation failed",
-}
+BODY_ERRORS: tuple[type[ServiceError], ...] = (
+    BadRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 
 
-def _problem_content() -> dict[str, Any]:
-    return {PROBLEM_MEDIA_TYPE: {"schema": copy.deepcopy(PROBLEM_REF)}}
+def declared_codes(response: dict[str, Any]) -> list[str] | None:
+    """The codes a problem response of the spec promises; ``None``: any code."""
+    schema = response.get("content", {}).get(PROBLEM_MEDIA_TYPE, {}).get("schema", {})
+    for part in schema.get("allOf", ()):
+        enum = part.get("properties", {}).get("code", {}).get("enum")
+        if enum is not None:
+            return list(enum)
+    return None
+
+
+def _declare(responses: dict[str, Any], error: type[ServiceError]) -> None:
+    """Add ``error`` to what the operation declares for its status, keeping what is there."""
+    status = str(error.status)
+    current: dict[str, Any] = responses.get(status, {})
+    codes = declared_codes(current)
+    if codes is None:
+        # Undeclared, or FastAPI's own 422 entry: the generic problem of that status.
+        responses[status] = problem_responses(error)[error.status]
+        return
+    if error.code in codes:
+        return
+    merged = problem_responses(error)[error.status]
+    merged["description"] = "; ".join(
+        sorted([*current["description"].split("; "), merged["description"]])
+    )
+    merged["content"][PROBLEM_MEDIA_TYPE]["schema"] = problem_schema([*codes, error.code])
+    responses[status] = merged
+
+
+def _declare_router_errors(
+    paths: dict[str, Any], router_errors: Mapping[str, tuple[type[ServiceError], ...]]
+) -> None:
+    for path, path_item in paths.items():
+        for prefix, errors in router_errors.items():
+            if path != prefix and not path.startswith(prefix + "/"):
+                continue
+            for operation in path_item.values():
+                for error in errors:
+                    _declare(operation.setdefault("responses", {}), error)
 
 
 def _fix_operation(operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     if "requestBody" in operation:
-        for status, description in BODY_ERRORS.items():
-            responses.setdefault(status, {"description": description})
-    for status, response in responses.items():
-        if status[0] in "45":
-            response["content"] = _problem_content()
+        for error in BODY_ERRORS:
+            _declare(responses, error)
+    if operation.get("parameters"):
+        # A parameter that does not parse, or a value the database refuses.
+        _declare(responses, ValidationFailed)
+    for status, response in list(responses.items()):
+        if status[0] not in "45":
+            continue
+        if declared_codes(response) is None and int(status) in BY_STATUS:
+            _declare(responses, BY_STATUS[int(status)])
+            continue
+        # FastAPI may have added an application/json entry; errors are problem+json only.
+        schema = response.get("content", {}).get(PROBLEM_MEDIA_TYPE, {}).get("schema")
+        response["content"] = {
+            PROBLEM_MEDIA_TYPE: {"schema": copy.deepcopy(schema or {"$ref": PROBLEM_REF})}
+        }
 
 
-def install(app: FastAPI) -> None:
-    """Post-process the app's spec once: Problem schema for 4xx/5xx, body errors listed."""
+def install(
+    app: FastAPI, *, router_errors: Mapping[str, tuple[type[ServiceError], ...]] | None = None
+) -> None:
+    """Post-process the app's spec once: Problem schema for 4xx/5xx, body errors listed.
+
+    ``router_errors`` maps a router's path prefix to what its router-level dependencies raise
+    on every operation below it: FastAPI lets a route's own entry of a status replace the
+    router's, so they are merged into each operation's codes here instead.
+    """
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -44,6 +110,7 @@ def install(app: FastAPI) -> None:
         schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         for name in ("HTTPValidationError", "ValidationError"):
             schemas.pop(name, None)
+        _declare_router_errors(spec.get("paths", {}), router_errors or {})
         for path_item in spec.get("paths", {}).values():
             for operation in path_item.values():
                 _fix_operation(operation)

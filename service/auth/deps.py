@@ -13,7 +13,14 @@ from service.auth.throttle import LoginThrottle
 from service.clock import ClockDep
 from service.config import AuthSettings
 from service.db import SessionDep
-from service.errors import Forbidden, NotAuthenticated
+from service.errors import (
+    Forbidden,
+    InvalidToken,
+    NotAuthenticated,
+    ServiceError,
+    ServiceUnavailable,
+    TokenExpired,
+)
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -82,3 +89,14 @@ def require_role(*roles: Role) -> Callable[[User], User]:
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 StaffUser = Annotated[User, Depends(require_role(Role.admin, Role.coordinator))]
 ShopperUser = Annotated[User, Depends(require_role(Role.shopper))]
+
+# What the dependencies above answer, for the ``responses=`` of the routes that use them.
+# Finding the user takes a pooled connection: 503 when none frees up within the pool timeout.
+AUTHENTICATED: tuple[type[ServiceError], ...] = (
+    NotAuthenticated,
+    InvalidToken,
+    TokenExpired,
+    sessions.UserInactive,
+    ServiceUnavailable,
+)
+ROLE_CHECKED: tuple[type[ServiceError], ...] = (*AUTHENTICATED, Forbidden)

@@ -10,6 +10,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 from service.auth import service as auth_service
 from service.auth import sessions
 from service.auth.deps import (
+    AUTHENTICATED,
+    ROLE_CHECKED,
     AuthSettingsDep,
     ClientAddress,
     CurrentUser,
@@ -30,12 +32,12 @@ from service.clock import ClockDep
 from service.config import AuthSettings
 from service.db import SessionDep
 from service.errors import (
-    Conflict,
-    Forbidden,
     InvalidCredentials,
-    NotAuthenticated,
+    InvalidToken,
+    ServiceUnavailable,
+    TokenExpired,
     TooManyRequests,
-    ValidationFailed,
+    problem_responses,
 )
 from service.pagination import Page, PageDep
 
@@ -47,11 +49,9 @@ router = APIRouter()
     summary="Log in",
     response_model=TokenPair,
     status_code=status.HTTP_200_OK,
-    responses={
-        401: InvalidCredentials.schema(),
-        422: ValidationFailed.schema(),
-        429: TooManyRequests.schema(),
-    },
+    responses=problem_responses(
+        InvalidCredentials, sessions.UserInactive, TooManyRequests, ServiceUnavailable
+    ),
 )
 def login(
     session: SessionDep,
@@ -74,7 +74,9 @@ def login(
     summary="Refresh tokens",
     response_model=TokenPair,
     status_code=status.HTTP_200_OK,
-    responses={401: NotAuthenticated.schema(), 422: ValidationFailed.schema()},
+    responses=problem_responses(
+        InvalidToken, TokenExpired, sessions.UserInactive, ServiceUnavailable
+    ),
 )
 def refresh_tokens(
     session: SessionDep, clock: ClockDep, auth: AuthSettingsDep, body: RefreshRequest
@@ -106,7 +108,7 @@ def _tokens(auth: AuthSettings, user: User, now: dt.datetime) -> TokenPair:
     summary="Read my account",
     response_model=UserPublic,
     status_code=status.HTTP_200_OK,
-    responses={401: NotAuthenticated.schema()},
+    responses=problem_responses(*AUTHENTICATED),
 )
 def read_me(user: CurrentUser) -> UserPublic:
     """Return the account of the caller."""
@@ -118,12 +120,12 @@ def read_me(user: CurrentUser) -> UserPublic:
     summary="Create a user",
     response_model=UserPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={
-        401: NotAuthenticated.schema(),
-        403: auth_service.RoleNotGrantable.schema(),
-        409: Conflict.schema(),
-        422: auth_service.PasswordTooShort.schema(),
-    },
+    responses=problem_responses(
+        *ROLE_CHECKED,
+        auth_service.RoleNotGrantable,
+        auth_service.UserExists,
+        auth_service.PasswordTooShort,
+    ),
 )
 def create_user(
     session: SessionDep,
@@ -144,7 +146,7 @@ def create_user(
     summary="List users",
     response_model=Page[UserPublic],
     status_code=status.HTTP_200_OK,
-    responses={401: NotAuthenticated.schema(), 403: Forbidden.schema()},
+    responses=problem_responses(*ROLE_CHECKED),
 )
 def list_users(
     session: SessionDep,
@@ -177,13 +179,12 @@ def list_users(
     summary="Edit a user",
     response_model=UserPublic,
     status_code=status.HTTP_200_OK,
-    responses={
-        401: NotAuthenticated.schema(),
-        403: auth_service.RoleNotGrantable.schema(),
-        404: auth_service.UserNotFound.schema(),
-        409: auth_service.SelfDemotion.schema(),
-        422: ValidationFailed.schema(),
-    },
+    responses=problem_responses(
+        *ROLE_CHECKED,
+        auth_service.RoleNotGrantable,
+        auth_service.UserNotFound,
+        auth_service.SelfDemotion,
+    ),
 )
 def update_user(
     session: SessionDep, actor: StaffUser, user_id: uuid.UUID, changes: UserUpdate
@@ -200,13 +201,15 @@ def update_user(
     summary="Change a password",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={
-        401: NotAuthenticated.schema(),
-        403: auth_service.WrongPassword.schema(),
-        404: auth_service.UserNotFound.schema(),
-        422: auth_service.PasswordTooShort.schema(),
-        429: TooManyRequests.schema(),
-    },
+    # Changing one's own password needs the old one, and wrong guesses count as failed logins.
+    responses=problem_responses(
+        *AUTHENTICATED,
+        auth_service.UserNotFound,
+        auth_service.PasswordTooShort,
+        auth_service.OldPasswordRequired,
+        auth_service.WrongPassword,
+        TooManyRequests,
+    ),
 )
 def change_password(
     session: SessionDep,
@@ -238,11 +241,7 @@ def change_password(
     summary="Unlock a user's login",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={
-        401: NotAuthenticated.schema(),
-        403: Forbidden.schema(),
-        404: auth_service.UserNotFound.schema(),
-    },
+    responses=problem_responses(*ROLE_CHECKED, auth_service.UserNotFound),
 )
 def unlock_user(
     session: SessionDep,

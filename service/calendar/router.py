@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
-from service.auth.deps import CurrentUser
+from service.auth.deps import AUTHENTICATED, CurrentUser
 from service.calendar import service as calendar_service
 from service.calendar.schemas import CalendarYear
 from service.db import SessionDep
-from service.errors import NotAuthenticated, ValidationFailed
+from service.errors import problem_responses
 
 router = APIRouter()
 
@@ -18,7 +18,7 @@ router = APIRouter()
     summary="Read the working calendar",
     response_model=CalendarYear,
     status_code=status.HTTP_200_OK,
-    responses={401: NotAuthenticated.schema(), 422: ValidationFailed.schema()},
+    responses=problem_responses(*AUTHENTICATED),
 )
 def read_calendar(
     session: SessionDep, _user: CurrentUser, year: Annotated[int, Path(ge=1991, le=2100)]

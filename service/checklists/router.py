@@ -7,21 +7,14 @@ import yaml
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from service.auth.deps import AdminUser, CurrentUser, StaffUser
+from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, AdminUser, CurrentUser, StaffUser
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel, ChecklistTemplate
 from service.checklists.loader import read_yaml
 from service.checklists.schemas import ChecklistPublic, ChecklistSummary, TemplatePublic
 from service.clock import ClockDep
 from service.db import SessionDep
-from service.errors import (
-    Conflict,
-    Forbidden,
-    NotAuthenticated,
-    NotFound,
-    UnsupportedMediaType,
-    ValidationFailed,
-)
+from service.errors import UnsupportedMediaType, problem_responses
 from service.isotime import IsoDate, local_date
 from service.pagination import Page, PageDep
 from service.params import RowId
@@ -34,11 +27,6 @@ router = APIRouter()
 # refused when a published checklist cannot be built from it, and only checklists know that.
 services_router = APIRouter()
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: NotAuthenticated.schema(),
-    404: NotFound.schema(),
-    422: ValidationFailed.schema(),
-}
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 
@@ -47,7 +35,9 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
     summary="List checklists",
     response_model=Page[ChecklistSummary],
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=problem_responses(
+        *AUTHENTICATED, standards_service.ServiceNotFound, standards_service.StandardNotInForce
+    ),
 )
 def list_checklists(
     session: SessionDep,
@@ -73,7 +63,10 @@ def list_checklists(
     summary="Read a checklist",
     response_model=ChecklistPublic,
     status_code=status.HTTP_200_OK,
-    responses={**ERRORS, 304: {"description": "The phone's copy (If-None-Match) is current"}},
+    responses={
+        **problem_responses(*AUTHENTICATED, checklists_service.ChecklistNotFound),
+        304: {"description": "The phone's copy (If-None-Match) is current"},
+    },
 )
 def read_checklist(
     session: SessionDep,
@@ -140,11 +133,13 @@ async def template_body(request: Request) -> ChecklistTemplate:
     response_model=TemplatePublic,
     status_code=status.HTTP_201_CREATED,
     responses={
-        **ERRORS,
+        **problem_responses(
+            *ROLE_CHECKED,
+            checklists_service.ChecklistInvalid,
+            checklists_service.ChecklistVersionExists,
+            UnsupportedMediaType,
+        ),
         200: {"model": TemplatePublic, "description": "This exact version was already published"},
-        403: Forbidden.schema(),
-        409: Conflict.schema(),
-        415: UnsupportedMediaType.schema(),
     },
     openapi_extra=TEMPLATE_BODY,
 )
@@ -170,11 +165,12 @@ def publish_checklist(
     response_model=ServicePublic,
     status_code=status.HTTP_201_CREATED,
     responses={
-        401: NotAuthenticated.schema(),
-        422: ValidationFailed.schema(),
+        **problem_responses(
+            *ROLE_CHECKED,
+            standards_service.StandardVersionExists,
+            checklists_service.ChecklistInvalid,
+        ),
         200: {"model": ServicePublic, "description": "This exact version was already stored"},
-        403: Forbidden.schema(),
-        409: Conflict.schema(),
     },
 )
 def put_service_standard(

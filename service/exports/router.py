@@ -5,11 +5,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from fastapi.responses import StreamingResponse
 
+from service.auth.deps import ROLE_CHECKED
 from service.clock import ClockDep
+from service.errors import problem_responses
 from service.exports import service as exports_service
 from service.exports.schemas import MEDIA_TYPES, ExportFormat
+from service.reports import service as reports_service
 from service.reports.deps import FiltersDep, ReportSession
-from service.reports.router import ERRORS
 from service.responses import ClosingStreamingResponse
 
 router = APIRouter()
@@ -18,7 +20,12 @@ FILE = {
     "description": "The file, as an attachment (columns: docs/exports.md)",
     "content": {media_type.split(";")[0]: {} for media_type in MEDIA_TYPES.values()},
 }
-RESPONSES: dict[int | str, dict[str, Any]] = {200: FILE, **ERRORS}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: FILE,
+    **problem_responses(
+        *ROLE_CHECKED, reports_service.ReportFiltersInvalid, exports_service.BomNotCsv
+    ),
+}
 FormatQuery = Annotated[ExportFormat, Query(alias="format", description="csv, xlsx or parquet")]
 BomQuery = Annotated[
     bool,

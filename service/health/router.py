@@ -11,7 +11,7 @@ from service.auth.deps import oauth2_scheme, secret_key
 from service.auth.roles import Role
 from service.clock import ClockDep
 from service.db import SessionDep
-from service.errors import NotAuthenticated, ServiceUnavailable
+from service.errors import NotAuthenticated, ServiceUnavailable, problem_responses
 from service.health import service as health_service
 from service.health.schemas import Health, Readiness
 
@@ -54,7 +54,7 @@ def _is_admin(
     response_model=Readiness,
     response_model_exclude_none=True,
     status_code=status.HTTP_200_OK,
-    responses={503: ServiceUnavailable.schema()},
+    responses=problem_responses(ServiceUnavailable),
 )
 def read_readiness(request: Request, admin: Annotated[bool, Depends(_is_admin)]) -> Readiness:
     """Answer 200 when the database and the object store are reachable, else 503.

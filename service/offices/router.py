@@ -1,26 +1,20 @@
 """HTTP routes of offices."""
 
-from typing import Any
-
 from fastapi import APIRouter, status
 
-from service.auth.deps import CurrentUser, StaffUser
+from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, CurrentUser, StaffUser
 from service.clock import ClockDep
 from service.db import SessionDep
-from service.errors import Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from service.errors import problem_responses
 from service.offices import repository
 from service.offices import service as offices_service
 from service.offices.regions import Region
 from service.offices.schemas import OfficeCreate, OfficeKind, OfficePublic
 from service.pagination import Page, PageDep
 from service.params import RowId
+from service.standards import service as standards_service
 
 router = APIRouter()
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: NotAuthenticated.schema(),
-    422: ValidationFailed.schema(),
-}
 
 
 @router.post(
@@ -28,7 +22,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     summary="Create an office",
     response_model=OfficePublic,
     status_code=status.HTTP_201_CREATED,
-    responses={**ERRORS, 403: Forbidden.schema(), 404: NotFound.schema()},
+    responses=problem_responses(*ROLE_CHECKED, standards_service.ServiceNotFound),
 )
 def create_office(
     session: SessionDep, clock: ClockDep, _staff: StaffUser, office_in: OfficeCreate
@@ -43,7 +37,7 @@ def create_office(
     summary="List offices",
     response_model=Page[OfficePublic],
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=problem_responses(*AUTHENTICATED),
 )
 def list_offices(
     session: SessionDep,
@@ -70,7 +64,7 @@ def list_offices(
     summary="Read an office",
     response_model=OfficePublic,
     status_code=status.HTTP_200_OK,
-    responses={**ERRORS, 404: NotFound.schema()},
+    responses=problem_responses(*AUTHENTICATED, offices_service.OfficeNotFound),
 )
 def read_office(session: SessionDep, _user: CurrentUser, office_id: RowId) -> OfficePublic:
     """Return one office."""

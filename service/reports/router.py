@@ -4,7 +4,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from service.errors import Forbidden, NotAuthenticated, ValidationFailed
+from service.auth.deps import ROLE_CHECKED
+from service.errors import problem_responses
 from service.isotime import IsoDate
 from service.reports import service as reports_service
 from service.reports.deps import FiltersDep, ReportSession
@@ -21,11 +22,9 @@ from service.scoring.results import Severity
 
 router = APIRouter()
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: NotAuthenticated.schema(),
-    403: Forbidden.schema(),
-    422: ValidationFailed.schema(),
-}
+ERRORS: dict[int | str, dict[str, Any]] = problem_responses(
+    *ROLE_CHECKED, reports_service.ReportFiltersInvalid
+)
 PNG: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/png": {}}, "description": "A PNG image"},
     **ERRORS,

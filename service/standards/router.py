@@ -1,13 +1,13 @@
 """HTTP routes of the services catalogue."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from service.auth.deps import CurrentUser
+from service.auth.deps import AUTHENTICATED, CurrentUser
 from service.clock import ClockDep
 from service.db import SessionDep
-from service.errors import NotAuthenticated, NotFound, ValidationFailed
+from service.errors import problem_responses
 from service.isotime import IsoDate, local_date
 from service.pagination import Page, PageDep
 from service.standards import service as standards_service
@@ -19,10 +19,6 @@ router = APIRouter()
 OnDate = Annotated[
     IsoDate | None, Query(description="Date whose standard applies (default: today)")
 ]
-AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: NotAuthenticated.schema(),
-    422: ValidationFailed.schema(),
-}
 
 
 @router.get(
@@ -30,7 +26,7 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     summary="List services",
     response_model=Page[StandardPublic],
     status_code=status.HTTP_200_OK,
-    responses=AUTH_ERRORS,
+    responses=problem_responses(*AUTHENTICATED),
 )
 def list_services(
     session: SessionDep,
@@ -60,7 +56,9 @@ def list_services(
     summary="Read a service",
     response_model=ServicePublic,
     status_code=status.HTTP_200_OK,
-    responses={**AUTH_ERRORS, 404: NotFound.schema()},
+    responses=problem_responses(
+        *AUTHENTICATED, standards_service.ServiceNotFound, standards_service.StandardNotInForce
+    ),
 )
 def read_service(
     session: SessionDep, clock: ClockDep, _user: CurrentUser, code: ServiceCode, on: OnDate = None

@@ -5,8 +5,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from service.auth.deps import CurrentUser
+from service.auth.deps import AUTHENTICATED, CurrentUser
 from service.db import SessionDep
+from service.errors import NotFound, ServiceError
 from service.visits import service as visits_service
 from service.visits.models import Visit
 
@@ -16,3 +17,11 @@ def get_visit(session: SessionDep, user: CurrentUser, visit_id: uuid.UUID) -> Vi
 
 
 VisitDep = Annotated[Visit, Depends(get_visit)]
+
+# What ``VisitDep`` answers, its caller's authentication included. Its routes match
+# ``{visit_id:uuid}``, so an id that is no UUID matches no route: the generic not-found.
+VISIT_ERRORS: tuple[type[ServiceError], ...] = (
+    *AUTHENTICATED,
+    visits_service.VisitNotFound,
+    NotFound,
+)

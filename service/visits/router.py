@@ -1,21 +1,14 @@
 """HTTP routes of visits: assignment, listing, reading, history."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, UploadFile, status
 
-from service.auth.deps import CurrentUser, StaffUser
+from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, CurrentUser, StaffUser
 from service.clock import ClockDep
 from service.db import SessionDep
-from service.errors import (
-    Conflict,
-    Forbidden,
-    NotAuthenticated,
-    NotFound,
-    PayloadTooLarge,
-    ValidationFailed,
-)
+from service.errors import PayloadTooLarge, problem_responses
 from service.isotime import AwareIsoDatetime
 from service.offices.regions import Region
 from service.pagination import Page, PageDep
@@ -24,28 +17,27 @@ from service.standards.catalogue import CODE_PATTERN
 from service.visits import assignments, repository
 from service.visits import service as visits_service
 from service.visits.bulk import BulkCellTooLong, BulkFileError, parse_csv
-from service.visits.deps import VisitDep
+from service.visits.deps import VISIT_ERRORS, VisitDep
 from service.visits.schemas import BulkResult, VisitCreate, VisitEventPublic, VisitPublic
 from service.visits.transitions import VisitStatus
 
 router = APIRouter()
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: NotAuthenticated.schema(),
-    422: ValidationFailed.schema(),
-}
-ASSIGNMENT_PROBLEMS = {
-    **ValidationFailed.schema(),
-    "description": "The body does not read (validation-failed) or the assignment does not fit: "
-    + ", ".join(sorted(visits_service.ONE_PROBLEM))
-    + "; several problems at once are assignment-invalid with each code in errors",
-}
-BULK_PROBLEMS = {
-    **ValidationFailed.schema(),
-    "description": "bulk-file-invalid (the file as a whole), bulk-cell-too-long, or "
-    "bulk-rows-invalid with every problem of every row in errors as row, column, message "
-    "and code",
-}
+# One problem gets its own code; several at once are assignment-invalid, each code in errors.
+ASSIGNMENT_PROBLEMS = problem_responses(
+    *ROLE_CHECKED,
+    visits_service.VisitConflict,
+    visits_service.AssignmentInvalid,
+    *visits_service.ONE_PROBLEM.values(),
+)
+# bulk-rows-invalid lists every problem of every row in errors as row, column, message, code.
+BULK_PROBLEMS = problem_responses(
+    *ROLE_CHECKED,
+    PayloadTooLarge,
+    visits_service.BulkFileInvalid,
+    visits_service.BulkCellTooLong,
+    visits_service.BulkRowsInvalid,
+)
 
 
 @router.post(
@@ -54,11 +46,8 @@ BULK_PROBLEMS = {
     response_model=VisitPublic,
     status_code=status.HTTP_201_CREATED,
     responses={
-        **ERRORS,
+        **ASSIGNMENT_PROBLEMS,
         200: {"model": VisitPublic, "description": "A retry of an assignment already made"},
-        403: Forbidden.schema(),
-        409: Conflict.schema(),
-        422: ASSIGNMENT_PROBLEMS,
     },
 )
 def create_visit(
@@ -80,12 +69,7 @@ def create_visit(
     summary="Assign visits from a CSV file",
     response_model=BulkResult,
     status_code=status.HTTP_201_CREATED,
-    responses={
-        **ERRORS,
-        403: Forbidden.schema(),
-        413: PayloadTooLarge.schema(),
-        422: BULK_PROBLEMS,
-    },
+    responses=BULK_PROBLEMS,
 )
 def bulk_create_visits(
     request: Request, session: SessionDep, clock: ClockDep, staff: StaffUser, file: UploadFile
@@ -110,7 +94,7 @@ def bulk_create_visits(
     summary="List visits",
     response_model=Page[VisitPublic],
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=problem_responses(*AUTHENTICATED),
 )
 def list_visits(
     session: SessionDep,
@@ -147,7 +131,7 @@ def list_visits(
     summary="Read a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,
-    responses={**ERRORS, 404: NotFound.schema()},
+    responses=problem_responses(*VISIT_ERRORS),
 )
 def read_visit(session: SessionDep, visit: VisitDep, user: CurrentUser) -> VisitPublic:
     """Return one visit, its score, and the moves the caller may make on it."""
@@ -159,7 +143,7 @@ def read_visit(session: SessionDep, visit: VisitDep, user: CurrentUser) -> Visit
     summary="Read a visit's history",
     response_model=list[VisitEventPublic],
     status_code=status.HTTP_200_OK,
-    responses={**ERRORS, 403: Forbidden.schema(), 404: NotFound.schema()},
+    responses=problem_responses(*ROLE_CHECKED, *VISIT_ERRORS),
 )
 def read_visit_history(
     session: SessionDep, _staff: StaffUser, visit: VisitDep

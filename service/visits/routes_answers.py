@@ -1,25 +1,18 @@
 """HTTP routes of answer sync (tag ``answers``): served by visits, which owns the lock."""
 
-from typing import Any
-
 from fastapi import APIRouter, Request, status
 
 from service.answers import service as answers_service
 from service.answers.schemas import AnswerBatch, AnswerPublic, SyncResult
-from service.auth.deps import CurrentUser, ShopperUser
+from service.auth.deps import ROLE_CHECKED, CurrentUser, ShopperUser
 from service.clock import ClockDep
 from service.db import SessionDep
-from service.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from service.errors import problem_responses
 from service.visits import lifecycle
-from service.visits.deps import VisitDep
+from service.visits import service as visits_service
+from service.visits.deps import VISIT_ERRORS, VisitDep
 
 router = APIRouter()
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: NotAuthenticated.schema(),
-    404: NotFound.schema(),
-    422: ValidationFailed.schema(),
-}
 
 
 @router.put(
@@ -27,7 +20,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     summary="Sync answers",
     response_model=SyncResult,
     status_code=status.HTTP_200_OK,
-    responses={**ERRORS, 403: Forbidden.schema(), 409: Conflict.schema()},
+    responses=problem_responses(
+        *ROLE_CHECKED,
+        *VISIT_ERRORS,
+        visits_service.VisitNotEditable,
+        answers_service.AnswersInvalid,
+        answers_service.AnswerConflict,
+    ),
 )
 def sync_answers(
     request: Request,
@@ -53,7 +52,7 @@ def sync_answers(
     summary="List answers",
     response_model=list[AnswerPublic],
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=problem_responses(*VISIT_ERRORS),
 )
 def list_answers(
     session: SessionDep, _user: CurrentUser, visit: VisitDep, history: bool = False

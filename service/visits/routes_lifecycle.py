@@ -1,28 +1,21 @@
 """HTTP routes that move a visit: start, submit, review, cancel, reopen (tag ``workflow``)."""
 
-from typing import Any
-
 from fastapi import APIRouter, Request, status
 
-from service.auth.deps import ShopperUser, StaffUser
+from service.auth.deps import ROLE_CHECKED, ShopperUser, StaffUser
 from service.clock import ClockDep
 from service.db import SessionDep
-from service.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from service.errors import problem_responses
 from service.visits import lifecycle
 from service.visits import service as visits_service
-from service.visits.deps import VisitDep
+from service.visits.deps import VISIT_ERRORS, VisitDep
 from service.visits.schemas import ReasonRequest, ReviewRequest, SubmitRequest, VisitPublic
 from service.visits.transitions import VisitAction
 
 router = APIRouter()
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: NotAuthenticated.schema(),
-    403: Forbidden.schema(),
-    404: NotFound.schema(),
-    409: Conflict.schema(),
-    422: ValidationFailed.schema(),
-}
+# Every move needs a role and a visit, and is refused (409) where the visit cannot make it.
+MOVE_ERRORS = problem_responses(*ROLE_CHECKED, *VISIT_ERRORS, visits_service.TransitionNotAllowed)
 
 
 @router.post(
@@ -30,7 +23,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     summary="Start a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=MOVE_ERRORS,
 )
 def start_visit(
     session: SessionDep, clock: ClockDep, shopper: ShopperUser, visit: VisitDep
@@ -45,7 +38,12 @@ def start_visit(
     summary="Submit a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=problem_responses(
+        *ROLE_CHECKED,
+        *VISIT_ERRORS,
+        visits_service.TransitionNotAllowed,
+        lifecycle.SubmissionIncomplete,
+    ),
 )
 def submit_visit(
     request: Request,
@@ -72,7 +70,7 @@ def submit_visit(
     summary="Review a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=MOVE_ERRORS,
 )
 def review_visit(
     session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReviewRequest
@@ -87,7 +85,7 @@ def review_visit(
     summary="Cancel a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=MOVE_ERRORS,
 )
 def cancel_visit(
     session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReasonRequest
@@ -104,7 +102,7 @@ def cancel_visit(
     summary="Reopen a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=MOVE_ERRORS,
 )
 def reopen_visit(
     session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReasonRequest

@@ -12,22 +12,13 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from service.auth.deps import AdminUser, CurrentUser, ShopperUser
+from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, AdminUser, CurrentUser, ShopperUser
 from service.auth.models import User
 from service.clock import ClockDep
 from service.db import SessionDep
-from service.errors import (
-    Conflict,
-    Forbidden,
-    NotAuthenticated,
-    NotFound,
-    PayloadTooLarge,
-    ServiceUnavailable,
-    UnsupportedMediaType,
-    ValidationFailed,
-)
+from service.errors import Forbidden, NotFound, ServiceError, StorageDown, problem_responses
 from service.isotime import AwareIsoDatetime
-from service.photos import lifecycle, reads
+from service.photos import errors, lifecycle, reads
 from service.photos import service as photos_service
 from service.photos.errors import PhotoNotFound
 from service.photos.models import Photo
@@ -36,25 +27,31 @@ from service.problems import problem_response
 from service.responses import ClosingStreamingResponse
 from service.storage.objects import content_disposition
 from service.visits import service as visits_service
-from service.visits.deps import VisitDep
+from service.visits.deps import VISIT_ERRORS, VisitDep
 from service.visits.lifecycle import ShopperWrite
 from service.visits.models import Visit
 
 router = APIRouter()
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: NotAuthenticated.schema(),
-    403: Forbidden.schema(),
-    404: NotFound.schema(),
-    422: ValidationFailed.schema(),
-}
-UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
-    409: Conflict.schema(),
-    413: PayloadTooLarge.schema(),
-    415: UnsupportedMediaType.schema(),
-    503: ServiceUnavailable.schema(),
-}
+# Why the image itself is refused, wherever it is decoded.
+IMAGE_REJECTIONS: tuple[type[ServiceError], ...] = (
+    errors.PhotoTooLarge,
+    errors.ImageTooLarge,
+    errors.ImageTooCompressed,
+    errors.ImageDecoderBusy,
+    errors.NotAnImage,
+    errors.EmptyFile,
+    errors.ImageCorrupt,
+)
+# A shopper's write to one item of a visit they hold.
+PHOTO_WRITE: tuple[type[ServiceError], ...] = (
+    *ROLE_CHECKED,
+    visits_service.VisitNotEditable,
+    errors.PhotoConflict,
+    errors.PhotoItemInvalid,
+    errors.TooManyPhotos,
+    StorageDown,
+)
 
 
 class Deleted(BaseModel):
@@ -76,7 +73,10 @@ def readable_photo(session: Session, viewer: User, photo_id: uuid.UUID) -> tuple
     summary="Upload a photo",
     response_model=PhotoPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={**UPLOAD_ERRORS, 200: {"model": PhotoPublic, "description": "Already stored"}},
+    responses={
+        **problem_responses(*PHOTO_WRITE, *VISIT_ERRORS, *IMAGE_REJECTIONS),
+        200: {"model": PhotoPublic, "description": "Already stored"},
+    },
 )
 def upload_photo(
     request: Request,
@@ -115,7 +115,9 @@ def upload_photo(
     summary="Start a direct upload",
     response_model=UploadTicket,
     status_code=status.HTTP_201_CREATED,
-    responses=UPLOAD_ERRORS,
+    responses=problem_responses(
+        *PHOTO_WRITE, *VISIT_ERRORS, errors.PhotoTooLarge, errors.DirectUploadUnavailable
+    ),
 )
 def start_upload(
     request: Request,
@@ -144,7 +146,14 @@ def start_upload(
     summary="Complete a direct upload",
     response_model=PhotoPublic,
     status_code=status.HTTP_200_OK,
-    responses=UPLOAD_ERRORS,
+    responses=problem_responses(
+        *PHOTO_WRITE,
+        *IMAGE_REJECTIONS,
+        errors.PhotoNotFound,
+        NotFound,  # {photo_id:uuid}: an id that is no UUID matches no route
+        errors.UploadMissing,
+        errors.ChecksumMismatch,
+    ),
 )
 def complete_upload(
     request: Request,
@@ -182,7 +191,7 @@ def complete_upload(
     summary="List a visit's photos",
     response_model=VisitPhotos,
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=problem_responses(*VISIT_ERRORS),
 )
 def list_photos(session: SessionDep, user: CurrentUser, visit: VisitDep) -> VisitPhotos:
     """Return the visit's photos and, per item, how many were expected and received."""
@@ -195,7 +204,8 @@ def list_photos(session: SessionDep, user: CurrentUser, visit: VisitDep) -> Visi
     status_code=status.HTTP_200_OK,
     response_class=Response,
     responses={
-        **ERRORS,
+        # Forbidden: originals keep their EXIF data, so only staff read them.
+        **problem_responses(*AUTHENTICATED, Forbidden, errors.PhotoNotFound, NotFound, StorageDown),
         200: {"content": {"image/jpeg": {}}, "description": "The image (local storage)"},
         307: {"description": "A short-lived storage URL of the image"},
     },
@@ -225,7 +235,7 @@ def read_photo_content(
     summary="Delete a visit's photos",
     response_model=Deleted,
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=problem_responses(*ROLE_CHECKED, *VISIT_ERRORS, StorageDown),
 )
 def delete_photos(
     request: Request, session: SessionDep, _admin: AdminUser, visit: VisitDep

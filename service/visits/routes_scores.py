@@ -1,25 +1,17 @@
 """HTTP routes of scores (tag ``scores``): served by visits, which decides when to score."""
 
-from typing import Any
-
 from fastapi import APIRouter, status
 
-from service.auth.deps import CurrentUser, StaffUser
+from service.auth.deps import ROLE_CHECKED, CurrentUser, StaffUser
 from service.clock import ClockDep
 from service.db import SessionDep
-from service.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from service.errors import problem_responses
 from service.scoring import service as scoring_service
 from service.scoring.schemas import VisitScorePublic
 from service.visits import lifecycle
-from service.visits.deps import VisitDep
+from service.visits.deps import VISIT_ERRORS, VisitDep
 
 router = APIRouter()
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: NotAuthenticated.schema(),
-    404: NotFound.schema(),
-    422: ValidationFailed.schema(),
-}
 
 
 @router.get(
@@ -27,7 +19,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     summary="Read a visit's score",
     response_model=VisitScorePublic,
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=problem_responses(*VISIT_ERRORS, scoring_service.ScoreNotFound),
 )
 def read_score(session: SessionDep, _user: CurrentUser, visit: VisitDep) -> VisitScorePublic:
     """Return the visit's score against the standard, with findings and their reasons."""
@@ -39,7 +31,9 @@ def read_score(session: SessionDep, _user: CurrentUser, visit: VisitDep) -> Visi
     summary="Score a visit again",
     response_model=VisitScorePublic,
     status_code=status.HTTP_200_OK,
-    responses={**ERRORS, 403: Forbidden.schema(), 409: Conflict.schema()},
+    responses=problem_responses(
+        *ROLE_CHECKED, *VISIT_ERRORS, scoring_service.ScoreNotFound, scoring_service.ScoreLocked
+    ),
 )
 def rescore_visit(
     session: SessionDep, clock: ClockDep, _staff: StaffUser, visit: VisitDep
