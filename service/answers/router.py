@@ -2,13 +2,14 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from service.answers import service as answers_service
 from service.answers.schemas import AnswerBatch, AnswerPublic, SyncResult
 from service.auth.deps import CurrentUser, ShopperUser
 from service.clock import ClockDep
 from service.db import SessionDep
+from service.deps import SettingsDep
 from service.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from service.visits.deps import VisitDep
 
@@ -29,8 +30,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     responses={**ERRORS, 403: Forbidden.schema(), 409: Conflict.schema()},
 )
 def sync_answers(
-    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
     visit: VisitDep,
@@ -43,7 +44,7 @@ def sync_answers(
         shopper,
         batch.answers,
         now=clock(),
-        max_batch=request.app.state.settings.limits.max_batch_answers,
+        max_batch=settings.limits.max_batch_answers,
     )
 
 

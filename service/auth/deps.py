@@ -3,14 +3,16 @@
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
 from service.auth import service as auth_service
 from service.auth.models import User
 from service.auth.roles import Role
 from service.clock import ClockDep
+from service.config import Settings
 from service.db import SessionDep
+from service.deps import SettingsDep
 from service.errors import Forbidden, NotAuthenticated
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -18,15 +20,14 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 BEARER = {"WWW-Authenticate": "Bearer"}
 
 
-def secret_key(request: Request) -> str:
-    secret: str = request.app.state.settings.auth.secret_key.get_secret_value()
-    return secret
+def secret_key(settings: Settings) -> str:
+    return settings.auth.secret_key.get_secret_value()
 
 
 def get_current_user(
     session: SessionDep,
     clock: ClockDep,
-    request: Request,
+    settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
     if not token:
@@ -35,7 +36,7 @@ def get_current_user(
         )
     try:
         return auth_service.user_from_token(
-            session, token, expected_type="access", secret=secret_key(request), now=clock()
+            session, token, expected_type="access", secret=secret_key(settings), now=clock()
         )
     except NotAuthenticated as exc:
         exc.headers.update(BEARER)

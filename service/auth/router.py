@@ -10,9 +10,10 @@ from service.auth import service as auth_service
 from service.auth.deps import CurrentUser, StaffUser, secret_key
 from service.auth.models import User
 from service.auth.schemas import RefreshRequest, TokenPair, UserCreate, UserPublic
-from service.auth.throttle import LoginThrottle
 from service.clock import ClockDep
+from service.config import Settings
 from service.db import SessionDep
+from service.deps import SettingsDep, ThrottleDep
 from service.errors import (
     Conflict,
     Forbidden,
@@ -41,10 +42,11 @@ def login(
     request: Request,
     session: SessionDep,
     clock: ClockDep,
+    settings: SettingsDep,
+    throttle: ThrottleDep,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> TokenPair:
     """Exchange an email and password for an access and a refresh token."""
-    throttle: LoginThrottle = request.app.state.login_throttle
     account = form.username.strip().lower()
     address = request.client.host if request.client else "unknown"
     now = clock()
@@ -60,7 +62,7 @@ def login(
         throttle.record_failure(account=account, address=address, now=now.timestamp())
         raise
     throttle.record_success(account=account)
-    return _tokens(request, user, now)
+    return _tokens(settings, user, now)
 
 
 @router.post(
@@ -71,21 +73,21 @@ def login(
     responses={401: NotAuthenticated.schema(), 422: ValidationFailed.schema()},
 )
 def refresh_tokens(
-    request: Request, session: SessionDep, clock: ClockDep, body: RefreshRequest
+    session: SessionDep, clock: ClockDep, settings: SettingsDep, body: RefreshRequest
 ) -> TokenPair:
     """Exchange a refresh token for a new pair of tokens."""
     now = clock()
     user = auth_service.user_from_token(
-        session, body.refresh_token, expected_type="refresh", secret=secret_key(request), now=now
+        session, body.refresh_token, expected_type="refresh", secret=secret_key(settings), now=now
     )
-    return _tokens(request, user, now)
+    return _tokens(settings, user, now)
 
 
-def _tokens(request: Request, user: User, now: dt.datetime) -> TokenPair:
-    auth = request.app.state.settings.auth
+def _tokens(settings: Settings, user: User, now: dt.datetime) -> TokenPair:
+    auth = settings.auth
     return auth_service.issue_tokens(
         user,
-        secret=secret_key(request),
+        secret=secret_key(settings),
         now=now,
         access_minutes=auth.access_token_minutes,
         refresh_days=auth.refresh_token_days,

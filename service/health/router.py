@@ -1,8 +1,10 @@
 """Liveness and readiness probes."""
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from service import __version__
+from service.db import EngineDep
+from service.deps import StoreDep
 from service.errors import ServiceUnavailable
 from service.health import service as health_service
 from service.health.schemas import Health, Readiness
@@ -28,7 +30,7 @@ def read_health() -> Health:
     status_code=status.HTTP_200_OK,
     responses={503: ServiceUnavailable.schema()},
 )
-def read_readiness(request: Request) -> Readiness:
+def read_readiness(engine: EngineDep, store: StoreDep) -> Readiness:
     """Answer 200 when the database and the object store are reachable, else 503."""
-    checks = health_service.check_ready(request.app.state.engine, request.app.state.store)
+    checks = health_service.check_ready(engine, store)
     return Readiness(checks=checks)

@@ -3,13 +3,14 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 from service.auth.deps import AdminUser, CurrentUser, ShopperUser
 from service.clock import ClockDep
 from service.db import SessionDep
+from service.deps import SettingsDep, StoreDep
 from service.errors import (
     Conflict,
     Forbidden,
@@ -24,7 +25,6 @@ from service.isotime import AwareIsoDatetime
 from service.photos import lifecycle, reads
 from service.photos import service as photos_service
 from service.photos.schemas import PhotoPublic, UploadRequest, UploadTicket, Variant, VisitPhotos
-from service.problems import problem_response
 from service.responses import ClosingStreamingResponse
 from service.visits.deps import VisitDep
 
@@ -57,9 +57,10 @@ class Deleted(BaseModel):
     responses={**UPLOAD_ERRORS, 200: {"model": PhotoPublic, "description": "Already stored"}},
 )
 def upload_photo(
-    request: Request,
     response: Response,
     session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
     visit: VisitDep,
@@ -71,14 +72,14 @@ def upload_photo(
     """Store a photo for a checklist item; sending it again returns the stored one."""
     photo, created = photos_service.upload(
         session,
-        request.app.state.store,
+        store,
         visit,
         shopper,
         source=file.file,
         item_code=item_code,
         taken_at=taken_at,
         client_id=client_id,
-        settings=request.app.state.settings.upload,
+        settings=settings.upload,
         now=clock(),
     )
     if not created:
@@ -94,8 +95,9 @@ def upload_photo(
     responses=UPLOAD_ERRORS,
 )
 def start_upload(
-    request: Request,
     session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
     visit: VisitDep,
@@ -104,11 +106,11 @@ def start_upload(
     """Reserve a photo and get a short-lived URL to PUT its bytes straight to storage."""
     return photos_service.request_upload(
         session,
-        request.app.state.store,
+        store,
         visit,
         shopper,
         body,
-        settings=request.app.state.settings.upload,
+        settings=settings.upload,
         now=clock(),
     )
 
@@ -121,32 +123,24 @@ def start_upload(
     responses=UPLOAD_ERRORS,
 )
 def complete_upload(
-    request: Request,
     session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
     photo_id: uuid.UUID,
-) -> Any:
+) -> PhotoPublic:
     """Check the uploaded bytes against what was declared, then process the photo."""
     photo, visit = reads.readable_photo(session, shopper, photo_id)
-    photo, problem = lifecycle.complete(
+    photo = lifecycle.complete(
         session,
-        request.app.state.store,
+        store,
         photo,
         visit,
         shopper,
-        settings=request.app.state.settings.upload,
+        settings=settings.upload,
         now=clock(),
     )
-    if problem is not None:
-        # Answered, not raised: the removal of the bad upload must be committed.
-        return problem_response(
-            request,
-            status=problem.status,
-            code=problem.code,
-            title=problem.title,
-            detail=problem.detail,
-        )
     return reads.to_public(photo, shopper)
 
 
@@ -174,15 +168,15 @@ def list_photos(session: SessionDep, user: CurrentUser, visit: VisitDep) -> Visi
     },
 )
 def read_photo_content(
-    request: Request,
     session: SessionDep,
+    store: StoreDep,
     user: CurrentUser,
     photo_id: uuid.UUID,
     variant: Variant = Variant.display,
 ) -> Response:
     """Serve a stripped copy (thumb, display) or, to staff, the original."""
     photo, _ = reads.readable_photo(session, user, photo_id)
-    found = reads.content(request.app.state.store, photo, variant, user)
+    found = reads.content(store, photo, variant, user)
     if found.url is not None:
         return RedirectResponse(found.url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
     assert found.stream is not None
@@ -199,7 +193,7 @@ def read_photo_content(
     responses=ERRORS,
 )
 def delete_photos(
-    request: Request, session: SessionDep, _admin: AdminUser, visit: VisitDep
+    session: SessionDep, store: StoreDep, _admin: AdminUser, visit: VisitDep
 ) -> Deleted:
     """Remove every photo of the visit and all its stored copies (retention)."""
-    return Deleted(deleted=lifecycle.delete_for_visit(session, request.app.state.store, visit))
+    return Deleted(deleted=lifecycle.delete_for_visit(session, store, visit))

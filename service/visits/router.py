@@ -3,11 +3,12 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Query, Response, UploadFile, status
 
 from service.auth.deps import CurrentUser, StaffUser
 from service.clock import ClockDep
 from service.db import SessionDep
+from service.deps import SettingsDep
 from service.errors import (
     Conflict,
     Forbidden,
@@ -88,10 +89,14 @@ def create_visit(
     },
 )
 def bulk_create_visits(
-    request: Request, session: SessionDep, clock: ClockDep, staff: StaffUser, file: UploadFile
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    staff: StaffUser,
+    file: UploadFile,
 ) -> BulkResult:
     """Assign a wave of visits from CSV; any problem refuses the file, listing every one."""
-    limits = request.app.state.settings.limits
+    limits = settings.limits
     try:
         rows = parse_csv(
             file.file.read(),

@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from service.auth.deps import ShopperUser, StaffUser
 from service.clock import ClockDep
 from service.db import SessionDep
+from service.deps import SettingsDep
 from service.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from service.visits import service as visits_service
 from service.visits.deps import VisitDep
@@ -48,8 +49,8 @@ def start_visit(
     responses=ERRORS,
 )
 def submit_visit(
-    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
     visit: VisitDep,
@@ -62,7 +63,7 @@ def submit_visit(
         shopper,
         body,
         now=clock(),
-        skew_warn_seconds=request.app.state.settings.limits.clock_skew_warn_seconds,
+        skew_warn_seconds=settings.limits.clock_skew_warn_seconds,
     )
     return visits_service.one_public(session, visit, shopper)
 
