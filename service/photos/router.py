@@ -22,6 +22,7 @@ from service.errors import (
     ValidationFailed,
 )
 from service.isotime import AwareIsoDatetime
+from service.middleware import body_limit
 from service.photos import lifecycle, reads
 from service.photos import service as photos_service
 from service.photos.schemas import PhotoPublic, UploadRequest, UploadTicket, Variant, VisitPhotos
@@ -45,6 +46,10 @@ UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+# A photo may be far larger than any JSON body; the form's other fields need a little more.
+MULTIPART_ROOM = 1024 * 1024
+
+
 class Deleted(BaseModel):
     deleted: int
 
@@ -56,6 +61,7 @@ class Deleted(BaseModel):
     status_code=status.HTTP_201_CREATED,
     responses={**UPLOAD_ERRORS, 200: {"model": PhotoPublic, "description": "Already stored"}},
 )
+@body_limit(lambda settings: settings.upload.max_bytes + MULTIPART_ROOM)
 def upload_photo(
     response: Response,
     session: SessionDep,
