@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 import service.models_registry  # noqa: F401  (registers every table)
 from service.config import DatabaseSettings, get_settings
 from service.db import create_db_engine, metadata
-from service.types import UtcDateTime
+from service.db_types import UtcDateTime
 
 config = context.config
 

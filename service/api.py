@@ -1,21 +1,23 @@
 """The versioned API router: every domain router under /api/v1 with its tag."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.routing import APIRoute
 
-from service.answers.router import router as answers_router
 from service.auth.router import router as auth_router
 from service.calendar.router import router as calendar_router
 from service.checklists.router import router as checklists_router
 from service.checklists.router import services_router as standard_versions_router
+from service.errors import ValidationFailed
 from service.exports.router import router as exports_router
 from service.offices.router import router as offices_router
-from service.photos.router import router as photos_router
 from service.reports.router import router as reports_router
-from service.scoring.router import router as scoring_router
+from service.routing import reject_unknown_query_parameters
 from service.standards.router import router as standards_router
 from service.visits.router import router as visits_router
-from service.workflow.router import router as workflow_router
+from service.visits.routes_answers import router as answers_router
+from service.visits.routes_lifecycle import router as workflow_router
+from service.visits.routes_photos import router as photos_router
+from service.visits.routes_scores import router as scoring_router
 
 
 def unique_id(route: APIRoute) -> str:
@@ -23,7 +25,12 @@ def unique_id(route: APIRoute) -> str:
     return f"{tag}-{route.name}"
 
 
-api_router = APIRouter(prefix="/api/v1")
+# Every operation may now answer 422 for an unknown query parameter, so each declares it.
+api_router = APIRouter(
+    prefix="/api/v1",
+    dependencies=[Depends(reject_unknown_query_parameters)],
+    responses={422: ValidationFailed.schema()},
+)
 api_router.include_router(auth_router, tags=["auth"])
 api_router.include_router(standards_router, tags=["services"])
 api_router.include_router(standard_versions_router, tags=["services"])

@@ -6,18 +6,21 @@ import getpass
 import ipaddress
 import secrets
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import SecretStr, ValidationError
 from sqlmodel import Session, select
 
-from service import migrate
+from service import migrate, serving
 from service.auth import repository as auth_repository
+from service.auth import schemas as auth_schemas
 from service.auth import service as auth_service
+from service.auth.models import User
 from service.auth.roles import Role
-from service.auth.schemas import UserCreate
+from service.auth.schemas import UserCreate, UserUpdate
 from service.auth.security import hash_password
 from service.calendar import service as calendar_service
 from service.calendar.rules import CalendarError
@@ -34,6 +37,8 @@ from service.standards import service as standards_service
 from service.standards.catalogue import CatalogueError
 from service.storage.client import make_store
 from service.visits.models import Visit
+
+T = TypeVar("T")
 
 DEMO_PASSWORD = "demo"
 # A bound on one run: a million visits is ~40 million answers, hours of inserts.
@@ -93,8 +98,10 @@ def _seed_demo(settings: Settings) -> None:
                 user_in = UserCreate(
                     email=email, full_name=name, role=role, password="demo-password"
                 )
-                user = auth_service.create_user(session, user_in, now=now_utc())
-                # The demo password is shorter than the API allows, on purpose: demo only.
+                # The demo password is shorter than the rules allow, on purpose: demo only.
+                user = auth_service.create_user(
+                    session, user_in, now=now_utc(), min_password_length=1
+                )
                 user.hashed_password = hash_password(DEMO_PASSWORD)
 
 
@@ -154,7 +161,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print(f"API docs: {base}/docs")
     logs.configure(args.log_level, _log_format(args, settings))
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level=args.log_level)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        log_level=args.log_level,
+        **serving.uvicorn_options(settings.server),
+    )
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> None:
@@ -218,8 +232,8 @@ def cmd_photos_cleanup(args: argparse.Namespace) -> None:
             session, store, now=now_utc(), grace=dt.timedelta(minutes=args.grace_minutes)
         )
     print(
-        f"photos: {report.expired_uploads} expired uploads and "
-        f"{report.orphan_objects} orphan objects removed"
+        f"photos: {report.expired_uploads} expired uploads, {report.orphan_objects} orphan "
+        f"objects and {report.partial_files} partial files removed"
     )
 
 
@@ -238,22 +252,103 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
+def _validated(build: Callable[[], T]) -> T:
+    try:
+        return build()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise CliError(problems) from exc
+
+
+def _user_by_email(session: Session, email: str) -> User:
+    user = auth_service.get_user_by_email(session, email)
+    if user is None:
+        raise CliError(f"there is no user {auth_schemas.normalise_email(email)}")
+    return user
+
+
 def cmd_users_create(args: argparse.Namespace) -> None:
     settings = Settings()
-    try:
-        user_in = UserCreate(
+    user_in = _validated(
+        lambda: UserCreate(
             email=args.email,
             full_name=args.full_name or args.email,
             role=Role(args.role),
             password=_read_password(args),
         )
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise CliError(problems) from exc
+    )
     _upgrade(settings)
     with _session(settings) as session:
-        user = auth_service.create_user(session, user_in, now=now_utc())
+        user = auth_service.create_user(
+            session, user_in, now=now_utc(), min_password_length=settings.auth.password_min_length
+        )
         print(f"created {user.role} {user.email} ({user.id})")
+
+
+# Pages read from the database at a time; the console prints every matching account.
+_LIST_BATCH = 500
+
+
+def cmd_users_list(args: argparse.Namespace) -> None:
+    settings = Settings()
+    _upgrade(settings)
+    with _session(settings) as session:
+        offset = 0
+        while True:
+            users, total = auth_service.list_users(
+                session,
+                None,
+                email=args.email,
+                role=Role(args.role) if args.role else None,
+                limit=_LIST_BATCH,
+                offset=offset,
+            )
+            for user in users:
+                state = "active" if user.is_active else "disabled"
+                print(f"{user.email}\t{user.role}\t{state}\t{user.id}\t{user.full_name}")
+            offset += len(users)
+            if not users or offset >= total:
+                break
+    print(f"{total} user(s)", file=sys.stderr)
+
+
+def cmd_users_set_password(args: argparse.Namespace) -> None:
+    settings = Settings()
+    password = _read_password(args)
+    _upgrade(settings)
+    with _session(settings) as session:
+        user = _user_by_email(session, args.email)
+        auth_service.set_password(
+            session, user, password, min_length=settings.auth.password_min_length
+        )
+        print(f"password set for {user.email}; its sessions are ended")
+
+
+def _set_active(args: argparse.Namespace, active: bool) -> None:
+    settings = Settings()
+    _upgrade(settings)
+    with _session(settings) as session:
+        user = _user_by_email(session, args.email)
+        auth_service.update_user(None, user, UserUpdate(is_active=active))
+        print(f"{'activated' if active else 'deactivated'} {user.role} {user.email}")
+
+
+def cmd_users_deactivate(args: argparse.Namespace) -> None:
+    _set_active(args, active=False)
+
+
+def cmd_users_activate(args: argparse.Namespace) -> None:
+    _set_active(args, active=True)
+
+
+def cmd_users_unlock(args: argparse.Namespace) -> None:
+    settings = Settings()
+    _upgrade(settings)
+    with _session(settings) as session:
+        user = _user_by_email(session, args.email)
+        # No throttle here: the running API processes read the unlock from the account's row.
+        auth_service.unlock_user(session, user, now=now_utc(), throttle=None)
+        print(f"unlocked {user.email}: its failed logins no longer count")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -289,6 +384,22 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--full-name")
     create.add_argument("--password-stdin", action="store_true")
     create.set_defaults(func=cmd_users_create)
+    ls = users.add_parser("list", help="list accounts (tab-separated)")
+    ls.add_argument("--role", choices=[r.value for r in Role])
+    ls.add_argument("--email", help="exact email, in any letter case")
+    ls.set_defaults(func=cmd_users_list)
+    set_password = users.add_parser("set-password", help="set a password; ends its sessions")
+    set_password.add_argument("--email", required=True)
+    set_password.add_argument("--password-stdin", action="store_true")
+    set_password.set_defaults(func=cmd_users_set_password)
+    for action, func, text in (
+        ("deactivate", cmd_users_deactivate, "disable an account: no login, tokens refused"),
+        ("activate", cmd_users_activate, "enable a disabled account"),
+        ("unlock", cmd_users_unlock, "forget an account's failed logins"),
+    ):
+        command = users.add_parser(action, help=text)
+        command.add_argument("--email", required=True)
+        command.set_defaults(func=func)
 
     standards = sub.add_parser("standards", help="service standards catalogue")
     std_sub = standards.add_subparsers(dest="action", required=True)
@@ -327,12 +438,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func is cmd_serve and argv is None:
+        # Before anything allocates: glibc reads MALLOC_ARENA_MAX only at process start.
+        serving.reexec_with_malloc_arenas(sys.argv[1:])
     try:
         args.func(args)
     except (CliError, ConfigError, CatalogueError, ChecklistError, CalendarError) as exc:
         print(f"mshop: {exc}", file=sys.stderr)
         return 2
-    except (auth_service.UserExists, checklists_service.ChecklistVersionExists) as exc:
+    except (
+        auth_service.UserExists,
+        auth_service.PasswordTooShort,
+        checklists_service.ChecklistVersionExists,
+    ) as exc:
         print(f"mshop: {exc.detail}", file=sys.stderr)
         return 2
     return 0

@@ -45,8 +45,20 @@ class S3Settings(BaseModel):
     secret_access_key: SecretStr | None = None
     region: str = "us-east-1"
     create_bucket: bool = True
-    connect_timeout_seconds: float = Field(default=5.0, gt=0)
-    read_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Deadlines: a hung store must cost a request seconds, not minutes (it was 30 s x 3
+    # attempts per call, 245 s for one upload). Per attempt: connect and each socket read.
+    connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    max_attempts: int = Field(default=2, ge=1, le=10)
+    # Whole-call budgets, retries included; past them the caller gets a 503 with Retry-After.
+    # An upload of the largest photo (15 MB) needs 1.5 MB/s to fit 10 s: raise it for a store
+    # across a slow link.
+    operation_timeout_seconds: float = Field(default=5.0, gt=0, le=600)
+    upload_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    # After a call ran out of time, further calls fail at once for this long instead of each
+    # waiting out its own budget; /readyz keeps probing and closes the gap when it answers.
+    cooldown_seconds: float = Field(default=5.0, ge=0, le=600)
 
 
 class AuthSettings(BaseModel):
@@ -57,6 +69,8 @@ class AuthSettings(BaseModel):
     # Shoppers of one office may share a NAT address, so the address limit is wider.
     login_max_failures_per_address: int = Field(default=30, ge=1, le=100_000)
     login_window_seconds: int = Field(default=900, ge=1)
+    # Length is the rule that matters (NIST SP 800-63B); 8 is the floor a deployment may raise.
+    password_min_length: int = Field(default=8, ge=8, le=128)
 
 
 class LimitSettings(BaseModel):
@@ -67,11 +81,26 @@ class LimitSettings(BaseModel):
     max_bulk_cell_bytes: int = Field(default=8192, ge=256, le=131_072)  # csv reads ≤128 KiB
     # A phone clock further off than this is flagged on the visit for the reviewer.
     clock_skew_warn_seconds: int = Field(default=300, ge=1)
+    # Values (scalars, lists, mappings) in one checklist sent to POST /checklists; the largest
+    # shipped template has ~2,500. YAML anchors and aliases are refused whatever this says.
+    max_checklist_nodes: int = Field(default=50_000, ge=100, le=10_000_000)
 
 
 class UploadSettings(BaseModel):
     max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
-    max_pixels: int = Field(default=40_000_000, ge=10_000)
+    # 48 MP phones (8000x6000) exist; 50 MP takes them with margin and refuses the rarer full
+    # 108-200 MP modes, whose files a phone can resend binned. The ceiling stays under Pillow's
+    # own bomb fence (MAX_IMAGE_PIXELS, ~89 MP), so its check never fires first.
+    max_pixels: int = Field(default=50_000_000, ge=10_000, le=89_000_000)
+    # Phone JPEGs carry 2-20 pixels a byte; even a flat grey JPEG stays near 200. A 1-bit
+    # PNG bomb carries thousands (40 MP in 5-19 KB), so 1000 refuses bombs with a wide margin.
+    max_pixels_per_byte: int = Field(default=1000, ge=10)
+    # Pixels decoded at once per process, waited for (~10-15 bytes a pixel while decoding, so
+    # 100 MP is about 1-1.5 GB at worst): two 50 MP PNGs, or dozens of JPEGs decoded at display
+    # size. An image over the whole budget still runs, alone.
+    decode_budget_megapixels: int = Field(default=100, ge=1, le=100_000)
+    # A decode waiting longer than this for budget answers 503 with Retry-After.
+    decode_wait_seconds: float = Field(default=30, ge=0, le=600)
     thumb_px: int = Field(default=320, ge=16, le=4096)
     display_px: int = Field(default=1600, ge=64, le=8192)
     presign_seconds: int = Field(default=900, ge=10, le=7 * 24 * 3600)
@@ -82,6 +111,25 @@ class UploadSettings(BaseModel):
     phash_distance: int = Field(default=4, ge=0, le=16)
     # Decoding a large photo takes ~10 bytes a pixel; this many at once bounds peak memory.
     max_concurrent_processing: int = Field(default=4, ge=1, le=256)
+
+
+class ServerSettings(BaseModel):
+    """How ``mshop serve`` treats connections (see ``service/serving.py``)."""
+
+    # An idle keep-alive connection is closed after this long.
+    keep_alive_seconds: int = Field(default=5, ge=1, le=300)
+    # A request's line and headers must arrive within this long of its first byte (or of
+    # the connection opening): slowloris clients trickle them to hold sockets.
+    header_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    # A request body that stops arriving for this long is dropped (a photo upload from a
+    # phone on a poor network still sends something every few seconds).
+    body_idle_timeout_seconds: float = Field(default=30, gt=0, le=600)
+    # On SIGTERM, requests in flight get this long to finish.
+    graceful_shutdown_seconds: int = Field(default=20, ge=0, le=600)
+    # Connections and tasks per process beyond which uvicorn answers 503 at once.
+    max_connections: int = Field(default=1000, ge=1, le=100_000)
+    # A request line plus headers larger than this is refused (h11's incomplete event size).
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
 
 
 class Settings(BaseSettings):
@@ -99,6 +147,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     limits: LimitSettings = LimitSettings()
     upload: UploadSettings = UploadSettings()
+    server: ServerSettings = ServerSettings()
 
 
 class ConfigError(RuntimeError):

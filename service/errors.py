@@ -21,11 +21,17 @@ ErrorCode = Literal[
     "payload-too-large",
     "unsupported-media-type",
     "validation-failed",
+    "query-parameter-unknown",
     "too-many-requests",
     "internal-error",
     "service-unavailable",
     "user-not-found",
     "user-exists",
+    "role-not-grantable",
+    "self-demotion",
+    "password-too-short",
+    "old-password-required",
+    "wrong-password",
     "service-not-found",
     "standard-version-exists",
     "standard-not-in-force",
@@ -57,6 +63,8 @@ ErrorCode = Literal[
     "photo-item-invalid",
     "too-many-photos",
     "image-too-large",
+    "image-too-compressed",
+    "image-decoder-busy",
     "empty-file",
     "image-corrupt",
     "checksum-mismatch",
@@ -118,6 +126,29 @@ def title_for(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+def problem_body(
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    instance: str,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The ``application/problem+json`` body, whether a handler or a middleware sends it."""
+    body: dict[str, Any] = {
+        "type": problem_type(code),
+        "title": title or title_for(status),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": instance,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return body
 
 
 class NotAuthenticated(ServiceError):

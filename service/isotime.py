@@ -9,6 +9,16 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
+# Kazakhstan keeps one time zone, UTC+5 (since March 2024): a visit's day, "today", report
+# periods and photo times taken without an offset are all read on this clock.
+LOCAL_OFFSET = dt.timezone(dt.timedelta(hours=5))
+LOCAL_OFFSET_MINUTES = int(LOCAL_OFFSET.utcoffset(None).total_seconds()) // 60
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The calendar day of ``moment`` in Kazakhstan."""
+    return moment.astimezone(LOCAL_OFFSET).date()
+
 
 def _iso_only(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):

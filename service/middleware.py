@@ -10,7 +10,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import Settings
-from service.errors import PROBLEM_MEDIA_TYPE, problem_type
+from service.errors import PROBLEM_MEDIA_TYPE, problem_body
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 ACCEPTED_TYPES = (
@@ -50,14 +50,7 @@ def _accepted(content_type: str) -> bool:
 
 def _problem(scope: Scope, status: int, title: str, code: str, detail: str) -> list[Message]:
     body = json.dumps(
-        {
-            "type": problem_type(code),
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "code": code,
-            "instance": scope["path"],
-        }
+        problem_body(status=status, code=code, detail=detail, instance=scope["path"], title=title)
     ).encode()
     start: Message = {
         "type": "http.response.start",

@@ -1,6 +1,7 @@
 """Limit/offset paging shared by every list endpoint."""
 
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Sequence
+from typing import Annotated, Generic, Self, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
@@ -42,3 +43,8 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, items: Sequence[T], total: int, params: PageParams) -> Self:
+        """The page of ``items`` (already cut to ``params``) out of ``total`` matches."""
+        return cls(items=list(items), total=total, limit=params.limit, offset=params.offset)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.errors import PROBLEM_MEDIA_TYPE, ServiceError, problem_type, title_for
+from service.errors import PROBLEM_MEDIA_TYPE, ServiceError, problem_body, title_for
 from service.storage.objects import StorageUnavailable
 
 log = logging.getLogger("mshop")
@@ -42,16 +42,14 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": problem_type(code),
-        "title": title or title_for(status),
-        "status": status,
-        "detail": detail,
-        "code": code,
-        "instance": request.url.path,
-    }
-    if errors is not None:
-        body["errors"] = errors
+    body = problem_body(
+        status=status,
+        code=code,
+        detail=detail,
+        instance=request.url.path,
+        title=title,
+        errors=errors,
+    )
     return JSONResponse(
         jsonable_encoder(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
     )

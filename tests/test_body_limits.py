@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from service.config import LimitSettings, Settings, UploadSettings
 from service.main import create_app
 from service.middleware import RequestGuard, body_limit
-from service.photos.router import MULTIPART_ROOM
+from service.visits.routes_photos import MULTIPART_ROOM
 from tests.conftest import FrozenClock
 
 GENERAL = 4096

@@ -183,6 +183,86 @@ def test_users_create_refuses_a_short_password(env: dict[str, str]) -> None:
     assert "password" in result.stderr
 
 
+def _account(env: dict[str, str], email: str) -> tuple[bool, str, int, object]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["MSHOP_DATABASE__URL"])
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT is_active, hashed_password, token_version, login_reset_at "
+                    "FROM users WHERE email = :email"
+                ),
+                {"email": email},
+            ).one()
+    finally:
+        engine.dispose()
+    return bool(row[0]), str(row[1]), int(row[2]), row[3]
+
+
+def test_users_life_cycle(env: dict[str, str]) -> None:
+    from service.auth.security import verify_password
+
+    email = "aigerim@example.kz"
+    create = ("users", "create", "--email", email, "--role", "shopper", "--password-stdin")
+    assert run(env, *create, stdin="first password\n").returncode == 0
+    run(
+        env,
+        "users",
+        "create",
+        "--email",
+        "boss@example.kz",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="boss password\n",
+    )
+
+    listed = run(env, "users", "list", "--role", "shopper")
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split("\t")[:3] for line in listed.stdout.splitlines()] == [
+        [email, "shopper", "active"]
+    ]
+    assert listed.stderr.strip() == "1 user(s)"
+    by_email = run(env, "users", "list", "--email", " AIGERIM@Example.KZ ")
+    assert [line.split("\t")[0] for line in by_email.stdout.splitlines()] == [email]
+    assert len(run(env, "users", "list").stdout.splitlines()) == 2
+
+    short = run(env, "users", "set-password", "--email", email, "--password-stdin", stdin="short\n")
+    assert short.returncode == 2
+    assert "at least 8 characters" in short.stderr
+    changed = run(
+        env,
+        "users",
+        "set-password",
+        "--email",
+        email,
+        "--password-stdin",
+        stdin="second password\n",
+    )
+    assert changed.returncode == 0, changed.stderr
+    _, hashed, version, _ = _account(env, email)
+    assert verify_password("second password", hashed)
+    assert version == 1
+
+    assert run(env, "users", "deactivate", "--email", email).stdout.startswith("deactivated")
+    assert _account(env, email)[0] is False
+    assert "disabled" in run(env, "users", "list", "--email", email).stdout
+    assert run(env, "users", "activate", "--email", email).returncode == 0
+    assert _account(env, email)[0] is True
+
+    assert _account(env, email)[3] is None
+    unlocked = run(env, "users", "unlock", "--email", email)
+    assert unlocked.returncode == 0, unlocked.stderr
+    assert _account(env, email)[3] is not None
+
+    for action in ("deactivate", "activate", "unlock"):
+        missing = run(env, "users", action, "--email", "nobody@example.kz")
+        assert missing.returncode == 2
+        assert "there is no user nobody@example.kz" in missing.stderr
+
+
 def test_standards_load_is_idempotent(env: dict[str, str]) -> None:
     first = run(env, "standards", "load")
     assert first.returncode == 0, first.stderr
@@ -262,7 +342,7 @@ def test_calendar_load_refuses_a_broken_file(env: dict[str, str], tmp_path: Path
 def test_photos_cleanup(env: dict[str, str]) -> None:
     result = run(env, "photos", "cleanup")
     assert result.returncode == 0, result.stderr
-    assert "0 expired uploads and 0 orphan objects removed" in result.stdout
+    assert "0 expired uploads, 0 orphan objects and 0 partial files removed" in result.stdout
 
 
 class TestLogFormat:

@@ -93,9 +93,18 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_the_graph_reads_the_real_tree() -> None:
     graph = package_graph()
     # Spot checks that the parser reads the real tree: the API router includes domain routers.
-    assert {"auth", "visits", "scoring"} <= graph["api"]
+    assert {"auth", "visits", "reports"} <= graph["api"]
     assert "db" in graph["visits"]
     assert "__version__" not in graph["health"]  # a value of ``service/__init__.py``
+
+
+def test_the_visit_lifecycle_sits_above_what_it_gates() -> None:
+    """Submit needs the answers and photos gates and scoring, so visits imports them; they
+    are handed the visit (see docs/architecture.md) and never import visits back."""
+    graph = package_graph()
+    assert {"answers", "photos", "scoring"} <= graph["visits"]
+    for below in ("answers", "photos", "scoring", "checklists"):
+        assert "visits" not in graph[below], below
 
 
 def test_imports_inside_functions_and_relative_ones_count() -> None:
@@ -124,3 +133,51 @@ def test_find_cycle_reports_the_cycle() -> None:
 def test_packages_import_each_other_without_cycles() -> None:
     cycle = find_cycle(package_graph())
     assert cycle is None, "package import cycle: " + " -> ".join(cycle or [])
+
+
+def _source_of(module: str) -> Path | None:
+    base = SERVICE.parent.joinpath(*module.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def imports_reached(start: Path) -> set[str]:
+    """Every module imported by ``start`` and, through ``service`` modules, by what it imports."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        path = todo.pop()
+        module = _module_name(path)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = set(imported_modules(path.read_text(encoding="utf-8"), package))
+        # ``from service.x import y`` may name a submodule ``y``.
+        names |= {
+            f"{node.module}.{alias.name}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level
+            for alias in node.names
+        }
+        for name in names - seen:
+            seen.add(name)
+            found = _source_of(name) if name.startswith("service.") else None
+            if found is not None:
+                todo.append(found)
+    return seen
+
+
+def test_tables_import_no_web_framework() -> None:
+    # Tables are used by the CLI, migrations and the demo generator as much as by the API, and
+    # a column type sharing a module with route parameter types once pulled FastAPI into all.
+    web = ("fastapi", "starlette")
+    models = sorted(SERVICE.glob("*/models.py"))
+    assert len(models) >= 5, "the glob no longer finds the tables"
+    offenders = {
+        f"{path.relative_to(SERVICE.parent)} reaches {module}"
+        for path in models
+        for module in imports_reached(path)
+        if module.split(".")[0] in web
+    }
+    assert not offenders, sorted(offenders)

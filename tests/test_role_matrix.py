@@ -1,11 +1,18 @@
 """Every route against every role: who gets through and who is refused, from one table."""
 
+import datetime as dt
+import uuid
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from service.auth.models import User
 from service.auth.roles import Role
-from tests.conftest import AuthHeaders
+from service.auth.security import encode_token, verify_password
+from tests.conftest import SECRET, AuthHeaders, FrozenClock
+from tests.fixtures.users import PASSWORD, make_user
 
 ANON = "anonymous"
 EVERYONE = frozenset({ANON, *Role})
@@ -26,6 +33,9 @@ MATRIX: list[tuple[str, str, str, frozenset[str]]] = [
     ("GET", "/api/v1/me", "/api/v1/me", SIGNED_IN),
     ("POST", "/api/v1/users", "/api/v1/users", STAFF),
     ("GET", "/api/v1/users", "/api/v1/users", STAFF),
+    ("PATCH", "/api/v1/users/{user_id}", f"/api/v1/users/{VISIT}", STAFF),
+    ("POST", "/api/v1/users/{user_id}/password", f"/api/v1/users/{VISIT}/password", SIGNED_IN),
+    ("POST", "/api/v1/users/{user_id}/unlock", f"/api/v1/users/{VISIT}/unlock", STAFF),
     ("GET", "/api/v1/services", "/api/v1/services", SIGNED_IN),
     ("GET", "/api/v1/services/{code}", "/api/v1/services/S26", SIGNED_IN),
     ("PUT", "/api/v1/services/{code}", "/api/v1/services/S26", ADMIN),
@@ -96,7 +106,7 @@ def test_role_matrix(
 ) -> None:
     headers = {} if who == ANON else auth_headers(Role(who))
     kwargs: dict[str, object] = {"headers": headers}
-    if method in {"POST", "PUT"}:
+    if method in {"POST", "PUT", "PATCH"}:
         kwargs["json"] = {}
     response = client.request(method, path, **kwargs)  # type: ignore[arg-type]
     if allowed:
@@ -107,3 +117,104 @@ def test_role_matrix(
     else:
         assert response.status_code == 403
         assert response.json()["code"] == "forbidden"
+
+
+# The account routes by actor and target, exact status for each: a row is the actor, a column
+# the account acted on (`self`, another account of each role, or an id nobody has).
+TARGETS = ("self", "admin", "coordinator", "shopper", "analyst", "nobody")
+ACCOUNT_MATRIX: dict[str, dict[str, str]] = {
+    "PATCH /users/{id}": {
+        "admin": "       200 200 200 200 200 404",
+        "coordinator": " 404 404 404 200 404 404",
+        "shopper": "     403 403 403 403 403 403",
+        "analyst": "     403 403 403 403 403 403",
+        "anonymous": "   401 401 401 401 401 401",
+    },
+    "POST /users/{id}/password": {
+        "admin": "       204 204 204 204 204 404",
+        "coordinator": " 204 404 404 204 404 404",
+        "shopper": "     204 404 404 404 404 404",
+        "analyst": "     204 404 404 404 404 404",
+        "anonymous": "   401 401 401 401 401 401",
+    },
+    "POST /users/{id}/unlock": {
+        "admin": "       204 204 204 204 204 404",
+        "coordinator": " 404 404 404 204 404 404",
+        "shopper": "     403 403 403 403 403 403",
+        "analyst": "     403 403 403 403 403 403",
+        "anonymous": "   401 401 401 401 401 401",
+    },
+}
+CODES = {401: "not-authenticated", 403: "forbidden", 404: "user-not-found"}
+NEW_PASSWORD = "another long passphrase"
+
+ACCOUNT_CASES = [
+    pytest.param(route, actor, target, int(status), id=f"{route} by {actor} on {target}")
+    for route, rows in ACCOUNT_MATRIX.items()
+    for actor, statuses in rows.items()
+    for target, status in zip(TARGETS, statuses.split(), strict=True)
+]
+
+
+def test_account_matrix_covers_the_account_routes(app: FastAPI) -> None:
+    paths = {p for p in app.openapi()["paths"] if p.startswith("/api/v1/users/")}
+    assert paths == {
+        "/api/v1/users/{user_id}",
+        "/api/v1/users/{user_id}/password",
+        "/api/v1/users/{user_id}/unlock",
+    }
+    assert len(ACCOUNT_CASES) == 3 * 5 * 6
+
+
+@pytest.mark.parametrize(("route", "actor", "target", "status"), ACCOUNT_CASES)
+def test_account_matrix(
+    client: TestClient,
+    session: Session,
+    clock: FrozenClock,
+    route: str,
+    actor: str,
+    target: str,
+    status: int,
+) -> None:
+    caller = None if actor == ANON else make_user(session, Role(actor))
+    acted_on: User | None
+    if target == "self":
+        acted_on = caller
+    elif target == "nobody":
+        acted_on = None
+    else:
+        acted_on = make_user(session, Role(target))
+    target_id = str(acted_on.id) if acted_on is not None else str(uuid.uuid4())
+    headers = {}
+    if caller is not None:
+        token = encode_token(
+            subject=caller.id,
+            token_type="access",
+            secret=SECRET,
+            now=clock(),
+            ttl=dt.timedelta(minutes=30),
+        )
+        headers = {"Authorization": f"Bearer {token}"}
+    method, template = route.split()
+    path = "/api/v1" + template.replace("{id}", target_id)
+    if route.startswith("PATCH"):
+        body: dict[str, str] | None = {"full_name": "Renamed"}
+    elif route.endswith("/password"):
+        body = {"new_password": NEW_PASSWORD}
+        if target == "self":
+            body["old_password"] = PASSWORD
+    else:
+        body = None
+    response = client.request(method, path, json=body, headers=headers)
+    assert response.status_code == status, response.text
+    if status >= 400:
+        assert response.json()["code"] == CODES[status]
+        return
+    assert acted_on is not None
+    session.refresh(acted_on)
+    if status == 200:
+        assert response.json()["full_name"] == acted_on.full_name == "Renamed"
+    elif route.endswith("/password"):
+        assert verify_password(NEW_PASSWORD, acted_on.hashed_password)
+    else:
+        assert acted_on.login_reset_at == clock()

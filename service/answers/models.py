@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Index, String, text
 from sqlmodel import Field
 
 from service.base import SQLModel
-from service.types import UtcDateTime
+from service.db_types import UtcDateTime
 
 
 class Answer(SQLModel, table=True):

@@ -4,7 +4,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from sqlmodel import Session
 
@@ -13,13 +13,11 @@ from service.answers.models import Answer
 from service.answers.schemas import AnswerIn, AnswerResult, SyncOutcome, SyncResult
 from service.answers.values import AnswerValueError, normalize
 from service.auth.models import User
-from service.checklists import service as checklists_service
 from service.checklists.format import ResolvedChecklist
 from service.checklists.kinds import kind_of
+from service.checklists.pinned import checklist_for_visit
 from service.errors import Conflict, ErrorCode, ValidationFailed
 from service.observability import metrics
-from service.visits import service as visits_service
-from service.visits.models import Visit
 
 
 class AnswersInvalid(ValidationFailed):
@@ -32,22 +30,15 @@ class AnswerConflict(Conflict):
     title = "Answer conflict"
 
 
-_CHECKLISTS: dict[str, ResolvedChecklist] = {}
-_CHECKLISTS_MAX = 512
+class AnswerVisit(Protocol):
+    """What answers read of a visit. The visit itself, its lock and status, belong to
+    ``service.visits``, which calls this package with the visit already locked."""
 
+    @property
+    def id(self) -> uuid.UUID: ...
 
-def checklist_of(session: Session, visit: Visit) -> ResolvedChecklist:
-    """The visit's checklist, parsed once per process and content hash (content never changes)."""
-    digest = checklists_service.content_hash_of(session, visit.checklist_id)
-    cached = _CHECKLISTS.get(digest)
-    if cached is not None:
-        return cached
-    row = checklists_service.get_checklist(session, visit.checklist_id)
-    parsed = ResolvedChecklist.model_validate(row.body)
-    if len(_CHECKLISTS) >= _CHECKLISTS_MAX:
-        _CHECKLISTS.pop(next(iter(_CHECKLISTS)))
-    _CHECKLISTS[row.content_hash] = parsed
-    return parsed
+    @property
+    def checklist_id(self) -> int: ...
 
 
 def content_hash(
@@ -64,7 +55,7 @@ def content_hash(
 
 def _validate(
     checklist: ResolvedChecklist,
-    visit: Visit,
+    visit: AnswerVisit,
     answers: list[AnswerIn],
     *,
     now: dt.datetime,
@@ -101,32 +92,35 @@ def _validate(
     return prepared
 
 
+def check_batch(answers: list[AnswerIn], *, max_batch: int) -> None:
+    """Refuse a batch over the configured size before anything is locked or read."""
+    if len(answers) > max_batch:
+        raise AnswersInvalid(f"answers: a batch holds at most {max_batch} answers; split it.")
+
+
 def sync(
     session: Session,
-    visit: Visit,
+    visit: AnswerVisit,
     actor: User,
     answers: list[AnswerIn],
     *,
     now: dt.datetime,
-    max_batch: int,
 ) -> SyncResult:
     """Store a batch from a phone, all or nothing.
 
     An answer sent again with its client id changes nothing. A new answer to an item becomes
     current only if it was answered later than the current one, so a late retry of an old
-    answer never overwrites a newer one; every version is kept.
+    answer never overwrites a newer one; every version is kept. The caller
+    (``visits.lifecycle.sync_answers``) has checked the batch's size, holds the visit's lock
+    and records the sync in the visit's history.
 
     Raises:
-        VisitNotEditable: the visit is not with its shopper.
         AnswersInvalid: any answer does not fit its item (all are listed).
         AnswerConflict: a client id was used before for different content.
     """
-    if len(answers) > max_batch:
-        raise AnswersInvalid(f"answers: a batch holds at most {max_batch} answers; split it.")
-    visit = visits_service.lock_for_answers(session, visit, actor, now=now)
     # A phone clock far ahead would make its answers win over every later correction.
     prepared = _validate(
-        checklist_of(session, visit), visit, answers, now=now, skew=dt.timedelta(hours=1)
+        checklist_for_visit(session, visit), visit, answers, now=now, skew=dt.timedelta(hours=1)
     )
     known = repository.by_client_ids(session, [a.client_id for a, _, _ in prepared])
     conflicts = [
@@ -182,15 +176,6 @@ def sync(
         count = sum(r.outcome is outcome for r in results)
         if count:
             metrics.SYNC_ANSWERS.labels(outcome.value).inc(count)
-    if created:
-        visits_service.record(
-            session,
-            visit,
-            actor,
-            "sync",
-            now=now,
-            detail={"created": created, "unchanged": len(results) - created},
-        )
     return SyncResult(created=created, unchanged=len(results) - created, results=results)
 
 
@@ -198,17 +183,17 @@ def _result(answer: AnswerIn, outcome: SyncOutcome) -> AnswerResult:
     return AnswerResult(client_id=answer.client_id, item_code=answer.item_code, outcome=outcome)
 
 
-def current_answers(session: Session, visit: Visit) -> dict[str, Answer]:
+def current_answers(session: Session, visit: AnswerVisit) -> dict[str, Answer]:
     return repository.current(session, visit.id)
 
 
-def all_answers(session: Session, visit: Visit) -> list[Answer]:
+def all_answers(session: Session, visit: AnswerVisit) -> list[Answer]:
     return repository.all_for_visit(session, visit.id)
 
 
-def missing_required(session: Session, visit: Visit) -> list[str]:
+def missing_required(session: Session, visit: AnswerVisit) -> list[str]:
     """Required, visible items answered by a value (not photos) with no current answer."""
-    checklist = checklist_of(session, visit)
+    checklist = checklist_for_visit(session, visit)
     current = current_answers(session, visit)
     values = {code: a.value for code, a in current.items()}
     shown = checklist.visible(values)

@@ -3,16 +3,17 @@
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from service.auth import service as auth_service
+from service.auth import sessions
 from service.auth.models import User
 from service.auth.roles import Role
+from service.auth.throttle import LoginThrottle
 from service.clock import ClockDep
-from service.config import Settings
+from service.config import AuthSettings
 from service.db import SessionDep
-from service.deps import SettingsDep
+from service.deps import SettingsDep, state_dependency
 from service.errors import Forbidden, NotAuthenticated
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -20,14 +21,32 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 BEARER = {"WWW-Authenticate": "Bearer"}
 
 
-def secret_key(settings: Settings) -> str:
-    return settings.auth.secret_key.get_secret_value()
+def secret_key(auth: AuthSettings) -> str:
+    return auth.secret_key.get_secret_value()
+
+
+def get_auth_settings(settings: SettingsDep) -> AuthSettings:
+    # Through SettingsDep: only service/deps.py reads the app's state.
+    return settings.auth
+
+
+# The throttle the app factory built; read by service/deps.py, the one reader of app state.
+get_login_throttle = state_dependency("login_throttle", LoginThrottle)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+AuthSettingsDep = Annotated[AuthSettings, Depends(get_auth_settings)]
+ThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
+ClientAddress = Annotated[str, Depends(client_address)]
 
 
 def get_current_user(
     session: SessionDep,
     clock: ClockDep,
-    settings: SettingsDep,
+    auth: AuthSettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
     if not token:
@@ -35,8 +54,8 @@ def get_current_user(
             "Send an access token: Authorization: Bearer <token>.", headers=BEARER
         )
     try:
-        return auth_service.user_from_token(
-            session, token, expected_type="access", secret=secret_key(settings), now=clock()
+        return sessions.user_from_token(
+            session, token, expected_type="access", secret=secret_key(auth), now=clock()
         )
     except NotAuthenticated as exc:
         exc.headers.update(BEARER)

@@ -8,7 +8,7 @@ from sqlmodel import Field
 
 from service.auth.roles import Role
 from service.base import SQLModel
-from service.types import UtcDateTime
+from service.db_types import UtcDateTime
 
 
 class User(SQLModel, table=True):
@@ -22,3 +22,7 @@ class User(SQLModel, table=True):
     is_active: bool = True
     hashed_password: str = Field(sa_type=String(255))
     created_at: dt.datetime = Field(sa_type=UtcDateTime)
+    # Carried in every token as `ver`; a password change bumps it, so older tokens stop working.
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Set by an unlock: login failures before it no longer count, in every API process.
+    login_reset_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from service.auth.models import User
@@ -19,13 +19,26 @@ def get_by_email(session: Session, email: str) -> User | None:
 
 
 def list_users(
-    session: Session, *, roles: Sequence[Role] | None, limit: int, offset: int
+    session: Session,
+    *,
+    roles: Sequence[Role] | None,
+    email: str | None,
+    role: Role | None,
+    active: bool | None,
+    limit: int,
+    offset: int,
 ) -> tuple[list[User], int]:
-    query = select(User)
-    count = select(func.count()).select_from(User)
+    conditions: list[ColumnElement[bool]] = []
     if roles is not None:
-        query = query.where(col(User.role).in_(list(roles)))
-        count = count.where(col(User.role).in_(list(roles)))
+        conditions.append(col(User.role).in_(list(roles)))
+    if email is not None:
+        conditions.append(col(User.email) == email)
+    if role is not None:
+        conditions.append(col(User.role) == role)
+    if active is not None:
+        conditions.append(col(User.is_active) == active)
+    query = select(User).where(*conditions)
+    count = select(func.count()).select_from(User).where(*conditions)
     rows = session.exec(query.order_by(col(User.email)).limit(limit).offset(offset)).all()
     return list(rows), session.exec(count).one()
 

@@ -18,4 +18,7 @@ CREATABLE_ROLES: dict[Role, frozenset[Role]] = {
     Role.analyst: frozenset(),
 }
 
+# Whom an actor may see, edit, reset and unlock: exactly whom it may create.
+MANAGED_ROLES = CREATABLE_ROLES
+
 STAFF_ROLES = (Role.admin, Role.coordinator)

@@ -1,19 +1,34 @@
 """HTTP routes of login, tokens and accounts."""
 
 import datetime as dt
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from service.auth import service as auth_service
-from service.auth.deps import CurrentUser, StaffUser, secret_key
+from service.auth import sessions
+from service.auth.deps import (
+    AuthSettingsDep,
+    ClientAddress,
+    CurrentUser,
+    StaffUser,
+    ThrottleDep,
+)
 from service.auth.models import User
-from service.auth.schemas import RefreshRequest, TokenPair, UserCreate, UserPublic
+from service.auth.roles import Role
+from service.auth.schemas import (
+    PasswordChange,
+    RefreshRequest,
+    TokenPair,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
 from service.clock import ClockDep
-from service.config import Settings
+from service.config import AuthSettings
 from service.db import SessionDep
-from service.deps import SettingsDep, ThrottleDep
 from service.errors import (
     Conflict,
     Forbidden,
@@ -39,30 +54,19 @@ router = APIRouter()
     },
 )
 def login(
-    request: Request,
     session: SessionDep,
     clock: ClockDep,
-    settings: SettingsDep,
+    auth: AuthSettingsDep,
     throttle: ThrottleDep,
+    address: ClientAddress,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> TokenPair:
     """Exchange an email and password for an access and a refresh token."""
-    account = form.username.strip().lower()
-    address = request.client.host if request.client else "unknown"
     now = clock()
-    wait = throttle.retry_after(account=account, address=address, now=now.timestamp())
-    if wait is not None:
-        raise TooManyRequests(
-            f"Too many failed logins; try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
-        )
-    try:
-        user = auth_service.authenticate(session, account, form.password)
-    except NotAuthenticated:
-        throttle.record_failure(account=account, address=address, now=now.timestamp())
-        raise
-    throttle.record_success(account=account)
-    return _tokens(settings, user, now)
+    user = sessions.login(
+        session, throttle, email=form.username, password=form.password, address=address, now=now
+    )
+    return _tokens(auth, user, now)
 
 
 @router.post(
@@ -73,21 +77,24 @@ def login(
     responses={401: NotAuthenticated.schema(), 422: ValidationFailed.schema()},
 )
 def refresh_tokens(
-    session: SessionDep, clock: ClockDep, settings: SettingsDep, body: RefreshRequest
+    session: SessionDep, clock: ClockDep, auth: AuthSettingsDep, body: RefreshRequest
 ) -> TokenPair:
     """Exchange a refresh token for a new pair of tokens."""
     now = clock()
-    user = auth_service.user_from_token(
-        session, body.refresh_token, expected_type="refresh", secret=secret_key(settings), now=now
+    user = sessions.user_from_token(
+        session,
+        body.refresh_token,
+        expected_type="refresh",
+        secret=auth.secret_key.get_secret_value(),
+        now=now,
     )
-    return _tokens(settings, user, now)
+    return _tokens(auth, user, now)
 
 
-def _tokens(settings: Settings, user: User, now: dt.datetime) -> TokenPair:
-    auth = settings.auth
-    return auth_service.issue_tokens(
+def _tokens(auth: AuthSettings, user: User, now: dt.datetime) -> TokenPair:
+    return sessions.issue_tokens(
         user,
-        secret=secret_key(settings),
+        secret=auth.secret_key.get_secret_value(),
         now=now,
         access_minutes=auth.access_token_minutes,
         refresh_days=auth.refresh_token_days,
@@ -113,16 +120,22 @@ def read_me(user: CurrentUser) -> UserPublic:
     status_code=status.HTTP_201_CREATED,
     responses={
         401: NotAuthenticated.schema(),
-        403: Forbidden.schema(),
+        403: auth_service.RoleNotGrantable.schema(),
         409: Conflict.schema(),
-        422: ValidationFailed.schema(),
+        422: auth_service.PasswordTooShort.schema(),
     },
 )
 def create_user(
-    session: SessionDep, clock: ClockDep, actor: StaffUser, user_in: UserCreate
+    session: SessionDep,
+    clock: ClockDep,
+    auth: AuthSettingsDep,
+    actor: StaffUser,
+    user_in: UserCreate,
 ) -> UserPublic:
     """Create an account; coordinators may create shoppers only."""
-    user = auth_service.create_user_as(session, actor, user_in, now=clock())
+    user = auth_service.create_user_as(
+        session, actor, user_in, now=clock(), min_password_length=auth.password_min_length
+    )
     return UserPublic.model_validate(user, from_attributes=True)
 
 
@@ -133,14 +146,112 @@ def create_user(
     status_code=status.HTTP_200_OK,
     responses={401: NotAuthenticated.schema(), 403: Forbidden.schema()},
 )
-def list_users(session: SessionDep, actor: StaffUser, page: PageDep) -> Page[UserPublic]:
+def list_users(
+    session: SessionDep,
+    actor: StaffUser,
+    page: PageDep,
+    email: Annotated[
+        str | None,
+        Query(min_length=1, max_length=254, description="Exact email, in any letter case"),
+    ] = None,
+    role: Role | None = None,
+    active: Annotated[bool | None, Query(description="Active or disabled accounts only")] = None,
+) -> Page[UserPublic]:
     """List accounts: all for admins, shoppers for coordinators."""
-    users, total = auth_service.list_visible_users(
-        session, actor, limit=page.limit, offset=page.offset
-    )
-    return Page[UserPublic](
-        items=[UserPublic.model_validate(u, from_attributes=True) for u in users],
-        total=total,
+    users, total = auth_service.list_users(
+        session,
+        actor,
+        email=email,
+        role=role,
+        active=active,
         limit=page.limit,
         offset=page.offset,
     )
+    return Page[UserPublic].of(
+        [UserPublic.model_validate(u, from_attributes=True) for u in users], total, page
+    )
+
+
+@router.patch(
+    "/users/{user_id}",
+    summary="Edit a user",
+    response_model=UserPublic,
+    status_code=status.HTTP_200_OK,
+    responses={
+        401: NotAuthenticated.schema(),
+        403: auth_service.RoleNotGrantable.schema(),
+        404: auth_service.UserNotFound.schema(),
+        409: auth_service.SelfDemotion.schema(),
+        422: ValidationFailed.schema(),
+    },
+)
+def update_user(
+    session: SessionDep, actor: StaffUser, user_id: uuid.UUID, changes: UserUpdate
+) -> UserPublic:
+    """Change an account's name, phone, role or active state; coordinators manage shoppers."""
+    user = auth_service.managed_user(session, actor, user_id)
+    auth_service.update_user(actor, user, changes)
+    session.flush()
+    return UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.post(
+    "/users/{user_id}/password",
+    summary="Change a password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={
+        401: NotAuthenticated.schema(),
+        403: auth_service.WrongPassword.schema(),
+        404: auth_service.UserNotFound.schema(),
+        422: auth_service.PasswordTooShort.schema(),
+        429: TooManyRequests.schema(),
+    },
+)
+def change_password(
+    session: SessionDep,
+    clock: ClockDep,
+    auth: AuthSettingsDep,
+    throttle: ThrottleDep,
+    address: ClientAddress,
+    actor: CurrentUser,
+    user_id: uuid.UUID,
+    change: PasswordChange,
+) -> Response:
+    """Set a new password (your own with the old one); the account's tokens stop working."""
+    user = auth_service.password_target(session, actor, user_id)
+    auth_service.change_password(
+        session,
+        actor,
+        user,
+        change,
+        min_length=auth.password_min_length,
+        throttle=throttle,
+        address=address,
+        now=clock(),
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/users/{user_id}/unlock",
+    summary="Unlock a user's login",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={
+        401: NotAuthenticated.schema(),
+        403: Forbidden.schema(),
+        404: auth_service.UserNotFound.schema(),
+    },
+)
+def unlock_user(
+    session: SessionDep,
+    clock: ClockDep,
+    throttle: ThrottleDep,
+    actor: StaffUser,
+    user_id: uuid.UUID,
+) -> Response:
+    """Forget the account's failed logins so its owner can log in at once."""
+    user = auth_service.managed_user(session, actor, user_id)
+    auth_service.unlock_user(session, user, now=clock(), throttle=throttle)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import jwt
 from argon2 import PasswordHasher
@@ -29,12 +29,25 @@ def verify_password(password: str, hashed: str | None) -> bool:
         return False
 
 
+class TokenClaims(NamedTuple):
+    subject: uuid.UUID
+    # The user's token_version when the token was issued.
+    version: int
+
+
 def encode_token(
-    *, subject: uuid.UUID, token_type: TokenType, secret: str, now: dt.datetime, ttl: dt.timedelta
+    *,
+    subject: uuid.UUID,
+    token_type: TokenType,
+    secret: str,
+    now: dt.datetime,
+    ttl: dt.timedelta,
+    version: int = 0,
 ) -> str:
     claims = {
         "sub": str(subject),
         "typ": token_type,
+        "ver": version,
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
         "jti": uuid.uuid4().hex,
@@ -44,8 +57,8 @@ def encode_token(
 
 def decode_token(
     token: str, *, expected_type: TokenType, secret: str, now: dt.datetime
-) -> uuid.UUID:
-    """Return the subject of a valid token of the expected type, or raise a 401 error."""
+) -> TokenClaims:
+    """Return the subject and version of a valid token of the expected type, or raise a 401."""
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -61,6 +74,11 @@ def decode_token(
     if int(claims["exp"]) <= int(now.timestamp()):
         raise TokenExpired("The token has expired; log in again or refresh it.")
     try:
-        return uuid.UUID(str(claims["sub"]))
+        subject = uuid.UUID(str(claims["sub"]))
     except ValueError as exc:
         raise InvalidToken("The token's subject is not a user id.") from exc
+    # Tokens issued before versions existed carry none: version 0, which every user started at.
+    version = claims.get("ver", 0)
+    if type(version) is not int:
+        raise InvalidToken("The token's version is not a whole number.")
+    return TokenClaims(subject, version)

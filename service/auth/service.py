@@ -1,4 +1,4 @@
-"""Accounts: creation, login, token issue and refresh."""
+"""Accounts: creation, listing, and the life cycle (edit, deactivate, password, unlock)."""
 
 import datetime as dt
 import uuid
@@ -9,16 +9,12 @@ from sqlmodel import Session
 
 from service.auth import repository
 from service.auth.models import User
-from service.auth.roles import CREATABLE_ROLES, Role
-from service.auth.schemas import TokenPair, UserCreate
-from service.auth.security import (
-    TokenType,
-    decode_token,
-    encode_token,
-    hash_password,
-    verify_password,
-)
-from service.errors import Conflict, ErrorCode, Forbidden, InvalidCredentials, InvalidToken
+from service.auth.roles import CREATABLE_ROLES, MANAGED_ROLES, Role
+from service.auth.schemas import PasswordChange, UserCreate, UserUpdate, normalise_email
+from service.auth.security import hash_password, verify_password
+from service.auth.sessions import wait_for_throttle
+from service.auth.throttle import LoginThrottle
+from service.errors import Conflict, ErrorCode, Forbidden, NotFound, ValidationFailed
 
 
 class UserExists(Conflict):
@@ -26,17 +22,60 @@ class UserExists(Conflict):
     title = "User exists"
 
 
-class UserInactive(InvalidCredentials):
-    code: ClassVar[ErrorCode] = "user-inactive"
-    title = "User inactive"
+class UserNotFound(NotFound):
+    code: ClassVar[ErrorCode] = "user-not-found"
+    title = "User not found"
 
 
-def create_user(session: Session, user_in: UserCreate, *, now: dt.datetime) -> User:
+class RoleNotGrantable(Forbidden):
+    code: ClassVar[ErrorCode] = "role-not-grantable"
+    title = "Role not grantable"
+
+
+class SelfDemotion(Conflict):
+    code: ClassVar[ErrorCode] = "self-demotion"
+    title = "Cannot demote yourself"
+
+
+class PasswordTooShort(ValidationFailed):
+    code: ClassVar[ErrorCode] = "password-too-short"
+    title = "Password too short"
+
+
+class OldPasswordRequired(ValidationFailed):
+    code: ClassVar[ErrorCode] = "old-password-required"
+    title = "Old password required"
+
+
+class WrongPassword(Forbidden):
+    code: ClassVar[ErrorCode] = "wrong-password"
+    title = "Wrong password"
+
+
+def check_password(password: str, *, min_length: int, field: str = "password") -> None:
+    """Apply the password rules: at least ``min_length`` characters (the schema caps the length).
+
+    Raises:
+        PasswordTooShort: with the body field it concerns in ``errors``.
+    """
+    if len(password) < min_length:
+        message = f"A password needs at least {min_length} characters."
+        raise PasswordTooShort(
+            message,
+            errors=[{"loc": ["body", field], "msg": message, "type": "password-too-short"}],
+        )
+
+
+def create_user(
+    session: Session, user_in: UserCreate, *, now: dt.datetime, min_password_length: int
+) -> User:
     """Create an account with an argon2-hashed password.
 
     Raises:
+        PasswordTooShort: the password breaks the rules.
         UserExists: the email is taken.
     """
+    check_password(user_in.password, min_length=min_password_length)
     if repository.get_by_email(session, user_in.email) is not None:
         raise UserExists(f"A user with email {user_in.email} already exists.")
     user = User.model_validate(
@@ -46,66 +85,145 @@ def create_user(session: Session, user_in: UserCreate, *, now: dt.datetime) -> U
     return repository.add(session, user)
 
 
-def create_user_as(session: Session, actor: User, user_in: UserCreate, *, now: dt.datetime) -> User:
+def create_user_as(
+    session: Session,
+    actor: User,
+    user_in: UserCreate,
+    *,
+    now: dt.datetime,
+    min_password_length: int,
+) -> User:
     """Create an account on behalf of ``actor``, who may create only some roles."""
     if user_in.role not in CREATABLE_ROLES[actor.role]:
-        raise Forbidden(f"A {actor.role} cannot create {user_in.role} accounts.")
-    return create_user(session, user_in, now=now)
+        raise RoleNotGrantable(f"A {actor.role} cannot create {user_in.role} accounts.")
+    return create_user(session, user_in, now=now, min_password_length=min_password_length)
 
 
-def list_visible_users(
-    session: Session, actor: User, *, limit: int, offset: int
+def list_users(
+    session: Session,
+    actor: User | None,
+    *,
+    email: str | None = None,
+    role: Role | None = None,
+    active: bool | None = None,
+    limit: int,
+    offset: int,
 ) -> tuple[list[User], int]:
-    """Admins see everyone; coordinators see the shoppers they manage."""
-    roles: Sequence[Role] | None = None if actor.role == Role.admin else [Role.shopper]
-    return repository.list_users(session, roles=roles, limit=limit, offset=offset)
-
-
-def authenticate(session: Session, email: str, password: str) -> User:
-    """Return the active user with these credentials.
-
-    Raises:
-        InvalidCredentials: unknown email or wrong password (one message for both).
-        UserInactive: the account is disabled.
-    """
-    user = repository.get_by_email(session, email.strip().lower())
-    if not verify_password(password, user.hashed_password if user else None) or user is None:
-        raise InvalidCredentials("Incorrect email or password.")
-    if not user.is_active:
-        raise UserInactive("This account is disabled.")
-    return user
-
-
-def issue_tokens(
-    user: User, *, secret: str, now: dt.datetime, access_minutes: int, refresh_days: int
-) -> TokenPair:
-    access_ttl = dt.timedelta(minutes=access_minutes)
-    return TokenPair(
-        access_token=encode_token(
-            subject=user.id, token_type="access", secret=secret, now=now, ttl=access_ttl
-        ),
-        refresh_token=encode_token(
-            subject=user.id,
-            token_type="refresh",
-            secret=secret,
-            now=now,
-            ttl=dt.timedelta(days=refresh_days),
-        ),
-        expires_in=int(access_ttl.total_seconds()),
+    """Accounts ``actor`` may see (everyone for admins and the CLI, shoppers for coordinators)."""
+    roles: Sequence[Role] | None = None if actor is None else sorted(MANAGED_ROLES[actor.role])
+    return repository.list_users(
+        session,
+        roles=roles,
+        email=None if email is None else normalise_email(email),
+        role=role,
+        active=active,
+        limit=limit,
+        offset=offset,
     )
 
 
-def user_from_token(
-    session: Session, token: str, *, expected_type: TokenType, secret: str, now: dt.datetime
-) -> User:
-    """Resolve a token to an active user, or raise a 401 error."""
-    user_id: uuid.UUID = decode_token(token, expected_type=expected_type, secret=secret, now=now)
+def managed_user(session: Session, actor: User, user_id: uuid.UUID) -> User:
+    """The account ``user_id`` if ``actor`` manages it; others are 404 so ids cannot be probed.
+
+    Raises:
+        UserNotFound: no such account, or one outside the actor's scope.
+    """
     user = repository.get_by_id(session, user_id)
-    if user is None:
-        raise InvalidToken("The token's user no longer exists.")
-    if not user.is_active:
-        raise UserInactive("This account is disabled.")
+    if user is None or user.role not in MANAGED_ROLES[actor.role]:
+        raise UserNotFound(f"There is no user {user_id} you manage.")
     return user
+
+
+def update_user(actor: User | None, user: User, changes: UserUpdate) -> User:
+    """Change name, phone, role or active state within what ``actor`` may grant.
+
+    ``actor`` is None for the operator at the console (``mshop users``), who may change anything.
+
+    Raises:
+        RoleNotGrantable: the new role is not one ``actor`` may create.
+        SelfDemotion: an admin deactivating or demoting themself (there is always an admin).
+    """
+    fields = changes.model_dump(exclude_unset=True)
+    role = fields.get("role")
+    if actor is not None:
+        if role is not None and role != user.role and role not in CREATABLE_ROLES[actor.role]:
+            raise RoleNotGrantable(f"A {actor.role} cannot make an account {role}.")
+        demoted = role is not None and role != actor.role
+        if user.id == actor.id and (fields.get("is_active") is False or demoted):
+            raise SelfDemotion(
+                "You cannot deactivate your own account or give up your own role; "
+                "ask another admin."
+            )
+    user.sqlmodel_update(fields)
+    return user
+
+
+def password_target(session: Session, actor: User, user_id: uuid.UUID) -> User:
+    """Whose password ``actor`` may change: their own, or that of an account they manage."""
+    return actor if user_id == actor.id else managed_user(session, actor, user_id)
+
+
+def set_password(session: Session, user: User, password: str, *, min_length: int) -> None:
+    """Store a new password and end every session of the account (its tokens stop working).
+
+    Raises:
+        PasswordTooShort: the password breaks the rules.
+    """
+    check_password(password, min_length=min_length, field="new_password")
+    user.hashed_password = hash_password(password)
+    user.token_version += 1
+    session.flush()
+
+
+def change_password(
+    session: Session,
+    actor: User,
+    user: User,
+    change: PasswordChange,
+    *,
+    min_length: int,
+    throttle: LoginThrottle,
+    address: str,
+    now: dt.datetime,
+) -> None:
+    """Set a new password as ``actor``, ending every session of the account.
+
+    Changing one's own password needs the old one, and wrong guesses count against the login
+    limit; staff resetting an account they manage do not need it.
+
+    Raises:
+        PasswordTooShort, OldPasswordRequired, WrongPassword, TooManyRequests.
+    """
+    check_password(change.new_password, min_length=min_length, field="new_password")
+    if user.id == actor.id:
+        if change.old_password is None:
+            raise OldPasswordRequired(
+                "Send old_password to change your own password.",
+                errors=[
+                    {
+                        "loc": ["body", "old_password"],
+                        "msg": "required to change your own password",
+                        "type": "old-password-required",
+                    }
+                ],
+            )
+        wait_for_throttle(throttle, user.email, address, now, user)
+        if not verify_password(change.old_password, user.hashed_password):
+            throttle.record_failure(account=user.email, address=address, now=now.timestamp())
+            raise WrongPassword("The old password is not right.")
+    set_password(session, user, change.new_password, min_length=min_length)
+
+
+def unlock_user(
+    session: Session, user: User, *, now: dt.datetime, throttle: LoginThrottle | None
+) -> None:
+    """Forget the account's failed logins: at once in ``throttle``'s process, and in every
+    other process (and from the console, which has none) through the row's ``login_reset_at``.
+    """
+    user.login_reset_at = now
+    session.flush()
+    if throttle is not None:
+        throttle.clear(account=user.email)
 
 
 def get_user(session: Session, user_id: uuid.UUID) -> User | None:
@@ -113,4 +231,4 @@ def get_user(session: Session, user_id: uuid.UUID) -> User | None:
 
 
 def get_user_by_email(session: Session, email: str) -> User | None:
-    return repository.get_by_email(session, email.strip().lower())
+    return repository.get_by_email(session, normalise_email(email))

@@ -6,7 +6,7 @@ from sqlalchemy import Date, String
 from sqlmodel import Field
 
 from service.base import SQLModel
-from service.types import UtcDateTime
+from service.db_types import UtcDateTime
 
 
 class CalendarOverride(SQLModel, table=True):

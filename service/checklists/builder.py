@@ -21,9 +21,9 @@ from service.checklists.format import (
 )
 from service.checklists.items import ChoiceItem, DocumentsItem, ItemBase
 from service.checklists.loader import describe_errors
-from service.standards.catalogue import Channel, StandardBody, StandardFile
+from service.standards.catalogue import ApplicationChannel, StandardBody, StandardFile
 
-_PORTALS = frozenset({Channel.egov_portal, Channel.elicense_portal})
+_PORTALS = frozenset({ApplicationChannel.egov_portal, ApplicationChannel.elicense_portal})
 
 
 def channels_for(standard: StandardBody) -> list[ChecklistChannel]:

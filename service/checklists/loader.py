@@ -17,6 +17,12 @@ from service.checklists.format import ChecklistChannel, ChecklistError, Checklis
 __all__ = ["ChecklistError", "describe_errors", "load_templates", "parse_template", "read_yaml"]
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"
+# The largest shipped template (in_person.yaml) is 41 KB and ~2,500 nodes; these leave room
+# for much larger ones while a hostile file stays milliseconds of work.
+MAX_YAML_BYTES = 512 * 1024
+MAX_YAML_NODES = 50_000
+# A 422 names this many problems at most: a large invalid document must not echo itself back.
+MAX_ERRORS_SHOWN = 20
 
 
 class _StrictYamlLoader(yaml.SafeLoader):
@@ -51,12 +57,60 @@ _StrictYamlLoader.add_implicit_resolver(
 )
 
 
-def read_yaml(text: str, name: str) -> Any:
-    """Parse YAML with 1.2 booleans and no duplicate keys; ``name`` labels the error."""
+def read_yaml(
+    text: str, name: str, *, max_bytes: int = MAX_YAML_BYTES, max_nodes: int = MAX_YAML_NODES
+) -> Any:
+    """Parse YAML with 1.2 booleans, no duplicate keys and a bounded size once expanded.
+
+    Templates share option lists through anchors (``&match`` ... ``*match``), so aliases are
+    allowed, but each counts as a copy of what it names: 3 KB of nested aliases ("billion
+    laughs") would expand to billions of values for whatever walks the result, and is refused
+    before anything is built. ``name`` labels the error. CPU-bound: web callers run it off
+    the event loop.
+    """
+    if len(text) > max_bytes:
+        raise ChecklistError(f"{name}: larger than {max_bytes} characters")
+    loader = _StrictYamlLoader(text)
     try:
-        return yaml.load(text, Loader=_StrictYamlLoader)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}, set(), max_nodes) > max_nodes:
+            raise ChecklistError(f"{name}: more than {max_nodes} values once aliases are expanded")
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise ChecklistError(f"{name}: cannot read YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise ChecklistError(f"{name}: nested too deeply") from exc
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int], limit: int) -> int:
+    """Values in ``node`` with every alias copied out; stops counting once over ``limit``.
+
+    Linear in the distinct nodes (each is sized once); a node that contains itself (a
+    recursive alias) is infinitely large.
+    """
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_:
+        return limit + 1
+    open_.add(key)
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    elif isinstance(node, yaml.MappingNode):
+        children = [part for pair in node.value for part in pair]
+    total = 1
+    for child in children:
+        total += _expanded_size(child, sizes, open_, limit)
+        if total > limit:
+            break
+    open_.discard(key)
+    sizes[key] = total
+    return total
 
 
 def _code_of(node: Any, index: int) -> str:
@@ -90,14 +144,18 @@ def _locate(loc: tuple[int | str, ...], raw: Any) -> tuple[list[str], list[str]]
 def describe_errors(error: ValidationError, raw: Any) -> str:
     """Problems as "section s, item i: field: reason", joined by "; ", codes taken from ``raw``."""
     lines = []
-    for problem in error.errors():
+    problems = error.errors()
+    for problem in problems[:MAX_ERRORS_SHOWN]:
         labels, field = _locate(problem["loc"], raw)
         reason = problem["msg"]
         if problem["type"] == "value_error" and "error" in problem.get("ctx", {}):
             reason = str(problem["ctx"]["error"])
         if field:
             reason = f"{'.'.join(field)}: {reason}"
-        lines.append(f"{', '.join(labels)}: {reason}" if labels else reason)
+        line = f"{', '.join(labels)}: {reason}" if labels else reason
+        lines.append(line if len(line) <= 300 else line[:299] + "…")
+    if len(problems) > MAX_ERRORS_SHOWN:
+        lines.append(f"and {len(problems) - MAX_ERRORS_SHOWN} more problems")
     return "; ".join(lines)
 
 

@@ -5,14 +5,16 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from service.auth.deps import AdminUser, CurrentUser, StaffUser
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel, ChecklistTemplate
 from service.checklists.loader import read_yaml
 from service.checklists.schemas import ChecklistPublic, ChecklistSummary, TemplatePublic
-from service.clock import ClockDep, local_date
+from service.clock import ClockDep
 from service.db import SessionDep
+from service.deps import SettingsDep
 from service.errors import (
     Conflict,
     Forbidden,
@@ -21,12 +23,12 @@ from service.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from service.isotime import IsoDate
+from service.isotime import IsoDate, local_date
 from service.pagination import Page, PageDep
+from service.params import RowId
 from service.standards import service as standards_service
 from service.standards.catalogue import CODE_PATTERN, StandardBody
 from service.standards.schemas import ServiceCode, ServicePublic
-from service.types import RowId
 
 router = APIRouter()
 # Served under the services tag (the catalogue's URL), but here: a new standard version is
@@ -62,11 +64,8 @@ def list_checklists(
     items = checklists_service.list_current(
         session, service_code=service, channel=channel, on=on or local_date(now), now=now
     )
-    return Page[ChecklistSummary](
-        items=items[page.offset : page.offset + page.limit],
-        total=len(items),
-        limit=page.limit,
-        offset=page.offset,
+    return Page[ChecklistSummary].of(
+        items[page.offset : page.offset + page.limit], len(items), page
     )
 
 
@@ -106,24 +105,34 @@ TEMPLATE_BODY = {
 }
 
 
-async def template_body(request: Request) -> ChecklistTemplate:
-    """Read a template sent as JSON or YAML and validate it like a file."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    text = (await request.body()).decode("utf-8", errors="replace")
+def _parse_template(content_type: str, body: bytes, max_nodes: int) -> ChecklistTemplate:
+    text = body.decode("utf-8", errors="replace")
     raw: object
     if content_type in YAML_TYPES:
         try:
-            raw = read_yaml(text, "body")
+            raw = read_yaml(text, "body", max_bytes=len(text), max_nodes=max_nodes)
         except (ValueError, yaml.YAMLError) as exc:
             raise checklists_service.ChecklistInvalid(str(exc)) from exc
-    elif content_type == "application/json":
+    else:
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
             raise checklists_service.ChecklistInvalid(f"body is not JSON: {exc}") from exc
-    else:
-        raise UnsupportedMediaType("Send the checklist as application/json or application/yaml.")
     return checklists_service.parse_template_data(raw)
+
+
+async def template_body(request: Request, settings: SettingsDep) -> ChecklistTemplate:
+    """Read a template sent as JSON or YAML and validate it like a file.
+
+    Parsing and validation run on a worker thread: a large or hostile document must not
+    stall the event loop, and with it every other request of the process.
+    """
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in (*YAML_TYPES, "application/json"):
+        raise UnsupportedMediaType("Send the checklist as application/json or application/yaml.")
+    body = await request.body()  # bounded by MSHOP_LIMITS__MAX_BODY_BYTES
+    max_nodes = settings.limits.max_checklist_nodes
+    return await run_in_threadpool(_parse_template, content_type, body, max_nodes)
 
 
 @router.post(

@@ -7,8 +7,8 @@ the options of the ``deadline_case`` item.
 from dataclasses import dataclass
 
 from service.standards.catalogue import (
+    ApplicationChannel,
     Bound,
-    Channel,
     Deadline,
     DeadlineUnit,
     Payment,
@@ -62,18 +62,18 @@ _COST = {
 }
 _CHANNELS = {
     "ru": {
-        Channel.gov_agency: "офис услугодателя",
-        Channel.goscorp_con: "ЦОН (Госкорпорация «Правительство для граждан»)",
-        Channel.egov_portal: "портал egov.kz",
-        Channel.elicense_portal: "портал elicense.kz",
-        Channel.other: "иной канал, указанный в стандарте",
+        ApplicationChannel.gov_agency: "офис услугодателя",
+        ApplicationChannel.goscorp_con: "ЦОН (Госкорпорация «Правительство для граждан»)",
+        ApplicationChannel.egov_portal: "портал egov.kz",
+        ApplicationChannel.elicense_portal: "портал elicense.kz",
+        ApplicationChannel.other: "иной канал, указанный в стандарте",
     },
     "en": {
-        Channel.gov_agency: "the provider's office",
-        Channel.goscorp_con: "a public service centre (ЦОН, State Corporation)",
-        Channel.egov_portal: "the egov.kz portal",
-        Channel.elicense_portal: "the elicense.kz portal",
-        Channel.other: "another channel named in the standard",
+        ApplicationChannel.gov_agency: "the provider's office",
+        ApplicationChannel.goscorp_con: "a public service centre (ЦОН, State Corporation)",
+        ApplicationChannel.egov_portal: "the egov.kz portal",
+        ApplicationChannel.elicense_portal: "the elicense.kz portal",
+        ApplicationChannel.other: "another channel named in the standard",
     },
 }
 

@@ -19,26 +19,26 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 from sqlmodel import Session, col, select
 
-from service.answers import service as answers_service
 from service.answers.schemas import AnswerIn
 from service.auth import repository as auth_repository
 from service.auth.models import User
 from service.auth.roles import Role
 from service.calendar import service as calendar_service
 from service.checklists.format import ChecklistChannel, ResolvedChecklist
+from service.checklists.pinned import checklist_for_visit
 from service.config import Settings
 from service.demo.answers import answers_for
 from service.demo.generate import PREFIX, find_or_add_office
+from service.isotime import LOCAL_OFFSET, local_date
 from service.offices.regions import REGION_NAMES_RU, Region
 from service.photos import reads as photo_reads
 from service.photos import service as photos_service
 from service.standards import service as standards_service
 from service.storage.objects import ObjectStore
-from service.visits import assignments
+from service.visits import assignments, lifecycle
 from service.visits.models import Visit
 from service.visits.schemas import ReviewRequest, SubmitRequest, VisitCreate
 from service.visits.transitions import VisitAction
-from service.workflow import service as workflow_service
 
 DEMO_ACCOUNTS = (
     ("admin@demo.kz", "Demo Admin", Role.admin),
@@ -48,7 +48,6 @@ DEMO_ACCOUNTS = (
     ("analyst@demo.kz", "Demo Analyst", Role.analyst),
 )
 SHOPPER, OTHER_SHOPPER, COORDINATOR = "shopper1@demo.kz", "shopper2@demo.kz", "coordinator@demo.kz"
-KZ = dt.timezone(dt.timedelta(hours=5))
 # The window opens this long before "now" (the visit's answered times fall after it) and stays
 # open this long after, so the open visits can be worked on for days.
 OPENED_BEFORE = dt.timedelta(hours=10)
@@ -88,7 +87,7 @@ def picture(seed: str, taken: dt.datetime) -> bytes:
         draw.rectangle((x, y, x + rng.randrange(20, 200), y + rng.randrange(20, 160)), colour)
     exif = Image.Exif()
     exif[0x010F], exif[0x0110] = "Demo", "Phone"  # Make, Model
-    local = taken.astimezone(KZ)
+    local = taken.astimezone(LOCAL_OFFSET)
     # DateTimeOriginal and OffsetTimeOriginal, in the Exif sub-IFD.
     exif.get_ifd(0x8769).update({0x9003: f"{local:%Y:%m:%d %H:%M:%S}", 0x9011: "+05:00"})
     out = io.BytesIO()
@@ -98,7 +97,7 @@ def picture(seed: str, taken: dt.datetime) -> bytes:
 
 def _answer(ctx: _Context, visit: Visit, shopper: User, rng: random.Random, share: float) -> None:
     """Answer the first ``share`` of the items as a shopper's phone would."""
-    checklist: ResolvedChecklist = answers_service.checklist_of(ctx.session, visit)
+    checklist: ResolvedChecklist = checklist_for_visit(ctx.session, visit)
     standard = standards_service.body_of(
         standards_service.get_standard_by_id(ctx.session, visit.standard_id)
     )
@@ -110,7 +109,7 @@ def _answer(ctx: _Context, visit: Visit, shopper: User, rng: random.Random, shar
         quality=0.9,
         start=start,
         calendar=calendar_service.working_calendar(ctx.session),
-        today=ctx.now.astimezone(KZ).date(),
+        today=local_date(ctx.now),
     )
     items = list(drawn.items())[: max(1, round(len(drawn) * share))]
     answers = [
@@ -123,7 +122,7 @@ def _answer(ctx: _Context, visit: Visit, shopper: User, rng: random.Random, shar
         )
         for n, (code, (value, na)) in enumerate(items)
     ]
-    answers_service.sync(
+    lifecycle.sync_answers(
         ctx.session,
         visit,
         shopper,
@@ -145,6 +144,7 @@ def _photograph(ctx: _Context, visit: Visit, shopper: User, rng: random.Random) 
                 ctx.store,
                 visit,
                 shopper,
+                lifecycle.ShopperWrite(ctx.session, visit, shopper, ctx.now),
                 source=io.BytesIO(picture(f"{rng.random()}:{row.item_code}:{n}", taken)),
                 item_code=row.item_code,
                 taken_at=taken,
@@ -175,13 +175,13 @@ def _visit(
     )
     if status == "assigned":
         return visit
-    workflow_service.start(ctx.session, visit, shopper, now=ctx.now)
+    lifecycle.start(ctx.session, visit, shopper, now=ctx.now)
     _answer(ctx, visit, shopper, rng, share=0.4 if status == "in_progress" else 1.0)
     if status == "in_progress":
         return visit
     _photograph(ctx, visit, shopper, rng)
     submit = SubmitRequest(client_id=uuid.uuid4(), submitted_at=ctx.now)
-    workflow_service.submit(
+    lifecycle.submit(
         ctx.session,
         visit,
         shopper,
@@ -191,7 +191,7 @@ def _visit(
     )
     if status == "returned":
         review = ReviewRequest(action=VisitAction.return_, comment=RETURN_COMMENT)
-        workflow_service.review(ctx.session, visit, ctx.coordinator, review, now=ctx.now)
+        lifecycle.review(ctx.session, visit, ctx.coordinator, review, now=ctx.now)
     return visit
 
 
@@ -215,7 +215,7 @@ def seed_account_visits(
     )
     ctx = _Context(session, store, settings, coordinator, office_id, now)
     rng = random.Random(f"{seed}:accounts")
-    today = now.astimezone(KZ).date()
+    today = local_date(now)
     codes = sorted(row.service_code for row in standards_service.all_in_force(session, today))
     made = []
     for (status, email, notes), service in zip(PLAN, rng.sample(codes, len(PLAN)), strict=True):

@@ -35,17 +35,18 @@ from service.checklists.items import PhotoItem
 from service.config import Settings
 from service.db import core_transaction, create_db_engine, transaction
 from service.demo.answers import answers_for
+from service.isotime import LOCAL_OFFSET
 from service.offices import repository as offices_repository
 from service.offices.models import Office
 from service.offices.regions import REGION_NAMES_RU, Region
-from service.scoring.results import Answer
+from service.scoring.results import AnswerValue
 from service.scoring.rules import score_visit
 from service.scoring.service import stored_rows
 from service.standards import service as standards_service
 from service.standards.catalogue import StandardBody
 from service.visits.models import Visit
+from service.visits.transitions import VisitStatus
 
-KZ = dt.timezone(dt.timedelta(hours=5))
 TODAY = dt.date(2026, 7, 1)
 NOW = dt.datetime(2026, 7, 1, 4, 0, tzinfo=dt.UTC)
 WAVES = [("2026-1", dt.date(2026, 1, 12), 75), ("2026-2", dt.date(2026, 4, 1), 80)]
@@ -153,12 +154,12 @@ def _uuid(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
-def _window(rng: random.Random, status: str) -> tuple[str, dt.datetime]:
-    wave, first, days = NEXT_WAVE if status == "assigned" else rng.choice(WAVES)
+def _window(rng: random.Random, status: VisitStatus) -> tuple[str, dt.datetime]:
+    wave, first, days = NEXT_WAVE if status is VisitStatus.assigned else rng.choice(WAVES)
     day = first + dt.timedelta(days=rng.randrange(days))
     while day.weekday() >= 5:
         day += dt.timedelta(days=1)
-    return wave, dt.datetime(day.year, day.month, day.day, rng.randint(9, 15), tzinfo=KZ)
+    return wave, dt.datetime(day.year, day.month, day.day, rng.randint(9, 15), tzinfo=LOCAL_OFFSET)
 
 
 class _Batch:
@@ -180,11 +181,18 @@ def _visit(plan: _Plan, rng: random.Random, batch: _Batch, counts: Counter[str])
         rng.choice(plan.in_person) if channel == "in_person" else plan.remote[channel]
     )
     draw = rng.random()
-    status = "assigned" if draw < 0.1 else "submitted" if draw < 0.25 else "approved"
+    status = (
+        VisitStatus.assigned
+        if draw < 0.1
+        else VisitStatus.submitted
+        if draw < 0.25
+        else VisitStatus.approved
+    )
     wave, start = _window(rng, status)
     checklist_id, standard_id, checklist = service.checklists[channel]
     visit_id, shopper = _uuid(rng), rng.choice(plan.shoppers)
-    done = status != "assigned"
+    done = status is not VisitStatus.assigned
+    approved = status is VisitStatus.approved
     submitted = start + dt.timedelta(hours=6) if done else None
     batch.rows["visits"].append({
         "id": visit_id, "client_id": None, "service_code": service.code, "office_id": office,
@@ -195,12 +203,11 @@ def _visit(plan: _Plan, rng: random.Random, batch: _Batch, counts: Counter[str])
         "started_at": start + dt.timedelta(minutes=5) if done else None,
         "submitted_at": submitted, "device_submitted_at": submitted, "submit_client_id": None,
         "clock_skew_seconds": None,
-        "reviewed_at": submitted + dt.timedelta(days=1) if submitted and status == "approved"
-        else None,
-        "reviewed_by_id": plan.coordinator if status == "approved" else None,
+        "reviewed_at": submitted + dt.timedelta(days=1) if submitted and approved else None,
+        "reviewed_by_id": plan.coordinator if approved else None,
         "review_comment": None, "version": 1,
     })  # fmt: skip
-    counts[status] += 1
+    counts[status.value] += 1
     if not done:
         return
     quality = min(0.995, max(0.3, office_quality + service.difficulty + rng.gauss(0, 0.05)))
@@ -225,7 +232,7 @@ def _visit(plan: _Plan, rng: random.Random, batch: _Batch, counts: Counter[str])
     result = score_visit(
         checklist,
         service.body,
-        {code: Answer(value=value, na=na) for code, (value, na) in answers.items()},
+        {code: AnswerValue(value=value, na=na) for code, (value, na) in answers.items()},
         calendar=plan.calendar,
         today=TODAY,
         photos=photos,

@@ -10,8 +10,9 @@ from service.answers.models import Answer
 from service.offices.models import Office
 from service.reports import repository as reports_repository
 from service.reports.schemas import ReportFilters
+from service.scoring.models import VisitScore
 from service.standards.models import ServiceStandard
-from service.visits.models import Visit, VisitScore
+from service.visits.models import Visit
 
 BATCH = 1000
 

@@ -1,11 +1,18 @@
 """Liveness and readiness probes."""
 
-from fastapi import APIRouter, status
+from typing import Annotated
 
-from service import __version__
-from service.db import EngineDep
+from fastapi import APIRouter, Depends, status
+from sqlalchemy.exc import SQLAlchemyError
+
+from service import __version__, db
+from service.auth import sessions as auth_sessions
+from service.auth.deps import AuthSettingsDep, oauth2_scheme, secret_key
+from service.auth.roles import Role
+from service.clock import ClockDep
+from service.db import EngineDep, SessionDep
 from service.deps import StoreDep
-from service.errors import ServiceUnavailable
+from service.errors import NotAuthenticated, ServiceUnavailable
 from service.health import service as health_service
 from service.health.schemas import Health, Readiness
 
@@ -23,14 +30,43 @@ def read_health() -> Health:
     return Health(version=__version__)
 
 
+def _is_admin(
+    session: SessionDep,
+    clock: ClockDep,
+    auth: AuthSettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> bool:
+    """True for a valid admin token; anything else (none, bad, a database down) is anonymous.
+
+    The token is checked in a read-only transaction of its own: a probe never takes SQLite's
+    write lock, and a database that fails the check leaves the request's session untouched.
+    """
+    if not token:
+        return False
+    try:
+        with db.own_transaction(session, read=True) as own:
+            user = auth_sessions.user_from_token(
+                own, token, expected_type="access", secret=secret_key(auth), now=clock()
+            )
+            return bool(user.role == Role.admin)
+    except (NotAuthenticated, SQLAlchemyError):
+        return False
+
+
 @router.get(
     "/readyz",
     summary="Check readiness",
     response_model=Readiness,
+    response_model_exclude_none=True,
     status_code=status.HTTP_200_OK,
     responses={503: ServiceUnavailable.schema()},
 )
-def read_readiness(engine: EngineDep, store: StoreDep) -> Readiness:
-    """Answer 200 when the database and the object store are reachable, else 503."""
-    checks = health_service.check_ready(engine, store)
-    return Readiness(checks=checks)
+def read_readiness(
+    engine: EngineDep, store: StoreDep, admin: Annotated[bool, Depends(_is_admin)]
+) -> Readiness:
+    """Answer 200 when the database and the object store are reachable, else 503.
+
+    Admins (Bearer token) also get what was checked and, on failure, why.
+    """
+    checks = health_service.check_ready(engine, store, detailed=admin)
+    return Readiness(checks=checks if admin else None)

@@ -12,4 +12,5 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     status: Literal["ready"] = "ready"
-    checks: dict[str, str]
+    # Only for admins; anonymous callers learn ready or not.
+    checks: dict[str, str] | None = None

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, String
 from sqlmodel import Field
 
 from service.base import SQLModel
-from service.types import UtcDateTime
+from service.db_types import UtcDateTime
 
 
 class Office(SQLModel, table=True):

@@ -13,7 +13,7 @@ from service.offices import service as offices_service
 from service.offices.regions import Region
 from service.offices.schemas import OfficeCreate, OfficeKind, OfficePublic
 from service.pagination import Page, PageDep
-from service.types import RowId
+from service.params import RowId
 
 router = APIRouter()
 
@@ -60,11 +60,8 @@ def list_offices(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page[OfficePublic](
-        items=[OfficePublic.model_validate(o, from_attributes=True) for o in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return Page[OfficePublic].of(
+        [OfficePublic.model_validate(o, from_attributes=True) for o in rows], total, page
     )
 
 

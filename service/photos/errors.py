@@ -8,6 +8,7 @@ from service.errors import (
     NotFound,
     PayloadTooLarge,
     ServiceError,
+    ServiceUnavailable,
     UnsupportedMediaType,
     ValidationFailed,
 )
@@ -41,6 +42,16 @@ class PhotoTooLarge(PayloadTooLarge):
 class ImageTooLarge(PayloadTooLarge):
     code: ClassVar[ErrorCode] = "image-too-large"
     title = "Image too large"
+
+
+class ImageTooCompressed(ValidationFailed):
+    code: ClassVar[ErrorCode] = "image-too-compressed"
+    title = "Image too compressed"
+
+
+class ImageDecoderBusy(ServiceUnavailable):
+    code: ClassVar[ErrorCode] = "image-decoder-busy"
+    title = "Image decoder busy"
 
 
 class NotAnImage(UnsupportedMediaType):
@@ -78,8 +89,11 @@ _BY_CODE: dict[str, type[ServiceError]] = {
     "payload-too-large": PhotoTooLarge,
     "image-too-large": ImageTooLarge,
     "image-corrupt": ImageCorrupt,
+    "image-too-compressed": ImageTooCompressed,
 }
 
 
 def from_rejection(exc: ImageRejected) -> ServiceError:
+    if exc.code == "image-decoder-busy":
+        return ImageDecoderBusy(exc.detail, headers={"Retry-After": "5"})
     return _BY_CODE[exc.code](exc.detail)

@@ -20,11 +20,19 @@ from typing import IO, Any, Literal, TypeVar
 import pillow_heif
 from PIL import ExifTags, Image, ImageFile, ImageOps
 
+from service.photos.budget import BudgetTimeout, shared
+
 pillow_heif.register_heif_opener(thumbnails=False)
 
 ImageFormat = Literal["jpeg", "png", "webp", "heic"]
 RejectionCode = Literal[
-    "unsupported-media-type", "empty-file", "image-too-large", "image-corrupt", "payload-too-large"
+    "unsupported-media-type",
+    "empty-file",
+    "image-too-large",
+    "image-too-compressed",
+    "image-corrupt",
+    "payload-too-large",
+    "image-decoder-busy",
 ]
 ImageSource = str | os.PathLike[str] | IO[bytes]
 
@@ -44,6 +52,9 @@ _CHUNK = 1024 * 1024
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError)
 _EXIF_ERRORS = (*_DECODE_ERRORS, TypeError, KeyError, ZeroDivisionError, OverflowError)
+# Below this many pixels a decode costs a few megabytes whatever the file, so the
+# compression-ratio check (which guards memory, not correctness) does not apply.
+RATIO_FLOOR_PIXELS = 1_000_000
 _OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
 _T = TypeVar("_T")
 
@@ -59,15 +70,23 @@ class ImageRejected(Exception):
 
 @dataclass(frozen=True)
 class ImageLimits:
+    """What a photo may cost; the reasons for each default are in ``service/config.py``."""
+
     max_bytes: int = 15 * 1024 * 1024
-    max_pixels: int = 40_000_000
+    max_pixels: int = 50_000_000
+    max_pixels_per_byte: int = 1000
+    decode_budget_pixels: int = 100_000_000
+    decode_wait_seconds: float = 30.0
     thumb_px: int = 320
     display_px: int = 1600
     jpeg_quality: int = 85
 
     def __post_init__(self) -> None:
-        if min(self.max_bytes, self.max_pixels, self.thumb_px, self.display_px) < 1:
+        values = (self.max_bytes, self.max_pixels, self.max_pixels_per_byte)
+        if min(*values, self.decode_budget_pixels, self.thumb_px, self.display_px) < 1:
             raise ValueError("image limits must be positive")
+        if self.decode_wait_seconds < 0:
+            raise ValueError("decode_wait_seconds must not be negative")
         if not 1 <= self.jpeg_quality <= 95:
             raise ValueError("jpeg_quality must be between 1 and 95")
 
@@ -186,26 +205,52 @@ def hamming(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
+def draft_box(size: tuple[int, int], longest: int) -> tuple[int, int] | None:
+    """The smallest box a JPEG may be decoded to while its longest side keeps ``longest`` pixels.
+
+    JPEG decoders scale by 1/2, 1/4 or 1/8 while decoding (``Image.draft``), so an image only
+    shown at display size never needs its full pixels in memory; Pillow picks the largest
+    reduction that keeps both sides at least this box. None: the full size is needed.
+    """
+    width, height = size
+    scale = longest / max(width, height)
+    if scale >= 0.5:  # no reduction of 1/2 or more would keep the longest side
+        return None
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    format: ImageFormat
+    rgb: Image.Image
+    meta: _Metadata
+    size: tuple[int, int]  # the full size after orientation, whatever was decoded
+
+
 def _process(source: ImageSource, limits: ImageLimits, *, variants: bool) -> ProcessedImage:
     with _bounded(source, limits.max_bytes) as (stream, size):
         digest = hashlib.sha256()
         while chunk := stream.read(_CHUNK):
             digest.update(chunk)
-        fmt, rgb, meta = _decode(stream, limits)
-    info = ImageInfo(
-        format=fmt,
-        mime=f"image/{fmt}",
-        size_bytes=size,
-        width=rgb.width,
-        height=rgb.height,
-        taken_at=meta.taken_at,
-        taken_at_offset_known=meta.taken_at is not None and meta.taken_at.tzinfo is not None,
-        gps=meta.gps,
-        device=meta.device,
-        sha256=digest.hexdigest(),
-        phash=dhash(rgb),
-    )
-    return ProcessedImage(info, _variants(rgb, limits) if variants else {})
+        # One decode size whatever is asked for, so inspecting and processing agree on the hash.
+        with _decoded(stream, size, limits, limits.display_px) as done:
+            info = ImageInfo(
+                format=done.format,
+                mime=f"image/{done.format}",
+                size_bytes=size,
+                width=done.size[0],
+                height=done.size[1],
+                taken_at=done.meta.taken_at,
+                taken_at_offset_known=(
+                    done.meta.taken_at is not None and done.meta.taken_at.tzinfo is not None
+                ),
+                gps=done.meta.gps,
+                device=done.meta.device,
+                sha256=digest.hexdigest(),
+                phash=dhash(done.rgb),
+            )
+            # Still inside the budget: the variants are made from the decoded pixels.
+            return ProcessedImage(info, _variants(done.rgb, limits) if variants else {})
 
 
 @contextmanager
@@ -242,7 +287,9 @@ def _check_size(size: int, max_bytes: int) -> None:
         raise ImageRejected("payload-too-large", f"the file is larger than {max_bytes} bytes")
 
 
-def _decode(stream: IO[bytes], limits: ImageLimits) -> tuple[ImageFormat, Image.Image, _Metadata]:
+@contextmanager
+def _decoded(stream: IO[bytes], size: int, limits: ImageLimits, needed: int) -> Iterator[_Decoded]:
+    """Decode within the process's pixel budget, which is held until the block ends."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # Another import flipped a process-wide switch; half a photo is not evidence.
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
@@ -251,23 +298,52 @@ def _decode(stream: IO[bytes], limits: ImageLimits) -> tuple[ImageFormat, Image.
     if fmt is None:
         raise ImageRejected("unsupported-media-type", "not a JPEG, PNG, WebP or HEIC image")
     stream.seek(0)
+    budget = shared(limits.decode_budget_pixels)
+    # Library messages are never passed on: they can carry reprs of server objects
+    # (Pillow names the file object it could not identify), so each refusal has a fixed text.
     try:
         with Image.open(stream, formats=[_PILLOW_NAMES[fmt]]) as image:
             if _PILLOW_RESULTS.get(image.format or "") != fmt:
-                raise ImageRejected("unsupported-media-type", f"unexpected {image.format} data")
-            # Checked on the header size, before a single pixel is decoded.
-            if image.width * image.height > limits.max_pixels:
-                raise ImageRejected("image-too-large", f"{image.width}x{image.height} pixels")
-            # Loading every pixel is the only proof the file is whole; PNG EXIF may also
-            # sit after the image data, so metadata is read once loading succeeded.
-            image.load()
-            meta = _read_metadata(image)
-            return fmt, _to_clean_rgb(_oriented(image)), meta
+                raise ImageRejected("unsupported-media-type", f"the data is not {fmt.upper()}")
+            full = image.size
+            _check_cost(full, size, limits)
+            if fmt == "jpeg" and (box := draft_box(full, needed)) is not None:
+                image.draft("RGB", box)
+            with budget.reserve(image.width * image.height, timeout=limits.decode_wait_seconds):
+                # Loading every pixel is the only proof the file is whole (a JPEG draft still
+                # reads every coded block); PNG EXIF may sit after the image data, so metadata
+                # is read once loading succeeded.
+                image.load()
+                meta = _read_metadata(image)
+                rgb = _to_clean_rgb(_oriented(image))
+                turned = rgb.size != image.size
+                yield _Decoded(fmt, rgb, meta, (full[1], full[0]) if turned else full)
+    except BudgetTimeout as exc:
+        raise ImageRejected(
+            "image-decoder-busy", "the server is busy decoding other photos; retry shortly"
+        ) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        # Pillow's own, coarser fence; with warnings as errors its warning lands here too.
-        raise ImageRejected("image-too-large", str(exc)) from exc
+        # Pillow's own fence (MAX_IMAGE_PIXELS, ~89 MP) sits above any allowed max_pixels, so
+        # only an image over our cap meets it; with warnings as errors its warning lands here.
+        raise ImageRejected("image-too-large", "the image has too many pixels") from exc
     except _DECODE_ERRORS as exc:
-        raise ImageRejected("image-corrupt", f"the image cannot be decoded: {exc}") from exc
+        raise ImageRejected("image-corrupt", "the image cannot be decoded") from exc
+
+
+def _check_cost(full: tuple[int, int], size: int, limits: ImageLimits) -> None:
+    """Refuse, from the header alone, an image whose decoding would cost too much memory."""
+    pixels = full[0] * full[1]
+    if pixels > limits.max_pixels:
+        raise ImageRejected(
+            "image-too-large",
+            f"{full[0]}x{full[1]} pixels; at most {limits.max_pixels} are accepted",
+        )
+    if pixels > RATIO_FLOOR_PIXELS and pixels > size * limits.max_pixels_per_byte:
+        raise ImageRejected(
+            "image-too-compressed",
+            f"{full[0]}x{full[1]} pixels in {size} bytes; a photo has at most "
+            f"{limits.max_pixels_per_byte} pixels per byte",
+        )
 
 
 def _oriented(image: Image.Image) -> Image.Image:

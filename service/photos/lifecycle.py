@@ -8,17 +8,15 @@ from typing import IO, NoReturn
 from sqlmodel import Session
 
 from service import db
-from service.auth.models import User
 from service.config import UploadSettings
 from service.errors import ServiceError
 from service.observability import metrics
 from service.photos import errors, repository
 from service.photos import service as photos_service
-from service.photos.models import Photo
+from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import CleanupReport
+from service.photos.visit import PhotoVisit, VisitWriter
 from service.storage.objects import ObjectStore
-from service.visits import service as visits_service
-from service.visits.models import Visit
 
 
 def _download(store: ObjectStore, key: str, limit: int) -> tuple[IO[bytes], str, int]:
@@ -62,7 +60,7 @@ def _reject(session: Session, store: ObjectStore, photo: Photo, problem: Service
 
     def remove(own: Session) -> None:
         row = repository.get(own, photo_id)
-        if row is not None and row.status != repository.STORED:
+        if row is not None and not _stored(row):
             _discard(own, store, row)
 
     metrics.UPLOADS.labels(problem.code).inc()
@@ -70,12 +68,18 @@ def _reject(session: Session, store: ObjectStore, photo: Photo, problem: Service
     raise problem
 
 
+def _stored(photo: Photo) -> bool:
+    # A call, not an inline comparison: mypy keeps the status narrowed before session.refresh
+    # and would call the second check (after the refresh) impossible.
+    return photo.status == PhotoStatus.stored
+
+
 def complete(
     session: Session,
     store: ObjectStore,
     photo: Photo,
-    visit: Visit,
-    actor: User,
+    visit: PhotoVisit,
+    writer: VisitWriter,
     *,
     settings: UploadSettings,
     now: dt.datetime,
@@ -89,9 +93,9 @@ def complete(
         PhotoTooLarge, ChecksumMismatch, TooManyPhotos, and the image rejections: the upload
             is removed (object and row) once the request's transaction has rolled back.
     """
-    if photo.status == repository.STORED:
+    if _stored(photo):
         return photo
-    visits_service.check_editable(visit)
+    writer.check_editable()
     staged = photos_service.staging_key(photo)
     size = store.size(staged)
     if size is None:
@@ -99,9 +103,9 @@ def complete(
     # Copying and decoding are slow; hold no connection meanwhile, lock the visit after.
     with db.released(session):
         source, sha, received = _download(store, staged, settings.max_bytes)
-    visit = visits_service.lock_for_answers(session, visit, actor, now=now)
+    visit = writer.lock()
     session.refresh(photo)
-    if photo.status == repository.STORED:
+    if _stored(photo):
         # A retry that raced the first complete: that one stored it.
         source.close()
         return photo
@@ -144,7 +148,7 @@ def complete(
     return photo
 
 
-def delete_for_visit(session: Session, store: ObjectStore, visit: Visit) -> int:
+def delete_for_visit(session: Session, store: ObjectStore, visit: PhotoVisit) -> int:
     """Remove every photo of the visit: rows, originals and derivatives.
 
     The objects go once the rows' removal has committed: a failed commit leaves every row with
@@ -178,4 +182,7 @@ def cleanup(
         if modified is not None and now - modified >= grace:
             orphans.append(key)
     store.delete_many(orphans)
-    return CleanupReport(expired_uploads=len(expired), orphan_objects=len(orphans))
+    partials = store.remove_partials(now - grace)
+    return CleanupReport(
+        expired_uploads=len(expired), orphan_objects=len(orphans), partial_files=partials
+    )

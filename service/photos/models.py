@@ -2,13 +2,21 @@
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Index, String
 from sqlmodel import Field
 
 from service.base import SQLModel
-from service.types import UtcDateTime
+from service.db_types import UtcDateTime, enum_column
+
+
+class PhotoStatus(StrEnum):
+    """A row is pending from the presigned ticket until its upload is checked, then stored."""
+
+    pending = "pending"
+    stored = "stored"
 
 
 class Photo(SQLModel, table=True):
@@ -28,7 +36,7 @@ class Photo(SQLModel, table=True):
     client_id: uuid.UUID = Field(unique=True)
     visit_id: uuid.UUID = Field(foreign_key="visits.id")
     item_code: str = Field(sa_type=String(64))
-    status: str = Field(sa_type=String(16), index=True)  # pending | stored
+    status: PhotoStatus = Field(sa_type=enum_column(PhotoStatus, 16), index=True)
     declared_sha256: str | None = Field(default=None, sa_type=String(64))
     declared_size: int | None = None
     sha256: str | None = Field(default=None, sa_type=String(64))

@@ -9,13 +9,13 @@ from sqlmodel import Session
 from service.answers import service as answers_service
 from service.auth.models import User
 from service.auth.roles import Role
+from service.checklists.pinned import checklist_for_visit
 from service.errors import Forbidden
 from service.photos import errors, repository
-from service.photos.models import Photo
+from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import ItemPhotos, PhotoPublic, Variant, VisitPhotos
+from service.photos.visit import PhotoVisit
 from service.storage.objects import ObjectStore
-from service.visits import service as visits_service
-from service.visits.models import Visit
 
 # Originals keep EXIF (GPS, device); only staff who review evidence may see them.
 SEES_ORIGINALS = frozenset({Role.admin, Role.coordinator})
@@ -29,9 +29,9 @@ def to_public(photo: Photo, viewer: User) -> PhotoPublic:
     return PhotoPublic.model_validate(data)
 
 
-def expected(session: Session, visit: Visit, photos: list[Photo]) -> list[ItemPhotos]:
+def expected(session: Session, visit: PhotoVisit, photos: list[Photo]) -> list[ItemPhotos]:
     """Per item that takes photos and is shown: how many are required and how many arrived."""
-    checklist = answers_service.checklist_of(session, visit)
+    checklist = checklist_for_visit(session, visit)
     values = {c: a.value for c, a in answers_service.current_answers(session, visit).items()}
     shown = checklist.visible(values)
     received: dict[str, int] = {}
@@ -56,36 +56,39 @@ def expected(session: Session, visit: Visit, photos: list[Photo]) -> list[ItemPh
     return rows
 
 
-def visit_photos(session: Session, visit: Visit, viewer: User) -> VisitPhotos:
+def visit_photos(session: Session, visit: PhotoVisit, viewer: User) -> VisitPhotos:
     photos = repository.stored_for_visit(session, visit.id)
     return VisitPhotos(
         photos=[to_public(p, viewer) for p in photos], items=expected(session, visit, photos)
     )
 
 
-def missing(session: Session, visit: Visit) -> list[str]:
+def missing(session: Session, visit: PhotoVisit) -> list[str]:
     """Items still short of their required photos."""
     photos = repository.stored_for_visit(session, visit.id)
     return [row.item_code for row in expected(session, visit, photos) if row.missing]
 
 
-def ids_by_item(session: Session, visit: Visit) -> dict[str, list[str]]:
+def ids_by_item(session: Session, visit_id: uuid.UUID) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
-    for photo in repository.stored_for_visit(session, visit.id):
+    for photo in repository.stored_for_visit(session, visit_id):
         result.setdefault(photo.item_code, []).append(str(photo.id))
     return result
 
 
-def readable_photo(session: Session, viewer: User, photo_id: uuid.UUID) -> tuple[Photo, Visit]:
-    """The photo and its visit, if the viewer may see the visit; 404 otherwise."""
+def get_photo(session: Session, photo_id: uuid.UUID) -> Photo:
+    """The photo, whoever asks; ``visits`` checks the viewer may see its visit.
+
+    Raises:
+        PhotoNotFound: there is no such photo.
+    """
     photo = repository.get(session, photo_id)
     if photo is None:
         raise errors.PhotoNotFound(f"There is no photo {photo_id}.")
-    try:
-        visit = visits_service.get_visit(session, viewer, photo.visit_id)
-    except visits_service.VisitNotFound:
-        raise errors.PhotoNotFound(f"There is no photo {photo_id}.") from None
-    return photo, visit
+    return photo
+
+
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
 
 
 @dataclass(frozen=True)
@@ -93,11 +96,14 @@ class Content:
     url: str | None
     stream: BinaryIO | None
     media_type: str
+    # Set for originals: they are kept byte for byte, so a file that is also valid HTML or
+    # script (a polyglot) must be downloaded, never rendered by the browser.
+    filename: str | None = None
 
 
 def content(store: ObjectStore, photo: Photo, variant: Variant, viewer: User) -> Content:
     """A short-lived URL (S3) or a stream (local folder) of the wanted variant."""
-    if photo.status != repository.STORED:
+    if photo.status != PhotoStatus.stored:
         raise errors.PhotoNotFound("The photo's upload is not complete.")
     if variant is Variant.original and viewer.role not in SEES_ORIGINALS:
         raise Forbidden("Originals keep their EXIF data; only coordinators and admins see them.")
@@ -108,7 +114,10 @@ def content(store: ObjectStore, photo: Photo, variant: Variant, viewer: User) ->
     }[variant]
     assert key is not None
     media = photo.mime if variant is Variant.original and photo.mime else "image/jpeg"
-    url = store.presign_get(key, expires_seconds=CONTENT_SECONDS)
+    filename = None
+    if variant is Variant.original:
+        filename = f"photo-{photo.id}.{_EXTENSIONS.get(media, 'bin')}"
+    url = store.presign_get(key, expires_seconds=CONTENT_SECONDS, filename=filename)
     if url is not None:
-        return Content(url=url, stream=None, media_type=media)
-    return Content(url=None, stream=store.open(key), media_type=media)
+        return Content(url=url, stream=None, media_type=media, filename=filename)
+    return Content(url=None, stream=store.open(key), media_type=media, filename=filename)

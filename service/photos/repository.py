@@ -7,10 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, delete, select
 
-from service.photos.models import Photo
-
-STORED = "stored"
-PENDING = "pending"
+from service.photos.models import Photo, PhotoStatus
 
 
 def get(session: Session, photo_id: uuid.UUID) -> Photo | None:
@@ -24,7 +21,7 @@ def by_client_id(session: Session, client_id: uuid.UUID) -> Photo | None:
 def stored_for_visit(session: Session, visit_id: uuid.UUID) -> list[Photo]:
     rows = session.exec(
         select(Photo)
-        .where(col(Photo.visit_id) == visit_id, col(Photo.status) == STORED)
+        .where(col(Photo.visit_id) == visit_id, col(Photo.status) == PhotoStatus.stored)
         .order_by(col(Photo.item_code), col(Photo.created_at))
     ).all()
     return list(rows)
@@ -41,7 +38,7 @@ def same_bytes(session: Session, visit_id: uuid.UUID, item_code: str, sha256: st
             col(Photo.visit_id) == visit_id,
             col(Photo.item_code) == item_code,
             col(Photo.sha256) == sha256,
-            col(Photo.status) == STORED,
+            col(Photo.status) == PhotoStatus.stored,
         )
     ).first()
 
@@ -49,7 +46,7 @@ def same_bytes(session: Session, visit_id: uuid.UUID, item_code: str, sha256: st
 def count_for_item(
     session: Session, visit_id: uuid.UUID, item_code: str, *, with_pending: bool = False
 ) -> int:
-    statuses = [STORED, PENDING] if with_pending else [STORED]
+    statuses = [PhotoStatus.stored, PhotoStatus.pending] if with_pending else [PhotoStatus.stored]
     return session.exec(
         select(func.count()).where(
             col(Photo.visit_id) == visit_id,
@@ -68,7 +65,7 @@ def lookalike_candidates(
         select(Photo)
         .where(
             col(Photo.visit_id) != visit_id,
-            col(Photo.status) == STORED,
+            col(Photo.status) == PhotoStatus.stored,
             or_(*(col(c) == b for c, b in zip(columns, bands, strict=True))),
         )
         .limit(limit)
@@ -78,7 +75,7 @@ def lookalike_candidates(
 
 def expired_pending(session: Session, now: dt.datetime) -> list[Photo]:
     rows = session.exec(
-        select(Photo).where(col(Photo.status) == PENDING, col(Photo.expires_at) < now)
+        select(Photo).where(col(Photo.status) == PhotoStatus.pending, col(Photo.expires_at) < now)
     ).all()
     return list(rows)
 

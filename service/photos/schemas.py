@@ -71,3 +71,4 @@ class Variant(StrEnum):
 class CleanupReport(BaseModel):
     expired_uploads: int
     orphan_objects: int
+    partial_files: int = 0

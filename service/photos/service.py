@@ -10,9 +10,10 @@ from typing import IO, BinaryIO
 from sqlmodel import Session
 
 from service import db
-from service.answers import service as answers_service
 from service.auth.models import User
+from service.checklists.pinned import checklist_for_visit
 from service.config import UploadSettings
+from service.isotime import LOCAL_OFFSET
 from service.observability import metrics
 from service.offices import service as offices_service
 from service.photos import errors, repository
@@ -24,13 +25,11 @@ from service.photos.imaging import (
     hamming,
     process_image,
 )
-from service.photos.models import Photo
+from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import UploadRequest, UploadTicket
+from service.photos.visit import PhotoVisit, VisitWriter
 from service.storage.objects import ObjectStore
-from service.visits import service as visits_service
-from service.visits.models import Visit
 
-LOCAL_OFFSET = dt.timezone(dt.timedelta(hours=5))
 CHUNK = 1024 * 1024
 
 
@@ -38,15 +37,18 @@ def limits_of(settings: UploadSettings) -> ImageLimits:
     return ImageLimits(
         max_bytes=settings.max_bytes,
         max_pixels=settings.max_pixels,
+        max_pixels_per_byte=settings.max_pixels_per_byte,
+        decode_budget_pixels=settings.decode_budget_megapixels * 1_000_000,
+        decode_wait_seconds=settings.decode_wait_seconds,
         thumb_px=settings.thumb_px,
         display_px=settings.display_px,
     )
 
 
 def _check_item(
-    session: Session, visit: Visit, item_code: str, *, with_pending: bool = False
+    session: Session, visit: PhotoVisit, item_code: str, *, with_pending: bool = False
 ) -> int:
-    checklist = answers_service.checklist_of(session, visit)
+    checklist = checklist_for_visit(session, visit)
     try:
         item = checklist.item(item_code)
     except KeyError:
@@ -60,8 +62,8 @@ def _check_item(
     return bounds[1]
 
 
-def max_photos(session: Session, visit: Visit, item_code: str) -> int:
-    bounds = answers_service.checklist_of(session, visit).item(item_code).photo_bounds()
+def max_photos(session: Session, visit: PhotoVisit, item_code: str) -> int:
+    bounds = checklist_for_visit(session, visit).item(item_code).photo_bounds()
     return bounds[1] if bounds else 0
 
 
@@ -108,7 +110,11 @@ def _process(source: IO[bytes], settings: UploadSettings) -> ProcessedImage:
 
 
 def _flags(
-    session: Session, visit: Visit, photo: Photo, done: ProcessedImage, settings: UploadSettings
+    session: Session,
+    visit: PhotoVisit,
+    photo: Photo,
+    done: ProcessedImage,
+    settings: UploadSettings,
 ) -> list[str]:
     info = done.info
     office = offices_service.get_office(session, visit.office_id)
@@ -147,7 +153,7 @@ def _fill(photo: Photo, done: ProcessedImage, flags: list[str], now: dt.datetime
     if info.device is not None:
         photo.device = " ".join(p for p in (info.device.make, info.device.model) if p)[:200]
     photo.flags = flags
-    photo.status = repository.STORED
+    photo.status = PhotoStatus.stored
     photo.completed_at = now
 
 
@@ -163,8 +169,9 @@ def _store_variants(store: ObjectStore, photo: Photo, done: ProcessedImage) -> N
 def upload(
     session: Session,
     store: ObjectStore,
-    visit: Visit,
+    visit: PhotoVisit,
     actor: User,
+    writer: VisitWriter,
     *,
     source: BinaryIO,
     item_code: str,
@@ -194,7 +201,7 @@ def upload(
     same = repository.same_bytes(session, visit.id, item_code, sha)
     if same is not None:
         return same, False
-    visits_service.check_editable(visit)
+    writer.check_editable()
     _check_item(session, visit, item_code)
     # Decoding and storing take seconds under load; no connection is held meanwhile.
     with db.released(session):
@@ -206,7 +213,7 @@ def upload(
         client_id=client_id,
         visit_id=visit.id,
         item_code=item_code,
-        status=repository.PENDING,
+        status=PhotoStatus.pending,
         taken_at=taken_at.astimezone(dt.UTC),
         original_key=original,
         thumb_key=thumb,
@@ -219,7 +226,7 @@ def upload(
         source.seek(0)
         store.put(original, source, content_type=done.info.mime)
         _store_variants(store, photo, done)
-        visit = visits_service.lock_for_answers(session, visit, actor, now=now)
+        visit = writer.lock()
         # Checked again under the visit's lock: a parallel retry may have stored it first.
         raced = repository.by_client_id(session, client_id) or repository.same_bytes(
             session, visit.id, item_code, sha
@@ -246,8 +253,9 @@ def upload(
 def request_upload(
     session: Session,
     store: ObjectStore,
-    visit: Visit,
+    visit: PhotoVisit,
     actor: User,
+    writer: VisitWriter,
     request: UploadRequest,
     *,
     settings: UploadSettings,
@@ -263,12 +271,12 @@ def request_upload(
             request.item_code,
             request.sha256,
         )
-        if not same or photo.status != repository.PENDING:
+        if not same or photo.status != PhotoStatus.pending:
             raise errors.PhotoConflict(
                 f"client_id {request.client_id} is already used for another or finished upload."
             )
     else:
-        visit = visits_service.lock_for_answers(session, visit, actor, now=now)
+        visit = writer.lock()
         _check_item(session, visit, request.item_code, with_pending=True)
         photo_id = uuid.uuid4()
         original, thumb, display = keys_for(visit.id, photo_id)
@@ -277,7 +285,7 @@ def request_upload(
             client_id=request.client_id,
             visit_id=visit.id,
             item_code=request.item_code,
-            status=repository.PENDING,
+            status=PhotoStatus.pending,
             declared_sha256=request.sha256,
             declared_size=request.size_bytes,
             taken_at=request.taken_at.astimezone(dt.UTC),

@@ -12,10 +12,10 @@ from service.checklists.format import ChecklistChannel
 from service.db import ReadSessionDep
 from service.isotime import IsoDate
 from service.offices.regions import Region
+from service.params import RowIdQuery
 from service.reports.schemas import ReportFilters
 from service.reports.service import ReportFiltersInvalid, check_period
 from service.standards.catalogue import CODE_PATTERN, Level
-from service.types import RowIdQuery
 from service.visits.transitions import VisitStatus
 
 # No control characters: PostgreSQL refuses NUL in text, and an export has already sent its

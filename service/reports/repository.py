@@ -11,14 +11,13 @@ from sqlalchemy import Float, Numeric, Row, Select, and_, case, cast, distinct, 
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
+from service.isotime import LOCAL_OFFSET
 from service.offices.models import Office
 from service.reports.schemas import ReportFilters
-from service.scoring.models import VisitCriterion, VisitFinding
+from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
 from service.standards.models import ServiceStandard
-from service.visits.models import Visit, VisitScore
+from service.visits.models import Visit
 
-# Visit days are Kazakhstan's (UTC+5), the same days the scoring counts deadlines in.
-LOCAL_OFFSET = dt.timezone(dt.timedelta(hours=5))
 JUDGED_DEADLINES = ("on_time", "late", "overdue")
 # Points are floats; a criterion counts as fully met when earned is within this of applicable.
 EPSILON = 1e-6
@@ -32,7 +31,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 def conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:
     """The WHERE clauses of ``filters`` over visits joined with their standard and office."""
-    where: list[ColumnElement[bool]] = [col(Visit.status).in_([s.value for s in filters.statuses])]
+    where: list[ColumnElement[bool]] = [col(Visit.status).in_(filters.statuses)]
     if filters.date_from is not None:
         where.append(col(Visit.window_start_at) >= _day_start(filters.date_from))
     if filters.date_to is not None:

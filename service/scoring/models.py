@@ -1,14 +1,42 @@
-"""A stored score's explanation as rows for reports: its findings and points per criterion.
+"""A visit's stored score, and its explanation as rows for reports: findings and points per
+criterion."""
 
-The score row itself (``VisitScore``) is part of the visit, in ``visits/models.py``.
-"""
-
+import datetime as dt
 import uuid
+from typing import Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import JSON, Date, Index, String
 from sqlmodel import Field
 
 from service.base import SQLModel
+from service.db_types import UtcDateTime
+
+
+class VisitScore(SQLModel, table=True):
+    """The latest result of scoring a visit; ``result`` is the whole explanation.
+
+    Every view of a visit shows its score and grade: ``visits`` reads this table (visits sits
+    above scoring, since submitting and reviewing a visit score it).
+    """
+
+    __tablename__ = "visit_scores"
+
+    visit_id: uuid.UUID = Field(foreign_key="visits.id", primary_key=True)
+    rules_version: str = Field(sa_type=String(16))
+    score: float | None = None
+    grade: int | None = Field(default=None, index=True)
+    critical_failed: bool = False
+    deadline_status: str | None = Field(default=None, sa_type=String(16))
+    deadline_due_on: dt.date | None = Field(default=None, sa_type=Date)
+    late_working_days: int | None = None
+    wait_minutes: float | None = None
+    service_minutes: float | None = None
+    call_connect_seconds: float | None = None
+    findings_critical: int = 0
+    findings_major: int = 0
+    findings_minor: int = 0
+    result: dict[str, Any] = Field(sa_type=JSON)
+    computed_at: dt.datetime = Field(sa_type=UtcDateTime)
 
 
 class VisitFinding(SQLModel, table=True):

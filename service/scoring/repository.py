@@ -5,8 +5,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, delete, select
 
-from service.scoring.models import VisitCriterion, VisitFinding
-from service.visits.models import VisitScore
+from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
 
 
 def get(session: Session, visit_id: uuid.UUID) -> VisitScore | None:

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from service.checklists.format import ChecklistChannel
+from service.isotime import LOCAL_OFFSET_MINUTES
 from service.scoring.deadlines import DeadlineVerdict
 
 RULES_VERSION = "2026.1"
@@ -75,14 +76,14 @@ class Note(_Frozen):
     message_ru: str
 
 
-class Answer(_Frozen):
+class AnswerValue(_Frozen):
     """One answer as stored: the normalised JSON value (``answers.values``) or N/A."""
 
     value: JsonValue = None
     na: bool = False
 
     @model_validator(mode="after")
-    def _na_has_no_value(self) -> "Answer":
+    def _na_has_no_value(self) -> "AnswerValue":
         if self.na and self.value is not None:
             raise ValueError("an N/A answer carries no value")
         return self
@@ -116,8 +117,8 @@ class ScoringConfig(_Frozen):
     max_call_connect_seconds: int = Field(default=120, gt=0)
     # Longer intervals are typing slips (a wrong hour or day), not waits worth a finding.
     max_plausible_minutes: int = Field(default=720, gt=0)
-    # Messages show times on the visit's clock; Kazakhstan has one zone, UTC+5, since 2024.
-    utc_offset_minutes: int = Field(default=300, ge=-720, le=840)
+    # Messages show times on the visit's clock, Kazakhstan's.
+    utc_offset_minutes: int = Field(default=LOCAL_OFFSET_MINUTES, ge=-720, le=840)
     generic_findings: bool = True
 
     @model_validator(mode="after")

@@ -38,7 +38,7 @@ from service.scoring import findings as item_findings
 from service.scoring.norms import NORM_ITEMS, judge_norms
 from service.scoring.results import (
     RULES_VERSION,
-    Answer,
+    AnswerValue,
     DocumentsFacts,
     ItemResult,
     ItemStatus,
@@ -57,7 +57,9 @@ _NORM_OF_ITEM = {code: norm for norm, code in NORM_ITEMS.items()}
 
 
 def _read(
-    checklist: ResolvedChecklist, answers: Mapping[str, Answer], photos: Mapping[str, list[str]]
+    checklist: ResolvedChecklist,
+    answers: Mapping[str, AnswerValue],
+    photos: Mapping[str, list[str]],
 ) -> tuple[dict[str, JsonValue], set[str], list[Note]]:
     """Answers in their normal form, the N/A codes, and notes on answers that do not fit."""
     values: dict[str, JsonValue] = {}
@@ -172,7 +174,7 @@ def _documents(j: Judged, item: DocumentsItem, value: JsonValue, standard: Stand
 def score_visit(
     checklist: ResolvedChecklist,
     standard: StandardBody,
-    answers: Mapping[str, Answer],
+    answers: Mapping[str, AnswerValue],
     *,
     calendar: WorkingCalendar,
     today: dt.date,

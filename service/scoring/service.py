@@ -4,28 +4,24 @@ import datetime as dt
 import time
 import uuid
 from collections import defaultdict
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from sqlmodel import Session
 
 from service.answers import service as answers_service
 from service.calendar import service as calendar_service
 from service.checklists.format import ResolvedChecklist
-from service.clock import local_date
+from service.checklists.pinned import checklist_for_visit
 from service.errors import Conflict, ErrorCode, NotFound
+from service.isotime import local_date
 from service.observability import metrics
 from service.photos import reads as photo_reads
 from service.scoring import repository
-from service.scoring.models import VisitCriterion, VisitFinding
-from service.scoring.results import Answer, ScoreResult, Severity
+from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
+from service.scoring.results import AnswerValue, ScoreResult, Severity
 from service.scoring.rules import score_visit
 from service.scoring.schemas import VisitScorePublic
 from service.standards import service as standards_service
-from service.visits import service as visits_service
-from service.visits.models import Visit, VisitScore
-from service.visits.transitions import VisitStatus
-
-RESCORABLE = {VisitStatus.submitted, VisitStatus.returned, VisitStatus.rejected}
 
 
 class ScoreNotFound(NotFound):
@@ -38,14 +34,34 @@ class ScoreLocked(Conflict):
     title = "Score locked"
 
 
-def compute(session: Session, visit: Visit, *, now: dt.datetime) -> ScoreResult:
+class ScoredVisit(Protocol):
+    """What scoring reads of a visit: its pinned checklist and standard, and its deadline case.
+
+    The visit and its status belong to ``service.visits``, which decides when a visit is scored
+    (submit, review, reopen, rescore) and calls in.
+    """
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def checklist_id(self) -> int: ...
+
+    @property
+    def standard_id(self) -> int: ...
+
+    @property
+    def deadline_case_index(self) -> int | None: ...
+
+
+def compute(session: Session, visit: ScoredVisit, *, now: dt.datetime) -> ScoreResult:
     """Judge the visit's current answers; stores nothing."""
-    checklist = answers_service.checklist_of(session, visit)
+    checklist = checklist_for_visit(session, visit)
     standard = standards_service.body_of(
         standards_service.get_standard_by_id(session, visit.standard_id)
     )
     answers = {
-        code: Answer(value=row.value, na=row.na)
+        code: AnswerValue(value=row.value, na=row.na)
         for code, row in answers_service.current_answers(session, visit).items()
     }
     return score_visit(
@@ -54,17 +70,17 @@ def compute(session: Session, visit: Visit, *, now: dt.datetime) -> ScoreResult:
         answers,
         calendar=calendar_service.working_calendar(session),
         today=local_date(now),
-        photos=photo_reads.ids_by_item(session, visit),
+        photos=photo_reads.ids_by_item(session, visit.id),
         deadline_case_index=visit.deadline_case_index,
     )
 
 
-def score_and_store(session: Session, visit: Visit, *, now: dt.datetime) -> VisitScore:
+def score_and_store(session: Session, visit: ScoredVisit, *, now: dt.datetime) -> VisitScore:
     """Score the visit and replace its stored result (findings and criteria rows too)."""
     started = time.perf_counter()
     result = compute(session, visit, now=now)
     metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
-    checklist = answers_service.checklist_of(session, visit)
+    checklist = checklist_for_visit(session, visit)
     score, findings, criteria = stored_rows(visit.id, checklist, result, now=now)
     repository.replace(session, score, findings, criteria)
     return score
@@ -123,21 +139,7 @@ def stored_rows(
     return score, findings, criteria
 
 
-def rescore(session: Session, visit: Visit, *, now: dt.datetime) -> VisitScore:
-    """Score again on purpose (new rules, a corrected calendar); approved visits stay as they are.
-
-    Raises:
-        ScoreLocked: the visit is approved; reopen it first.
-    """
-    visit = visits_service.lock(session, visit)
-    if visit.status == VisitStatus.approved:
-        raise ScoreLocked("The visit is approved, so its score is locked; reopen it first.")
-    if visit.status not in RESCORABLE:
-        raise ScoreNotFound(f"The visit is {visit.status}; it is scored once it is submitted.")
-    return score_and_store(session, visit, now=now)
-
-
-def get_public(session: Session, visit: Visit) -> VisitScorePublic:
+def get_public(session: Session, visit: ScoredVisit) -> VisitScorePublic:
     row = repository.get(session, visit.id)
     if row is None:
         raise ScoreNotFound(f"Visit {visit.id} has not been scored yet; it is scored on submit.")

@@ -46,7 +46,9 @@ class Level(StrEnum):
     local = "local"
 
 
-class Channel(StrEnum):
+# Not the channel a visit is made through (ChecklistChannel: in person, 1414, egov); the
+# docstring below is the spec's description, so the distinction is kept here.
+class ApplicationChannel(StrEnum):
     """Where the standard says applications are accepted."""
 
     gov_agency = "gov_agency"
@@ -54,6 +56,11 @@ class Channel(StrEnum):
     egov_portal = "egov_portal"
     elicense_portal = "elicense_portal"
     other = "other"
+
+
+# The published spec names this schema "Channel"; Pydantic takes an enum's schema name from
+# its class name, so the Python name changed without renaming the schema clients know.
+ApplicationChannel.__name__ = ApplicationChannel.__qualname__ = "Channel"
 
 
 class Payment(StrEnum):
@@ -123,7 +130,7 @@ class StandardBody(_Strict):
     name_en: Text | None = None
     agency: Agency
     level: Level
-    channels: list[Channel] = Field(min_length=1, max_length=len(Channel))
+    channels: list[ApplicationChannel] = Field(min_length=1, max_length=len(ApplicationChannel))
     deadlines: list[Deadline] = Field(default_factory=list, max_length=50)
     documents: list[Document] = Field(default_factory=list, max_length=200)
     cost: Cost = Cost()

@@ -5,13 +5,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from service.auth.deps import CurrentUser
-from service.clock import ClockDep, local_date
+from service.clock import ClockDep
 from service.db import SessionDep
 from service.errors import NotAuthenticated, NotFound, ValidationFailed
-from service.isotime import IsoDate
+from service.isotime import IsoDate, local_date
 from service.pagination import Page, PageDep
 from service.standards import service as standards_service
-from service.standards.catalogue import Channel, Level
+from service.standards.catalogue import ApplicationChannel, Level
 from service.standards.schemas import ServiceCode, ServicePublic, StandardPublic
 
 router = APIRouter()
@@ -39,7 +39,7 @@ def list_services(
     page: PageDep,
     agency: Annotated[str | None, Query(max_length=32)] = None,
     level: Level | None = None,
-    channel: Channel | None = None,
+    channel: ApplicationChannel | None = None,
     on: OnDate = None,
 ) -> Page[StandardPublic]:
     """List the services with the standard in force on a date."""
@@ -52,7 +52,7 @@ def list_services(
         limit=page.limit,
         offset=page.offset,
     )
-    return Page[StandardPublic](items=items, total=total, limit=page.limit, offset=page.offset)
+    return Page[StandardPublic].of(items, total, page)
 
 
 @router.get(

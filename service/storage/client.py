@@ -6,6 +6,7 @@ import boto3
 from botocore.config import Config
 
 from service.config import S3Settings, StorageBackend, StorageSettings
+from service.storage.deadline import Deadlines
 from service.storage.objects import LocalStore, ObjectStore, S3Store
 
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ def make_s3_client(s3: S3Settings) -> "S3Client":
             s3={"addressing_style": "path"},
             connect_timeout=s3.connect_timeout_seconds,
             read_timeout=s3.read_timeout_seconds,
-            retries={"max_attempts": 3, "mode": "standard"},
+            # total_max_attempts counts the first try (max_attempts would count retries only).
+            retries={"total_max_attempts": s3.max_attempts, "mode": "standard"},
         ),
     )
 
@@ -38,7 +40,17 @@ def make_store(storage: StorageSettings, s3: S3Settings) -> ObjectStore:
             if s3.public_endpoint_url
             else None
         )
+        deadlines = Deadlines(
+            operation_seconds=s3.operation_timeout_seconds,
+            upload_seconds=s3.upload_timeout_seconds,
+            check_seconds=s3.readiness_timeout_seconds,
+            cooldown_seconds=s3.cooldown_seconds,
+        )
         return S3Store(
-            make_s3_client(s3), s3.bucket, create_bucket=s3.create_bucket, presign_client=public
+            make_s3_client(s3),
+            s3.bucket,
+            create_bucket=s3.create_bucket,
+            presign_client=public,
+            deadlines=deadlines,
         )
     return LocalStore(storage.local_dir)

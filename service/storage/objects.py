@@ -3,17 +3,21 @@
 import datetime as dt
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar
 from urllib.parse import quote
 
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
+from service.storage.deadline import Deadline, DeadlineExceeded, Deadlines
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef, ObjectIdentifierTypeDef
+
+_T = TypeVar("_T")
 
 # S3 accepts at most this many keys per DeleteObjects call.
 _DELETE_BATCH = 1000
@@ -33,7 +37,7 @@ TRANSFER = TransferConfig(
 
 
 class StorageUnavailable(RuntimeError):
-    """The object store cannot be reached or refused the operation."""
+    """The object store cannot be reached, refused the operation or missed its deadline."""
 
 
 class ObjectNotFound(LookupError):
@@ -51,6 +55,7 @@ class ObjectStore(Protocol):
     def delete_many(self, keys: Iterable[str]) -> None: ...
     def list_keys(self, prefix: str) -> Iterator[str]: ...
     def modified_at(self, key: str) -> dt.datetime | None: ...
+    def remove_partials(self, before: dt.datetime) -> int: ...
 
     def presign_put(
         self, key: str, *, content_type: str, content_length: int, expires_seconds: int
@@ -131,6 +136,23 @@ class LocalStore:
         except FileNotFoundError:
             return None
 
+    def remove_partials(self, before: dt.datetime) -> int:
+        """Delete partial files last written before ``before``; return how many went.
+
+        A writer killed mid-copy (kill -9, a full disk) leaves its ``.partial`` file behind;
+        a younger one may still be growing, so only those older than the caller's grace go.
+        """
+        removed = 0
+        limit = before.timestamp()
+        for path in self.root.resolve().rglob(".*.partial"):
+            try:
+                if path.is_file() and path.stat().st_mtime < limit:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # its writer finished or another clean-up got it
+                continue
+        return removed
+
     def list_keys(self, prefix: str) -> Iterator[str]:
         """Keys under ``prefix``, skipping files still being written."""
         base = self.root.resolve()
@@ -152,7 +174,8 @@ class S3Store:
     """Objects in one bucket of an S3-compatible server.
 
     ``presign_client`` signs URLs handed to browsers and phones; give it a client built with
-    the public endpoint when the server is reached at another address from inside.
+    the public endpoint when the server is reached at another address from inside. Every call
+    that reaches the server runs within ``deadlines``: past one it is StorageUnavailable.
     """
 
     def __init__(
@@ -162,15 +185,25 @@ class S3Store:
         *,
         create_bucket: bool,
         presign_client: "S3Client | None" = None,
+        deadlines: Deadlines | None = None,
     ) -> None:
         self.client = client
         self.bucket = bucket
         self.create_bucket = create_bucket
         self.presign_client = presign_client or client
+        self._deadline = Deadline(deadlines or Deadlines())
+        self._seconds = self._deadline.deadlines
+
+    def _within(self, seconds: float, call: Callable[[], _T], *, probe: bool = False) -> _T:
+        try:
+            return self._deadline.run(seconds, call, probe=probe)
+        except DeadlineExceeded as exc:
+            raise StorageUnavailable(f"object store: {exc}") from exc
 
     def ensure_ready(self) -> None:
+        op = self._seconds.operation_seconds
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self._within(op, lambda: self.client.head_bucket(Bucket=self.bucket), probe=True)
             return
         except ClientError as exc:
             missing = _error_code(exc) in {"404", "NoSuchBucket"}
@@ -179,7 +212,7 @@ class S3Store:
         except BotoCoreError as exc:
             raise StorageUnavailable(f"S3 endpoint unreachable: {exc}") from exc
         try:
-            self.client.create_bucket(Bucket=self.bucket)
+            self._within(op, lambda: self.client.create_bucket(Bucket=self.bucket))
         except ClientError as exc:
             # Workers starting together race to create it; the loser finds it made.
             if exc.response.get("Error", {}).get("Code") in {
@@ -192,22 +225,27 @@ class S3Store:
             raise StorageUnavailable(f"cannot create bucket {self.bucket}: {exc}") from exc
 
     def check(self) -> None:
+        head = lambda: self.client.head_bucket(Bucket=self.bucket)  # noqa: E731
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self._within(self._seconds.check_seconds, head, probe=True)
         except (ClientError, BotoCoreError) as exc:
             raise StorageUnavailable(f"bucket {self.bucket} unreachable: {exc}") from exc
 
     def put(self, key: str, data: BinaryIO, *, content_type: str) -> None:
-        try:
+        def upload() -> None:
             self.client.upload_fileobj(
                 data, self.bucket, key, ExtraArgs={"ContentType": content_type}, Config=TRANSFER
             )
+
+        try:
+            self._within(self._seconds.upload_seconds, upload)
         except (ClientError, BotoCoreError) as exc:
             raise StorageUnavailable(f"cannot store {key}: {exc}") from exc
 
     def open(self, key: str) -> BinaryIO:
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            get = lambda: self.client.get_object(Bucket=self.bucket, Key=key)  # noqa: E731
+            body = self._within(self._seconds.operation_seconds, get)["Body"]
         except ClientError as exc:
             if _error_code(exc) in _MISSING:
                 raise ObjectNotFound(key) from exc
@@ -221,7 +259,7 @@ class S3Store:
 
     def size(self, key: str) -> int | None:
         try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
+            head = self._head(key)
         except ClientError as exc:
             if _error_code(exc) in _MISSING:
                 return None
@@ -230,9 +268,14 @@ class S3Store:
             raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
         return head["ContentLength"]
 
+    def _head(self, key: str) -> "HeadObjectOutputTypeDef":
+        head = lambda: self.client.head_object(Bucket=self.bucket, Key=key)  # noqa: E731
+        return self._within(self._seconds.operation_seconds, head)
+
     def delete(self, key: str) -> None:
+        drop = lambda: self.client.delete_object(Bucket=self.bucket, Key=key)  # noqa: E731
         try:
-            self.client.delete_object(Bucket=self.bucket, Key=key)
+            self._within(self._seconds.operation_seconds, drop)
         except (ClientError, BotoCoreError) as exc:
             raise StorageUnavailable(f"cannot delete {key}: {exc}") from exc
 
@@ -242,10 +285,14 @@ class S3Store:
             objects: list[ObjectIdentifierTypeDef] = [
                 {"Key": key} for key in batch[start : start + _DELETE_BATCH]
             ]
-            try:
-                result = self.client.delete_objects(
+
+            def drop(objects: "list[ObjectIdentifierTypeDef]" = objects) -> Any:
+                return self.client.delete_objects(
                     Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True}
                 )
+
+            try:
+                result = self._within(self._seconds.operation_seconds, drop)
             except (ClientError, BotoCoreError) as exc:
                 raise StorageUnavailable(f"cannot delete {len(objects)} objects: {exc}") from exc
             if errors := result.get("Errors"):
@@ -257,9 +304,7 @@ class S3Store:
 
     def modified_at(self, key: str) -> dt.datetime | None:
         try:
-            modified: dt.datetime = self.client.head_object(Bucket=self.bucket, Key=key)[
-                "LastModified"
-            ]
+            modified: dt.datetime = self._head(key)["LastModified"]
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
                 return None
@@ -267,6 +312,11 @@ class S3Store:
         except BotoCoreError as exc:
             raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
         return modified
+
+    def remove_partials(self, before: dt.datetime) -> int:
+        """S3 writes are atomic: a failed PUT leaves no object (multipart leftovers are the
+        bucket's lifecycle rule's to abort)."""
+        return 0
 
     def list_keys(self, prefix: str) -> Iterator[str]:
         try:

@@ -13,8 +13,8 @@ from service import db
 from service.auth.models import User
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel
-from service.clock import local_date
 from service.errors import ServiceError
+from service.isotime import local_date
 from service.offices import service as offices_service
 from service.offices.models import Office
 from service.offices.schemas import OfficeKind
@@ -179,7 +179,7 @@ def _create(
         visit_in,
         update={
             "channel": visit_in.channel.value,
-            "status": VisitStatus.assigned.value,
+            "status": VisitStatus.assigned,
             "checklist_id": pinned.checklist_id,
             "standard_id": pinned.standard_id,
             "created_at": now,

@@ -4,11 +4,12 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String
+from sqlalchemy import JSON, Column, ForeignKey, Index, String
 from sqlmodel import Field
 
 from service.base import SQLModel
-from service.types import UtcDateTime
+from service.db_types import UtcDateTime, enum_column
+from service.visits.transitions import VisitStatus
 
 
 class Visit(SQLModel, table=True):
@@ -40,7 +41,7 @@ class Visit(SQLModel, table=True):
     window_start_at: dt.datetime = Field(sa_type=UtcDateTime)
     window_end_at: dt.datetime = Field(sa_type=UtcDateTime)
     notes: str | None = Field(default=None, sa_type=String(2000))
-    status: str = Field(sa_type=String(16))
+    status: VisitStatus = Field(sa_type=enum_column(VisitStatus, 16))
     checklist_id: int = Field(foreign_key="checklists.id")
     standard_id: int = Field(foreign_key="service_standards.id")
     deadline_case_index: int | None = None
@@ -66,35 +67,7 @@ class VisitEvent(SQLModel, table=True):
     visit_id: uuid.UUID = Field(foreign_key="visits.id", index=True)
     actor_id: uuid.UUID = Field(foreign_key="users.id")
     action: str = Field(sa_type=String(16))
-    from_status: str | None = Field(default=None, sa_type=String(16))
-    to_status: str | None = Field(default=None, sa_type=String(16))
+    from_status: VisitStatus | None = Field(default=None, sa_type=enum_column(VisitStatus, 16))
+    to_status: VisitStatus | None = Field(default=None, sa_type=enum_column(VisitStatus, 16))
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     at: dt.datetime = Field(sa_type=UtcDateTime)
-
-
-class VisitScore(SQLModel, table=True):
-    """The latest result of scoring a visit; ``result`` is the whole explanation.
-
-    Scoring computes and writes it, but it lives with the visit: every view of a visit shows
-    its score and grade, and scoring already depends on visits, so visits cannot read it
-    from scoring without the two packages importing each other.
-    """
-
-    __tablename__ = "visit_scores"
-
-    visit_id: uuid.UUID = Field(foreign_key="visits.id", primary_key=True)
-    rules_version: str = Field(sa_type=String(16))
-    score: float | None = None
-    grade: int | None = Field(default=None, index=True)
-    critical_failed: bool = False
-    deadline_status: str | None = Field(default=None, sa_type=String(16))
-    deadline_due_on: dt.date | None = Field(default=None, sa_type=Date)
-    late_working_days: int | None = None
-    wait_minutes: float | None = None
-    service_minutes: float | None = None
-    call_connect_seconds: float | None = None
-    findings_critical: int = 0
-    findings_major: int = 0
-    findings_minor: int = 0
-    result: dict[str, Any] = Field(sa_type=JSON)
-    computed_at: dt.datetime = Field(sa_type=UtcDateTime)

@@ -13,7 +13,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 from service.auth.models import User
 from service.auth.roles import Role
 from service.offices.models import Office
-from service.visits.models import Visit, VisitEvent, VisitScore
+from service.scoring.models import VisitScore
+from service.visits.models import Visit, VisitEvent
+from service.visits.transitions import VisitStatus
 
 
 def readable_statement(user: User) -> SelectOfScalar[Visit]:
@@ -26,7 +28,7 @@ def readable_statement(user: User) -> SelectOfScalar[Visit]:
 
 @dataclass(frozen=True)
 class VisitFilters:
-    status: str | None = None
+    status: VisitStatus | None = None
     service_code: str | None = None
     office_id: int | None = None
     region: str | None = None

@@ -20,8 +20,8 @@ from service.errors import (
 from service.isotime import AwareIsoDatetime
 from service.offices.regions import Region
 from service.pagination import Page, PageDep
+from service.params import RowIdQuery
 from service.standards.catalogue import CODE_PATTERN
-from service.types import RowIdQuery
 from service.visits import assignments, repository
 from service.visits import service as visits_service
 from service.visits.bulk import BulkCellTooLong, BulkFileError, parse_csv
@@ -132,7 +132,7 @@ def list_visits(
 ) -> Page[VisitPublic]:
     """List the visits the caller may see: a shopper their own, others all."""
     filters = repository.VisitFilters(
-        status=status_.value if status_ else None,
+        status=status_,
         service_code=service,
         office_id=office_id,
         region=region.value if region else None,
@@ -144,12 +144,7 @@ def list_visits(
     rows, total = repository.list_visits(
         session, user, filters, limit=page.limit, offset=page.offset
     )
-    return Page[VisitPublic](
-        items=visits_service.page_public(session, rows, user),
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[VisitPublic].of(visits_service.page_public(session, rows, user), total, page)
 
 
 @router.get(

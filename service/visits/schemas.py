@@ -15,9 +15,9 @@ from pydantic import (
 )
 
 from service.checklists.format import ChecklistChannel
+from service.db_types import MAX_ROW_ID
 from service.isotime import AwareIsoDatetime
 from service.standards.catalogue import CODE_PATTERN
-from service.types import MAX_ROW_ID
 from service.visits.checks import DefectCode
 from service.visits.transitions import VisitAction, VisitStatus
 

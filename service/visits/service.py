@@ -1,4 +1,4 @@
-"""Visits: assignment with pinned versions, status moves, and the audit trail."""
+"""Visits: assignment with pinned versions, reading, the errors of a visit, the audit trail."""
 
 import datetime as dt
 import uuid
@@ -15,14 +15,7 @@ from service.visits.schemas import (
     VisitEventPublic,
     VisitPublic,
 )
-from service.visits.transitions import (
-    EDITABLE,
-    TransitionRefused,
-    VisitAction,
-    VisitStatus,
-    allowed_actions,
-    next_status,
-)
+from service.visits.transitions import VisitStatus, allowed_actions
 
 
 class VisitNotFound(NotFound):
@@ -145,75 +138,12 @@ def record(
             visit_id=visit.id,
             actor_id=actor.id,
             action=action,
-            from_status=from_status.value if from_status else None,
-            to_status=to_status.value if to_status else None,
+            from_status=from_status,
+            to_status=to_status,
             detail=detail or {},
             at=now,
         ),
     )
-
-
-def act(
-    session: Session,
-    visit: Visit,
-    actor: User,
-    action: VisitAction,
-    *,
-    now: dt.datetime,
-    detail: dict[str, Any] | None = None,
-) -> Visit:
-    """Move ``visit`` by ``action`` and record it, or raise 409 listing the allowed moves."""
-    current = VisitStatus(visit.status)
-    try:
-        target = next_status(current, action, Role(actor.role))
-    except TransitionRefused as exc:
-        raise TransitionNotAllowed(
-            str(exc), errors=[{"allowed_actions": [a.value for a in exc.allowed]}]
-        ) from exc
-    visit.status = target.value
-    visit.version += 1
-    if action is VisitAction.start:
-        visit.started_at = now
-    session.add(visit)
-    record(
-        session,
-        visit,
-        actor,
-        action.value,
-        now=now,
-        from_status=current,
-        to_status=target,
-        detail=detail,
-    )
-    return visit
-
-
-def lock(session: Session, visit: Visit) -> Visit:
-    """The visit reloaded under its row lock, so concurrent writers take turns."""
-    return repository.lock(session, visit.id)
-
-
-def check_editable(visit: Visit) -> None:
-    """Raise ``VisitNotEditable`` unless the shopper holds the visit."""
-    status = VisitStatus(visit.status)
-    if status not in EDITABLE:
-        raise VisitNotEditable(
-            f"The visit is {status.value}; answers are accepted only while it is assigned, "
-            "in progress or returned."
-        )
-
-
-def lock_for_answers(session: Session, visit: Visit, actor: User, *, now: dt.datetime) -> Visit:
-    """Lock the visit for a write by its shopper; an assigned visit starts on its first sync.
-
-    Raises:
-        VisitNotEditable: the visit is submitted, approved, rejected or cancelled.
-    """
-    visit = repository.lock(session, visit.id)
-    check_editable(visit)
-    if actor.role == Role.shopper and visit.status == VisitStatus.assigned:
-        act(session, visit, actor, VisitAction.start, now=now, detail={"implicit": True})
-    return visit
 
 
 def get_visit(session: Session, user: User, visit_id: uuid.UUID) -> Visit:
@@ -227,7 +157,7 @@ def to_public(
     visit: Visit, viewer: User, score: tuple[float | None, int | None] | None = None
 ) -> VisitPublic:
     data = visit.model_dump()
-    data["allowed_actions"] = allowed_actions(VisitStatus(visit.status), Role(viewer.role))
+    data["allowed_actions"] = allowed_actions(visit.status, Role(viewer.role))
     data["score"], data["grade"] = score or (None, None)
     return VisitPublic.model_validate(data)
 

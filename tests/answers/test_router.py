@@ -80,6 +80,42 @@ class TestSync:
             == "in_progress"
         )
 
+    def test_first_sync_records_the_implicit_start_then_the_sync(
+        self,
+        client: TestClient,
+        session: Session,
+        clock: FrozenClock,
+        shopper: User,
+        coordinator: User,
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        batch = [answer("working_hours_posted", "yes")]
+        assert sync(client, visit, phone, *batch).json()["created"] == 1
+        assert sync(client, visit, phone, *batch).json()["unchanged"] == 1
+        history = client.get(
+            f"/api/v1/visits/{visit.id}/history", headers=bearer(coordinator, clock)
+        ).json()
+        moves = [(e["action"], e["from_status"], e["to_status"], e["detail"]) for e in history]
+        # The resend stored nothing, so it left no trace in the history.
+        assert moves == [
+            ("assign", None, "assigned", {}),
+            ("start", "assigned", "in_progress", {"implicit": True}),
+            ("sync", None, None, {"created": 1, "unchanged": 0}),
+        ]
+        assert {e["actor_id"] for e in history[1:]} == {str(shopper.id)}
+
+    def test_oversized_batch_is_refused_before_the_visit_starts(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        response = sync(client, visit, phone, *[answer("overall_rating", 4)] * 501)
+        assert response.status_code == 422
+        assert response.json()["code"] == "answers-invalid"
+        status = client.get(f"/api/v1/visits/{visit.id}", headers=phone).json()["status"]
+        assert status == "assigned"
+
     def test_same_batch_three_times_stores_once(
         self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
     ) -> None:

@@ -1,11 +1,13 @@
 import datetime as dt
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from service.auth.roles import Role
 from service.auth.security import encode_token
+from service.auth.service import get_user_by_email
 from tests.conftest import SECRET, AuthHeaders, FrozenClock
 from tests.fixtures.users import PASSWORD, make_user
 
@@ -225,7 +227,7 @@ class TestCreateUser:
             "/api/v1/users", json=new_user(role), headers=auth_headers(Role.coordinator)
         )
         assert response.status_code == 403
-        assert response.json()["code"] == "forbidden"
+        assert response.json()["code"] == "role-not-grantable"
 
     def test_duplicate_email_is_409(self, client: TestClient, auth_headers: AuthHeaders) -> None:
         headers = auth_headers(Role.admin)
@@ -258,6 +260,29 @@ class TestCreateUser:
         response = client.post("/api/v1/users", json=body, headers=auth_headers(Role.admin))
         assert response.status_code == 422
         assert response.json()["errors"][0]["loc"][:2] == ["body", field]
+
+    def test_short_password_is_its_own_problem(
+        self, client: TestClient, session: Session, auth_headers: AuthHeaders
+    ) -> None:
+        body = new_user("shopper") | {"password": "seven77"}
+        response = client.post("/api/v1/users", json=body, headers=auth_headers(Role.admin))
+        assert response.status_code == 422
+        problem = response.json()
+        assert problem["code"] == "password-too-short"
+        assert problem["detail"] == "A password needs at least 8 characters."
+        assert problem["errors"][0]["loc"] == ["body", "password"]
+        assert get_user_by_email(session, "new.user@example.kz") is None
+
+    def test_minimum_length_is_a_setting(
+        self, client: TestClient, app: FastAPI, auth_headers: AuthHeaders
+    ) -> None:
+        app.state.settings.auth.password_min_length = 16
+        headers = auth_headers(Role.admin)
+        body = new_user("shopper") | {"password": "fifteen chars!!"}
+        refused = client.post("/api/v1/users", json=body, headers=headers)
+        assert refused.json()["detail"] == "A password needs at least 16 characters."
+        body["password"] = "sixteen chars!!!"
+        assert client.post("/api/v1/users", json=body, headers=headers).status_code == 201
 
     def test_unknown_field_is_422(self, client: TestClient, auth_headers: AuthHeaders) -> None:
         body = new_user("shopper") | {"is_admin": True}

@@ -24,9 +24,9 @@ from service.offices.regions import Region
 from service.reports import service as reports_service
 from service.reports.schemas import ReportFilters
 from service.scoring import service as scoring_service
-from service.scoring.models import VisitCriterion, VisitFinding
+from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
 from service.standards import service as standards_service
-from service.visits.models import Visit, VisitScore
+from service.visits.models import Visit
 from service.visits.transitions import VisitStatus
 from tests.fixtures.db import database_url_for
 

@@ -16,9 +16,10 @@ from sqlmodel import Session
 from service.answers.models import Answer
 from service.auth.roles import Role
 from service.exports.schemas import ANSWER_COLUMNS, VISIT_COLUMNS
+from service.isotime import LOCAL_OFFSET
 from service.offices.models import Office
 from tests.conftest import AuthHeaders
-from tests.reports.data import KZ, VISITS, Dataset
+from tests.reports.data import VISITS, Dataset
 
 APPROVED = sorted(k for k, row in VISITS.items() if row[3] == "approved")
 AT = dt.datetime(2026, 3, 2, 5, 30, tzinfo=dt.UTC)
@@ -82,7 +83,7 @@ class TestExportVisits:
             code, channel, office, status, when, wave, score, grade, critical, deadline = VISITS[
                 key
             ][:10]
-            start = dt.datetime(2026, *when, tzinfo=KZ)
+            start = dt.datetime(2026, *when, tzinfo=LOCAL_OFFSET)
             assert as_text(row["window_start_at"]) == start.astimezone(dt.UTC).isoformat()
             assert (row["service_code"], row["channel"], row["status"], row["wave"]) == (
                 code, channel, status, wave

@@ -3,6 +3,9 @@
 import datetime as dt
 import hashlib
 import io
+import tempfile
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,9 +13,9 @@ import pytest
 from PIL import ExifTags, Image, ImageFile
 from PIL.TiffImagePlugin import IFDRational
 
-from service.photos import imaging
+from service.photos import budget, imaging
 from service.photos.imaging import ImageLimits, ImageRejected
-from tests.fixtures import images
+from tests.fixtures import images, memory
 
 UTC5 = dt.timezone(dt.timedelta(hours=5))
 UTC_3_30 = dt.timezone(-dt.timedelta(hours=3, minutes=30))
@@ -61,7 +64,9 @@ REFUSALS = [
     ("over-max-bytes", images.photo("JPEG"), SMALL, "payload-too-large"),
     ("bomb-pillow-error", images.png_claiming(50_000, 50_000), None, "image-too-large"),
     ("bomb-pillow-warning", images.png_claiming(10_000, 10_000), None, "image-too-large"),
-    ("over-max-pixels", images.png_claiming(8_000, 6_000), None, "image-too-large"),
+    ("over-max-pixels", images.png_claiming(8_000, 7_000), None, "image-too-large"),
+    ("1-bit-bomb-ratio", images.png_claiming(6_324, 6_324), None, "image-too-compressed"),
+    ("48mp-in-8kb", images.png_claiming(8_000, 6_000), None, "image-too-compressed"),
     ("over-custom-pixels", images.photo("PNG"), ImageLimits(max_pixels=1000), "image-too-large"),
     ("truncated-jpeg", images.truncated(images.photo("JPEG")), None, "image-corrupt"),
     ("jpeg-without-end", images.photo("JPEG")[:-10], None, "image-corrupt"),
@@ -345,3 +350,132 @@ def test_the_fixtures_really_carry_metadata() -> None:
     assert exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] == images.TAKEN
     for marker in (b"Exif\x00\x00", b"xmpmeta", b"ICC_PROFILE", b"Samsung", b"shopper"):
         assert marker in source
+
+
+# --- what decoding costs: pixel cap, compression ratio, draft decoding, budget ---------------
+
+
+@pytest.fixture(scope="module")
+def jpeg_48mp() -> bytes:
+    """An 8000x6000 JPEG, as a 48 MP phone writes (a gradient at low quality: ~0.8 MB)."""
+    picture = Image.linear_gradient("L").resize((8000, 6000)).convert("RGB")
+    return images.encode(picture, "JPEG", quality=30)
+
+
+def one_bit_bomb() -> bytes:
+    """A real 6324x6324 (40 MP) 1-bit PNG of ~5 KB: ~1 GB when decoded the usual way."""
+    return images.encode(Image.new("1", (6324, 6324)), "PNG")
+
+
+def test_a_one_bit_png_bomb_is_refused_from_its_header() -> None:
+    data = one_bit_bomb()
+    assert len(data) < 20_000
+    reset = memory.reset_peak()
+    before = memory.peak() if reset else memory.rss()
+
+    with pytest.raises(ImageRejected) as caught:
+        imaging.process_image(io.BytesIO(data))
+
+    assert caught.value.code == "image-too-compressed"
+    assert "6324x6324 pixels" in caught.value.detail
+    grown = (memory.peak() if reset else memory.rss()) - before
+    assert grown < 50 * memory.MB, f"refusing the bomb grew RSS by {grown / memory.MB:.0f} MB"
+
+
+def test_a_48_megapixel_phone_jpeg_is_accepted_and_decoded_at_display_size(
+    jpeg_48mp: bytes,
+) -> None:
+    reset = memory.reset_peak()
+    before = memory.peak() if reset else memory.rss()
+
+    done = imaging.process_image(io.BytesIO(jpeg_48mp))
+
+    grown = (memory.peak() if reset else memory.rss()) - before
+    assert (done.info.width, done.info.height, done.info.format) == (8000, 6000, "jpeg")
+    assert reopen(done.variants["display"]).size == (1600, 1200)
+    assert reopen(done.variants["thumb"]).size == (320, 240)
+    # A full decode holds 144 MB of RGB before any copy; the 1/4 draft holds 9 MB.
+    assert grown < 80 * memory.MB, f"processing grew RSS by {grown / memory.MB:.0f} MB"
+
+
+@pytest.mark.parametrize(
+    ("size", "longest", "box"),
+    [
+        ((8000, 6000), 1600, (1600, 1200)),  # Pillow then decodes 1/4: 2000x1500
+        ((6000, 8000), 1600, (1200, 1600)),
+        ((4032, 3024), 1600, (1600, 1200)),  # 12 MP: 1/2, 2016x1512
+        ((3000, 2000), 1600, None),  # halving would fall under the display size
+        ((640, 480), 1600, None),
+        ((8000, 100), 320, (320, 4)),
+    ],
+)
+def test_draft_box(size: tuple[int, int], longest: int, box: tuple[int, int] | None) -> None:
+    assert imaging.draft_box(size, longest) == box
+
+
+def test_the_hash_of_a_drafted_jpeg_matches_its_full_decode() -> None:
+    big = images.scene(5, size=(3600, 2700))
+    data = images.encode(big, "JPEG", quality=90)
+
+    drafted = imaging.inspect_image(io.BytesIO(data))
+
+    assert imaging.hamming(drafted.phash, imaging.dhash(big.convert("RGB"))) <= 2
+
+
+def test_a_decode_waits_for_the_budget_and_gives_up_with_its_own_code() -> None:
+    limits = ImageLimits(decode_budget_pixels=300_001, decode_wait_seconds=0.2)
+    held = budget.shared(300_001)
+
+    with held.reserve(300_001, timeout=1):
+        with pytest.raises(ImageRejected) as caught:
+            imaging.process_image(io.BytesIO(images.photo("JPEG")), limits)
+
+    assert caught.value.code == "image-decoder-busy"
+    assert held.in_use == 0
+    assert imaging.process_image(io.BytesIO(images.photo("JPEG")), limits).info.width == 640
+
+
+def test_a_budget_admits_decodes_up_to_its_pixels_and_clamps_larger_ones() -> None:
+    pool = budget.DecodeBudget(100)
+    with pool.reserve(60, timeout=0) as first:
+        assert first == 60
+        with pytest.raises(budget.BudgetTimeout):
+            with pool.reserve(50, timeout=0.05):
+                pass
+        with pool.reserve(40, timeout=0):
+            assert pool.in_use == 100
+    with pool.reserve(10_000, timeout=0) as whole:
+        assert whole == 100
+    assert pool.in_use == 0
+
+
+def test_a_waiting_decode_runs_once_the_budget_frees() -> None:
+    pool = budget.DecodeBudget(10)
+    started = threading.Event()
+
+    def hold() -> None:
+        with pool.reserve(10, timeout=0):
+            started.set()
+            time.sleep(0.2)
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    started.wait(5)
+    t0 = time.monotonic()
+    with pool.reserve(5, timeout=5):
+        waited = time.monotonic() - t0
+    worker.join()
+    assert 0.1 < waited < 2
+
+
+def test_library_messages_with_object_reprs_never_reach_the_detail() -> None:
+    fake_heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00heicmif1" + b"\xde\xad\xbe\xef" * 64
+    with tempfile.SpooledTemporaryFile() as spooled:
+        spooled.write(fake_heic)
+        spooled.seek(0)
+        with pytest.raises(ImageRejected) as caught:
+            imaging.process_image(spooled)
+
+    assert caught.value.code == "image-corrupt"
+    assert caught.value.detail == "the image cannot be decoded"
+    assert " object at 0x" not in str(caught.value)

@@ -86,6 +86,22 @@ class TestUpload:
         assert "exif" not in copy.info
         assert len(stored_keys(app)) == 3
 
+    def test_first_upload_starts_an_assigned_visit(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        assert post_photo(client, visit.id, phone, images.photo()).status_code == 201
+        assert client.get(f"/api/v1/visits/{visit.id}", headers=phone).json()["status"] == (
+            "in_progress"
+        )
+        coordinator = bearer(make_user(session, Role.coordinator), clock)
+        history = client.get(f"/api/v1/visits/{visit.id}/history", headers=coordinator).json()
+        assert [(e["action"], e["detail"]) for e in history] == [
+            ("assign", {}),
+            ("start", {"implicit": True}),
+        ]
+
     def test_rotated_jpeg_is_turned_upright(
         self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
     ) -> None:

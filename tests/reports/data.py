@@ -29,12 +29,12 @@ from service.auth.models import User
 from service.auth.roles import Role
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel
+from service.isotime import LOCAL_OFFSET
 from service.offices.models import Office
-from service.scoring.models import VisitCriterion, VisitFinding
-from service.visits.models import Visit, VisitScore
+from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
+from service.visits.models import Visit
 from tests.fixtures.users import make_user
 
-KZ = dt.timezone(dt.timedelta(hours=5))
 NOW = dt.datetime(2026, 4, 15, 9, 0, tzinfo=dt.UTC)
 
 OFFICES = {
@@ -116,7 +116,7 @@ def add_visit(session: Session, data: Dataset, key: str, row: tuple[Any, ...]) -
     checklist = checklists_service.resolve(
         session, code, ChecklistChannel(channel), dt.date(2026, 3, 18), now=NOW
     )
-    start = dt.datetime(2026, *when, tzinfo=KZ)
+    start = dt.datetime(2026, *when, tzinfo=LOCAL_OFFSET)
     visit = Visit(
         service_code=code,
         office_id=data.offices[office],

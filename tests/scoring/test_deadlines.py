@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from service.calendar.rules import CalendarOverrides, WorkingCalendar
+from service.isotime import LOCAL_OFFSET
 from service.scoring.deadlines import (
     DeadlineStatus,
     due_date,
@@ -18,7 +19,7 @@ from service.standards.catalogue import Deadline, DeadlineUnit, parse_standard
 D = dt.date
 CAL = WorkingCalendar()
 STANDARDS = Path(__file__).parents[2] / "checklists" / "standards"
-ALMATY = dt.timezone(dt.timedelta(hours=5))
+ALMATY = LOCAL_OFFSET
 
 
 def seed(code: str) -> list[Deadline]:

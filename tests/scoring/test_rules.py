@@ -15,7 +15,7 @@ from service.checklists.items import ItemBase
 from service.checklists.kinds import kind_of
 from service.checklists.loader import load_templates
 from service.scoring.deadlines import DeadlineStatus
-from service.scoring.results import Answer, ItemStatus, ScoreResult, ScoringConfig
+from service.scoring.results import AnswerValue, ItemStatus, ScoreResult, ScoringConfig
 from service.scoring.rules import score_visit
 from service.standards.catalogue import StandardFile, load_catalogue
 
@@ -78,9 +78,11 @@ class Visit:
             self.raw.pop(code, None)
         return self
 
-    def answers(self) -> dict[str, Answer]:
-        out = {c: Answer(value=normalize(self.checklist.item(c), v)) for c, v in self.raw.items()}
-        return out | {c: Answer(na=True) for c in self.na}
+    def answers(self) -> dict[str, AnswerValue]:
+        out = {
+            c: AnswerValue(value=normalize(self.checklist.item(c), v)) for c, v in self.raw.items()
+        }
+        return out | {c: AnswerValue(na=True) for c in self.na}
 
     def score(self, **kwargs: Any) -> ScoreResult:
         kwargs.setdefault("photos", self.photos)
@@ -448,7 +450,7 @@ def test_nothing_applicable_scores_none() -> None:
     small = full.model_copy(
         update={"sections": [answers_section.model_copy(update={"items": only_na})]}
     )
-    answers = {i.code: Answer(na=True) for i in only_na}
+    answers = {i.code: AnswerValue(na=True) for i in only_na}
     result = score_visit(small, CATALOGUE["S33"], answers, calendar=CAL, today=TODAY)
     assert (result.score, result.grade, result.findings) == (None, None, [])
     assert [s.score for s in result.sections] == [None]

@@ -14,7 +14,7 @@ from service.checklists.format import ResolvedChecklist
 from service.checklists.items import ItemBase, YesNoItem
 from service.checklists.kinds import kind_of
 from service.scoring.norms import NORM_ITEMS
-from service.scoring.results import Answer, ItemStatus, ScoreResult
+from service.scoring.results import AnswerValue, ItemStatus, ScoreResult
 from service.scoring.rules import score_visit
 from tests.scoring.test_rules import CAL, CALL, CATALOGUE, EGOV, IP, TODAY, checklist
 
@@ -24,7 +24,7 @@ SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[Healt
 
 
 class Visit:
-    def __init__(self, checklist: ResolvedChecklist, answers: dict[str, Answer]) -> None:
+    def __init__(self, checklist: ResolvedChecklist, answers: dict[str, AnswerValue]) -> None:
         self.checklist, self.answers = checklist, answers
 
     def __repr__(self) -> str:
@@ -64,19 +64,19 @@ def values_for(item: ItemBase) -> st.SearchStrategy[Any]:
 def visits(draw: st.DrawFn) -> Visit:
     code, channel = draw(st.sampled_from(CASES))
     resolved = checklist(code, channel)
-    answers: dict[str, Answer] = {}
+    answers: dict[str, AnswerValue] = {}
     for item in resolved.items():
         if not kind_of(item).takes_value:
             continue
         pick = draw(st.sampled_from(["value"] * 4 + ["skip"] + ["na"] * item.allow_na))
         if pick == "na":
-            answers[item.code] = Answer(na=True)
+            answers[item.code] = AnswerValue(na=True)
         elif pick == "value" and (value := draw(values_for(item))) is not None:
-            answers[item.code] = Answer(value=normalize(item, value))
+            answers[item.code] = AnswerValue(value=normalize(item, value))
     return Visit(resolved, answers)
 
 
-def score(resolved: ResolvedChecklist, answers: dict[str, Answer]) -> ScoreResult:
+def score(resolved: ResolvedChecklist, answers: dict[str, AnswerValue]) -> ScoreResult:
     return score_visit(
         resolved, CATALOGUE[resolved.service_code], answers, calendar=CAL, today=TODAY
     )
@@ -129,7 +129,7 @@ def test_an_na_answer_is_as_if_the_item_were_not_there(visit: Visit, data: st.Da
     if not open_items:
         return
     item = resolved.item(data.draw(st.sampled_from([i.code for i in open_items])))
-    with_na = score(resolved, answers | {item.code: Answer(na=True)})
+    with_na = score(resolved, answers | {item.code: AnswerValue(na=True)})
     assert summary(with_na, item.code) == summary(
         score(with_item(resolved, item.code, drop=True), answers)
     )
@@ -154,7 +154,7 @@ def test_a_failed_critical_item_always_gives_grade_1(visit: Visit, data: st.Data
     weight = data.draw(st.sampled_from([0.0, item.weight]))
     result = score(
         with_item(resolved, item.code, critical=True, weight=weight),
-        answers | {item.code: Answer(value=failing)},
+        answers | {item.code: AnswerValue(value=failing)},
     )
     assert result.critical_failed
     assert result.grade == 1

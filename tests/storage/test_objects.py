@@ -1,7 +1,9 @@
 """Object stores: one behaviour table for the local folder and real SeaweedFS, then S3 extras."""
 
+import datetime as dt
 import hashlib
 import io
+import os
 import time
 import urllib.error
 import urllib.request
@@ -171,6 +173,26 @@ class TestLocalStore:
             store.put("half.bin", LazyStream(4 * MIB, fail_after=2 * MIB), content_type="x/y")
 
         assert list((tmp_path / "objects").iterdir()) == []
+
+    def test_clean_up_removes_stale_partial_files_only(self, tmp_path: Path) -> None:
+        store = LocalStore(tmp_path / "objects")
+        store.ensure_ready()
+        store.put("photos/v/p/original", io.BytesIO(b"kept"), content_type="image/jpeg")
+        folder = tmp_path / "objects" / "photos" / "v" / "p"
+        stale = folder / ".original.0123abcd.partial"  # a writer killed mid-copy
+        fresh = folder / ".display.jpg.4567ef01.partial"  # a writer still copying
+        stale.write_bytes(b"half")
+        fresh.write_bytes(b"growing")
+        hour_ago = time.time() - 3600
+        os.utime(stale, (hour_ago, hour_ago))
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
+
+        assert store.remove_partials(cutoff) == 1
+
+        assert sorted(p.name for p in folder.iterdir()) == [fresh.name, "original"]
+        with store.open("photos/v/p/original") as kept:
+            assert kept.read() == b"kept"
+        assert store.remove_partials(cutoff) == 0
 
     def test_has_no_urls_of_its_own(self, tmp_path: Path) -> None:
         store = LocalStore(tmp_path)

@@ -1,10 +1,10 @@
-"""Column types shared by every domain."""
+"""Column types shared by every domain's tables: SQLAlchemy only, no web framework."""
 
 import datetime as dt
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Any
 
-from fastapi import Path, Query
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -37,5 +37,20 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 
 # Integer ids are 32-bit in the database; a larger one can only be a typo or a probe.
 MAX_ROW_ID = 2_147_483_647
-RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-RowIdQuery = Annotated[int, Query(ge=1, le=MAX_ROW_ID)]
+
+
+def enum_column(enum: type[StrEnum], length: int) -> Enum:
+    """A column of ``enum`` members, stored as VARCHAR(``length``) of their values.
+
+    Code reads and writes members, never bare strings; the database keeps plain text (no
+    native ENUM type to migrate when a value is added), and an unknown value is refused on
+    the way in.
+    """
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )

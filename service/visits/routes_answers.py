@@ -1,4 +1,4 @@
-"""HTTP routes of answer sync."""
+"""HTTP routes of answer sync (tag ``answers``): served by visits, which owns the lock."""
 
 from typing import Any
 
@@ -11,6 +11,7 @@ from service.clock import ClockDep
 from service.db import SessionDep
 from service.deps import SettingsDep
 from service.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from service.visits import lifecycle
 from service.visits.deps import VisitDep
 
 router = APIRouter()
@@ -38,7 +39,7 @@ def sync_answers(
     batch: AnswerBatch,
 ) -> SyncResult:
     """Store a batch of answers from the phone: all or nothing, safe to send again."""
-    return answers_service.sync(
+    return lifecycle.sync_answers(
         session,
         visit,
         shopper,

@@ -1,4 +1,4 @@
-"""HTTP routes of scores."""
+"""HTTP routes of scores (tag ``scores``): served by visits, which decides when to score."""
 
 from typing import Any
 
@@ -10,6 +10,7 @@ from service.db import SessionDep
 from service.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from service.scoring import service as scoring_service
 from service.scoring.schemas import VisitScorePublic
+from service.visits import lifecycle
 from service.visits.deps import VisitDep
 
 router = APIRouter()
@@ -44,5 +45,5 @@ def rescore_visit(
     session: SessionDep, clock: ClockDep, _staff: StaffUser, visit: VisitDep
 ) -> VisitScorePublic:
     """Score the visit again with the current rules and calendar (not once it is approved)."""
-    scoring_service.rescore(session, visit, now=clock())
+    lifecycle.rescore(session, visit, now=clock())
     return scoring_service.get_public(session, visit)

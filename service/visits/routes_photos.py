@@ -1,4 +1,8 @@
-"""HTTP routes of photo evidence."""
+"""HTTP routes of photo evidence (tag ``photos``).
+
+Served by visits: a photo is readable when its visit is, and an upload takes the visit's lock
+and may start it, both of which only the visits package knows.
+"""
 
 import uuid
 from typing import Annotated, Any
@@ -6,8 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
+from sqlmodel import Session
 
 from service.auth.deps import AdminUser, CurrentUser, ShopperUser
+from service.auth.models import User
 from service.clock import ClockDep
 from service.db import SessionDep
 from service.deps import SettingsDep, StoreDep
@@ -25,9 +31,15 @@ from service.isotime import AwareIsoDatetime
 from service.middleware import body_limit
 from service.photos import lifecycle, reads
 from service.photos import service as photos_service
+from service.photos.errors import PhotoNotFound
+from service.photos.models import Photo
 from service.photos.schemas import PhotoPublic, UploadRequest, UploadTicket, Variant, VisitPhotos
 from service.responses import ClosingStreamingResponse
+from service.storage.objects import content_disposition
+from service.visits import service as visits_service
 from service.visits.deps import VisitDep
+from service.visits.lifecycle import ShopperWrite
+from service.visits.models import Visit
 
 router = APIRouter()
 
@@ -54,6 +66,16 @@ class Deleted(BaseModel):
     deleted: int
 
 
+def readable_photo(session: Session, viewer: User, photo_id: uuid.UUID) -> tuple[Photo, Visit]:
+    """The photo and its visit, if the viewer may see the visit; 404 otherwise."""
+    photo = reads.get_photo(session, photo_id)
+    try:
+        visit = visits_service.get_visit(session, viewer, photo.visit_id)
+    except visits_service.VisitNotFound:
+        raise PhotoNotFound(f"There is no photo {photo_id}.") from None
+    return photo, visit
+
+
 @router.post(
     "/visits/{visit_id:uuid}/photos",
     summary="Upload a photo",
@@ -76,17 +98,19 @@ def upload_photo(
     client_id: Annotated[uuid.UUID, Form()],
 ) -> PhotoPublic:
     """Store a photo for a checklist item; sending it again returns the stored one."""
+    now = clock()
     photo, created = photos_service.upload(
         session,
         store,
         visit,
         shopper,
+        ShopperWrite(session, visit, shopper, now),
         source=file.file,
         item_code=item_code,
         taken_at=taken_at,
         client_id=client_id,
         settings=settings.upload,
-        now=clock(),
+        now=now,
     )
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -110,14 +134,16 @@ def start_upload(
     body: UploadRequest,
 ) -> UploadTicket:
     """Reserve a photo and get a short-lived URL to PUT its bytes straight to storage."""
+    now = clock()
     return photos_service.request_upload(
         session,
         store,
         visit,
         shopper,
+        ShopperWrite(session, visit, shopper, now),
         body,
         settings=settings.upload,
-        now=clock(),
+        now=now,
     )
 
 
@@ -137,15 +163,16 @@ def complete_upload(
     photo_id: uuid.UUID,
 ) -> PhotoPublic:
     """Check the uploaded bytes against what was declared, then process the photo."""
-    photo, visit = reads.readable_photo(session, shopper, photo_id)
+    photo, visit = readable_photo(session, shopper, photo_id)
+    now = clock()
     photo = lifecycle.complete(
         session,
         store,
         photo,
         visit,
-        shopper,
+        ShopperWrite(session, visit, shopper, now),
         settings=settings.upload,
-        now=clock(),
+        now=now,
     )
     return reads.to_public(photo, shopper)
 
@@ -181,14 +208,16 @@ def read_photo_content(
     variant: Variant = Variant.display,
 ) -> Response:
     """Serve a stripped copy (thumb, display) or, to staff, the original."""
-    photo, _ = reads.readable_photo(session, user, photo_id)
+    photo, _ = readable_photo(session, user, photo_id)
     found = reads.content(store, photo, variant, user)
     if found.url is not None:
         return RedirectResponse(found.url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
     assert found.stream is not None
-    return ClosingStreamingResponse(
-        found.stream, media_type=found.media_type, headers={"Cache-Control": "private"}
-    )
+    # nosniff: browsers must take the declared image type, never guess HTML from the bytes.
+    headers = {"Cache-Control": "private", "X-Content-Type-Options": "nosniff"}
+    if found.filename is not None:
+        headers["Content-Disposition"] = content_disposition(found.filename)
+    return ClosingStreamingResponse(found.stream, media_type=found.media_type, headers=headers)
 
 
 @router.delete(

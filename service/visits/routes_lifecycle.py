@@ -1,4 +1,4 @@
-"""HTTP routes that move a visit: start, submit, review, cancel, reopen."""
+"""HTTP routes that move a visit: start, submit, review, cancel, reopen (tag ``workflow``)."""
 
 from typing import Any
 
@@ -9,11 +9,11 @@ from service.clock import ClockDep
 from service.db import SessionDep
 from service.deps import SettingsDep
 from service.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from service.visits import lifecycle
 from service.visits import service as visits_service
 from service.visits.deps import VisitDep
 from service.visits.schemas import ReasonRequest, ReviewRequest, SubmitRequest, VisitPublic
 from service.visits.transitions import VisitAction
-from service.workflow import service as workflow_service
 
 router = APIRouter()
 
@@ -37,7 +37,7 @@ def start_visit(
     session: SessionDep, clock: ClockDep, shopper: ShopperUser, visit: VisitDep
 ) -> VisitPublic:
     """Mark an assigned visit as in progress (the first answer sync does it too)."""
-    visit = workflow_service.start(session, visit, shopper, now=clock())
+    visit = lifecycle.start(session, visit, shopper, now=clock())
     return visits_service.one_public(session, visit, shopper)
 
 
@@ -57,7 +57,7 @@ def submit_visit(
     body: SubmitRequest,
 ) -> VisitPublic:
     """Submit the visit for review once every required item is answered; safe to resend."""
-    visit = workflow_service.submit(
+    visit = lifecycle.submit(
         session,
         visit,
         shopper,
@@ -79,7 +79,7 @@ def review_visit(
     session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReviewRequest
 ) -> VisitPublic:
     """Approve, return to the shopper with a comment, or reject a submitted visit."""
-    visit = workflow_service.review(session, visit, staff, body, now=clock())
+    visit = lifecycle.review(session, visit, staff, body, now=clock())
     return visits_service.one_public(session, visit, staff)
 
 
@@ -94,7 +94,7 @@ def cancel_visit(
     session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReasonRequest
 ) -> VisitPublic:
     """Cancel a visit that is not yet approved, with a reason."""
-    visit = workflow_service.with_reason(
+    visit = lifecycle.with_reason(
         session, visit, staff, VisitAction.cancel, body.reason, now=clock()
     )
     return visits_service.one_public(session, visit, staff)
@@ -111,7 +111,7 @@ def reopen_visit(
     session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReasonRequest
 ) -> VisitPublic:
     """Put an approved or rejected visit back under review, with a reason."""
-    visit = workflow_service.with_reason(
+    visit = lifecycle.with_reason(
         session, visit, staff, VisitAction.reopen, body.reason, now=clock()
     )
     return visits_service.one_public(session, visit, staff)

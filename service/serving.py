@@ -1,0 +1,106 @@
+"""How ``mshop serve`` runs uvicorn: timeouts for idle and slow clients, and glibc's arenas.
+
+uvicorn closes a keep-alive connection idle after a response, but h11 has no read timeout:
+a client that connects and sends nothing, or trickles its headers a byte at a time
+(slowloris), or stalls half-way through a body, holds its connection and socket forever.
+"""
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from service.config import ServerSettings
+
+log = logging.getLogger("mshop")
+
+# glibc gives each thread that contends for malloc its own heap arena (up to 8 per core) and
+# rarely returns their memory; decoding photos on many worker threads kept gigabytes resident.
+# It reads the variable once, when the process starts, so serve re-executes itself with it set.
+ARENA_VARIABLE = "MALLOC_ARENA_MAX"
+ARENA_VALUE = "2"
+
+
+def reexec_with_malloc_arenas(argv: Sequence[str]) -> None:
+    """Replace this process with itself plus ``MALLOC_ARENA_MAX=2``, unless already set.
+
+    A value the operator set is kept. Returns only when nothing needs doing.
+    """
+    if ARENA_VARIABLE in os.environ or not sys.platform.startswith("linux"):
+        return
+    os.environ[ARENA_VARIABLE] = ARENA_VALUE
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "service.cli", *argv])
+
+
+def guarded_protocol(server: ServerSettings) -> type[H11Protocol]:
+    """An h11 protocol that closes connections whose client is too slow to send a request."""
+    header_seconds = server.header_timeout_seconds
+    body_seconds = server.body_idle_timeout_seconds
+
+    class GuardedH11Protocol(H11Protocol):
+        _guard: asyncio.TimerHandle | None = None
+        _guard_kind = ""
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            # A connection that never completes a request is closed after the header timeout.
+            self._arm("headers", header_seconds)
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            state = self.conn.their_state
+            if state is h11.IDLE:
+                # Part of a next request's head: its deadline runs from its first byte and is
+                # not pushed back by more trickling bytes.
+                if self._guard_kind != "headers":
+                    self._arm("headers", header_seconds)
+            elif state is h11.SEND_BODY and not self.flow.read_paused:
+                self._arm("body", body_seconds)  # each chunk restarts the idle clock
+            else:
+                self._disarm()
+
+        def on_response_complete(self) -> None:
+            self._disarm()  # the keep-alive timeout takes over the idle connection
+            super().on_response_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self, kind: str, seconds: float) -> None:
+            self._disarm()
+            self._guard_kind = kind
+            self._guard = self.loop.call_later(seconds, self._too_slow, kind)
+
+        def _disarm(self) -> None:
+            if self._guard is not None:
+                self._guard.cancel()
+            self._guard, self._guard_kind = None, ""
+
+        def _too_slow(self, kind: str) -> None:
+            self._guard, self._guard_kind = None, ""
+            if self.flow.read_paused:  # the app, not the client, is behind
+                return
+            if not self.transport.is_closing():
+                log.info("closing a connection from %s: %s too slow", self.client, kind)
+                self.transport.close()
+
+    return GuardedH11Protocol
+
+
+def uvicorn_options(server: ServerSettings) -> dict[str, Any]:
+    """The keyword arguments ``uvicorn.run`` takes for the configured limits."""
+    return {
+        "http": guarded_protocol(server),
+        "timeout_keep_alive": server.keep_alive_seconds,
+        "timeout_graceful_shutdown": server.graceful_shutdown_seconds,
+        "limit_concurrency": server.max_connections,
+        "h11_max_incomplete_event_size": server.max_header_bytes,
+    }

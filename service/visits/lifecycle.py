@@ -1,0 +1,266 @@
+"""A visit's life, in one place: the shopper's writes, start, submit, review, cancel, reopen.
+
+The row lock, the editable check and every status move live here. This module sits above
+answers, photos and scoring (submit asks answers and photos what is missing and scores the
+visit), so those packages never import visits: they are called with a visit already locked
+(answers, scoring) or with a ``ShopperWrite`` that takes the lock when asked (photos, which
+release their transaction while an image is processed).
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from sqlmodel import Session
+
+from service.answers import service as answers_service
+from service.answers.schemas import AnswerIn, SyncResult
+from service.auth.models import User
+from service.auth.roles import Role
+from service.errors import ErrorCode, ValidationFailed
+from service.photos import reads as photo_reads
+from service.scoring import service as scoring_service
+from service.scoring.models import VisitScore
+from service.visits import repository
+from service.visits import service as visits_service
+from service.visits.models import Visit
+from service.visits.schemas import ReviewRequest, SubmitRequest
+from service.visits.service import TransitionNotAllowed, VisitNotEditable
+from service.visits.transitions import (
+    EDITABLE,
+    TransitionRefused,
+    VisitAction,
+    VisitStatus,
+    next_status,
+)
+
+# Statuses whose score may be computed again on purpose; an approved score is locked.
+RESCORABLE = {VisitStatus.submitted, VisitStatus.returned, VisitStatus.rejected}
+
+
+class SubmissionIncomplete(ValidationFailed):
+    code: ClassVar[ErrorCode] = "submission-incomplete"
+    title = "Submission incomplete"
+
+
+def act(
+    session: Session,
+    visit: Visit,
+    actor: User,
+    action: VisitAction,
+    *,
+    now: dt.datetime,
+    detail: dict[str, Any] | None = None,
+) -> Visit:
+    """Move ``visit`` by ``action`` and record it, or raise 409 listing the allowed moves."""
+    current = visit.status
+    try:
+        target = next_status(current, action, Role(actor.role))
+    except TransitionRefused as exc:
+        raise TransitionNotAllowed(
+            str(exc), errors=[{"allowed_actions": [a.value for a in exc.allowed]}]
+        ) from exc
+    visit.status = target
+    visit.version += 1
+    if action is VisitAction.start:
+        visit.started_at = now
+    session.add(visit)
+    visits_service.record(
+        session,
+        visit,
+        actor,
+        action.value,
+        now=now,
+        from_status=current,
+        to_status=target,
+        detail=detail,
+    )
+    return visit
+
+
+def lock(session: Session, visit: Visit) -> Visit:
+    """The visit reloaded under its row lock, so concurrent writers take turns."""
+    return repository.lock(session, visit.id)
+
+
+def check_editable(visit: Visit) -> None:
+    """Raise ``VisitNotEditable`` unless the shopper holds the visit."""
+    if visit.status not in EDITABLE:
+        raise VisitNotEditable(
+            f"The visit is {visit.status}; answers are accepted only while it is assigned, "
+            "in progress or returned."
+        )
+
+
+def lock_for_write(session: Session, visit: Visit, actor: User, *, now: dt.datetime) -> Visit:
+    """Lock the visit for a write by its shopper; an assigned visit starts on its first write.
+
+    Raises:
+        VisitNotEditable: the visit is submitted, approved, rejected or cancelled.
+    """
+    visit = lock(session, visit)
+    check_editable(visit)
+    if actor.role == Role.shopper and visit.status == VisitStatus.assigned:
+        start(session, visit, actor, now=now, implicit=True)
+    return visit
+
+
+def start(
+    session: Session, visit: Visit, actor: User, *, now: dt.datetime, implicit: bool = False
+) -> Visit:
+    """Mark an assigned visit in progress; ``implicit`` when a shopper's first write does it.
+
+    Raises:
+        TransitionNotAllowed: the visit is not assigned, or the actor may not start it.
+    """
+    visit = lock(session, visit)
+    detail = {"implicit": True} if implicit else None
+    return act(session, visit, actor, VisitAction.start, now=now, detail=detail)
+
+
+@dataclass(frozen=True)
+class ShopperWrite:
+    """A shopper's write to one visit, handed to photos (``photos.visit.VisitWriter``)."""
+
+    session: Session
+    visit: Visit
+    actor: User
+    now: dt.datetime
+
+    def check_editable(self) -> None:
+        check_editable(self.visit)
+
+    def lock(self) -> Visit:
+        return lock_for_write(self.session, self.visit, self.actor, now=self.now)
+
+
+def sync_answers(
+    session: Session,
+    visit: Visit,
+    actor: User,
+    answers: list[AnswerIn],
+    *,
+    now: dt.datetime,
+    max_batch: int,
+) -> SyncResult:
+    """Store a batch of answers from the shopper's phone, all or nothing.
+
+    The visit is locked and, on the first sync of an assigned visit, started; the sync is
+    recorded in the visit's history when it stored anything.
+
+    Raises:
+        VisitNotEditable: the visit is not with its shopper.
+        AnswersInvalid, AnswerConflict: see ``answers.service.sync``.
+    """
+    answers_service.check_batch(answers, max_batch=max_batch)
+    visit = lock_for_write(session, visit, actor, now=now)
+    result = answers_service.sync(session, visit, actor, answers, now=now)
+    if result.created:
+        visits_service.record(
+            session,
+            visit,
+            actor,
+            "sync",
+            now=now,
+            detail={"created": result.created, "unchanged": result.unchanged},
+        )
+    return result
+
+
+def submit(
+    session: Session,
+    visit: Visit,
+    actor: User,
+    request: SubmitRequest,
+    *,
+    now: dt.datetime,
+    skew_warn_seconds: int,
+) -> Visit:
+    """Submit the visit for review; a retry with the same client id returns it unchanged.
+
+    The phone's clock is compared with the server's and the difference is kept on the visit.
+
+    Raises:
+        SubmissionIncomplete: required items are unanswered (all are listed).
+        TransitionNotAllowed: the visit is not in progress or returned.
+    """
+    visit = lock(session, visit)
+    if visit.submit_client_id == request.client_id:
+        return visit
+    if visit.status in (VisitStatus.in_progress, VisitStatus.returned):
+        missing = answers_service.missing_required(session, visit)
+        photos = photo_reads.missing(session, visit)
+        if missing or photos:
+            raise SubmissionIncomplete(
+                f"{len(missing)} required item(s) are unanswered and {len(photos)} item(s) lack "
+                f"required photos: {', '.join([*missing, *photos])}.",
+                errors=[{"item_code": code} for code in missing]
+                + [{"item_code": code, "missing": "photo"} for code in photos],
+            )
+    skew = round((now - request.submitted_at).total_seconds(), 3)
+    act(
+        session,
+        visit,
+        actor,
+        VisitAction.submit,
+        now=now,
+        detail={"clock_skew_seconds": skew, "clock_skew_flagged": abs(skew) > skew_warn_seconds},
+    )
+    visit.submitted_at = now
+    visit.device_submitted_at = request.submitted_at
+    visit.clock_skew_seconds = skew
+    visit.submit_client_id = request.client_id
+    session.add(visit)
+    scoring_service.score_and_store(session, visit, now=now)
+    return visit
+
+
+def review(
+    session: Session, visit: Visit, actor: User, request: ReviewRequest, *, now: dt.datetime
+) -> Visit:
+    """Approve, return (to the shopper, with a comment) or reject a submitted visit."""
+    visit = lock(session, visit)
+    act(session, visit, actor, request.action, now=now, detail={"comment": request.comment})
+    visit.reviewed_at = now
+    visit.reviewed_by_id = actor.id
+    visit.review_comment = request.comment
+    session.add(visit)
+    # The approved score is the one that stays; score once more with today's calendar.
+    scoring_service.score_and_store(session, visit, now=now)
+    return visit
+
+
+def with_reason(
+    session: Session,
+    visit: Visit,
+    actor: User,
+    action: VisitAction,
+    reason: str,
+    *,
+    now: dt.datetime,
+) -> Visit:
+    """Cancel or reopen a visit; the reason goes into the audit trail."""
+    visit = lock(session, visit)
+    act(session, visit, actor, action, now=now, detail={"reason": reason})
+    if action is VisitAction.reopen:
+        scoring_service.score_and_store(session, visit, now=now)
+    return visit
+
+
+def rescore(session: Session, visit: Visit, *, now: dt.datetime) -> VisitScore:
+    """Score again on purpose (new rules, a corrected calendar); approved visits stay as they are.
+
+    Raises:
+        ScoreLocked: the visit is approved; reopen it first.
+        ScoreNotFound: the visit is not submitted yet.
+    """
+    visit = lock(session, visit)
+    if visit.status == VisitStatus.approved:
+        raise scoring_service.ScoreLocked(
+            "The visit is approved, so its score is locked; reopen it first."
+        )
+    if visit.status not in RESCORABLE:
+        raise scoring_service.ScoreNotFound(
+            f"The visit is {visit.status}; it is scored once it is submitted."
+        )
+    return scoring_service.score_and_store(session, visit, now=now)
