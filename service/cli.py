@@ -28,7 +28,7 @@ from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistError
 from service.clock import now_utc
 from service.config import ConfigError, Settings, check_settings
-from service.db import create_db_engine
+from service.db import create_db_engine, transaction
 from service.demo.accounts import DEMO_ACCOUNTS, seed_account_visits
 from service.demo.generate import run_demo_generate
 from service.observability import logs
@@ -71,9 +71,8 @@ def _session(settings: Settings) -> Iterator[Session]:
     """One session on a short-lived engine, committed when the block succeeds."""
     engine = create_db_engine(settings.database)
     try:
-        with Session(engine) as session:
+        with transaction(engine) as session:
             yield session
-            session.commit()
     finally:
         engine.dispose()
 

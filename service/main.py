@@ -71,12 +71,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> F
         window_seconds=settings.auth.login_window_seconds,
     )
     install_problem_handlers(app)
-    upload_limit = settings.upload.max_bytes + 1024 * 1024  # room for the multipart fields
-    app.add_middleware(
-        RequestGuard,
-        max_body_bytes=settings.limits.max_body_bytes,
-        overrides=((r"^/api/v1/visits/[^/]+/photos$", upload_limit),),
-    )
+    app.add_middleware(RequestGuard, settings=settings)
     app.add_middleware(RequestObserver)
     app.include_router(health_router, tags=["health"])
     app.include_router(metrics_router, tags=["health"])

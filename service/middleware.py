@@ -1,11 +1,15 @@
 """Request guards that run before routing: media types and body size."""
 
 import json
-import re
+from collections.abc import Callable
+from typing import TypeVar
 
+from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.config import Settings
 from service.errors import PROBLEM_MEDIA_TYPE, ErrorCode, problem_body
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -18,6 +22,25 @@ ACCEPTED_TYPES = (
     "application/x-yaml",
     "text/yaml",
 )
+
+
+BodyLimit = Callable[[Settings], int]
+Endpoint = TypeVar("Endpoint", bound=Callable[..., object])
+_BODY_LIMIT = "mshop_body_limit"
+
+
+def body_limit(limit: BodyLimit) -> Callable[[Endpoint], Endpoint]:
+    """Declare on a route the largest body it accepts, when not ``limits.max_body_bytes``.
+
+    ``limit`` reads it from the settings. RequestGuard finds it through the route a request
+    matches, so the limit goes wherever the route goes.
+    """
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        setattr(endpoint, _BODY_LIMIT, limit)
+        return endpoint
+
+    return mark
 
 
 def _accepted(content_type: str) -> bool:
@@ -47,20 +70,27 @@ class RequestGuard:
     Known lengths are refused up front; streamed (chunked) bodies are counted as they arrive.
     """
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        max_body_bytes: int,
-        overrides: tuple[tuple[str, int], ...] = (),
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
-        # (path regex, limit): photo uploads may be far larger than any JSON body.
-        self.overrides = [(re.compile(pattern), limit) for pattern, limit in overrides]
+        self.settings = settings
+        self.max_body_bytes = settings.limits.max_body_bytes
+        # Routes that declared a limit of their own (body_limit), found on the first request.
+        self._declared: list[tuple[RouteContext, int]] | None = None
 
-    def limit_for(self, path: str) -> int:
-        return next((n for p, n in self.overrides if p.match(path)), self.max_body_bytes)
+    def limit_for(self, scope: Scope) -> int:
+        """The declared limit of the route ``scope`` matches, else the general one."""
+        if self._declared is None:
+            # Starlette puts the application in the scope before its middleware runs; FastAPI
+            # flattens included routers into routes with their full paths.
+            self._declared = [
+                (route, limit(self.settings))
+                for route in iter_route_contexts(scope["app"].routes)
+                if (limit := getattr(route.endpoint, _BODY_LIMIT, None))
+            ]
+        for route, limit in self._declared:
+            if route.matches(scope)[0] is Match.FULL:
+                return limit
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -80,7 +110,7 @@ class RequestGuard:
                 _problem(scope, 415, "Unsupported Media Type", "unsupported-media-type", detail),
             )
             return
-        limit = self.limit_for(scope["path"])
+        limit = self.limit_for(scope)
         if length.isdigit() and int(length) > limit:
             await self._send_all(send, self._too_large(scope, limit))
             return

@@ -3,8 +3,10 @@
 from collections.abc import Sequence
 from typing import Annotated, Generic, Self, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query
 from pydantic import BaseModel
+
+from service.deps import SettingsDep
 
 DEFAULT_LIMIT = 50
 
@@ -15,7 +17,7 @@ class PageParams(BaseModel):
 
 
 def get_page_params(
-    request: Request,
+    settings: SettingsDep,
     limit: Annotated[
         int,
         Query(
@@ -26,7 +28,7 @@ def get_page_params(
     ] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")] = 0,
 ) -> PageParams:
-    maximum: int = request.app.state.settings.limits.max_page_size
+    maximum = settings.limits.max_page_size
     return PageParams(limit=min(limit, maximum), offset=offset)
 
 

@@ -16,7 +16,7 @@ from service.auth.roles import Role
 from service.auth.security import encode_token
 from service.checklists import service as checklists_service
 from service.config import AuthSettings, DatabaseSettings, Settings, StorageSettings
-from service.db import get_session
+from service.db import finish_request, get_session
 from service.main import create_app
 from service.standards import service as standards_service
 from tests.fixtures.db import (
@@ -109,16 +109,19 @@ def app(settings: Settings, session: Session, clock: FrozenClock) -> Iterator[Fa
     app = create_app(settings, clock=clock)
 
     def request_session() -> Iterator[Session]:
-        # Like get_session: a failed request undoes its writes, here by a savepoint.
+        # Like get_session: a failed request undoes its writes, here by a savepoint; then what
+        # the request left for after its transaction runs, as in production.
         nested = session.begin_nested()
         try:
             yield session
         except BaseException:
             if nested.is_active:
                 nested.rollback()
+            finish_request(session, committed=False)
             raise
         if nested.is_active:
             nested.commit()
+        finish_request(session, committed=True)
 
     app.dependency_overrides[get_session] = request_session
     yield app

@@ -13,6 +13,7 @@ from service.auth.throttle import LoginThrottle
 from service.clock import ClockDep
 from service.config import AuthSettings
 from service.db import SessionDep
+from service.deps import SettingsDep, state_dependency
 from service.errors import (
     Forbidden,
     InvalidToken,
@@ -27,19 +28,17 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 BEARER = {"WWW-Authenticate": "Bearer"}
 
 
-def secret_key(request: Request) -> str:
-    secret: str = request.app.state.settings.auth.secret_key.get_secret_value()
-    return secret
+def secret_key(auth: AuthSettings) -> str:
+    return auth.secret_key.get_secret_value()
 
 
-def get_auth_settings(request: Request) -> AuthSettings:
-    settings: AuthSettings = request.app.state.settings.auth
-    return settings
+def get_auth_settings(settings: SettingsDep) -> AuthSettings:
+    # Through SettingsDep: only service/deps.py reads the app's state.
+    return settings.auth
 
 
-def get_login_throttle(request: Request) -> LoginThrottle:
-    throttle: LoginThrottle = request.app.state.login_throttle
-    return throttle
+# The throttle the app factory built; read by service/deps.py, the one reader of app state.
+get_login_throttle = state_dependency("login_throttle", LoginThrottle)
 
 
 def client_address(request: Request) -> str:
@@ -54,7 +53,7 @@ ClientAddress = Annotated[str, Depends(client_address)]
 def get_current_user(
     session: SessionDep,
     clock: ClockDep,
-    request: Request,
+    auth: AuthSettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
     if not token:
@@ -63,7 +62,7 @@ def get_current_user(
         )
     try:
         return sessions.user_from_token(
-            session, token, expected_type="access", secret=secret_key(request), now=clock()
+            session, token, expected_type="access", secret=secret_key(auth), now=clock()
         )
     except NotAuthenticated as exc:
         exc.headers.update(BEARER)

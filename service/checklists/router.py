@@ -14,7 +14,11 @@ from service.checklists.loader import read_yaml
 from service.checklists.schemas import ChecklistPublic, ChecklistSummary, TemplatePublic
 from service.clock import ClockDep
 from service.db import SessionDep
-from service.errors import UnsupportedMediaType, problem_responses
+from service.deps import SettingsDep
+from service.errors import (
+    UnsupportedMediaType,
+    problem_responses,
+)
 from service.isotime import IsoDate, local_date
 from service.pagination import Page, PageDep
 from service.params import RowId
@@ -113,7 +117,7 @@ def _parse_template(content_type: str, body: bytes, max_nodes: int) -> Checklist
     return checklists_service.parse_template_data(raw)
 
 
-async def template_body(request: Request) -> ChecklistTemplate:
+async def template_body(request: Request, settings: SettingsDep) -> ChecklistTemplate:
     """Read a template sent as JSON or YAML and validate it like a file.
 
     Parsing and validation run on a worker thread: a large or hostile document must not
@@ -123,7 +127,7 @@ async def template_body(request: Request) -> ChecklistTemplate:
     if content_type not in (*YAML_TYPES, "application/json"):
         raise UnsupportedMediaType("Send the checklist as application/json or application/yaml.")
     body = await request.body()  # bounded by MSHOP_LIMITS__MAX_BODY_BYTES
-    max_nodes = request.app.state.settings.limits.max_checklist_nodes
+    max_nodes = settings.limits.max_checklist_nodes
     return await run_in_threadpool(_parse_template, content_type, body, max_nodes)
 
 

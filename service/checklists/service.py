@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from service import db
 from service.checklists import repository
 from service.checklists.builder import build_checklist, channels_for
 from service.checklists.format import (
@@ -116,7 +117,7 @@ def publish_template(
         published_by_id=actor_id,
     )
     try:
-        with session.begin_nested():
+        with db.savepoint(session):
             repository.add(session, row)
     except IntegrityError as exc:
         raise ChecklistVersionExists(
@@ -176,7 +177,7 @@ def resolve(
         created_at=now,
     )
     try:
-        with session.begin_nested():
+        with db.savepoint(session):
             repository.add(session, row)
     except IntegrityError:
         # Another request resolved the same pair first; theirs is identical.

@@ -33,7 +33,7 @@ from service.checklists.builder import channels_for
 from service.checklists.format import ResolvedChecklist
 from service.checklists.items import PhotoItem
 from service.config import Settings
-from service.db import create_db_engine
+from service.db import core_transaction, create_db_engine, transaction
 from service.demo.answers import answers_for
 from service.isotime import LOCAL_OFFSET
 from service.offices import repository as offices_repository
@@ -250,18 +250,17 @@ def generate(engine: Engine, settings: Settings, *, visits: int, seed: int) -> C
     Returns:
         Visits by status ("assigned", "submitted", "approved") and "answers" stored.
     """
-    with Session(engine) as session:
+    with transaction(engine) as session:
         plan = _prepare(session, settings, seed)
-        session.commit()
     rng = random.Random(f"{seed}:{plan.existing}")
     counts: Counter[str] = Counter()
     for first in range(0, visits, BATCH):
         batch = _Batch()
         for _ in range(min(BATCH, visits - first)):
             _visit(plan, rng, batch, counts)
-        with engine.begin() as conn:
+        with core_transaction(engine) as conn:
             batch.write(conn)
-    with engine.begin() as conn:
+    with core_transaction(engine) as conn:
         # Fresh statistics: right after a bulk load PostgreSQL still thinks the tables are
         # nearly empty and picks nested loops that make the findings report take minutes.
         conn.exec_driver_sql("ANALYZE")

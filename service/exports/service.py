@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Row
 from sqlmodel import Session
 
-from service.db import READ_ONLY
+from service import db
 from service.errors import ErrorCode, ValidationFailed
 from service.exports import repository, writers
 from service.exports.schemas import ANSWER_COLUMNS, MEDIA_TYPES, VISIT_COLUMNS, ExportFormat
@@ -31,22 +31,18 @@ class Export:
     chunks: Iterator[bytes]
 
 
-def _in_own_transaction(session: Session, chunks: Callable[[], Iterator[bytes]]) -> Iterator[bytes]:
-    """Produce ``chunks()`` inside a read-only transaction that ends with the stream.
+def _in_own_transaction(
+    session: Session, chunks: Callable[[Session], Iterator[bytes]]
+) -> Iterator[bytes]:
+    """Produce ``chunks(own)`` in a read-only transaction of its own that ends with the stream.
 
-    The session dependency commits before the response body is sent, so the body's reads
-    need a transaction of their own on the same session (a test's session sees the test's
-    rows). It is read-only (a deferred WAL reader on SQLite), so a long export never holds the
-    write lock, and it ends when the last chunk is sent or the client goes away.
+    The request's transaction has ended before the response body is sent, so the body reads
+    in one of its own (``db.own_transaction``). It is read-only (a deferred WAL reader on
+    SQLite), so a long export never holds the write lock, and it ends when the last chunk is
+    sent or the client goes away.
     """
-    owned = not session.in_transaction()
-    if owned:
-        session.connection(execution_options=READ_ONLY)
-    try:
-        yield from chunks()
-    finally:
-        if owned:
-            session.rollback()
+    with db.own_transaction(session, read=True) as own:
+        yield from chunks(own)
 
 
 def _plain(value: Any) -> Any:
@@ -95,7 +91,7 @@ def _filename(name: str, fmt: ExportFormat, now: dt.datetime) -> str:
 def _export(
     name: str,
     columns: Sequence[writers.Column],
-    rows: Callable[[], Iterator[list[list[Any]]]],
+    rows: Callable[[Session], Iterator[list[list[Any]]]],
     fmt: ExportFormat,
     session: Session,
     now: dt.datetime,
@@ -107,8 +103,8 @@ def _export(
             f"bom=true applies to format=csv only; {fmt.value} files carry their own encoding."
         )
 
-    def chunks() -> Iterator[bytes]:
-        return _encode(fmt, columns, rows(), name, bom)
+    def chunks(own: Session) -> Iterator[bytes]:
+        return _encode(fmt, columns, rows(own), name, bom)
 
     return Export(
         filename=_filename(name, fmt, now),
@@ -128,7 +124,7 @@ def export_visits(
     """One row per visit with its service, office, window, status and stored score.
 
     Args:
-        session: a session that stays open while the export streams.
+        session: the request's session; the export reads in a transaction of its own.
         filters: which visits (the report filters; approved only by default).
         fmt: the file format.
         now: for the file name.
@@ -141,8 +137,8 @@ def export_visits(
         BomNotCsv: ``bom`` asked of a format other than CSV.
     """
 
-    def rows() -> Iterator[list[list[Any]]]:
-        return _visit_rows(repository.visit_batches(session, filters))
+    def rows(own: Session) -> Iterator[list[list[Any]]]:
+        return _visit_rows(repository.visit_batches(own, filters))
 
     return _export("visits", VISIT_COLUMNS, rows, fmt, session, now, bom)
 
@@ -158,7 +154,7 @@ def export_answers(
     """One row per current answer of the filtered visits; the value as JSON text.
 
     Args:
-        session: a session that stays open while the export streams.
+        session: the request's session; the export reads in a transaction of its own.
         filters: which visits' answers (the report filters; approved only by default).
         fmt: the file format.
         now: for the file name.
@@ -171,7 +167,7 @@ def export_answers(
         BomNotCsv: ``bom`` asked of a format other than CSV.
     """
 
-    def rows() -> Iterator[list[list[Any]]]:
-        return _answer_rows(repository.answer_batches(session, filters))
+    def rows(own: Session) -> Iterator[list[list[Any]]]:
+        return _answer_rows(repository.answer_batches(own, filters))
 
     return _export("answers", ANSWER_COLUMNS, rows, fmt, session, now, bom)

@@ -2,15 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, status
 from sqlalchemy.exc import SQLAlchemyError
 
-from service import __version__
+from service import __version__, db
 from service.auth import sessions as auth_sessions
-from service.auth.deps import oauth2_scheme, secret_key
+from service.auth.deps import AuthSettingsDep, oauth2_scheme, secret_key
 from service.auth.roles import Role
 from service.clock import ClockDep
-from service.db import SessionDep
+from service.db import EngineDep, SessionDep
+from service.deps import StoreDep
 from service.errors import NotAuthenticated, ServiceUnavailable, problem_responses
 from service.health import service as health_service
 from service.health.schemas import Health, Readiness
@@ -30,22 +31,26 @@ def read_health() -> Health:
 
 
 def _is_admin(
-    request: Request,
     session: SessionDep,
     clock: ClockDep,
+    auth: AuthSettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> bool:
-    """True for a valid admin token; anything else (none, bad, a database down) is anonymous."""
+    """True for a valid admin token; anything else (none, bad, a database down) is anonymous.
+
+    The token is checked in a read-only transaction of its own: a probe never takes SQLite's
+    write lock, and a database that fails the check leaves the request's session untouched.
+    """
     if not token:
         return False
     try:
-        user = auth_sessions.user_from_token(
-            session, token, expected_type="access", secret=secret_key(request), now=clock()
-        )
+        with db.own_transaction(session, read=True) as own:
+            user = auth_sessions.user_from_token(
+                own, token, expected_type="access", secret=secret_key(auth), now=clock()
+            )
+            return bool(user.role == Role.admin)
     except (NotAuthenticated, SQLAlchemyError):
-        session.rollback()
         return False
-    return bool(user.role == Role.admin)
 
 
 @router.get(
@@ -56,12 +61,12 @@ def _is_admin(
     status_code=status.HTTP_200_OK,
     responses=problem_responses(ServiceUnavailable),
 )
-def read_readiness(request: Request, admin: Annotated[bool, Depends(_is_admin)]) -> Readiness:
+def read_readiness(
+    engine: EngineDep, store: StoreDep, admin: Annotated[bool, Depends(_is_admin)]
+) -> Readiness:
     """Answer 200 when the database and the object store are reachable, else 503.
 
     Admins (Bearer token) also get what was checked and, on failure, why.
     """
-    checks = health_service.check_ready(
-        request.app.state.engine, request.app.state.store, detailed=admin
-    )
+    checks = health_service.check_ready(engine, store, detailed=admin)
     return Readiness(checks=checks if admin else None)

@@ -1,9 +1,9 @@
 """Readiness: can this process reach its database and its object store."""
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.db import READ_ONLY
+from service import db
 from service.errors import ServiceUnavailable
 from service.storage.objects import ObjectStore, StorageUnavailable
 
@@ -16,8 +16,7 @@ def check_ready(engine: Engine, store: ObjectStore, *, detailed: bool) -> dict[s
     """
     failures: list[dict[str, str]] = []
     try:
-        with engine.connect() as conn:
-            conn.execution_options(**READ_ONLY).execute(text("SELECT 1"))
+        db.ping(engine)
     except SQLAlchemyError as exc:
         failures.append({"check": "database", "error": type(exc).__name__})
     try:

@@ -3,12 +3,12 @@
 import datetime as dt
 import hashlib
 import tempfile
-from typing import IO
+from typing import IO, NoReturn
 
 from sqlmodel import Session
 
+from service import db
 from service.config import UploadSettings
-from service.db import release
 from service.errors import ServiceError
 from service.observability import metrics
 from service.photos import errors, repository
@@ -34,15 +34,38 @@ def _download(store: ObjectStore, key: str, limit: int) -> tuple[IO[bytes], str,
     return spool, digest.hexdigest(), size
 
 
-def _discard(session: Session, store: ObjectStore, photo: Photo) -> None:
+def _keys(photo: Photo) -> list[str]:
     keys = (
         photo.original_key,
         photo.thumb_key,
         photo.display_key,
         photos_service.staging_key(photo),
     )
-    store.delete_many([k for k in keys if k])
+    return [k for k in keys if k]
+
+
+def _discard(session: Session, store: ObjectStore, photo: Photo) -> None:
+    store.delete_many(_keys(photo))
     repository.remove(session, [photo])
+
+
+def _reject(session: Session, store: ObjectStore, photo: Photo, problem: ServiceError) -> NoReturn:
+    """Raise ``problem``; the rejected upload is removed in a transaction of its own.
+
+    The request's transaction rolls back with the error; the removal must last regardless, so
+    it is committed after, and only if the upload is still pending (a racing retry may have
+    stored it meanwhile).
+    """
+    photo_id = photo.id
+
+    def remove(own: Session) -> None:
+        row = repository.get(own, photo_id)
+        if row is not None and not _stored(row):
+            _discard(own, store, row)
+
+    metrics.UPLOADS.labels(problem.code).inc()
+    db.after_request(session, remove)
+    raise problem
 
 
 def _stored(photo: Photo) -> bool:
@@ -60,31 +83,32 @@ def complete(
     *,
     settings: UploadSettings,
     now: dt.datetime,
-) -> tuple[Photo, ServiceError | None]:
+) -> Photo:
     """Check and process a directly uploaded photo.
 
-    Returns the photo and no error, or the error with the upload already removed (object and
-    row), so the caller must answer with the error without undoing that removal.
+    Returns the stored photo (or the earlier photo of the same bytes for the same item).
 
     Raises:
         UploadMissing: nothing has arrived at the upload URL yet; PUT, then retry.
+        PhotoTooLarge, ChecksumMismatch, TooManyPhotos, and the image rejections: the upload
+            is removed (object and row) once the request's transaction has rolled back.
     """
     if _stored(photo):
-        return photo, None
+        return photo
     writer.check_editable()
     staged = photos_service.staging_key(photo)
     size = store.size(staged)
     if size is None:
         raise errors.UploadMissing("Nothing was uploaded yet; PUT the file to its URL first.")
     # Copying and decoding are slow; hold no connection meanwhile, lock the visit after.
-    release(session)
-    source, sha, received = _download(store, staged, settings.max_bytes)
+    with db.released(session):
+        source, sha, received = _download(store, staged, settings.max_bytes)
     visit = writer.lock()
     session.refresh(photo)
     if _stored(photo):
         # A retry that raced the first complete: that one stored it.
         source.close()
-        return photo, None
+        return photo
     with source:
         problem: ServiceError | None = None
         if received > settings.max_bytes:
@@ -98,7 +122,7 @@ def complete(
             # The same bytes for the same item: the earlier photo stands. The same bytes for
             # another item fall through and become a photo of this item with its own objects.
             _discard(session, store, photo)
-            return same, None
+            return same
         elif repository.count_for_item(session, visit.id, photo.item_code) >= (
             photos_service.max_photos(session, visit, photo.item_code)
         ):
@@ -109,9 +133,7 @@ def complete(
             except ServiceError as exc:
                 problem = exc
         if problem is not None:
-            metrics.UPLOADS.labels(problem.code).inc()
-            _discard(session, store, photo)
-            return photo, problem
+            _reject(session, store, photo, problem)
         flags = photos_service._flags(session, visit, photo, done, settings)
         photos_service._fill(photo, done, flags, now)
         photo.expires_at = None
@@ -123,15 +145,20 @@ def complete(
         session.flush()
     metrics.UPLOADS.labels("stored").inc()
     metrics.UPLOAD_BYTES.inc(received)
-    return photo, None
+    return photo
 
 
 def delete_for_visit(session: Session, store: ObjectStore, visit: PhotoVisit) -> int:
-    """Remove every photo of the visit: rows, originals and derivatives."""
+    """Remove every photo of the visit: rows, originals and derivatives.
+
+    The objects go once the rows' removal has committed: a failed commit leaves every row with
+    its objects, and objects left by a failed deletion are orphans `mshop photos cleanup`
+    sweeps.
+    """
     photos = repository.all_for_visit(session, visit.id)
     keys = [k for p in photos for k in (p.original_key, p.thumb_key, p.display_key) if k]
     repository.remove(session, photos)
-    store.delete_many(keys)
+    db.after_commit(session, lambda: store.delete_many(keys))
     return len(photos)
 
 

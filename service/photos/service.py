@@ -9,10 +9,10 @@ from typing import IO, BinaryIO
 
 from sqlmodel import Session
 
+from service import db
 from service.auth.models import User
 from service.checklists.pinned import checklist_for_visit
 from service.config import UploadSettings
-from service.db import release
 from service.isotime import LOCAL_OFFSET
 from service.observability import metrics
 from service.offices import service as offices_service
@@ -204,8 +204,8 @@ def upload(
     writer.check_editable()
     _check_item(session, visit, item_code)
     # Decoding and storing take seconds under load; no connection is held meanwhile.
-    release(session)
-    done = _process(source, settings)
+    with db.released(session):
+        done = _process(source, settings)
     photo_id = uuid.uuid4()
     original, thumb, display = keys_for(visit.id, photo_id)
     photo = Photo(

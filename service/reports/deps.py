@@ -9,7 +9,7 @@ from service.auth.deps import require_role
 from service.auth.models import User
 from service.auth.roles import Role
 from service.checklists.format import ChecklistChannel
-from service.db import READ_ONLY, SessionDep, release
+from service.db import ReadSessionDep
 from service.isotime import IsoDate
 from service.offices.regions import Region
 from service.params import RowIdQuery
@@ -25,15 +25,11 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 ReportUser = Annotated[User, Depends(require_role(Role.admin, Role.coordinator, Role.analyst))]
 
 
-def read_only_session(session: SessionDep, _user: ReportUser) -> Session:
-    """The request's session, moved to a read-only transaction once the caller is checked.
+def read_only_session(session: ReadSessionDep, _user: ReportUser) -> Session:
+    """The request's session in a read-only transaction, for a caller allowed to read reports.
 
-    Checking the token opened a transaction that on SQLite holds the write lock; a report or
-    a long export must not keep phones from syncing, so that one ends here and the queries
-    run in a deferred (WAL reader) transaction.
+    A report or a long export must not keep phones from syncing (``db.read_only``).
     """
-    release(session)
-    session.connection(execution_options=READ_ONLY)
     return session
 
 

@@ -9,6 +9,7 @@ from typing import ClassVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from service import db
 from service.errors import Conflict, ErrorCode, NotFound
 from service.standards import repository
 from service.standards.catalogue import StandardBody, StandardFile, load_catalogue
@@ -135,7 +136,7 @@ def add_version(
         created_by_id=actor_id,
     )
     try:
-        with session.begin_nested():
+        with db.savepoint(session):
             repository.add_standard(session, row, [c.value for c in body.channels])
     except IntegrityError as exc:
         raise StandardVersionExists(

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from service import db
 from service.auth.models import User
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel
@@ -186,7 +187,7 @@ def _create(
         },
     )
     try:
-        with session.begin_nested():
+        with db.savepoint(session):
             repository.add(session, visit)
     except IntegrityError:
         # The same client_id won a race a moment ago: answer as a retry would be answered.

@@ -3,12 +3,16 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Query, Response, UploadFile, status
 
 from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, CurrentUser, StaffUser
 from service.clock import ClockDep
 from service.db import SessionDep
-from service.errors import PayloadTooLarge, problem_responses
+from service.deps import SettingsDep
+from service.errors import (
+    PayloadTooLarge,
+    problem_responses,
+)
 from service.isotime import AwareIsoDatetime
 from service.offices.regions import Region
 from service.pagination import Page, PageDep
@@ -72,10 +76,14 @@ def create_visit(
     responses=BULK_PROBLEMS,
 )
 def bulk_create_visits(
-    request: Request, session: SessionDep, clock: ClockDep, staff: StaffUser, file: UploadFile
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    staff: StaffUser,
+    file: UploadFile,
 ) -> BulkResult:
     """Assign a wave of visits from CSV; any problem refuses the file, listing every one."""
-    limits = request.app.state.settings.limits
+    limits = settings.limits
     try:
         rows = parse_csv(
             file.file.read(),

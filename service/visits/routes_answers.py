@@ -1,12 +1,13 @@
 """HTTP routes of answer sync (tag ``answers``): served by visits, which owns the lock."""
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from service.answers import service as answers_service
 from service.answers.schemas import AnswerBatch, AnswerPublic, SyncResult
 from service.auth.deps import ROLE_CHECKED, CurrentUser, ShopperUser
 from service.clock import ClockDep
 from service.db import SessionDep
+from service.deps import SettingsDep
 from service.errors import problem_responses
 from service.visits import lifecycle
 from service.visits import service as visits_service
@@ -29,8 +30,8 @@ router = APIRouter()
     ),
 )
 def sync_answers(
-    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
     visit: VisitDep,
@@ -43,7 +44,7 @@ def sync_answers(
         shopper,
         batch.answers,
         now=clock(),
-        max_batch=request.app.state.settings.limits.max_batch_answers,
+        max_batch=settings.limits.max_batch_answers,
     )
 
 

@@ -1,10 +1,11 @@
 """HTTP routes that move a visit: start, submit, review, cancel, reopen (tag ``workflow``)."""
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from service.auth.deps import ROLE_CHECKED, ShopperUser, StaffUser
 from service.clock import ClockDep
 from service.db import SessionDep
+from service.deps import SettingsDep
 from service.errors import problem_responses
 from service.visits import lifecycle
 from service.visits import service as visits_service
@@ -46,8 +47,8 @@ def start_visit(
     ),
 )
 def submit_visit(
-    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
     visit: VisitDep,
@@ -60,7 +61,7 @@ def submit_visit(
         shopper,
         body,
         now=clock(),
-        skew_warn_seconds=request.app.state.settings.limits.clock_skew_warn_seconds,
+        skew_warn_seconds=settings.limits.clock_skew_warn_seconds,
     )
     return visits_service.one_public(session, visit, shopper)
 

@@ -5,9 +5,9 @@ and may start it, both of which only the visits package knows.
 """
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -16,14 +16,21 @@ from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, AdminUser, CurrentUse
 from service.auth.models import User
 from service.clock import ClockDep
 from service.db import SessionDep
-from service.errors import Forbidden, NotFound, ServiceError, StorageDown, problem_responses
+from service.deps import SettingsDep, StoreDep
+from service.errors import (
+    Forbidden,
+    NotFound,
+    ServiceError,
+    StorageDown,
+    problem_responses,
+)
 from service.isotime import AwareIsoDatetime
+from service.middleware import body_limit
 from service.photos import errors, lifecycle, reads
 from service.photos import service as photos_service
 from service.photos.errors import PhotoNotFound
 from service.photos.models import Photo
 from service.photos.schemas import PhotoPublic, UploadRequest, UploadTicket, Variant, VisitPhotos
-from service.problems import problem_response
 from service.responses import ClosingStreamingResponse
 from service.storage.objects import content_disposition
 from service.visits import service as visits_service
@@ -54,6 +61,10 @@ PHOTO_WRITE: tuple[type[ServiceError], ...] = (
 )
 
 
+# A photo may be far larger than any JSON body; the form's other fields need a little more.
+MULTIPART_ROOM = 1024 * 1024
+
+
 class Deleted(BaseModel):
     deleted: int
 
@@ -78,10 +89,12 @@ def readable_photo(session: Session, viewer: User, photo_id: uuid.UUID) -> tuple
         200: {"model": PhotoPublic, "description": "Already stored"},
     },
 )
+@body_limit(lambda settings: settings.upload.max_bytes + MULTIPART_ROOM)
 def upload_photo(
-    request: Request,
     response: Response,
     session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
     visit: VisitDep,
@@ -94,7 +107,7 @@ def upload_photo(
     now = clock()
     photo, created = photos_service.upload(
         session,
-        request.app.state.store,
+        store,
         visit,
         shopper,
         ShopperWrite(session, visit, shopper, now),
@@ -102,7 +115,7 @@ def upload_photo(
         item_code=item_code,
         taken_at=taken_at,
         client_id=client_id,
-        settings=request.app.state.settings.upload,
+        settings=settings.upload,
         now=now,
     )
     if not created:
@@ -120,8 +133,9 @@ def upload_photo(
     ),
 )
 def start_upload(
-    request: Request,
     session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
     visit: VisitDep,
@@ -131,12 +145,12 @@ def start_upload(
     now = clock()
     return photos_service.request_upload(
         session,
-        request.app.state.store,
+        store,
         visit,
         shopper,
         ShopperWrite(session, visit, shopper, now),
         body,
-        settings=request.app.state.settings.upload,
+        settings=settings.upload,
         now=now,
     )
 
@@ -156,33 +170,25 @@ def start_upload(
     ),
 )
 def complete_upload(
-    request: Request,
     session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
     photo_id: uuid.UUID,
-) -> Any:
+) -> PhotoPublic:
     """Check the uploaded bytes against what was declared, then process the photo."""
     photo, visit = readable_photo(session, shopper, photo_id)
     now = clock()
-    photo, problem = lifecycle.complete(
+    photo = lifecycle.complete(
         session,
-        request.app.state.store,
+        store,
         photo,
         visit,
         ShopperWrite(session, visit, shopper, now),
-        settings=request.app.state.settings.upload,
+        settings=settings.upload,
         now=now,
     )
-    if problem is not None:
-        # Answered, not raised: the removal of the bad upload must be committed.
-        return problem_response(
-            request,
-            status=problem.status,
-            code=problem.code,
-            title=problem.title,
-            detail=problem.detail,
-        )
     return reads.to_public(photo, shopper)
 
 
@@ -211,15 +217,15 @@ def list_photos(session: SessionDep, user: CurrentUser, visit: VisitDep) -> Visi
     },
 )
 def read_photo_content(
-    request: Request,
     session: SessionDep,
+    store: StoreDep,
     user: CurrentUser,
     photo_id: uuid.UUID,
     variant: Variant = Variant.display,
 ) -> Response:
     """Serve a stripped copy (thumb, display) or, to staff, the original."""
     photo, _ = readable_photo(session, user, photo_id)
-    found = reads.content(request.app.state.store, photo, variant, user)
+    found = reads.content(store, photo, variant, user)
     if found.url is not None:
         return RedirectResponse(found.url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
     assert found.stream is not None
@@ -238,7 +244,7 @@ def read_photo_content(
     responses=problem_responses(*ROLE_CHECKED, *VISIT_ERRORS, StorageDown),
 )
 def delete_photos(
-    request: Request, session: SessionDep, _admin: AdminUser, visit: VisitDep
+    session: SessionDep, store: StoreDep, _admin: AdminUser, visit: VisitDep
 ) -> Deleted:
     """Remove every photo of the visit and all its stored copies (retention)."""
-    return Deleted(deleted=lifecycle.delete_for_visit(session, request.app.state.store, visit))
+    return Deleted(deleted=lifecycle.delete_for_visit(session, store, visit))

@@ -1,0 +1,72 @@
+"""The transaction phases of service/db.py, each on its own (the flows test them in use)."""
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from service import db
+from service.auth.models import User
+from service.auth.roles import Role
+from tests.fixtures.users import make_user
+
+
+def test_released_refuses_pending_writes(session: Session) -> None:
+    make_user(session, Role.shopper)
+    session.add(User(email="x@example.kz", full_name="X", role=Role.shopper, hashed_password="h"))
+    with pytest.raises(RuntimeError, match="pending changes"), db.released(session):
+        pass
+
+
+def test_released_refuses_a_query_inside(session: Session) -> None:
+    user = make_user(session, Role.shopper)
+    with pytest.raises(RuntimeError, match="inside released"), db.released(session):
+        session.get(User, user.id)
+
+
+def test_released_holds_no_transaction(session: Session) -> None:
+    user = make_user(session, Role.shopper)
+    with db.released(session):
+        assert not session.in_transaction()
+    assert session.get(User, user.id) is user
+
+
+def test_after_commit_runs_only_after_a_commit(session: Session) -> None:
+    ran: list[str] = []
+    db.after_commit(session, lambda: ran.append("rolled back"))
+    db.finish_request(session, committed=False)
+    db.after_commit(session, lambda: ran.append("committed"))
+    db.finish_request(session, committed=True)
+    assert ran == ["committed"]
+
+
+def test_after_request_commits_in_its_own_transaction_either_way(session: Session) -> None:
+    emails: list[str] = []
+
+    def add_user(own: Session) -> None:
+        emails.append(make_user(own, Role.analyst).email)
+
+    for committed in (False, True):
+        db.after_request(session, add_user)
+        db.finish_request(session, committed=committed)
+    stored = session.exec(select(User.email).where(User.email.in_(emails))).all()  # type: ignore[attr-defined]
+    assert sorted(stored) == sorted(emails)
+    assert len(emails) == 2
+
+
+def test_a_failing_clean_up_is_logged_not_raised(
+    session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    def fail(_own: Session) -> None:
+        raise ValueError("store down")
+
+    db.after_request(session, fail)
+    db.finish_request(session, committed=False)
+    assert "clean-up after a request failed" in caplog.text
+
+
+def test_a_read_transaction_of_its_own_writes_nothing(engine: Engine, session: Session) -> None:
+    with db.own_transaction(session, read=True) as own:
+        make_user(own, Role.shopper)
+    assert session.exec(select(User).where(User.role == Role.shopper)).all() == []
+    with db.transaction(engine, read=True) as own:
+        assert own.exec(select(User).where(User.role == Role.shopper)).all() == []
