@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from service.auth.models import User
 from service.auth.roles import Role
 from service.photos import lifecycle
-from service.photos.models import Photo
+from service.photos.models import Photo, PhotoStatus
 from tests.conftest import FrozenClock
 from tests.fixtures import images
 from tests.fixtures.factories import make_visit
@@ -176,7 +176,7 @@ def test_cleanup_removes_expired_uploads_and_orphans(
         client_id=uuid.uuid4(),
         visit_id=visit.id,
         item_code="signage_clear",
-        status="pending",
+        status=PhotoStatus.pending,
         taken_at=clock(),
         original_key=f"photos/{visit.id}/x/original",
         uploaded_by_id=shopper.id,
