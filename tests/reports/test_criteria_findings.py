@@ -78,7 +78,7 @@ class TestFindings:
 
     @pytest.mark.parametrize("params", [{"severity": "fatal"}, {"limit": 0}, {"limit": 101}])
     def test_bad_parameters(
-        self, client: TestClient, analyst: dict[str, str], params: dict[str, object]
+        self, client: TestClient, analyst: dict[str, str], params: dict[str, str | int]
     ) -> None:
         response = client.get("/api/v1/reports/findings", params=params, headers=analyst)
         assert response.status_code == 422
