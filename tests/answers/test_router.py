@@ -47,7 +47,7 @@ def sync(
 
 
 def checklist(client: TestClient, visit: Visit, headers: dict[str, str]) -> dict[str, Any]:
-    body: dict[str, Any] = client.get(
+    body: dict[str, dict[str, Any]] = client.get(
         f"/api/v1/checklists/{visit.checklist_id}", headers=headers
     ).json()
     return body["checklist"]

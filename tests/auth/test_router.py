@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlmodel import Session
 
 from service.auth.roles import Role
@@ -12,8 +13,8 @@ from tests.conftest import SECRET, AuthHeaders, FrozenClock
 from tests.fixtures.users import PASSWORD, make_user
 
 
-def login(client: TestClient, email: str, password: str = PASSWORD, **kw: object):  # type: ignore[no-untyped-def]
-    return client.post("/api/v1/auth/token", data={"username": email, "password": password}, **kw)
+def login(client: TestClient, email: str, password: str = PASSWORD) -> Response:
+    return client.post("/api/v1/auth/token", data={"username": email, "password": password})
 
 
 class TestLogin:
