@@ -19,6 +19,7 @@ from service.exports.schemas import ANSWER_COLUMNS, VISIT_COLUMNS
 from service.isotime import LOCAL_OFFSET
 from service.offices.models import Office
 from tests.conftest import AuthHeaders
+from tests.fixtures.problems import assert_problem
 from tests.reports.data import VISITS, Dataset
 
 APPROVED = sorted(k for k, row in VISITS.items() if row[3] == "approved")
@@ -150,7 +151,7 @@ class TestExportVisits:
     @pytest.mark.parametrize("fmt", ["pdf", "CSV", ""])
     def test_unknown_format(self, client: TestClient, analyst: dict[str, str], fmt: str) -> None:
         response = client.get("/api/v1/exports/visits", params={"format": fmt}, headers=analyst)
-        assert response.status_code == 422
+        assert_problem(response, 422, "validation-failed", field="format")
 
 
 @pytest.fixture

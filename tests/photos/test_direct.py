@@ -21,6 +21,7 @@ from tests.conftest import FrozenClock
 from tests.fixtures import images
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
+from tests.fixtures.problems import assert_problem
 from tests.fixtures.users import make_user
 
 
@@ -153,7 +154,7 @@ class TestPresigned:
         response = ticket(
             client, visit.id, bearer(shopper, clock), b"x", size_bytes=16 * 1024 * 1024
         )
-        assert response.status_code == 413
+        assert_problem(response, 413, "payload-too-large")
 
 
 @pytest.mark.parametrize("backend", ["local"])

@@ -21,6 +21,7 @@ from tests.conftest import FrozenClock
 from tests.fixtures import images
 from tests.fixtures.factories import complete_answers, make_visit, upload_required_photos
 from tests.fixtures.http import bearer
+from tests.fixtures.problems import assert_problem
 from tests.fixtures.users import make_user
 
 TAKEN = "2026-03-18T10:15:30+05:00"
@@ -208,9 +209,8 @@ class TestUpload:
         self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
     ) -> None:
         visit = make_visit(session)
-        assert (
-            post_photo(client, visit.id, bearer(shopper, clock), images.photo()).status_code == 404
-        )
+        response = post_photo(client, visit.id, bearer(shopper, clock), images.photo())
+        assert_problem(response, 404, "visit-not-found")
 
 
 class TestFlags:
