@@ -16,7 +16,7 @@ help:
 	@echo "test-pg     the whole suite on PostgreSQL at PG_URL=$(PG_URL)"
 	@echo "lint        ruff check and ruff format --check"
 	@echo "format      ruff format, then ruff check --fix"
-	@echo "types       mypy (strict)"
+	@echo "types       mypy (strict: service, tests, bench)"
 	@echo "spec        regenerate openapi/openapi.json"
 	@echo "spec-check  fail when openapi/openapi.json is out of date"
 	@echo "migrations-check  fail when the models need a migration the project lacks"

@@ -159,7 +159,11 @@ def bench_reports(client: TestClient, engine: Engine, headers: dict[str, str], r
             return response
 
         endpoint, response = median_time(call, repeat)
-        sql, rows = median_time(lambda s=statements: bare(engine, s), repeat)
+
+        def query(s: list[tuple[str, Params]] = statements) -> list[Any]:
+            return bare(engine, s)
+
+        sql, rows = median_time(query, repeat)
         check = "-"
         if key is not None:
             check = "same" if same_figures(response.json(), rows, key) else "DIFFERENT"

@@ -296,9 +296,13 @@ def offline_page(browser: Browser) -> Iterator[tuple[Page, Traffic]]:
         if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS:
             traffic.attempted.append(request.url)
 
+    def watch_sockets(page: Page) -> None:
+        # A context emits no "websocket" event (listening there hears nothing); its pages do.
+        page.on("websocket", lambda ws: traffic.attempted.append(ws.url))
+
     context.route("**/*", guard)
     context.on("request", watch)
-    context.on("websocket", lambda ws: traffic.attempted.append(ws.url))
+    context.on("page", watch_sockets)
     page = context.new_page()
     page.on("console", lambda m: traffic.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda exc: traffic.errors.append(str(exc)))

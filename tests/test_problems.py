@@ -1,5 +1,6 @@
 """Every error status leaves the API as application/problem+json with a stable code."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -60,7 +61,7 @@ class TestProblemShape:
         assert_problem(response, 413, "payload-too-large")
 
     def test_413_without_content_length(self, client: TestClient) -> None:
-        def chunks():  # type: ignore[no-untyped-def]
+        def chunks() -> Iterator[bytes]:
             for _ in range(40):
                 yield b"a" * 65_536
 

@@ -12,6 +12,7 @@ from service.checklists.format import ResolvedChecklist
 from tests.conftest import AuthHeaders, FrozenClock
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
+from tests.fixtures.problems import assert_problem
 from tests.fixtures.users import make_user
 
 
@@ -58,14 +59,14 @@ def test_far_off_answered_at_is_refused(
         json={"answers": [answer("overall_rating", 4, "9999-12-31T23:00:00-05:00")]},
         headers=bearer(shopper, clock),
     )
-    assert response.status_code == 422
+    assert_problem(response, 422, "validation-failed", field="answered_at")
 
 
 def test_naive_window_filter_is_422(client: TestClient, auth_headers: AuthHeaders) -> None:
     response = client.get(
         "/api/v1/visits?window_from=2026-01-01T00:00:00", headers=auth_headers(Role.coordinator)
     )
-    assert response.status_code == 422
+    assert_problem(response, 422, "validation-failed", field="window_from")
 
 
 def test_bulk_row_with_a_unicode_digit_is_a_row_error(
@@ -90,8 +91,9 @@ def test_rescore_before_submit_is_refused(
     visit = make_visit(session)
     staff = bearer(make_user(session, Role.coordinator), clock)
     response = client.post(f"/api/v1/visits/{visit.id}/rescore", headers=staff)
-    assert response.status_code == 404
-    assert client.get(f"/api/v1/visits/{visit.id}/score", headers=staff).status_code == 404
+    assert_problem(response, 404, "score-not-found")
+    score = client.get(f"/api/v1/visits/{visit.id}/score", headers=staff)
+    assert_problem(score, 404, "score-not-found")
 
 
 def test_standard_version_no_checklist_can_carry_is_refused(

@@ -83,9 +83,66 @@ MATRIX: list[tuple[str, str, str, frozenset[str]]] = [
     ("GET", "/api/v1/exports/answers", "/api/v1/exports/answers", READERS),
 ]
 
+# What an allowed caller gets for the matrix's request (an empty JSON body, ids nobody has): one
+# status per route, the same for every allowed role, with the problem's ``code`` for an error or
+# the media type for a success. A 5xx is never expected.
+OUTCOME: dict[tuple[str, str], tuple[int, str]] = {
+    ("GET", "/healthz"): (200, "application/json"),
+    ("GET", "/readyz"): (200, "application/json"),
+    ("GET", "/metrics"): (200, "text/plain"),
+    ("POST", "/api/v1/auth/token"): (422, "validation-failed"),
+    ("POST", "/api/v1/auth/refresh"): (422, "validation-failed"),
+    ("GET", "/api/v1/me"): (200, "application/json"),
+    ("POST", "/api/v1/users"): (422, "validation-failed"),
+    ("GET", "/api/v1/users"): (200, "application/json"),
+    ("PATCH", "/api/v1/users/{user_id}"): (404, "user-not-found"),
+    ("POST", "/api/v1/users/{user_id}/password"): (422, "validation-failed"),
+    ("POST", "/api/v1/users/{user_id}/unlock"): (404, "user-not-found"),
+    ("GET", "/api/v1/services"): (200, "application/json"),
+    ("GET", "/api/v1/services/{code}"): (200, "application/json"),
+    ("PUT", "/api/v1/services/{code}"): (422, "validation-failed"),
+    ("GET", "/api/v1/checklists"): (200, "application/json"),
+    ("GET", "/api/v1/checklists/{checklist_id}"): (404, "checklist-not-found"),
+    ("POST", "/api/v1/checklists"): (422, "checklist-invalid"),
+    ("POST", "/api/v1/offices"): (422, "validation-failed"),
+    ("GET", "/api/v1/offices"): (200, "application/json"),
+    ("GET", "/api/v1/offices/{office_id}"): (404, "office-not-found"),
+    ("POST", "/api/v1/visits"): (422, "validation-failed"),
+    ("POST", "/api/v1/visits/bulk"): (422, "validation-failed"),
+    ("GET", "/api/v1/visits"): (200, "application/json"),
+    ("GET", "/api/v1/visits/{visit_id}"): (404, "visit-not-found"),
+    ("GET", "/api/v1/visits/{visit_id}/history"): (404, "visit-not-found"),
+    ("PUT", "/api/v1/visits/{visit_id}/answers"): (404, "visit-not-found"),
+    ("GET", "/api/v1/visits/{visit_id}/answers"): (404, "visit-not-found"),
+    ("POST", "/api/v1/visits/{visit_id}/start"): (404, "visit-not-found"),
+    ("POST", "/api/v1/visits/{visit_id}/submit"): (404, "visit-not-found"),
+    ("POST", "/api/v1/visits/{visit_id}/review"): (404, "visit-not-found"),
+    ("POST", "/api/v1/visits/{visit_id}/cancel"): (404, "visit-not-found"),
+    ("POST", "/api/v1/visits/{visit_id}/reopen"): (404, "visit-not-found"),
+    ("GET", "/api/v1/calendar/{year}"): (200, "application/json"),
+    ("GET", "/api/v1/visits/{visit_id}/score"): (404, "visit-not-found"),
+    ("POST", "/api/v1/visits/{visit_id}/rescore"): (404, "visit-not-found"),
+    ("POST", "/api/v1/visits/{visit_id}/photos"): (404, "visit-not-found"),
+    ("GET", "/api/v1/visits/{visit_id}/photos"): (404, "visit-not-found"),
+    ("DELETE", "/api/v1/visits/{visit_id}/photos"): (404, "visit-not-found"),
+    ("POST", "/api/v1/visits/{visit_id}/photos/uploads"): (404, "visit-not-found"),
+    ("POST", "/api/v1/photos/{photo_id}/complete"): (404, "photo-not-found"),
+    ("GET", "/api/v1/photos/{photo_id}/content"): (404, "photo-not-found"),
+    ("GET", "/api/v1/reports/services"): (200, "application/json"),
+    ("GET", "/api/v1/reports/agencies"): (200, "application/json"),
+    ("GET", "/api/v1/reports/regions"): (200, "application/json"),
+    ("GET", "/api/v1/reports/offices"): (200, "application/json"),
+    ("GET", "/api/v1/reports/criteria"): (200, "application/json"),
+    ("GET", "/api/v1/reports/findings"): (200, "application/json"),
+    ("GET", "/api/v1/reports/services.png"): (200, "image/png"),
+    ("GET", "/api/v1/reports/criteria.png"): (200, "image/png"),
+    ("GET", "/api/v1/exports/visits"): (200, "text/csv"),
+    ("GET", "/api/v1/exports/answers"): (200, "text/csv"),
+}
+
 CASES = [
-    pytest.param(method, path, who, allowed, id=f"{method} {path} as {who}")
-    for method, _, path, allowed_set in MATRIX
+    pytest.param(method, template, path, who, allowed, id=f"{method} {path} as {who}")
+    for method, template, path, allowed_set in MATRIX
     for who in sorted(EVERYONE)
     for allowed in [who in allowed_set]
 ]
@@ -98,19 +155,31 @@ def test_matrix_covers_every_route(app: FastAPI) -> None:
         for method in operations
     }
     assert routes == {(m, template) for m, template, _, _ in MATRIX}
+    assert set(OUTCOME) == routes
 
 
-@pytest.mark.parametrize(("method", "path", "who", "allowed"), CASES)
+@pytest.mark.parametrize(("method", "template", "path", "who", "allowed"), CASES)
 def test_role_matrix(
-    client: TestClient, auth_headers: AuthHeaders, method: str, path: str, who: str, allowed: bool
+    client: TestClient,
+    auth_headers: AuthHeaders,
+    method: str,
+    template: str,
+    path: str,
+    who: str,
+    allowed: bool,
 ) -> None:
     headers = {} if who == ANON else auth_headers(Role(who))
-    kwargs: dict[str, object] = {"headers": headers}
-    if method in {"POST", "PUT", "PATCH"}:
-        kwargs["json"] = {}
-    response = client.request(method, path, **kwargs)  # type: ignore[arg-type]
+    body: dict[str, object] | None = {} if method in {"POST", "PUT", "PATCH"} else None
+    response = client.request(method, path, headers=headers, json=body)
     if allowed:
-        assert response.status_code not in (401, 403), response.text
+        status, expected = OUTCOME[(method, template)]
+        assert response.status_code == status, response.text
+        if status >= 400:
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["code"] == expected
+        else:
+            assert response.headers["content-type"].split(";")[0] == expected
+            assert response.content
     elif who == ANON:
         assert response.status_code == 401
         assert response.json()["code"] == "not-authenticated"

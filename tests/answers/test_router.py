@@ -14,6 +14,7 @@ from service.visits.models import Visit
 from tests.conftest import FrozenClock
 from tests.fixtures.factories import complete_answers, make_visit, upload_required_photos
 from tests.fixtures.http import bearer
+from tests.fixtures.problems import assert_problem
 from tests.fixtures.users import make_user
 
 T0 = "2026-03-18T10:00:00+05:00"
@@ -47,7 +48,7 @@ def sync(
 
 
 def checklist(client: TestClient, visit: Visit, headers: dict[str, str]) -> dict[str, Any]:
-    body: dict[str, Any] = client.get(
+    body: dict[str, dict[str, Any]] = client.get(
         f"/api/v1/checklists/{visit.checklist_id}", headers=headers
     ).json()
     return body["checklist"]
@@ -249,7 +250,7 @@ class TestSync:
     ) -> None:
         visit = make_visit(session)
         response = sync(client, visit, bearer(coordinator, clock), answer("overall_rating", 4))
-        assert response.status_code == 403
+        assert_problem(response, 403, "forbidden")
 
 
 class TestWorkflow:
@@ -309,7 +310,9 @@ class TestWorkflow:
             if a["item_code"] == "queue_ticket_taken":
                 a["value"] = "no"
         sync(client, visit, phone, *kept)
-        assert submit(client, visit, phone).status_code == 200
+        submitted = submit(client, visit, phone)
+        assert submitted.status_code == 200, submitted.text
+        assert submitted.json()["status"] == "submitted"
 
     def test_submit_is_idempotent_and_records_clock_skew(
         self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
@@ -411,7 +414,7 @@ class TestWorkflow:
             json={"action": action, "comment": comment},
             headers=bearer(coordinator, clock),
         )
-        assert response.status_code == 422
+        assert_problem(response, 422, "validation-failed")
 
     def test_cancel(
         self,

@@ -385,7 +385,10 @@ class TestChangePassword:
             headers=bearer(client, actor),
         )
         assert response.status_code == 204
-        assert login(client, shopper.email, NEW_PASSWORD).status_code == 200
+        assert response.content == b""
+        logged_in = login(client, shopper.email, NEW_PASSWORD)
+        assert logged_in.status_code == 200
+        assert logged_in.json()["token_type"] == "bearer"
 
     def test_admin_resets_staff(self, client: TestClient, session: Session, admin: User) -> None:
         analyst = make_user(session, Role.analyst)
@@ -464,7 +467,9 @@ class TestLockout:
         clock.advance(seconds=1)
         # What `mshop users unlock` does: no throttle in reach, only the row.
         auth_service.unlock_user(session, shopper, now=clock(), throttle=None)
-        assert login(client, shopper.email).status_code == 200
+        logged_in = login(client, shopper.email)
+        assert logged_in.status_code == 200
+        assert logged_in.json()["token_type"] == "bearer"
 
     def test_unlock_leaves_the_address_limit(
         self, client: TestClient, session: Session, admin: User, shopper: User

@@ -3,17 +3,27 @@ import datetime as dt
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlmodel import Session
 
 from service.auth.roles import Role
 from service.auth.security import encode_token
 from service.auth.service import get_user_by_email
 from tests.conftest import SECRET, AuthHeaders, FrozenClock
+from tests.fixtures.problems import assert_problem
 from tests.fixtures.users import PASSWORD, make_user
 
 
-def login(client: TestClient, email: str, password: str = PASSWORD, **kw: object):  # type: ignore[no-untyped-def]
-    return client.post("/api/v1/auth/token", data={"username": email, "password": password}, **kw)
+def login(client: TestClient, email: str, password: str = PASSWORD) -> Response:
+    return client.post("/api/v1/auth/token", data={"username": email, "password": password})
+
+
+def me(client: TestClient, tokens: Response) -> Response:
+    """``/me`` read with the access token of a login or refresh response."""
+    token = tokens.json()["access_token"]
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    return response
 
 
 class TestLogin:
@@ -29,7 +39,9 @@ class TestLogin:
 
     def test_email_is_case_insensitive(self, client: TestClient, session: Session) -> None:
         user = make_user(session, Role.shopper)
-        assert login(client, user.email.upper()).status_code == 200
+        response = login(client, user.email.upper())
+        assert response.status_code == 200
+        assert me(client, response).json()["email"] == user.email
 
     @pytest.mark.parametrize(
         ("email", "password"),
@@ -75,7 +87,7 @@ class TestLogin:
         for i in range(30):
             assert login(client, f"guess{i}@example.kz", "wrong password").status_code == 401
         user = make_user(session, Role.shopper)
-        assert login(client, user.email).status_code == 429
+        assert_problem(login(client, user.email), 429, "too-many-requests")
 
     def test_success_resets_the_account_window(self, client: TestClient, session: Session) -> None:
         user = make_user(session, Role.shopper)
@@ -84,7 +96,9 @@ class TestLogin:
         assert login(client, user.email).status_code == 200
         for _ in range(4):
             assert login(client, user.email, "wrong password").status_code == 401
-        assert login(client, user.email).status_code == 200
+        response = login(client, user.email)
+        assert response.status_code == 200
+        assert me(client, response).json()["email"] == user.email
 
 
 class TestRefresh:
@@ -95,11 +109,8 @@ class TestRefresh:
             "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
         )
         assert response.status_code == 200
-        token = response.json()["access_token"]
-        assert (
-            client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
-            == 200
-        )
+        assert response.json()["refresh_token"] != pair["refresh_token"]
+        assert me(client, response).json()["email"] == user.email
 
     def test_access_token_is_not_a_refresh_token(
         self, client: TestClient, session: Session
@@ -214,10 +225,13 @@ class TestCreateUser:
         assert "hashed_password" not in body
 
     def test_created_user_can_log_in(self, client: TestClient, auth_headers: AuthHeaders) -> None:
-        client.post(
+        created = client.post(
             "/api/v1/users", json=new_user("shopper"), headers=auth_headers(Role.coordinator)
         )
-        assert login(client, "new.user@example.kz", "long enough pw").status_code == 200
+        assert created.status_code == 201, created.text
+        response = login(client, "new.user@example.kz", "long enough pw")
+        assert response.status_code == 200
+        assert me(client, response).json()["id"] == created.json()["id"]
 
     @pytest.mark.parametrize("role", ["coordinator", "analyst", "admin"])
     def test_coordinator_creates_shoppers_only(
@@ -287,7 +301,7 @@ class TestCreateUser:
     def test_unknown_field_is_422(self, client: TestClient, auth_headers: AuthHeaders) -> None:
         body = new_user("shopper") | {"is_admin": True}
         response = client.post("/api/v1/users", json=body, headers=auth_headers(Role.admin))
-        assert response.status_code == 422
+        assert_problem(response, 422, "validation-failed", field="is_admin")
 
 
 class TestListUsers:

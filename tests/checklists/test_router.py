@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from service.auth.roles import Role
 from service.config import Settings
 from tests.conftest import AuthHeaders
+from tests.fixtures.problems import assert_problem
 
 
 @pytest.fixture
@@ -120,6 +121,8 @@ class TestReadChecklist:
             f"/api/v1/checklists/{checklist_id}", headers=shopper | {"If-None-Match": '"old"'}
         )
         assert response.status_code == 200
+        assert response.headers["ETag"] != '"old"'
+        assert response.json()["checklist"]["sections"]
 
     def test_unknown_id(self, client: TestClient, shopper: dict[str, str]) -> None:
         response = client.get("/api/v1/checklists/999999", headers=shopper)
@@ -156,6 +159,7 @@ class TestPublishChecklist:
             headers=coordinator | {"content-type": "application/yaml"},
         )
         assert response.status_code == 201, response.text
+        assert response.json()["version"] == 3
 
     def test_same_version_same_content_is_a_no_op(
         self, client: TestClient, coordinator: dict[str, str]
@@ -225,7 +229,7 @@ class TestPublishChecklist:
 
     def test_form_body_is_415(self, client: TestClient, coordinator: dict[str, str]) -> None:
         response = client.post("/api/v1/checklists", data={"a": "b"}, headers=coordinator)
-        assert response.status_code == 415
+        assert_problem(response, 415, "unsupported-media-type")
 
     def test_shopper_cannot_publish(self, client: TestClient, shopper: dict[str, str]) -> None:
         response = client.post(
@@ -233,4 +237,4 @@ class TestPublishChecklist:
             content=json.dumps(template()),
             headers=shopper | {"content-type": "application/json"},
         )
-        assert response.status_code == 403
+        assert_problem(response, 403, "forbidden")

@@ -19,6 +19,7 @@ from service.exports.schemas import ANSWER_COLUMNS, VISIT_COLUMNS
 from service.isotime import LOCAL_OFFSET
 from service.offices.models import Office
 from tests.conftest import AuthHeaders
+from tests.fixtures.problems import assert_problem
 from tests.reports.data import VISITS, Dataset
 
 APPROVED = sorted(k for k, row in VISITS.items() if row[3] == "approved")
@@ -56,16 +57,24 @@ def download(
         ]
     table = pq.read_table(io.BytesIO(response.content))
     assert table.column_names == names
-    return table.to_pylist()
+    records: list[dict[str, Any]] = table.to_pylist()  # pyarrow ships no types
+    return records
 
 
 def as_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC).isoformat()
+        moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC).isoformat()
     return str(value)
+
+
+def text_of(value: Any) -> str:
+    """``as_text`` of a value the export must fill."""
+    text = as_text(value)
+    assert text is not None
+    return text
 
 
 @pytest.mark.usefixtures("report_data")
@@ -76,14 +85,16 @@ class TestExportVisits:
     ) -> None:
         rows = download(client, analyst, "visits", fmt)
         assert sorted(report_data.key_of(r["visit_id"]) for r in rows) == APPROVED
-        starts = [as_text(r["window_start_at"]) for r in rows]
+        assert report_data.shopper is not None
+        starts = [text_of(r["window_start_at"]) for r in rows]
         assert starts == sorted(starts)  # by window start
         for row in rows:
             key = report_data.key_of(row["visit_id"])
             code, channel, office, status, when, wave, score, grade, critical, deadline = VISITS[
                 key
             ][:10]
-            start = dt.datetime(2026, *when, tzinfo=LOCAL_OFFSET)
+            month, day, hour, minute = when
+            start = dt.datetime(2026, month, day, hour, minute, tzinfo=LOCAL_OFFSET)
             assert as_text(row["window_start_at"]) == start.astimezone(dt.UTC).isoformat()
             assert (row["service_code"], row["channel"], row["status"], row["wave"]) == (
                 code, channel, status, wave
@@ -94,8 +105,8 @@ class TestExportVisits:
                 None if score is None else float(score)
             )
             assert row["deadline_status"] == deadline
-            assert as_text(row["critical_failed"]).lower() == str(critical).lower()  # type: ignore[union-attr]
-            assert row["shopper_id"] == str(report_data.shopper.id)  # type: ignore[union-attr]
+            assert text_of(row["critical_failed"]).lower() == str(critical).lower()
+            assert row["shopper_id"] == str(report_data.shopper.id)
 
     def test_findings_counts_and_names(
         self, client: TestClient, analyst: dict[str, str], report_data: Dataset
@@ -140,13 +151,14 @@ class TestExportVisits:
     @pytest.mark.parametrize("fmt", ["pdf", "CSV", ""])
     def test_unknown_format(self, client: TestClient, analyst: dict[str, str], fmt: str) -> None:
         response = client.get("/api/v1/exports/visits", params={"format": fmt}, headers=analyst)
-        assert response.status_code == 422
+        assert_problem(response, 422, "validation-failed", field="format")
 
 
 @pytest.fixture
 def answers(session: Session, report_data: Dataset) -> dict[str, list[Answer]]:
     """Answers to V1 and V2 (approved) and V8 (assigned), one superseded."""
-    assert report_data.shopper is not None
+    shopper = report_data.shopper
+    assert shopper is not None
 
     def answer(
         key: str, item: str, value: Any, *, current: bool = True, na: bool = False
@@ -161,7 +173,7 @@ def answers(session: Session, report_data: Dataset) -> dict[str, list[Answer]]:
             received_at=AT + dt.timedelta(seconds=3),
             content_hash="0" * 64,
             is_current=current,
-            author_id=report_data.shopper.id,  # type: ignore[union-attr]
+            author_id=shopper.id,
         )
         session.add(row)
         return row
@@ -197,7 +209,7 @@ class TestExportAnswers:
         by_item = {r["item_code"]: r for r in rows}
         assert by_item["badge_worn"]["value"] == '"no"'  # the current one only
         assert by_item["site_in_kazakh_and_russian"]["value"] is None
-        assert as_text(by_item["site_in_kazakh_and_russian"]["na"]).lower() == "true"  # type: ignore[union-attr]
+        assert text_of(by_item["site_in_kazakh_and_russian"]["na"]).lower() == "true"
         assert json.loads(by_item["documents_demanded"]["value"]) == {
             "selected": ["doc_1"], "extras": ["Справка"]
         }  # fmt: skip

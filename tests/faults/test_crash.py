@@ -226,14 +226,16 @@ def test_kill_mid_flight_then_restart(
             session, store, now=dt.datetime.now(dt.UTC), grace=dt.timedelta(0)
         )
         session.commit()
-        rows = session.exec(text("SELECT original_key, thumb_key, display_key FROM photos")).all()  # type: ignore[call-overload]
+        rows = (
+            session.connection()
+            .execute(text("SELECT original_key, thumb_key, display_key FROM photos"))
+            .all()
+        )
     keys = {k for row in rows for k in row if k}
     assert len(rows) == REQUESTS // 2
     assert all(store.exists(k) for k in keys), "a row points at a missing object"
     assert set(store.list_keys("photos/")) == keys, "an object without a row survived clean-up"
     with engine.connect() as conn:
-        answers = conn.execute(
-            text("SELECT count(*), count(DISTINCT client_id) FROM answers")
-        ).one()
-    assert answers == (3 * (REQUESTS // 2), 3 * (REQUESTS // 2))
+        counts = conn.execute(text("SELECT count(*), count(DISTINCT client_id) FROM answers")).one()
+    assert counts == (3 * (REQUESTS // 2), 3 * (REQUESTS // 2))
     assert report.expired_uploads == 0

@@ -5,6 +5,7 @@ from fastapi.testclient import TestClient
 
 from service.auth.roles import Role
 from tests.conftest import AuthHeaders
+from tests.fixtures.problems import assert_problem
 
 OFFICE = {
     "name": "ЦОН Алматинского района",
@@ -43,7 +44,7 @@ class TestCreateOffice:
     ) -> None:
         body = OFFICE | {field: value}
         response = client.post("/api/v1/offices", json=body, headers=auth_headers(Role.admin))
-        assert response.status_code == 422
+        assert_problem(response, 422, "validation-failed", field=field)
 
     def test_unknown_service_is_404(self, client: TestClient, auth_headers: AuthHeaders) -> None:
         body = OFFICE | {"services": ["S99"]}

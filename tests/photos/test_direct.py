@@ -16,11 +16,12 @@ from sqlmodel import Session, select
 from service.auth.models import User
 from service.auth.roles import Role
 from service.photos import lifecycle
-from service.photos.models import Photo
+from service.photos.models import Photo, PhotoStatus
 from tests.conftest import FrozenClock
 from tests.fixtures import images
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
+from tests.fixtures.problems import assert_problem
 from tests.fixtures.users import make_user
 
 
@@ -153,7 +154,7 @@ class TestPresigned:
         response = ticket(
             client, visit.id, bearer(shopper, clock), b"x", size_bytes=16 * 1024 * 1024
         )
-        assert response.status_code == 413
+        assert_problem(response, 413, "payload-too-large")
 
 
 @pytest.mark.parametrize("backend", ["local"])
@@ -176,7 +177,7 @@ def test_cleanup_removes_expired_uploads_and_orphans(
         client_id=uuid.uuid4(),
         visit_id=visit.id,
         item_code="signage_clear",
-        status="pending",
+        status=PhotoStatus.pending,
         taken_at=clock(),
         original_key=f"photos/{visit.id}/x/original",
         uploaded_by_id=shopper.id,

@@ -21,6 +21,7 @@ from tests.conftest import FrozenClock
 from tests.fixtures import images
 from tests.fixtures.factories import complete_answers, make_visit, upload_required_photos
 from tests.fixtures.http import bearer
+from tests.fixtures.problems import assert_problem
 from tests.fixtures.users import make_user
 
 TAKEN = "2026-03-18T10:15:30+05:00"
@@ -61,6 +62,13 @@ def fetch(client: TestClient, photo_id: str, variant: str, headers: dict[str, st
 
 def stored_keys(app: FastAPI) -> list[str]:
     return list(app.state.store.list_keys("photos/"))
+
+
+def own_keys(photo: Photo) -> set[str]:
+    """The three objects of a stored photo (both copies exist once it is stored)."""
+    assert photo.thumb_key is not None
+    assert photo.display_key is not None
+    return {photo.original_key, photo.thumb_key, photo.display_key}
 
 
 class TestUpload:
@@ -201,9 +209,8 @@ class TestUpload:
         self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
     ) -> None:
         visit = make_visit(session)
-        assert (
-            post_photo(client, visit.id, bearer(shopper, clock), images.photo()).status_code == 404
-        )
+        response = post_photo(client, visit.id, bearer(shopper, clock), images.photo())
+        assert_problem(response, 404, "visit-not-found")
 
 
 class TestFlags:
@@ -326,7 +333,7 @@ class TestSameBytesForAnotherItem:
         kept = post_photo(client, visit.id, phone, data).json()["id"]
         dropped = post_photo(client, visit.id, phone, data, item=OTHER_ITEM).json()["id"]
         rows = {str(p.id): p for p in session.exec(select(Photo)).all()}
-        keys = {i: {rows[i].original_key, rows[i].thumb_key, rows[i].display_key} for i in rows}
+        keys = {i: own_keys(rows[i]) for i in rows}
         assert keys[kept].isdisjoint(keys[dropped])
         # What any per-row deletion does: the row and its own objects go.
         app.state.store.delete_many(keys[dropped])

@@ -116,7 +116,9 @@ def add_visit(session: Session, data: Dataset, key: str, row: tuple[Any, ...]) -
     checklist = checklists_service.resolve(
         session, code, ChecklistChannel(channel), dt.date(2026, 3, 18), now=NOW
     )
-    start = dt.datetime(2026, *when, tzinfo=LOCAL_OFFSET)
+    assert checklist.id is not None
+    month, day, hour, minute = when
+    start = dt.datetime(2026, month, day, hour, minute, tzinfo=LOCAL_OFFSET)
     visit = Visit(
         service_code=code,
         office_id=data.offices[office],

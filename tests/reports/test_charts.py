@@ -13,6 +13,7 @@ from PIL import Image
 from service.auth.roles import Role
 from service.reports import charts
 from tests.conftest import AuthHeaders
+from tests.fixtures.problems import assert_problem
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KAZAKH = "Әлеуметтік көмек — Ұлттық банк, Қызылорда"
@@ -86,4 +87,4 @@ class TestChartRoutes:
             params={"region": "atlantis"},
             headers=auth_headers(Role.analyst),
         )
-        assert response.status_code == 422
+        assert_problem(response, 422, "validation-failed", field="region")

@@ -5,6 +5,7 @@ from fastapi.testclient import TestClient
 
 from service.auth.roles import Role
 from tests.conftest import AuthHeaders
+from tests.fixtures.problems import assert_problem
 from tests.reports.data import Dataset
 from tests.reports.test_rankings import MARCH, get
 
@@ -78,7 +79,8 @@ class TestFindings:
 
     @pytest.mark.parametrize("params", [{"severity": "fatal"}, {"limit": 0}, {"limit": 101}])
     def test_bad_parameters(
-        self, client: TestClient, analyst: dict[str, str], params: dict[str, object]
+        self, client: TestClient, analyst: dict[str, str], params: dict[str, str | int]
     ) -> None:
         response = client.get("/api/v1/reports/findings", params=params, headers=analyst)
-        assert response.status_code == 422
+        (name,) = params
+        assert_problem(response, 422, "validation-failed", field=name)

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from service.auth.roles import Role
 from tests.conftest import AuthHeaders
+from tests.fixtures.problems import assert_problem
 from tests.reports.data import Dataset
 
 ROUTES = [
@@ -133,11 +134,16 @@ class TestRoles:
 
     @pytest.mark.parametrize("path", ROUTES)
     def test_anonymous_is_refused(self, client: TestClient, path: str) -> None:
-        assert client.get(path).status_code == 401
+        assert_problem(client.get(path), 401, "not-authenticated")
 
     @pytest.mark.parametrize("role", [Role.analyst, Role.coordinator, Role.admin])
     @pytest.mark.parametrize("path", ROUTES)
     def test_staff_and_analysts_read(
         self, client: TestClient, auth_headers: AuthHeaders, role: Role, path: str
     ) -> None:
-        assert client.get(path, headers=auth_headers(role)).status_code == 200
+        response = client.get(path, headers=auth_headers(role))
+        assert response.status_code == 200
+        media = response.headers["content-type"].split(";")[0]
+        expected = "image/png" if path.endswith(".png") else "text/csv"
+        assert media == (expected if "." in path or "/exports/" in path else "application/json")
+        assert response.content

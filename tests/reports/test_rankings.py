@@ -83,7 +83,7 @@ class TestServices:
         }  # fmt: skip
 
     def test_repeated_status_parameters(self, client: TestClient, analyst: dict[str, str]) -> None:
-        params = [("status", "approved"), ("status", "submitted"), ("from", "2026-03-01")]
+        params = (("status", "approved"), ("status", "submitted"), ("from", "2026-03-01"))
         response = client.get("/api/v1/reports/services", params=params, headers=analyst)
         assert response.json()["filters"]["statuses"] == ["approved", "submitted"]
         assert len(response.json()["items"]) == 4

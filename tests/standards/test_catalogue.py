@@ -1,13 +1,20 @@
 """The catalogue files: valid, faithful to the report's facts, and refused precisely when broken."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from service.config import PROJECT_ROOT
-from service.standards.catalogue import CatalogueError, load_catalogue, parse_standard
+from service.standards.catalogue import (
+    CatalogueError,
+    StandardFile,
+    load_catalogue,
+    parse_standard,
+)
 
 CATALOGUE = PROJECT_ROOT / "checklists" / "standards"
 # The seed facts of report-2018.txt, copied into the repository (tests/data/README.md).
@@ -15,24 +22,24 @@ SEED = PROJECT_ROOT / "tests" / "data" / "services-facts.json"
 
 
 @pytest.fixture(scope="module")
-def catalogue():  # type: ignore[no-untyped-def]
+def catalogue() -> list[StandardFile]:
     return load_catalogue(CATALOGUE)
 
 
-def test_sixty_services(catalogue) -> None:  # type: ignore[no-untyped-def]
+def test_sixty_services(catalogue: list[StandardFile]) -> None:
     assert [s.code for s in catalogue] == [f"S{n:02d}" for n in range(1, 61)]
 
 
-def test_only_s06_lacks_a_deadline(catalogue) -> None:  # type: ignore[no-untyped-def]
+def test_only_s06_lacks_a_deadline(catalogue: list[StandardFile]) -> None:
     assert [s.code for s in catalogue if not s.deadlines] == ["S06"]
 
 
-def test_s26_is_seven_working_days(catalogue) -> None:  # type: ignore[no-untyped-def]
+def test_s26_is_seven_working_days(catalogue: list[StandardFile]) -> None:
     s26 = next(s for s in catalogue if s.code == "S26")
     assert [(d.amount, d.unit.value) for d in s26.deadlines] == [(7, "working_days")]
 
 
-def test_facts_match_the_seed(catalogue) -> None:  # type: ignore[no-untyped-def]
+def test_facts_match_the_seed(catalogue: list[StandardFile]) -> None:
     seed = {s["section_no"]: s for s in json.loads(SEED.read_text(encoding="utf-8"))}
     assert (
         sorted(seed) == sorted(standard.section_no for standard in catalogue) == list(range(1, 61))
@@ -54,8 +61,9 @@ def write(tmp_path: Path, name: str, data: object) -> Path:
     return path
 
 
-def valid() -> dict:  # type: ignore[type-arg]
-    return yaml.safe_load((CATALOGUE / "S26.yaml").read_text(encoding="utf-8"))
+def valid() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((CATALOGUE / "S26.yaml").read_text(encoding="utf-8"))
+    return data
 
 
 @pytest.mark.parametrize(
@@ -75,7 +83,9 @@ def valid() -> dict:  # type: ignore[type-arg]
         (lambda d: d.update(surprise=1), "surprise: Extra inputs are not permitted"),
     ],
 )
-def test_broken_file_names_path_and_field(tmp_path: Path, change, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_broken_file_names_path_and_field(
+    tmp_path: Path, change: Callable[[dict[str, Any]], object], message: str
+) -> None:
     data = valid()
     change(data)
     path = write(tmp_path, "S26.yaml", data)
@@ -123,7 +133,7 @@ def test_empty_folder(tmp_path: Path) -> None:
         load_catalogue(tmp_path)
 
 
-def test_digest_ignores_key_order(catalogue) -> None:  # type: ignore[no-untyped-def]
+def test_digest_ignores_key_order(catalogue: list[StandardFile]) -> None:
     body = catalogue[0].body()
     reordered = type(body).model_validate(dict(reversed(body.model_dump().items())))
     assert reordered.digest() == body.digest()

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from service.auth.roles import Role
 from tests.conftest import AuthHeaders, FrozenClock
+from tests.fixtures.problems import assert_problem
 
 
 @pytest.fixture
@@ -101,11 +102,16 @@ class TestReadService:
             "свидетельство о рождении ребенка",
         ]
 
-    @pytest.mark.parametrize(("path", "status"), [("S99", 404), ("S00", 422), ("26", 422)])
+    @pytest.mark.parametrize(
+        ("path", "status", "code"),
+        [("S99", 404, "service-not-found"), ("S00", 422, "validation-failed"),
+         ("26", 422, "validation-failed")],
+    )  # fmt: skip
     def test_unknown_or_malformed_code(
-        self, client: TestClient, headers: dict[str, str], path: str, status: int
+        self, client: TestClient, headers: dict[str, str], path: str, status: int, code: str
     ) -> None:
-        assert client.get(f"/api/v1/services/{path}", headers=headers).status_code == status
+        response = client.get(f"/api/v1/services/{path}", headers=headers)
+        assert_problem(response, status, code)
 
     def test_not_in_force_yet(self, client: TestClient, headers: dict[str, str]) -> None:
         response = client.get("/api/v1/services/S26?on=2010-01-01", headers=headers)

@@ -22,6 +22,7 @@ from service.storage.objects import (
     content_disposition,
 )
 from tests.fixtures import s3 as s3_fixtures
+from tests.fixtures.images import as_binary
 from tests.fixtures.s3 import S3Endpoint, SeaweedError, assert_loopback, free_ports
 
 MIB = 1024 * 1024
@@ -95,7 +96,9 @@ class TestBothBackends:
         store.ensure_ready()
         upload = LazyStream(20 * MIB)
 
-        store.put("visits/1/photos/big.bin", upload, content_type="application/octet-stream")
+        store.put(
+            "visits/1/photos/big.bin", as_binary(upload), content_type="application/octet-stream"
+        )
 
         assert upload.largest_read <= 8 * MIB
         assert store.size("visits/1/photos/big.bin") == 20 * MIB
@@ -170,7 +173,9 @@ class TestLocalStore:
         store.ensure_ready()
 
         with pytest.raises(OSError, match="went away"):
-            store.put("half.bin", LazyStream(4 * MIB, fail_after=2 * MIB), content_type="x/y")
+            store.put(
+                "half.bin", as_binary(LazyStream(4 * MIB, fail_after=2 * MIB)), content_type="x/y"
+            )
 
         assert list((tmp_path / "objects").iterdir()) == []
 
@@ -195,7 +200,7 @@ class TestLocalStore:
         assert store.remove_partials(cutoff) == 0
 
     def test_has_no_urls_of_its_own(self, tmp_path: Path) -> None:
-        store = LocalStore(tmp_path)
+        store: ObjectStore = LocalStore(tmp_path)  # as the app sees it
 
         put = store.presign_put(
             "k", content_type="image/jpeg", content_length=1, expires_seconds=60

@@ -1,5 +1,5 @@
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -153,11 +153,12 @@ def test_every_problem_of_every_row_comes_back_at_once(
 def test_a_shopper_that_cannot_be_assigned_gets_one_message(
     client: TestClient, session: Session, clock: FrozenClock, coordinator: User, who: str
 ) -> None:
-    email = {
+    emails: dict[str, Callable[[], str]] = {
         "unknown": lambda: "nobody-at-all@example.kz",
         "inactive": lambda: make_user(session, Role.shopper, active=False).email,
         "coordinator": lambda: coordinator.email,
-    }[who]()
+    }
+    email = emails[who]()
     office = make_office(session)
     text = f"{HEADER}\n{line(office_id=str(office.id), shopper_email=email)}\n"
     response = upload(client, bearer(coordinator, clock), text)

@@ -11,6 +11,7 @@ from service.offices.regions import Region
 from tests.conftest import FrozenClock
 from tests.fixtures.factories import make_office, make_visit
 from tests.fixtures.http import bearer as headers_for
+from tests.fixtures.problems import assert_problem
 from tests.fixtures.users import make_user
 
 
@@ -155,7 +156,7 @@ class TestListVisits:
         self, client: TestClient, clock: FrozenClock, coordinator: User, query: str
     ) -> None:
         response = client.get(f"/api/v1/visits?{query}", headers=headers_for(coordinator, clock))
-        assert response.status_code == 422
+        assert_problem(response, 422, "validation-failed", field=query.split("=")[0])
 
 
 class TestReadVisit:

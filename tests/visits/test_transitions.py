@@ -11,7 +11,8 @@ from service.visits.transitions import (
     next_status,
 )
 
-S, A = VisitStatus, VisitAction
+S = VisitStatus
+A = VisitAction
 
 
 @pytest.mark.parametrize(
