@@ -1,5 +1,7 @@
 """The transaction phases of service/db.py, each on its own (the flows test them in use)."""
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -12,7 +14,15 @@ from tests.fixtures.users import make_user
 
 def test_released_refuses_pending_writes(session: Session) -> None:
     make_user(session, Role.shopper)
-    session.add(User(email="x@example.kz", full_name="X", role=Role.shopper, hashed_password="h"))
+    session.add(
+        User(
+            email="x@example.kz",
+            full_name="X",
+            role=Role.shopper,
+            hashed_password="h",
+            created_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        )
+    )
     with pytest.raises(RuntimeError, match="pending changes"), db.released(session):
         pass
 
