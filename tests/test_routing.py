@@ -6,6 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from service.api import api_router
 from service.auth.roles import Role
 from service.routing import declared_query_names
 from tests.conftest import AuthHeaders
@@ -21,6 +22,8 @@ SAMPLE_PATH_VALUES = {
     "year": "2026",
 }
 
+API = api_router.prefix + "/"
+
 
 def concrete(path: str) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: SAMPLE_PATH_VALUES[m.group(1)], path)
@@ -30,7 +33,7 @@ def api_gets(app: FastAPI) -> list[str]:
     return [
         path
         for path, operations in app.openapi()["paths"].items()
-        if path.startswith("/api/v1/") and "get" in operations
+        if path.startswith(API) and "get" in operations
     ]
 
 
@@ -51,7 +54,7 @@ def test_every_api_get_refuses_an_unknown_parameter(
 
 def test_every_operation_documents_its_422(app: FastAPI) -> None:
     for path, operations in app.openapi()["paths"].items():
-        if path.startswith("/api/v1/"):
+        if path.startswith(API):
             for method, operation in operations.items():
                 assert "422" in operation["responses"], (method, path)
 
