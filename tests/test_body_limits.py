@@ -13,6 +13,7 @@ from service.main import create_app
 from service.middleware import RequestGuard, body_limit
 from service.visits.routes_photos import MULTIPART_ROOM
 from tests.conftest import FrozenClock
+from tests.fixtures.routes import api_path
 
 GENERAL = 4096
 UPLOAD = 16_384
@@ -41,7 +42,7 @@ def _problem(response: Any, limit: int) -> None:
 def test_photo_upload_refuses_a_body_over_its_own_limit(small_client: TestClient) -> None:
     limit = UPLOAD + MULTIPART_ROOM
     response = small_client.post(
-        f"/api/v1/visits/{uuid.uuid4()}/photos",
+        api_path("upload_photo", visit_id=uuid.uuid4()),
         files={"file": ("p.jpg", b"x" * (limit + 1), "image/jpeg")},
     )
     _problem(response, limit)
@@ -50,7 +51,7 @@ def test_photo_upload_refuses_a_body_over_its_own_limit(small_client: TestClient
 def test_photo_upload_takes_a_body_over_the_general_limit(small_client: TestClient) -> None:
     # Past the guard (the route's own limit is higher), the request meets authentication.
     response = small_client.post(
-        f"/api/v1/visits/{uuid.uuid4()}/photos",
+        api_path("upload_photo", visit_id=uuid.uuid4()),
         files={"file": ("p.jpg", b"x" * (GENERAL * 4), "image/jpeg")},
         data={"item_code": "a", "taken_at": "2026-03-18T09:30:00Z", "client_id": str(uuid.uuid4())},
     )
@@ -61,7 +62,7 @@ def test_photo_upload_takes_a_body_over_the_general_limit(small_client: TestClie
 def test_json_elsewhere_is_held_to_the_general_limit(small_client: TestClient) -> None:
     big = b'{"refresh_token": "' + b"a" * GENERAL + b'"}'
     response = small_client.post(
-        "/api/v1/auth/refresh", content=big, headers={"content-type": "application/json"}
+        api_path("refresh_tokens"), content=big, headers={"content-type": "application/json"}
     )
     _problem(response, GENERAL)
 

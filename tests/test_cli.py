@@ -19,6 +19,7 @@ import pytest
 from service.cli import _log_format, build_parser
 from service.config import Settings
 from service.observability.logs import LogFormat
+from tests.fixtures.routes import api_path
 
 MSHOP = [sys.executable, "-m", "service.cli"]
 # Every test runs the CLI as a process of its own.
@@ -99,35 +100,37 @@ def demo_server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
 def test_demo_serves_and_logs_in_a_shopper(demo_server: str) -> None:
     assert get_json(f"{demo_server}/healthz")["status"] == "ok"
     form = urllib.parse.urlencode({"username": "shopper1@demo.kz", "password": "demo"}).encode()
-    tokens = get_json(f"{demo_server}/api/v1/auth/token", data=form)
+    tokens = get_json(demo_server + api_path("login"), data=form)
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
-    assert get_json(f"{demo_server}/api/v1/me", headers=auth)["role"] == "shopper"
-    assert get_json(f"{demo_server}/api/v1/services", headers=auth)["total"] == 60
+    assert get_json(demo_server + api_path("read_me"), headers=auth)["role"] == "shopper"
+    assert get_json(demo_server + api_path("list_services"), headers=auth)["total"] == 60
 
 
 def login(base: str, email: str) -> dict[str, str]:
     form = urllib.parse.urlencode({"username": email, "password": "demo"}).encode()
-    tokens = get_json(f"{base}/api/v1/auth/token", data=form)
+    tokens = get_json(base + api_path("login"), data=form)
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 def test_demo_accounts_have_visits_of_their_own(demo_server: str) -> None:
     shopper = login(demo_server, "shopper1@demo.kz")
-    mine = get_json(f"{demo_server}/api/v1/visits", headers=shopper)["items"]
+    mine = get_json(demo_server + api_path("list_visits"), headers=shopper)["items"]
     assert {"assigned", "in_progress", "returned", "submitted"} <= {v["status"] for v in mine}
     returned = next(v for v in mine if v["status"] == "returned")
     assert returned["review_comment"]
     coordinator = login(demo_server, "coordinator@demo.kz")
-    queue = get_json(f"{demo_server}/api/v1/visits?status=submitted", headers=coordinator)
+    queue = get_json(
+        demo_server + api_path("list_visits") + "?status=submitted", headers=coordinator
+    )
     assert queue["total"] > 0
     assert {v["status"] for v in queue["items"]} == {"submitted"}
 
 
 def test_demo_has_visits_for_the_reports(demo_server: str) -> None:
     form = urllib.parse.urlencode({"username": "analyst@demo.kz", "password": "demo"}).encode()
-    tokens = get_json(f"{demo_server}/api/v1/auth/token", data=form)
+    tokens = get_json(demo_server + api_path("login"), data=form)
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
-    ranking = get_json(f"{demo_server}/api/v1/reports/services", headers=auth)["items"]
+    ranking = get_json(demo_server + api_path("rank_services"), headers=auth)["items"]
     graded = sum(row["graded"] for row in ranking)
     # 200 visits, about three in four approved and scored.
     assert 100 < graded < 200

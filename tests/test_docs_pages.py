@@ -29,6 +29,7 @@ from service.docs_pages import CONSOLE_URL, STATIC_URL, start_page
 from service.main import create_app
 from tests.conftest import SECRET
 from tests.fixtures.db import migrated_engine
+from tests.fixtures.routes import api_path
 from tests.fixtures.server import running
 from tests.fixtures.users import PASSWORD, make_user
 
@@ -360,8 +361,8 @@ class TestInBrowser:
         expect(response.locator(".response-col_description")).to_contain_text(
             live_app.email, timeout=RENDER_TIMEOUT_MS
         )
-        assert "POST /api/v1/auth/token" in traffic.local
-        assert "GET /api/v1/me" in traffic.local
+        assert "POST " + api_path("login") in traffic.local
+        assert "GET " + api_path("read_me") in traffic.local
         assert traffic.outside == traffic.attempted == []
 
     def test_redoc_lists_every_operation_offline(

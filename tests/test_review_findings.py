@@ -13,6 +13,7 @@ from tests.conftest import AuthHeaders, FrozenClock
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.problems import assert_problem
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 
@@ -41,7 +42,7 @@ def test_out_of_range_answers_are_422_not_500(
     shopper = make_user(session, Role.shopper)
     visit = make_visit(session, shopper=shopper)
     response = client.put(
-        f"/api/v1/visits/{visit.id}/answers",
+        api_path("sync_answers", visit_id=visit.id),
         json={"answers": [answer(item, value, at)]},
         headers=bearer(shopper, clock),
     )
@@ -55,7 +56,7 @@ def test_far_off_answered_at_is_refused(
     shopper = make_user(session, Role.shopper)
     visit = make_visit(session, shopper=shopper)
     response = client.put(
-        f"/api/v1/visits/{visit.id}/answers",
+        api_path("sync_answers", visit_id=visit.id),
         json={"answers": [answer("overall_rating", 4, "9999-12-31T23:00:00-05:00")]},
         headers=bearer(shopper, clock),
     )
@@ -64,7 +65,8 @@ def test_far_off_answered_at_is_refused(
 
 def test_naive_window_filter_is_422(client: TestClient, auth_headers: AuthHeaders) -> None:
     response = client.get(
-        "/api/v1/visits?window_from=2026-01-01T00:00:00", headers=auth_headers(Role.coordinator)
+        api_path("list_visits") + "?window_from=2026-01-01T00:00:00",
+        headers=auth_headers(Role.coordinator),
     )
     assert_problem(response, 422, "validation-failed", field="window_from")
 
@@ -80,7 +82,9 @@ def test_bulk_row_with_a_unicode_digit_is_a_row_error(
         "2026-04-01T18:00:00+05:00\n"
     )
     files = {"file": ("wave.csv", text.encode(), "text/csv")}
-    response = client.post("/api/v1/visits/bulk", files=files, headers=bearer(coordinator, clock))
+    response = client.post(
+        api_path("bulk_create_visits"), files=files, headers=bearer(coordinator, clock)
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["row"] == 2
 
@@ -90,9 +94,9 @@ def test_rescore_before_submit_is_refused(
 ) -> None:
     visit = make_visit(session)
     staff = bearer(make_user(session, Role.coordinator), clock)
-    response = client.post(f"/api/v1/visits/{visit.id}/rescore", headers=staff)
+    response = client.post(api_path("rescore_visit", visit_id=visit.id), headers=staff)
     assert_problem(response, 404, "score-not-found")
-    score = client.get(f"/api/v1/visits/{visit.id}/score", headers=staff)
+    score = client.get(api_path("read_score", visit_id=visit.id), headers=staff)
     assert_problem(score, 404, "score-not-found")
 
 
@@ -100,7 +104,7 @@ def test_standard_version_no_checklist_can_carry_is_refused(
     client: TestClient, auth_headers: AuthHeaders
 ) -> None:
     admin = auth_headers(Role.admin)
-    body = client.get("/api/v1/services/S26", headers=admin).json()
+    body = client.get(api_path("read_service", code="S26"), headers=admin).json()
     keep = {
         "name_ru",
         "name_en",
@@ -118,11 +122,13 @@ def test_standard_version_no_checklist_can_carry_is_refused(
         "effective_from": "2026-03-01",
         "name_ru": "Я" * 1990,
     }
-    response = client.put("/api/v1/services/S26", json=version, headers=admin)
+    response = client.put(api_path("put_service_standard", code="S26"), json=version, headers=admin)
     assert response.status_code == 422
     assert response.json()["code"] == "checklist-invalid"
-    assert client.get("/api/v1/checklists?service=S26", headers=admin).status_code == 200
-    versions = client.get("/api/v1/services/S26", headers=admin).json()["versions"]
+    assert (
+        client.get(api_path("list_checklists") + "?service=S26", headers=admin).status_code == 200
+    )
+    versions = client.get(api_path("read_service", code="S26"), headers=admin).json()["versions"]
     assert len(versions) == 1
 
 

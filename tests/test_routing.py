@@ -6,9 +6,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from service.api import api_router
 from service.auth.roles import Role
 from service.routing import declared_query_names
 from tests.conftest import AuthHeaders
+from tests.fixtures.routes import api_path
 
 SAMPLE_PATH_VALUES = {
     "visit_id": "00000000-0000-4000-8000-000000000000",
@@ -20,6 +22,8 @@ SAMPLE_PATH_VALUES = {
     "year": "2026",
 }
 
+API = api_router.prefix + "/"
+
 
 def concrete(path: str) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: SAMPLE_PATH_VALUES[m.group(1)], path)
@@ -29,7 +33,7 @@ def api_gets(app: FastAPI) -> list[str]:
     return [
         path
         for path, operations in app.openapi()["paths"].items()
-        if path.startswith("/api/v1/") and "get" in operations
+        if path.startswith(API) and "get" in operations
     ]
 
 
@@ -50,7 +54,7 @@ def test_every_api_get_refuses_an_unknown_parameter(
 
 def test_every_operation_documents_its_422(app: FastAPI) -> None:
     for path, operations in app.openapi()["paths"].items():
-        if path.startswith("/api/v1/"):
+        if path.startswith(API):
             for method, operation in operations.items():
                 assert "422" in operation["responses"], (method, path)
 
@@ -58,15 +62,16 @@ def test_every_operation_documents_its_422(app: FastAPI) -> None:
 @pytest.mark.parametrize(
     ("url", "typo", "accepted"),
     [
-        ("/api/v1/users?emial=a@b.kz", "emial", "email"),
-        ("/api/v1/visits?stauts=assigned", "stauts", "status"),
-        ("/api/v1/services?agnecy=MJ", "agnecy", "agency"),
-        ("/api/v1/offices?regoin=almaty", "regoin", "region"),
-        ("/api/v1/checklists?servise=S26", "servise", "service"),
-        ("/api/v1/reports/services?form=2026-01-01", "form", "from"),
-        ("/api/v1/exports/visits?fromat=csv", "fromat", "format"),
+        (api_path("list_users") + "?emial=a@b.kz", "emial", "email"),
+        (api_path("list_visits") + "?stauts=assigned", "stauts", "status"),
+        (api_path("list_services") + "?agnecy=MJ", "agnecy", "agency"),
+        (api_path("list_offices") + "?regoin=almaty", "regoin", "region"),
+        (api_path("list_checklists") + "?servise=S26", "servise", "service"),
+        (api_path("rank_services") + "?form=2026-01-01", "form", "from"),
+        (api_path("export_visits") + "?fromat=csv", "fromat", "format"),
         (
-            "/api/v1/visits/00000000-0000-4000-8000-000000000000/answers?histroy=true",
+            api_path("list_answers", visit_id="00000000-0000-4000-8000-000000000000")
+            + "?histroy=true",
             "histroy",
             "history",
         ),
@@ -89,7 +94,7 @@ def test_a_typo_names_the_parameter_and_what_is_accepted(
 
 def test_every_unknown_name_is_listed_once(client: TestClient, auth_headers: AuthHeaders) -> None:
     response = client.get(
-        "/api/v1/users?limit=5&b=1&a=2&b=3&offset=0", headers=auth_headers(Role.admin)
+        api_path("list_users") + "?limit=5&b=1&a=2&b=3&offset=0", headers=auth_headers(Role.admin)
     )
     assert response.status_code == 422
     assert [e["loc"] for e in response.json()["errors"]] == [["query", "b"], ["query", "a"]]
@@ -97,7 +102,8 @@ def test_every_unknown_name_is_listed_once(client: TestClient, auth_headers: Aut
 
 def test_declared_parameters_still_pass(client: TestClient, auth_headers: AuthHeaders) -> None:
     response = client.get(
-        "/api/v1/visits?status=assigned&status=submitted&limit=1", headers=auth_headers(Role.admin)
+        api_path("list_visits") + "?status=assigned&status=submitted&limit=1",
+        headers=auth_headers(Role.admin),
     )
     assert response.status_code == 200, response.text
     assert response.json()["limit"] == 1
@@ -105,7 +111,7 @@ def test_declared_parameters_still_pass(client: TestClient, auth_headers: AuthHe
 
 def test_writes_refuse_unknown_parameters_too(client: TestClient) -> None:
     response = client.post(
-        "/api/v1/auth/token?debug=1", data={"username": "a@b.kz", "password": "whatever"}
+        api_path("login") + "?debug=1", data={"username": "a@b.kz", "password": "whatever"}
     )
     assert response.status_code == 422
     assert response.json()["code"] == "query-parameter-unknown"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.routes import api_path
 from tests.test_cli import STRONG, free_port
 
 # Starts `mshop serve` as a process.
@@ -136,7 +137,7 @@ def test_headers_trickled_a_byte_at_a_time_are_cut_off(served: Served) -> None:
 def test_a_stalled_body_is_dropped(served: Served) -> None:
     with connect(served) as sock:
         sock.sendall(
-            b"POST /api/v1/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"POST " + api_path("login").encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
             b"username=a"
         )

@@ -29,6 +29,7 @@ from tests.conftest import NOW, SECRET, FrozenClock
 from tests.fixtures.db import migrated_engine, postgres_url_or_skip
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
 from tests.fixtures.server import running
 from tests.fixtures.users import make_user
 
@@ -100,7 +101,7 @@ def test_concurrent_overlapping_syncs(engine: Engine, fresh_url: str, tmp_path: 
     barrier = threading.Barrier(PHONES)
 
     with running(create_app(settings, clock=clock)) as url:
-        endpoint = f"{url}/api/v1/visits/{visit_id}/answers"
+        endpoint = url + api_path("sync_answers", visit_id=visit_id)
 
         def phone(batch: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
             barrier.wait()

@@ -15,6 +15,7 @@ from tests.conftest import FrozenClock
 from tests.fixtures.factories import complete_answers, make_visit, upload_required_photos
 from tests.fixtures.http import bearer
 from tests.fixtures.problems import assert_problem
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 T0 = "2026-03-18T10:00:00+05:00"
@@ -43,13 +44,15 @@ def sync(
     client: TestClient, visit: Visit, headers: dict[str, str], *answers: dict[str, Any]
 ) -> Any:
     return client.put(
-        f"/api/v1/visits/{visit.id}/answers", json={"answers": list(answers)}, headers=headers
+        api_path("sync_answers", visit_id=visit.id),
+        json={"answers": list(answers)},
+        headers=headers,
     )
 
 
 def checklist(client: TestClient, visit: Visit, headers: dict[str, str]) -> dict[str, Any]:
     body: dict[str, dict[str, Any]] = client.get(
-        f"/api/v1/checklists/{visit.checklist_id}", headers=headers
+        api_path("read_checklist", checklist_id=visit.checklist_id), headers=headers
     ).json()
     return body["checklist"]
 
@@ -61,10 +64,13 @@ def submit(
     client_id: str | None = None,
     at: str = "2026-03-18T09:30:00Z",
 ) -> Any:
-    if client.get(f"/api/v1/visits/{visit.id}", headers=headers).json()["status"] != "submitted":
+    if (
+        client.get(api_path("read_visit", visit_id=visit.id), headers=headers).json()["status"]
+        != "submitted"
+    ):
         upload_required_photos(client, visit.id, headers)
     body = {"client_id": client_id or str(uuid.uuid4()), "submitted_at": at}
-    return client.post(f"/api/v1/visits/{visit.id}/submit", json=body, headers=headers)
+    return client.post(api_path("submit_visit", visit_id=visit.id), json=body, headers=headers)
 
 
 class TestSync:
@@ -77,7 +83,7 @@ class TestSync:
         assert response.status_code == 200, response.text
         assert response.json()["created"] == 1
         assert (
-            client.get(f"/api/v1/visits/{visit.id}", headers=headers).json()["status"]
+            client.get(api_path("read_visit", visit_id=visit.id), headers=headers).json()["status"]
             == "in_progress"
         )
 
@@ -95,7 +101,7 @@ class TestSync:
         assert sync(client, visit, phone, *batch).json()["created"] == 1
         assert sync(client, visit, phone, *batch).json()["unchanged"] == 1
         history = client.get(
-            f"/api/v1/visits/{visit.id}/history", headers=bearer(coordinator, clock)
+            api_path("read_visit_history", visit_id=visit.id), headers=bearer(coordinator, clock)
         ).json()
         moves = [(e["action"], e["from_status"], e["to_status"], e["detail"]) for e in history]
         # The resend stored nothing, so it left no trace in the history.
@@ -114,7 +120,9 @@ class TestSync:
         response = sync(client, visit, phone, *[answer("overall_rating", 4)] * 501)
         assert response.status_code == 422
         assert response.json()["code"] == "answers-invalid"
-        status = client.get(f"/api/v1/visits/{visit.id}", headers=phone).json()["status"]
+        status = client.get(api_path("read_visit", visit_id=visit.id), headers=phone).json()[
+            "status"
+        ]
         assert status == "assigned"
 
     def test_same_batch_three_times_stores_once(
@@ -127,7 +135,7 @@ class TestSync:
         assert [o["created"] for o in outcomes] == [2, 0, 0]
         assert [o["unchanged"] for o in outcomes] == [0, 2, 2]
         history = client.get(
-            f"/api/v1/visits/{visit.id}/answers?history=true", headers=headers
+            api_path("list_answers", visit_id=visit.id) + "?history=true", headers=headers
         ).json()
         assert len(history) == 2
 
@@ -137,7 +145,7 @@ class TestSync:
         visit = make_visit(session, shopper=shopper)
         headers = bearer(shopper, clock)
         sync(client, visit, headers, answer("overall_rating", 4, at="2026-03-18T08:00:00+05:00"))
-        stored = client.get(f"/api/v1/visits/{visit.id}/answers", headers=headers).json()[0]
+        stored = client.get(api_path("list_answers", visit_id=visit.id), headers=headers).json()[0]
         assert stored["answered_at"] == "2026-03-18T03:00:00Z"
         assert stored["received_at"] == "2026-03-18T09:30:00Z"
 
@@ -156,7 +164,7 @@ class TestSync:
         assert response.json()["errors"] == [
             {"client_id": first["client_id"], "item_code": "overall_rating"}
         ]
-        current = client.get(f"/api/v1/visits/{visit.id}/answers", headers=headers).json()
+        current = client.get(api_path("list_answers", visit_id=visit.id), headers=headers).json()
         assert [(a["item_code"], a["value"]) for a in current] == [("overall_rating", 4)]
 
     def test_newer_answer_replaces_older_and_history_is_kept(
@@ -169,15 +177,15 @@ class TestSync:
         assert sync(client, visit, headers, newer).json()["results"][0]["outcome"] == "created"
         # The older answer arrives late (a retry from a queue): kept, but not current.
         assert sync(client, visit, headers, older).json()["results"][0]["outcome"] == "superseded"
-        current = client.get(f"/api/v1/visits/{visit.id}/answers", headers=headers).json()
+        current = client.get(api_path("list_answers", visit_id=visit.id), headers=headers).json()
         assert [a["value"] for a in current] == [2]
         history = client.get(
-            f"/api/v1/visits/{visit.id}/answers?history=true", headers=headers
+            api_path("list_answers", visit_id=visit.id) + "?history=true", headers=headers
         ).json()
         assert sorted(a["value"] for a in history) == [2, 5]
         newest = answer("overall_rating", 3, at="2026-03-18T12:00:00+05:00")
         sync(client, visit, headers, newest)
-        current = client.get(f"/api/v1/visits/{visit.id}/answers", headers=headers).json()
+        current = client.get(api_path("list_answers", visit_id=visit.id), headers=headers).json()
         assert [a["value"] for a in current] == [3]
 
     @pytest.mark.parametrize(
@@ -213,7 +221,7 @@ class TestSync:
         assert body["code"] == "answers-invalid"
         assert [e["index"] for e in body["errors"]] == [1]
         assert fragment in body["errors"][0]["msg"]
-        assert client.get(f"/api/v1/visits/{visit.id}/answers", headers=headers).json() == []
+        assert client.get(api_path("list_answers", visit_id=visit.id), headers=headers).json() == []
 
     def test_na_only_where_allowed(
         self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
@@ -280,10 +288,12 @@ class TestWorkflow:
         assert submitted.status_code == 200, submitted.text
         assert submitted.json()["status"] == "submitted"
         approved = client.post(
-            f"/api/v1/visits/{visit.id}/review", json={"action": "approve"}, headers=staff
+            api_path("review_visit", visit_id=visit.id), json={"action": "approve"}, headers=staff
         )
         assert approved.json()["status"] == "approved"
-        history = client.get(f"/api/v1/visits/{visit.id}/history", headers=staff).json()
+        history = client.get(
+            api_path("read_visit_history", visit_id=visit.id), headers=staff
+        ).json()
         assert [e["action"] for e in history] == ["assign", "start", "sync", "submit", "approve"]
 
     def test_submit_lists_missing_required_items(
@@ -328,7 +338,7 @@ class TestWorkflow:
         assert first.json()["clock_skew_seconds"] == 1200.0
         assert first.json()["device_submitted_at"] == "2026-03-18T09:10:00Z"
         assert first.json()["submitted_at"] == "2026-03-18T09:30:00Z"
-        history = client.get(f"/api/v1/visits/{visit.id}/answers", headers=phone)
+        history = client.get(api_path("list_answers", visit_id=visit.id), headers=phone)
         assert history.status_code == 200
         other = submit(client, visit, phone)
         assert other.status_code == 409
@@ -351,7 +361,7 @@ class TestWorkflow:
         assert late.status_code == 409
         assert late.json()["code"] == "visit-not-editable"
         returned = client.post(
-            f"/api/v1/visits/{visit.id}/review",
+            api_path("review_visit", visit_id=visit.id),
             json={"action": "return", "comment": "Фото стенда нечёткое"},
             headers=staff,
         )
@@ -375,23 +385,27 @@ class TestWorkflow:
         phone, staff = bearer(shopper, clock), bearer(coordinator, clock)
         sync(client, visit, phone, *complete_answers(checklist(client, visit, phone)))
         submit(client, visit, phone)
-        client.post(f"/api/v1/visits/{visit.id}/review", json={"action": "approve"}, headers=staff)
+        client.post(
+            api_path("review_visit", visit_id=visit.id), json={"action": "approve"}, headers=staff
+        )
         assert sync(client, visit, phone, answer("overall_rating", 1)).status_code == 409
         again = client.post(
-            f"/api/v1/visits/{visit.id}/review",
+            api_path("review_visit", visit_id=visit.id),
             json={"action": "reject", "comment": "x"},
             headers=staff,
         )
         assert again.status_code == 409
         assert again.json()["code"] == "transition-not-allowed"
         assert again.json()["errors"] == [{"allowed_actions": ["reopen"]}]
-        no_reason = client.post(f"/api/v1/visits/{visit.id}/reopen", json={}, headers=staff)
+        no_reason = client.post(api_path("reopen_visit", visit_id=visit.id), json={}, headers=staff)
         assert no_reason.status_code == 422
         reopened = client.post(
-            f"/api/v1/visits/{visit.id}/reopen", json={"reason": "Жалоба офиса"}, headers=staff
+            api_path("reopen_visit", visit_id=visit.id),
+            json={"reason": "Жалоба офиса"},
+            headers=staff,
         )
         assert reopened.json()["status"] == "submitted"
-        events = client.get(f"/api/v1/visits/{visit.id}/history", headers=staff).json()
+        events = client.get(api_path("read_visit_history", visit_id=visit.id), headers=staff).json()
         assert events[-1]["action"] == "reopen"
         assert events[-1]["detail"] == {"reason": "Жалоба офиса"}
 
@@ -410,7 +424,7 @@ class TestWorkflow:
     ) -> None:
         visit = make_visit(session)
         response = client.post(
-            f"/api/v1/visits/{visit.id}/review",
+            api_path("review_visit", visit_id=visit.id),
             json={"action": action, "comment": comment},
             headers=bearer(coordinator, clock),
         )
@@ -427,7 +441,9 @@ class TestWorkflow:
         visit = make_visit(session, shopper=shopper)
         staff = bearer(coordinator, clock)
         response = client.post(
-            f"/api/v1/visits/{visit.id}/cancel", json={"reason": "Офис закрыт"}, headers=staff
+            api_path("cancel_visit", visit_id=visit.id),
+            json={"reason": "Офис закрыт"},
+            headers=staff,
         )
         assert response.json()["status"] == "cancelled"
         assert (
@@ -441,9 +457,9 @@ class TestWorkflow:
         visit = make_visit(session, shopper=shopper)
         phone = bearer(shopper, clock)
         assert (
-            client.post(f"/api/v1/visits/{visit.id}/start", headers=phone).json()["status"]
+            client.post(api_path("start_visit", visit_id=visit.id), headers=phone).json()["status"]
             == "in_progress"
         )
-        again = client.post(f"/api/v1/visits/{visit.id}/start", headers=phone)
+        again = client.post(api_path("start_visit", visit_id=visit.id), headers=phone)
         assert again.status_code == 409
         assert again.json()["errors"] == [{"allowed_actions": ["submit"]}]

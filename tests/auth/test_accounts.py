@@ -13,6 +13,7 @@ from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.security import verify_password
 from tests.conftest import FrozenClock
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import PASSWORD, make_user
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -20,16 +21,19 @@ NOBODY = "00000000-0000-4000-8000-00000000beef"
 
 
 def login(client: TestClient, email: str, password: str = PASSWORD) -> Any:
-    return client.post("/api/v1/auth/token", data={"username": email, "password": password})
+    return client.post(api_path("login"), data={"username": email, "password": password})
 
 
 def bearer(client: TestClient, user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {login(client, user.email).json()['access_token']}"}
 
 
+ACCOUNT_ROUTES = {"": "update_user", "password": "change_password", "unlock": "unlock_user"}
+
+
 def url(user: User | str, action: str = "") -> str:
     user_id = user if isinstance(user, str) else str(user.id)
-    return f"/api/v1/users/{user_id}" + (f"/{action}" if action else "")
+    return api_path(ACCOUNT_ROUTES[action], user_id=user_id)
 
 
 def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -69,16 +73,20 @@ class TestListFilters:
         make_user(session, Role.shopper, email="aigerim.s2@example.kz")
         headers = bearer(client, admin)
         body = client.get(
-            "/api/v1/users", params={"email": "  Aigerim.S@EXAMPLE.kz "}, headers=headers
+            api_path("list_users"), params={"email": "  Aigerim.S@EXAMPLE.kz "}, headers=headers
         ).json()
         assert body["total"] == 1
         assert [(u["id"], u["email"]) for u in body["items"]] == [(str(shopper.id), shopper.email)]
-        partial = client.get("/api/v1/users", params={"email": "aigerim"}, headers=headers).json()
+        partial = client.get(
+            api_path("list_users"), params={"email": "aigerim"}, headers=headers
+        ).json()
         assert partial == {"items": [], "total": 0, "limit": 50, "offset": 0}
 
     def test_role(self, client: TestClient, session: Session, admin: User) -> None:
         analysts = {str(make_user(session, Role.analyst).id) for _ in range(2)}
-        body = client.get("/api/v1/users?role=analyst", headers=bearer(client, admin)).json()
+        body = client.get(
+            api_path("list_users") + "?role=analyst", headers=bearer(client, admin)
+        ).json()
         assert {u["role"] for u in body["items"]} == {"analyst"}
         assert analysts <= {u["id"] for u in body["items"]}
         assert body["total"] == len(body["items"])
@@ -86,10 +94,10 @@ class TestListFilters:
     def test_active(self, client: TestClient, session: Session, admin: User) -> None:
         disabled = make_user(session, Role.shopper, active=False)
         headers = bearer(client, admin)
-        off = client.get("/api/v1/users?active=false", headers=headers).json()
+        off = client.get(api_path("list_users") + "?active=false", headers=headers).json()
         assert [u["id"] for u in off["items"]] == [str(disabled.id)]
         assert off["items"][0]["is_active"] is False
-        on = client.get("/api/v1/users?active=true&limit=200", headers=headers).json()
+        on = client.get(api_path("list_users") + "?active=true&limit=200", headers=headers).json()
         assert str(disabled.id) not in {u["id"] for u in on["items"]}
         assert all(u["is_active"] for u in on["items"])
 
@@ -99,7 +107,9 @@ class TestListFilters:
         for _ in range(3):
             make_user(session, Role.shopper)
         headers = bearer(client, admin)
-        page = client.get("/api/v1/users?role=shopper&active=true&limit=2", headers=headers)
+        page = client.get(
+            api_path("list_users") + "?role=shopper&active=true&limit=2", headers=headers
+        )
         body = page.json()
         assert len(body["items"]) == 2
         assert body["total"] >= 3
@@ -109,9 +119,11 @@ class TestListFilters:
     ) -> None:
         headers = bearer(client, coordinator)
         for query in (f"email={admin.email}", "role=admin", "role=coordinator"):
-            body = client.get(f"/api/v1/users?{query}", headers=headers).json()
+            body = client.get(api_path("list_users") + f"?{query}", headers=headers).json()
             assert (body["items"], body["total"]) == ([], 0), query
-        mine = client.get(f"/api/v1/users?email={shopper.email}", headers=headers).json()
+        mine = client.get(
+            api_path("list_users") + f"?email={shopper.email}", headers=headers
+        ).json()
         assert [u["id"] for u in mine["items"]] == [str(shopper.id)]
 
     @pytest.mark.parametrize(
@@ -121,12 +133,14 @@ class TestListFilters:
     def test_bad_filters_are_422(
         self, client: TestClient, admin: User, query: str, loc: str
     ) -> None:
-        response = client.get(f"/api/v1/users?{query}", headers=bearer(client, admin))
+        response = client.get(api_path("list_users") + f"?{query}", headers=bearer(client, admin))
         body = assert_problem(response, 422, "validation-failed")
         assert body["errors"][0]["loc"] == ["query", loc]
 
     def test_a_typo_is_refused_not_ignored(self, client: TestClient, admin: User) -> None:
-        response = client.get("/api/v1/users?emial=x@example.kz", headers=bearer(client, admin))
+        response = client.get(
+            api_path("list_users") + "?emial=x@example.kz", headers=bearer(client, admin)
+        )
         body = assert_problem(response, 422, "query-parameter-unknown")
         assert body["errors"][0]["loc"] == ["query", "emial"]
 
@@ -151,7 +165,7 @@ class TestUpdateUser:
         session.refresh(shopper)
         assert (shopper.full_name, shopper.is_active) == ("Aigerim Seitkali", False)
         # A disabled account is refused at once, whatever token it holds.
-        me = client.get("/api/v1/me", headers=shopper_token)
+        me = client.get(api_path("read_me"), headers=shopper_token)
         assert_problem(me, 401, "user-inactive")
         assert_problem(login(client, shopper.email), 401, "user-inactive")
 
@@ -304,10 +318,12 @@ class TestChangePassword:
         assert_problem(login(client, shopper.email), 401, "invalid-credentials")
         assert login(client, shopper.email, NEW_PASSWORD).status_code == 200
         # Every token issued before the change is dead: refresh and access alike.
-        refresh = client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+        refresh = client.post(
+            api_path("refresh_tokens"), json={"refresh_token": pair["refresh_token"]}
+        )
         body = assert_problem(refresh, 401, "invalid-token")
         assert "password was changed" in body["detail"]
-        assert_problem(client.get("/api/v1/me", headers=headers), 401, "invalid-token")
+        assert_problem(client.get(api_path("read_me"), headers=headers), 401, "invalid-token")
 
     def test_new_tokens_work_after_the_change(self, client: TestClient, shopper: User) -> None:
         client.post(
@@ -317,11 +333,11 @@ class TestChangePassword:
         )
         pair = login(client, shopper.email, NEW_PASSWORD).json()
         refreshed = client.post(
-            "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+            api_path("refresh_tokens"), json={"refresh_token": pair["refresh_token"]}
         )
         assert refreshed.status_code == 200
         headers = {"Authorization": f"Bearer {refreshed.json()['access_token']}"}
-        assert client.get("/api/v1/me", headers=headers).json()["id"] == str(shopper.id)
+        assert client.get(api_path("read_me"), headers=headers).json()["id"] == str(shopper.id)
 
     def test_own_password_needs_the_old_one(
         self, client: TestClient, session: Session, admin: User

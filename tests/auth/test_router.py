@@ -11,17 +11,18 @@ from service.auth.security import encode_token
 from service.auth.service import get_user_by_email
 from tests.conftest import SECRET, AuthHeaders, FrozenClock
 from tests.fixtures.problems import assert_problem
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import PASSWORD, make_user
 
 
 def login(client: TestClient, email: str, password: str = PASSWORD) -> Response:
-    return client.post("/api/v1/auth/token", data={"username": email, "password": password})
+    return client.post(api_path("login"), data={"username": email, "password": password})
 
 
 def me(client: TestClient, tokens: Response) -> Response:
     """``/me`` read with the access token of a login or refresh response."""
     token = tokens.json()["access_token"]
-    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    response = client.get(api_path("read_me"), headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text
     return response
 
@@ -34,7 +35,9 @@ class TestLogin:
         body = response.json()
         assert body["token_type"] == "bearer"
         assert body["expires_in"] == 30 * 60
-        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+        me = client.get(
+            api_path("read_me"), headers={"Authorization": f"Bearer {body['access_token']}"}
+        )
         assert me.json()["email"] == user.email
 
     def test_email_is_case_insensitive(self, client: TestClient, session: Session) -> None:
@@ -64,7 +67,7 @@ class TestLogin:
         assert response.json()["code"] == "user-inactive"
 
     def test_missing_form_field_is_422(self, client: TestClient) -> None:
-        response = client.post("/api/v1/auth/token", data={"username": "a@b.kz"})
+        response = client.post(api_path("login"), data={"username": "a@b.kz"})
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
 
@@ -106,7 +109,7 @@ class TestRefresh:
         user = make_user(session, Role.coordinator)
         pair = login(client, user.email).json()
         response = client.post(
-            "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+            api_path("refresh_tokens"), json={"refresh_token": pair["refresh_token"]}
         )
         assert response.status_code == 200
         assert response.json()["refresh_token"] != pair["refresh_token"]
@@ -117,7 +120,9 @@ class TestRefresh:
     ) -> None:
         user = make_user(session, Role.coordinator)
         pair = login(client, user.email).json()
-        response = client.post("/api/v1/auth/refresh", json={"refresh_token": pair["access_token"]})
+        response = client.post(
+            api_path("refresh_tokens"), json={"refresh_token": pair["access_token"]}
+        )
         assert response.status_code == 401
         assert response.json()["code"] == "invalid-token"
 
@@ -127,7 +132,7 @@ class TestRefresh:
         user = make_user(session, Role.coordinator)
         pair = login(client, user.email).json()
         headers = {"Authorization": f"Bearer {pair['refresh_token']}"}
-        assert client.get("/api/v1/me", headers=headers).json()["code"] == "invalid-token"
+        assert client.get(api_path("read_me"), headers=headers).json()["code"] == "invalid-token"
 
     def test_expired_refresh_token(
         self, client: TestClient, session: Session, clock: FrozenClock
@@ -136,7 +141,7 @@ class TestRefresh:
         pair = login(client, user.email).json()
         clock.advance(days=31)
         response = client.post(
-            "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+            api_path("refresh_tokens"), json={"refresh_token": pair["refresh_token"]}
         )
         assert response.status_code == 401
         assert response.json()["code"] == "token-expired"
@@ -147,7 +152,7 @@ class TestRefresh:
         user.is_active = False
         session.flush()
         response = client.post(
-            "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+            api_path("refresh_tokens"), json={"refresh_token": pair["refresh_token"]}
         )
         assert response.status_code == 401
         assert response.json()["code"] == "user-inactive"
@@ -176,7 +181,7 @@ class TestBadTokens:
     )
     def test_malformed_headers(self, client: TestClient, header: str | None, code: str) -> None:
         headers = {"Authorization": header} if header else {}
-        response = client.get("/api/v1/me", headers=headers)
+        response = client.get(api_path("read_me"), headers=headers)
         assert response.status_code == 401
         assert response.json()["code"] == code
         assert response.headers["WWW-Authenticate"] == "Bearer"
@@ -185,7 +190,7 @@ class TestBadTokens:
         self, client: TestClient, session: Session, clock: FrozenClock
     ) -> None:
         token = self._token(session, clock(), secret="another-secret-" + "y" * 40)
-        response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        response = client.get(api_path("read_me"), headers={"Authorization": f"Bearer {token}"})
         assert response.json()["code"] == "invalid-token"
 
     def test_expired_access_token(
@@ -193,7 +198,7 @@ class TestBadTokens:
     ) -> None:
         token = self._token(session, clock())
         clock.advance(minutes=31)
-        response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        response = client.get(api_path("read_me"), headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401
         assert response.json()["code"] == "token-expired"
 
@@ -202,7 +207,7 @@ class TestBadTokens:
         token = self._token(session, clock(), subject=user.id)
         session.delete(user)
         session.flush()
-        response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        response = client.get(api_path("read_me"), headers={"Authorization": f"Bearer {token}"})
         assert response.json()["code"] == "invalid-token"
 
 
@@ -216,7 +221,7 @@ class TestCreateUser:
         self, client: TestClient, auth_headers: AuthHeaders, role: Role
     ) -> None:
         response = client.post(
-            "/api/v1/users", json=new_user(role), headers=auth_headers(Role.admin)
+            api_path("create_user"), json=new_user(role), headers=auth_headers(Role.admin)
         )
         assert response.status_code == 201
         body = response.json()
@@ -226,7 +231,9 @@ class TestCreateUser:
 
     def test_created_user_can_log_in(self, client: TestClient, auth_headers: AuthHeaders) -> None:
         created = client.post(
-            "/api/v1/users", json=new_user("shopper"), headers=auth_headers(Role.coordinator)
+            api_path("create_user"),
+            json=new_user("shopper"),
+            headers=auth_headers(Role.coordinator),
         )
         assert created.status_code == 201, created.text
         response = login(client, "new.user@example.kz", "long enough pw")
@@ -238,7 +245,7 @@ class TestCreateUser:
         self, client: TestClient, auth_headers: AuthHeaders, role: str
     ) -> None:
         response = client.post(
-            "/api/v1/users", json=new_user(role), headers=auth_headers(Role.coordinator)
+            api_path("create_user"), json=new_user(role), headers=auth_headers(Role.coordinator)
         )
         assert response.status_code == 403
         assert response.json()["code"] == "role-not-grantable"
@@ -246,11 +253,15 @@ class TestCreateUser:
     def test_duplicate_email_is_409(self, client: TestClient, auth_headers: AuthHeaders) -> None:
         headers = auth_headers(Role.admin)
         assert (
-            client.post("/api/v1/users", json=new_user("shopper"), headers=headers).status_code
+            client.post(
+                api_path("create_user"), json=new_user("shopper"), headers=headers
+            ).status_code
             == 201
         )
         again = client.post(
-            "/api/v1/users", json=new_user("shopper", "NEW.USER@example.kz"), headers=headers
+            api_path("create_user"),
+            json=new_user("shopper", "NEW.USER@example.kz"),
+            headers=headers,
         )
         assert again.status_code == 409
         assert again.json()["code"] == "user-exists"
@@ -271,7 +282,7 @@ class TestCreateUser:
         self, client: TestClient, auth_headers: AuthHeaders, field: str, value: str
     ) -> None:
         body = new_user("shopper") | {field: value}
-        response = client.post("/api/v1/users", json=body, headers=auth_headers(Role.admin))
+        response = client.post(api_path("create_user"), json=body, headers=auth_headers(Role.admin))
         assert response.status_code == 422
         assert response.json()["errors"][0]["loc"][:2] == ["body", field]
 
@@ -279,7 +290,7 @@ class TestCreateUser:
         self, client: TestClient, session: Session, auth_headers: AuthHeaders
     ) -> None:
         body = new_user("shopper") | {"password": "seven77"}
-        response = client.post("/api/v1/users", json=body, headers=auth_headers(Role.admin))
+        response = client.post(api_path("create_user"), json=body, headers=auth_headers(Role.admin))
         assert response.status_code == 422
         problem = response.json()
         assert problem["code"] == "password-too-short"
@@ -293,14 +304,14 @@ class TestCreateUser:
         app.state.settings.auth.password_min_length = 16
         headers = auth_headers(Role.admin)
         body = new_user("shopper") | {"password": "fifteen chars!!"}
-        refused = client.post("/api/v1/users", json=body, headers=headers)
+        refused = client.post(api_path("create_user"), json=body, headers=headers)
         assert refused.json()["detail"] == "A password needs at least 16 characters."
         body["password"] = "sixteen chars!!!"
-        assert client.post("/api/v1/users", json=body, headers=headers).status_code == 201
+        assert client.post(api_path("create_user"), json=body, headers=headers).status_code == 201
 
     def test_unknown_field_is_422(self, client: TestClient, auth_headers: AuthHeaders) -> None:
         body = new_user("shopper") | {"is_admin": True}
-        response = client.post("/api/v1/users", json=body, headers=auth_headers(Role.admin))
+        response = client.post(api_path("create_user"), json=body, headers=auth_headers(Role.admin))
         assert_problem(response, 422, "validation-failed", field="is_admin")
 
 
@@ -311,7 +322,9 @@ class TestListUsers:
         headers = auth_headers(Role.admin)
         make_user(session, Role.analyst)
         make_user(session, Role.shopper)
-        roles = {u["role"] for u in client.get("/api/v1/users", headers=headers).json()["items"]}
+        roles = {
+            u["role"] for u in client.get(api_path("list_users"), headers=headers).json()["items"]
+        }
         assert {"admin", "analyst", "shopper"} <= roles
 
     def test_coordinator_sees_shoppers(
@@ -320,7 +333,7 @@ class TestListUsers:
         headers = auth_headers(Role.coordinator)
         make_user(session, Role.analyst)
         shopper = make_user(session, Role.shopper)
-        body = client.get("/api/v1/users", headers=headers).json()
+        body = client.get(api_path("list_users"), headers=headers).json()
         assert {u["role"] for u in body["items"]} == {"shopper"}
         assert shopper.email in {u["email"] for u in body["items"]}
 
@@ -328,8 +341,8 @@ class TestListUsers:
         headers = auth_headers(Role.admin)
         for _ in range(3):
             make_user(session, Role.shopper)
-        first = client.get("/api/v1/users?limit=2", headers=headers).json()
-        second = client.get("/api/v1/users?limit=2&offset=2", headers=headers).json()
+        first = client.get(api_path("list_users") + "?limit=2", headers=headers).json()
+        second = client.get(api_path("list_users") + "?limit=2&offset=2", headers=headers).json()
         assert len(first["items"]) == 2
         assert first["total"] == second["total"] >= 4
         assert not {u["id"] for u in first["items"]} & {u["id"] for u in second["items"]}
@@ -337,13 +350,17 @@ class TestListUsers:
     def test_limit_above_the_maximum_is_clamped(
         self, client: TestClient, auth_headers: AuthHeaders
     ) -> None:
-        body = client.get("/api/v1/users?limit=100000", headers=auth_headers(Role.admin)).json()
+        body = client.get(
+            api_path("list_users") + "?limit=100000", headers=auth_headers(Role.admin)
+        ).json()
         assert body["limit"] == 200
 
     @pytest.mark.parametrize("query", ["limit=0", "offset=-1", "limit=abc", "offset=99999999"])
     def test_bad_paging_is_422(
         self, client: TestClient, auth_headers: AuthHeaders, query: str
     ) -> None:
-        response = client.get(f"/api/v1/users?{query}", headers=auth_headers(Role.admin))
+        response = client.get(
+            api_path("list_users") + f"?{query}", headers=auth_headers(Role.admin)
+        )
         assert response.status_code == 422
         assert response.json()["code"] == "validation-failed"

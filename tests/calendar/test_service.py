@@ -10,6 +10,7 @@ from service.calendar.rules import CalendarError
 from service.scoring.deadlines import due_date
 from service.standards.catalogue import Deadline, DeadlineUnit
 from tests.conftest import NOW, AuthHeaders
+from tests.fixtures.routes import api_path
 
 DECREE = """
 year: 2026
@@ -55,10 +56,15 @@ def test_broken_decree_stores_nothing(session: Session) -> None:
 
 
 def test_calendar_endpoint(client: TestClient, auth_headers: AuthHeaders) -> None:
-    body = client.get("/api/v1/calendar/2026", headers=auth_headers(Role.analyst)).json()
+    body = client.get(
+        api_path("read_calendar", year=2026), headers=auth_headers(Role.analyst)
+    ).json()
     assert body["working_days"] == 247
     nauryz = [d for d in body["days"] if d["date"] == "2026-03-24"][0]
     assert nauryz["working"] is False
     assert (
-        client.get("/api/v1/calendar/1900", headers=auth_headers(Role.analyst)).status_code == 422
+        client.get(
+            api_path("read_calendar", year=1900), headers=auth_headers(Role.analyst)
+        ).status_code
+        == 422
     )

@@ -10,6 +10,7 @@ from service.auth.roles import Role
 from service.config import Settings
 from tests.conftest import AuthHeaders
 from tests.fixtures.problems import assert_problem
+from tests.fixtures.routes import api_path
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def template(channel: str = "call_1414") -> dict[str, Any]:
 class TestListChecklists:
     def test_s26_in_person(self, client: TestClient, shopper: dict[str, str]) -> None:
         body = client.get(
-            "/api/v1/checklists?service=S26&channel=in_person", headers=shopper
+            api_path("list_checklists") + "?service=S26&channel=in_person", headers=shopper
         ).json()
         assert body["total"] == 1
         item = body["items"][0]
@@ -40,24 +41,32 @@ class TestListChecklists:
         assert len(item["content_hash"]) == 64
 
     def test_channels_of_a_service(self, client: TestClient, shopper: dict[str, str]) -> None:
-        s26 = client.get("/api/v1/checklists?service=S26", headers=shopper).json()["items"]
-        s27 = client.get("/api/v1/checklists?service=S27", headers=shopper).json()["items"]
+        s26 = client.get(api_path("list_checklists") + "?service=S26", headers=shopper).json()[
+            "items"
+        ]
+        s27 = client.get(api_path("list_checklists") + "?service=S27", headers=shopper).json()[
+            "items"
+        ]
         assert [i["channel"] for i in s26] == ["in_person", "call_1414"]
         assert [i["channel"] for i in s27] == ["in_person", "call_1414", "egov"]
 
     def test_every_service_has_an_in_person_checklist(
         self, client: TestClient, shopper: dict[str, str]
     ) -> None:
-        body = client.get("/api/v1/checklists?channel=in_person&limit=200", headers=shopper).json()
+        body = client.get(
+            api_path("list_checklists") + "?channel=in_person&limit=200", headers=shopper
+        ).json()
         assert [i["service_code"] for i in body["items"]] == [f"S{n:02d}" for n in range(1, 61)]
 
     def test_listing_twice_resolves_once(self, client: TestClient, shopper: dict[str, str]) -> None:
-        first = client.get("/api/v1/checklists?service=S17", headers=shopper).json()
-        again = client.get("/api/v1/checklists?service=S17", headers=shopper).json()
+        first = client.get(api_path("list_checklists") + "?service=S17", headers=shopper).json()
+        again = client.get(api_path("list_checklists") + "?service=S17", headers=shopper).json()
         assert first["items"] == again["items"]
 
     def test_channel_not_offered(self, client: TestClient, shopper: dict[str, str]) -> None:
-        response = client.get("/api/v1/checklists?service=S26&channel=egov", headers=shopper)
+        response = client.get(
+            api_path("list_checklists") + "?service=S26&channel=egov", headers=shopper
+        )
         assert response.status_code == 200
         assert response.json()["total"] == 0
 
@@ -73,20 +82,24 @@ class TestListChecklists:
     def test_bad_queries(
         self, client: TestClient, shopper: dict[str, str], query: str, status: int, code: str
     ) -> None:
-        response = client.get(f"/api/v1/checklists?{query}", headers=shopper)
+        response = client.get(api_path("list_checklists") + f"?{query}", headers=shopper)
         assert response.status_code == status
         assert response.json()["code"] == code
 
 
 def s26_in_person_id(client: TestClient, headers: dict[str, str]) -> int:
-    body = client.get("/api/v1/checklists?service=S26&channel=in_person", headers=headers).json()
+    body = client.get(
+        api_path("list_checklists") + "?service=S26&channel=in_person", headers=headers
+    ).json()
     return int(body["items"][0]["id"])
 
 
 class TestReadChecklist:
     def test_whole_checklist_with_etag(self, client: TestClient, shopper: dict[str, str]) -> None:
         checklist_id = s26_in_person_id(client, shopper)
-        response = client.get(f"/api/v1/checklists/{checklist_id}", headers=shopper)
+        response = client.get(
+            api_path("read_checklist", checklist_id=checklist_id), headers=shopper
+        )
         assert response.status_code == 200
         body = response.json()
         assert response.headers["ETag"] == f'"{body["content_hash"]}"'
@@ -97,17 +110,24 @@ class TestReadChecklist:
     def test_s17_asks_which_deadline_case(
         self, client: TestClient, shopper: dict[str, str]
     ) -> None:
-        listed = client.get("/api/v1/checklists?service=S17&channel=in_person", headers=shopper)
+        listed = client.get(
+            api_path("list_checklists") + "?service=S17&channel=in_person", headers=shopper
+        )
         checklist_id = listed.json()["items"][0]["id"]
-        body = client.get(f"/api/v1/checklists/{checklist_id}", headers=shopper).json()
+        body = client.get(
+            api_path("read_checklist", checklist_id=checklist_id), headers=shopper
+        ).json()
         items = {i["code"]: i for s in body["checklist"]["sections"] for i in s["items"]}
         assert len(items["deadline_case"]["options"]) == 4
 
     def test_304_when_unchanged(self, client: TestClient, shopper: dict[str, str]) -> None:
         checklist_id = s26_in_person_id(client, shopper)
-        etag = client.get(f"/api/v1/checklists/{checklist_id}", headers=shopper).headers["ETag"]
+        etag = client.get(
+            api_path("read_checklist", checklist_id=checklist_id), headers=shopper
+        ).headers["ETag"]
         response = client.get(
-            f"/api/v1/checklists/{checklist_id}", headers=shopper | {"If-None-Match": etag}
+            api_path("read_checklist", checklist_id=checklist_id),
+            headers=shopper | {"If-None-Match": etag},
         )
         assert response.status_code == 304
         assert response.content == b""
@@ -118,14 +138,15 @@ class TestReadChecklist:
     ) -> None:
         checklist_id = s26_in_person_id(client, shopper)
         response = client.get(
-            f"/api/v1/checklists/{checklist_id}", headers=shopper | {"If-None-Match": '"old"'}
+            api_path("read_checklist", checklist_id=checklist_id),
+            headers=shopper | {"If-None-Match": '"old"'},
         )
         assert response.status_code == 200
         assert response.headers["ETag"] != '"old"'
         assert response.json()["checklist"]["sections"]
 
     def test_unknown_id(self, client: TestClient, shopper: dict[str, str]) -> None:
-        response = client.get("/api/v1/checklists/999999", headers=shopper)
+        response = client.get(api_path("read_checklist", checklist_id=999999), headers=shopper)
         assert response.status_code == 404
         assert response.json()["code"] == "checklist-not-found"
 
@@ -134,27 +155,33 @@ class TestPublishChecklist:
     def test_new_version_is_used_from_then_on(
         self, client: TestClient, coordinator: dict[str, str]
     ) -> None:
-        before = client.get("/api/v1/checklists?service=S26&channel=call_1414", headers=coordinator)
+        before = client.get(
+            api_path("list_checklists") + "?service=S26&channel=call_1414", headers=coordinator
+        )
         data = template() | {
             "version": 2,
             "title_en": "Contact-centre call, revised: {service_name_en}",
         }
-        response = client.post("/api/v1/checklists", json=data, headers=coordinator)
+        response = client.post(api_path("publish_checklist"), json=data, headers=coordinator)
         assert response.status_code == 201, response.text
         assert (response.json()["channel"], response.json()["version"]) == ("call_1414", 2)
-        after = client.get("/api/v1/checklists?service=S26&channel=call_1414", headers=coordinator)
+        after = client.get(
+            api_path("list_checklists") + "?service=S26&channel=call_1414", headers=coordinator
+        )
         old, new = before.json()["items"][0], after.json()["items"][0]
         assert new["template_version"] == 2
         assert new["id"] != old["id"]
         assert new["content_hash"] != old["content_hash"]
         # The old version stays readable, unchanged, for visits that pinned it.
-        kept = client.get(f"/api/v1/checklists/{old['id']}", headers=coordinator).json()
+        kept = client.get(
+            api_path("read_checklist", checklist_id=old["id"]), headers=coordinator
+        ).json()
         assert kept["content_hash"] == old["content_hash"]
 
     def test_yaml_body(self, client: TestClient, coordinator: dict[str, str]) -> None:
         text = yaml.safe_dump(template() | {"version": 3}, allow_unicode=True)
         response = client.post(
-            "/api/v1/checklists",
+            api_path("publish_checklist"),
             content=text.encode(),
             headers=coordinator | {"content-type": "application/yaml"},
         )
@@ -164,7 +191,7 @@ class TestPublishChecklist:
     def test_same_version_same_content_is_a_no_op(
         self, client: TestClient, coordinator: dict[str, str]
     ) -> None:
-        response = client.post("/api/v1/checklists", json=template(), headers=coordinator)
+        response = client.post(api_path("publish_checklist"), json=template(), headers=coordinator)
         assert response.status_code == 200
         assert response.json()["version"] == 1
 
@@ -172,14 +199,16 @@ class TestPublishChecklist:
         self, client: TestClient, coordinator: dict[str, str]
     ) -> None:
         data = template() | {"title_ru": "Изменённый заголовок: {service_name_ru}"}
-        response = client.post("/api/v1/checklists", json=data, headers=coordinator)
+        response = client.post(api_path("publish_checklist"), json=data, headers=coordinator)
         assert response.status_code == 409
         assert response.json()["code"] == "checklist-version-exists"
 
     def test_version_must_grow(self, client: TestClient, coordinator: dict[str, str]) -> None:
-        client.post("/api/v1/checklists", json=template() | {"version": 5}, headers=coordinator)
+        client.post(
+            api_path("publish_checklist"), json=template() | {"version": 5}, headers=coordinator
+        )
         response = client.post(
-            "/api/v1/checklists", json=template() | {"version": 4}, headers=coordinator
+            api_path("publish_checklist"), json=template() | {"version": 4}, headers=coordinator
         )
         assert response.status_code == 409
         assert "version 5" in response.json()["detail"]
@@ -201,11 +230,13 @@ class TestPublishChecklist:
     ) -> None:
         data = template() | {"version": 2}
         change(data)
-        response = client.post("/api/v1/checklists", json=data, headers=coordinator)
+        response = client.post(api_path("publish_checklist"), json=data, headers=coordinator)
         assert response.status_code == 422, response.text
         assert response.json()["code"] == "checklist-invalid"
         assert message in response.json()["detail"]
-        listed = client.get("/api/v1/checklists?service=S26&channel=call_1414", headers=coordinator)
+        listed = client.get(
+            api_path("list_checklists") + "?service=S26&channel=call_1414", headers=coordinator
+        )
         assert listed.json()["items"][0]["template_version"] == 1
 
     @pytest.mark.parametrize(
@@ -220,7 +251,7 @@ class TestPublishChecklist:
         self, client: TestClient, coordinator: dict[str, str], content: bytes, content_type: str
     ) -> None:
         response = client.post(
-            "/api/v1/checklists",
+            api_path("publish_checklist"),
             content=content,
             headers=coordinator | {"content-type": content_type},
         )
@@ -228,12 +259,12 @@ class TestPublishChecklist:
         assert response.json()["code"] == "checklist-invalid"
 
     def test_form_body_is_415(self, client: TestClient, coordinator: dict[str, str]) -> None:
-        response = client.post("/api/v1/checklists", data={"a": "b"}, headers=coordinator)
+        response = client.post(api_path("publish_checklist"), data={"a": "b"}, headers=coordinator)
         assert_problem(response, 415, "unsupported-media-type")
 
     def test_shopper_cannot_publish(self, client: TestClient, shopper: dict[str, str]) -> None:
         response = client.post(
-            "/api/v1/checklists",
+            api_path("publish_checklist"),
             content=json.dumps(template()),
             headers=shopper | {"content-type": "application/json"},
         )

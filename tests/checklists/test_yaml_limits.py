@@ -20,6 +20,7 @@ from service.main import create_app
 from tests.conftest import SECRET, FrozenClock
 from tests.fixtures.db import migrated_engine
 from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
 from tests.fixtures.server import running
 from tests.fixtures.users import make_user
 
@@ -125,7 +126,7 @@ def test_a_served_process_answers_healthz_while_refusing_a_bomb(
             started = time.monotonic()
             conn.request(
                 "POST",
-                "/api/v1/checklists",
+                api_path("publish_checklist"),
                 body=alias_bomb().encode(),
                 headers=headers | {"Content-Type": "application/yaml"},
             )

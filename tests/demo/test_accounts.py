@@ -14,6 +14,7 @@ from service.demo.accounts import DEMO_ACCOUNTS, RETURN_COMMENT, seed_account_vi
 from service.visits.models import Visit
 from tests.conftest import FrozenClock
 from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 
@@ -36,7 +37,7 @@ def made(
 
 
 def visits_of(client: TestClient, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
-    response = client.get("/api/v1/visits", params=params, headers=headers)
+    response = client.get(api_path("list_visits"), params=params, headers=headers)
     assert response.status_code == 200, response.text
     return list(response.json()["items"])
 
@@ -66,14 +67,16 @@ class TestShopperOne:
         returned = visits_of(client, phone, status="returned")[0]
         assert returned["review_comment"] == RETURN_COMMENT
         assert "submit" in returned["allowed_actions"]
-        photos = client.get(f"/api/v1/visits/{returned['id']}/photos", headers=phone).json()
+        photos = client.get(api_path("list_photos", visit_id=returned["id"]), headers=phone).json()
         assert photos["photos"]
         assert all(row["missing"] == 0 for row in photos["items"])
         body = {
             "client_id": "5d1f7c9e-0000-4000-8000-000000000001",
             "submitted_at": "2026-03-18T09:30:00Z",
         }
-        again = client.post(f"/api/v1/visits/{returned['id']}/submit", json=body, headers=phone)
+        again = client.post(
+            api_path("submit_visit", visit_id=returned["id"]), json=body, headers=phone
+        )
         assert again.status_code == 200, again.text
         assert again.json()["status"] == "submitted"
 
@@ -83,16 +86,16 @@ class TestShopperOne:
         phone = bearer(accounts["shopper1@demo.kz"], clock)
         by_status = {v["status"]: v for v in visits_of(client, phone)}
         started = client.get(
-            f"/api/v1/visits/{by_status['in_progress']['id']}/answers", headers=phone
+            api_path("list_answers", visit_id=by_status["in_progress"]["id"]), headers=phone
         ).json()
         finished = client.get(
-            f"/api/v1/visits/{by_status['submitted']['id']}/answers", headers=phone
+            api_path("list_answers", visit_id=by_status["submitted"]["id"]), headers=phone
         ).json()
         assert 0 < len(started)
         assert len(finished) > len(started)
         assert (
             client.get(
-                f"/api/v1/visits/{by_status['assigned']['id']}/answers", headers=phone
+                api_path("list_answers", visit_id=by_status["assigned"]["id"]), headers=phone
             ).json()
             == []
         )

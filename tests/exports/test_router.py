@@ -20,6 +20,7 @@ from service.isotime import LOCAL_OFFSET
 from service.offices.models import Office
 from tests.conftest import AuthHeaders
 from tests.fixtures.problems import assert_problem
+from tests.fixtures.routes import api_path
 from tests.reports.data import VISITS, Dataset
 
 APPROVED = sorted(k for k, row in VISITS.items() if row[3] == "approved")
@@ -36,7 +37,7 @@ def download(
 ) -> list[dict[str, Any]]:
     """The export's rows as dicts of Python values, whatever the format."""
     response = client.get(
-        f"/api/v1/exports/{what}", params={"format": fmt, **params}, headers=headers
+        api_path(f"export_{what}"), params={"format": fmt, **params}, headers=headers
     )
     assert response.status_code == 200, response.text
     disposition = response.headers["content-disposition"]
@@ -130,7 +131,7 @@ class TestExportVisits:
         shopper = report_data.shopper
         assert shopper is not None
         assert shopper.phone is not None
-        response = client.get(f"/api/v1/exports/{what}", headers=analyst)
+        response = client.get(api_path(f"export_{what}"), headers=analyst)
         assert response.status_code == 200
         assert str(report_data.visits["V1"]) in response.text  # the rows are there
         for personal in (shopper.full_name, shopper.email, shopper.phone):
@@ -150,7 +151,7 @@ class TestExportVisits:
 
     @pytest.mark.parametrize("fmt", ["pdf", "CSV", ""])
     def test_unknown_format(self, client: TestClient, analyst: dict[str, str], fmt: str) -> None:
-        response = client.get("/api/v1/exports/visits", params={"format": fmt}, headers=analyst)
+        response = client.get(api_path("export_visits"), params={"format": fmt}, headers=analyst)
         assert_problem(response, 422, "validation-failed", field="format")
 
 
@@ -242,7 +243,7 @@ class TestFormulaInjection:
 
     @pytest.mark.usefixtures("hostile")
     def test_xlsx(self, client: TestClient, analyst: dict[str, str]) -> None:
-        response = client.get("/api/v1/exports/visits?format=xlsx", headers=analyst)
+        response = client.get(api_path("export_visits") + "?format=xlsx", headers=analyst)
         sheet = load_workbook(io.BytesIO(response.content))["visits"]
         column = [c.name for c in VISIT_COLUMNS].index("office_name") + 1
         cells = [sheet.cell(row=r, column=column) for r in range(2, sheet.max_row + 1)]
@@ -260,7 +261,7 @@ class TestExcelBom:
         self, client: TestClient, analyst: dict[str, str], what: str, column: str, cyrillic: str
     ) -> None:
         response = client.get(
-            f"/api/v1/exports/{what}", params={"format": "csv", "bom": "true"}, headers=analyst
+            api_path(f"export_{what}"), params={"format": "csv", "bom": "true"}, headers=analyst
         )
         assert response.status_code == 200, response.text
         assert response.content.startswith(b"\xef\xbb\xbf")
@@ -276,7 +277,7 @@ class TestExcelBom:
         self, client: TestClient, analyst: dict[str, str]
     ) -> None:
         for params in ({"format": "csv"}, {"format": "csv", "bom": "false"}):
-            response = client.get("/api/v1/exports/visits", params=params, headers=analyst)
+            response = client.get(api_path("export_visits"), params=params, headers=analyst)
             assert response.content.startswith(b"visit_id,")
 
     @pytest.mark.parametrize(("what", "fmt"), [("visits", "xlsx"), ("answers", "parquet")])
@@ -284,7 +285,7 @@ class TestExcelBom:
         self, client: TestClient, analyst: dict[str, str], what: str, fmt: str
     ) -> None:
         response = client.get(
-            f"/api/v1/exports/{what}", params={"format": fmt, "bom": "true"}, headers=analyst
+            api_path(f"export_{what}"), params={"format": fmt, "bom": "true"}, headers=analyst
         )
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"

@@ -17,6 +17,7 @@ from tests.conftest import NOW, SECRET, FrozenClock
 from tests.fixtures.db import migrated_engine
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 
@@ -52,11 +53,11 @@ def test_failed_commit_is_an_error_not_a_success(
     with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as client:
         monkeypatch.setattr(Session, "commit", broken_commit)
         response = client.put(
-            f"/api/v1/visits/{visit_id}/answers", json={"answers": [answer]}, headers=headers
+            api_path("sync_answers", visit_id=visit_id), json={"answers": [answer]}, headers=headers
         )
         monkeypatch.undo()
         assert response.status_code == 500
         assert response.json()["code"] == "internal-error"
-        stored = client.get(f"/api/v1/visits/{visit_id}/answers", headers=headers).json()
+        stored = client.get(api_path("list_answers", visit_id=visit_id), headers=headers).json()
         assert stored == []
     engine.dispose()

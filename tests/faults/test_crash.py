@@ -36,6 +36,7 @@ from tests.fixtures import images
 from tests.fixtures.db import database_url_for, drop_postgres_database, migrated_engine
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
 from tests.fixtures.s3 import S3Endpoint
 from tests.fixtures.server import api_env, free_port
 from tests.fixtures.users import make_user
@@ -151,7 +152,7 @@ def test_kill_mid_flight_then_restart(
             jobs.append(
                 {
                     "kind": "sync",
-                    "url": f"{base}/api/v1/visits/{visit_id}/answers",
+                    "url": base + api_path("sync_answers", visit_id=visit_id),
                     "body": json.dumps({"answers": answers}).encode(),
                     "method": "PUT",
                     "type": "application/json",
@@ -164,7 +165,7 @@ def test_kill_mid_flight_then_restart(
             jobs.append(
                 {
                     "kind": "photo",
-                    "url": f"{base}/api/v1/visits/{visit_id}/photos",
+                    "url": base + api_path("upload_photo", visit_id=visit_id),
                     "body": body,
                     "method": "POST",
                     "type": content_type,

@@ -25,6 +25,7 @@ from service.main import create_app
 from tests.conftest import NOW, SECRET, FrozenClock
 from tests.fixtures.db import database_url_for
 from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
 from tests.fixtures.server import running
 from tests.fixtures.users import make_user
 
@@ -82,11 +83,11 @@ def test_abandoned_exports_release_their_connections(database: str, tmp_path: Pa
     gc.disable()
     try:
         with running(app) as base:
-            path = "/api/v1/exports/answers?format=csv&status=approved,submitted"
+            path = api_path("export_answers") + "?format=csv&status=approved,submitted"
             for _ in range(ABANDONED):
                 _abandon(base, path, headers)
             assert _checked_out(app.state.engine, within=10) == 0
     finally:
         gc.enable()
     with TestClient(app, base_url="http://127.0.0.1") as client:
-        assert client.get("/api/v1/reports/services", headers=headers).status_code == 200
+        assert client.get(api_path("rank_services"), headers=headers).status_code == 200

@@ -14,6 +14,7 @@ from service.main import create_app
 from tests.conftest import NOW, SECRET, FrozenClock
 from tests.fixtures.db import migrated_engine, postgres_url_or_skip
 from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 
@@ -44,9 +45,9 @@ def test_exhausted_pool_answers_503_then_recovers(pg_url: str, tmp_path: Path) -
     app = create_app(settings, clock=clock)
     with TestClient(app, base_url="http://127.0.0.1") as client:
         held = app.state.engine.connect()
-        busy = client.get("/api/v1/me", headers=headers)
+        busy = client.get(api_path("read_me"), headers=headers)
         assert busy.status_code == 503
         assert busy.json()["code"] == "service-unavailable"
         assert busy.headers["Retry-After"] == "5"
         held.close()
-        assert client.get("/api/v1/me", headers=headers).status_code == 200
+        assert client.get(api_path("read_me"), headers=headers).status_code == 200

@@ -26,6 +26,7 @@ from tests.fixtures import images
 from tests.fixtures.db import migrated_engine, postgres_url_or_skip
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
 from tests.fixtures.server import free_port, running
 from tests.fixtures.users import make_user
 
@@ -64,7 +65,7 @@ def test_store_down_uploads_503_answers_sync_readyz_says_so(
         }
         files = {"file": ("p.jpg", images.photo(), "image/jpeg")}
         upload = client.post(
-            f"/api/v1/visits/{visit.id}/photos", data=form, files=files, headers=phone
+            api_path("upload_photo", visit_id=visit.id), data=form, files=files, headers=phone
         )
         assert upload.status_code == 503
         assert upload.json()["code"] == "storage-unavailable"
@@ -76,10 +77,10 @@ def test_store_down_uploads_503_answers_sync_readyz_says_so(
             "answered_at": "2026-03-18T10:00:00+05:00",
         }
         synced = client.put(
-            f"/api/v1/visits/{visit.id}/answers", json={"answers": [answer]}, headers=phone
+            api_path("sync_answers", visit_id=visit.id), json={"answers": [answer]}, headers=phone
         )
         assert synced.status_code == 200
-        photos = client.get(f"/api/v1/visits/{visit.id}/photos", headers=phone).json()
+        photos = client.get(api_path("list_photos", visit_id=visit.id), headers=phone).json()
         assert photos["photos"] == []
 
 
@@ -104,7 +105,7 @@ def test_requests_recover_after_database_connections_are_dropped(
     )
 
     def me(base: str) -> int:
-        request = urllib.request.Request(f"{base}/api/v1/me", headers=headers)
+        request = urllib.request.Request(base + api_path("read_me"), headers=headers)
         with urllib.request.urlopen(request, timeout=10) as response:
             return int(response.status)
 

@@ -22,6 +22,7 @@ from tests.fixtures import images
 from tests.fixtures.db import database_url_for, migrated_engine
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
 from tests.fixtures.s3 import S3Endpoint
 from tests.fixtures.server import api_env, free_port
 from tests.fixtures.users import make_user
@@ -103,7 +104,7 @@ def test_two_workers_on_one_database_and_store(
         sync_headers = headers | {"Content-Type": "application/json"}
         statuses = [
             request(
-                f"{base}/api/v1/visits/{visit_id}/answers",
+                base + api_path("sync_answers", visit_id=visit_id),
                 data=body,
                 headers=sync_headers,
                 method="PUT",
@@ -130,13 +131,15 @@ def test_two_workers_on_one_database_and_store(
             + (f"\r\n--{boundary}--\r\n").encode()
         )
         status, _ = request(
-            f"{base}/api/v1/visits/{visit_id}/photos",
+            base + api_path("upload_photo", visit_id=visit_id),
             data=form,
             method="POST",
             headers=headers | {"Content-Type": f"multipart/form-data; boundary={boundary}"},
         )
         assert status == 201
-        listed = json.loads(request(f"{base}/api/v1/visits/{visit_id}/photos", headers=headers)[1])
+        listed = json.loads(
+            request(base + api_path("list_photos", visit_id=visit_id), headers=headers)[1]
+        )
         assert len(listed["photos"]) == 1
         metrics = request(f"{base}/metrics")[1].decode()
         assert 'mshop_sync_answers_total{outcome="created"} 1.0' in metrics

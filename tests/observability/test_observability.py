@@ -17,6 +17,7 @@ from service.observability.logs import (
     resolve,
 )
 from tests.conftest import AuthHeaders
+from tests.fixtures.routes import api_path
 
 
 def test_request_id_is_echoed_or_made(client: TestClient) -> None:
@@ -31,8 +32,8 @@ def test_metrics_count_requests_by_route_template(
     client: TestClient, auth_headers: AuthHeaders
 ) -> None:
     headers = auth_headers(Role.shopper)
-    client.get("/api/v1/services/S26", headers=headers)
-    client.get("/api/v1/services/S27", headers=headers)
+    client.get(api_path("read_service", code="S26"), headers=headers)
+    client.get(api_path("read_service", code="S27"), headers=headers)
     text = client.get("/metrics").text
     line = next(
         ln

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from service.auth.roles import Role
 from tests.conftest import AuthHeaders
 from tests.fixtures.problems import assert_problem
+from tests.fixtures.routes import api_path
 
 OFFICE = {
     "name": "ЦОН Алматинского района",
@@ -22,7 +23,7 @@ OFFICE = {
 class TestCreateOffice:
     def test_coordinator_creates(self, client: TestClient, auth_headers: AuthHeaders) -> None:
         response = client.post(
-            "/api/v1/offices", json=OFFICE, headers=auth_headers(Role.coordinator)
+            api_path("create_office"), json=OFFICE, headers=auth_headers(Role.coordinator)
         )
         assert response.status_code == 201
         assert response.json()["services"] == ["S26", "S33"]
@@ -43,12 +44,16 @@ class TestCreateOffice:
         self, client: TestClient, auth_headers: AuthHeaders, field: str, value: Any
     ) -> None:
         body = OFFICE | {field: value}
-        response = client.post("/api/v1/offices", json=body, headers=auth_headers(Role.admin))
+        response = client.post(
+            api_path("create_office"), json=body, headers=auth_headers(Role.admin)
+        )
         assert_problem(response, 422, "validation-failed", field=field)
 
     def test_unknown_service_is_404(self, client: TestClient, auth_headers: AuthHeaders) -> None:
         body = OFFICE | {"services": ["S99"]}
-        response = client.post("/api/v1/offices", json=body, headers=auth_headers(Role.admin))
+        response = client.post(
+            api_path("create_office"), json=body, headers=auth_headers(Role.admin)
+        )
         assert response.status_code == 404
         assert response.json()["code"] == "service-not-found"
 
@@ -56,20 +61,20 @@ class TestCreateOffice:
 class TestListOffices:
     def test_filter_by_region(self, client: TestClient, auth_headers: AuthHeaders) -> None:
         admin = auth_headers(Role.admin)
-        client.post("/api/v1/offices", json=OFFICE, headers=admin)
-        client.post("/api/v1/offices", json=OFFICE | {"region": "shymkent"}, headers=admin)
+        client.post(api_path("create_office"), json=OFFICE, headers=admin)
+        client.post(api_path("create_office"), json=OFFICE | {"region": "shymkent"}, headers=admin)
         body = client.get(
-            "/api/v1/offices?region=shymkent", headers=auth_headers(Role.shopper)
+            api_path("list_offices") + "?region=shymkent", headers=auth_headers(Role.shopper)
         ).json()
         assert [o["region"] for o in body["items"]] == ["shymkent"]
 
     def test_read_one_and_404(self, client: TestClient, auth_headers: AuthHeaders) -> None:
         admin = auth_headers(Role.admin)
-        office_id = client.post("/api/v1/offices", json=OFFICE, headers=admin).json()["id"]
+        office_id = client.post(api_path("create_office"), json=OFFICE, headers=admin).json()["id"]
         assert (
-            client.get(f"/api/v1/offices/{office_id}", headers=admin).json()["name"]
+            client.get(api_path("read_office", office_id=office_id), headers=admin).json()["name"]
             == OFFICE["name"]
         )
-        missing = client.get("/api/v1/offices/999999", headers=admin)
+        missing = client.get(api_path("read_office", office_id=999999), headers=admin)
         assert missing.status_code == 404
         assert missing.json()["code"] == "office-not-found"

@@ -22,6 +22,7 @@ from tests.fixtures import images
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.problems import assert_problem
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 
@@ -41,7 +42,7 @@ def ticket(
         "sha256": hashlib.sha256(data).hexdigest(),
         "content_type": "image/jpeg",
     } | kw
-    return client.post(f"/api/v1/visits/{visit_id}/photos/uploads", json=body, headers=headers)
+    return client.post(api_path("start_upload", visit_id=visit_id), json=body, headers=headers)
 
 
 def put(url: str, data: bytes, headers: dict[str, str]) -> int:
@@ -64,11 +65,11 @@ class TestPresigned:
         granted = ticket(client, visit.id, phone, data)
         assert granted.status_code == 201, granted.text
         body = granted.json()
-        early = client.post(f"/api/v1/photos/{body['photo_id']}/complete", headers=phone)
+        early = client.post(api_path("complete_upload", photo_id=body["photo_id"]), headers=phone)
         assert early.status_code == 409
         assert early.json()["code"] == "upload-missing"
         assert put(body["upload_url"], data, body["headers"]) == 200
-        done = client.post(f"/api/v1/photos/{body['photo_id']}/complete", headers=phone)
+        done = client.post(api_path("complete_upload", photo_id=body["photo_id"]), headers=phone)
         assert done.status_code == 200, done.text
         assert done.json()["status"] == "stored"
         assert done.json()["sha256"] == hashlib.sha256(data).hexdigest()
@@ -82,21 +83,21 @@ class TestPresigned:
         data = images.photo(seed=3)
         form = {"item_code": "ticket_photo", "taken_at": "2026-03-18T10:15:30+05:00"}
         first = client.post(
-            f"/api/v1/visits/{visit.id}/photos",
+            api_path("upload_photo", visit_id=visit.id),
             data=form | {"client_id": str(uuid.uuid4())},
             files={"file": ("p.jpg", data, "image/jpeg")},
             headers=phone,
         ).json()
         body = ticket(client, visit.id, phone, data).json()  # signage_clear
         assert put(body["upload_url"], data, body["headers"]) == 200
-        done = client.post(f"/api/v1/photos/{body['photo_id']}/complete", headers=phone)
+        done = client.post(api_path("complete_upload", photo_id=body["photo_id"]), headers=phone)
         assert done.status_code == 200, done.text
         assert done.json()["id"] == body["photo_id"] != first["id"]
         assert (done.json()["item_code"], done.json()["status"]) == ("signage_clear", "stored")
         # The same bytes for the same item again: the upload is dropped, the photo stands.
         again = ticket(client, visit.id, phone, data).json()
         assert put(again["upload_url"], data, again["headers"]) == 200
-        repeat = client.post(f"/api/v1/photos/{again['photo_id']}/complete", headers=phone)
+        repeat = client.post(api_path("complete_upload", photo_id=again["photo_id"]), headers=phone)
         assert repeat.json()["id"] == body["photo_id"]
         # An abandoned upload of those bytes expires; clean-up leaves both photos whole.
         abandoned = ticket(client, visit.id, phone, data, item_code="ticket_photo").json()
@@ -109,7 +110,7 @@ class TestPresigned:
         coordinator = bearer(make_user(session, Role.coordinator), clock)
         for photo_id in (first["id"], body["photo_id"]):
             content = client.get(
-                f"/api/v1/photos/{photo_id}/content?variant=original",
+                api_path("read_photo_content", photo_id=photo_id) + "?variant=original",
                 headers=coordinator,
                 follow_redirects=False,
             )
@@ -125,7 +126,9 @@ class TestPresigned:
         declared, sent = images.photo(seed=1), images.photo(seed=2)
         body = ticket(client, visit.id, phone, declared, size_bytes=len(sent)).json()
         assert put(body["upload_url"], sent, body["headers"]) == 200
-        response = client.post(f"/api/v1/photos/{body['photo_id']}/complete", headers=phone)
+        response = client.post(
+            api_path("complete_upload", photo_id=body["photo_id"]), headers=phone
+        )
         assert response.status_code == 422
         assert response.json()["code"] == "checksum-mismatch"
         assert session.exec(select(Photo).where(Photo.visit_id == visit.id)).all() == []

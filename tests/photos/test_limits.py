@@ -17,6 +17,7 @@ from tests.conftest import FrozenClock
 from tests.fixtures import images, memory
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 from tests.photos.test_router import post_photo, stored_keys
 
@@ -33,7 +34,7 @@ def shopper(session: Session) -> User:
 def fetch_raw(client: TestClient, photo_id: str, variant: str, headers: dict[str, str]) -> Any:
     """Status, response headers and bytes, following an S3 redirect to the store itself."""
     response = client.get(
-        f"/api/v1/photos/{photo_id}/content?variant={variant}",
+        api_path("read_photo_content", photo_id=photo_id) + f"?variant={variant}",
         headers=headers,
         follow_redirects=False,
     )

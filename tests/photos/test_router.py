@@ -22,6 +22,7 @@ from tests.fixtures import images
 from tests.fixtures.factories import complete_answers, make_visit, upload_required_photos
 from tests.fixtures.http import bearer
 from tests.fixtures.problems import assert_problem
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 TAKEN = "2026-03-18T10:15:30+05:00"
@@ -45,12 +46,14 @@ def post_photo(
 ) -> Any:
     form = {"item_code": item, "taken_at": TAKEN, "client_id": client_id or str(uuid.uuid4())}
     files = {"file": (name, data, "image/jpeg")}
-    return client.post(f"/api/v1/visits/{visit_id}/photos", data=form, files=files, headers=headers)
+    return client.post(
+        api_path("upload_photo", visit_id=visit_id), data=form, files=files, headers=headers
+    )
 
 
 def fetch(client: TestClient, photo_id: str, variant: str, headers: dict[str, str]) -> Any:
     response = client.get(
-        f"/api/v1/photos/{photo_id}/content?variant={variant}",
+        api_path("read_photo_content", photo_id=photo_id) + f"?variant={variant}",
         headers=headers,
         follow_redirects=False,
     )
@@ -100,11 +103,13 @@ class TestUpload:
         visit = make_visit(session, shopper=shopper)
         phone = bearer(shopper, clock)
         assert post_photo(client, visit.id, phone, images.photo()).status_code == 201
-        assert client.get(f"/api/v1/visits/{visit.id}", headers=phone).json()["status"] == (
-            "in_progress"
-        )
+        assert client.get(api_path("read_visit", visit_id=visit.id), headers=phone).json()[
+            "status"
+        ] == ("in_progress")
         coordinator = bearer(make_user(session, Role.coordinator), clock)
-        history = client.get(f"/api/v1/visits/{visit.id}/history", headers=coordinator).json()
+        history = client.get(
+            api_path("read_visit_history", visit_id=visit.id), headers=coordinator
+        ).json()
         assert [(e["action"], e["detail"]) for e in history] == [
             ("assign", {}),
             ("start", {"implicit": True}),
@@ -244,24 +249,32 @@ class TestReading:
     ) -> None:
         visit = make_visit(session, shopper=shopper)
         phone = bearer(shopper, clock)
-        checklist = client.get(f"/api/v1/checklists/{visit.checklist_id}", headers=phone).json()
+        checklist = client.get(
+            api_path("read_checklist", checklist_id=visit.checklist_id), headers=phone
+        ).json()
         answers = complete_answers(checklist["checklist"])
-        client.put(f"/api/v1/visits/{visit.id}/answers", json={"answers": answers}, headers=phone)
-        before = client.get(f"/api/v1/visits/{visit.id}/photos", headers=phone).json()
+        client.put(
+            api_path("sync_answers", visit_id=visit.id), json={"answers": answers}, headers=phone
+        )
+        before = client.get(api_path("list_photos", visit_id=visit.id), headers=phone).json()
         ticket = next(i for i in before["items"] if i["item_code"] == "ticket_photo")
         assert (ticket["min_count"], ticket["max_count"], ticket["received"]) == (1, 2, 0)
         assert ticket["missing"] == 1
         submit = {"client_id": str(uuid.uuid4()), "submitted_at": "2026-03-18T09:30:00Z"}
-        refused = client.post(f"/api/v1/visits/{visit.id}/submit", json=submit, headers=phone)
+        refused = client.post(
+            api_path("submit_visit", visit_id=visit.id), json=submit, headers=phone
+        )
         assert refused.status_code == 422
         assert {"item_code": "ticket_photo", "missing": "photo"} in refused.json()["errors"]
         sent = upload_required_photos(client, visit.id, phone)
-        after = client.get(f"/api/v1/visits/{visit.id}/photos", headers=phone).json()
+        after = client.get(api_path("list_photos", visit_id=visit.id), headers=phone).json()
         assert all(i["missing"] == 0 for i in after["items"])
         assert len(after["photos"]) == sent
-        accepted = client.post(f"/api/v1/visits/{visit.id}/submit", json=submit, headers=phone)
+        accepted = client.post(
+            api_path("submit_visit", visit_id=visit.id), json=submit, headers=phone
+        )
         assert accepted.status_code == 200, accepted.text
-        score = client.get(f"/api/v1/visits/{visit.id}/score", headers=phone).json()
+        score = client.get(api_path("read_score", visit_id=visit.id), headers=phone).json()
         assert "required-item-unanswered" not in {f["code"] for f in score["findings"]}
 
     def test_who_sees_what(
@@ -278,9 +291,11 @@ class TestReading:
         status, original = fetch(client, photo_id, "original", coordinator)
         assert (status, original) == (200, images.photo())
         assert fetch(client, photo_id, "display", stranger)[0] == 404
-        listed = client.get(f"/api/v1/visits/{visit.id}/photos", headers=analyst).json()
+        listed = client.get(api_path("list_photos", visit_id=visit.id), headers=analyst).json()
         assert listed["photos"][0]["gps_latitude"] is None
-        staff_view = client.get(f"/api/v1/visits/{visit.id}/photos", headers=coordinator).json()
+        staff_view = client.get(
+            api_path("list_photos", visit_id=visit.id), headers=coordinator
+        ).json()
         assert staff_view["photos"][0]["gps_latitude"] == pytest.approx(images.ASTANA[0], abs=1e-3)
 
     def test_retention_deletes_every_copy(
@@ -289,7 +304,7 @@ class TestReading:
         visit = make_visit(session, shopper=shopper)
         post_photo(client, visit.id, bearer(shopper, clock), images.photo())
         admin = bearer(make_user(session, Role.admin), clock)
-        response = client.delete(f"/api/v1/visits/{visit.id}/photos", headers=admin)
+        response = client.delete(api_path("delete_photos", visit_id=visit.id), headers=admin)
         assert response.json() == {"deleted": 1}
         assert stored_keys(app) == []
 
@@ -302,9 +317,13 @@ class TestSameBytesForAnotherItem:
     ) -> None:
         visit = make_visit(session, shopper=shopper)
         phone = bearer(shopper, clock)
-        checklist = client.get(f"/api/v1/checklists/{visit.checklist_id}", headers=phone).json()
+        checklist = client.get(
+            api_path("read_checklist", checklist_id=visit.checklist_id), headers=phone
+        ).json()
         answers = complete_answers(checklist["checklist"])
-        client.put(f"/api/v1/visits/{visit.id}/answers", json={"answers": answers}, headers=phone)
+        client.put(
+            api_path("sync_answers", visit_id=visit.id), json={"answers": answers}, headers=phone
+        )
         data = images.photo()
         first = post_photo(client, visit.id, phone, data)
         second = post_photo(client, visit.id, phone, data, item=OTHER_ITEM)
@@ -312,7 +331,7 @@ class TestSameBytesForAnotherItem:
         assert second.json()["id"] != first.json()["id"]
         assert second.json()["item_code"] == OTHER_ITEM
         assert second.json()["sha256"] == first.json()["sha256"] == hashlib.sha256(data).hexdigest()
-        listing = client.get(f"/api/v1/visits/{visit.id}/photos", headers=phone).json()
+        listing = client.get(api_path("list_photos", visit_id=visit.id), headers=phone).json()
         received = {row["item_code"]: row["received"] for row in listing["items"]}
         assert (received["ticket_photo"], received[OTHER_ITEM]) == (1, 1)
         assert {p["item_code"] for p in listing["photos"]} == {"ticket_photo", OTHER_ITEM}

@@ -14,6 +14,7 @@ from service.auth.roles import Role
 from service.reports import charts
 from tests.conftest import AuthHeaders
 from tests.fixtures.problems import assert_problem
+from tests.fixtures.routes import api_path
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KAZAKH = "Әлеуметтік көмек — Ұлттық банк, Қызылорда"
@@ -70,10 +71,10 @@ class TestBarChart:
 
 @pytest.mark.usefixtures("report_data")
 class TestChartRoutes:
-    @pytest.mark.parametrize("path", ["services.png", "criteria.png"])
-    def test_png(self, client: TestClient, auth_headers: AuthHeaders, path: str) -> None:
+    @pytest.mark.parametrize("route", ["chart_services", "chart_criteria"])
+    def test_png(self, client: TestClient, auth_headers: AuthHeaders, route: str) -> None:
         response = client.get(
-            f"/api/v1/reports/{path}",
+            api_path(route),
             params={"status": "approved,submitted"},
             headers=auth_headers(Role.analyst),
         )
@@ -83,7 +84,7 @@ class TestChartRoutes:
 
     def test_filters_are_validated(self, client: TestClient, auth_headers: AuthHeaders) -> None:
         response = client.get(
-            "/api/v1/reports/services.png",
+            api_path("chart_services"),
             params={"region": "atlantis"},
             headers=auth_headers(Role.analyst),
         )

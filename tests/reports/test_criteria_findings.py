@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from service.auth.roles import Role
 from tests.conftest import AuthHeaders
 from tests.fixtures.problems import assert_problem
+from tests.fixtures.routes import api_path
 from tests.reports.data import Dataset
 from tests.reports.test_rankings import MARCH, get
 
@@ -18,7 +19,7 @@ def analyst(auth_headers: AuthHeaders) -> dict[str, str]:
 @pytest.mark.usefixtures("report_data")
 class TestCriteria:
     def test_every_column_of_march(self, client: TestClient, analyst: dict[str, str]) -> None:
-        items = get(client, analyst, "criteria", **MARCH)["items"]
+        items = get(client, analyst, "summarise_criteria", **MARCH)["items"]
         # Vocabulary order; "documents" had no applicable points (0 of 0), so it is left out.
         assert items == [
             {"criterion": "queue", "name_ru": "Очередь и ожидание", "visits": 4,
@@ -32,11 +33,11 @@ class TestCriteria:
         ]  # fmt: skip
 
     def test_channel_filter(self, client: TestClient, analyst: dict[str, str]) -> None:
-        items = get(client, analyst, "criteria", channel="call_1414")["items"]
+        items = get(client, analyst, "summarise_criteria", channel="call_1414")["items"]
         assert [r["criterion"] for r in items] == ["call_centre"]
 
     def test_empty(self, client: TestClient, analyst: dict[str, str]) -> None:
-        assert get(client, analyst, "criteria", wave="nope")["items"] == []
+        assert get(client, analyst, "summarise_criteria", wave="nope")["items"] == []
 
 
 @pytest.mark.usefixtures("report_data")
@@ -44,7 +45,7 @@ class TestFindings:
     def test_most_frequent_first_with_recent_examples(
         self, client: TestClient, analyst: dict[str, str], report_data: Dataset
     ) -> None:
-        items = get(client, analyst, "findings", **MARCH)["items"]
+        items = get(client, analyst, "list_findings", **MARCH)["items"]
         rows = [(r["rank"], r["code"], r["severity"], r["count"], r["visits"]) for r in items]
         assert rows == [
             (1, "badge-missing", "minor", 4, 4),
@@ -63,7 +64,7 @@ class TestFindings:
         assert examples["documents-beyond-standard"] == ["V5"]
 
     def test_severity_and_limit(self, client: TestClient, analyst: dict[str, str]) -> None:
-        items = get(client, analyst, "findings", severity="major", limit=2, **MARCH)["items"]
+        items = get(client, analyst, "list_findings", severity="major", limit=2, **MARCH)["items"]
         assert [(r["code"], r["count"]) for r in items] == [
             ("documents-beyond-standard", 2),
             ("deadline-late", 1),
@@ -72,7 +73,7 @@ class TestFindings:
     def test_examples_follow_the_filters(
         self, client: TestClient, analyst: dict[str, str], report_data: Dataset
     ) -> None:
-        items = get(client, analyst, "findings", status="submitted")["items"]
+        items = get(client, analyst, "list_findings", status="submitted")["items"]
         assert [(r["code"], r["example_visit_ids"]) for r in items] == [
             ("badge-missing", [str(report_data.visits["V7"])])
         ]
@@ -81,6 +82,6 @@ class TestFindings:
     def test_bad_parameters(
         self, client: TestClient, analyst: dict[str, str], params: dict[str, str | int]
     ) -> None:
-        response = client.get("/api/v1/reports/findings", params=params, headers=analyst)
+        response = client.get(api_path("list_findings"), params=params, headers=analyst)
         (name,) = params
         assert_problem(response, 422, "validation-failed", field=name)

@@ -8,19 +8,20 @@ from fastapi.testclient import TestClient
 from service.auth.roles import Role
 from tests.conftest import AuthHeaders
 from tests.fixtures.problems import assert_problem
+from tests.fixtures.routes import api_path
 from tests.reports.data import Dataset
 
 ROUTES = [
-    "/api/v1/reports/services",
-    "/api/v1/reports/agencies",
-    "/api/v1/reports/regions",
-    "/api/v1/reports/offices",
-    "/api/v1/reports/criteria",
-    "/api/v1/reports/findings",
-    "/api/v1/reports/services.png",
-    "/api/v1/reports/criteria.png",
-    "/api/v1/exports/visits",
-    "/api/v1/exports/answers",
+    api_path("rank_services"),
+    api_path("rank_agencies"),
+    api_path("rank_regions"),
+    api_path("rank_offices"),
+    api_path("summarise_criteria"),
+    api_path("list_findings"),
+    api_path("chart_services"),
+    api_path("chart_criteria"),
+    api_path("export_visits"),
+    api_path("export_answers"),
 ]
 
 
@@ -31,7 +32,7 @@ def analyst(auth_headers: AuthHeaders) -> dict[str, str]:
 
 def counts(client: TestClient, headers: dict[str, str], **params: Any) -> dict[str, int]:
     """Visits per service code under ``params``."""
-    response = client.get("/api/v1/reports/services", params=params, headers=headers)
+    response = client.get(api_path("rank_services"), params=params, headers=headers)
     assert response.status_code == 200, response.text
     return {r["service_code"]: r["visits"] for r in response.json()["items"]}
 
@@ -80,7 +81,7 @@ class TestFiltersNarrow:
         self, client: TestClient, analyst: dict[str, str], report_data: Dataset
     ) -> None:
         response = client.get(
-            "/api/v1/reports/findings",
+            api_path("list_findings"),
             params={"from": "2026-03-31", "to": "2026-03-31", "status": "approved"},
             headers=analyst,
         )
@@ -107,17 +108,17 @@ class TestFiltersValidated:
             ({"agency": "\x1bМТСЗН"}, "validation-failed"),
         ],
     )
-    @pytest.mark.parametrize("path", ["reports/services", "exports/visits", "exports/answers"])
+    @pytest.mark.parametrize("route", ["rank_services", "export_visits", "export_answers"])
     def test_refused(
         self,
         client: TestClient,
         analyst: dict[str, str],
         params: dict[str, str],
         code: str,
-        path: str,
+        route: str,
     ) -> None:
         # An export has sent its 200 once its query runs, so it must refuse everything first.
-        response = client.get(f"/api/v1/{path}", params=params, headers=analyst)
+        response = client.get(api_path(route), params=params, headers=analyst)
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["code"] == code

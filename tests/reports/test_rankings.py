@@ -14,6 +14,7 @@ from sqlmodel import Session
 from service.auth.roles import Role
 from service.offices.models import Office
 from tests.conftest import AuthHeaders
+from tests.fixtures.routes import api_path
 from tests.reports.data import NOW, Dataset, add_visit
 
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
@@ -31,8 +32,8 @@ NO_FIGURES = {
 }
 
 
-def get(client: TestClient, headers: dict[str, str], path: str, **params: Any) -> Any:
-    response = client.get(f"/api/v1/reports/{path}", params=params, headers=headers)
+def get(client: TestClient, headers: dict[str, str], route: str, **params: Any) -> Any:
+    response = client.get(api_path(route), params=params, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -45,7 +46,7 @@ def analyst(auth_headers: AuthHeaders) -> dict[str, str]:
 @pytest.mark.usefixtures("report_data")
 class TestServices:
     def test_every_column_of_march(self, client: TestClient, analyst: dict[str, str]) -> None:
-        body = get(client, analyst, "services", **MARCH)
+        body = get(client, analyst, "rank_services", **MARCH)
         items = body["items"]
         assert [r["service_code"] for r in items] == ["S32", "S33", "S26", "S39"]
         assert [r["rank"] for r in items] == [1, 2, 3, 4]
@@ -73,7 +74,7 @@ class TestServices:
         assert body["filters"]["statuses"] == ["approved"]
 
     def test_status_widens_to_submitted(self, client: TestClient, analyst: dict[str, str]) -> None:
-        items = get(client, analyst, "services", status="approved,submitted", **MARCH)["items"]
+        items = get(client, analyst, "rank_services", status="approved,submitted", **MARCH)["items"]
         assert [r["service_code"] for r in items] == ["S32", "S33", "S39", "S26"]
         s39 = items[2]
         assert s39 == s39 | {
@@ -84,20 +85,20 @@ class TestServices:
 
     def test_repeated_status_parameters(self, client: TestClient, analyst: dict[str, str]) -> None:
         params = (("status", "approved"), ("status", "submitted"), ("from", "2026-03-01"))
-        response = client.get("/api/v1/reports/services", params=params, headers=analyst)
+        response = client.get(api_path("rank_services"), params=params, headers=analyst)
         assert response.json()["filters"]["statuses"] == ["approved", "submitted"]
         assert len(response.json()["items"]) == 4
 
     def test_unscored_visits_count_but_have_no_figures(
         self, client: TestClient, analyst: dict[str, str]
     ) -> None:
-        items = get(client, analyst, "services", status="assigned")["items"]
+        items = get(client, analyst, "rank_services", status="assigned")["items"]
         assert items == [items[0] | {"rank": 1, "service_code": "S26", "visits": 1, **NO_FIGURES}]
 
     def test_no_visits_is_an_empty_ranking(
         self, client: TestClient, analyst: dict[str, str]
     ) -> None:
-        assert get(client, analyst, "services", **{"from": "2030-01-01"})["items"] == []
+        assert get(client, analyst, "rank_services", **{"from": "2030-01-01"})["items"] == []
 
 
 @pytest.mark.usefixtures("report_data")
@@ -106,7 +107,12 @@ class TestAgencies:
         self, client: TestClient, analyst: dict[str, str]
     ) -> None:
         body = get(
-            client, analyst, "agencies", compare_from="2026-02-01", compare_to="2026-02-28", **MARCH
+            client,
+            analyst,
+            "rank_agencies",
+            compare_from="2026-02-01",
+            compare_to="2026-02-28",
+            **MARCH,
         )
         assert (body["compare_from"], body["compare_to"]) == ("2026-02-01", "2026-02-28")
         labour, bank, local = body["items"]
@@ -132,7 +138,7 @@ class TestAgencies:
     def test_without_comparison_the_change_is_null(
         self, client: TestClient, analyst: dict[str, str]
     ) -> None:
-        items = get(client, analyst, "agencies", **MARCH)["items"]
+        items = get(client, analyst, "rank_agencies", **MARCH)["items"]
         assert all(r["previous_mean_grade"] is None for r in items)
         assert all(r["change_share_grade_5"] is None for r in items)
 
@@ -141,7 +147,7 @@ class TestAgencies:
     ) -> None:
         # The comparison drops the wave (w0 ran in February, w1 in March).
         params = {"wave": "w1", "compare_from": "2026-02-01", "compare_to": "2026-02-28"}
-        labour = get(client, analyst, "agencies", **params)["items"][0]
+        labour = get(client, analyst, "rank_agencies", **params)["items"][0]
         assert labour == labour | {
             "agency": "МТСЗН", "visits": 4, "mean_grade": 4.25, "previous_visits": 1,
             "previous_mean_grade": 4.0, "change_mean_grade": 0.25,
@@ -161,7 +167,7 @@ class TestAgencies:
     def test_comparison_period_refused(
         self, client: TestClient, analyst: dict[str, str], params: dict[str, str], says: str
     ) -> None:
-        response = client.get("/api/v1/reports/agencies", params=params, headers=analyst)
+        response = client.get(api_path("rank_agencies"), params=params, headers=analyst)
         assert response.status_code == 422
         assert response.json()["code"] == "report-filters-invalid"
         assert says in response.json()["detail"]
@@ -170,7 +176,7 @@ class TestAgencies:
 @pytest.mark.usefixtures("report_data")
 class TestRegionsAndOffices:
     def test_regions(self, client: TestClient, analyst: dict[str, str]) -> None:
-        items = get(client, analyst, "regions", **MARCH)["items"]
+        items = get(client, analyst, "rank_regions", **MARCH)["items"]
         assert [(r["rank"], r["region"]) for r in items] == [
             (1, "karaganda"), (2, "astana"), (3, "almaty_city")
         ]  # fmt: skip
@@ -191,7 +197,7 @@ class TestRegionsAndOffices:
     def test_offices(
         self, client: TestClient, analyst: dict[str, str], report_data: Dataset
     ) -> None:
-        items = get(client, analyst, "offices", **MARCH)["items"]
+        items = get(client, analyst, "rank_offices", **MARCH)["items"]
         assert [r["office_id"] for r in items] == [report_data.offices[k] for k in "CAB"]
         office_c = items[0]
         assert office_c == {
@@ -230,7 +236,7 @@ class TestTies:
     def test_shown_figures_then_share_of_fives(
         self, client: TestClient, analyst: dict[str, str], report_data: Dataset
     ) -> None:
-        items = get(client, analyst, "offices", wave="tie")["items"]
+        items = get(client, analyst, "rank_offices", wave="tie")["items"]
         shown = [(r["rank"], r["name"], r["mean_grade"], r["share_grade_5"]) for r in items]
         assert shown == [
             (1, "Офис Y", 4.55, 63.64),

@@ -12,6 +12,7 @@ from service.auth.roles import Role
 from tests.conftest import FrozenClock
 from tests.fixtures.factories import complete_answers, make_visit, upload_required_photos
 from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 AT = "2026-04-06T12:00:00+05:00"
@@ -25,7 +26,7 @@ def shopper(session: Session) -> User:
 def answers_for(
     client: TestClient, checklist_id: int, headers: dict[str, str], **override: Any
 ) -> list[dict[str, Any]]:
-    body = client.get(f"/api/v1/checklists/{checklist_id}", headers=headers).json()
+    body = client.get(api_path("read_checklist", checklist_id=checklist_id), headers=headers).json()
     answers = [
         a for a in complete_answers(body["checklist"], at=AT) if a["item_code"] not in override
     ]
@@ -38,7 +39,7 @@ def answers_for(
 def submit(client: TestClient, visit_id: object, headers: dict[str, str]) -> Any:
     upload_required_photos(client, visit_id, headers)
     body = {"client_id": str(uuid.uuid4()), "submitted_at": "2026-04-06T07:00:00Z"}
-    return client.post(f"/api/v1/visits/{visit_id}/submit", json=body, headers=headers)
+    return client.post(api_path("submit_visit", visit_id=visit_id), json=body, headers=headers)
 
 
 PERFECT_TIMES = {
@@ -78,12 +79,12 @@ def test_acceptance_scenario_two_extra_documents_long_wait_late_result(
     )
     assert (
         client.put(
-            f"/api/v1/visits/{visit.id}/answers", json={"answers": answers}, headers=phone
+            api_path("sync_answers", visit_id=visit.id), json={"answers": answers}, headers=phone
         ).status_code
         == 200
     )
     assert submit(client, visit.id, phone).status_code == 200
-    score = client.get(f"/api/v1/visits/{visit.id}/score", headers=phone).json()
+    score = client.get(api_path("read_score", visit_id=visit.id), headers=phone).json()
     # The three breaches of the standard are the major findings, and the only ones.
     codes = sorted(f["code"] for f in score["findings"] if f["severity"] == "major")
     assert codes == [
@@ -107,7 +108,7 @@ def test_acceptance_scenario_two_extra_documents_long_wait_late_result(
     assert score["deadline"]["due_date"] == "2026-04-01"
     assert score["deadline"]["late_by_working_days"] == 2
     assert score["queue"]["wait_minutes"] == 40
-    listed = client.get(f"/api/v1/visits/{visit.id}", headers=phone).json()
+    listed = client.get(api_path("read_visit", visit_id=visit.id), headers=phone).json()
     assert listed["score"] == score["score"]
     assert listed["grade"] == score["grade"]
 
@@ -119,21 +120,21 @@ def test_perfect_visit_scores_100_and_informal_payment_fails_it(
     phone = bearer(shopper, clock)
     good = make_visit(session, shopper=shopper, service_code="S26")
     client.put(
-        f"/api/v1/visits/{good.id}/answers",
+        api_path("sync_answers", visit_id=good.id),
         json={"answers": answers_for(client, good.checklist_id, phone, **PERFECT_TIMES)},
         headers=phone,
     )
     submit(client, good.id, phone)
-    perfect = client.get(f"/api/v1/visits/{good.id}/score", headers=phone).json()
+    perfect = client.get(api_path("read_score", visit_id=good.id), headers=phone).json()
     assert (perfect["score"], perfect["grade"], perfect["findings"]) == (100.0, 5, [])
 
     bad = make_visit(session, shopper=shopper, service_code="S26")
     answers = answers_for(
         client, bad.checklist_id, phone, **PERFECT_TIMES | {"informal_payment_asked": "yes"}
     )
-    client.put(f"/api/v1/visits/{bad.id}/answers", json={"answers": answers}, headers=phone)
+    client.put(api_path("sync_answers", visit_id=bad.id), json={"answers": answers}, headers=phone)
     submit(client, bad.id, phone)
-    failed = client.get(f"/api/v1/visits/{bad.id}/score", headers=phone).json()
+    failed = client.get(api_path("read_score", visit_id=bad.id), headers=phone).json()
     assert failed["grade"] == 1
     assert failed["critical_failed"] is True
     assert failed["findings"][0]["severity"] == "critical"
@@ -146,19 +147,23 @@ def test_score_is_404_before_submit_and_locked_after_approval(
     coordinator = make_user(session, Role.coordinator)
     phone, staff = bearer(shopper, clock), bearer(coordinator, clock)
     visit = make_visit(session, shopper=shopper)
-    missing = client.get(f"/api/v1/visits/{visit.id}/score", headers=phone)
+    missing = client.get(api_path("read_score", visit_id=visit.id), headers=phone)
     assert missing.status_code == 404
     assert missing.json()["code"] == "score-not-found"
     client.put(
-        f"/api/v1/visits/{visit.id}/answers",
+        api_path("sync_answers", visit_id=visit.id),
         json={"answers": answers_for(client, visit.checklist_id, phone, **PERFECT_TIMES)},
         headers=phone,
     )
     submit(client, visit.id, phone)
-    rescored = client.post(f"/api/v1/visits/{visit.id}/rescore", headers=staff)
+    rescored = client.post(api_path("rescore_visit", visit_id=visit.id), headers=staff)
     assert rescored.status_code == 200
-    client.post(f"/api/v1/visits/{visit.id}/review", json={"action": "approve"}, headers=staff)
-    locked = client.post(f"/api/v1/visits/{visit.id}/rescore", headers=staff)
+    client.post(
+        api_path("review_visit", visit_id=visit.id), json={"action": "approve"}, headers=staff
+    )
+    locked = client.post(api_path("rescore_visit", visit_id=visit.id), headers=staff)
     assert locked.status_code == 409
     assert locked.json()["code"] == "score-locked"
-    assert client.post(f"/api/v1/visits/{visit.id}/rescore", headers=phone).status_code == 403
+    assert (
+        client.post(api_path("rescore_visit", visit_id=visit.id), headers=phone).status_code == 403
+    )

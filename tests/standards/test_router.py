@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from service.auth.roles import Role
 from tests.conftest import AuthHeaders, FrozenClock
 from tests.fixtures.problems import assert_problem
+from tests.fixtures.routes import api_path
 
 
 @pytest.fixture
@@ -25,14 +26,16 @@ def codes(body: dict[str, Any]) -> list[str]:
 
 class TestListServices:
     def test_lists_sixty(self, client: TestClient, headers: dict[str, str]) -> None:
-        body = client.get("/api/v1/services?limit=200", headers=headers).json()
+        body = client.get(api_path("list_services") + "?limit=200", headers=headers).json()
         assert body["total"] == 60
         assert codes(body) == [f"S{n:02d}" for n in range(1, 61)]
 
     def test_every_service_but_s06_has_a_deadline(
         self, client: TestClient, headers: dict[str, str]
     ) -> None:
-        items = client.get("/api/v1/services?limit=200", headers=headers).json()["items"]
+        items = client.get(api_path("list_services") + "?limit=200", headers=headers).json()[
+            "items"
+        ]
         assert [s["code"] for s in items if not s["deadlines"]] == ["S06"]
 
     @pytest.mark.parametrize(
@@ -51,12 +54,12 @@ class TestListServices:
     def test_filters(
         self, client: TestClient, headers: dict[str, str], query: str, expected: list[str]
     ) -> None:
-        body = client.get(f"/api/v1/services?limit=200&{query}", headers=headers).json()
+        body = client.get(api_path("list_services") + f"?limit=200&{query}", headers=headers).json()
         assert codes(body) == expected
         assert body["total"] == len(expected)
 
     def test_paging(self, client: TestClient, headers: dict[str, str]) -> None:
-        page = client.get("/api/v1/services?limit=10&offset=55", headers=headers).json()
+        page = client.get(api_path("list_services") + "?limit=10&offset=55", headers=headers).json()
         assert codes(page) == ["S56", "S57", "S58", "S59", "S60"]
         assert page["total"] == 60
 
@@ -66,19 +69,24 @@ class TestListServices:
     def test_bad_filter_is_422(
         self, client: TestClient, headers: dict[str, str], query: str
     ) -> None:
-        response = client.get(f"/api/v1/services?{query}", headers=headers)
+        response = client.get(api_path("list_services") + f"?{query}", headers=headers)
         assert response.status_code == 422
         assert response.json()["code"] == "validation-failed"
 
     def test_before_any_standard_lists_nothing(
         self, client: TestClient, headers: dict[str, str]
     ) -> None:
-        assert client.get("/api/v1/services?on=2017-12-31", headers=headers).json()["total"] == 0
+        assert (
+            client.get(api_path("list_services") + "?on=2017-12-31", headers=headers).json()[
+                "total"
+            ]
+            == 0
+        )
 
 
 class TestReadService:
     def test_s26(self, client: TestClient, headers: dict[str, str]) -> None:
-        body = client.get("/api/v1/services/S26", headers=headers).json()
+        body = client.get(api_path("read_service", code="S26"), headers=headers).json()
         assert body["code"] == "S26"
         assert body["agency"]["abbr"] == "НБ"
         assert [(d["amount"], d["unit"]) for d in body["deadlines"]] == [(7, "working_days")]
@@ -87,7 +95,7 @@ class TestReadService:
         assert len(body["content_hash"]) == 64
 
     def test_s17_has_four_cases(self, client: TestClient, headers: dict[str, str]) -> None:
-        body = client.get("/api/v1/services/S17", headers=headers).json()
+        body = client.get(api_path("read_service", code="S17"), headers=headers).json()
         assert [(d["case_ru"], d["amount"]) for d in body["deadlines"]] == [
             ("юридические лица", 30),
             ("физические лица", 10),
@@ -96,7 +104,7 @@ class TestReadService:
         ]
 
     def test_s33_documents(self, client: TestClient, headers: dict[str, str]) -> None:
-        body = client.get("/api/v1/services/S33", headers=headers).json()
+        body = client.get(api_path("read_service", code="S33"), headers=headers).json()
         assert [d["name_ru"] for d in body["documents"]] == [
             "удостоверение личности",
             "свидетельство о рождении ребенка",
@@ -110,17 +118,19 @@ class TestReadService:
     def test_unknown_or_malformed_code(
         self, client: TestClient, headers: dict[str, str], path: str, status: int, code: str
     ) -> None:
-        response = client.get(f"/api/v1/services/{path}", headers=headers)
+        response = client.get(api_path("read_service", code=path), headers=headers)
         assert_problem(response, status, code)
 
     def test_not_in_force_yet(self, client: TestClient, headers: dict[str, str]) -> None:
-        response = client.get("/api/v1/services/S26?on=2010-01-01", headers=headers)
+        response = client.get(
+            api_path("read_service", code="S26") + "?on=2010-01-01", headers=headers
+        )
         assert response.status_code == 404
         assert response.json()["code"] == "standard-not-in-force"
 
 
 def s26(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
-    body = client.get("/api/v1/services/S26", headers=headers).json()
+    body = client.get(api_path("read_service", code="S26"), headers=headers).json()
     keep = {
         "effective_from",
         "name_ru",
@@ -144,22 +154,28 @@ class TestPutStandard:
     ) -> None:
         body = s26(client, admin) | {"effective_from": "2026-04-01"}
         body["deadlines"][0]["amount"] = 5
-        response = client.put("/api/v1/services/S26", json=body, headers=admin)
+        response = client.put(
+            api_path("put_service_standard", code="S26"), json=body, headers=admin
+        )
         assert response.status_code == 201
         assert response.json()["version"] == 2
         assert [v["version"] for v in response.json()["versions"]] == [1, 2]
         # Today (2026-03-18) the old version is still in force; from April the new one.
-        before = client.get("/api/v1/services/S26", headers=admin).json()
-        after = client.get("/api/v1/services/S26?on=2026-04-01", headers=admin).json()
+        before = client.get(api_path("read_service", code="S26"), headers=admin).json()
+        after = client.get(
+            api_path("read_service", code="S26") + "?on=2026-04-01", headers=admin
+        ).json()
         assert (before["version"], before["deadlines"][0]["amount"]) == (1, 7)
         assert (after["version"], after["deadlines"][0]["amount"]) == (2, 5)
-        listed = client.get("/api/v1/services?agency=НБ&on=2026-05-01", headers=admin).json()
+        listed = client.get(
+            api_path("list_services") + "?agency=НБ&on=2026-05-01", headers=admin
+        ).json()
         assert [(s["code"], s["version"]) for s in listed["items"]] == [("S26", 2), ("S27", 1)]
 
     def test_same_content_again_is_a_no_op(self, client: TestClient, admin: dict[str, str]) -> None:
         body = s26(client, admin) | {"effective_from": "2026-04-01"}
-        first = client.put("/api/v1/services/S26", json=body, headers=admin)
-        again = client.put("/api/v1/services/S26", json=body, headers=admin)
+        first = client.put(api_path("put_service_standard", code="S26"), json=body, headers=admin)
+        again = client.put(api_path("put_service_standard", code="S26"), json=body, headers=admin)
         assert (first.status_code, again.status_code) == (201, 200)
         assert again.json()["version"] == first.json()["version"]
 
@@ -168,18 +184,22 @@ class TestPutStandard:
     ) -> None:
         body = s26(client, admin)
         body["deadlines"][0]["amount"] = 3
-        response = client.put("/api/v1/services/S26", json=body, headers=admin)
+        response = client.put(
+            api_path("put_service_standard", code="S26"), json=body, headers=admin
+        )
         assert response.status_code == 409
         assert response.json()["code"] == "standard-version-exists"
-        unchanged = client.get("/api/v1/services/S26", headers=admin).json()
+        unchanged = client.get(api_path("read_service", code="S26"), headers=admin).json()
         assert unchanged["deadlines"][0]["amount"] == 7
 
     def test_new_service(self, client: TestClient, admin: dict[str, str]) -> None:
         body = s26(client, admin) | {"name_ru": "Новая услуга"}
-        response = client.put("/api/v1/services/S61", json=body, headers=admin)
+        response = client.put(
+            api_path("put_service_standard", code="S61"), json=body, headers=admin
+        )
         assert response.status_code == 201
         assert response.json()["section_no"] == 61
-        total = client.get("/api/v1/services", headers=admin).json()["total"]
+        total = client.get(api_path("list_services"), headers=admin).json()["total"]
         assert total == 61
 
     @pytest.mark.parametrize(
@@ -197,8 +217,12 @@ class TestPutStandard:
         self, client: TestClient, admin: dict[str, str], field: str, value: object
     ) -> None:
         body = s26(client, admin) | {"effective_from": "2026-04-01", field: value}
-        response = client.put("/api/v1/services/S26", json=body, headers=admin)
+        response = client.put(
+            api_path("put_service_standard", code="S26"), json=body, headers=admin
+        )
         assert response.status_code == 422
         assert response.json()["errors"][0]["loc"][:2] == ["body", field]
-        versions = client.get("/api/v1/services/S26", headers=admin).json()["versions"]
+        versions = client.get(api_path("read_service", code="S26"), headers=admin).json()[
+            "versions"
+        ]
         assert len(versions) == 1

@@ -24,6 +24,7 @@ from tests.conftest import FrozenClock
 from tests.fixtures import images
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
 from tests.fixtures.s3 import SeaweedError, SeaweedServer, start_seaweed, stop_seaweed
 from tests.fixtures.users import make_user
 
@@ -69,7 +70,7 @@ def upload(client: TestClient, visit_id: object, phone: dict[str, str]) -> tuple
     files = {"file": ("p.jpg", images.photo(seed=int(time.time() * 1000) % 997), "image/jpeg")}
     started = time.monotonic()
     response = client.post(
-        f"/api/v1/visits/{visit_id}/photos", data=form, files=files, headers=phone
+        api_path("upload_photo", visit_id=visit_id), data=form, files=files, headers=phone
     )
     return time.monotonic() - started, response
 

@@ -15,6 +15,7 @@ from service.visits.models import Visit
 from tests.conftest import FrozenClock
 from tests.fixtures.factories import make_office
 from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 # The test clock reads 2026-03-18 09:30 UTC, 14:30 in Kazakhstan.
@@ -45,7 +46,7 @@ def body(office: Office, shopper: User, **change: Any) -> dict[str, Any]:
 
 
 def post(client: TestClient, coordinator: User, clock: FrozenClock, data: dict[str, Any]) -> Any:
-    return client.post("/api/v1/visits", json=data, headers=bearer(coordinator, clock))
+    return client.post(api_path("create_visit"), json=data, headers=bearer(coordinator, clock))
 
 
 def visits_at(session: Session, office: Office) -> int:

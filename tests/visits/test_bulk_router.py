@@ -15,6 +15,7 @@ from service.visits.models import Visit
 from tests.conftest import FrozenClock
 from tests.fixtures.factories import make_office
 from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 COLUMNS = (
@@ -44,7 +45,7 @@ def shopper(session: Session) -> User:
 
 def upload(client: TestClient, headers: dict[str, str], text: str) -> Any:
     files = {"file": ("wave.csv", text.encode(), "text/csv")}
-    return client.post("/api/v1/visits/bulk", files=files, headers=headers)
+    return client.post(api_path("bulk_create_visits"), files=files, headers=headers)
 
 
 def line(**change: str) -> str:
@@ -86,7 +87,7 @@ def test_a_wave_is_assigned(
     response = upload(client, headers, rows(session, 3))
     assert response.status_code == 201, response.text
     assert response.json()["created"] == 3
-    listed = client.get("/api/v1/visits?wave=2026-spring", headers=headers).json()
+    listed = client.get(api_path("list_visits") + "?wave=2026-spring", headers=headers).json()
     assert listed["total"] == 3
     assert {v["deadline_case_index"] for v in listed["items"]} == {1}
 

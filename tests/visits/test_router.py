@@ -12,6 +12,7 @@ from tests.conftest import FrozenClock
 from tests.fixtures.factories import make_office, make_visit
 from tests.fixtures.http import bearer as headers_for
 from tests.fixtures.problems import assert_problem
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 
@@ -48,7 +49,7 @@ class TestCreateVisit:
         shopper: User,
     ) -> None:
         response = client.post(
-            "/api/v1/visits",
+            api_path("create_visit"),
             json=assignment(session, shopper),
             headers=headers_for(coordinator, clock),
         )
@@ -56,7 +57,8 @@ class TestCreateVisit:
         body = response.json()
         assert body["status"] == "assigned"
         checklist = client.get(
-            f"/api/v1/checklists/{body['checklist_id']}", headers=headers_for(shopper, clock)
+            api_path("read_checklist", checklist_id=body["checklist_id"]),
+            headers=headers_for(shopper, clock),
         ).json()
         assert checklist["service_code"] == "S26"
         assert checklist["channel"] == "in_person"
@@ -72,11 +74,13 @@ class TestCreateVisit:
     ) -> None:
         data = assignment(session, shopper, client_id=str(uuid.uuid4()))
         headers = headers_for(coordinator, clock)
-        first = client.post("/api/v1/visits", json=data, headers=headers)
-        again = client.post("/api/v1/visits", json=data, headers=headers)
+        first = client.post(api_path("create_visit"), json=data, headers=headers)
+        again = client.post(api_path("create_visit"), json=data, headers=headers)
         assert (first.status_code, again.status_code) == (201, 200)
         assert first.json()["id"] == again.json()["id"]
-        changed = client.post("/api/v1/visits", json=data | {"wave": "other"}, headers=headers)
+        changed = client.post(
+            api_path("create_visit"), json=data | {"wave": "other"}, headers=headers
+        )
         assert changed.status_code == 409
         assert changed.json()["code"] == "visit-conflict"
 
@@ -84,7 +88,7 @@ class TestCreateVisit:
         self, client: TestClient, session: Session, clock: FrozenClock, coordinator: User
     ) -> None:
         response = client.post(
-            "/api/v1/visits",
+            api_path("create_visit"),
             json=assignment(session, coordinator),
             headers=headers_for(coordinator, clock),
         )
@@ -110,7 +114,7 @@ class TestCreateVisit:
         change: dict[str, Any],
     ) -> None:
         response = client.post(
-            "/api/v1/visits",
+            api_path("create_visit"),
             json=assignment(session, shopper) | change,
             headers=headers_for(coordinator, clock),
         )
@@ -124,7 +128,7 @@ class TestListVisits:
     ) -> None:
         mine = make_visit(session, shopper=shopper)
         make_visit(session)
-        body = client.get("/api/v1/visits", headers=headers_for(shopper, clock)).json()
+        body = client.get(api_path("list_visits"), headers=headers_for(shopper, clock)).json()
         assert [v["id"] for v in body["items"]] == [str(mine.id)]
         assert body["total"] == 1
 
@@ -137,7 +141,9 @@ class TestListVisits:
         headers = headers_for(coordinator, clock)
 
         def ids(query: str) -> set[str]:
-            items = client.get(f"/api/v1/visits?{query}&limit=200", headers=headers).json()["items"]
+            items = client.get(
+                api_path("list_visits") + f"?{query}&limit=200", headers=headers
+            ).json()["items"]
             return {v["id"] for v in items}
 
         assert str(a.id) in ids("region=shymkent")
@@ -155,7 +161,9 @@ class TestListVisits:
     def test_bad_filters_are_422(
         self, client: TestClient, clock: FrozenClock, coordinator: User, query: str
     ) -> None:
-        response = client.get(f"/api/v1/visits?{query}", headers=headers_for(coordinator, clock))
+        response = client.get(
+            api_path("list_visits") + f"?{query}", headers=headers_for(coordinator, clock)
+        )
         assert_problem(response, 422, "validation-failed", field=query.split("=")[0])
 
 
@@ -164,13 +172,15 @@ class TestReadVisit:
         self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
     ) -> None:
         other = make_visit(session)
-        response = client.get(f"/api/v1/visits/{other.id}", headers=headers_for(shopper, clock))
+        response = client.get(
+            api_path("read_visit", visit_id=other.id), headers=headers_for(shopper, clock)
+        )
         assert response.status_code == 404
         assert response.json()["code"] == "visit-not-found"
         writes = [
             (
                 "PUT",
-                f"/api/v1/visits/{other.id}/answers",
+                api_path("sync_answers", visit_id=other.id),
                 {
                     "answers": [
                         {
@@ -182,10 +192,10 @@ class TestReadVisit:
                     ]
                 },
             ),
-            ("POST", f"/api/v1/visits/{other.id}/start", None),
+            ("POST", api_path("start_visit", visit_id=other.id), None),
             (
                 "POST",
-                f"/api/v1/visits/{other.id}/submit",
+                api_path("submit_visit", visit_id=other.id),
                 {"client_id": str(uuid.uuid4()), "submitted_at": "2026-03-18T10:00:00Z"},
             ),
         ]
@@ -198,7 +208,9 @@ class TestReadVisit:
     ) -> None:
         visit = make_visit(session)
         analyst = make_user(session, Role.analyst)
-        body = client.get(f"/api/v1/visits/{visit.id}", headers=headers_for(analyst, clock)).json()
+        body = client.get(
+            api_path("read_visit", visit_id=visit.id), headers=headers_for(analyst, clock)
+        ).json()
         assert body["shopper_id"] == str(visit.shopper_id)
         text = str(body)
         assert "@" not in text
@@ -213,10 +225,11 @@ class TestHistory:
         shopper = session.get(User, visit.shopper_id)
         assert shopper is not None
         events = client.get(
-            f"/api/v1/visits/{visit.id}/history", headers=headers_for(coordinator, clock)
+            api_path("read_visit_history", visit_id=visit.id),
+            headers=headers_for(coordinator, clock),
         )
         assert [e["action"] for e in events.json()] == ["assign"]
         refused = client.get(
-            f"/api/v1/visits/{visit.id}/history", headers=headers_for(shopper, clock)
+            api_path("read_visit_history", visit_id=visit.id), headers=headers_for(shopper, clock)
         )
         assert refused.status_code == 403
