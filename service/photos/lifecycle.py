@@ -11,7 +11,7 @@ from service import db
 from service.config import UploadSettings
 from service.errors import ServiceError
 from service.observability import metrics
-from service.photos import errors, repository
+from service.photos import errors, pipeline, repository
 from service.photos import service as photos_service
 from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import CleanupReport
@@ -21,10 +21,10 @@ from service.storage.objects import ObjectStore
 
 def _download(store: ObjectStore, key: str, limit: int) -> tuple[IO[bytes], str, int]:
     """Copy an object into a spooled file (bounded), returning it with its sha256 and size."""
-    spool = tempfile.SpooledTemporaryFile(max_size=photos_service.CHUNK)
+    spool = tempfile.SpooledTemporaryFile(max_size=pipeline.CHUNK)
     digest, size = hashlib.sha256(), 0
     with store.open(key) as body:
-        while chunk := body.read(photos_service.CHUNK):
+        while chunk := body.read(pipeline.CHUNK):
             size += len(chunk)
             if size > limit:
                 break
@@ -129,17 +129,17 @@ def complete(
             problem = errors.TooManyPhotos(f"Item {photo.item_code} already has all its photos.")
         if problem is None:
             try:
-                done = photos_service._process(source, settings)
+                done = pipeline.decode(source, settings)
             except ServiceError as exc:
                 problem = exc
         if problem is not None:
             _reject(session, store, photo, problem)
-        flags = photos_service._flags(session, visit, photo, done, settings)
-        photos_service._fill(photo, done, flags, now)
+        flags = pipeline.flags_for_photo(session, visit, photo, done, settings)
+        pipeline.fill(photo, done, flags, now)
         photo.expires_at = None
         source.seek(0)
         store.put(photo.original_key, source, content_type=done.info.mime)  # type: ignore[arg-type]
-        photos_service._store_variants(store, photo, done)
+        pipeline.put_variants(store, photo, done)
         store.delete(staged)
         session.add(photo)
         session.flush()
