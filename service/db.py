@@ -47,6 +47,7 @@ __all__ = [
     "ping",
     "read_only",
     "released",
+    "request_transaction",
     "savepoint",
     "transaction",
 ]
@@ -119,7 +120,17 @@ def get_session(engine: EngineDep) -> Iterator[Session]:
 
     Then what ``after_commit`` and ``after_request`` registered runs (see ``finish_request``).
     """
-    with Session(engine, expire_on_commit=False) as session:
+    yield from request_transaction(Session(engine, expire_on_commit=False))
+
+
+def request_transaction(session: Session) -> Iterator[Session]:
+    """The body of ``get_session`` for a session already made: yield it, commit on success,
+    roll back on any error, run ``finish_request``, close it.
+
+    Split out so the tests' override runs this very code with a session of their own per
+    request (bound to the test's connection) instead of a copy of it.
+    """
+    with session:
         try:
             yield session
             session.commit()
@@ -256,7 +267,7 @@ def after_commit(session: Session, action: Callable[[], None]) -> None:
 
 def finish_request(session: Session, *, committed: bool) -> None:
     """After the request's transaction ended: ``after_commit`` actions if it committed, then
-    ``after_request`` clean-ups. Called by ``get_session`` (and the tests' double of it)."""
+    ``after_request`` clean-ups. Called by ``request_transaction`` (``get_session``)."""
     actions: list[Callable[[], None]] = session.info.pop(_AFTER_COMMIT, [])
     for action in actions if committed else []:
         try:

@@ -9,14 +9,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from service.auth.roles import Role
 from service.auth.security import encode_token
 from service.checklists import service as checklists_service
 from service.config import AuthSettings, DatabaseSettings, Settings, StorageSettings
-from service.db import finish_request, get_session
+from service.db import get_session, request_transaction
 from service.main import create_app
 from service.standards import service as standards_service
 from tests.fixtures.db import (
@@ -81,13 +81,24 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    """A session whose every commit is a savepoint inside a transaction rolled back at the end."""
+def connection(engine: Engine) -> Iterator[Connection]:
+    """The test's connection: its outer transaction is rolled back at the end."""
     with engine.connect() as conn:
         outer = conn.begin()
-        with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
-            yield s
+        yield conn
         outer.rollback()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """The test's own session (arranging rows, reading them after requests): its every commit
+    is a savepoint inside the connection's outer transaction.
+
+    Requests do not share it (see ``app``): what a request wrote is seen here after
+    ``session.expire_all()`` or ``session.refresh(obj)``, as another session would see it.
+    """
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as s:
+        yield s
 
 
 @pytest.fixture
@@ -105,23 +116,20 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, session: Session, clock: FrozenClock) -> Iterator[FastAPI]:
+def app(
+    settings: Settings, connection: Connection, session: Session, clock: FrozenClock
+) -> Iterator[FastAPI]:
     app = create_app(settings, clock=clock)
 
     def request_session() -> Iterator[Session]:
-        # Like get_session: a failed request undoes its writes, here by a savepoint; then what
-        # the request left for after its transaction runs, as in production.
-        nested = session.begin_nested()
-        try:
-            yield session
-        except BaseException:
-            if nested.is_active:
-                nested.rollback()
-            finish_request(session, committed=False)
-            raise
-        if nested.is_active:
-            nested.commit()
-        finish_request(session, committed=True)
+        # A session of its own per request, as in production (a shared one would hide stale
+        # reads behind one identity map), through production's own commit/rollback/finish
+        # code; only the bind differs: the test's connection, where a commit is a savepoint.
+        yield from request_transaction(
+            Session(
+                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
+        )
 
     app.dependency_overrides[get_session] = request_session
     yield app

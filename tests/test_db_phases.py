@@ -3,12 +3,15 @@
 import datetime as dt
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from service import db
 from service.auth.models import User
 from service.auth.roles import Role
+from tests.conftest import AuthHeaders
+from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 
@@ -80,3 +83,22 @@ def test_a_read_transaction_of_its_own_writes_nothing(engine: Engine, session: S
     assert session.exec(select(User).where(User.role == Role.shopper)).all() == []
     with db.transaction(engine, read=True) as own:
         assert own.exec(select(User).where(User.role == Role.shopper)).all() == []
+
+
+def test_each_request_has_a_session_of_its_own(
+    client: TestClient, session: Session, auth_headers: AuthHeaders
+) -> None:
+    """As in production, a request does not share the test's session (tests/conftest.py
+    ``app``): its write reaches an object the test holds only once the test reads it again.
+    A shared identity map would show it at once and so hide a stale read."""
+    headers = auth_headers(Role.admin)
+    shopper = make_user(session, Role.shopper)
+    response = client.patch(
+        api_path("update_user", user_id=str(shopper.id)),
+        json={"full_name": "Aigerim Seitkali"},
+        headers=headers,
+    )
+    assert response.json()["full_name"] == "Aigerim Seitkali"
+    assert shopper.full_name == "Test Shopper"
+    session.refresh(shopper)
+    assert shopper.full_name == "Aigerim Seitkali"
