@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
+from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.security import encode_token
 from service.checklists import service as checklists_service
@@ -197,3 +198,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if is_slow(item):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def coordinator(session: Session) -> User:
+    """A coordinator account, for tests that act as staff."""
+    return make_user(session, Role.coordinator)
+
+
+@pytest.fixture
+def shopper(session: Session) -> User:
+    """A shopper account, for tests that act as a phone."""
+    return make_user(session, Role.shopper)

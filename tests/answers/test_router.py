@@ -8,7 +8,6 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from service.auth.models import User
-from service.auth.roles import Role
 from service.checklists.format import ChecklistChannel
 from service.visits.models import Visit
 from tests.conftest import FrozenClock
@@ -16,19 +15,8 @@ from tests.fixtures.factories import complete_answers, make_visit, upload_requir
 from tests.fixtures.http import bearer
 from tests.fixtures.problems import assert_problem
 from tests.fixtures.routes import api_path
-from tests.fixtures.users import make_user
 
 T0 = "2026-03-18T10:00:00+05:00"
-
-
-@pytest.fixture
-def shopper(session: Session) -> User:
-    return make_user(session, Role.shopper)
-
-
-@pytest.fixture
-def coordinator(session: Session) -> User:
-    return make_user(session, Role.coordinator)
 
 
 def answer(item_code: str, value: Any, at: str = T0, **kw: Any) -> dict[str, Any]:

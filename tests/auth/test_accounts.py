@@ -50,11 +50,6 @@ def admin(session: Session) -> User:
 
 
 @pytest.fixture
-def coordinator(session: Session) -> User:
-    return make_user(session, Role.coordinator)
-
-
-@pytest.fixture
 def shopper(session: Session) -> User:
     return make_user(session, Role.shopper, email="aigerim.s@example.kz")
 

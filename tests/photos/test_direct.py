@@ -26,11 +26,6 @@ from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 
-@pytest.fixture
-def shopper(session: Session) -> User:
-    return make_user(session, Role.shopper)
-
-
 def ticket(
     client: TestClient, visit_id: object, headers: dict[str, str], data: bytes, **kw: Any
 ) -> Any:

@@ -26,11 +26,6 @@ from tests.photos.test_router import post_photo, stored_keys
 POLYGLOT_TAIL = b"<html><body><script>alert(document.cookie)</script></body></html>"
 
 
-@pytest.fixture
-def shopper(session: Session) -> User:
-    return make_user(session, Role.shopper)
-
-
 def fetch_raw(client: TestClient, photo_id: str, variant: str, headers: dict[str, str]) -> Any:
     """Status, response headers and bytes, following an S3 redirect to the store itself."""
     response = client.get(

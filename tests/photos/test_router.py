@@ -29,11 +29,6 @@ TAKEN = "2026-03-18T10:15:30+05:00"
 OTHER_ITEM = "signage_clear"  # takes optional photos
 
 
-@pytest.fixture
-def shopper(session: Session) -> User:
-    return make_user(session, Role.shopper)
-
-
 def post_photo(
     client: TestClient,
     visit_id: object,

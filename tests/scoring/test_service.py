@@ -3,7 +3,6 @@
 import uuid
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -16,11 +15,6 @@ from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 AT = "2026-04-06T12:00:00+05:00"
-
-
-@pytest.fixture
-def shopper(session: Session) -> User:
-    return make_user(session, Role.shopper)
 
 
 def answers_for(

@@ -25,16 +25,6 @@ WINDOW = {
 }
 
 
-@pytest.fixture
-def coordinator(session: Session) -> User:
-    return make_user(session, Role.coordinator)
-
-
-@pytest.fixture
-def shopper(session: Session) -> User:
-    return make_user(session, Role.shopper)
-
-
 def body(office: Office, shopper: User, **change: Any) -> dict[str, Any]:
     return {
         "service_code": "S26",

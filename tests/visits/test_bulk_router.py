@@ -33,16 +33,6 @@ HEADER = ",".join(COLUMNS)
 SAME_MESSAGE = "no active shopper with this e-mail"
 
 
-@pytest.fixture
-def coordinator(session: Session) -> User:
-    return make_user(session, Role.coordinator)
-
-
-@pytest.fixture
-def shopper(session: Session) -> User:
-    return make_user(session, Role.shopper)
-
-
 def upload(client: TestClient, headers: dict[str, str], text: str) -> Any:
     files = {"file": ("wave.csv", text.encode(), "text/csv")}
     return client.post(api_path("bulk_create_visits"), files=files, headers=headers)

@@ -10,19 +10,12 @@ from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
 from service.auth.models import User
-from service.auth.roles import Role
 from service.photos.models import Photo, PhotoStatus
 from service.visits.models import Visit, VisitEvent
 from service.visits.transitions import VisitStatus
 from tests.fixtures.factories import make_visit
-from tests.fixtures.users import make_user
 
 AT = dt.datetime(2026, 3, 18, 5, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def shopper(session: Session) -> User:
-    return make_user(session, Role.shopper)
 
 
 def test_visit_status_reads_back_as_a_member_and_is_stored_as_its_value(

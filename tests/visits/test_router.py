@@ -16,16 +16,6 @@ from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 
-@pytest.fixture
-def coordinator(session: Session) -> User:
-    return make_user(session, Role.coordinator)
-
-
-@pytest.fixture
-def shopper(session: Session) -> User:
-    return make_user(session, Role.shopper)
-
-
 def assignment(session: Session, shopper: User, **kw: Any) -> dict[str, Any]:
     office = make_office(session)
     return {
