@@ -27,7 +27,10 @@ class DatabaseSettings(BaseModel):
     # Per API process; keep workers x (pool_size + max_overflow) under PostgreSQL's limit.
     pool_size: int = Field(default=10, ge=1, le=100)
     max_overflow: int = Field(default=10, ge=0, le=100)
-    pool_timeout_seconds: float = Field(default=30, gt=0)
+    # Past either wait a request answers 503 with Retry-After (never 500): a phone retries.
+    pool_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    # The longest wait for the write lock (SQLite) or a row lock (PostgreSQL's lock_timeout).
+    lock_timeout_seconds: float = Field(default=5, gt=0, le=300)
     migrate_on_start: bool = True
 
 

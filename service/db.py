@@ -3,6 +3,9 @@
 Every other module uses the names below (tests/test_transactions_rule.py checks it):
 
 - ``SessionDep``: the request's transaction; commits on success, rolls back on any error.
+  On SQLite it reads without locking anyone out; its first write takes the write lock
+  (``write_lock(session)`` takes it on purpose, before reading what a write depends on); a
+  lock not granted in time is ``DatabaseBusy``, a 503 with Retry-After.
 - ``ReadSessionDep``: the same session, moved to a read-only transaction (reports, exports).
 - ``released(session)``: no transaction held during slow work that needs no database.
 - ``savepoint(session)``: one statement that may lose a unique-key race, undone alone.
@@ -16,12 +19,20 @@ Every other module uses the names below (tests/test_transactions_rule.py checks 
   the demo generator and migrations, committed at the end of the block.
 """
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterator
+import sqlite3
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -29,6 +40,7 @@ from sqlmodel import Session
 
 from service.base import metadata
 from service.config import DatabaseSettings
+from service.errors import DatabaseBusy
 
 __all__ = [
     "EngineDep",
@@ -42,12 +54,14 @@ __all__ = [
     "get_read_session",
     "finish_request",
     "get_session",
+    "is_lock_timeout",
+    "new_session",
+    "write_lock",
     "metadata",
     "own_transaction",
     "ping",
     "read_only",
     "released",
-    "request_transaction",
     "savepoint",
     "transaction",
 ]
@@ -59,7 +73,77 @@ _CLEANUPS = "mshop_cleanups"
 _AFTER_COMMIT = "mshop_after_commit"
 
 
-def _sqlite_setup(engine: Engine) -> None:
+# --- SQLite: reads never wait, one writer at a time, the lock taken at the first write -----
+#
+# A transaction begins DEFERRED: a WAL reader that sees one snapshot and blocks nobody. The
+# first write statement (or ``write_lock``) ends that read and begins IMMEDIATE, taking the
+# database's one write lock; the commit or rollback gives it back. Reads made before the
+# switch came from the older snapshot, as on PostgreSQL's READ COMMITTED: rows a write depends
+# on are read again under the lock (``visits.repository.lock``), or guarded by unique keys.
+#
+# Writers of one process queue on a ``threading.Lock`` in front of SQLite's lock: a waiter
+# wakes the moment the holder commits (SQLite's busy handler polls with growing sleeps), and
+# past the lock timeout gets ``DatabaseBusy`` (503 with Retry-After), never "database is
+# locked". SQLite's own busy timeout still covers writers in other processes (the CLI).
+
+_WRITING = "mshop_writing"  # connection info: this transaction holds the write lock
+_HOLDS = "mshop_holds_writer_lock"  # connection info: ... and the process's writer lock
+# A savepoint counts as a write: it guards one (a unique-key race), and the switch's COMMIT
+# must come before it, never inside it. So no savepoint is ever open in a read transaction.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "SAVEPOINT")
+
+
+class _Writers:
+    """The write lock of one SQLite database in this process."""
+
+    def __init__(self, timeout: float) -> None:
+        self.lock = threading.Lock()
+        self.timeout = timeout
+
+    def acquire(self, info: dict[Any, Any]) -> None:
+        if not self.lock.acquire(timeout=self.timeout):
+            raise DatabaseBusy()
+        info[_HOLDS] = True
+
+    def release(self, info: dict[Any, Any]) -> None:
+        if info.pop(_HOLDS, False):
+            self.lock.release()
+
+
+def _is_write(statement: str) -> bool:
+    return statement.lstrip()[:9].upper().startswith(_WRITES)
+
+
+def _begin_immediate(dbapi_connection: Any, writers: _Writers, info: dict[Any, Any]) -> None:
+    writers.acquire(info)
+    try:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        writers.release(info)
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise DatabaseBusy() from exc
+        raise
+    info[_WRITING] = True
+
+
+def _switch_to_writing(conn: Connection) -> None:
+    """End the connection's read transaction and begin a writing one in its place."""
+    if conn.info.get(_WRITING, True):
+        return
+    dbapi_connection = conn.connection.driver_connection
+    assert dbapi_connection is not None
+    dbapi_connection.commit()  # the read snapshot ends; nothing was written in it
+    _begin_immediate(dbapi_connection, _WRITERS[conn.engine], conn.info)
+
+
+_WRITERS: "weakref.WeakKeyDictionary[Engine, _Writers]" = weakref.WeakKeyDictionary()
+
+
+def _sqlite_setup(engine: Engine, settings: DatabaseSettings) -> None:
+    writers = _Writers(settings.lock_timeout_seconds)
+    _WRITERS[engine] = writers
+    busy_ms = int(settings.lock_timeout_seconds * 1000)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's implicit transactions break SAVEPOINT and lock upgrades; manage BEGIN here.
@@ -67,16 +151,55 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking;
-        # a read-only caller asks for DEFERRED and never waits on a writer (WAL).
-        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode == "IMMEDIATE":
+            _begin_immediate(conn.connection.driver_connection, writers, conn.info)
+        else:
+            conn.exec_driver_sql("BEGIN DEFERRED")
+            conn.info[_WRITING] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(
+        conn: Connection, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+    ) -> None:
+        if not conn.info.get(_WRITING, True) and _is_write(statement):
+            _switch_to_writing(conn)
+
+    def _end(conn: Connection, end: str) -> None:
+        # End the transaction here, then give the lock back: a waiter must not find SQLite's
+        # lock still held (its busy handler would sleep). pysqlite's own commit() or
+        # rollback() that follows finds no transaction and does nothing.
+        dbapi_connection = conn.connection.driver_connection
+        try:
+            if dbapi_connection is not None and conn.info.get(_HOLDS):
+                getattr(dbapi_connection, end)()
+        finally:
+            conn.info[_WRITING] = True
+            writers.release(conn.info)
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn: Connection) -> None:
+        _end(conn, "commit")
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn: Connection) -> None:
+        _end(conn, "rollback")
+
+    # A connection returned, reset or dropped without commit or rollback must not keep the
+    # lock (pysqlite's reset rolls back whatever was open).
+    @event.listens_for(engine.pool, "reset")
+    def _on_reset(_dbapi: Any, record: Any, _state: Any) -> None:
+        writers.release(record.info)
+
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_invalidate(_dbapi: Any, record: Any, _exc: Any) -> None:
+        writers.release(record.info)
 
 
 # Private: callers say what they mean through read_only(), ReadSessionDep or ping().
@@ -86,25 +209,58 @@ _READ_ONLY = {"sqlite_begin": "DEFERRED"}
 def create_db_engine(settings: DatabaseSettings) -> Engine:
     """Build an engine for SQLite (the embedded default) or PostgreSQL."""
     url = make_url(settings.url)
+    pool = {
+        "pool_size": settings.pool_size,
+        "max_overflow": settings.max_overflow,
+        "pool_timeout": settings.pool_timeout_seconds,
+    }
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        memory = not url.database or url.database == ":memory:"
+        if not memory:
+            Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, echo=settings.echo, connect_args={"check_same_thread": False, "timeout": 30}
+            url,
+            echo=settings.echo,
+            connect_args={"check_same_thread": False, "timeout": settings.lock_timeout_seconds},
+            **({} if memory else pool),
         )
-        _sqlite_setup(engine)
+        _sqlite_setup(engine, settings)
         return engine
+    lock_ms = int(settings.lock_timeout_seconds * 1000)
     return create_engine(
         url,
         echo=settings.echo,
-        pool_size=settings.pool_size,
         pool_pre_ping=True,
-        max_overflow=settings.max_overflow,
-        pool_timeout=settings.pool_timeout_seconds,
+        # A row lock not granted in time is an error (55P03), answered 503 like SQLite's.
+        connect_args={"options": f"-c lock_timeout={lock_ms}"},
+        **pool,
     )
 
 
-def get_engine(request: Request) -> Engine:
+def write_lock(session: Session) -> None:
+    """Take the write lock now, before reading rows a write depends on (SQLite: end the read
+    snapshot and begin IMMEDIATE; PostgreSQL: nothing, rows are locked by ``FOR UPDATE``).
+
+    Rows read after this are current and stay so until the commit.
+
+    Raises:
+        DatabaseBusy: the lock was not granted within the lock timeout.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        _switch_to_writing(conn)
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """Whether a database error means a lock was not granted in time (SQLite's "database is
+    locked" from another process, PostgreSQL's lock_timeout)."""
+    orig = getattr(exc, "orig", exc)
+    if isinstance(orig, sqlite3.OperationalError):
+        return "locked" in str(orig) or "busy" in str(orig)
+    return getattr(orig, "sqlstate", None) == "55P03"
+
+
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
@@ -114,31 +270,65 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 
 # --- The request's transaction -----------------------------------------------------------
 
+# Commits and rollbacks run on threads of their own, not on the worker pool the routes share:
+# a request holding SQLite's write lock must never wait for a worker thread to give it back
+# while every worker waits for that lock (what made "database is locked" 500s under load).
+_ENDINGS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="mshop-commit")
 
-def get_session(engine: EngineDep) -> Iterator[Session]:
-    """Open one session per request: commit on success, roll back on any error.
 
-    Then what ``after_commit`` and ``after_request`` registered runs (see ``finish_request``).
+async def new_session(engine: EngineDep) -> Session:
+    """The request's session (tests override this to bind it to their connection)."""
+    return Session(engine, expire_on_commit=False)
+
+
+async def get_session(
+    session: Annotated[Session, Depends(new_session)],
+) -> AsyncIterator[Session]:
+    """One session per request: commit on success, roll back on any error, then what
+    ``after_commit`` and ``after_request`` registered (see ``finish_request``).
     """
-    yield from request_transaction(Session(engine, expire_on_commit=False))
+    try:
+        yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await _end(session, commit=False)
+        raise
+    with anyio.CancelScope(shield=True):
+        await _end(session, commit=True)
 
 
-def request_transaction(session: Session) -> Iterator[Session]:
-    """The body of ``get_session`` for a session already made: yield it, commit on success,
-    roll back on any error, run ``finish_request``, close it.
+async def _end(session: Session, *, commit: bool) -> None:
+    loop = asyncio.get_running_loop()
+    committed = await loop.run_in_executor(_ENDINGS, _end_transaction, session, commit)
+    if session.info.get(_AFTER_COMMIT) or session.info.get(_CLEANUPS):
+        # Store calls and clean-up transactions: slow work for the shared pool, lock released.
+        await anyio.to_thread.run_sync(partial(finish_request, session, committed=committed))
+    if commit and not committed:
+        raise _commit_error(session)
 
-    Split out so the tests' override runs this very code with a session of their own per
-    request (bound to the test's connection) instead of a copy of it.
-    """
-    with session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            finish_request(session, committed=False)
-            raise
-        finish_request(session, committed=True)
+
+_COMMIT_ERROR = "mshop_commit_error"
+
+
+def _end_transaction(session: Session, commit: bool) -> bool:
+    """Commit (or roll back) and close ``session``; whether it committed. A failed commit is
+    rolled back and kept for ``_end`` to raise once clean-up has run."""
+    try:
+        if commit:
+            try:
+                session.commit()
+                return True
+            except Exception as exc:
+                session.info[_COMMIT_ERROR] = exc
+        session.rollback()
+        return False
+    finally:
+        session.close()
+
+
+def _commit_error(session: Session) -> Exception:
+    error: Exception = session.info.pop(_COMMIT_ERROR)
+    return error
 
 
 # "function" scope: the commit runs before the response is sent, so a client is never told
@@ -149,8 +339,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 def read_only(session: Session) -> Session:
     """End the session's transaction and start a read-only one (a WAL reader on SQLite).
 
-    Checking the token opened a transaction that on SQLite holds the write lock; a report or
-    a long export must not keep phones from syncing meanwhile.
+    A report or a long export reads one consistent snapshot and never blocks a writer.
 
     Raises:
         RuntimeError: the session has changes not yet committed.
@@ -267,7 +456,7 @@ def after_commit(session: Session, action: Callable[[], None]) -> None:
 
 def finish_request(session: Session, *, committed: bool) -> None:
     """After the request's transaction ended: ``after_commit`` actions if it committed, then
-    ``after_request`` clean-ups. Called by ``request_transaction`` (``get_session``)."""
+    ``after_request`` clean-ups. Called by ``get_session`` once the transaction has ended."""
     actions: list[Callable[[], None]] = session.info.pop(_AFTER_COMMIT, [])
     for action in actions if committed else []:
         try:

@@ -29,6 +29,7 @@ ErrorCode = Literal[
     "too-many-requests",
     "internal-error",
     "service-unavailable",
+    "database-busy",
     "user-not-found",
     "user-exists",
     "role-not-grantable",
@@ -260,6 +261,19 @@ class ServiceUnavailable(ServiceError):
     status = 503
     code: ClassVar[ErrorCode] = "service-unavailable"
     title = "Service unavailable"
+
+
+class DatabaseBusy(ServiceUnavailable):
+    """The write lock (SQLite) or a row lock (PostgreSQL) was not granted within the lock
+    timeout: the server is busy, nothing was stored, the client retries."""
+
+    code: ClassVar[ErrorCode] = "database-busy"
+    title = "Database busy"
+
+    def __init__(
+        self, detail: str = "The server is busy writing; nothing was stored. Retry shortly."
+    ) -> None:
+        super().__init__(detail, headers={"Retry-After": "2"})
 
 
 class StorageDown(ServiceUnavailable):

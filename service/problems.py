@@ -8,14 +8,16 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.db import is_lock_timeout
 from service.errors import (
     BY_STATUS,
     PROBLEM_MEDIA_TYPE,
     BadRequest,
+    DatabaseBusy,
     ErrorCode,
     InternalError,
     ServiceError,
@@ -155,6 +157,23 @@ async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # A lock not granted in time: SQLite's "database is locked" from a writer in another
+    # process (the CLI), PostgreSQL's lock_timeout. Any other operational error is ours.
+    if not is_lock_timeout(exc):
+        return await _unexpected(request, exc)
+    log.warning("lock timeout on %s %s", request.method, request.url.path)
+    busy = DatabaseBusy()
+    return problem_response(
+        request,
+        status=busy.status,
+        code=busy.code,
+        title=busy.title,
+        detail=busy.detail,
+        headers=busy.headers,
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
@@ -169,5 +188,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StorageUnavailable, _storage_down)
     app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(PoolTimeout, _pool_exhausted)
+    app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(UnicodeEncodeError, _unstorable)
     app.add_exception_handler(Exception, _unexpected)

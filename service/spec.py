@@ -11,6 +11,7 @@ from service.errors import (
     PROBLEM_MEDIA_TYPE,
     PROBLEM_REF,
     BadRequest,
+    DatabaseBusy,
     PayloadTooLarge,
     Problem,
     ServiceError,
@@ -70,8 +71,14 @@ def _declare_router_errors(
                     _declare(operation.setdefault("responses", {}), error)
 
 
-def _fix_operation(operation: dict[str, Any]) -> None:
+# Methods that write: the write lock (SQLite) or a row lock (PostgreSQL) may not come in time.
+WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+
+def _fix_operation(method: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
+    if method in WRITE_METHODS:
+        _declare(responses, DatabaseBusy)
     if "requestBody" in operation:
         for error in BODY_ERRORS:
             _declare(responses, error)
@@ -112,8 +119,8 @@ def install(
             schemas.pop(name, None)
         _declare_router_errors(spec.get("paths", {}), router_errors or {})
         for path_item in spec.get("paths", {}).values():
-            for operation in path_item.values():
-                _fix_operation(operation)
+            for method, operation in path_item.items():
+                _fix_operation(method, operation)
         app.openapi_schema = spec
         return spec
 

@@ -17,7 +17,7 @@ from service.auth.roles import Role
 from service.auth.security import encode_token
 from service.checklists import service as checklists_service
 from service.config import AuthSettings, DatabaseSettings, Settings, StorageSettings
-from service.db import get_session, request_transaction
+from service.db import new_session
 from service.main import create_app
 from service.standards import service as standards_service
 from tests.fixtures.db import (
@@ -122,17 +122,15 @@ def app(
 ) -> Iterator[FastAPI]:
     app = create_app(settings, clock=clock)
 
-    def request_session() -> Iterator[Session]:
+    async def request_session() -> Session:
         # A session of its own per request, as in production (a shared one would hide stale
         # reads behind one identity map), through production's own commit/rollback/finish
         # code; only the bind differs: the test's connection, where a commit is a savepoint.
-        yield from request_transaction(
-            Session(
-                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-            )
+        return Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
 
-    app.dependency_overrides[get_session] = request_session
+    app.dependency_overrides[new_session] = request_session
     yield app
     app.dependency_overrides.clear()
 

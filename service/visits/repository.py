@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from service import db
 from service.auth.models import User
 from service.auth.roles import Role
 from service.offices.models import Office
@@ -72,7 +73,9 @@ def get_readable(session: Session, user: User, visit_id: uuid.UUID) -> Visit | N
 
 
 def lock(session: Session, visit_id: uuid.UUID) -> Visit:
-    """Reload a visit holding its row lock (PostgreSQL), so its writers take turns."""
+    """Reload a visit holding its row lock (PostgreSQL) or the write lock (SQLite), so its
+    writers take turns and what they check is current."""
+    db.write_lock(session)
     visit = session.exec(select(Visit).where(col(Visit.id) == visit_id).with_for_update()).one()
     session.refresh(visit)
     return visit
