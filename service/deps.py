@@ -6,7 +6,7 @@ own state (the login throttle of ``auth``) is read through ``state_dependency`` 
 root module never imports the domain back (tests/test_imports.py).
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
@@ -19,24 +19,24 @@ __all__ = ["SettingsDep", "StoreDep", "state_dependency"]
 T = TypeVar("T")
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> ObjectStore:
+async def get_store(request: Request) -> ObjectStore:
     store: ObjectStore = request.app.state.store
     return store
 
 
-def state_dependency(name: str, kind: type[T]) -> Callable[[Request], T]:
+def state_dependency(name: str, kind: type[T]) -> Callable[[Request], Awaitable[T]]:
     """A dependency returning ``app.state.<name>``, checked to be a ``kind``.
 
     Raises (when called):
         TypeError: the app factory set something else under ``name``.
     """
 
-    def read(request: Request) -> T:
+    async def read(request: Request) -> T:
         value = getattr(request.app.state, name)
         if not isinstance(value, kind):
             raise TypeError(f"app.state.{name} is a {type(value).__name__}, not {kind.__name__}")

@@ -16,7 +16,7 @@ class PageParams(BaseModel):
     offset: int
 
 
-def get_page_params(
+async def get_page_params(
     settings: SettingsDep,
     limit: Annotated[
         int,

@@ -59,7 +59,7 @@ def _declared(route: APIRoute) -> frozenset[str]:
     return names
 
 
-def reject_unknown_query_parameters(request: Request) -> None:
+async def reject_unknown_query_parameters(request: Request) -> None:
     """Refuse the request when its query string names a parameter the route does not declare.
 
     Raises:

@@ -1,6 +1,6 @@
 """Who is calling, and may they: authentication and role checks as dependencies."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -32,7 +32,7 @@ def secret_key(auth: AuthSettings) -> str:
     return auth.secret_key.get_secret_value()
 
 
-def get_auth_settings(settings: SettingsDep) -> AuthSettings:
+async def get_auth_settings(settings: SettingsDep) -> AuthSettings:
     # Through SettingsDep: only service/deps.py reads the app's state.
     return settings.auth
 
@@ -41,7 +41,7 @@ def get_auth_settings(settings: SettingsDep) -> AuthSettings:
 get_login_throttle = state_dependency("login_throttle", LoginThrottle)
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
@@ -72,11 +72,11 @@ def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_role(*roles: Role) -> Callable[[User], User]:
+def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """Build a dependency that lets through only users holding one of ``roles``."""
     allowed = frozenset(roles)
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if user.role not in allowed:
             names = ", ".join(sorted(allowed))
             raise Forbidden(f"This action needs one of the roles: {names}.")

@@ -25,7 +25,7 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 ReportUser = Annotated[User, Depends(require_role(Role.admin, Role.coordinator, Role.analyst))]
 
 
-def read_only_session(session: ReadSessionDep, _user: ReportUser) -> Session:
+async def read_only_session(session: ReadSessionDep, _user: ReportUser) -> Session:
     """The request's session in a read-only transaction, for a caller allowed to read reports.
 
     A report or a long export must not keep phones from syncing (``db.read_only``).
@@ -49,7 +49,7 @@ def _statuses(values: list[str] | None) -> list[VisitStatus]:
     return list(dict.fromkeys(known[value] for value in wanted))
 
 
-def report_filters(
+async def report_filters(
     status: Annotated[
         list[str] | None,
         Query(
