@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from service.answers.models import Answer
 
@@ -20,13 +20,20 @@ def current(session: Session, visit_id: uuid.UUID) -> dict[str, Answer]:
     return {row.item_code: row for row in rows}
 
 
-def all_for_visit(session: Session, visit_id: uuid.UUID) -> list[Answer]:
+def page(
+    session: Session, visit_id: uuid.UUID, *, history: bool, limit: int, offset: int
+) -> tuple[list[Answer], int]:
+    """One page of the visit's current answers (or every version), by item then time."""
+    query = select(Answer).where(col(Answer.visit_id) == visit_id)
+    if not history:
+        query = query.where(col(Answer.is_current))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
-        select(Answer)
-        .where(col(Answer.visit_id) == visit_id)
-        .order_by(col(Answer.item_code), col(Answer.answered_at), col(Answer.id))
+        query.order_by(col(Answer.item_code), col(Answer.answered_at), col(Answer.id))
+        .limit(limit)
+        .offset(offset)
     ).all()
-    return list(rows)
+    return list(rows), total
 
 
 def add(session: Session, answer: Answer) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from service.isotime import AwareIsoDatetime
+from service.pagination import Page
 
 
 class AnswerIn(BaseModel):
@@ -55,3 +56,7 @@ class AnswerPublic(BaseModel):
     answered_at: dt.datetime
     received_at: dt.datetime
     is_current: bool
+
+
+class AnswerPage(Page[AnswerPublic]):
+    """A page of answers, by item then ``answered_at``."""

@@ -10,7 +10,14 @@ from sqlmodel import Session
 
 from service.answers import repository
 from service.answers.models import Answer
-from service.answers.schemas import AnswerIn, AnswerResult, SyncOutcome, SyncResult
+from service.answers.schemas import (
+    AnswerIn,
+    AnswerPage,
+    AnswerPublic,
+    AnswerResult,
+    SyncOutcome,
+    SyncResult,
+)
 from service.answers.values import AnswerValueError, normalize
 from service.auth.models import User
 from service.checklists.format import ResolvedChecklist
@@ -187,8 +194,17 @@ def current_answers(session: Session, visit: AnswerVisit) -> dict[str, Answer]:
     return repository.current(session, visit.id)
 
 
-def all_answers(session: Session, visit: AnswerVisit) -> list[Answer]:
-    return repository.all_for_visit(session, visit.id)
+def page(
+    session: Session, visit: AnswerVisit, *, history: bool, limit: int, offset: int
+) -> AnswerPage:
+    """A page of the visit's current answers, or with ``history`` of every version."""
+    rows, total = repository.page(session, visit.id, history=history, limit=limit, offset=offset)
+    return AnswerPage(
+        items=[AnswerPublic.model_validate(row, from_attributes=True) for row in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 def missing_required(session: Session, visit: AnswerVisit) -> list[str]:
