@@ -63,6 +63,7 @@ def sync_answers(
         batch.answers,
         now=clock(),
         max_batch=settings.limits.max_batch_answers,
+        keep_versions=settings.limits.answer_versions_per_item,
     )
 
 
