@@ -80,6 +80,14 @@ class LimitSettings(BaseModel):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_page_size: int = Field(default=200, ge=1, le=10_000)
     max_batch_answers: int = Field(default=500, ge=1, le=100_000)
+    # Versions of one item's answer kept, the current one included: a phone re-answering in a
+    # loop once stored 20,000 versions of 900 characters in 9 s. Older ones are deleted at the
+    # sync that passes the cap; only their count and client ids (a retry stays a no-op) remain.
+    answer_versions_per_item: int = Field(default=20, ge=1, le=10_000)
+    # Answers in a page of GET /visits/{id}/answers when the client asks for none, and at most.
+    # 200 holds every current answer of the largest shipped checklist (130 items) in one page.
+    answer_page_size: int = Field(default=200, ge=1, le=10_000)
+    max_answer_page_size: int = Field(default=500, ge=1, le=10_000)
     max_bulk_rows: int = Field(default=5000, ge=1, le=1_000_000)
     max_bulk_cell_bytes: int = Field(default=8192, ge=256, le=131_072)  # csv reads ≤128 KiB
     # A phone clock further off than this is flagged on the visit for the reviewer.

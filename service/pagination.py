@@ -1,11 +1,12 @@
 """Limit/offset paging shared by every list endpoint."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Generic, Self, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
 
+from service.config import LimitSettings
 from service.deps import SettingsDep
 
 DEFAULT_LIMIT = 50
@@ -33,6 +34,37 @@ async def get_page_params(
 
 
 PageDep = Annotated[PageParams, Depends(get_page_params)]
+
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")]
+
+
+def sized_page(
+    default: Callable[[LimitSettings], int],
+    maximum: Callable[[LimitSettings], int],
+    *,
+    sizes: str,
+) -> Callable[..., PageParams]:
+    """A paging dependency whose default and largest page sizes are settings, for a list
+    whose rows weigh more than most (answers, up to 10,000 characters each); ``sizes`` tells
+    clients which settings and defaults those are."""
+
+    def get_sized_page_params(
+        settings: SettingsDep,
+        limit: Annotated[
+            int | None,
+            Query(
+                ge=1,
+                description=f"Items per page ({sizes}); above the maximum the maximum is "
+                "used, and the page's `limit` says so",
+            ),
+        ] = None,
+        offset: Offset = 0,
+    ) -> PageParams:
+        limits = settings.limits
+        wanted = default(limits) if limit is None else limit
+        return PageParams(limit=min(wanted, maximum(limits)), offset=offset)
+
+    return get_sized_page_params
 
 
 T = TypeVar("T")

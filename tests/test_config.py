@@ -75,6 +75,9 @@ def test_s3_backend_needs_an_endpoint() -> None:
         ("MSHOP_AUTH__ACCESS_TOKEN_MINUTES", "0"),
         ("MSHOP_LIMITS__MAX_PAGE_SIZE", "lots"),
         ("MSHOP_LIMITS__MAX_BODY_BYTES", "10"),
+        ("MSHOP_LIMITS__ANSWER_VERSIONS_PER_ITEM", "0"),
+        ("MSHOP_LIMITS__ANSWER_PAGE_SIZE", "0"),
+        ("MSHOP_LIMITS__MAX_ANSWER_PAGE_SIZE", "100001"),
     ],
 )
 def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

@@ -1,4 +1,4 @@
-"""Answers as phones sent them: every version kept, one marked current per item."""
+"""Answers as phones sent them: the newest versions kept, one marked current per item."""
 
 import datetime as dt
 import uuid
@@ -37,3 +37,17 @@ class Answer(SQLModel, table=True):
     content_hash: str = Field(sa_type=String(64))
     is_current: bool = False
     author_id: uuid.UUID = Field(foreign_key="users.id")
+
+
+class DroppedAnswer(SQLModel, table=True):
+    """A version no longer kept (``limits.answer_versions_per_item``): only what a late retry
+    of its client id is judged by (same content: unchanged, other: 409), and what the history
+    counts per item. A few dozen bytes where the version held up to a text answer's length."""
+
+    __tablename__ = "dropped_answers"
+    __table_args__ = (Index("ix_dropped_answers_visit_item", "visit_id", "item_code"),)
+
+    client_id: uuid.UUID = Field(primary_key=True)
+    visit_id: uuid.UUID = Field(foreign_key="visits.id")
+    item_code: str = Field(sa_type=String(64))
+    content_hash: str = Field(sa_type=String(64))

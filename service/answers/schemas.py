@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from service.isotime import AwareIsoDatetime
+from service.pagination import Page
 
 
 class AnswerIn(BaseModel):
@@ -37,7 +38,7 @@ class AnswerResult(BaseModel):
     item_code: str
     outcome: SyncOutcome = Field(
         description="created and current; unchanged (sent before); superseded (stored, but a "
-        "newer answer to the item is current)"
+        "newer answer to the item is current; beyond the versions kept per item only counted)"
     )
 
 
@@ -55,3 +56,20 @@ class AnswerPublic(BaseModel):
     answered_at: dt.datetime
     received_at: dt.datetime
     is_current: bool
+
+
+class DroppedVersions(BaseModel):
+    item_code: str
+    count: int = Field(
+        description="Older versions of the item's answer not kept: past the server's versions "
+        "per item (`MSHOP_LIMITS__ANSWER_VERSIONS_PER_ITEM`), only their number remains"
+    )
+
+
+class AnswerPage(Page[AnswerPublic]):
+    """A page of answers, by item then ``answered_at``, and what the history no longer holds."""
+
+    dropped: list[DroppedVersions] = Field(
+        description="Per item of the whole visit (not only this page), the versions not kept; "
+        "items that lost none are left out"
+    )

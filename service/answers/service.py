@@ -1,4 +1,4 @@
-"""Answer sync from phones: validated, idempotent by client id, history kept, newest wins."""
+"""Answer sync from phones: validated, idempotent by client id, history capped, newest wins."""
 
 import datetime as dt
 import hashlib
@@ -10,7 +10,15 @@ from sqlmodel import Session
 
 from service.answers import repository
 from service.answers.models import Answer
-from service.answers.schemas import AnswerIn, AnswerResult, SyncOutcome, SyncResult
+from service.answers.schemas import (
+    AnswerIn,
+    AnswerPage,
+    AnswerPublic,
+    AnswerResult,
+    DroppedVersions,
+    SyncOutcome,
+    SyncResult,
+)
 from service.answers.values import AnswerValueError, normalize
 from service.auth.models import User
 from service.checklists.format import ResolvedChecklist
@@ -105,12 +113,15 @@ def sync(
     answers: list[AnswerIn],
     *,
     now: dt.datetime,
+    keep_versions: int,
 ) -> SyncResult:
     """Store a batch from a phone, all or nothing.
 
-    An answer sent again with its client id changes nothing. A new answer to an item becomes
-    current only if it was answered later than the current one, so a late retry of an old
-    answer never overwrites a newer one; every version is kept. The caller
+    An answer sent again with its client id changes nothing, even once its version has been
+    dropped. A new answer to an item becomes current only if it was answered later than the
+    current one, so a late retry of an old answer never overwrites a newer one. Each item
+    keeps its newest ``keep_versions`` versions; older ones are dropped in the same
+    transaction, leaving their client id, hash and count. The caller
     (``visits.lifecycle.sync_answers``) has checked the batch's size, holds the visit's lock
     and records the sync in the visit's history.
 
@@ -122,11 +133,11 @@ def sync(
     prepared = _validate(
         checklist_for_visit(session, visit), visit, answers, now=now, skew=dt.timedelta(hours=1)
     )
-    known = repository.by_client_ids(session, [a.client_id for a, _, _ in prepared])
+    known = repository.known_hashes(session, [a.client_id for a, _, _ in prepared])
     conflicts = [
         {"client_id": str(a.client_id), "item_code": a.item_code}
         for a, _, digest in prepared
-        if a.client_id in known and known[a.client_id].content_hash != digest
+        if a.client_id in known and known[a.client_id] != digest
     ]
     if conflicts:
         metrics.SYNC_CONFLICTS.inc()
@@ -163,6 +174,10 @@ def sync(
     for row in rows.values():
         row.is_current = best[row.item_code] is row
     repository.add_all(session, list(rows.values()))
+    if rows:
+        # Only items given a version now can have passed the cap.
+        touched = {row.item_code for row in rows.values()}
+        repository.prune(session, visit.id, touched, keep=keep_versions)
     results = []
     for answer, _, _ in prepared:
         row_or_none = rows.get(answer.client_id)
@@ -187,8 +202,20 @@ def current_answers(session: Session, visit: AnswerVisit) -> dict[str, Answer]:
     return repository.current(session, visit.id)
 
 
-def all_answers(session: Session, visit: AnswerVisit) -> list[Answer]:
-    return repository.all_for_visit(session, visit.id)
+def page(
+    session: Session, visit: AnswerVisit, *, history: bool, limit: int, offset: int
+) -> AnswerPage:
+    """A page of the visit's current answers, or with ``history`` of every version kept,
+    with the count of versions dropped per item either way."""
+    rows, total = repository.page(session, visit.id, history=history, limit=limit, offset=offset)
+    dropped = repository.dropped_counts(session, visit.id)
+    return AnswerPage(
+        items=[AnswerPublic.model_validate(row, from_attributes=True) for row in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        dropped=[DroppedVersions(item_code=code, count=n) for code, n in dropped.items()],
+    )
 
 
 def missing_required(session: Session, visit: AnswerVisit) -> list[str]:

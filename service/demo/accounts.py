@@ -129,6 +129,7 @@ def _answer(ctx: _Context, visit: Visit, shopper: User, rng: random.Random, shar
         answers,
         now=ctx.now,
         max_batch=max(len(answers), ctx.settings.limits.max_batch_answers),
+        keep_versions=ctx.settings.limits.answer_versions_per_item,
     )
 
 

@@ -142,6 +142,7 @@ def sync_answers(
     *,
     now: dt.datetime,
     max_batch: int,
+    keep_versions: int,
 ) -> SyncResult:
     """Store a batch of answers from the shopper's phone, all or nothing.
 
@@ -154,7 +155,9 @@ def sync_answers(
     """
     answers_service.check_batch(answers, max_batch=max_batch)
     visit = lock_for_write(session, visit, actor, now=now)
-    result = answers_service.sync(session, visit, actor, answers, now=now)
+    result = answers_service.sync(
+        session, visit, actor, answers, now=now, keep_versions=keep_versions
+    )
     if result.created:
         visits_service.record(
             session,

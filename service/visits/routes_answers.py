@@ -1,19 +1,37 @@
 """HTTP routes of answer sync (tag ``answers``): served by visits, which owns the lock."""
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
 
 from service.answers import service as answers_service
-from service.answers.schemas import AnswerBatch, AnswerPublic, SyncResult
+from service.answers.schemas import AnswerBatch, AnswerPage, SyncResult
 from service.auth.deps import ROLE_CHECKED, CurrentUser, ShopperUser
 from service.clock import ClockDep
+from service.config import LimitSettings
 from service.db import SessionDep
 from service.deps import SettingsDep
 from service.errors import problem_responses
+from service.pagination import PageParams, sized_page
 from service.visits import lifecycle
 from service.visits import service as visits_service
 from service.visits.deps import VISIT_ERRORS, VisitDep
 
 router = APIRouter()
+
+_DEFAULTS = LimitSettings()  # what the spec tells clients; a deployment may set others
+
+AnswerPageDep = Annotated[
+    PageParams,
+    Depends(
+        sized_page(
+            lambda limits: limits.answer_page_size,
+            lambda limits: limits.max_answer_page_size,
+            sizes=f"by default `MSHOP_LIMITS__ANSWER_PAGE_SIZE`, {_DEFAULTS.answer_page_size}; "
+            f"at most `MSHOP_LIMITS__MAX_ANSWER_PAGE_SIZE`, {_DEFAULTS.max_answer_page_size}",
+        )
+    ),
+]
 
 
 @router.put(
@@ -45,24 +63,25 @@ def sync_answers(
         batch.answers,
         now=clock(),
         max_batch=settings.limits.max_batch_answers,
+        keep_versions=settings.limits.answer_versions_per_item,
     )
 
 
 @router.get(
     "/visits/{visit_id:uuid}/answers",
     summary="List answers",
-    response_model=list[AnswerPublic],
+    response_model=AnswerPage,
     status_code=status.HTTP_200_OK,
     responses=problem_responses(*VISIT_ERRORS),
 )
 def list_answers(
-    session: SessionDep, _user: CurrentUser, visit: VisitDep, history: bool = False
-) -> list[AnswerPublic]:
-    """Return the visit's current answers, or every version with ``history=true``."""
-    rows = (
-        answers_service.all_answers(session, visit)
-        if history
-        else list(answers_service.current_answers(session, visit).values())
+    session: SessionDep,
+    _user: CurrentUser,
+    visit: VisitDep,
+    page: AnswerPageDep,
+    history: bool = False,
+) -> AnswerPage:
+    """Return a page of the visit's current answers, or with ``history=true`` of each version."""
+    return answers_service.page(
+        session, visit, history=history, limit=page.limit, offset=page.offset
     )
-    rows.sort(key=lambda a: (a.item_code, a.answered_at))
-    return [AnswerPublic.model_validate(a, from_attributes=True) for a in rows]

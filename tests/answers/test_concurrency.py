@@ -22,7 +22,13 @@ from sqlmodel import Session
 
 from service.auth.roles import Role
 from service.checklists import service as checklists_service
-from service.config import AuthSettings, DatabaseSettings, Settings, StorageSettings
+from service.config import (
+    AuthSettings,
+    DatabaseSettings,
+    LimitSettings,
+    Settings,
+    StorageSettings,
+)
 from service.main import create_app
 from service.standards import service as standards_service
 from tests.conftest import NOW, SECRET, FrozenClock
@@ -72,7 +78,11 @@ def put(url: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, d
 
 
 @pytest.mark.slow  # a real uvicorn server, twenty phones
-def test_concurrent_overlapping_syncs(engine: Engine, fresh_url: str, tmp_path: Path) -> None:
+# Capped, the versions dropped by one phone's sync are resent by others: still unchanged.
+@pytest.mark.parametrize("keep", [VERSIONS, 2], ids=["all-kept", "capped"])
+def test_concurrent_overlapping_syncs(
+    engine: Engine, fresh_url: str, tmp_path: Path, keep: int
+) -> None:
     clock = FrozenClock(NOW)
     with Session(engine) as session:
         shopper = make_user(session, Role.shopper)
@@ -97,6 +107,7 @@ def test_concurrent_overlapping_syncs(engine: Engine, fresh_url: str, tmp_path: 
         database=DatabaseSettings(url=fresh_url, migrate_on_start=False),
         storage=StorageSettings(local_dir=tmp_path / "blobs"),
         auth=AuthSettings(secret_key=SecretStr(SECRET)),
+        limits=LimitSettings(answer_versions_per_item=keep),
     )
     barrier = threading.Barrier(PHONES)
 
@@ -116,8 +127,15 @@ def test_concurrent_overlapping_syncs(engine: Engine, fresh_url: str, tmp_path: 
         rows = session.exec(  # type: ignore[call-overload]
             text("SELECT client_id, item_code, value, is_current FROM answers")
         ).all()
-    assert len(rows) == len(pool)
-    assert len({str(r[0]) for r in rows}) == len(pool)
+        dropped = session.exec(  # type: ignore[call-overload]
+            text("SELECT client_id FROM dropped_answers")
+        ).all()
+    assert len(rows) == len(ITEMS) * keep
+    assert len(dropped) == len(ITEMS) * (VERSIONS - keep)
+    # Every answer stored exactly once, kept or dropped.
+    assert sorted(uuid.UUID(str(r[0])) for r in [*rows, *dropped]) == sorted(
+        uuid.UUID(str(a["client_id"])) for a in pool
+    )
     # SQLite hands JSON back as text, PostgreSQL as a value.
     current = {r[1]: json.loads(r[2]) if isinstance(r[2], str) else r[2] for r in rows if r[3]}
     assert current == dict.fromkeys(ITEMS, VERSIONS)

@@ -91,12 +91,12 @@ class TestShopperOne:
         finished = client.get(
             api_path("list_answers", visit_id=by_status["submitted"]["id"]), headers=phone
         ).json()
-        assert 0 < len(started)
-        assert len(finished) > len(started)
+        assert 0 < len(started["items"]) == started["total"]
+        assert len(finished["items"]) == finished["total"] > started["total"]
         assert (
             client.get(
                 api_path("list_answers", visit_id=by_status["assigned"]["id"]), headers=phone
-            ).json()
+            ).json()["items"]
             == []
         )
 

@@ -59,5 +59,5 @@ def test_failed_commit_is_an_error_not_a_success(
         assert response.status_code == 500
         assert response.json()["code"] == "internal-error"
         stored = client.get(api_path("list_answers", visit_id=visit_id), headers=headers).json()
-        assert stored == []
+        assert (stored["items"], stored["total"]) == ([], 0)
     engine.dispose()
