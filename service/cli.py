@@ -4,6 +4,7 @@ import argparse
 import datetime as dt
 import getpass
 import ipaddress
+import os
 import secrets
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -133,6 +134,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from service.main import create_app
 
     settings = Settings()
+    if args.workers < 1:
+        raise CliError(f"--workers must be at least 1, not {args.workers}")
+    if args.demo and args.workers > 1:
+        raise CliError("demo mode runs one worker: its accounts and secret live in-process")
     if args.demo:
         if not _is_loopback(args.host):
             raise CliError(f"demo mode listens on loopback only; {args.host} is not loopback")
@@ -159,7 +164,30 @@ def cmd_serve(args: argparse.Namespace) -> None:
             "-d username=shopper1@demo.kz -d password=demo"
         )
         print(f"API docs: {base}/docs")
-    logs.configure(args.log_level, _log_format(args, settings))
+    log_format = _log_format(args, settings)
+    logs.configure(args.log_level, log_format)
+    if args.workers > 1:
+        # Spawned workers build their own app from the environment: pass them what the flags
+        # decided, and that the database is already migrated (once, above).
+        os.environ.update(
+            {
+                "MSHOP_LOG_FORMAT": log_format.value,
+                serving.WORKER_LOG_LEVEL: args.log_level,
+                "MSHOP_DATABASE__MIGRATE_ON_START": "false",
+            }
+        )
+        uvicorn.run(
+            "service.serving:worker_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            log_level=args.log_level,
+            access_log=False,
+            **serving.worker_options(settings.server),
+        )
+        return
     app = create_app(settings)
     uvicorn.run(
         app,
@@ -167,6 +195,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         port=args.port,
         log_config=None,
         log_level=args.log_level,
+        access_log=False,  # the observability middleware logs each request, with its id
         **serving.uvicorn_options(settings.server),
     )
 
@@ -364,6 +393,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1000,
         help="with --demo, visits to generate when the database has none (0: none)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes; with more than one, serve migrates once and spawns them",
     )
     serve.add_argument("--log-level", default="info")
     serve.add_argument(

@@ -115,6 +115,8 @@ class UploadSettings(BaseModel):
     thumb_px: int = Field(default=320, ge=16, le=4096)
     display_px: int = Field(default=1600, ge=64, le=8192)
     presign_seconds: int = Field(default=900, ge=10, le=7 * 24 * 3600)
+    # Direct-upload tickets one request may ask for (each a row and a signed URL).
+    max_tickets_per_request: int = Field(default=20, ge=1, le=500)
     # Direct uploads not completed within this time are removed by the clean-up job.
     pending_ttl_seconds: int = Field(default=3600, ge=60)
     gps_radius_m: float = Field(default=500, gt=0)

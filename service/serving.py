@@ -6,16 +6,21 @@ a client that connects and sends nothing, or trickles its headers a byte at a ti
 """
 
 import asyncio
+import functools
 import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from service.config import ServerSettings
+from service.config import ServerSettings, Settings
+from service.observability import logs
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger("mshop")
 
@@ -104,3 +109,38 @@ def uvicorn_options(server: ServerSettings) -> dict[str, Any]:
         "limit_concurrency": server.max_connections,
         "h11_max_incomplete_event_size": server.max_header_bytes,
     }
+
+
+# ``mshop serve --workers N`` spawns N fresh interpreters: they get the app, the protocol and
+# the log set-up by import string and environment, since objects made in the parent (a
+# class made by ``guarded_protocol``, the app) cannot be sent to a spawned process.
+WORKER_LOG_LEVEL = "MSHOP_SERVE_LOG_LEVEL"  # set by serve for its workers
+
+
+def worker_options(server: ServerSettings) -> dict[str, Any]:
+    """``uvicorn_options`` for ``workers > 1``: the same limits, named by import string."""
+    return uvicorn_options(server) | {"http": "service.serving:worker_protocol"}
+
+
+@functools.cache
+def _worker_protocol_class() -> type[H11Protocol]:
+    return guarded_protocol(Settings().server)
+
+
+def worker_protocol(**kwargs: Any) -> H11Protocol:
+    """The guarded h11 protocol of a worker, with the timeouts of the environment's settings
+    (the parent's, inherited)."""
+    return _worker_protocol_class()(**kwargs)
+
+
+def worker_app() -> "FastAPI":
+    """The app of one worker process: settings from the environment, logs as the parent's.
+
+    The parent has migrated the database once and set ``MSHOP_DATABASE__MIGRATE_ON_START``
+    to false, so the workers do not all migrate at once.
+    """
+    from service.main import create_app
+
+    settings = Settings()
+    logs.configure(os.environ.get(WORKER_LOG_LEVEL, "info"), settings.log_format)
+    return create_app(settings)

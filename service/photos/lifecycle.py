@@ -13,35 +13,34 @@ from service.errors import ServiceError
 from service.observability import metrics
 from service.photos import errors, pipeline, repository
 from service.photos import service as photos_service
+from service.photos.imaging import ProcessedImage
 from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import CleanupReport
 from service.photos.visit import PhotoVisit, VisitWriter
-from service.storage.objects import ObjectStore
+from service.storage.objects import ObjectNotFound, ObjectStore
 
 
 def _download(store: ObjectStore, key: str, limit: int) -> tuple[IO[bytes], str, int]:
     """Copy an object into a spooled file (bounded), returning it with its sha256 and size."""
     spool = tempfile.SpooledTemporaryFile(max_size=pipeline.CHUNK)
     digest, size = hashlib.sha256(), 0
-    with store.open(key) as body:
-        while chunk := body.read(pipeline.CHUNK):
-            size += len(chunk)
-            if size > limit:
-                break
-            digest.update(chunk)
-            spool.write(chunk)
+    try:
+        with store.open(key) as body:
+            while chunk := body.read(pipeline.CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    break
+                digest.update(chunk)
+                spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
     spool.seek(0)
     return spool, digest.hexdigest(), size
 
 
 def _keys(photo: Photo) -> list[str]:
-    keys = (
-        photo.original_key,
-        photo.thumb_key,
-        photo.display_key,
-        photos_service.staging_key(photo),
-    )
-    return [k for k in keys if k]
+    return [k for k in (photo.original_key, photo.thumb_key, photo.display_key) if k]
 
 
 def _discard(session: Session, store: ObjectStore, photo: Photo) -> None:
@@ -50,28 +49,89 @@ def _discard(session: Session, store: ObjectStore, photo: Photo) -> None:
 
 
 def _reject(session: Session, store: ObjectStore, photo: Photo, problem: ServiceError) -> NoReturn:
-    """Raise ``problem``; the rejected upload is removed in a transaction of its own.
+    """Raise ``problem``; the rejected upload is removed once the request has ended.
 
     The request's transaction rolls back with the error; the removal must last regardless, so
-    it is committed after, and only if the upload is still pending (a racing retry may have
-    stored it meanwhile).
+    the row goes in a transaction of its own, and only if the upload is still pending (a
+    racing retry may have stored it meanwhile); its objects go after that commit, with no
+    transaction held while the store answers.
     """
-    photo_id = photo.id
+    photo_id, keys = photo.id, _keys(photo)
+    removed: list[bool] = []
 
-    def remove(own: Session) -> None:
+    def remove_row(own: Session) -> None:
         row = repository.get(own, photo_id)
         if row is not None and not _stored(row):
-            _discard(own, store, row)
+            repository.remove(own, [row])
+            removed.append(True)
+
+    def remove_objects(own: Session) -> None:
+        if removed:  # the row's removal committed: nothing points at the objects any more
+            with db.released(own):
+                store.delete_many(keys)
 
     metrics.UPLOADS.labels(problem.code).inc()
-    db.after_request(session, remove)
+    db.after_request(session, remove_row)
+    db.after_request(session, remove_objects)
     raise problem
 
 
 def _stored(photo: Photo) -> bool:
-    # A call, not an inline comparison: mypy keeps the status narrowed before session.refresh
-    # and would call the second check (after the refresh) impossible.
+    # A call, not an inline comparison: mypy keeps the status narrowed before a reload and
+    # would call the second check (after it) impossible.
     return photo.status == PhotoStatus.stored
+
+
+def on_step(name: str) -> None:
+    """Called between the steps of ``complete``; does nothing.
+
+    tests/faults/test_complete_crash.py replaces it in a served process to kill that process
+    at each step and prove that the phone's retry of ``complete`` still finishes the upload.
+    """
+
+
+def _mismatch(photo: Photo, size: int, sha256: str | None) -> ServiceError | None:
+    if size == photo.declared_size and sha256 in (None, photo.declared_sha256):
+        return None
+    return errors.ChecksumMismatch(
+        f"The uploaded bytes (sha256 {sha256 or 'not known'}, {size} bytes) are not the "
+        f"declared ones (sha256 {photo.declared_sha256}, {photo.declared_size} bytes)."
+    )
+
+
+def _process(
+    store: ObjectStore, photo: Photo, settings: UploadSettings
+) -> ProcessedImage | ServiceError:
+    """Read the original back, check its bytes, decode it and store its copies.
+
+    Returns the processed image, or the problem that rejects the upload.
+    """
+    try:
+        source, sha, received = _download(store, photo.original_key, settings.max_bytes)
+    except ObjectNotFound:  # removed since the HEAD (an expired reservation swept)
+        raise errors.UploadMissing("The upload is gone; ask for a new URL and PUT again.") from None
+    with source:
+        # A store that keeps no checksum was not checked by the HEAD: check the bytes here.
+        if (problem := _mismatch(photo, received, sha)) is not None:
+            return problem
+        try:
+            done = pipeline.decode(source, settings)
+        except errors.ImageDecoderBusy:
+            raise  # nothing wrong with the upload: the phone retries later
+        except ServiceError as exc:
+            return exc
+    pipeline.put_variants(store, photo, done)
+    return done
+
+
+def _drop_duplicate(session: Session, store: ObjectStore, photo: Photo, same: Photo) -> Photo:
+    """The same bytes for the same item: the earlier photo stands and this upload goes, its
+    objects once the row's removal has committed. (The same bytes for another item become
+    a photo of that item with its own objects.)"""
+    keys = _keys(photo)
+    repository.remove(session, [photo])
+    db.after_commit(session, lambda: store.delete_many(keys))
+    return same
 
 
 def complete(
@@ -84,67 +144,69 @@ def complete(
     settings: UploadSettings,
     now: dt.datetime,
 ) -> Photo:
-    """Check and process a directly uploaded photo.
+    """Check a directly uploaded photo, make its copies and mark it stored.
+
+    The phone PUT the original straight to its final key, with its size and sha256 bound
+    into the URL (the store refused anything else); a HEAD confirms what arrived. Every step
+    can be repeated: the original is never moved or deleted on the way, the copies are
+    written to fixed keys and the row changes last, so a retry after a crash at any step
+    finishes the upload (tests/faults/test_complete_crash.py). No transaction is held while
+    the store is called or the image decoded.
 
     Returns the stored photo (or the earlier photo of the same bytes for the same item).
 
     Raises:
         UploadMissing: nothing has arrived at the upload URL yet; PUT, then retry.
         PhotoTooLarge, ChecksumMismatch, TooManyPhotos, and the image rejections: the upload
-            is removed (object and row) once the request's transaction has rolled back.
+            is removed (row, then objects) once the request's transaction has rolled back.
+        ImageDecoderBusy, StorageUnavailable: nothing is removed; retry later.
     """
     if _stored(photo):
         return photo
     writer.check_editable()
-    staged = photos_service.staging_key(photo)
-    size = store.size(staged)
-    if size is None:
-        raise errors.UploadMissing("Nothing was uploaded yet; PUT the file to its URL first.")
-    # Copying and decoding are slow; hold no connection meanwhile, lock the visit after.
     with db.released(session):
-        source, sha, received = _download(store, staged, settings.max_bytes)
+        found = store.head(photo.original_key)
+    if found is None:
+        raise errors.UploadMissing("Nothing was uploaded yet; PUT the file to its URL first.")
+    if found.size > settings.max_bytes:
+        too_large = errors.PhotoTooLarge(f"A photo may be at most {settings.max_bytes} bytes.")
+        _reject(session, store, photo, too_large)
+    if (problem := _mismatch(photo, found.size, found.sha256)) is not None:
+        _reject(session, store, photo, problem)
+    sha = photo.declared_sha256
+    assert sha is not None  # a reservation always declares it
+    if (same := repository.same_bytes(session, visit.id, photo.item_code, sha)) is not None:
+        return _drop_duplicate(session, store, photo, same)
+    on_step("object-checked")
+    with db.released(session):
+        done = _process(store, photo, settings)
+    if isinstance(done, ServiceError):
+        _reject(session, store, photo, done)
+    on_step("variants-stored")
     visit = writer.lock()
-    session.refresh(photo)
-    if _stored(photo):
-        # A retry that raced the first complete: that one stored it.
-        source.close()
-        return photo
-    with source:
-        problem: ServiceError | None = None
-        if received > settings.max_bytes:
-            problem = errors.PhotoTooLarge(f"A photo may be at most {settings.max_bytes} bytes.")
-        elif sha != photo.declared_sha256 or received != photo.declared_size:
-            problem = errors.ChecksumMismatch(
-                f"The uploaded bytes (sha256 {sha}, {received} bytes) are not the declared "
-                f"ones (sha256 {photo.declared_sha256}, {photo.declared_size} bytes)."
-            )
-        elif (same := repository.same_bytes(session, visit.id, photo.item_code, sha)) is not None:
-            # The same bytes for the same item: the earlier photo stands. The same bytes for
-            # another item fall through and become a photo of this item with its own objects.
-            _discard(session, store, photo)
-            return same
-        elif repository.count_for_item(session, visit.id, photo.item_code) >= (
-            photos_service.max_photos(session, visit, photo.item_code)
-        ):
-            problem = errors.TooManyPhotos(f"Item {photo.item_code} already has all its photos.")
-        if problem is None:
-            try:
-                done = pipeline.decode(source, settings)
-            except ServiceError as exc:
-                problem = exc
-        if problem is not None:
-            _reject(session, store, photo, problem)
-        flags = pipeline.flags_for_photo(session, visit, photo, done, settings)
-        pipeline.fill(photo, done, flags, now)
-        photo.expires_at = None
-        source.seek(0)
-        store.put(photo.original_key, source, content_type=done.info.mime)  # type: ignore[arg-type]
-        pipeline.put_variants(store, photo, done)
-        store.delete(staged)
-        session.add(photo)
-        session.flush()
+    current = repository.reload(session, photo.id)
+    if current is None or _stored(current):
+        # A retry racing this one stored the photo, or found it a duplicate and removed it.
+        answer = current or repository.same_bytes(session, visit.id, photo.item_code, sha)
+        if answer is None:
+            raise errors.PhotoNotFound(f"There is no photo {photo.id}.")
+        return answer
+    photo = current
+    if (same := repository.same_bytes(session, visit.id, photo.item_code, sha)) is not None:
+        return _drop_duplicate(session, store, photo, same)
+    if repository.count_for_item(session, visit.id, photo.item_code) >= (
+        photos_service.max_photos(session, visit, photo.item_code)
+    ):
+        full = errors.TooManyPhotos(f"Item {photo.item_code} already has all its photos.")
+        _reject(session, store, photo, full)
+    flags = pipeline.flags_for_photo(session, visit, photo, done, settings)
+    pipeline.fill(photo, done, flags, now)
+    photo.expires_at = None
+    session.add(photo)
+    session.flush()
+    on_step("row-flushed")
     metrics.UPLOADS.labels("stored").inc()
-    metrics.UPLOAD_BYTES.inc(received)
+    metrics.UPLOAD_BYTES.inc(done.info.size_bytes)
     return photo
 
 

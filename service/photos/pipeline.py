@@ -13,6 +13,7 @@ from typing import IO, BinaryIO
 
 from sqlmodel import Session
 
+from service import db
 from service.config import UploadSettings
 from service.isotime import LOCAL_OFFSET
 from service.observability import metrics
@@ -128,3 +129,19 @@ def put_variants(store: ObjectStore, photo: Photo, done: ProcessedImage) -> None
             data.write(done.variants[name])
             data.seek(0)
             store.put(key, data, content_type="image/jpeg")  # type: ignore[arg-type]
+
+
+def delete_after_request(session: Session, store: ObjectStore, keys: list[str]) -> None:
+    """Delete objects no row will point at, once the request's transaction has ended.
+
+    For objects put before a failure (or before a parallel retry turned out to have won):
+    whatever the request's outcome, and never while it holds a transaction (on SQLite the
+    write lock): the store may take seconds to answer, or its deadline to pass. A failed
+    deletion is logged by ``db.finish_request``; the orphan sweep gets what it left.
+    """
+
+    def drop(own: Session) -> None:
+        with db.released(own):
+            store.delete_many(keys)
+
+    db.after_request(session, drop)

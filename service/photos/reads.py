@@ -1,5 +1,6 @@
 """Reading photos: a visit's evidence, what is still missing, and the images themselves."""
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -15,7 +16,9 @@ from service.photos import errors, repository
 from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import ItemPhotos, PhotoPublic, Variant, VisitPhotos
 from service.photos.visit import PhotoVisit
-from service.storage.objects import ObjectStore
+from service.storage.objects import ObjectNotFound, ObjectStore
+
+log = logging.getLogger("mshop")
 
 # Originals keep EXIF (GPS, device); only staff who review evidence may see them.
 SEES_ORIGINALS = frozenset({Role.admin, Role.coordinator})
@@ -101,8 +104,13 @@ class Content:
     filename: str | None = None
 
 
-def content(store: ObjectStore, photo: Photo, variant: Variant, viewer: User) -> Content:
-    """A short-lived URL (S3) or a stream (local folder) of the wanted variant."""
+def content_key(photo: Photo, variant: Variant, viewer: User) -> str:
+    """The object key of the wanted variant, if the viewer may read it.
+
+    Raises:
+        PhotoNotFound: the photo's upload is not complete.
+        Forbidden: an original asked for by someone who may not see its EXIF data.
+    """
     if photo.status != PhotoStatus.stored:
         raise errors.PhotoNotFound("The photo's upload is not complete.")
     if variant is Variant.original and viewer.role not in SEES_ORIGINALS:
@@ -113,11 +121,35 @@ def content(store: ObjectStore, photo: Photo, variant: Variant, viewer: User) ->
         Variant.display: photo.display_key,
     }[variant]
     assert key is not None
+    return key
+
+
+def content(store: ObjectStore, photo: Photo, variant: Variant, key: str) -> Content:
+    """A short-lived URL (S3) or a stream (local folder) of the object at ``key``.
+
+    The store is asked first (a HEAD, or opening the file): a URL to a store that is down, or
+    to an object it lost, would only fail in the browser. Needs no database: call it with the
+    request's transaction released.
+
+    Raises:
+        StorageUnavailable: the store is down, hung past its deadline, or its folder is gone
+            or unreadable (answered 503 with Retry-After).
+        PhotoNotFound: the store answers but has no such object.
+    """
     media = photo.mime if variant is Variant.original and photo.mime else "image/jpeg"
     filename = None
     if variant is Variant.original:
         filename = f"photo-{photo.id}.{_EXTENSIONS.get(media, 'bin')}"
+    missing = errors.PhotoNotFound(f"The stored copy of photo {photo.id} is missing.")
     url = store.presign_get(key, expires_seconds=CONTENT_SECONDS, filename=filename)
     if url is not None:
+        if store.head(key) is None:
+            log.error("photo %s: no object at %s", photo.id, key)
+            raise missing
         return Content(url=url, stream=None, media_type=media, filename=filename)
-    return Content(url=None, stream=store.open(key), media_type=media, filename=filename)
+    try:
+        stream = store.open(key)
+    except ObjectNotFound:
+        log.error("photo %s: no object at %s", photo.id, key)
+        raise missing from None
+    return Content(url=None, stream=stream, media_type=media, filename=filename)

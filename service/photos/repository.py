@@ -14,6 +14,11 @@ def get(session: Session, photo_id: uuid.UUID) -> Photo | None:
     return session.get(Photo, photo_id)
 
 
+def reload(session: Session, photo_id: uuid.UUID) -> Photo | None:
+    """The row as it is now (another request may have changed or removed it)."""
+    return session.get(Photo, photo_id, populate_existing=True)
+
+
 def by_client_id(session: Session, client_id: uuid.UUID) -> Photo | None:
     return session.exec(select(Photo).where(col(Photo.client_id) == client_id)).first()
 

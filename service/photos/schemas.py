@@ -54,12 +54,28 @@ class UploadRequest(BaseModel):
     content_type: Annotated[str, Field(pattern=r"^image/(jpeg|png|webp|heic|heif)$")]
 
 
+class UploadRequests(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    uploads: list[UploadRequest] = Field(
+        min_length=1, description="At most MSHOP_UPLOAD__MAX_TICKETS_PER_REQUEST photos"
+    )
+
+
 class UploadTicket(BaseModel):
     photo_id: uuid.UUID
+    client_id: uuid.UUID
     upload_url: str
     method: str = "PUT"
-    headers: dict[str, str]
+    headers: dict[str, str] = Field(
+        description="Send each unchanged: they are signed. The store refuses other bytes "
+        "(x-amz-checksum-sha256) and a second PUT once the photo is stored (If-None-Match)"
+    )
     expires_at: dt.datetime
+
+
+class UploadTickets(BaseModel):
+    tickets: list[UploadTicket] = Field(description="In the order of the requests")
 
 
 class Variant(StrEnum):

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from sqlmodel import Session
@@ -10,6 +11,7 @@ from service import db
 from service.auth.models import User
 from service.checklists.pinned import checklist_for_visit
 from service.config import UploadSettings
+from service.errors import ValidationFailed
 from service.observability import metrics
 from service.photos import errors, pipeline, repository
 from service.photos.models import Photo, PhotoStatus
@@ -40,12 +42,6 @@ def _check_item(
 def max_photos(session: Session, visit: PhotoVisit, item_code: str) -> int:
     bounds = checklist_for_visit(session, visit).item(item_code).photo_bounds()
     return bounds[1] if bounds else 0
-
-
-def staging_key(photo: Photo) -> str:
-    """Where a direct upload lands; the verified copy is written to ``original_key``, a key no
-    URL was ever issued for, so a reused upload URL cannot replace checked evidence."""
-    return photo.original_key.rsplit("/", 1)[0] + "/upload"
 
 
 def keys_for(visit_id: uuid.UUID, photo_id: uuid.UUID) -> tuple[str, str, str]:
@@ -94,9 +90,6 @@ def upload(
         return same, False
     writer.check_editable()
     _check_item(session, visit, item_code)
-    # Decoding and storing take seconds under load; no connection is held meanwhile.
-    with db.released(session):
-        done = pipeline.decode(source, settings)
     photo_id = uuid.uuid4()
     original, thumb, display = keys_for(visit.id, photo_id)
     photo = Photo(
@@ -113,96 +106,144 @@ def upload(
         created_at=now,
     )
     keys = [original, thumb, display]
+    # Decoding and storing take seconds under load (the store's deadline when it hangs): no
+    # transaction, connection or SQLite lock is held meanwhile.
+    with db.released(session):
+        done = pipeline.decode(source, settings)
+        try:
+            source.seek(0)
+            store.put(original, source, content_type=done.info.mime)
+            pipeline.put_variants(store, photo, done)
+        except BaseException:
+            pipeline.delete_after_request(session, store, keys)
+            raise
     try:
-        source.seek(0)
-        store.put(original, source, content_type=done.info.mime)
-        pipeline.put_variants(store, photo, done)
         visit = writer.lock()
         # Checked again under the visit's lock: a parallel retry may have stored it first.
         raced = repository.by_client_id(session, client_id) or repository.same_bytes(
             session, visit.id, item_code, sha
         )
-        if raced is not None:
-            store.delete_many(keys)
-            if (raced.visit_id, raced.item_code, raced.sha256) != (visit.id, item_code, sha):
-                raise errors.PhotoConflict(
-                    f"client_id {client_id} was used for another photo; "
-                    "a new photo needs a new client_id."
-                )
-            return raced, False
-        _check_item(session, visit, item_code)
-        pipeline.fill(
-            photo, done, pipeline.flags_for_photo(session, visit, photo, done, settings), now
-        )
-        repository.add(session, photo)
+        if raced is None:
+            _check_item(session, visit, item_code)
+            pipeline.fill(
+                photo, done, pipeline.flags_for_photo(session, visit, photo, done, settings), now
+            )
+            repository.add(session, photo)
     except BaseException:
-        store.delete_many(keys)
+        # Whatever failed, the objects go once the request's transaction has rolled back.
+        pipeline.delete_after_request(session, store, keys)
         raise
+    if raced is not None:
+        pipeline.delete_after_request(session, store, keys)
+        if (raced.visit_id, raced.item_code, raced.sha256) != (visit.id, item_code, sha):
+            raise errors.PhotoConflict(
+                f"client_id {client_id} was used for another photo; "
+                "a new photo needs a new client_id."
+            )
+        return raced, False
     metrics.UPLOADS.labels("stored").inc()
     metrics.UPLOAD_BYTES.inc(done.info.size_bytes)
     return photo, True
 
 
-def request_upload(
+def request_uploads(
     session: Session,
     store: ObjectStore,
     visit: PhotoVisit,
     actor: User,
     writer: VisitWriter,
+    requests: Sequence[UploadRequest],
+    *,
+    settings: UploadSettings,
+    now: dt.datetime,
+) -> list[UploadTicket]:
+    """Reserve photos and return, for each, a presigned PUT to its final key (S3 only).
+
+    All or nothing: any refused request refuses the batch. Each URL can create its object
+    once, with the declared bytes only (see ``ObjectStore.presign_put``); asking again with
+    the same ``client_id`` and bytes returns a fresh URL for the same reservation.
+
+    Raises:
+        ValidationFailed: more requests than ``max_tickets_per_request``.
+        PhotoTooLarge, PhotoConflict, PhotoItemInvalid, TooManyPhotos (pending reservations
+            count), DirectUploadUnavailable (a local store has no URLs).
+    """
+    if len(requests) > settings.max_tickets_per_request:
+        raise ValidationFailed(
+            f"uploads: at most {settings.max_tickets_per_request} photos a request; split them."
+        )
+    for request in requests:
+        if request.size_bytes > settings.max_bytes:
+            raise errors.PhotoTooLarge(f"A photo may be at most {settings.max_bytes} bytes.")
+    photos: list[Photo] = []
+    locked: PhotoVisit | None = None
+    for request in requests:
+        photo = repository.by_client_id(session, request.client_id)
+        if photo is not None:
+            same = (photo.visit_id, photo.item_code, photo.declared_sha256) == (
+                visit.id,
+                request.item_code,
+                request.sha256,
+            )
+            if not same or photo.status != PhotoStatus.pending:
+                raise errors.PhotoConflict(
+                    f"client_id {request.client_id} is already used for another or finished upload."
+                )
+        else:
+            locked = locked or writer.lock()
+            # Pending reservations count, this batch's earlier ones included (flushed).
+            _check_item(session, locked, request.item_code, with_pending=True)
+            photo = _reserve(locked, actor, request, settings=settings, now=now)
+            repository.add(session, photo)
+        photos.append(photo)
+    tickets = []
+    for photo, request in zip(photos, requests, strict=True):
+        put = store.presign_put(
+            photo.original_key,
+            content_type=request.content_type,
+            content_length=request.size_bytes,
+            sha256=request.sha256,
+            expires_seconds=settings.presign_seconds,
+        )
+        if put is None:
+            raise errors.DirectUploadUnavailable(
+                "This server stores photos locally; upload through POST /visits/{id}/photos."
+            )
+        tickets.append(
+            UploadTicket(
+                photo_id=photo.id,
+                client_id=photo.client_id,
+                upload_url=put.url,
+                headers=put.headers,
+                expires_at=now + dt.timedelta(seconds=settings.presign_seconds),
+            )
+        )
+    return tickets
+
+
+def _reserve(
+    visit: PhotoVisit,
+    actor: User,
     request: UploadRequest,
     *,
     settings: UploadSettings,
     now: dt.datetime,
-) -> UploadTicket:
-    """Reserve a photo and return a presigned PUT bound to its size and type (S3 only)."""
-    if request.size_bytes > settings.max_bytes:
-        raise errors.PhotoTooLarge(f"A photo may be at most {settings.max_bytes} bytes.")
-    photo = repository.by_client_id(session, request.client_id)
-    if photo is not None:
-        same = (photo.visit_id, photo.item_code, photo.declared_sha256) == (
-            visit.id,
-            request.item_code,
-            request.sha256,
-        )
-        if not same or photo.status != PhotoStatus.pending:
-            raise errors.PhotoConflict(
-                f"client_id {request.client_id} is already used for another or finished upload."
-            )
-    else:
-        visit = writer.lock()
-        _check_item(session, visit, request.item_code, with_pending=True)
-        photo_id = uuid.uuid4()
-        original, thumb, display = keys_for(visit.id, photo_id)
-        photo = Photo(
-            id=photo_id,
-            client_id=request.client_id,
-            visit_id=visit.id,
-            item_code=request.item_code,
-            status=PhotoStatus.pending,
-            declared_sha256=request.sha256,
-            declared_size=request.size_bytes,
-            taken_at=request.taken_at.astimezone(dt.UTC),
-            original_key=original,
-            thumb_key=thumb,
-            display_key=display,
-            uploaded_by_id=actor.id,
-            created_at=now,
-            expires_at=now + dt.timedelta(seconds=settings.pending_ttl_seconds),
-        )
-        repository.add(session, photo)
-    url = store.presign_put(
-        staging_key(photo),
-        content_type=request.content_type,
-        content_length=request.size_bytes,
-        expires_seconds=settings.presign_seconds,
-    )
-    if url is None:
-        raise errors.DirectUploadUnavailable(
-            "This server stores photos locally; upload through POST /visits/{id}/photos."
-        )
-    return UploadTicket(
-        photo_id=photo.id,
-        upload_url=url,
-        headers={"Content-Type": request.content_type, "Content-Length": str(request.size_bytes)},
-        expires_at=now + dt.timedelta(seconds=settings.presign_seconds),
+) -> Photo:
+    photo_id = uuid.uuid4()
+    original, thumb, display = keys_for(visit.id, photo_id)
+    return Photo(
+        id=photo_id,
+        client_id=request.client_id,
+        visit_id=visit.id,
+        item_code=request.item_code,
+        status=PhotoStatus.pending,
+        declared_sha256=request.sha256,
+        declared_size=request.size_bytes,
+        taken_at=request.taken_at.astimezone(dt.UTC),
+        original_key=original,
+        thumb_key=thumb,
+        display_key=display,
+        uploaded_by_id=actor.id,
+        created_at=now,
+        expires_at=now + dt.timedelta(seconds=settings.pending_ttl_seconds),
     )

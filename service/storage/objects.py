@@ -1,9 +1,13 @@
 """Object storage behind one interface: a local folder (embedded default) or any S3 server."""
 
+import base64
+import binascii
 import datetime as dt
 import shutil
+import stat
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar
 from urllib.parse import quote
@@ -44,6 +48,25 @@ class ObjectNotFound(LookupError):
     """No object is stored under the key."""
 
 
+@dataclass(frozen=True)
+class StoredObject:
+    """What a HEAD tells about a stored object without reading it."""
+
+    size: int
+    # The hex SHA-256 of the whole object when the store keeps one (S3 stores it for a PUT
+    # that sent x-amz-checksum-sha256, such as a direct upload's); None otherwise.
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class PresignedPut:
+    """A URL to PUT one object to, and the headers the client must send with it: each is
+    part of the signature, so leaving one out or changing it is refused (403)."""
+
+    url: str
+    headers: dict[str, str]
+
+
 class ObjectStore(Protocol):
     def ensure_ready(self) -> None: ...
     def check(self) -> None: ...
@@ -51,6 +74,7 @@ class ObjectStore(Protocol):
     def open(self, key: str) -> BinaryIO: ...
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int | None: ...
+    def head(self, key: str) -> StoredObject | None: ...
     def delete(self, key: str) -> None: ...
     def delete_many(self, keys: Iterable[str]) -> None: ...
     def list_keys(self, prefix: str) -> Iterator[str]: ...
@@ -58,8 +82,14 @@ class ObjectStore(Protocol):
     def remove_partials(self, before: dt.datetime) -> int: ...
 
     def presign_put(
-        self, key: str, *, content_type: str, content_length: int, expires_seconds: int
-    ) -> str | None: ...
+        self,
+        key: str,
+        *,
+        content_type: str,
+        content_length: int,
+        sha256: str,
+        expires_seconds: int,
+    ) -> PresignedPut | None: ...
 
     def presign_get(
         self, key: str, *, expires_seconds: int, filename: str | None = None
@@ -95,8 +125,15 @@ class LocalStore:
         except OSError as exc:
             raise StorageUnavailable(f"storage folder {self.root} is not writable: {exc}") from exc
 
+    def _root_or_unavailable(self) -> None:
+        # A missing root is a store that is down (an unmounted volume, a deleted folder), not
+        # a missing object; and put must not quietly recreate it on the wrong disk.
+        if not self.root.is_dir():
+            raise StorageUnavailable(f"storage folder {self.root} is missing or not a folder")
+
     def put(self, key: str, data: BinaryIO, *, content_type: str) -> None:
         path = self._path(key)
+        self._root_or_unavailable()
         path.parent.mkdir(parents=True, exist_ok=True)
         # A name of its own per writer, so two uploads of one key never share a partial file.
         partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
@@ -110,10 +147,14 @@ class LocalStore:
             raise
 
     def open(self, key: str) -> BinaryIO:
+        path = self._path(key)
         try:
-            return self._path(key).open("rb")
+            return path.open("rb")
         except FileNotFoundError as exc:
+            self._root_or_unavailable()
             raise ObjectNotFound(key) from exc
+        except OSError as exc:  # unreadable: permissions, a file where a folder should be
+            raise StorageUnavailable(f"cannot read {key}: {exc}") from exc
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -121,6 +162,17 @@ class LocalStore:
     def size(self, key: str) -> int | None:
         path = self._path(key)
         return path.stat().st_size if path.is_file() else None
+
+    def head(self, key: str) -> StoredObject | None:
+        path = self._path(key)
+        try:
+            found = path.stat()
+        except FileNotFoundError:
+            self._root_or_unavailable()
+            return None
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
+        return StoredObject(size=found.st_size) if stat.S_ISREG(found.st_mode) else None
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -162,7 +214,13 @@ class LocalStore:
                 yield key
 
     def presign_put(
-        self, key: str, *, content_type: str, content_length: int, expires_seconds: int
+        self,
+        key: str,
+        *,
+        content_type: str,
+        content_length: int,
+        sha256: str,
+        expires_seconds: int,
     ) -> None:
         return None
 
@@ -268,8 +326,24 @@ class S3Store:
             raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
         return head["ContentLength"]
 
-    def _head(self, key: str) -> "HeadObjectOutputTypeDef":
-        head = lambda: self.client.head_object(Bucket=self.bucket, Key=key)  # noqa: E731
+    def head(self, key: str) -> StoredObject | None:
+        """Size and, when the object was stored with one, its SHA-256 (a HEAD, no body)."""
+        try:
+            head = self._head(key, checksum=True)
+        except ClientError as exc:
+            if _error_code(exc) in _MISSING:
+                return None
+            raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
+        return StoredObject(size=head["ContentLength"], sha256=_sha256_hex(head))
+
+    def _head(self, key: str, *, checksum: bool = False) -> "HeadObjectOutputTypeDef":
+        def head() -> "HeadObjectOutputTypeDef":
+            if checksum:  # S3 returns stored checksums only when asked
+                return self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+            return self.client.head_object(Bucket=self.bucket, Key=key)
+
         return self._within(self._seconds.operation_seconds, head)
 
     def delete(self, key: str) -> None:
@@ -330,26 +404,46 @@ class S3Store:
             raise StorageUnavailable(f"cannot list {prefix}: {exc}") from exc
 
     def presign_put(
-        self, key: str, *, content_type: str, content_length: int, expires_seconds: int
-    ) -> str:
-        """Sign a PUT URL bound to this key, content type and exact length.
+        self,
+        key: str,
+        *,
+        content_type: str,
+        content_length: int,
+        sha256: str,
+        expires_seconds: int,
+    ) -> PresignedPut:
+        """Sign a PUT that can only create this key, once, with exactly these bytes.
 
-        The client must send the same ``Content-Type`` and ``Content-Length`` headers; the
-        server refuses any other with 403, so the upload cannot outgrow what was allowed.
+        Bound into the signature, so the client must send each of ``headers`` unchanged
+        (403 otherwise): the content type and exact length (the upload cannot outgrow what
+        was allowed), ``x-amz-checksum-sha256`` (the store refuses other bytes, 400
+        BadDigest, and keeps the checksum for ``head``) and ``If-None-Match: *`` (a PUT to a
+        key that already holds an object is refused, 412: a replayed URL cannot replace or
+        re-create checked evidence). Checked against SeaweedFS in tests/storage.
         """
         if content_length < 0:
             raise ValueError("content_length must not be negative")
-        return self.presign_client.generate_presigned_url(
+        checksum = _sha256_base64(sha256)
+        url = self.presign_client.generate_presigned_url(
             "put_object",
             Params={
                 "Bucket": self.bucket,
                 "Key": key,
                 "ContentType": content_type,
                 "ContentLength": content_length,
+                "ChecksumSHA256": checksum,
+                "IfNoneMatch": "*",
             },
             ExpiresIn=_expiry(expires_seconds),
             HttpMethod="PUT",
         )
+        headers = {
+            "Content-Type": content_type,
+            "Content-Length": str(content_length),
+            "x-amz-checksum-sha256": checksum,
+            "If-None-Match": "*",
+        }
+        return PresignedPut(url=url, headers=headers)
 
     def presign_get(self, key: str, *, expires_seconds: int, filename: str | None = None) -> str:
         """Sign a GET URL; with ``filename`` the response downloads under that name."""
@@ -373,6 +467,29 @@ def _expiry(seconds: int) -> int:
     if not 1 <= seconds <= _MAX_PRESIGN_SECONDS:
         raise ValueError(f"expires_seconds must be between 1 and {_MAX_PRESIGN_SECONDS}")
     return seconds
+
+
+def _sha256_base64(sha256: str) -> str:
+    """S3 takes checksums as base64 of the digest; the API speaks hex."""
+    try:
+        digest = bytes.fromhex(sha256)
+    except ValueError:
+        digest = b""
+    if len(digest) != 32:
+        raise ValueError(f"sha256 must be 64 hex digits, not {sha256!r}")
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _sha256_hex(head: "HeadObjectOutputTypeDef") -> str | None:
+    value = head.get("ChecksumSHA256")
+    # A multipart upload's checksum is of its parts ("...-3"), not of the object.
+    if not value or "-" in value or head.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
+        return None
+    try:
+        digest = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        return None
+    return digest.hex() if len(digest) == 32 else None
 
 
 def _error_code(exc: ClientError) -> str:

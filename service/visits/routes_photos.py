@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from service import db
 from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, AdminUser, CurrentUser, ShopperUser
 from service.auth.models import User
 from service.clock import ClockDep
@@ -22,6 +23,7 @@ from service.errors import (
     NotFound,
     ServiceError,
     StorageDown,
+    ValidationFailed,
     problem_responses,
 )
 from service.isotime import AwareIsoDatetime
@@ -30,7 +32,15 @@ from service.photos import errors, lifecycle, reads
 from service.photos import service as photos_service
 from service.photos.errors import PhotoNotFound
 from service.photos.models import Photo
-from service.photos.schemas import PhotoPublic, UploadRequest, UploadTicket, Variant, VisitPhotos
+from service.photos.schemas import (
+    PhotoPublic,
+    UploadRequest,
+    UploadRequests,
+    UploadTicket,
+    UploadTickets,
+    Variant,
+    VisitPhotos,
+)
 from service.responses import ClosingStreamingResponse
 from service.storage.objects import content_disposition
 from service.visits import service as visits_service
@@ -58,6 +68,14 @@ PHOTO_WRITE: tuple[type[ServiceError], ...] = (
     errors.PhotoItemInvalid,
     errors.TooManyPhotos,
     StorageDown,
+)
+
+
+DIRECT_UPLOAD_START: tuple[type[ServiceError], ...] = (
+    *PHOTO_WRITE,
+    *VISIT_ERRORS,
+    errors.PhotoTooLarge,
+    errors.DirectUploadUnavailable,
 )
 
 
@@ -128,9 +146,7 @@ def upload_photo(
     summary="Start a direct upload",
     response_model=UploadTicket,
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(
-        *PHOTO_WRITE, *VISIT_ERRORS, errors.PhotoTooLarge, errors.DirectUploadUnavailable
-    ),
+    responses=problem_responses(*DIRECT_UPLOAD_START),
 )
 def start_upload(
     session: SessionDep,
@@ -141,18 +157,54 @@ def start_upload(
     visit: VisitDep,
     body: UploadRequest,
 ) -> UploadTicket:
-    """Reserve a photo and get a short-lived URL to PUT its bytes straight to storage."""
+    """Reserve a photo and get a short-lived URL to PUT its bytes straight to storage.
+
+    Send the ticket's headers unchanged: the URL accepts only the declared bytes, and only
+    once (a second PUT is 412: the bytes are there, call complete).
+    """
     now = clock()
-    return photos_service.request_upload(
+    (ticket,) = photos_service.request_uploads(
         session,
         store,
         visit,
         shopper,
         ShopperWrite(session, visit, shopper, now),
-        body,
+        [body],
         settings=settings.upload,
         now=now,
     )
+    return ticket
+
+
+@router.post(
+    "/visits/{visit_id:uuid}/photos/uploads/batch",
+    summary="Start several direct uploads",
+    response_model=UploadTickets,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(*DIRECT_UPLOAD_START, ValidationFailed),
+)
+def start_uploads(
+    session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    shopper: ShopperUser,
+    visit: VisitDep,
+    body: UploadRequests,
+) -> UploadTickets:
+    """Reserve several photos at once, all or nothing, each with its own upload URL."""
+    now = clock()
+    tickets = photos_service.request_uploads(
+        session,
+        store,
+        visit,
+        shopper,
+        ShopperWrite(session, visit, shopper, now),
+        body.uploads,
+        settings=settings.upload,
+        now=now,
+    )
+    return UploadTickets(tickets=tickets)
 
 
 @router.post(
@@ -225,7 +277,10 @@ def read_photo_content(
 ) -> Response:
     """Serve a stripped copy (thumb, display) or, to staff, the original."""
     photo, _ = readable_photo(session, user, photo_id)
-    found = reads.content(store, photo, variant, user)
+    key = reads.content_key(photo, variant, user)
+    # The store may take its deadline to answer (or miss it): no transaction is held meanwhile.
+    with db.released(session):
+        found = reads.content(store, photo, variant, key)
     if found.url is not None:
         return RedirectResponse(found.url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
     assert found.stream is not None

@@ -26,10 +26,8 @@ from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 
 
-def ticket(
-    client: TestClient, visit_id: object, headers: dict[str, str], data: bytes, **kw: Any
-) -> Any:
-    body = {
+def upload_request(data: bytes, **kw: Any) -> dict[str, Any]:
+    return {
         "client_id": str(uuid.uuid4()),
         "item_code": "signage_clear",
         "taken_at": "2026-03-18T10:15:30+05:00",
@@ -37,6 +35,12 @@ def ticket(
         "sha256": hashlib.sha256(data).hexdigest(),
         "content_type": "image/jpeg",
     } | kw
+
+
+def ticket(
+    client: TestClient, visit_id: object, headers: dict[str, str], data: bytes, **kw: Any
+) -> Any:
+    body = upload_request(data, **kw)
     return client.post(api_path("start_upload", visit_id=visit_id), json=body, headers=headers)
 
 
@@ -68,7 +72,17 @@ class TestPresigned:
         assert done.status_code == 200, done.text
         assert done.json()["status"] == "stored"
         assert done.json()["sha256"] == hashlib.sha256(data).hexdigest()
-        assert len(list(app.state.store.list_keys(f"photos/{visit.id}/"))) == 3
+        # The PUT landed on the final key; complete copied and deleted nothing.
+        base = f"photos/{visit.id}/{body['photo_id']}"
+        assert sorted(app.state.store.list_keys(f"photos/{visit.id}/")) == [
+            f"{base}/display.jpg",
+            f"{base}/original",
+            f"{base}/thumb.jpg",
+        ]
+        with app.state.store.open(f"{base}/original") as original:
+            assert original.read() == data
+        again = client.post(api_path("complete_upload", photo_id=body["photo_id"]), headers=phone)
+        assert again.json() == done.json()
 
     def test_same_bytes_for_another_item_is_a_new_photo(
         self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
@@ -113,21 +127,157 @@ class TestPresigned:
                 assert stored.read() == data
         assert len(list(app.state.store.list_keys(f"photos/{visit.id}/"))) == 6
 
-    def test_bytes_other_than_declared_leave_nothing(
+    def test_the_store_refuses_bytes_other_than_declared(
         self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
     ) -> None:
         visit = make_visit(session, shopper=shopper)
         phone = bearer(shopper, clock)
         declared, sent = images.photo(seed=1), images.photo(seed=2)
         body = ticket(client, visit.id, phone, declared, size_bytes=len(sent)).json()
-        assert put(body["upload_url"], sent, body["headers"]) == 200
+
+        # Same length, other bytes: the checksum bound into the URL makes the store say no.
+        assert put(body["upload_url"], sent, body["headers"]) == 400
+        early = client.post(api_path("complete_upload", photo_id=body["photo_id"]), headers=phone)
+
+        assert_problem(early, 409, "upload-missing")
+        assert list(app.state.store.list_keys("photos/")) == []
+        row = session.get(Photo, uuid.UUID(body["photo_id"]))
+        assert row is not None
+        assert row.status == PhotoStatus.pending  # until it expires
+
+    def test_complete_checks_the_bytes_of_a_store_that_keeps_no_checksum(
+        self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        declared, sent = images.photo(seed=1), images.photo(seed=2)
+        body = ticket(client, visit.id, phone, declared, size_bytes=len(sent)).json()
+        row = session.get(Photo, uuid.UUID(body["photo_id"]))
+        assert row is not None
+        # Written past the URL, with no checksum kept: as on a store that ignores the header.
+        app.state.store.put(row.original_key, io.BytesIO(sent), content_type="image/jpeg")
+
         response = client.post(
             api_path("complete_upload", photo_id=body["photo_id"]), headers=phone
         )
-        assert response.status_code == 422
-        assert response.json()["code"] == "checksum-mismatch"
+
+        assert_problem(response, 422, "checksum-mismatch")
+        session.expire_all()
         assert session.exec(select(Photo).where(Photo.visit_id == visit.id)).all() == []
         assert list(app.state.store.list_keys("photos/")) == []
+
+    def test_a_replayed_url_cannot_touch_a_completed_photo(
+        self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        data = images.photo(seed=5)
+        body = ticket(client, visit.id, phone, data).json()
+        assert put(body["upload_url"], data, body["headers"]) == 200
+        done = client.post(api_path("complete_upload", photo_id=body["photo_id"]), headers=phone)
+        assert done.status_code == 200, done.text
+        stored = sorted(app.state.store.list_keys(f"photos/{visit.id}/"))
+
+        # The same URL again, and a fresh ticket for the finished photo: both refused.
+        replay = put(body["upload_url"], data, body["headers"])
+        again = ticket(client, visit.id, phone, data, client_id=done.json()["client_id"])
+
+        assert replay == 412
+        assert_problem(again, 409, "photo-conflict")
+        assert sorted(app.state.store.list_keys(f"photos/{visit.id}/")) == stored
+        with app.state.store.open(f"photos/{visit.id}/{body['photo_id']}/original") as original:
+            assert original.read() == data
+
+    def test_a_put_the_phone_repeats_before_complete_is_refused_and_complete_works(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        data = images.photo(seed=6)
+        body = ticket(client, visit.id, phone, data).json()
+        assert put(body["upload_url"], data, body["headers"]) == 200
+        # The phone lost the answer and asks again: same reservation, a URL that says 412.
+        retry = ticket(client, visit.id, phone, data, client_id=body["client_id"]).json()
+        assert retry["photo_id"] == body["photo_id"]
+        assert put(retry["upload_url"], data, retry["headers"]) == 412
+
+        done = client.post(api_path("complete_upload", photo_id=body["photo_id"]), headers=phone)
+
+        assert done.status_code == 200, done.text
+        assert (done.json()["status"], done.json()["sha256"]) == (
+            "stored",
+            hashlib.sha256(data).hexdigest(),
+        )
+
+    def test_several_tickets_in_one_request(
+        self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        photos = [images.photo(seed=s) for s in (11, 12, 13)]
+        items = ["ticket_photo", "ticket_photo", "signage_clear"]
+        uploads = [upload_request(d, item_code=i) for d, i in zip(photos, items, strict=True)]
+
+        granted = client.post(
+            api_path("start_uploads", visit_id=visit.id), json={"uploads": uploads}, headers=phone
+        )
+
+        assert granted.status_code == 201, granted.text
+        tickets = granted.json()["tickets"]
+        assert [t["client_id"] for t in tickets] == [u["client_id"] for u in uploads]
+        for data, issued in zip(photos, tickets, strict=True):
+            assert put(issued["upload_url"], data, issued["headers"]) == 200
+            done = client.post(
+                api_path("complete_upload", photo_id=issued["photo_id"]), headers=phone
+            )
+            assert done.status_code == 200, done.text
+            assert done.json()["sha256"] == hashlib.sha256(data).hexdigest()
+        listed = client.get(api_path("list_photos", visit_id=visit.id), headers=phone).json()
+        assert sorted(p["item_code"] for p in listed["photos"]) == sorted(items)
+        assert len(list(app.state.store.list_keys(f"photos/{visit.id}/"))) == 9
+
+    def test_a_batch_over_the_limit_is_refused(
+        self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        settings = app.state.settings
+        app.state.settings = settings.model_copy(
+            update={"upload": settings.upload.model_copy(update={"max_tickets_per_request": 2})}
+        )
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        uploads = [upload_request(images.photo(seed=s)) for s in (1, 2, 3)]
+
+        refused = client.post(
+            api_path("start_uploads", visit_id=visit.id), json={"uploads": uploads}, headers=phone
+        )
+        allowed = client.post(
+            api_path("start_uploads", visit_id=visit.id),
+            json={"uploads": uploads[:2]},
+            headers=phone,
+        )
+
+        body = assert_problem(refused, 422, "validation-failed")
+        assert "at most 2 photos" in body["detail"]
+        assert allowed.status_code == 201, allowed.text
+        assert len(allowed.json()["tickets"]) == 2
+
+    def test_a_batch_is_all_or_nothing(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        phone = bearer(shopper, clock)
+        # ticket_photo takes two photos: the third reservation of the batch is one too many.
+        uploads = [
+            upload_request(images.photo(seed=s), item_code="ticket_photo") for s in (1, 2, 3)
+        ]
+
+        refused = client.post(
+            api_path("start_uploads", visit_id=visit.id), json={"uploads": uploads}, headers=phone
+        )
+
+        assert_problem(refused, 409, "too-many-photos")
+        session.expire_all()
+        assert session.exec(select(Photo).where(Photo.visit_id == visit.id)).all() == []
 
     def test_url_is_bound_to_the_declared_size(
         self, client: TestClient, session: Session, clock: FrozenClock, shopper: User

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -124,3 +125,47 @@ def test_a_hung_store_answers_503_promptly_and_recovers(
     _, recovered = upload(client, visit.id, phone)
     assert recovered.status_code == 201, recovered.text
     assert recovered.json()["id"] != stored.json()["id"]
+
+
+def test_photo_reads_answer_503_while_the_store_hangs_then_redirect_again(
+    own_seaweed: SeaweedServer,
+    client: TestClient,
+    session: Session,
+    clock: FrozenClock,
+) -> None:
+    shopper = make_user(session, Role.shopper)
+    visit = make_visit(session, shopper=shopper)
+    _, stored = upload(client, visit.id, bearer(shopper, clock))
+    assert stored.status_code == 201, stored.text
+    staff = bearer(make_user(session, Role.coordinator), clock)
+    path = api_path("read_photo_content", photo_id=stored.json()["id"])
+
+    def read(variant: str) -> tuple[float, Any]:
+        started = time.monotonic()
+        response = client.get(
+            path, params={"variant": variant}, headers=staff, follow_redirects=False
+        )
+        return time.monotonic() - started, response
+
+    os.killpg(own_seaweed.process.pid, signal.SIGSTOP)
+    try:
+        hung = [read(variant) for variant in ("thumb", "display", "original")]
+    finally:
+        os.killpg(own_seaweed.process.pid, signal.SIGCONT)
+    log.warning("hung store: photo reads 503 after %s s", [f"{s:.1f}" for s, _ in hung])
+
+    for seconds, response in hung:
+        assert response.status_code == 503, response.text
+        assert response.json()["code"] == "storage-unavailable"
+        assert int(response.headers["Retry-After"]) > 0
+        assert "location" not in response.headers
+        assert seconds < 8, f"a photo read's 503 took {seconds:.1f} s"
+
+    deadline = time.monotonic() + 30
+    while timed_get(client, "/readyz")[1].status_code != 200:
+        assert time.monotonic() < deadline, "/readyz did not recover within 30 s of SIGCONT"
+        time.sleep(0.5)
+    _, recovered = read("thumb")
+    assert recovered.status_code == 307, recovered.text
+    with urllib.request.urlopen(recovered.headers["location"], timeout=10) as thumb:
+        assert thumb.read().startswith(b"\xff\xd8")

@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import shutil
 import time
 import urllib.error
 import urllib.request
@@ -17,8 +18,10 @@ from service.storage.objects import (
     LocalStore,
     ObjectNotFound,
     ObjectStore,
+    PresignedPut,
     S3Store,
     StorageUnavailable,
+    StoredObject,
     content_disposition,
 )
 from tests.fixtures import s3 as s3_fixtures
@@ -61,6 +64,19 @@ def sha256_of(stream: BinaryIO | io.RawIOBase) -> str:
     while chunk := stream.read(MIB):
         digest.update(chunk)
     return digest.hexdigest()
+
+
+SHA_X = hashlib.sha256(b"x").hexdigest()
+
+
+def presign(store: S3Store, key: str, body: bytes, *, expires_seconds: int = 300) -> PresignedPut:
+    return store.presign_put(
+        key,
+        content_type="image/jpeg",
+        content_length=len(body),
+        sha256=hashlib.sha256(body).hexdigest(),
+        expires_seconds=expires_seconds,
+    )
 
 
 def put_bytes(store: ObjectStore, key: str, data: bytes, content_type: str = "text/plain") -> None:
@@ -168,6 +184,38 @@ class TestLocalStore:
         with pytest.raises(StorageUnavailable, match="does not exist"):
             store.check()
 
+    @pytest.mark.parametrize("fault", ["missing", "a-file"])
+    def test_a_missing_or_unreadable_folder_is_the_store_down_not_a_missing_object(
+        self, tmp_path: Path, fault: str
+    ) -> None:
+        root = tmp_path / "objects"
+        store = LocalStore(root)
+        store.ensure_ready()
+        put_bytes(store, "photos/v/p/thumb.jpg", b"thumb")
+        shutil.rmtree(root)
+        if fault == "a-file":  # e.g. a mount point gone wrong: reading under it is ENOTDIR
+            root.write_bytes(b"")
+
+        with pytest.raises(StorageUnavailable):
+            store.open("photos/v/p/thumb.jpg")
+        with pytest.raises(StorageUnavailable):
+            store.head("photos/v/p/thumb.jpg")
+        with pytest.raises(StorageUnavailable):
+            put_bytes(store, "photos/v/p/display.jpg", b"display")
+        # Nothing was quietly recreated in its place.
+        assert root.is_dir() is False
+
+    def test_head_and_open_of_a_missing_object_in_a_present_folder(self, tmp_path: Path) -> None:
+        store = LocalStore(tmp_path / "objects")
+        store.ensure_ready()
+        put_bytes(store, "photos/v/p/thumb.jpg", b"thumb")
+
+        assert store.head("photos/v/p/thumb.jpg") == StoredObject(size=5)
+        assert store.head("photos/v/p/display.jpg") is None
+        assert store.head("photos/v/p") is None  # a folder is not an object
+        with pytest.raises(ObjectNotFound):
+            store.open("photos/v/p/display.jpg")
+
     def test_a_failed_upload_leaves_nothing_behind(self, tmp_path: Path) -> None:
         store = LocalStore(tmp_path / "objects")
         store.ensure_ready()
@@ -203,7 +251,7 @@ class TestLocalStore:
         store: ObjectStore = LocalStore(tmp_path)  # as the app sees it
 
         put = store.presign_put(
-            "k", content_type="image/jpeg", content_length=1, expires_seconds=60
+            "k", content_type="image/jpeg", content_length=1, sha256=SHA_X, expires_seconds=60
         )
 
         assert put is None
@@ -245,14 +293,9 @@ class TestS3Store:
 
     def test_presigned_put_uploads_and_presigned_get_reads_back(self, s3_store: S3Store) -> None:
         body = b"\xff\xd8\xff" + bytes(range(256)) * 40
-        url = s3_store.presign_put(
-            "visits/7/photo.jpg",
-            content_type="image/jpeg",
-            content_length=len(body),
-            expires_seconds=300,
-        )
+        put = presign(s3_store, "visits/7/photo.jpg", body)
 
-        status, _, _ = http(url, method="PUT", data=body, **{"Content-Type": "image/jpeg"})
+        status, _, _ = http(put.url, method="PUT", data=body, **put.headers)
 
         assert status == 200
         assert read(s3_store, "visits/7/photo.jpg") == body
@@ -263,6 +306,21 @@ class TestS3Store:
         assert (status, got) == (200, body)
         assert headers["Content-Disposition"] == content_disposition(name)
         assert headers["Content-Type"] == "image/jpeg"
+
+    def test_head_tells_the_size_and_the_checksum_the_put_was_bound_to(
+        self, s3_store: S3Store
+    ) -> None:
+        body = b"evidence" * 100
+        put = presign(s3_store, "p.jpg", body)
+        assert s3_store.head("p.jpg") is None
+
+        assert http(put.url, method="PUT", data=body, **put.headers)[0] == 200
+
+        assert s3_store.head("p.jpg") == StoredObject(
+            size=len(body), sha256=hashlib.sha256(body).hexdigest()
+        )
+        put_bytes(s3_store, "plain.txt", b"no checksum sent")
+        assert s3_store.head("plain.txt") == StoredObject(size=16, sha256=None)
 
     @pytest.mark.parametrize(
         ("data", "content_type"),
@@ -275,26 +333,61 @@ class TestS3Store:
     def test_presigned_put_refuses_what_was_not_signed(
         self, s3_store: S3Store, data: bytes, content_type: str
     ) -> None:
-        url = s3_store.presign_put(
-            "p.jpg", content_type="image/jpeg", content_length=100, expires_seconds=300
-        )
+        put = presign(s3_store, "p.jpg", b"x" * 100)
+        headers = put.headers | {"Content-Type": content_type, "Content-Length": str(len(data))}
 
-        status, _, body = http(url, method="PUT", data=data, **{"Content-Type": content_type})
+        status, _, body = http(put.url, method="PUT", data=data, **headers)
 
         assert status == 403
         assert b"SignatureDoesNotMatch" in body
         assert not s3_store.exists("p.jpg")
 
+    @pytest.mark.parametrize("header", ["x-amz-checksum-sha256", "If-None-Match"])
+    def test_presigned_put_refuses_a_request_without_a_signed_header(
+        self, s3_store: S3Store, header: str
+    ) -> None:
+        body = b"x" * 100
+        put = presign(s3_store, "p.jpg", body)
+        headers = {k: v for k, v in put.headers.items() if k != header}
+
+        status, _, answer = http(put.url, method="PUT", data=body, **headers)
+
+        assert status == 403
+        assert b"SignatureDoesNotMatch" in answer
+        assert not s3_store.exists("p.jpg")
+
+    def test_presigned_put_refuses_other_bytes_of_the_declared_length(
+        self, s3_store: S3Store
+    ) -> None:
+        declared, sent = b"a" * 100, b"b" * 100
+        put = presign(s3_store, "p.jpg", declared)
+
+        status, _, body = http(put.url, method="PUT", data=sent, **put.headers)
+
+        # SeaweedFS checks the bound x-amz-checksum-sha256 against the bytes it received.
+        assert status == 400
+        assert b"BadDigest" in body
+        assert not s3_store.exists("p.jpg")
+
+    def test_presigned_put_cannot_replace_an_object(self, s3_store: S3Store) -> None:
+        body = b"x" * 100
+        put = presign(s3_store, "p.jpg", body)
+        assert http(put.url, method="PUT", data=body, **put.headers)[0] == 200
+
+        status, _, answer = http(put.url, method="PUT", data=body, **put.headers)
+        # A fresh URL for the same key and bytes is refused too: the key is taken.
+        again = presign(s3_store, "p.jpg", body)
+        second_status, _, _ = http(again.url, method="PUT", data=body, **again.headers)
+
+        assert (status, second_status) == (412, 412)
+        assert b"PreconditionFailed" in answer
+        assert s3_store.head("p.jpg") == StoredObject(100, hashlib.sha256(body).hexdigest())
+
     def test_presigned_put_refuses_another_key(self, s3_store: S3Store) -> None:
-        url = s3_store.presign_put(
-            "mine.jpg", content_type="image/jpeg", content_length=1, expires_seconds=300
-        )
+        put = presign(s3_store, "mine.jpg", b"x")
 
         status, _, _ = http(
-            url.replace("mine.jpg", "theirs.jpg"),
-            method="PUT",
-            data=b"x",
-            **{"Content-Type": "image/jpeg"},
+            put.url.replace("mine.jpg", "theirs.jpg"), method="PUT", data=b"x", **put.headers
         )
 
         assert status == 403
@@ -302,15 +395,11 @@ class TestS3Store:
 
     def test_presigned_urls_expire(self, s3_store: S3Store) -> None:
         put_bytes(s3_store, "old.jpg", b"x")
-        put = s3_store.presign_put(
-            "new.jpg", content_type="image/jpeg", content_length=1, expires_seconds=1
-        )
+        put = presign(s3_store, "new.jpg", b"x", expires_seconds=1)
         get = s3_store.presign_get("old.jpg", expires_seconds=1)
         time.sleep(2.1)
 
-        put_status, _, put_body = http(
-            put, method="PUT", data=b"x", **{"Content-Type": "image/jpeg"}
-        )
+        put_status, _, put_body = http(put.url, method="PUT", data=b"x", **put.headers)
         get_status, _, _ = http(get)
 
         assert (put_status, get_status) == (403, 403)
@@ -323,9 +412,17 @@ class TestS3Store:
         with pytest.raises(ValueError, match="expires_seconds"):
             store.presign_get("k", expires_seconds=8 * 24 * 3600)
         with pytest.raises(ValueError, match="expires_seconds"):
-            store.presign_put("k", content_type="a/b", content_length=1, expires_seconds=0)
+            store.presign_put(
+                "k", content_type="a/b", content_length=1, sha256=SHA_X, expires_seconds=0
+            )
         with pytest.raises(ValueError, match="content_length"):
-            store.presign_put("k", content_type="a/b", content_length=-1, expires_seconds=60)
+            store.presign_put(
+                "k", content_type="a/b", content_length=-1, sha256=SHA_X, expires_seconds=60
+            )
+        with pytest.raises(ValueError, match="sha256"):
+            store.presign_put(
+                "k", content_type="a/b", content_length=1, sha256="abc", expires_seconds=60
+            )
 
 
 @pytest.mark.parametrize(
