@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from service.standards import service as standards_service
 from service.visits import bulk_plan, bulk_write, repository
 from service.visits.models import Visit, VisitBulk, VisitEvent
 from tests.conftest import NOW, SECRET, FrozenClock
-from tests.fixtures.db import migrated_engine
+from tests.fixtures.db import database_url_for, drop_postgres_database, migrated_engine
 from tests.fixtures.factories import make_office
 from tests.fixtures.http import bearer
 from tests.fixtures.problems import assert_problem
@@ -285,6 +286,48 @@ def test_a_retry_after_a_crash_between_batches_writes_each_row_once(
     assert len(stored(session)) == 8
 
 
+def test_a_batch_whose_rows_another_try_wrote_meanwhile_skips_them(
+    client: TestClient,
+    session: Session,
+    clock: FrozenClock,
+    coordinator: User,
+    office: Office,
+    shoppers: list[User],
+    batches: list[int],
+    crash_after_first_batch: Callable[[], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key, text, headers = uuid.uuid4(), csv(office, shoppers, 8), bearer(coordinator, clock)
+    with pytest.raises(RuntimeError):
+        upload(client, headers, text, key)
+    crash_after_first_batch()
+    first = [v.id for v in stored(session)]
+    # The check and the first batch do not see the rows written before, as when a parallel
+    # try of the bulk writes them in between: the batch's insert hits the unique key, rolls
+    # back alone and is written again after reading them.
+    read, stale = repository.bulk_rows, [2]
+
+    def reading(*args: Any, **kw: Any) -> dict[int, uuid.UUID]:
+        if stale[0]:
+            stale[0] -= 1
+            return {}
+        return read(*args, **kw)
+
+    monkeypatch.setattr(repository, "bulk_rows", reading)
+    response = upload(client, headers, text, key)
+    assert response.status_code == 201, response.text
+    assert stale == [0]
+    assert batches == [3, 3, 3, 2]  # the crashed try's first batch, then this one's three
+    visits = stored(session)
+    assert [v.bulk_row for v in visits] == list(range(2, 10))
+    assert response.json() == {
+        "created": 5,
+        "unchanged": 3,
+        "visits": [str(v.id) for v in visits],
+    }
+    assert [v.id for v in visits[:3]] == first
+
+
 def test_a_client_id_used_for_other_rows_is_409(
     client: TestClient,
     session: Session,
@@ -428,3 +471,69 @@ def test_other_requests_write_between_the_batches(
         )
         visits = session.exec(select(func.count()).select_from(Visit)).one()
         assert visits == 8
+
+
+@pytest.fixture
+def real_database(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    """The suite's kind of database (SQLite, or PostgreSQL when asked for), fresh, with the
+    catalogue, used by the real app with its own transactions (no test rollback)."""
+    url = database_url_for("bulk_race", tmp_path / "race.db")
+    engine = migrated_engine(url)
+    with Session(engine) as session:
+        standards_service.load_standards(session, Settings().catalogue_dir, now=NOW)
+        checklists_service.load_template_files(session, Settings().templates_dir, now=NOW)
+        session.commit()
+    yield url, engine
+    engine.dispose()
+    if url.startswith("postgresql"):
+        drop_postgres_database(url)
+
+
+def test_two_tries_of_one_bulk_at_once_write_each_row_once(
+    real_database: tuple[str, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, engine = real_database
+    # Both tries check the file before either writes: each finds no bulk, and both write.
+    checked = threading.Barrier(2, timeout=30)
+    check = bulk_plan.plan
+
+    def checking(*args: Any, **kw: Any) -> Any:
+        planned = check(*args, **kw)
+        checked.wait()
+        return planned
+
+    monkeypatch.setattr(bulk_plan, "plan", checking)
+    clock = FrozenClock(NOW)
+    with Session(engine, expire_on_commit=False) as session:
+        office = make_office(session)
+        shoppers = [make_user(session, Role.shopper) for _ in range(3)]
+        coordinator = make_user(session, Role.coordinator)
+        session.commit()
+    settings = Settings(
+        database=DatabaseSettings(url=url, migrate_on_start=False),
+        storage=StorageSettings(local_dir=tmp_path / "blobs"),
+        auth=AuthSettings(secret_key=SecretStr(SECRET)),
+        limits=LimitSettings(bulk_batch_rows=2),
+    )
+    text, key, headers = csv(office, shoppers, 12), uuid.uuid4(), bearer(coordinator, clock)
+    start = threading.Barrier(2)
+    with TestClient(create_app(settings, clock=clock), base_url="http://127.0.0.1") as client:
+
+        def send(_: int) -> Any:
+            start.wait()
+            return upload(client, headers, text, key)
+
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(send, range(2)))
+
+    assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+    one, other = (a.json() for a in answers)
+    # Whichever wrote which batch, both answer for the whole file with the same visits.
+    assert one["visits"] == other["visits"]
+    assert one["created"] + other["created"] == 12
+    with Session(engine) as session:
+        rows = session.exec(select(Visit.id, Visit.bulk_row).order_by(col(Visit.bulk_row))).all()
+        assert [str(visit_id) for visit_id, _ in rows] == one["visits"]
+        assert [row for _, row in rows] == list(range(2, 14))
+        assert session.exec(select(func.count()).select_from(VisitEvent)).one() == 12
+        assert session.exec(select(func.count()).select_from(VisitBulk)).one() == 1
