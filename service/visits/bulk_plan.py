@@ -53,11 +53,11 @@ def plan(
     earlier = repository.by_client_ids(session, client_ids)
     fresh = [p for p in plans if p.row.line not in written]
     lookups = assignments.look_up(session, [p.candidate for p in fresh], now=now, save=False)
-    for plan in plans:
-        if plan.row.line in written:
-            plan.made = written[plan.row.line]  # written before a crash: done
+    for one in plans:
+        if one.row.line in written:
+            one.made = written[one.row.line]  # written before a crash: done
             continue
-        _check(plan, lookups, earlier, now=now)
+        _check(one, lookups, earlier, now=now)
     _refuse_if_any(plans)
     return plans
 
