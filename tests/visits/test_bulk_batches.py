@@ -217,9 +217,6 @@ def test_a_checklist_the_check_only_built_is_stored_by_the_batch(
     assert again.json()["checklist_id"] == visits[0].checklist_id
 
 
-Crash = Callable[[], None]
-
-
 @pytest.fixture
 def crash_after_first_batch(
     batches: list[int], monkeypatch: pytest.MonkeyPatch
