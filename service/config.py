@@ -90,6 +90,9 @@ class LimitSettings(BaseModel):
     max_answer_page_size: int = Field(default=500, ge=1, le=10_000)
     max_bulk_rows: int = Field(default=5000, ge=1, le=1_000_000)
     max_bulk_cell_bytes: int = Field(default=8192, ge=256, le=131_072)  # csv reads ≤128 KiB
+    # A bulk assignment writes this many rows per transaction: each holds SQLite's write lock
+    # for a few milliseconds, and logins and syncs get it between batches.
+    bulk_batch_rows: int = Field(default=200, ge=1, le=100_000)
     # A phone clock further off than this is flagged on the visit for the reviewer.
     clock_skew_warn_seconds: int = Field(default=300, ge=1)
     # Values (scalars, lists, mappings) in one checklist sent to POST /checklists; the largest

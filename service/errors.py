@@ -58,6 +58,7 @@ ErrorCode = Literal[
     "bulk-file-invalid",
     "bulk-rows-invalid",
     "bulk-cell-too-long",
+    "bulk-conflict",
     "answer-conflict",
     "answers-invalid",
     "submission-incomplete",

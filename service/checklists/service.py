@@ -139,9 +139,19 @@ def load_template_files(
 
 
 def resolve(
-    session: Session, service_code: str, channel: ChecklistChannel, on: dt.date, *, now: dt.datetime
+    session: Session,
+    service_code: str,
+    channel: ChecklistChannel,
+    on: dt.date,
+    *,
+    now: dt.datetime,
+    save: bool = True,
 ) -> Checklist:
     """The checklist for a service and channel on a date: latest template, standard in force.
+
+    One not stored yet is built and stored; with ``save=False`` it is only built (its ``id``
+    is ``None``), so a caller that must not write yet (a bulk's read-only check) can check
+    against it and resolve again, saving, when it writes.
 
     Raises:
         ServiceNotFound, StandardNotInForce: from the catalogue.
@@ -176,6 +186,8 @@ def resolve(
         body=resolved.model_dump(mode="json", by_alias=True),
         created_at=now,
     )
+    if not save:
+        return row
     try:
         with db.savepoint(session):
             repository.add(session, row)

@@ -79,6 +79,24 @@ def get_standard(session: Session, code: str, on: dt.date) -> ServiceStandard:
     return row
 
 
+def versions_of(session: Session, code: str) -> list[ServiceStandard]:
+    """Every version of ``code``'s standard, for ``in_force`` to pick from without a query per
+    date (a wave of assignments asks about many dates)."""
+    return repository.list_versions(session, code)
+
+
+def in_force(versions: list[ServiceStandard], code: str, on: dt.date) -> ServiceStandard:
+    """The version among ``versions`` of ``code`` in force on ``on``, as ``get_standard``.
+
+    Raises:
+        StandardNotInForce: no version had started by ``on``.
+    """
+    started = [v for v in versions if v.effective_from <= on]
+    if not started:
+        raise StandardNotInForce(f"No standard of {code} is in force on {on.isoformat()}.")
+    return max(started, key=lambda v: v.effective_from)
+
+
 def get_service(session: Session, code: str, on: dt.date) -> ServicePublic:
     row = get_standard(session, code, on)
     versions = [

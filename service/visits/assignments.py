@@ -1,11 +1,9 @@
-"""Assigning visits, one through the API or a wave from a CSV file, under one set of checks."""
+"""Assigning one visit through the API, and the look-ups and checks a bulk shares with it."""
 
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -19,9 +17,9 @@ from service.offices import service as offices_service
 from service.offices.models import Office
 from service.offices.schemas import OfficeKind
 from service.standards import service as standards_service
+from service.standards.models import ServiceStandard
 from service.visits import repository
 from service.visits import service as visits_service
-from service.visits.bulk import COLUMNS, BulkRow, flag_repeated_client_ids, read_cells
 from service.visits.checks import (
     AssignmentCode,
     Candidate,
@@ -32,7 +30,7 @@ from service.visits.checks import (
     check_assignment,
 )
 from service.visits.models import Visit
-from service.visits.schemas import BulkResult, BulkRowError, VisitCreate
+from service.visits.schemas import VisitCreate
 from service.visits.transitions import VisitStatus
 
 # Which column a failure to pin a checklist points at, and its code.
@@ -46,16 +44,21 @@ _PIN_FAILURES: dict[type[ServiceError], tuple[str, AssignmentCode]] = {
 
 
 @dataclass
-class _Lookups:
+class Lookups:
     """What the database says about the parts of a batch of assignments, asked in batches."""
 
     session: Session
     now: dt.datetime
+    # False: a checklist not stored yet is only built (Pinned.checklist_id None); a bulk
+    # checks its rows reading only and stores it when it writes.
+    save: bool
     active_ids: set[uuid.UUID]
     ids_by_email: dict[str, uuid.UUID]
     offices: dict[int, Office]
     services: set[str]
     pins: dict[tuple[str, ChecklistChannel, dt.date], Pinned | Defect] = field(default_factory=dict)
+    by_standard: dict[tuple[str, ChecklistChannel, int], Pinned] = field(default_factory=dict)
+    versions: dict[str, list[ServiceStandard]] = field(default_factory=dict)
 
     def facts(self, c: Candidate) -> Facts:
         shopper_active = None
@@ -77,8 +80,29 @@ class _Lookups:
             return None
         key = (c.service_code, c.channel, local_date(c.window_start_at))
         if key not in self.pins:
-            self.pins[key] = _pin(self.session, *key, now=self.now)
+            self.pins[key] = self._pin(*key)
         return self.pins[key]
+
+    def _pin(self, code: str, channel: ChecklistChannel, on: dt.date) -> Pinned | Defect:
+        # A wave's many days share the few standard versions in force: the versions are read
+        # once per service and the checklist (read, or built: the costly part) resolved once
+        # per version, not once per day.
+        if code not in self.versions:
+            self.versions[code] = standards_service.versions_of(self.session, code)
+        try:
+            standard = standards_service.in_force(self.versions[code], code, on)
+            assert standard.id is not None
+            key = (code, channel, standard.id)
+            if key not in self.by_standard:
+                checklist = checklists_service.resolve(
+                    self.session, code, channel, on, now=self.now, save=self.save
+                )
+                cases = len(standards_service.body_of(standard).deadlines)
+                self.by_standard[key] = Pinned(checklist.id, standard.id, cases)
+        except tuple(_PIN_FAILURES) as exc:
+            column, problem_code = _PIN_FAILURES[type(exc)]
+            return Defect(column, problem_code, exc.detail)
+        return self.by_standard[key]
 
 
 def _office_facts(office: Office) -> OfficeFacts:
@@ -86,28 +110,17 @@ def _office_facts(office: Office) -> OfficeFacts:
     return OfficeFacts(office.id, OfficeKind(office.kind), frozenset(office.services))
 
 
-def _pin(
-    session: Session, code: str, channel: ChecklistChannel, on: dt.date, *, now: dt.datetime
-) -> Pinned | Defect:
-    try:
-        checklist = checklists_service.resolve(session, code, channel, on, now=now)
-    except tuple(_PIN_FAILURES) as exc:
-        column, problem_code = _PIN_FAILURES[type(exc)]
-        return Defect(column, problem_code, exc.detail)
-    assert checklist.id is not None
-    standard = standards_service.get_standard_by_id(session, checklist.standard_id)
-    cases = len(standards_service.body_of(standard).deadlines)
-    return Pinned(checklist.id, checklist.standard_id, cases)
-
-
-def _look_up(session: Session, candidates: list[Candidate], *, now: dt.datetime) -> _Lookups:
+def look_up(
+    session: Session, candidates: list[Candidate], *, now: dt.datetime, save: bool = True
+) -> Lookups:
     ids = {c.shopper_id for c in candidates if c.shopper_id is not None}
     emails = {c.shopper_email for c in candidates if c.shopper_email is not None}
     shoppers = repository.active_shoppers(session, ids=ids, emails=emails)
     codes = {c.service_code for c in candidates if c.service_code is not None}
-    return _Lookups(
+    return Lookups(
         session=session,
         now=now,
+        save=save,
         active_ids={shopper_id for shopper_id, _ in shoppers},
         ids_by_email={email: shopper_id for shopper_id, email in shoppers if email in emails},
         offices=offices_service.get_many(
@@ -117,7 +130,7 @@ def _look_up(session: Session, candidates: list[Candidate], *, now: dt.datetime)
     )
 
 
-def _same_assignment(visit: Visit, visit_in: VisitCreate) -> bool:
+def same_assignment(visit: Visit, visit_in: VisitCreate) -> bool:
     return (
         visit.service_code == visit_in.service_code
         and visit.office_id == visit_in.office_id
@@ -156,19 +169,20 @@ def assign(
     if visit_in.client_id is not None:
         existing = repository.get_by_client_id(session, visit_in.client_id)
         if existing is not None:
-            if _same_assignment(existing, visit_in):
+            if same_assignment(existing, visit_in):
                 return existing, False
             raise visits_service.VisitConflict(
                 f"client_id {visit_in.client_id} already created visit {existing.id} with "
                 "other content; use a new client_id for a new visit."
             )
     candidate = Candidate.of(visit_in.model_dump())
-    lookups = _look_up(session, [candidate], now=now)
+    lookups = look_up(session, [candidate], now=now)
     problems = check_assignment(candidate, lookups.facts(candidate), now=now)
     if problems:
         raise _refusal(problems)
     pinned = lookups.pin(candidate)
     assert isinstance(pinned, Pinned)
+    assert pinned.checklist_id is not None
     return _create(session, actor, visit_in, pinned, now=now)
 
 
@@ -193,102 +207,10 @@ def _create(
         # The same client_id won a race a moment ago: answer as a retry would be answered.
         assert visit_in.client_id is not None
         raced = repository.get_by_client_id(session, visit_in.client_id)
-        if raced is None or not _same_assignment(raced, visit_in):
+        if raced is None or not same_assignment(raced, visit_in):
             raise visits_service.VisitConflict(
                 f"client_id {visit_in.client_id} was just used."
             ) from None
         return raced, False
     visits_service.record(session, visit, actor, "assign", now=now, to_status=VisitStatus.assigned)
     return visit, True
-
-
-@dataclass
-class _Planned:
-    row: BulkRow
-    values: dict[str, Any]
-    candidate: Candidate
-    visit_in: VisitCreate | None = None
-    retry_of: Visit | None = None
-
-
-def bulk_assign(
-    session: Session, actor: User, rows: list[BulkRow], *, now: dt.datetime
-) -> BulkResult:
-    """Assign every row, or none: any problem refuses the file with every problem of every row.
-
-    Raises:
-        BulkRowsInvalid: ``errors`` lists each problem as row, column, message and code.
-    """
-    plans = [_Planned(r, v, Candidate.of(v)) for r in rows for v in [read_cells(r)]]
-    flag_repeated_client_ids([(p.row, p.values) for p in plans])
-    client_ids = {p.values["client_id"] for p in plans if "client_id" in p.values}
-    earlier = repository.by_client_ids(session, client_ids)
-    lookups = _look_up(session, [p.candidate for p in plans], now=now)
-    for plan in plans:
-        if not plan.row.problems:
-            plan.visit_in = _to_create(plan, lookups)
-        client_id = plan.visit_in.client_id if plan.visit_in is not None else None
-        prior = earlier.get(client_id) if client_id is not None else None
-        if prior is not None and plan.visit_in is not None:
-            if _same_assignment(prior, plan.visit_in):
-                plan.retry_of = prior  # a file sent again: nothing to check or create
-                continue
-            plan.row.problems.append(
-                Defect(
-                    "client_id",
-                    "visit-conflict",
-                    f"this client_id already created visit {prior.id} with other content",
-                )
-            )
-        plan.row.problems.extend(
-            check_assignment(plan.candidate, lookups.facts(plan.candidate), now=now)
-        )
-        if not plan.row.problems and plan.visit_in is None:
-            # Every cell read and every check passed, yet the row is no assignment: say so
-            # rather than fail later.
-            plan.row.problems.append(Defect(None, "value-invalid", "the row is not complete"))
-    _refuse_if_any(plans)
-    results = []
-    for plan in plans:
-        if plan.retry_of is not None:
-            results.append((plan.retry_of, False))
-            continue
-        assert plan.visit_in is not None
-        pinned = lookups.pin(plan.candidate)
-        assert isinstance(pinned, Pinned)
-        results.append(_create(session, actor, plan.visit_in, pinned, now=now))
-    created = sum(1 for _, was_created in results if was_created)
-    return BulkResult(
-        created=created, unchanged=len(results) - created, visits=[v.id for v, _ in results]
-    )
-
-
-def _to_create(plan: _Planned, lookups: _Lookups) -> VisitCreate | None:
-    values = dict(plan.values)
-    email = values.pop("shopper_email", None)
-    if email is not None:
-        if email not in lookups.ids_by_email:
-            return None  # the checks report it
-        values["shopper_id"] = lookups.ids_by_email[email]
-    try:
-        return VisitCreate.model_validate(values)
-    except ValidationError:
-        return None  # every cell read on its own; what is left (the window's order) is checked
-
-
-def _refuse_if_any(plans: list[_Planned]) -> None:
-    order = {column: n for n, column in enumerate(COLUMNS)}
-    errors = [
-        BulkRowError(
-            row=p.row.line, column=problem.column, message=problem.message, code=problem.code
-        )
-        for p in plans
-        for problem in sorted(p.row.problems, key=lambda q: order.get(q.column or "", -1))
-    ]
-    if errors:
-        bad = sum(1 for p in plans if p.row.problems)
-        raise visits_service.BulkRowsInvalid(
-            f"{bad} of {len(plans)} rows have problems ({len(errors)} in all); "
-            "nothing was assigned. Fix every listed cell and send the whole file again.",
-            errors=[e.model_dump() for e in errors],
-        )

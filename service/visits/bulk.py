@@ -1,7 +1,9 @@
 """Pure: read a CSV of assignments for a whole wave of visits into rows, with per-cell problems."""
 
 import csv
+import hashlib
 import io
+import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -169,3 +171,16 @@ def flag_repeated_client_ids(rows: list[tuple[BulkRow, dict[str, Any]]]) -> None
             )
         else:
             first[client_id] = row.line
+
+
+def content_hash(rows: list[BulkRow]) -> str:
+    """A digest of the rows as sent: each row's number and cells, so a bulk's retry (the same
+    rows) tells itself apart from other rows sent under the same ``client_id``."""
+    canonical = json.dumps(
+        [[row.line, row.values] for row in rows],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()

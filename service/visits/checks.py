@@ -73,9 +73,13 @@ class OfficeFacts:
 
 @dataclass(frozen=True)
 class Pinned:
-    """The checklist and standard version an assignment would pin."""
+    """The checklist and standard version an assignment would pin.
 
-    checklist_id: int
+    ``checklist_id`` is ``None`` for a checklist resolved but not stored yet: a bulk checks
+    its rows reading only and stores the checklist when it writes.
+    """
+
+    checklist_id: int | None
     standard_id: int
     deadline_cases: int
 

@@ -4,12 +4,34 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field
 
 from service.base import SQLModel
 from service.db_types import UtcDateTime, enum_column
 from service.visits.transitions import VisitStatus
+
+
+class VisitBulk(SQLModel, table=True):
+    """One bulk assignment (a CSV file or a JSON list), written in batches of rows.
+
+    ``client_id`` is its idempotency key: the one the request gave, else derived from the
+    account and the content, so the same file sent again by the same account is the same
+    bulk. ``content_hash`` tells a retry from other content under the same key. The bulk's
+    visits carry ``bulk_id`` and their row (``bulk_row``), unique together: a retry after a
+    crash between batches finds the rows already written and writes only the rest.
+    ``finished_at`` is set by the batch that writes the last row.
+    """
+
+    __tablename__ = "visit_bulks"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    client_id: uuid.UUID = Field(unique=True)
+    content_hash: str = Field(sa_type=String(64))
+    rows: int
+    created_by_id: uuid.UUID = Field(foreign_key="users.id")
+    created_at: dt.datetime = Field(sa_type=UtcDateTime)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class Visit(SQLModel, table=True):
@@ -27,6 +49,8 @@ class Visit(SQLModel, table=True):
         Index("ix_visits_status_window", "status", "window_start_at"),
         # The agency and level filters start from the few matching standard versions.
         Index("ix_visits_standard_id", "standard_id"),
+        # A bulk writes each of its rows once, whatever the retries (see VisitBulk).
+        UniqueConstraint("bulk_id", "bulk_row"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -56,6 +80,8 @@ class Visit(SQLModel, table=True):
     reviewed_by_id: uuid.UUID | None = Field(default=None, foreign_key="users.id")
     review_comment: str | None = Field(default=None, sa_type=String(2000))
     version: int = 1
+    bulk_id: uuid.UUID | None = Field(default=None, foreign_key="visit_bulks.id")
+    bulk_row: int | None = None
 
 
 class VisitEvent(SQLModel, table=True):

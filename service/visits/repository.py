@@ -4,18 +4,19 @@ import datetime as dt
 import uuid
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service import db
 from service.auth.models import User
 from service.auth.roles import Role
+from service.base import metadata
 from service.offices.models import Office
 from service.scoring.models import VisitScore
-from service.visits.models import Visit, VisitEvent
+from service.visits.models import Visit, VisitBulk, VisitEvent
 from service.visits.transitions import VisitStatus
 
 
@@ -139,7 +140,7 @@ def active_shoppers(
     return rows
 
 
-def add(session: Session, row: Visit | VisitEvent) -> None:
+def add(session: Session, row: Visit | VisitEvent | VisitBulk) -> None:
     session.add(row)
     session.flush()
 
@@ -149,3 +150,39 @@ def events(session: Session, visit_id: uuid.UUID) -> list[VisitEvent]:
         select(VisitEvent).where(col(VisitEvent.visit_id) == visit_id).order_by(col(VisitEvent.id))
     ).all()
     return list(rows)
+
+
+def bulk_by_client_id(session: Session, client_id: uuid.UUID) -> VisitBulk | None:
+    return session.exec(select(VisitBulk).where(col(VisitBulk.client_id) == client_id)).first()
+
+
+def bulk_rows(
+    session: Session, bulk_id: uuid.UUID, rows: Collection[int] | None = None
+) -> dict[int, uuid.UUID]:
+    """The visit each row of a bulk made (of ``rows`` only, when given), by row."""
+    query = select(Visit.bulk_row, Visit.id).where(col(Visit.bulk_id) == bulk_id)
+    found: dict[int, uuid.UUID] = {}
+    for chunk in [None] if rows is None else _chunks(rows):
+        asked = query if chunk is None else query.where(col(Visit.bulk_row).in_(chunk))
+        for row, visit_id in session.exec(asked).all():
+            assert row is not None
+            found[row] = visit_id
+    return found
+
+
+def insert_visits(
+    session: Session, visits: list[dict[str, Any]], events: list[dict[str, Any]]
+) -> None:
+    """Insert many visits and their events, one multi-row statement each (no flush per row).
+
+    Each dict has every column (``Visit.model_dump()``, events but their ``id``).
+    """
+    # Core inserts of the tables: the ORM's bulk path costs as much again per row.
+    if visits:
+        session.execute(insert(metadata.tables[Visit.__tablename__]), visits)
+    if events:
+        session.execute(insert(metadata.tables[VisitEvent.__tablename__]), events)
+
+
+def finish_bulk(session: Session, bulk_id: uuid.UUID, at: dt.datetime) -> None:
+    session.execute(update(VisitBulk).where(col(VisitBulk.id) == bulk_id).values(finished_at=at))

@@ -3,11 +3,11 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, UploadFile, status
+from fastapi import APIRouter, Form, Query, Response, UploadFile, status
 
 from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, CurrentUser, StaffUser
 from service.clock import ClockDep
-from service.db import SessionDep
+from service.db import ReadSessionDep, SessionDep
 from service.deps import SettingsDep
 from service.errors import (
     PayloadTooLarge,
@@ -18,7 +18,7 @@ from service.offices.regions import Region
 from service.pagination import Page, PageDep
 from service.params import RowIdQuery
 from service.standards.catalogue import CODE_PATTERN
-from service.visits import assignments, repository
+from service.visits import assignments, bulk_write, repository
 from service.visits import service as visits_service
 from service.visits.bulk import BulkCellTooLong, BulkFileError, parse_csv
 from service.visits.deps import VISIT_ERRORS, VisitDep
@@ -41,6 +41,8 @@ BULK_PROBLEMS = problem_responses(
     visits_service.BulkFileInvalid,
     visits_service.BulkCellTooLong,
     visits_service.BulkRowsInvalid,
+    visits_service.BulkConflict,
+    visits_service.VisitConflict,
 )
 
 
@@ -76,13 +78,25 @@ def create_visit(
     responses=BULK_PROBLEMS,
 )
 def bulk_create_visits(
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     clock: ClockDep,
     staff: StaffUser,
     file: UploadFile,
+    client_id: Annotated[
+        uuid.UUID | None,
+        Form(
+            description="The bulk's idempotency key: sent again with the same file, it "
+            "writes only what an interrupted try left out. Without it, the same file from "
+            "the same account is the same bulk."
+        ),
+    ] = None,
 ) -> BulkResult:
-    """Assign a wave of visits from CSV; any problem refuses the file, listing every one."""
+    """Assign a wave of visits from CSV; any problem refuses the file, listing every one.
+
+    Checked whole reading only, then written in batches of ``limits.bulk_batch_rows`` rows,
+    each a short transaction of its own (``visits/bulk_write.py``).
+    """
     limits = settings.limits
     try:
         rows = parse_csv(
@@ -94,7 +108,14 @@ def bulk_create_visits(
         raise visits_service.BulkCellTooLong(str(exc)) from exc
     except BulkFileError as exc:
         raise visits_service.BulkFileInvalid(str(exc)) from exc
-    return assignments.bulk_assign(session, staff, rows, now=clock())
+    return bulk_write.bulk_assign(
+        session,
+        staff,
+        rows,
+        now=clock(),
+        batch_rows=limits.bulk_batch_rows,
+        client_id=client_id,
+    )
 
 
 @router.get(

@@ -115,6 +115,13 @@ class BulkCellTooLong(ValidationFailed):
     title = "Bulk cell too long"
 
 
+class BulkConflict(Conflict):
+    """A bulk's ``client_id`` was used for other rows."""
+
+    code: ClassVar[ErrorCode] = "bulk-conflict"
+    title = "Bulk conflict"
+
+
 ONE_PROBLEM: dict[str, type[AssignmentInvalid]] = {
     cls.code: cls for cls in AssignmentInvalid.__subclasses__()
 }
