@@ -36,6 +36,7 @@ import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from service.base import metadata
@@ -225,9 +226,10 @@ def create_db_engine(settings: DatabaseSettings) -> Engine:
             **({} if memory else pool),
         )
         _sqlite_setup(engine, settings)
+        _SLOTS[engine] = _Slots(settings.pool_size, settings.pool_timeout_seconds)
         return engine
     lock_ms = int(settings.lock_timeout_seconds * 1000)
-    return create_engine(
+    engine = create_engine(
         url,
         echo=settings.echo,
         pool_pre_ping=True,
@@ -235,6 +237,8 @@ def create_db_engine(settings: DatabaseSettings) -> Engine:
         connect_args={"options": f"-c lock_timeout={lock_ms}"},
         **pool,
     )
+    _SLOTS[engine] = _Slots(settings.pool_size, settings.pool_timeout_seconds)
+    return engine
 
 
 def write_lock(session: Session) -> None:
@@ -286,15 +290,64 @@ async def get_session(
 ) -> AsyncIterator[Session]:
     """One session per request: commit on success, roll back on any error, then what
     ``after_commit`` and ``after_request`` registered (see ``finish_request``).
+
+    The request first takes one of the database's slots (``_Slots``), waited for on the event
+    loop, and keeps it until its transaction has ended.
     """
+    slots = _slots_of(session)
+    with anyio.move_on_after(slots.timeout) as waited:
+        await slots.semaphore.acquire()
+    if waited.cancelled_caught:
+        raise PoolTimeout(
+            "no database slot free within the pool timeout", None, None
+        )  # answered 503 with Retry-After
     try:
-        yield session
-    except BaseException:
+        try:
+            yield session
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await _end(session, commit=False)
+            raise
         with anyio.CancelScope(shield=True):
-            await _end(session, commit=False)
-        raise
-    with anyio.CancelScope(shield=True):
-        await _end(session, commit=True)
+            await _end(session, commit=True)
+    finally:
+        slots.semaphore.release()
+
+
+class _Slots:
+    """How many requests of one process may use the database at once: the pool's size.
+
+    Without it the server deadlocked under load (bench/wave.py): every worker thread waited
+    for a pooled connection while the requests holding the connections waited for a worker
+    thread to go on, until the pool timeout answered 503 to everyone. A request now waits for
+    a slot on the event loop, before it holds any connection or thread, so each request that
+    holds one can always get a worker; the pool's overflow stays free for what runs beside
+    requests (streamed exports, clean-ups, bulk batches).
+    """
+
+    def __init__(self, size: int, timeout: float) -> None:
+        self.size = size
+        self.timeout = timeout
+        self._semaphore: anyio.Semaphore | None = None
+
+    @property
+    def semaphore(self) -> anyio.Semaphore:
+        # Made on first use, inside the event loop that serves the requests.
+        if self._semaphore is None:
+            self._semaphore = anyio.Semaphore(self.size)
+        return self._semaphore
+
+
+_SLOTS: "weakref.WeakKeyDictionary[Engine, _Slots]" = weakref.WeakKeyDictionary()
+
+
+def _slots_of(session: Session) -> _Slots:
+    bind = _bind(session)
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    slots = _SLOTS.get(engine)
+    if slots is None:  # an engine not made by create_db_engine (a test's own)
+        slots = _SLOTS.setdefault(engine, _Slots(10, 10))
+    return slots
 
 
 async def _end(session: Session, *, commit: bool) -> None:

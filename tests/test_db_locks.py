@@ -5,6 +5,7 @@ These tests use an engine and an app of their own (a file each), not the suite's
 connection, so sessions really are concurrent.
 """
 
+import asyncio
 import datetime as dt
 import sqlite3
 import threading
@@ -12,6 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -287,3 +291,35 @@ def test_lock_timeouts_are_told_from_other_database_errors() -> None:
     missing = OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x"))
     assert db.is_lock_timeout(locked)
     assert not db.is_lock_timeout(missing)
+
+
+class TestSlots:
+    def test_more_requests_than_connections_and_threads_all_answer(
+        self, engine: Engine, file_url: str, tmp_path: Path
+    ) -> None:
+        """Thirty requests at once through two connections and two worker threads: each waits
+        for a slot on the event loop, none for a connection while holding a thread (that
+        deadlocked until the pool timeout made everything a 503)."""
+        settings = _settings(file_url, tmp_path, pool_size=2, max_overflow=0)
+        settings.database.pool_timeout_seconds = 3
+        app = create_app(settings)
+        with Session(engine, expire_on_commit=False) as session:
+            user = make_user(session, Role.coordinator)
+            session.commit()
+        headers = _headers(user)
+
+        async def wave() -> list[httpx.Response]:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = 2
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+                calls = [
+                    c.post(api_path("create_office"), json=OFFICE, headers=headers)
+                    if i % 3 == 0
+                    else c.get(api_path("read_me"), headers=headers)
+                    for i in range(30)
+                ]
+                return list(await asyncio.gather(*calls))
+
+        responses = anyio.run(wave)
+        assert [r.status_code for r in responses].count(201) == 10
+        assert [r.json().get("email") for r in responses].count(user.email) == 20

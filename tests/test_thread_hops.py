@@ -14,6 +14,10 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 
+from tests.fixtures.routes import api_path
+
+API_PREFIX = api_path("read_me").rsplit("/", 1)[0]
+
 
 def _on_loop(call: Callable[..., Any]) -> bool:
     target = call if inspect.isroutine(call) else type(call).__call__
@@ -44,7 +48,7 @@ def route_hops(app: FastAPI) -> dict[str, list[str]]:
     table: dict[str, list[str]] = {}
     for route in iter_route_contexts(app.routes):
         dependant = getattr(route, "dependant", None)
-        if dependant is None or not str(route.path).startswith("/api/v1"):
+        if dependant is None or not str(route.path).startswith(API_PREFIX):
             continue
         assert route.endpoint is not None
         endpoint = [] if _on_loop(route.endpoint) else ["endpoint"]

@@ -25,8 +25,9 @@ router = APIRouter()
     response_model=Health,
     status_code=status.HTTP_200_OK,
 )
-def read_health() -> Health:
-    """Answer while the process is up."""
+async def read_health() -> Health:
+    """Answer while the process is up: on the event loop, never queued for a worker thread
+    (a liveness probe must not fail because every worker is busy)."""
     return Health(version=__version__)
 
 
