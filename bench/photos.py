@@ -40,13 +40,16 @@ from tests.fixtures.server import api_env, free_port  # noqa: E402
 from tests.fixtures.users import make_user  # noqa: E402
 
 
-def noisy_jpeg(megabytes: float, seed: int) -> bytes:
-    """A JPEG of about ``megabytes``: noise does not compress, so size follows pixels."""
+def noisy_jpeg(megabytes: float, seed: int, exif: bytes = b"") -> bytes:
+    """A JPEG of about ``megabytes``: noise does not compress, so size follows pixels.
+
+    ``exif`` (e.g. ``tests.fixtures.images.exif()``) makes it look like a phone's photo.
+    """
     side = int((megabytes * 1024 * 1024 / 0.75) ** 0.5 / 2) * 2
     rng = random.Random(seed)
     image = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=85)
+    image.save(out, "JPEG", quality=85, exif=exif)
     return out.getvalue()
 
 
