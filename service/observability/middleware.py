@@ -1,5 +1,6 @@
 """Per request: an id (taken from X-Request-ID when sane), one JSON log line, metrics."""
 
+import json
 import logging
 import re
 import time
@@ -7,10 +8,12 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.errors import PROBLEM_MEDIA_TYPE, problem_body
 from service.observability import metrics
 from service.observability.logs import request_id
 
 log = logging.getLogger("mshop.access")
+errors_log = logging.getLogger("mshop")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -38,17 +41,26 @@ class RequestObserver:
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
+        responded = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
                 status = message["status"]
+                responded = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answered here rather than by Starlette's outermost handler, so the log line and
+            # the 500 carry the request's id. A response already started cannot be replaced.
+            if responded:
+                raise
+            errors_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            await _send_internal_error(scope, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
@@ -69,3 +81,20 @@ class RequestObserver:
                 },
             )
             request_id.reset(token)
+
+
+async def _send_internal_error(scope: Scope, send: Send) -> None:
+    body = problem_body(
+        status=500,
+        code="internal-error",
+        detail="An unexpected error occurred.",
+        instance=str(scope["path"]),
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})

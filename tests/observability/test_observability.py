@@ -5,6 +5,7 @@ import logging
 import sys
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from service.auth.roles import Role
@@ -124,3 +125,28 @@ class TestLogFormats:
         assert resolve(fmt, stream) is expected
         kind = TextFormatter if expected is LogFormat.text else JsonFormatter
         assert isinstance(formatter_for(fmt, stream), kind)
+
+
+def test_an_unexpected_error_is_a_500_problem_with_the_request_id(
+    app: FastAPI, client: TestClient
+) -> None:
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/boom", boom)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())  # reads the request id when the line is written
+    logging.getLogger("mshop").addHandler(handler)
+    try:
+        response = client.get("/boom", headers={"X-Request-ID": "phone-7.boom"})
+    finally:
+        logging.getLogger("mshop").removeHandler(handler)
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "internal-error"
+    assert "a bug" not in response.text
+    assert response.headers["x-request-id"] == "phone-7.boom"
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    errors = [e for e in lines if e["message"] == "unhandled error on GET /boom"]
+    assert [e.get("request_id") for e in errors] == ["phone-7.boom"]
