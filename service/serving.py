@@ -10,12 +10,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+if TYPE_CHECKING:
+    from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from service.config import ServerSettings
+    from service.config import ServerSettings
 
 log = logging.getLogger("mshop")
 
@@ -39,8 +39,13 @@ def reexec_with_malloc_arenas(argv: Sequence[str]) -> None:
     os.execv(sys.executable, [sys.executable, "-m", "service.cli", *argv])
 
 
-def guarded_protocol(server: ServerSettings) -> type[H11Protocol]:
+def guarded_protocol(server: "ServerSettings") -> "type[H11Protocol]":
     """An h11 protocol that closes connections whose client is too slow to send a request."""
+    # Imported here: ``mshop`` imports this module before it re-executes itself for ``serve``
+    # and must not pay for uvicorn twice (see service/__main__.py).
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
     header_seconds = server.header_timeout_seconds
     body_seconds = server.body_idle_timeout_seconds
 
@@ -95,7 +100,7 @@ def guarded_protocol(server: ServerSettings) -> type[H11Protocol]:
     return GuardedH11Protocol
 
 
-def uvicorn_options(server: ServerSettings) -> dict[str, Any]:
+def uvicorn_options(server: "ServerSettings") -> dict[str, Any]:
     """The keyword arguments ``uvicorn.run`` takes for the configured limits."""
     return {
         "http": guarded_protocol(server),

@@ -21,7 +21,7 @@ from service.config import Settings
 from service.observability.logs import LogFormat
 from tests.fixtures.routes import api_path
 
-MSHOP = [sys.executable, "-m", "service.cli"]
+MSHOP = [sys.executable, "-m", "service"]
 # Every test runs the CLI as a process of its own.
 pytestmark = pytest.mark.slow
 STRONG = "cli-test-secret-" + "z" * 40
