@@ -331,7 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo-visits",
         type=int,
         default=1000,
-        help="with --demo, visits to generate when the database has none (0: none)",
+        help="with --demo, generated visits to load once the server is up (0: none; none on "
+        "a database holding visits the demo did not make)",
     )
     serve.add_argument("--log-level", default="info")
     serve.add_argument(
