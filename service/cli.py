@@ -13,16 +13,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from pydantic import SecretStr, ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from service import migrate, serving
-from service.auth import repository as auth_repository
 from service.auth import schemas as auth_schemas
 from service.auth import service as auth_service
 from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.schemas import UserCreate, UserUpdate
-from service.auth.security import hash_password
 from service.calendar import service as calendar_service
 from service.calendar.rules import CalendarError
 from service.checklists import service as checklists_service
@@ -30,18 +28,17 @@ from service.checklists.format import ChecklistError
 from service.clock import now_utc
 from service.config import ConfigError, Settings, check_settings
 from service.db import create_db_engine, transaction
-from service.demo.accounts import DEMO_ACCOUNTS, seed_account_visits
+from service.demo import startup as demo_startup
+from service.demo.accounts import DEMO_ACCOUNTS
 from service.demo.generate import run_demo_generate
 from service.observability import logs
 from service.photos import lifecycle as photo_lifecycle
 from service.standards import service as standards_service
 from service.standards.catalogue import CatalogueError
 from service.storage.client import make_store
-from service.visits.models import Visit
 
 T = TypeVar("T")
 
-DEMO_PASSWORD = "demo"
 # A bound on one run: a million visits is ~40 million answers, hours of inserts.
 MAX_DEMO_VISITS = 1_000_000
 
@@ -92,37 +89,6 @@ def _load_templates(settings: Settings) -> str:
     return f"checklists: {report.created} published, {report.unchanged} already published"
 
 
-def _seed_demo(settings: Settings) -> None:
-    with _session(settings) as session:
-        for email, name, role in DEMO_ACCOUNTS:
-            if auth_repository.get_by_email(session, email) is None:
-                user_in = UserCreate(
-                    email=email, full_name=name, role=role, password="demo-password"
-                )
-                # The demo password is shorter than the rules allow, on purpose: demo only.
-                user = auth_service.create_user(
-                    session, user_in, now=now_utc(), min_password_length=1
-                )
-                user.hashed_password = hash_password(DEMO_PASSWORD)
-
-
-def _seed_account_visits(settings: Settings) -> None:
-    store = make_store(settings.storage, settings.s3)
-    store.ensure_ready()
-    with _session(settings) as session:
-        made = seed_account_visits(session, store, settings, now=now_utc(), seed=1)
-    if made:
-        print(
-            "shopper1@demo.kz: assigned, in-progress, returned and submitted visits; "
-            "coordinator@demo.kz: submitted visits to review"
-        )
-
-
-def _has_visits(settings: Settings) -> bool:
-    with _session(settings) as session:
-        return session.exec(select(Visit.id).limit(1)).first() is not None
-
-
 def _log_format(args: argparse.Namespace, settings: Settings) -> logs.LogFormat:
     """The flag if given, else MSHOP_LOG_FORMAT, else auto (text on a terminal, JSON otherwise)."""
     return logs.LogFormat(args.log_format) if args.log_format else settings.log_format
@@ -149,21 +115,23 @@ def cmd_serve(args: argparse.Namespace) -> None:
             settings = settings.model_copy(update={"auth": auth})
     check_settings(settings)
     _upgrade(settings)
+    jobs = []
     if args.demo:
-        print(_load_standards(settings))
-        print(_load_templates(settings))
-        _seed_demo(settings)
-        if args.demo_visits and not _has_visits(settings):
-            print(run_demo_generate(settings, visits=args.demo_visits, seed=1))
-        # After the generator, which runs only on a database without visits.
-        _seed_account_visits(settings)
+        # Only the accounts before listening: a login works at once, the data loads after.
+        with _session(settings) as session:
+            demo_startup.create_accounts(session, now=now_utc())
+        jobs.append(demo_startup.demo_job(settings, visits=args.demo_visits, seed=1, now=now_utc))
         base = f"http://{args.host}:{args.port}"
-        print("Demo accounts (password 'demo'):", ", ".join(a[0] for a in DEMO_ACCOUNTS))
+        print(
+            f"Demo accounts (password '{demo_startup.DEMO_PASSWORD}'):",
+            ", ".join(a[0] for a in DEMO_ACCOUNTS),
+        )
         print(
             f"Log in: curl -s -X POST {base}/api/v1/auth/token "
             "-d username=shopper1@demo.kz -d password=demo"
         )
         print(f"API docs: {base}/docs")
+        print(f"Demo data loads once the server is up; {base}/readyz answers 200 when it is in")
     log_format = _log_format(args, settings)
     logs.configure(args.log_level, log_format)
     if args.workers > 1:
@@ -188,7 +156,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
             **serving.worker_options(settings.server),
         )
         return
-    app = create_app(settings)
+    app = create_app(settings, jobs=jobs)
     uvicorn.run(
         app,
         host=args.host,
@@ -392,7 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo-visits",
         type=int,
         default=1000,
-        help="with --demo, visits to generate when the database has none (0: none)",
+        help="with --demo, generated visits to load once the server is up (0: none; none on "
+        "a database holding visits the demo did not make)",
     )
     serve.add_argument(
         "--workers",

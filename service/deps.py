@@ -1,4 +1,4 @@
-"""Typed dependencies on what the app factory built: settings, object store, login throttle.
+"""Typed dependencies on what the app factory built: settings, store, start-up jobs, throttle.
 
 Each reads ``request.app.state`` once, here; routers and services take the typed aliases.
 The engine's dependency is ``db.EngineDep`` and the clock's ``clock.ClockDep``. A domain's
@@ -12,9 +12,10 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 
 from service.config import Settings
+from service.startup import StartupJob
 from service.storage.objects import ObjectStore
 
-__all__ = ["SettingsDep", "StoreDep", "state_dependency"]
+__all__ = ["JobsDep", "SettingsDep", "StoreDep", "state_dependency"]
 
 T = TypeVar("T")
 
@@ -27,6 +28,11 @@ async def get_app_settings(request: Request) -> Settings:
 async def get_store(request: Request) -> ObjectStore:
     store: ObjectStore = request.app.state.store
     return store
+
+
+async def get_jobs(request: Request) -> tuple[StartupJob, ...]:
+    jobs: tuple[StartupJob, ...] = request.app.state.jobs
+    return jobs
 
 
 def state_dependency(name: str, kind: type[T]) -> Callable[[Request], Awaitable[T]]:
@@ -48,3 +54,4 @@ def state_dependency(name: str, kind: type[T]) -> Callable[[Request], Awaitable[
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StoreDep = Annotated[ObjectStore, Depends(get_store)]
+JobsDep = Annotated[tuple[StartupJob, ...], Depends(get_jobs)]

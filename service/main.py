@@ -1,7 +1,7 @@
 """The application factory."""
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -17,6 +17,7 @@ from service.middleware import RequestGuard
 from service.observability.middleware import RequestObserver
 from service.observability.router import router as metrics_router
 from service.problems import install_problem_handlers
+from service.startup import StartupJob
 from service.storage.client import make_store
 from service.storage.objects import StorageUnavailable
 
@@ -28,8 +29,16 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock = now_utc,
+    jobs: Sequence[StartupJob] = (),
+) -> FastAPI:
     """Build the API for ``settings`` (default: from the environment).
+
+    ``jobs`` start once the app has started (the demo data of ``mshop serve --demo``);
+    ``/readyz`` answers 503 until they are done.
 
     Raises:
         ConfigError: the settings are unsafe or incomplete.
@@ -48,7 +57,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> F
         except StorageUnavailable as exc:
             # Answers can still sync without the store; /readyz reports it until it is back.
             log.warning("object store not ready at start-up: %s", exc)
+        for job in jobs:
+            job.start()
         yield
+        for job in jobs:
+            job.stop(settings.server.graceful_shutdown_seconds)
         engine.dispose()
 
     app = FastAPI(
@@ -65,6 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> F
     app.state.engine = engine
     app.state.store = store
     app.state.clock = clock
+    app.state.jobs = tuple(jobs)
     app.state.login_throttle = LoginThrottle(
         per_account=settings.auth.login_max_failures,
         per_address=settings.auth.login_max_failures_per_address,

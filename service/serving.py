@@ -13,14 +13,11 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
-
-from service.config import ServerSettings, Settings
-from service.observability import logs
-
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    from service.config import ServerSettings
 
 log = logging.getLogger("mshop")
 
@@ -44,8 +41,13 @@ def reexec_with_malloc_arenas(argv: Sequence[str]) -> None:
     os.execv(sys.executable, [sys.executable, "-m", "service.cli", *argv])
 
 
-def guarded_protocol(server: ServerSettings) -> type[H11Protocol]:
+def guarded_protocol(server: "ServerSettings") -> "type[H11Protocol]":
     """An h11 protocol that closes connections whose client is too slow to send a request."""
+    # Imported here: ``mshop`` imports this module before it re-executes itself for ``serve``
+    # and must not pay for uvicorn twice (see service/__main__.py).
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
     header_seconds = server.header_timeout_seconds
     body_seconds = server.body_idle_timeout_seconds
 
@@ -100,7 +102,7 @@ def guarded_protocol(server: ServerSettings) -> type[H11Protocol]:
     return GuardedH11Protocol
 
 
-def uvicorn_options(server: ServerSettings) -> dict[str, Any]:
+def uvicorn_options(server: "ServerSettings") -> dict[str, Any]:
     """The keyword arguments ``uvicorn.run`` takes for the configured limits."""
     return {
         "http": guarded_protocol(server),
@@ -117,17 +119,19 @@ def uvicorn_options(server: ServerSettings) -> dict[str, Any]:
 WORKER_LOG_LEVEL = "MSHOP_SERVE_LOG_LEVEL"  # set by serve for its workers
 
 
-def worker_options(server: ServerSettings) -> dict[str, Any]:
+def worker_options(server: "ServerSettings") -> dict[str, Any]:
     """``uvicorn_options`` for ``workers > 1``: the same limits, named by import string."""
     return uvicorn_options(server) | {"http": "service.serving:worker_protocol"}
 
 
 @functools.cache
-def _worker_protocol_class() -> type[H11Protocol]:
+def _worker_protocol_class() -> "type[H11Protocol]":
+    from service.config import Settings
+
     return guarded_protocol(Settings().server)
 
 
-def worker_protocol(**kwargs: Any) -> H11Protocol:
+def worker_protocol(**kwargs: Any) -> "H11Protocol":
     """The guarded h11 protocol of a worker, with the timeouts of the environment's settings
     (the parent's, inherited)."""
     return _worker_protocol_class()(**kwargs)
@@ -139,7 +143,9 @@ def worker_app() -> "FastAPI":
     The parent has migrated the database once and set ``MSHOP_DATABASE__MIGRATE_ON_START``
     to false, so the workers do not all migrate at once.
     """
+    from service.config import Settings
     from service.main import create_app
+    from service.observability import logs
 
     settings = Settings()
     logs.configure(os.environ.get(WORKER_LOG_LEVEL, "info"), settings.log_format)

@@ -21,7 +21,7 @@ from service.config import Settings
 from service.observability.logs import LogFormat
 from tests.fixtures.routes import api_path
 
-MSHOP = [sys.executable, "-m", "service.cli"]
+MSHOP = [sys.executable, "-m", "service"]
 # Every test runs the CLI as a process of its own.
 pytestmark = pytest.mark.slow
 STRONG = "cli-test-secret-" + "z" * 40
@@ -91,9 +91,24 @@ def running_server(env: dict[str, str], tmp_path: Path, *args: str) -> Iterator[
             process.kill()
 
 
+def wait_until_ready(base: str) -> None:
+    """The demo data loads after the server is up; /readyz answers 200 once it is in."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            get_json(f"{base}/readyz")
+            return
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503:
+                raise
+            time.sleep(0.2)
+    pytest.fail("the demo data did not load within 120 s")
+
+
 @pytest.fixture
 def demo_server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     with running_server(env, tmp_path, "--demo", "--demo-visits", "200") as base:
+        wait_until_ready(base)
         yield base
 
 

@@ -241,6 +241,15 @@ class ResolvedChecklist(Strict):
         normal form, is one of the rule's values (for a multi_choice answer: any chosen
         option is). An answer to a hidden item opens nothing.
         """
+        return {item.code for item in self.shown_items(values)}
+
+    def shown_items(self, values: Mapping[str, object]) -> Iterator[ItemBase]:
+        """The items ``visible`` shows, in order, reading ``values`` as it goes.
+
+        An item's visibility depends only on answers to items before it, and each answer is
+        read when the walk reaches the item it opens, so a caller may add answers to
+        ``values`` while walking (the demo answers item by item, as a phone does).
+        """
         shown: set[str] = set()
         earlier: dict[str, ItemBase] = {}
         for item in self.items():
@@ -252,7 +261,8 @@ class ResolvedChecklist(Strict):
                 if not chosen.isdisjoint(rule.values()):
                     shown.add(item.code)
             earlier[item.code] = item
-        return shown
+            if item.code in shown:
+                yield item
 
     def canonical_json(self) -> str:
         """Sorted-key JSON, the form that is hashed and sent to phones."""

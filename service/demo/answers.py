@@ -120,16 +120,18 @@ def answers_for(
     dates = _deadline_dates(visit, standard, case, calendar, today)
     draw = _Draw(rng, quality, visit, dates)
     answers: dict[str, tuple[JsonValue, bool]] = {}
-    for item in checklist.items():
+    # Answers so far decide what the phone shows next: the walk reads them as it goes.
+    values: dict[str, JsonValue] = {}
+    for item in checklist.shown_items(values):
         kind = kind_of(item)
-        # Answers so far decide what the phone shows next.
-        shown = checklist.visible({code: value for code, (value, _) in answers.items()})
-        if item.code not in shown or not kind.takes_value:
+        if not kind.takes_value:
             continue
         value = case if item.code == "deadline_case" else kind.sample(item, draw)
         if value is None:
             if item.allow_na and item.required:
                 answers[item.code] = (None, True)
+                values[item.code] = None
             continue
         answers[item.code] = (normalize(item, value), False)
+        values[item.code] = answers[item.code][0]
     return answers

@@ -1,7 +1,9 @@
 """Fill a database with plausible demo visits, answers and scores: `mshop demo generate`.
 
 Visits go in by bulk INSERTs (executemany) of ``BATCH`` visits at a time, one transaction per
-batch, with their answers and scores, so tens of thousands of visits take minutes, not hours.
+batch, with their answers and scores, so tens of thousands of visits take minutes, not hours;
+each batch is drawn and scored before its transaction begins, so the write lock is held only
+for the inserts.
 Every scored visit is scored by the real pure rules (``score_visit``) on its own answers and
 stored as the rows ``scoring.service.stored_rows`` builds, as a scored visit is.
 
@@ -14,6 +16,7 @@ import random
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +35,7 @@ from service.checklists import service as checklists_service
 from service.checklists.builder import channels_for
 from service.checklists.format import ResolvedChecklist
 from service.checklists.items import PhotoItem
+from service.checklists.schemas import TemplateLoadReport
 from service.config import Settings
 from service.db import core_transaction, create_db_engine, transaction
 from service.demo.answers import answers_for
@@ -44,6 +48,7 @@ from service.scoring.rules import score_visit
 from service.scoring.service import stored_rows
 from service.standards import service as standards_service
 from service.standards.catalogue import StandardBody
+from service.standards.schemas import LoadReport
 from service.visits.models import Visit
 from service.visits.transitions import VisitStatus
 
@@ -53,7 +58,11 @@ WAVES = [("2026-1", dt.date(2026, 1, 12), 75), ("2026-2", dt.date(2026, 4, 1), 8
 NEXT_WAVE = ("2026-3", dt.date(2026, 7, 6), 25)
 CHANNEL_WEIGHTS = {"in_person": 0.3, "call_1414": 0.45, "egov": 0.25}
 SHOPPERS = 12
-BATCH = 1000
+GENERATOR_COORDINATOR = "demo-coordinator@demo.kz"
+# Visits per transaction: small enough that a server answering requests meanwhile (serve
+# --demo) waits a fraction of a second at most for SQLite's write lock, large enough that
+# the per-statement overhead stays small.
+BATCH = 200
 PREFIX = "Демо"
 # Demo visits have no photo files; the scoring sees required photos as sent, so the findings
 # are about service quality rather than about a generator that takes no pictures.
@@ -103,49 +112,83 @@ def find_or_add_office(session: Session, name: str, kind: str, region: Region) -
     return office.id
 
 
-def _prepare(session: Session, settings: Settings, seed: int) -> _Plan:
-    standards_service.load_standards(session, settings.catalogue_dir, now=NOW)
-    checklists_service.load_template_files(session, settings.templates_dir, now=NOW)
+def load_catalogue(
+    engine: Engine, settings: Settings, *, now: dt.datetime
+) -> tuple[LoadReport, TemplateLoadReport]:
+    """Load the service standards and publish the checklist templates not loaded yet.
+
+    A transaction for each, so a server answering requests meanwhile waits for neither long.
+    """
+    with transaction(engine) as session:
+        standards = standards_service.load_standards(session, settings.catalogue_dir, now=now)
+    with transaction(engine) as session:
+        templates = checklists_service.load_template_files(session, settings.templates_dir, now=now)
+    return standards, templates
+
+
+def _coordinator(session: Session) -> uuid.UUID:
+    return _user(session, GENERATOR_COORDINATOR, "Демо координатор", Role.coordinator)
+
+
+def generated_visits(session: Session) -> int:
+    """How many visits the generator has made in this database (its coordinator assigned them)."""
+    coordinator = auth_repository.get_by_email(session, GENERATOR_COORDINATOR)
+    if coordinator is None:
+        return 0
+    statement = select(func.count()).where(col(Visit.created_by_id) == coordinator.id)
+    return session.exec(statement).one()
+
+
+def _prepare(engine: Engine, seed: int) -> _Plan:
+    """Offices, accounts and every service's checklists, in short transactions of their own.
+
+    The catalogue must be loaded. Each service's checklists are resolved (built and stored
+    through the checklists service) in a transaction of their own, so a server answering
+    requests meanwhile never waits long for SQLite's write lock.
+    """
 
     def quality(office_id: int) -> float:
         return random.Random(f"{seed}:office:{office_id}").uniform(0.55, 0.97)
 
-    in_person = []
-    for region in Region:
-        for kind, label in (("con", "ЦОН"), ("agency_office", "офис услугодателя")):
-            office_id = find_or_add_office(
-                session, f"{PREFIX}: {label}, {REGION_NAMES_RU[region]}", kind, region
-            )
-            in_person.append((office_id, quality(office_id)))
-    call = find_or_add_office(
-        session, f"{PREFIX}: контакт-центр 1414", "call_centre", Region.astana
-    )
-    portal = find_or_add_office(session, f"{PREFIX}: портал egov.kz", "portal", Region.astana)
-    shoppers = [_user(session, f"demo-shopper{n}@demo.kz", f"Демо тайный покупатель {n}",
-                      Role.shopper) for n in range(1, SHOPPERS + 1)]  # fmt: skip
+    with transaction(engine) as session:
+        in_person = []
+        for region in Region:
+            for kind, label in (("con", "ЦОН"), ("agency_office", "офис услугодателя")):
+                office_id = find_or_add_office(
+                    session, f"{PREFIX}: {label}, {REGION_NAMES_RU[region]}", kind, region
+                )
+                in_person.append((office_id, quality(office_id)))
+        call = find_or_add_office(
+            session, f"{PREFIX}: контакт-центр 1414", "call_centre", Region.astana
+        )
+        portal = find_or_add_office(session, f"{PREFIX}: портал egov.kz", "portal", Region.astana)
+        shoppers = [_user(session, f"demo-shopper{n}@demo.kz", f"Демо тайный покупатель {n}",
+                          Role.shopper) for n in range(1, SHOPPERS + 1)]  # fmt: skip
+        coordinator = _coordinator(session)
+        in_force = [
+            (row.service_code, standards_service.body_of(row))
+            for row in standards_service.all_in_force(session, TODAY)
+        ]
+        calendar = calendar_service.working_calendar(session)
+        existing = session.exec(select(func.count()).select_from(Visit)).one()
     services = []
-    for row in standards_service.all_in_force(session, TODAY):
-        body = standards_service.body_of(row)
-        difficulty = random.Random(f"{seed}:service:{row.service_code}").uniform(-0.15, 0.05)
-        service = _Service(row.service_code, body, difficulty)
-        for channel in channels_for(body):
-            checklist = checklists_service.resolve(
-                session, row.service_code, channel, TODAY, now=NOW
-            )
-            assert checklist.id is not None
-            parsed = ResolvedChecklist.model_validate(checklist.body)
-            service.checklists[channel.value] = (checklist.id, checklist.standard_id, parsed)
+    for code, body in in_force:
+        difficulty = random.Random(f"{seed}:service:{code}").uniform(-0.15, 0.05)
+        service = _Service(code, body, difficulty)
+        with transaction(engine) as session:
+            for channel in channels_for(body):
+                checklist = checklists_service.resolve(session, code, channel, TODAY, now=NOW)
+                assert checklist.id is not None
+                parsed = ResolvedChecklist.model_validate(checklist.body)
+                service.checklists[channel.value] = (checklist.id, checklist.standard_id, parsed)
         services.append(service)
-    existing = session.exec(select(func.count()).select_from(Visit)).one()
     return _Plan(
         services=services,
         in_person=in_person,
         remote={"call_1414": (call, quality(call)), "egov": (portal, quality(portal))},
         shoppers=shoppers,
-        coordinator=_user(
-            session, "demo-coordinator@demo.kz", "Демо координатор", Role.coordinator
-        ),
-        calendar=calendar_service.working_calendar(session),
+        coordinator=coordinator,
+        calendar=calendar,
         existing=existing,
     )
 
@@ -244,26 +287,42 @@ def _visit(plan: _Plan, rng: random.Random, batch: _Batch, counts: Counter[str])
     batch.rows["visit_criteria"].extend(c.model_dump() for c in criteria)
 
 
-def generate(engine: Engine, settings: Settings, *, visits: int, seed: int) -> Counter[str]:
-    """Add ``visits`` demo visits to the migrated database at ``engine``; counts by kind.
+def add_visits(
+    engine: Engine, *, visits: int, seed: int, batch: int = BATCH
+) -> Iterator[Counter[str]]:
+    """Add ``visits`` demo visits to the migrated database at ``engine``, catalogue loaded.
 
-    Returns:
-        Visits by status ("assigned", "submitted", "approved") and "answers" stored.
+    Yields the counts so far after each committed batch of ``batch`` visits: by status
+    ("assigned", "submitted", "approved") and "answers" stored. Stopping early leaves whole
+    batches; the statistics are refreshed once the last batch is in.
     """
-    with transaction(engine) as session:
-        plan = _prepare(session, settings, seed)
+    plan = _prepare(engine, seed)
     rng = random.Random(f"{seed}:{plan.existing}")
     counts: Counter[str] = Counter()
-    for first in range(0, visits, BATCH):
-        batch = _Batch()
-        for _ in range(min(BATCH, visits - first)):
-            _visit(plan, rng, batch, counts)
+    for first in range(0, visits, batch):
+        rows = _Batch()
+        for _ in range(min(batch, visits - first)):
+            _visit(plan, rng, rows, counts)
+        # Drawn and scored before the transaction: the write lock is held for the inserts only.
         with core_transaction(engine) as conn:
-            batch.write(conn)
+            rows.write(conn)
+        yield counts
     with core_transaction(engine) as conn:
         # Fresh statistics: right after a bulk load PostgreSQL still thinks the tables are
         # nearly empty and picks nested loops that make the findings report take minutes.
         conn.exec_driver_sql("ANALYZE")
+
+
+def generate(engine: Engine, settings: Settings, *, visits: int, seed: int) -> Counter[str]:
+    """Load the catalogue and add ``visits`` demo visits to the migrated database at ``engine``.
+
+    Returns:
+        Visits by status ("assigned", "submitted", "approved") and "answers" stored.
+    """
+    load_catalogue(engine, settings, now=NOW)
+    counts: Counter[str] = Counter()
+    for so_far in add_visits(engine, visits=visits, seed=seed):
+        counts = so_far
     return counts
 
 

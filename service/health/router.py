@@ -11,7 +11,7 @@ from service.auth.deps import AuthSettingsDep, oauth2_scheme, secret_key
 from service.auth.roles import Role
 from service.clock import ClockDep
 from service.db import EngineDep, SessionDep
-from service.deps import StoreDep
+from service.deps import JobsDep, StoreDep
 from service.errors import NotAuthenticated, ServiceUnavailable, problem_responses
 from service.health import service as health_service
 from service.health.schemas import Health, Readiness
@@ -63,11 +63,15 @@ def _is_admin(
     responses=problem_responses(ServiceUnavailable),
 )
 def read_readiness(
-    engine: EngineDep, store: StoreDep, admin: Annotated[bool, Depends(_is_admin)]
+    engine: EngineDep,
+    store: StoreDep,
+    jobs: JobsDep,
+    admin: Annotated[bool, Depends(_is_admin)],
 ) -> Readiness:
-    """Answer 200 when the database and the object store are reachable, else 503.
+    """Answer 200 when the database and the object store are reachable and start-up is done.
 
+    Else 503; while start-up work (the demo data) runs, the detail says how far it got.
     Admins (Bearer token) also get what was checked and, on failure, why.
     """
-    checks = health_service.check_ready(engine, store, detailed=admin)
+    checks = health_service.check_ready(engine, store, detailed=admin, jobs=jobs)
     return Readiness(checks=checks if admin else None)

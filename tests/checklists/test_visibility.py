@@ -102,3 +102,18 @@ def test_items_are_judged_in_order_so_a_chain_needs_every_link() -> None:
     shown = CHECKLIST.visible({"ticket": "yes", "paid_how": "card"})
     assert "paid_how" in shown
     assert "receipt" not in shown
+
+
+def test_a_walk_reads_answers_added_while_it_walks() -> None:
+    """The demo answers item by item: an answer given on the way opens the items after it."""
+    answers: dict[str, Any] = {}
+    walked = []
+    for item in CHECKLIST.shown_items(answers):
+        walked.append(item.code)
+        answers[item.code] = {"ticket": "yes", "paid_how": "cash", "problems": ["queue"]}.get(
+            item.code
+        )
+    assert walked == [
+        "ticket", "ticket_number", "channel", "problems", "paid_how", "receipt"
+    ]  # fmt: skip
+    assert set(walked) == CHECKLIST.visible(answers)

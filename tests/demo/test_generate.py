@@ -4,6 +4,7 @@ The generator commits, so these tests never use the shared per-test-rollback dat
 gets a fresh SQLite file, or a fresh PostgreSQL database when the run asks for PostgreSQL.
 """
 
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,8 @@ from sqlmodel import Session, col, select
 
 from service.answers.models import Answer
 from service.checklists.builder import channels_for
+from service.checklists.items import PhotoItem
+from service.checklists.pinned import checklist_for_visit
 from service.config import DatabaseSettings, Settings
 from service.db import create_db_engine
 from service.demo import generate as demo
@@ -21,6 +24,7 @@ from service.exports import service as exports_service
 from service.exports.schemas import ExportFormat
 from service.offices.models import Office
 from service.offices.regions import Region
+from service.photos import reads as photo_reads
 from service.reports import service as reports_service
 from service.reports.schemas import ReportFilters
 from service.scoring import service as scoring_service
@@ -104,15 +108,54 @@ def test_plausible_mix_of_results(session: Session) -> None:
     assert long_waits > 0
 
 
-def test_scores_are_the_real_rules(session: Session) -> None:
+def test_stored_scores_are_what_the_scoring_service_computes(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No rule is copied: the scoring service, run again on a sample of generated visits,
+    gives their stored score, findings and criteria rows field for field."""
+
+    def photos_as_generated(session: Session, visit_id: uuid.UUID) -> dict[str, list[str]]:
+        # The generator takes no pictures and treats required photos as sent; the service is
+        # shown the same, and reads everything else (answers, checklist, standard) itself.
+        visit = session.get(Visit, visit_id)
+        assert visit is not None
+        return {
+            item.code: [demo.PHOTO_PLACEHOLDER]
+            for item in checklist_for_visit(session, visit).items()
+            if isinstance(item, PhotoItem) and item.required and item.min_count
+        }
+
+    monkeypatch.setattr(photo_reads, "ids_by_item", photos_as_generated)
     visits = session.exec(
-        select(Visit).where(col(Visit.status) == VisitStatus.approved).limit(25)
+        select(Visit)
+        .where(col(Visit.status) != VisitStatus.assigned)
+        .order_by(col(Visit.id))
+        .limit(40)
     ).all()
+    assert {v.status for v in visits} == {"submitted", "approved"}
     for visit in visits:
+        result = scoring_service.compute(session, visit, now=demo.NOW)
+        checklist = checklist_for_visit(session, visit)
+        score, findings, criteria = scoring_service.stored_rows(
+            visit.id, checklist, result, now=demo.NOW
+        )
         stored = session.get(VisitScore, visit.id)
         assert stored is not None
-        again = scoring_service.compute(session, visit, now=demo.NOW)
-        assert (again.score, again.grade) == (stored.score, stored.grade)
+        assert stored.model_dump() == score.model_dump()
+        stored_findings = session.exec(
+            select(VisitFinding)
+            .where(col(VisitFinding.visit_id) == visit.id)
+            .order_by(col(VisitFinding.id))
+        ).all()
+        assert [f.model_dump(exclude={"id"}) for f in stored_findings] == [
+            f.model_dump(exclude={"id"}) for f in findings
+        ]
+        stored_criteria = session.exec(
+            select(VisitCriterion)
+            .where(col(VisitCriterion.visit_id) == visit.id)
+            .order_by(col(VisitCriterion.criterion))
+        ).all()
+        assert [c.model_dump() for c in stored_criteria] == [c.model_dump() for c in criteria]
 
 
 def test_reports_show_real_figures(session: Session) -> None:
