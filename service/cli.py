@@ -27,7 +27,7 @@ from service.calendar.rules import CalendarError
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistError
 from service.clock import now_utc
-from service.config import ConfigError, Settings, check_settings
+from service.config import ConfigError, ServerSettings, Settings, check_settings
 from service.db import create_db_engine, transaction
 from service.demo.accounts import DEMO_ACCOUNTS, seed_account_visits
 from service.demo.generate import run_demo_generate
@@ -133,6 +133,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from service.main import create_app
 
     settings = Settings()
+    if args.forwarded_allow_ips is not None:
+        server = _validated(
+            lambda: ServerSettings.model_validate(
+                settings.server.model_dump() | {"forwarded_allow_ips": args.forwarded_allow_ips}
+            )
+        )
+        settings = settings.model_copy(update={"server": server})
     if args.demo:
         if not _is_loopback(args.host):
             raise CliError(f"demo mode listens on loopback only; {args.host} is not loopback")
@@ -371,6 +378,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=[f.value for f in logs.LogFormat],
         help="json, text, or auto: text when stderr is a terminal, else JSON "
         "(default: MSHOP_LOG_FORMAT, else auto)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        help="the reverse proxy's addresses or networks, comma-separated, whose "
+        "X-Forwarded-For is believed (default: MSHOP_SERVER__FORWARDED_ALLOW_IPS, else none)",
     )
     serve.set_defaults(func=cmd_serve)
 
