@@ -49,9 +49,8 @@ router = APIRouter()
     summary="Log in",
     response_model=TokenPair,
     status_code=status.HTTP_200_OK,
-    responses=problem_responses(
-        InvalidCredentials, sessions.UserInactive, TooManyRequests, ServiceUnavailable
-    ),
+    # A disabled account answers as a wrong password would: invalid-credentials.
+    responses=problem_responses(InvalidCredentials, TooManyRequests, ServiceUnavailable),
 )
 def login(
     session: SessionDep,

@@ -44,20 +44,21 @@ def login(
 ) -> User:
     """Return the active user with these credentials, within the failed-login limits.
 
+    An unknown e-mail, a wrong password and a disabled account get one and the same answer
+    after the same hashing work, so a login confirms neither that an account exists nor,
+    for a disabled one, that the password was right.
+
     Raises:
         TooManyRequests: too many failures for this account from this address, or from it.
-        InvalidCredentials: unknown email or wrong password (one message for both).
-        UserInactive: the account is disabled.
+        InvalidCredentials: unknown e-mail, wrong password or disabled account.
     """
     account = normalise_email(email)
     user = repository.get_by_email(session, account)
     wait_for_throttle(throttle, account, address, now, user)
-    if not verify_password(password, user.hashed_password if user else None) or user is None:
+    verified = verify_password(password, user.hashed_password if user else None)
+    if user is None or not verified or not user.is_active:
         throttle.record_failure(account=account, address=address, now=now.timestamp())
         raise InvalidCredentials("Incorrect email or password.")
-    if not user.is_active:
-        throttle.record_failure(account=account, address=address, now=now.timestamp())
-        raise UserInactive("This account is disabled.")
     throttle.record_success(account=account, address=address)
     return user
 
