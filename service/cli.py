@@ -358,6 +358,14 @@ def cmd_users_unlock(args: argparse.Namespace) -> None:
         print(f"unlocked {user.email}: its failed logins no longer count")
 
 
+def cmd_users_cleanup(_args: argparse.Namespace) -> None:
+    settings = Settings()
+    _upgrade(settings)
+    with _session(settings) as session:
+        removed = auth_service.remove_expired_sessions(session, now=now_utc())
+    print(f"users: {removed} expired sign-in sessions removed")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mshop", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -413,6 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
         command = users.add_parser(action, help=text)
         command.add_argument("--email", required=True)
         command.set_defaults(func=func)
+    users.add_parser(
+        "cleanup", help="remove expired sign-in sessions (refresh token families)"
+    ).set_defaults(func=cmd_users_cleanup)
 
     standards = sub.add_parser("standards", help="service standards catalogue")
     std_sub = standards.add_subparsers(dest="action", required=True)

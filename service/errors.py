@@ -16,6 +16,8 @@ ErrorCode = Literal[
     "not-authenticated",
     "invalid-token",
     "token-expired",
+    "token-reused",
+    "token-revoked",
     "invalid-credentials",
     "user-inactive",
     "forbidden",

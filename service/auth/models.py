@@ -1,4 +1,4 @@
-"""User accounts."""
+"""User accounts and their sign-in sessions (refresh token families)."""
 
 import datetime as dt
 import uuid
@@ -26,3 +26,27 @@ class User(SQLModel, table=True):
     token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Set by an unlock: login failures before it no longer count, in every API process.
     login_reset_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class RefreshFamily(SQLModel, table=True):
+    """One sign-in: the refresh tokens descended from one login, of which one is usable.
+
+    Each refresh retires the token it was given and issues the next (``current_jti``);
+    a retired token presented again means it was copied, so the whole family is revoked.
+    One row per login rather than per token: rotation is one compare-and-set on this row.
+    """
+
+    __tablename__ = "refresh_families"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    # The jti of the family's one refresh token that may still be used.
+    current_jti: str = Field(sa_type=String(64))
+    created_at: dt.datetime = Field(sa_type=UtcDateTime)
+    # When a token of the family was last exchanged (rotated).
+    used_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The current token's expiry: past it the row is of no use and is swept.
+    expires_at: dt.datetime = Field(sa_type=UtcDateTime, index=True)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Why: "reuse" (a retired token came back) or "logout".
+    revoked_reason: str | None = Field(default=None, sa_type=String(16))

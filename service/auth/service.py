@@ -226,6 +226,14 @@ def unlock_user(
         throttle.clear(account=user.email)
 
 
+def remove_expired_sessions(session: Session, *, now: dt.datetime) -> int:
+    """Delete every sign-in whose refresh token has expired; return how many.
+
+    A login also sweeps its own user's; this catches users who stopped logging in.
+    """
+    return repository.delete_expired_families(session, now=now)
+
+
 def get_user(session: Session, user_id: uuid.UUID) -> User | None:
     return repository.get_by_id(session, user_id)
 
