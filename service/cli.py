@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 
 from service import migrate, serving
 from service.auth import repository as auth_repository
-from service.auth import schemas as auth_schemas
 from service.auth import service as auth_service
+from service.auth.emails import normalise_email
 from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.schemas import UserCreate, UserUpdate
@@ -270,7 +270,7 @@ def _validated(build: Callable[[], T]) -> T:
 def _user_by_email(session: Session, email: str) -> User:
     user = auth_service.get_user_by_email(session, email)
     if user is None:
-        raise CliError(f"there is no user {auth_schemas.normalise_email(email)}")
+        raise CliError(f"there is no user {normalise_email(email)}")
     return user
 
 
@@ -472,6 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (
         auth_service.UserExists,
+        auth_service.EmailConfusable,
         auth_service.PasswordTooShort,
         checklists_service.ChecklistVersionExists,
     ) as exc:

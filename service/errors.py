@@ -33,6 +33,7 @@ ErrorCode = Literal[
     "service-unavailable",
     "user-not-found",
     "user-exists",
+    "email-confusable",
     "role-not-grantable",
     "self-demotion",
     "password-too-short",

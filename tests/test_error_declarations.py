@@ -90,6 +90,13 @@ def _logout_garbage(api: Api) -> tuple[Operation, Response]:
     return api.call("POST", "logout", json={"refresh_token": "not.a.token"})
 
 
+def _email_look_alike(api: Api) -> tuple[Operation, Response]:
+    user = make_user(api.session, Role.shopper)
+    look_alike = user.email.replace("o", "\u043e")  # Cyrillic о
+    body = {"email": look_alike, "full_name": "X", "role": "shopper", "password": "12345678"}
+    return api.call("POST", "create_user", json=body, headers=api.headers(Role.admin))
+
+
 def _me_expired(api: Api) -> tuple[Operation, Response]:
     user = make_user(api.session, Role.shopper)
     token = encode_token(
@@ -274,6 +281,7 @@ CASES: list[tuple[Case, int, str]] = [
     (_refresh_twice, 401, "token-reused"),
     (_refresh_after_logout, 401, "token-revoked"),
     (_logout_garbage, 401, "invalid-token"),
+    (_email_look_alike, 409, "email-confusable"),
     (_me_expired, 401, "token-expired"),
     (_user_exists, 409, "user-exists"),
     (_users_as_shopper, 403, "forbidden"),

@@ -16,6 +16,10 @@ class User(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(sa_type=String(254), unique=True, index=True)
+    # SHA-256 of the e-mail's look-alike skeleton (auth/emails.py): unique, so no second
+    # account can have an address that reads the same. Null only on accounts that already had
+    # a look-alike when the column was added (the migration keeps the older one's).
+    email_skeleton_hash: str | None = Field(default=None, sa_type=String(64), unique=True)
     full_name: str = Field(sa_type=String(200))
     phone: str | None = Field(default=None, sa_type=String(32))
     role: Role = Field(sa_type=String(16), index=True)

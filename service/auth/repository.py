@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, delete, func, update
 from sqlmodel import Session, col, select
 
+from service.auth.emails import skeleton_key
 from service.auth.models import RefreshFamily, User
 from service.auth.roles import Role
 
@@ -17,6 +18,11 @@ def get_by_id(session: Session, user_id: uuid.UUID) -> User | None:
 
 def get_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email)).first()
+
+
+def get_by_skeleton(session: Session, key: str) -> User | None:
+    """The account whose e-mail has this skeleton key (``emails.skeleton_key``), if any."""
+    return session.exec(select(User).where(col(User.email_skeleton_hash) == key)).first()
 
 
 def list_users(
@@ -45,6 +51,8 @@ def list_users(
 
 
 def add(session: Session, user: User) -> User:
+    """Insert ``user`` with the skeleton of its e-mail (unique: look-alikes collide here)."""
+    user.email_skeleton_hash = skeleton_key(user.email)
     session.add(user)
     session.flush()
     return user

@@ -138,6 +138,7 @@ def read_me(user: CurrentUser) -> UserPublic:
         *ROLE_CHECKED,
         auth_service.RoleNotGrantable,
         auth_service.UserExists,
+        auth_service.EmailConfusable,
         auth_service.PasswordTooShort,
     ),
 )

@@ -16,8 +16,9 @@ from sqlmodel import Session
 
 from service import db
 from service.auth import repository
+from service.auth.emails import normalise_email
 from service.auth.models import RefreshFamily, User
-from service.auth.schemas import TokenPair, normalise_email
+from service.auth.schemas import TokenPair
 from service.auth.security import (
     TokenClaims,
     TokenType,

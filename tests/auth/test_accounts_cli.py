@@ -1,4 +1,4 @@
-"""The account commands of ``mshop`` this change added to: session clean-up."""
+"""The account commands of ``mshop`` this change added to: look-alikes and session clean-up."""
 
 import datetime as dt
 import os
@@ -32,6 +32,14 @@ def create(env: dict[str, str], email: str) -> tuple[int, str, str]:
         stdin="a long password\n",
     )
     return result.returncode, result.stdout, result.stderr
+
+
+def test_users_create_refuses_a_look_alike(env: dict[str, str]) -> None:
+    assert create(env, "admin@example.kz")[0] == 0
+    code, _, err = create(env, "\u0430dmin@example.kz")
+    assert (code, err.startswith("mshop: \u0430dmin@example.kz looks like the e-mail")) == (2, True)
+    code, out, _ = create(env, "ｎｅｗ@example.kz")
+    assert (code, out.startswith("created shopper new@example.kz")) == (0, True)
 
 
 def test_users_cleanup_removes_expired_sign_ins(env: dict[str, str]) -> None:
