@@ -16,8 +16,8 @@ from pydantic import SecretStr, ValidationError
 from sqlmodel import Session
 
 from service import migrate, serving
-from service.auth import schemas as auth_schemas
 from service.auth import service as auth_service
+from service.auth.emails import normalise_email
 from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.schemas import UserCreate, UserUpdate
@@ -26,7 +26,7 @@ from service.calendar.rules import CalendarError
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistError
 from service.clock import now_utc
-from service.config import ConfigError, Settings, check_settings
+from service.config import ConfigError, ServerSettings, Settings, check_settings
 from service.db import create_db_engine, transaction
 from service.demo import startup as demo_startup
 from service.demo.accounts import DEMO_ACCOUNTS
@@ -104,6 +104,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
         raise CliError(f"--workers must be at least 1, not {args.workers}")
     if args.demo and args.workers > 1:
         raise CliError("demo mode runs one worker: its accounts and secret live in-process")
+    if args.forwarded_allow_ips is not None:
+        server = _validated(
+            lambda: ServerSettings.model_validate(
+                settings.server.model_dump() | {"forwarded_allow_ips": args.forwarded_allow_ips}
+            )
+        )
+        settings = settings.model_copy(update={"server": server})
     if args.demo:
         if not _is_loopback(args.host):
             raise CliError(f"demo mode listens on loopback only; {args.host} is not loopback")
@@ -260,7 +267,7 @@ def _validated(build: Callable[[], T]) -> T:
 def _user_by_email(session: Session, email: str) -> User:
     user = auth_service.get_user_by_email(session, email)
     if user is None:
-        raise CliError(f"there is no user {auth_schemas.normalise_email(email)}")
+        raise CliError(f"there is no user {normalise_email(email)}")
     return user
 
 
@@ -348,6 +355,14 @@ def cmd_users_unlock(args: argparse.Namespace) -> None:
         print(f"unlocked {user.email}: its failed logins no longer count")
 
 
+def cmd_users_cleanup(_args: argparse.Namespace) -> None:
+    settings = Settings()
+    _upgrade(settings)
+    with _session(settings) as session:
+        removed = auth_service.remove_expired_sessions(session, now=now_utc())
+    print(f"users: {removed} expired sign-in sessions removed")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mshop", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -375,6 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=[f.value for f in logs.LogFormat],
         help="json, text, or auto: text when stderr is a terminal, else JSON "
         "(default: MSHOP_LOG_FORMAT, else auto)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        help="the reverse proxy's addresses or networks, comma-separated, whose "
+        "X-Forwarded-For is believed (default: MSHOP_SERVER__FORWARDED_ALLOW_IPS, else none)",
     )
     serve.set_defaults(func=cmd_serve)
 
@@ -404,6 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
         command = users.add_parser(action, help=text)
         command.add_argument("--email", required=True)
         command.set_defaults(func=func)
+    users.add_parser(
+        "cleanup", help="remove expired sign-in sessions (refresh token families)"
+    ).set_defaults(func=cmd_users_cleanup)
 
     standards = sub.add_parser("standards", help="service standards catalogue")
     std_sub = standards.add_subparsers(dest="action", required=True)
@@ -452,6 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (
         auth_service.UserExists,
+        auth_service.EmailConfusable,
         auth_service.PasswordTooShort,
         checklists_service.ChecklistVersionExists,
     ) as exc:

@@ -1,10 +1,11 @@
 """One settings object, read from ``MSHOP_*`` environment variables."""
 
+import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.observability.logs import LogFormat
@@ -146,6 +147,24 @@ class ServerSettings(BaseModel):
     max_connections: int = Field(default=1000, ge=1, le=100_000)
     # A request line plus headers larger than this is refused (h11's incomplete event size).
     max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed: the reverse proxy's
+    # addresses or networks, comma-separated ("10.0.0.5,192.168.1.0/24"; "*" trusts every
+    # peer, only for a port that nothing but the proxy can reach). Empty: none, the client
+    # address is the connection's own. uvicorn alone would trust 127.0.0.1, letting anyone
+    # behind a pass-through proxy on the same host pick the address the login limits count.
+    forwarded_allow_ips: str = ""
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"{entry!r} is not an IP address or network") from exc
+        return ",".join(entries)
 
 
 class Settings(BaseSettings):

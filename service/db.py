@@ -24,7 +24,7 @@ import logging
 import sqlite3
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
@@ -287,7 +287,7 @@ async def new_session(engine: EngineDep) -> Session:
 
 async def get_session(
     session: Annotated[Session, Depends(new_session)],
-) -> AsyncIterator[Session]:
+) -> AsyncGenerator[Session, None]:
     """One session per request: commit on success, roll back on any error, then what
     ``after_commit`` and ``after_request`` registered (see ``finish_request``).
 

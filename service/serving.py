@@ -1,4 +1,5 @@
-"""How ``mshop serve`` runs uvicorn: timeouts for idle and slow clients, and glibc's arenas.
+"""How ``mshop serve`` runs uvicorn: timeouts for idle and slow clients, glibc's arenas, and
+which peers' forwarded headers are believed.
 
 uvicorn closes a keep-alive connection idle after a response, but h11 has no read timeout:
 a client that connects and sends nothing, or trickles its headers a byte at a time
@@ -102,9 +103,22 @@ def guarded_protocol(server: "ServerSettings") -> "type[H11Protocol]":
     return GuardedH11Protocol
 
 
+def proxy_options(forwarded_allow_ips: str) -> dict[str, Any]:
+    """uvicorn's proxy header options: trust forwarded headers from these peers only.
+
+    uvicorn's own default reads them from 127.0.0.1 (or $FORWARDED_ALLOW_IPS), so behind a
+    pass-through proxy on the same host every client could name its own address. With no
+    proxy configured the middleware is left out: the address is the connection's.
+    """
+    if not forwarded_allow_ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}
+
+
 def uvicorn_options(server: "ServerSettings") -> dict[str, Any]:
     """The keyword arguments ``uvicorn.run`` takes for the configured limits."""
     return {
+        **proxy_options(server.forwarded_allow_ips),
         "http": guarded_protocol(server),
         "timeout_keep_alive": server.keep_alive_seconds,
         "timeout_graceful_shutdown": server.graceful_shutdown_seconds,

@@ -22,7 +22,8 @@ from service.spec import declared_codes
 from tests.conftest import SECRET, FrozenClock
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
-from tests.fixtures.users import make_user
+from tests.fixtures.routes import api_path
+from tests.fixtures.users import PASSWORD, make_user
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,36 @@ def _login_wrong_password(api: Api) -> tuple[Operation, Response]:
 
 def _refresh_garbage(api: Api) -> tuple[Operation, Response]:
     return api.call("POST", "refresh_tokens", json={"refresh_token": "not.a.token"})
+
+
+def _login_pair(api: Api) -> dict[str, str]:
+    user = make_user(api.session, Role.shopper)
+    form = {"username": user.email, "password": PASSWORD}
+    pair: dict[str, str] = api.client.post(api_path("login"), data=form).json()
+    return pair
+
+
+def _refresh_twice(api: Api) -> tuple[Operation, Response]:
+    token = _login_pair(api)["refresh_token"]
+    api.client.post(api_path("refresh_tokens"), json={"refresh_token": token})
+    return api.call("POST", "refresh_tokens", json={"refresh_token": token})
+
+
+def _refresh_after_logout(api: Api) -> tuple[Operation, Response]:
+    token = _login_pair(api)["refresh_token"]
+    api.client.post(api_path("logout"), json={"refresh_token": token})
+    return api.call("POST", "refresh_tokens", json={"refresh_token": token})
+
+
+def _logout_garbage(api: Api) -> tuple[Operation, Response]:
+    return api.call("POST", "logout", json={"refresh_token": "not.a.token"})
+
+
+def _email_look_alike(api: Api) -> tuple[Operation, Response]:
+    user = make_user(api.session, Role.shopper)
+    look_alike = user.email.replace("o", "\u043e")  # Cyrillic о
+    body = {"email": look_alike, "full_name": "X", "role": "shopper", "password": "12345678"}
+    return api.call("POST", "create_user", json=body, headers=api.headers(Role.admin))
 
 
 def _me_expired(api: Api) -> tuple[Operation, Response]:
@@ -247,6 +278,10 @@ def _calendar_out_of_range(api: Api) -> tuple[Operation, Response]:
 CASES: list[tuple[Case, int, str]] = [
     (_login_wrong_password, 401, "invalid-credentials"),
     (_refresh_garbage, 401, "invalid-token"),
+    (_refresh_twice, 401, "token-reused"),
+    (_refresh_after_logout, 401, "token-revoked"),
+    (_logout_garbage, 401, "invalid-token"),
+    (_email_look_alike, 409, "email-confusable"),
     (_me_expired, 401, "token-expired"),
     (_user_exists, 409, "user-exists"),
     (_users_as_shopper, 403, "forbidden"),

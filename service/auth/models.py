@@ -1,4 +1,4 @@
-"""User accounts."""
+"""User accounts and their sign-in sessions (refresh token families)."""
 
 import datetime as dt
 import uuid
@@ -16,6 +16,10 @@ class User(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(sa_type=String(254), unique=True, index=True)
+    # SHA-256 of the e-mail's look-alike skeleton (auth/emails.py): unique, so no second
+    # account can have an address that reads the same. Null only on accounts that already had
+    # a look-alike when the column was added (the migration keeps the older one's).
+    email_skeleton_hash: str | None = Field(default=None, sa_type=String(64), unique=True)
     full_name: str = Field(sa_type=String(200))
     phone: str | None = Field(default=None, sa_type=String(32))
     role: Role = Field(sa_type=String(16), index=True)
@@ -26,3 +30,27 @@ class User(SQLModel, table=True):
     token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Set by an unlock: login failures before it no longer count, in every API process.
     login_reset_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class RefreshFamily(SQLModel, table=True):
+    """One sign-in: the refresh tokens descended from one login, of which one is usable.
+
+    Each refresh retires the token it was given and issues the next (``current_jti``);
+    a retired token presented again means it was copied, so the whole family is revoked.
+    One row per login rather than per token: rotation is one compare-and-set on this row.
+    """
+
+    __tablename__ = "refresh_families"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    # The jti of the family's one refresh token that may still be used.
+    current_jti: str = Field(sa_type=String(64))
+    created_at: dt.datetime = Field(sa_type=UtcDateTime)
+    # When a token of the family was last exchanged (rotated).
+    used_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The current token's expiry: past it the row is of no use and is swept.
+    expires_at: dt.datetime = Field(sa_type=UtcDateTime, index=True)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Why: "reuse" (a retired token came back) or "logout".
+    revoked_reason: str | None = Field(default=None, sa_type=String(16))

@@ -1,6 +1,5 @@
 """HTTP routes of login, tokens and accounts."""
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -18,7 +17,6 @@ from service.auth.deps import (
     StaffUser,
     ThrottleDep,
 )
-from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.schemas import (
     PasswordChange,
@@ -29,7 +27,6 @@ from service.auth.schemas import (
     UserUpdate,
 )
 from service.clock import ClockDep
-from service.config import AuthSettings
 from service.db import SessionDep
 from service.errors import (
     InvalidCredentials,
@@ -49,9 +46,8 @@ router = APIRouter()
     summary="Log in",
     response_model=TokenPair,
     status_code=status.HTTP_200_OK,
-    responses=problem_responses(
-        InvalidCredentials, sessions.UserInactive, TooManyRequests, ServiceUnavailable
-    ),
+    # A disabled account answers as a wrong password would: invalid-credentials.
+    responses=problem_responses(InvalidCredentials, TooManyRequests, ServiceUnavailable),
 )
 def login(
     session: SessionDep,
@@ -66,7 +62,14 @@ def login(
     user = sessions.login(
         session, throttle, email=form.username, password=form.password, address=address, now=now
     )
-    return _tokens(auth, user, now)
+    return sessions.start_session(
+        session,
+        user,
+        secret=auth.secret_key.get_secret_value(),
+        now=now,
+        access_minutes=auth.access_token_minutes,
+        refresh_days=auth.refresh_token_days,
+    )
 
 
 @router.post(
@@ -75,32 +78,43 @@ def login(
     response_model=TokenPair,
     status_code=status.HTTP_200_OK,
     responses=problem_responses(
-        InvalidToken, TokenExpired, sessions.UserInactive, ServiceUnavailable
+        InvalidToken,
+        TokenExpired,
+        sessions.TokenReused,
+        sessions.TokenRevoked,
+        sessions.UserInactive,
+        ServiceUnavailable,
     ),
 )
 def refresh_tokens(
     session: SessionDep, clock: ClockDep, auth: AuthSettingsDep, body: RefreshRequest
 ) -> TokenPair:
-    """Exchange a refresh token for a new pair of tokens."""
-    now = clock()
-    user = sessions.user_from_token(
+    """Exchange a refresh token for a new pair; the token given can never be used again."""
+    return sessions.refresh(
         session,
         body.refresh_token,
-        expected_type="refresh",
         secret=auth.secret_key.get_secret_value(),
-        now=now,
-    )
-    return _tokens(auth, user, now)
-
-
-def _tokens(auth: AuthSettings, user: User, now: dt.datetime) -> TokenPair:
-    return sessions.issue_tokens(
-        user,
-        secret=auth.secret_key.get_secret_value(),
-        now=now,
+        now=clock(),
         access_minutes=auth.access_token_minutes,
         refresh_days=auth.refresh_token_days,
     )
+
+
+@router.post(
+    "/auth/logout",
+    summary="Log out",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problem_responses(InvalidToken, TokenExpired, ServiceUnavailable),
+)
+def logout(
+    session: SessionDep, clock: ClockDep, auth: AuthSettingsDep, body: RefreshRequest
+) -> Response:
+    """End the sign-in a refresh token belongs to: none of its refresh tokens works again."""
+    sessions.logout(
+        session, body.refresh_token, secret=auth.secret_key.get_secret_value(), now=clock()
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(
@@ -124,6 +138,7 @@ def read_me(user: CurrentUser) -> UserPublic:
         *ROLE_CHECKED,
         auth_service.RoleNotGrantable,
         auth_service.UserExists,
+        auth_service.EmailConfusable,
         auth_service.PasswordTooShort,
     ),
 )

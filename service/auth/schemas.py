@@ -4,8 +4,9 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from service.auth.emails import normalise_email
 from service.auth.roles import Role
 
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s.]{2,63}$"
@@ -13,15 +14,15 @@ EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s.]{2,63}$"
 MAX_PASSWORD_LENGTH = 128
 
 
-def normalise_email(value: str) -> str:
-    """The one form an email is stored, looked up, logged in and filtered by."""
-    return value.strip().lower()
+def _normalised(value: object) -> object:
+    # Before the pattern and length checks, so fullwidth ``ａ＠ｂ．ｋｚ`` is read as a@b.kz.
+    return normalise_email(value) if isinstance(value, str) else value
 
 
 Email = Annotated[
     str,
     Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN),
-    AfterValidator(normalise_email),
+    BeforeValidator(_normalised),
 ]
 # The minimum length is a setting (MSHOP_AUTH__PASSWORD_MIN_LENGTH), checked by the service so
 # that a short password is always the same `password-too-short` problem.

@@ -1,6 +1,7 @@
 """Password hashing (argon2) and signed tokens (JWT, HS256)."""
 
 import datetime as dt
+import math
 import uuid
 from typing import Any, Literal, NamedTuple
 
@@ -12,6 +13,10 @@ from service.errors import InvalidToken, TokenExpired
 
 TokenType = Literal["access", "refresh"]
 ALGORITHM = "HS256"
+# Our ids are 32 hex digits; anything much longer is not one of ours.
+MAX_JTI_LENGTH = 64
+# API processes on several machines may disagree on the time by this much.
+CLOCK_LEEWAY_SECONDS = 60
 
 _hasher = PasswordHasher()
 # Verifying against a real hash for unknown accounts keeps login timing uniform.
@@ -23,6 +28,7 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, hashed: str | None) -> bool:
+    """Check ``password`` against ``hashed``; with no hash, the same work against a dummy."""
     try:
         return _hasher.verify(hashed or _DUMMY_HASH, password) and hashed is not None
     except (VerificationError, InvalidHashError):
@@ -33,6 +39,11 @@ class TokenClaims(NamedTuple):
     subject: uuid.UUID
     # The user's token_version when the token was issued.
     version: int
+    # The token's own id.
+    jti: str
+    # A refresh token's family (one login's chain of refresh tokens); None on access tokens
+    # and on refresh tokens issued before families existed.
+    family: uuid.UUID | None = None
 
 
 def encode_token(
@@ -43,42 +54,85 @@ def encode_token(
     now: dt.datetime,
     ttl: dt.timedelta,
     version: int = 0,
+    jti: str | None = None,
+    family: uuid.UUID | None = None,
 ) -> str:
-    claims = {
+    claims: dict[str, Any] = {
         "sub": str(subject),
         "typ": token_type,
         "ver": version,
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
-        "jti": uuid.uuid4().hex,
+        "jti": jti or uuid.uuid4().hex,
     }
+    if family is not None:
+        claims["fam"] = family.hex
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
 def decode_token(
     token: str, *, expected_type: TokenType, secret: str, now: dt.datetime
 ) -> TokenClaims:
-    """Return the subject and version of a valid token of the expected type, or raise a 401."""
+    """Return the claims of a valid token of the expected type, or raise a 401.
+
+    The signature only proves the token is ours, not that every claim has the type we wrote:
+    a claim of the wrong type (a string ``exp``, a list ``sub``, NaN) is an invalid token,
+    never an error of the server's.
+    """
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "exp", "typ"], "verify_exp": False},
+            # Times are checked below, against the injected clock so tests can move time,
+            # and with their types checked first.
+            options={
+                "require": ["sub", "exp", "iat", "typ", "jti"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken("The token is malformed or its signature is wrong.") from exc
-    if claims.get("typ") != expected_type:
+    if claims["typ"] != expected_type:
         raise InvalidToken(f"Expected an {expected_type} token.")
-    # Expiry is checked against the injected clock so tests can move time.
-    if int(claims["exp"]) <= int(now.timestamp()):
+    expires = _numeric_date(claims, "exp")
+    issued = _numeric_date(claims, "iat")
+    if expires <= now.timestamp():
         raise TokenExpired("The token has expired; log in again or refresh it.")
-    try:
-        subject = uuid.UUID(str(claims["sub"]))
-    except ValueError as exc:
-        raise InvalidToken("The token's subject is not a user id.") from exc
+    if issued > now.timestamp() + CLOCK_LEEWAY_SECONDS:
+        raise InvalidToken("The token was issued in the future.")
+    subject = _uuid(claims, "sub", "The token's subject is not a user id.")
     # Tokens issued before versions existed carry none: version 0, which every user started at.
     version = claims.get("ver", 0)
-    if type(version) is not int:
+    if type(version) is not int or version < 0:
         raise InvalidToken("The token's version is not a whole number.")
-    return TokenClaims(subject, version)
+    jti = claims["jti"]
+    if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH:
+        raise InvalidToken("The token's id is not one this service issues.")
+    family = None
+    if "fam" in claims:
+        family = _uuid(claims, "fam", "The token's family is not an id.")
+    return TokenClaims(subject, version, jti, family)
+
+
+def _numeric_date(claims: dict[str, Any], name: str) -> int | float:
+    """A JWT NumericDate: a finite number of seconds (JSON's true and false are not)."""
+    value: object = claims[name]
+    # Whole numbers are compared exactly, however large (float() of 10**400 overflows).
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    raise InvalidToken(f"The token's {name} is not a time.")
+
+
+def _uuid(claims: dict[str, Any], name: str, message: str) -> uuid.UUID:
+    value = claims[name]
+    if not isinstance(value, str) or len(value) > 36:
+        raise InvalidToken(message)
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise InvalidToken(message) from exc

@@ -5,12 +5,15 @@ import uuid
 from collections.abc import Sequence
 from typing import ClassVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from service import db
 from service.auth import repository
+from service.auth.emails import normalise_email, skeleton_key
 from service.auth.models import User
 from service.auth.roles import CREATABLE_ROLES, MANAGED_ROLES, Role
-from service.auth.schemas import PasswordChange, UserCreate, UserUpdate, normalise_email
+from service.auth.schemas import PasswordChange, UserCreate, UserUpdate
 from service.auth.security import hash_password, verify_password
 from service.auth.sessions import wait_for_throttle
 from service.auth.throttle import LoginThrottle
@@ -20,6 +23,11 @@ from service.errors import Conflict, ErrorCode, Forbidden, NotFound, ValidationF
 class UserExists(Conflict):
     code: ClassVar[ErrorCode] = "user-exists"
     title = "User exists"
+
+
+class EmailConfusable(Conflict):
+    code: ClassVar[ErrorCode] = "email-confusable"
+    title = "E-mail looks like another account's"
 
 
 class UserNotFound(NotFound):
@@ -74,15 +82,34 @@ def create_user(
     Raises:
         PasswordTooShort: the password breaks the rules.
         UserExists: the email is taken.
+        EmailConfusable: the email looks like another account's (a look-alike).
     """
     check_password(user_in.password, min_length=min_password_length)
-    if repository.get_by_email(session, user_in.email) is not None:
-        raise UserExists(f"A user with email {user_in.email} already exists.")
+    _check_email_free(session, user_in.email)
     user = User.model_validate(
         user_in,
         update={"hashed_password": hash_password(user_in.password), "created_at": now},
     )
-    return repository.add(session, user)
+    try:
+        with db.savepoint(session):
+            return repository.add(session, user)
+    except IntegrityError:
+        # Another request created the same or a look-alike address since the check (the
+        # savepoint's rollback took ``user`` out of the session).
+        _check_email_free(session, user_in.email)
+        raise
+
+
+def _check_email_free(session: Session, email: str) -> None:
+    """Raise unless ``email`` is free and looks like no account's e-mail."""
+    if repository.get_by_email(session, email) is not None:
+        raise UserExists(f"A user with email {email} already exists.")
+    if repository.get_by_skeleton(session, skeleton_key(email)) is not None:
+        # Which account is not said: the caller may not be allowed to see it.
+        raise EmailConfusable(
+            f"{email} looks like the e-mail of an existing account (letters of other "
+            "alphabets or look-alike characters); use the address as it is spelled."
+        )
 
 
 def create_user_as(
@@ -224,6 +251,14 @@ def unlock_user(
     session.flush()
     if throttle is not None:
         throttle.clear(account=user.email)
+
+
+def remove_expired_sessions(session: Session, *, now: dt.datetime) -> int:
+    """Delete every sign-in whose refresh token has expired; return how many.
+
+    A login also sweeps its own user's; this catches users who stopped logging in.
+    """
+    return repository.delete_expired_families(session, now=now)
 
 
 def get_user(session: Session, user_id: uuid.UUID) -> User | None:

@@ -162,7 +162,8 @@ class TestUpdateUser:
         # A disabled account is refused at once, whatever token it holds.
         me = client.get(api_path("read_me"), headers=shopper_token)
         assert_problem(me, 401, "user-inactive")
-        assert_problem(login(client, shopper.email), 401, "user-inactive")
+        # Its login answers as a wrong password does: nothing says the password was right.
+        assert_problem(login(client, shopper.email), 401, "invalid-credentials")
 
     def test_reactivation_lets_the_user_back_in(
         self, client: TestClient, session: Session, admin: User

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlmodel import Session
 
+from service.auth import security
 from service.auth.roles import Role
 from service.auth.security import encode_token
 from service.auth.service import get_user_by_email
@@ -60,11 +61,45 @@ class TestLogin:
         assert response.json()["code"] == "invalid-credentials"
         assert response.json()["detail"] == "Incorrect email or password."
 
-    def test_inactive_user_is_refused(self, client: TestClient, session: Session) -> None:
-        user = make_user(session, Role.shopper, active=False)
-        response = login(client, user.email)
-        assert response.status_code == 401
-        assert response.json()["code"] == "user-inactive"
+    @pytest.mark.parametrize("password", [PASSWORD, "wrong password"], ids=["right", "wrong"])
+    def test_a_disabled_account_answers_as_a_wrong_password(
+        self,
+        client: TestClient,
+        session: Session,
+        monkeypatch: pytest.MonkeyPatch,
+        password: str,
+    ) -> None:
+        """Whatever the password, a disabled account's login is the wrong-password answer,
+        after the same hashing: neither the answer nor its time says the password was right."""
+        active = make_user(session, Role.shopper)
+        disabled = make_user(session, Role.shopper, active=False)
+        verified: list[str] = []
+        hasher = security._hasher
+
+        class CountingHasher:
+            def verify(self, hashed: str, secret: str) -> bool:
+                verified.append(hashed)
+                return hasher.verify(hashed, secret)
+
+        monkeypatch.setattr(security, "_hasher", CountingHasher())
+        wrong = login(client, active.email, "wrong password")
+        answer = login(client, disabled.email, password)
+        headers = {k: v for k, v in answer.headers.items() if k != "x-request-id"}
+        assert (answer.status_code, headers) == (
+            wrong.status_code,
+            {k: v for k, v in wrong.headers.items() if k != "x-request-id"},
+        )
+        assert answer.json() == wrong.json()
+        assert answer.json() | {"instance": None} == {
+            "type": "https://mshop.example/problems/invalid-credentials",
+            "title": "Invalid credentials",
+            "status": 401,
+            "detail": "Incorrect email or password.",
+            "code": "invalid-credentials",
+            "instance": None,
+        }
+        # One argon2 verification each, against the account's real hash.
+        assert verified == [active.hashed_password, disabled.hashed_password]
 
     def test_missing_form_field_is_422(self, client: TestClient) -> None:
         response = client.post(api_path("login"), data={"username": "a@b.kz"})
