@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from service.auth.emails import normalise_email
 from service.visits.checks import Defect
 from service.visits.schemas import VisitCreate
 
@@ -133,12 +134,12 @@ def _row(
 def read_cells(row: BulkRow) -> dict[str, Any]:
     """The row's cells as typed values; a cell that does not read becomes a row problem.
 
-    ``shopper_email`` stays text, lower-cased as accounts store it.
+    ``shopper_email`` stays text, in the one form accounts store (``normalise_email``).
     """
     typed: dict[str, Any] = {}
     for column, text in row.values.items():
         if column == "shopper_email":
-            typed[column] = text.lower()
+            typed[column] = normalise_email(text)
             continue
         value: Any = text
         if column in ("office_id", "deadline_case_index") and text.isascii() and text.isdigit():

@@ -82,6 +82,20 @@ def test_a_wave_is_assigned(
     assert {v["deadline_case_index"] for v in listed["items"]} == {1}
 
 
+def test_a_shoppers_email_is_found_in_any_form_it_is_typed(
+    client: TestClient, session: Session, clock: FrozenClock, coordinator: User
+) -> None:
+    """Spreadsheets keep what people type: capitals, fullwidth letters, a German ß."""
+    office = make_office(session)
+    shopper = make_user(session, Role.shopper, email="strasse-7@example.kz")
+    typed = "ＳＴＲＡßＥ-7@Example.KZ"
+    text = f"{HEADER}\n{line(office_id=str(office.id), shopper_email=typed)}\n"
+    response = upload(client, bearer(coordinator, clock), text)
+    assert response.json()["created"] == 1
+    visit = session.exec(select(Visit).where(col(Visit.wave) == "2026-spring")).one()
+    assert visit.shopper_id == shopper.id
+
+
 def test_every_problem_of_every_row_comes_back_at_once(
     client: TestClient, session: Session, clock: FrozenClock, coordinator: User, shopper: User
 ) -> None:
