@@ -6,6 +6,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -31,6 +32,25 @@ UPLOADS = Counter(
 )
 UPLOAD_BYTES = Counter(
     "mshop_photo_upload_bytes_total", "Bytes of accepted photo uploads", registry=REGISTRY
+)
+PHOTO_JOBS = Counter(
+    "mshop_photo_jobs_total",
+    "Photo jobs run, by outcome (ready, rejected, retry, skipped)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+# Read from the database at each scrape (every worker sees the same queue).
+PHOTO_JOB_QUEUE = Gauge(
+    "mshop_photo_jobs_queued",
+    "Photo jobs waiting or running",
+    registry=REGISTRY,
+    multiprocess_mode="mostrecent",
+)
+PHOTO_JOB_OLDEST = Gauge(
+    "mshop_photo_job_oldest_seconds",
+    "Age of the oldest photo job waiting or running (0 when none)",
+    registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )
 SYNC_ANSWERS = Counter(
     "mshop_sync_answers_total",

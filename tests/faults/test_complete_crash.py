@@ -161,7 +161,7 @@ def test_complete_killed_at_a_step_is_finished_by_the_retry(
     assert replay == 412
     with Session(engine) as session:
         rows = session.exec(select(Photo).where(Photo.client_id == uuid.UUID(client_id))).all()
-        assert [(str(r.id), r.status) for r in rows] == [(ticket["photo_id"], PhotoStatus.stored)]
+        assert [(str(r.id), r.status) for r in rows] == [(ticket["photo_id"], PhotoStatus.ready)]
         assert set(store.list_keys(f"photos/{visit_id}/")) == {prefix + "original", *copies}
         with store.open(prefix + "original") as original:
             assert original.read() == data
