@@ -15,9 +15,7 @@ from service.config import Settings
 from service.startup import StartupJob
 from service.storage.objects import ObjectStore
 
-__all__ = ["JobsDep", "MetricProbesDep", "SettingsDep", "StoreDep", "state_dependency"]
-
-MetricProbe = Callable[[], None]
+__all__ = ["JobsDep", "SettingsDep", "StoreDep", "state_dependency"]
 
 T = TypeVar("T")
 
@@ -35,12 +33,6 @@ async def get_store(request: Request) -> ObjectStore:
 async def get_jobs(request: Request) -> tuple[StartupJob, ...]:
     jobs: tuple[StartupJob, ...] = request.app.state.jobs
     return jobs
-
-
-async def get_metric_probes(request: Request) -> tuple[MetricProbe, ...]:
-    """What ``/metrics`` calls to set gauges read from the database (the photo job queue)."""
-    probes: tuple[MetricProbe, ...] = getattr(request.app.state, "metric_probes", ())
-    return probes
 
 
 def state_dependency(name: str, kind: type[T]) -> Callable[[Request], Awaitable[T]]:
@@ -63,4 +55,3 @@ def state_dependency(name: str, kind: type[T]) -> Callable[[Request], Awaitable[
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StoreDep = Annotated[ObjectStore, Depends(get_store)]
 JobsDep = Annotated[tuple[StartupJob, ...], Depends(get_jobs)]
-MetricProbesDep = Annotated[tuple[MetricProbe, ...], Depends(get_metric_probes)]

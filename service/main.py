@@ -14,6 +14,7 @@ from service.config import Settings, check_settings, get_settings
 from service.db import create_db_engine
 from service.health.router import router as health_router
 from service.middleware import RequestGuard
+from service.observability import metrics
 from service.observability.middleware import RequestObserver
 from service.observability.router import router as metrics_router
 from service.photos.processing import Processor, queue_probe
@@ -76,7 +77,9 @@ def create_app(
             job.start()
         if settings.jobs.in_process:
             runner.start()
+        remove_probe = metrics.add_probe(queue_probe(engine, clock))
         yield
+        remove_probe()
         runner.stop(settings.server.graceful_shutdown_seconds)
         for job in jobs:
             job.stop(settings.server.graceful_shutdown_seconds)
@@ -98,7 +101,6 @@ def create_app(
     app.state.clock = clock
     app.state.jobs = tuple(jobs)
     app.state.photo_processor = processor
-    app.state.metric_probes = (queue_probe(engine, clock),)
     app.state.login_throttle = LoginThrottle(
         per_account=settings.auth.login_max_failures,
         per_address=settings.auth.login_max_failures_per_address,

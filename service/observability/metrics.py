@@ -1,6 +1,8 @@
 """Prometheus metrics: requests, latencies, uploads, sync conflicts, scoring time."""
 
+import logging
 import os
+from collections.abc import Callable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -11,6 +13,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+log = logging.getLogger("mshop")
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -66,8 +70,24 @@ SYNC_CONFLICTS = Counter(
 SCORING_SECONDS = Histogram("mshop_scoring_seconds", "Time to score one visit", registry=REGISTRY)
 
 
+Probe = Callable[[], None]
+# Set gauges read from elsewhere (the photo job queue, from the database) at each scrape.
+_PROBES: list[Probe] = []
+
+
+def add_probe(probe: Probe) -> Callable[[], None]:
+    """Call ``probe`` before each scrape until the returned function is called."""
+    _PROBES.append(probe)
+    return lambda: _PROBES.remove(probe) if probe in _PROBES else None
+
+
 def render() -> tuple[bytes, str]:
     """The exposition text; with several workers, the merged view of all of them."""
+    for probe in list(_PROBES):
+        try:
+            probe()
+        except Exception:
+            log.exception("a metrics probe failed; its gauges keep their last value")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         merged = CollectorRegistry()
         multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]

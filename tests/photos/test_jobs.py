@@ -21,6 +21,7 @@ from service.auth.roles import Role
 from service.checklists import service as checklists_service
 from service.config import Settings
 from service.db import transaction
+from service.observability import metrics
 from service.photos import jobs
 from service.photos.models import Photo, PhotoJob, PhotoStatus
 from service.photos.processing import queue_probe
@@ -301,9 +302,12 @@ class TestMetrics:
         clock: FrozenClock,
         shopper: User,
         drain_photo_jobs: Any,
+        request: pytest.FixtureRequest,
     ) -> None:
-        # The app's probe reads through the engine; the test's rows are on its connection.
-        app.state.metric_probes = (queue_probe(connection, clock),)
+        # The app's probe reads through the engine; the test's rows are on its connection
+        # (this probe runs after the app's, so its values are the ones scraped).
+        remove = metrics.add_probe(queue_probe(connection, clock))
+        request.addfinalizer(remove)
         visit = make_visit(session, shopper=shopper)
         phone = bearer(shopper, clock)
         post_photo(client, visit.id, phone, images.photo(), process=False)
