@@ -206,14 +206,16 @@ class Wave:
     async def persist(
         self, op: str, method: str, url: str, **kwargs: Any
     ) -> httpx2.Response | None:
-        """``call`` again after a pause until the server answers below 500, as a phone does.
+        """``call`` again after a pause until the server answers below 500, as a phone does
+        (a 409 with Retry-After too: a submit waiting for its photos to be processed).
 
         None when the wave ended first.
         """
         while not self.over():
             response = await self.call(op, method, url, **kwargs)
             if response is not None and response.status_code < 500:
-                return response
+                if not (response.status_code == 409 and "retry-after" in response.headers):
+                    return response
             await self.think(RETRY_THINK)
         return None
 

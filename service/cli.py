@@ -6,6 +6,7 @@ import getpass
 import ipaddress
 import os
 import secrets
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,9 +34,12 @@ from service.demo.accounts import DEMO_ACCOUNTS
 from service.demo.generate import run_demo_generate
 from service.observability import logs
 from service.photos import lifecycle as photo_lifecycle
+from service.photos.processing import Processor
+from service.photos.runner import JobRunner, worker_name
 from service.standards import service as standards_service
 from service.standards.catalogue import CatalogueError
 from service.storage.client import make_store
+from service.visits.models import Visit
 
 T = TypeVar("T")
 
@@ -239,6 +243,35 @@ def cmd_photos_cleanup(args: argparse.Namespace) -> None:
         f"photos: {report.expired_uploads} expired uploads, {report.orphan_objects} orphan "
         f"objects and {report.partial_files} partial files removed"
     )
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    """Process photo jobs until SIGTERM or Ctrl-C (``--once``: until none is due)."""
+    settings = Settings()
+    _upgrade(settings)
+    engine = create_db_engine(settings.database)
+    store = make_store(settings.storage, settings.s3)
+    processor = Processor(
+        engine,
+        store,
+        upload=settings.upload,
+        settings=settings.jobs,
+        clock=now_utc,
+        load_visit=lambda session, visit_id: session.get(Visit, visit_id),
+        worker=worker_name(),
+    )
+    try:
+        if args.once:
+            print(f"photo jobs: {processor.run_once()} processed")
+            return
+        runner = JobRunner(lambda: processor.run_once(limit=10), settings.jobs.poll_seconds)
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: runner.request_stop())
+        try:
+            runner.run()
+        except KeyboardInterrupt:
+            pass
+    finally:
+        engine.dispose()
 
 
 def cmd_demo_generate(args: argparse.Namespace) -> None:
@@ -449,6 +482,12 @@ def build_parser() -> argparse.ArgumentParser:
     clean = ph_sub.add_parser("cleanup", help="remove expired uploads and orphan objects")
     clean.add_argument("--grace-minutes", type=int, default=60)
     clean.set_defaults(func=cmd_photos_cleanup)
+
+    worker = sub.add_parser(
+        "worker", help="process photo jobs (with MSHOP_JOBS__IN_PROCESS=false on the servers)"
+    )
+    worker.add_argument("--once", action="store_true", help="process what is due, then exit")
+    worker.set_defaults(func=cmd_worker)
 
     checklists = sub.add_parser("checklists", help="checklist templates")
     cl_sub = checklists.add_subparsers(dest="action", required=True)

@@ -130,6 +130,24 @@ class UploadSettings(BaseModel):
     max_concurrent_processing: int = Field(default=4, ge=1, le=256)
 
 
+class JobSettings(BaseModel):
+    """Photo jobs: decoding, stripped copies and flags, after the upload has been answered."""
+
+    # Run a job runner thread inside each server process (the embedded default). Off when
+    # `mshop worker` processes do the work (production) or tests drive the queue themselves.
+    in_process: bool = True
+    # How long an idle runner waits before looking for jobs again.
+    poll_seconds: float = Field(default=1.0, gt=0, le=300)
+    # A claimed job is the worker's for this long; past it (the worker died) another takes it.
+    # Longer than the slowest decode plus three store calls at their deadline.
+    lease_seconds: int = Field(default=300, ge=5, le=24 * 3600)
+    # A job failing this many times (the store down, a bug) rejects its photo
+    # (`processing-failed`) instead of retrying for ever.
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    # The wait before a failed job is tried again, doubled at each attempt.
+    retry_seconds: float = Field(default=5, ge=0, le=3600)
+
+
 class ServerSettings(BaseModel):
     """How ``mshop serve`` treats connections (see ``service/serving.py``)."""
 
@@ -182,6 +200,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     limits: LimitSettings = LimitSettings()
     upload: UploadSettings = UploadSettings()
+    jobs: JobSettings = JobSettings()
     server: ServerSettings = ServerSettings()
 
 

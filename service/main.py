@@ -14,12 +14,16 @@ from service.config import Settings, check_settings, get_settings
 from service.db import create_db_engine
 from service.health.router import router as health_router
 from service.middleware import RequestGuard
+from service.observability import metrics
 from service.observability.middleware import RequestObserver
 from service.observability.router import router as metrics_router
+from service.photos.processing import Processor, queue_probe
+from service.photos.runner import JobRunner, worker_name
 from service.problems import install_problem_handlers
 from service.startup import StartupJob
 from service.storage.client import make_store
 from service.storage.objects import StorageUnavailable
+from service.visits.models import Visit
 
 log = logging.getLogger("mshop")
 
@@ -47,6 +51,18 @@ def create_app(
     check_settings(settings)
     engine = create_db_engine(settings.database)
     store = make_store(settings.storage, settings.s3)
+    processor = Processor(
+        engine,
+        store,
+        upload=settings.upload,
+        settings=settings.jobs,
+        clock=clock,
+        load_visit=lambda session, visit_id: session.get(Visit, visit_id),
+        worker=worker_name(),
+    )
+    # Photo jobs (decoding, copies, flags) run after the upload is answered: here on the
+    # embedded default, in `mshop worker` processes when MSHOP_JOBS__IN_PROCESS is off.
+    runner = JobRunner(lambda: processor.run_once(limit=10), settings.jobs.poll_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -59,7 +75,12 @@ def create_app(
             log.warning("object store not ready at start-up: %s", exc)
         for job in jobs:
             job.start()
+        if settings.jobs.in_process:
+            runner.start()
+        remove_probe = metrics.add_probe(queue_probe(engine, clock))
         yield
+        remove_probe()
+        runner.stop(settings.server.graceful_shutdown_seconds)
         for job in jobs:
             job.stop(settings.server.graceful_shutdown_seconds)
         engine.dispose()
@@ -79,6 +100,7 @@ def create_app(
     app.state.store = store
     app.state.clock = clock
     app.state.jobs = tuple(jobs)
+    app.state.photo_processor = processor
     app.state.login_throttle = LoginThrottle(
         per_account=settings.auth.login_max_failures,
         per_address=settings.auth.login_max_failures_per_address,

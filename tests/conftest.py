@@ -16,10 +16,17 @@ from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.security import encode_token
 from service.checklists import service as checklists_service
-from service.config import AuthSettings, DatabaseSettings, Settings, StorageSettings
+from service.config import (
+    AuthSettings,
+    DatabaseSettings,
+    JobSettings,
+    Settings,
+    StorageSettings,
+)
 from service.db import new_session
 from service.main import create_app
 from service.standards import service as standards_service
+from tests.fixtures import photo_jobs
 from tests.fixtures.db import (
     drop_created_databases,
     migrated_engine,
@@ -113,6 +120,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database=DatabaseSettings(url=database_url, migrate_on_start=False),
         storage=StorageSettings(local_dir=tmp_path / "blobs"),
         auth=AuthSettings(secret_key=SecretStr(SECRET)),
+        # Photo jobs run when a test drains the queue (tests/fixtures/photo_jobs.py): a
+        # runner thread on the engine would not see the test's uncommitted rows.
+        jobs=JobSettings(in_process=False),
     )
 
 
@@ -131,8 +141,16 @@ def app(
         )
 
     app.dependency_overrides[new_session] = request_session
+    photo_jobs.install(app, connection, clock)
     yield app
     app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def drain_photo_jobs(app: FastAPI) -> Callable[[], int]:
+    """Run every due photo job now, as the app's runner would; how many ran."""
+    drain: Callable[[], int] = app.state.drain_photo_jobs
+    return drain
 
 
 @pytest.fixture

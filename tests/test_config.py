@@ -37,6 +37,21 @@ def test_environment_is_read_with_nested_delimiter(monkeypatch: pytest.MonkeyPat
     check_settings(settings)
 
 
+def test_photo_job_settings_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    defaults = Settings().jobs
+    assert (defaults.in_process, defaults.lease_seconds, defaults.max_attempts) == (True, 300, 5)
+    monkeypatch.setenv("MSHOP_JOBS__IN_PROCESS", "false")
+    monkeypatch.setenv("MSHOP_JOBS__POLL_SECONDS", "0.5")
+    monkeypatch.setenv("MSHOP_JOBS__LEASE_SECONDS", "60")
+    monkeypatch.setenv("MSHOP_JOBS__MAX_ATTEMPTS", "3")
+    monkeypatch.setenv("MSHOP_JOBS__RETRY_SECONDS", "2")
+    jobs = Settings().jobs
+    assert (jobs.in_process, jobs.poll_seconds, jobs.lease_seconds) == (False, 0.5, 60)
+    assert (jobs.max_attempts, jobs.retry_seconds) == (3, 2)
+
+
 def test_defaults_are_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("MSHOP_DATABASE__URL", "MSHOP_STORAGE__BACKEND"):
         monkeypatch.delenv(name, raising=False)
@@ -78,6 +93,10 @@ def test_s3_backend_needs_an_endpoint() -> None:
         ("MSHOP_LIMITS__ANSWER_VERSIONS_PER_ITEM", "0"),
         ("MSHOP_LIMITS__ANSWER_PAGE_SIZE", "0"),
         ("MSHOP_LIMITS__MAX_ANSWER_PAGE_SIZE", "100001"),
+        ("MSHOP_JOBS__POLL_SECONDS", "0"),
+        ("MSHOP_JOBS__LEASE_SECONDS", "1"),
+        ("MSHOP_JOBS__MAX_ATTEMPTS", "0"),
+        ("MSHOP_JOBS__RETRY_SECONDS", "-1"),
     ],
 )
 def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

@@ -31,6 +31,7 @@ from service.demo.answers import answers_for
 from service.demo.generate import PREFIX, find_or_add_office
 from service.isotime import LOCAL_OFFSET, local_date
 from service.offices.regions import REGION_NAMES_RU, Region
+from service.photos import processing
 from service.photos import reads as photo_reads
 from service.photos import service as photos_service
 from service.standards import service as standards_service
@@ -140,17 +141,28 @@ def _photograph(ctx: _Context, visit: Visit, shopper: User, rng: random.Random) 
             taken = ctx.now - dt.timedelta(minutes=30 - n)
             # Uploads commit what came before them (see db.release): flush it first.
             ctx.session.flush()
-            photos_service.upload(
+            source = io.BytesIO(picture(f"{rng.random()}:{row.item_code}:{n}", taken))
+            photo, _ = photos_service.upload(
                 ctx.session,
                 ctx.store,
                 visit,
                 shopper,
                 lifecycle.ShopperWrite(ctx.session, visit, shopper, ctx.now),
-                source=io.BytesIO(picture(f"{rng.random()}:{row.item_code}:{n}", taken)),
+                source=source,
                 item_code=row.item_code,
                 taken_at=taken,
                 client_id=uuid.UUID(int=rng.getrandbits(128), version=4),
                 settings=ctx.settings.upload,
+                now=ctx.now,
+            )
+            # Ready before the visit is submitted below, in this same transaction.
+            processing.process_inline(
+                ctx.session,
+                ctx.store,
+                photo,
+                visit,
+                source,
+                upload=ctx.settings.upload,
                 now=ctx.now,
             )
 

@@ -1,15 +1,20 @@
 """Prometheus metrics: requests, latencies, uploads, sync conflicts, scoring time."""
 
+import logging
 import os
+from collections.abc import Callable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
 )
+
+log = logging.getLogger("mshop")
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -32,6 +37,25 @@ UPLOADS = Counter(
 UPLOAD_BYTES = Counter(
     "mshop_photo_upload_bytes_total", "Bytes of accepted photo uploads", registry=REGISTRY
 )
+PHOTO_JOBS = Counter(
+    "mshop_photo_jobs_total",
+    "Photo jobs run, by outcome (ready, rejected, retry, skipped)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+# Read from the database at each scrape (every worker sees the same queue).
+PHOTO_JOB_QUEUE = Gauge(
+    "mshop_photo_jobs_queued",
+    "Photo jobs waiting or running",
+    registry=REGISTRY,
+    multiprocess_mode="mostrecent",
+)
+PHOTO_JOB_OLDEST = Gauge(
+    "mshop_photo_job_oldest_seconds",
+    "Age of the oldest photo job waiting or running (0 when none)",
+    registry=REGISTRY,
+    multiprocess_mode="mostrecent",
+)
 SYNC_ANSWERS = Counter(
     "mshop_sync_answers_total",
     "Answers received from phones by outcome",
@@ -46,8 +70,24 @@ SYNC_CONFLICTS = Counter(
 SCORING_SECONDS = Histogram("mshop_scoring_seconds", "Time to score one visit", registry=REGISTRY)
 
 
+Probe = Callable[[], None]
+# Set gauges read from elsewhere (the photo job queue, from the database) at each scrape.
+_PROBES: list[Probe] = []
+
+
+def add_probe(probe: Probe) -> Callable[[], None]:
+    """Call ``probe`` before each scrape until the returned function is called."""
+    _PROBES.append(probe)
+    return lambda: _PROBES.remove(probe) if probe in _PROBES else None
+
+
 def render() -> tuple[bytes, str]:
     """The exposition text; with several workers, the merged view of all of them."""
+    for probe in list(_PROBES):
+        try:
+            probe()
+        except Exception:
+            log.exception("a metrics probe failed; its gauges keep their last value")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         merged = CollectorRegistry()
         multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]

@@ -15,6 +15,6 @@ router = APIRouter()
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
 def read_metrics() -> Response:
-    """Expose request, upload, sync and scoring metrics in Prometheus' text format."""
+    """Expose request, upload, sync, photo job and scoring metrics in Prometheus' text format."""
     body, content_type = metrics.render()
     return Response(content=body, media_type=content_type)

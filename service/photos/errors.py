@@ -20,6 +20,21 @@ class PhotoNotFound(NotFound):
     title = "Photo not found"
 
 
+class PhotoProcessing(Conflict):
+    code: ClassVar[ErrorCode] = "photo-processing"
+    title = "Photo being processed"
+
+
+class PhotoRejected(Conflict):
+    code: ClassVar[ErrorCode] = "photo-rejected"
+    title = "Photo rejected"
+
+
+class PhotosProcessing(Conflict):
+    code: ClassVar[ErrorCode] = "photos-processing"
+    title = "Required photos being processed"
+
+
 class PhotoConflict(Conflict):
     code: ClassVar[ErrorCode] = "photo-conflict"
     title = "Photo conflict"

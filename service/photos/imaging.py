@@ -153,6 +153,74 @@ def inspect_image(source: ImageSource, limits: ImageLimits | None = None) -> Ima
     return _process(source, limits or ImageLimits(), variants=False).info
 
 
+@dataclass(frozen=True)
+class HeaderInfo:
+    """What a photo's header tells without decoding its pixels (see ``inspect_header``)."""
+
+    format: ImageFormat
+    mime: str
+    size_bytes: int
+    width: int
+    height: int
+    taken_at: dt.datetime | None
+    taken_at_offset_known: bool
+    gps: GeoPoint | None
+    device: Device | None
+    sha256: str
+
+
+def inspect_header(source: ImageSource, limits: ImageLimits | None = None) -> HeaderInfo:
+    """Check a photo from its header alone: format, size, pixel cap, compression ratio, EXIF.
+
+    Reads the bytes once for their sha256 and opens the image lazily (no pixel is decoded,
+    a fraction of a millisecond): what only a decode proves (a truncated or corrupt body) is
+    left to the photo job (``process_image``).
+
+    Raises:
+        ImageRejected: Its ``code`` says why the file is refused.
+    """
+    limits = limits or ImageLimits()
+    with _bounded(source, limits.max_bytes) as (stream, size):
+        digest = hashlib.sha256()
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+        stream.seek(0)
+        fmt = sniff_format(stream.read(_SNIFF_BYTES))
+        if fmt is None:
+            raise ImageRejected("unsupported-media-type", "not a JPEG, PNG, WebP or HEIC image")
+        stream.seek(0)
+        try:
+            with Image.open(stream, formats=[_PILLOW_NAMES[fmt]]) as image:
+                if _PILLOW_RESULTS.get(image.format or "") != fmt:
+                    raise ImageRejected("unsupported-media-type", f"the data is not {fmt.upper()}")
+                full = image.size
+                _check_cost(full, size, limits)
+                meta = _read_metadata(image)
+                try:
+                    turned = image.getexif().get(0x0112) in (5, 6, 7, 8)
+                except _EXIF_ERRORS:
+                    turned = False
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageRejected("image-too-large", "the image has too many pixels") from exc
+        except _DECODE_ERRORS as exc:
+            raise ImageRejected("image-corrupt", "the image cannot be decoded") from exc
+        finally:
+            stream.seek(0)
+    width, height = (full[1], full[0]) if turned else full
+    return HeaderInfo(
+        format=fmt,
+        mime=f"image/{fmt}",
+        size_bytes=size,
+        width=width,
+        height=height,
+        taken_at=meta.taken_at,
+        taken_at_offset_known=meta.taken_at is not None and meta.taken_at.tzinfo is not None,
+        gps=meta.gps,
+        device=meta.device,
+        sha256=digest.hexdigest(),
+    )
+
+
 def make_variants(source: ImageSource, limits: ImageLimits | None = None) -> dict[str, bytes]:
     """Return ``{"thumb": jpeg, "display": jpeg}``: oriented, bounded, without any metadata.
 

@@ -1,9 +1,7 @@
 """Finishing direct uploads, deleting a visit's photos, and sweeping what was left behind."""
 
 import datetime as dt
-import hashlib
-import tempfile
-from typing import IO, NoReturn
+from typing import NoReturn
 
 from sqlmodel import Session
 
@@ -11,32 +9,12 @@ from service import db
 from service.config import UploadSettings
 from service.errors import ServiceError
 from service.observability import metrics
-from service.photos import errors, pipeline, repository
+from service.photos import errors, jobs, repository
 from service.photos import service as photos_service
-from service.photos.imaging import ProcessedImage
 from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import CleanupReport
 from service.photos.visit import PhotoVisit, VisitWriter
-from service.storage.objects import ObjectNotFound, ObjectStore
-
-
-def _download(store: ObjectStore, key: str, limit: int) -> tuple[IO[bytes], str, int]:
-    """Copy an object into a spooled file (bounded), returning it with its sha256 and size."""
-    spool = tempfile.SpooledTemporaryFile(max_size=pipeline.CHUNK)
-    digest, size = hashlib.sha256(), 0
-    try:
-        with store.open(key) as body:
-            while chunk := body.read(pipeline.CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    break
-                digest.update(chunk)
-                spool.write(chunk)
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
-    return spool, digest.hexdigest(), size
+from service.storage.objects import ObjectStore
 
 
 def _keys(photo: Photo) -> list[str]:
@@ -61,7 +39,7 @@ def _reject(session: Session, store: ObjectStore, photo: Photo, problem: Service
 
     def remove_row(own: Session) -> None:
         row = repository.get(own, photo_id)
-        if row is not None and not _stored(row):
+        if row is not None and not _done(row):
             repository.remove(own, [row])
             removed.append(True)
 
@@ -76,10 +54,12 @@ def _reject(session: Session, store: ObjectStore, photo: Photo, problem: Service
     raise problem
 
 
-def _stored(photo: Photo) -> bool:
-    # A call, not an inline comparison: mypy keeps the status narrowed before a reload and
-    # would call the second check (after it) impossible.
-    return photo.status == PhotoStatus.stored
+def _done(photo: Photo) -> bool:
+    """Completed: processing, ready or rejected (a direct upload is pending until then).
+
+    A call, not an inline comparison: mypy keeps the status narrowed before a reload and
+    would call the second check (after it) impossible."""
+    return photo.status != PhotoStatus.pending
 
 
 def on_step(name: str) -> None:
@@ -97,31 +77,6 @@ def _mismatch(photo: Photo, size: int, sha256: str | None) -> ServiceError | Non
         f"The uploaded bytes (sha256 {sha256 or 'not known'}, {size} bytes) are not the "
         f"declared ones (sha256 {photo.declared_sha256}, {photo.declared_size} bytes)."
     )
-
-
-def _process(
-    store: ObjectStore, photo: Photo, settings: UploadSettings
-) -> ProcessedImage | ServiceError:
-    """Read the original back, check its bytes, decode it and store its copies.
-
-    Returns the processed image, or the problem that rejects the upload.
-    """
-    try:
-        source, sha, received = _download(store, photo.original_key, settings.max_bytes)
-    except ObjectNotFound:  # removed since the HEAD (an expired reservation swept)
-        raise errors.UploadMissing("The upload is gone; ask for a new URL and PUT again.") from None
-    with source:
-        # A store that keeps no checksum was not checked by the HEAD: check the bytes here.
-        if (problem := _mismatch(photo, received, sha)) is not None:
-            return problem
-        try:
-            done = pipeline.decode(source, settings)
-        except errors.ImageDecoderBusy:
-            raise  # nothing wrong with the upload: the phone retries later
-        except ServiceError as exc:
-            return exc
-    pipeline.put_variants(store, photo, done)
-    return done
 
 
 def _drop_duplicate(session: Session, store: ObjectStore, photo: Photo, same: Photo) -> Photo:
@@ -144,24 +99,25 @@ def complete(
     settings: UploadSettings,
     now: dt.datetime,
 ) -> Photo:
-    """Check a directly uploaded photo, make its copies and mark it stored.
+    """Check a directly uploaded photo and queue its processing.
 
     The phone PUT the original straight to its final key, with its size and sha256 bound
-    into the URL (the store refused anything else); a HEAD confirms what arrived. Every step
-    can be repeated: the original is never moved or deleted on the way, the copies are
-    written to fixed keys and the row changes last, so a retry after a crash at any step
-    finishes the upload (tests/faults/test_complete_crash.py). No transaction is held while
-    the store is called or the image decoded.
+    into the URL (the store refused anything else); a HEAD confirms what arrived, and the
+    photo becomes ``processing`` with its job in the same transaction (the job decodes it,
+    makes its copies and marks it ready or rejected, as for a multipart upload). Every step
+    can be repeated: the original is never moved or deleted on the way and the row changes
+    last, so a retry after a crash at any step finishes the upload
+    (tests/faults/test_complete_crash.py). No transaction is held while the store is called.
 
-    Returns the stored photo (or the earlier photo of the same bytes for the same item).
+    Returns the photo (or the earlier photo of the same bytes for the same item).
 
     Raises:
         UploadMissing: nothing has arrived at the upload URL yet; PUT, then retry.
-        PhotoTooLarge, ChecksumMismatch, TooManyPhotos, and the image rejections: the upload
-            is removed (row, then objects) once the request's transaction has rolled back.
-        ImageDecoderBusy, StorageUnavailable: nothing is removed; retry later.
+        PhotoTooLarge, ChecksumMismatch, TooManyPhotos: the upload is removed (row, then
+            objects) once the request's transaction has rolled back.
+        StorageUnavailable: nothing is removed; retry later.
     """
-    if _stored(photo):
+    if _done(photo):
         return photo
     writer.check_editable()
     with db.released(session):
@@ -178,15 +134,10 @@ def complete(
     if (same := repository.same_bytes(session, visit.id, photo.item_code, sha)) is not None:
         return _drop_duplicate(session, store, photo, same)
     on_step("object-checked")
-    with db.released(session):
-        done = _process(store, photo, settings)
-    if isinstance(done, ServiceError):
-        _reject(session, store, photo, done)
-    on_step("variants-stored")
     visit = writer.lock()
     current = repository.reload(session, photo.id)
-    if current is None or _stored(current):
-        # A retry racing this one stored the photo, or found it a duplicate and removed it.
+    if current is None or _done(current):
+        # A retry racing this one completed the photo, or found it a duplicate and removed it.
         answer = current or repository.same_bytes(session, visit.id, photo.item_code, sha)
         if answer is None:
             raise errors.PhotoNotFound(f"There is no photo {photo.id}.")
@@ -199,14 +150,16 @@ def complete(
     ):
         full = errors.TooManyPhotos(f"Item {photo.item_code} already has all its photos.")
         _reject(session, store, photo, full)
-    flags = pipeline.flags_for_photo(session, visit, photo, done, settings)
-    pipeline.fill(photo, done, flags, now)
+    # The store checked the bytes against the declared sha256 (or the job does, reading them).
+    photo.status = PhotoStatus.processing
+    photo.sha256, photo.size_bytes = sha, found.size
     photo.expires_at = None
     session.add(photo)
     session.flush()
+    jobs.enqueue(session, photo.id, now)
     on_step("row-flushed")
     metrics.UPLOADS.labels("stored").inc()
-    metrics.UPLOAD_BYTES.inc(done.info.size_bytes)
+    metrics.UPLOAD_BYTES.inc(found.size)
     return photo
 
 

@@ -13,10 +13,18 @@ from service.db_types import UtcDateTime, enum_column
 
 
 class PhotoStatus(StrEnum):
-    """A row is pending from the presigned ticket until its upload is checked, then stored."""
+    """A photo's way from upload to evidence.
+
+    ``pending``: a direct-upload ticket, bytes not confirmed yet. ``processing``: the original
+    is stored and its header checked; a photo job (``PhotoJob``) decodes it and makes its
+    stripped copies. ``ready``: evidence, its copies served. ``rejected``: the job found it
+    undecodable (``rejected_reason`` says why); never served, never counted.
+    """
 
     pending = "pending"
-    stored = "stored"
+    processing = "processing"
+    ready = "ready"
+    rejected = "rejected"
 
 
 class Photo(SQLModel, table=True):
@@ -62,3 +70,26 @@ class Photo(SQLModel, table=True):
     created_at: dt.datetime = Field(sa_type=UtcDateTime)
     completed_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
     expires_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    rejected_reason: str | None = Field(default=None, sa_type=String(300))
+
+
+class PhotoJob(SQLModel, table=True):
+    """A durable request to process one photo (``service/photos/jobs.py``).
+
+    A worker claims it by setting ``locked_by`` and a lease (``locked_until``); a lease that
+    passes (the worker died) lets another worker take it again. The row goes in the same
+    transaction that marks its photo ready or rejected.
+    """
+
+    __tablename__ = "photo_jobs"
+    __table_args__ = (Index("ix_photo_jobs_run_after", "run_after"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    kind: str = Field(default="process-photo", sa_type=String(32))
+    photo_id: uuid.UUID = Field(foreign_key="photos.id", unique=True, ondelete="CASCADE")
+    attempts: int = 0
+    run_after: dt.datetime = Field(sa_type=UtcDateTime)
+    locked_until: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    locked_by: str | None = Field(default=None, sa_type=String(64))
+    last_error: str | None = Field(default=None, sa_type=String(500))
+    created_at: dt.datetime = Field(sa_type=UtcDateTime)

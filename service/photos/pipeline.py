@@ -1,8 +1,10 @@
 """The photo pipeline: one path from received bytes to a stored, flagged photo.
 
-Both ways a photo arrives, a multipart upload (``service.upload``) and a direct upload to the
-store completed later (``lifecycle.complete``), check, decode, flag, fill and store through
-these functions, so the two cannot drift apart.
+A multipart upload (``service.upload``) checks the header (``check_header``), stores the
+original and leaves the photo ``processing``; a direct upload completed later
+(``lifecycle.complete``) does the same after a HEAD. The photo job (``processing``) then
+decodes, flags, fills and stores the copies through these functions, whichever way the photo
+arrived.
 """
 
 import datetime as dt
@@ -21,10 +23,12 @@ from service.offices import service as offices_service
 from service.photos import errors, repository
 from service.photos.flags import Flag, PhotoFacts, bands, flags_for
 from service.photos.imaging import (
+    HeaderInfo,
     ImageLimits,
     ImageRejected,
     ProcessedImage,
     hamming,
+    inspect_header,
     process_image,
 )
 from service.photos.models import Photo, PhotoStatus
@@ -62,6 +66,34 @@ _SLOTS_LOCK = threading.Lock()
 def _slots(count: int) -> threading.BoundedSemaphore:
     with _SLOTS_LOCK:
         return _SLOTS.setdefault(count, threading.BoundedSemaphore(count))
+
+
+def check_header(source: IO[bytes], settings: UploadSettings) -> HeaderInfo:
+    """What the upload's header tells (format, size, pixel cap, compression ratio, EXIF) and
+    its sha256, without decoding a pixel.
+
+    Raises:
+        The image rejections (413, 415, 422) the header alone can prove.
+    """
+    try:
+        return inspect_header(source, limits_of(settings))
+    except ImageRejected as exc:
+        metrics.UPLOADS.labels(exc.code).inc()
+        raise errors.from_rejection(exc) from exc
+
+
+def fill_header(photo: Photo, info: HeaderInfo) -> None:
+    """Record what the header told; the photo job adds the hash, the flags and the copies."""
+    taken = info.taken_at
+    if taken is not None and not info.taken_at_offset_known:
+        taken = taken.replace(tzinfo=LOCAL_OFFSET)
+    photo.sha256, photo.mime = info.sha256, info.mime
+    photo.size_bytes, photo.width, photo.height = info.size_bytes, info.width, info.height
+    photo.exif_taken_at = taken.astimezone(dt.UTC) if taken else None
+    if info.gps is not None:
+        photo.gps_latitude, photo.gps_longitude = info.gps.latitude, info.gps.longitude
+    if info.device is not None:
+        photo.device = " ".join(p for p in (info.device.make, info.device.model) if p)[:200]
 
 
 def decode(source: IO[bytes], settings: UploadSettings) -> ProcessedImage:
@@ -118,7 +150,7 @@ def fill(photo: Photo, done: ProcessedImage, flags: list[str], now: dt.datetime)
     if info.device is not None:
         photo.device = " ".join(p for p in (info.device.make, info.device.model) if p)[:200]
     photo.flags = flags
-    photo.status = PhotoStatus.stored
+    photo.status = PhotoStatus.ready
     photo.completed_at = now
 
 

@@ -39,6 +39,8 @@ def expected(session: Session, visit: PhotoVisit, photos: list[Photo]) -> list[I
     shown = checklist.visible(values)
     received: dict[str, int] = {}
     for photo in photos:
+        if photo.status not in repository.COUNTED:  # a rejected photo is no evidence
+            continue
         received[photo.item_code] = received.get(photo.item_code, 0) + 1
     rows = []
     for item in checklist.items():
@@ -60,21 +62,43 @@ def expected(session: Session, visit: PhotoVisit, photos: list[Photo]) -> list[I
 
 
 def visit_photos(session: Session, visit: PhotoVisit, viewer: User) -> VisitPhotos:
-    photos = repository.stored_for_visit(session, visit.id)
+    """Ready, processing and rejected photos (a rejected one with its reason); ``received``
+    counts ready and processing ones."""
+    photos = repository.for_visit(session, visit.id, repository.LISTED)
     return VisitPhotos(
         photos=[to_public(p, viewer) for p in photos], items=expected(session, visit, photos)
     )
 
 
+@dataclass(frozen=True)
+class Shortfall:
+    """Items short of their required photos, and photos still being processed."""
+
+    missing: list[str]  # items short even counting photos being processed
+    processing: list[Photo]  # photos being processed of items short of ready photos
+
+
+def shortfall(session: Session, visit: PhotoVisit) -> Shortfall:
+    photos = repository.for_visit(session, visit.id, repository.COUNTED)
+    ready = [p for p in photos if p.status == PhotoStatus.ready]
+    short = {row.item_code for row in expected(session, visit, ready) if row.missing}
+    return Shortfall(
+        missing=[row.item_code for row in expected(session, visit, photos) if row.missing],
+        processing=[
+            p for p in photos if p.status == PhotoStatus.processing and p.item_code in short
+        ],
+    )
+
+
 def missing(session: Session, visit: PhotoVisit) -> list[str]:
-    """Items still short of their required photos."""
-    photos = repository.stored_for_visit(session, visit.id)
+    """Items still short of their required ready photos."""
+    photos = repository.for_visit(session, visit.id)
     return [row.item_code for row in expected(session, visit, photos) if row.missing]
 
 
 def ids_by_item(session: Session, visit_id: uuid.UUID) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
-    for photo in repository.stored_for_visit(session, visit_id):
+    for photo in repository.for_visit(session, visit_id):
         result.setdefault(photo.item_code, []).append(str(photo.id))
     return result
 
@@ -108,10 +132,21 @@ def content_key(photo: Photo, variant: Variant, viewer: User) -> str:
     """The object key of the wanted variant, if the viewer may read it.
 
     Raises:
-        PhotoNotFound: the photo's upload is not complete.
+        PhotoNotFound: the photo's direct upload is not complete.
+        PhotoProcessing: the photo job has not made its copies yet (409; read again later).
+        PhotoRejected: the photo job refused the image (409, with its reason); nothing of it
+            is served, the original included.
         Forbidden: an original asked for by someone who may not see its EXIF data.
     """
-    if photo.status != PhotoStatus.stored:
+    if photo.status == PhotoStatus.processing:
+        raise errors.PhotoProcessing(
+            f"Photo {photo.id} is still being processed; read it again in a few seconds."
+        )
+    if photo.status == PhotoStatus.rejected:
+        raise errors.PhotoRejected(
+            f"Photo {photo.id} was rejected ({photo.rejected_reason}); upload another."
+        )
+    if photo.status != PhotoStatus.ready:
         raise errors.PhotoNotFound("The photo's upload is not complete.")
     if variant is Variant.original and viewer.role not in SEES_ORIGINALS:
         raise Forbidden("Originals keep their EXIF data; only coordinators and admins see them.")

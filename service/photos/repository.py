@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, delete, select
 
-from service.photos.models import Photo, PhotoStatus
+from service.photos.models import Photo, PhotoJob, PhotoStatus
 
 
 def get(session: Session, photo_id: uuid.UUID) -> Photo | None:
@@ -23,10 +23,18 @@ def by_client_id(session: Session, client_id: uuid.UUID) -> Photo | None:
     return session.exec(select(Photo).where(col(Photo.client_id) == client_id)).first()
 
 
-def stored_for_visit(session: Session, visit_id: uuid.UUID) -> list[Photo]:
+# A photo that holds its place among an item's photos: evidence, or about to be.
+COUNTED = (PhotoStatus.ready, PhotoStatus.processing)
+# Photos a visit lists: all but unconfirmed direct uploads (a rejected one says why).
+LISTED = (PhotoStatus.ready, PhotoStatus.processing, PhotoStatus.rejected)
+
+
+def for_visit(
+    session: Session, visit_id: uuid.UUID, statuses: Sequence[PhotoStatus] = (PhotoStatus.ready,)
+) -> list[Photo]:
     rows = session.exec(
         select(Photo)
-        .where(col(Photo.visit_id) == visit_id, col(Photo.status) == PhotoStatus.stored)
+        .where(col(Photo.visit_id) == visit_id, col(Photo.status).in_(statuses))
         .order_by(col(Photo.item_code), col(Photo.created_at))
     ).all()
     return list(rows)
@@ -37,13 +45,14 @@ def all_for_visit(session: Session, visit_id: uuid.UUID) -> list[Photo]:
 
 
 def same_bytes(session: Session, visit_id: uuid.UUID, item_code: str, sha256: str) -> Photo | None:
-    """The stored photo with these bytes for this item of the visit: a photo's identity."""
+    """The photo (ready or processing) with these bytes for this item of the visit: a
+    photo's identity."""
     return session.exec(
         select(Photo).where(
             col(Photo.visit_id) == visit_id,
             col(Photo.item_code) == item_code,
             col(Photo.sha256) == sha256,
-            col(Photo.status) == PhotoStatus.stored,
+            col(Photo.status).in_(COUNTED),
         )
     ).first()
 
@@ -51,7 +60,7 @@ def same_bytes(session: Session, visit_id: uuid.UUID, item_code: str, sha256: st
 def count_for_item(
     session: Session, visit_id: uuid.UUID, item_code: str, *, with_pending: bool = False
 ) -> int:
-    statuses = [PhotoStatus.stored, PhotoStatus.pending] if with_pending else [PhotoStatus.stored]
+    statuses = [*COUNTED, PhotoStatus.pending] if with_pending else list(COUNTED)
     return session.exec(
         select(func.count()).where(
             col(Photo.visit_id) == visit_id,
@@ -70,7 +79,7 @@ def lookalike_candidates(
         select(Photo)
         .where(
             col(Photo.visit_id) != visit_id,
-            col(Photo.status) == PhotoStatus.stored,
+            col(Photo.status) == PhotoStatus.ready,
             or_(*(col(c) == b for c, b in zip(columns, bands, strict=True))),
         )
         .limit(limit)
@@ -98,5 +107,6 @@ def add(session: Session, photo: Photo) -> None:
 def remove(session: Session, photos: Sequence[Photo]) -> None:
     ids = [p.id for p in photos]
     if ids:
+        session.exec(delete(PhotoJob).where(col(PhotoJob.photo_id).in_(ids)))
         session.exec(delete(Photo).where(col(Photo.id).in_(ids)))
         session.flush()

@@ -15,7 +15,10 @@ class PhotoPublic(BaseModel):
     client_id: uuid.UUID
     visit_id: uuid.UUID
     item_code: str
-    status: str
+    status: str = Field(
+        description="processing (stored, copies being made), ready, or rejected (see "
+        "rejected_reason); pending: a direct upload not completed"
+    )
     sha256: str | None
     mime: str | None
     size_bytes: int | None
@@ -25,6 +28,9 @@ class PhotoPublic(BaseModel):
     exif_taken_at: dt.datetime | None
     flags: list[str]
     created_at: dt.datetime
+    rejected_reason: str | None = Field(
+        default=None, description="Why processing refused the image: `code: detail`"
+    )
     gps_latitude: float | None = Field(default=None, description="Coordinators and admins only")
     gps_longitude: float | None = Field(default=None, description="Coordinators and admins only")
     device: str | None = Field(default=None, description="Coordinators and admins only")

@@ -13,7 +13,7 @@ from service.checklists.pinned import checklist_for_visit
 from service.config import UploadSettings
 from service.errors import ValidationFailed
 from service.observability import metrics
-from service.photos import errors, pipeline, repository
+from service.photos import errors, jobs, pipeline, repository
 from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import UploadRequest, UploadTicket
 from service.photos.visit import PhotoVisit, VisitWriter
@@ -67,7 +67,13 @@ def upload(
     settings: UploadSettings,
     now: dt.datetime,
 ) -> tuple[Photo, bool]:
-    """Store a photo sent through the API; a retry, or the same bytes again, is one photo.
+    """Store a photo sent through the API, to be processed; a retry, or the same bytes again,
+    is one photo.
+
+    Only what the header tells is checked here (format, size, pixels, compression ratio,
+    EXIF) and the original stored: the photo is answered ``processing``, and a photo job,
+    queued in the same transaction as its row, decodes it, makes its copies and marks it
+    ``ready`` or ``rejected`` (``processing.Processor``).
 
     A photo is (visit, item, bytes): the same bytes for another item of the visit are a new
     photo of that item, with objects of its own (see ``keys_for``), so deleting one row's
@@ -75,9 +81,10 @@ def upload(
 
     Raises:
         PhotoConflict: the client id was used for other bytes or another item.
-        PhotoItemInvalid, TooManyPhotos, and the image rejections (413, 415, 422).
+        PhotoItemInvalid, TooManyPhotos, and the header's rejections (413, 415, 422).
     """
-    sha = pipeline.sha256_of(source)
+    header = pipeline.check_header(source, settings)
+    sha = header.sha256
     existing = repository.by_client_id(session, client_id)
     if existing is not None:
         if (existing.visit_id, existing.item_code, existing.sha256) == (visit.id, item_code, sha):
@@ -97,7 +104,7 @@ def upload(
         client_id=client_id,
         visit_id=visit.id,
         item_code=item_code,
-        status=PhotoStatus.pending,
+        status=PhotoStatus.processing,
         taken_at=taken_at.astimezone(dt.UTC),
         original_key=original,
         thumb_key=thumb,
@@ -105,17 +112,15 @@ def upload(
         uploaded_by_id=actor.id,
         created_at=now,
     )
-    keys = [original, thumb, display]
-    # Decoding and storing take seconds under load (the store's deadline when it hangs): no
-    # transaction, connection or SQLite lock is held meanwhile.
+    pipeline.fill_header(photo, header)
+    # Storing takes the store's pace (its deadline when it hangs): no transaction, connection
+    # or SQLite lock is held meanwhile.
     with db.released(session):
-        done = pipeline.decode(source, settings)
         try:
             source.seek(0)
-            store.put(original, source, content_type=done.info.mime)
-            pipeline.put_variants(store, photo, done)
+            store.put(original, source, content_type=header.mime)
         except BaseException:
-            pipeline.delete_after_request(session, store, keys)
+            pipeline.delete_after_request(session, store, [original])
             raise
     try:
         visit = writer.lock()
@@ -125,16 +130,14 @@ def upload(
         )
         if raced is None:
             _check_item(session, visit, item_code)
-            pipeline.fill(
-                photo, done, pipeline.flags_for_photo(session, visit, photo, done, settings), now
-            )
             repository.add(session, photo)
+            jobs.enqueue(session, photo.id, now)
     except BaseException:
-        # Whatever failed, the objects go once the request's transaction has rolled back.
-        pipeline.delete_after_request(session, store, keys)
+        # Whatever failed, the object goes once the request's transaction has rolled back.
+        pipeline.delete_after_request(session, store, [original])
         raise
     if raced is not None:
-        pipeline.delete_after_request(session, store, keys)
+        pipeline.delete_after_request(session, store, [original])
         if (raced.visit_id, raced.item_code, raced.sha256) != (visit.id, item_code, sha):
             raise errors.PhotoConflict(
                 f"client_id {client_id} was used for another photo; "
@@ -142,7 +145,7 @@ def upload(
             )
         return raced, False
     metrics.UPLOADS.labels("stored").inc()
-    metrics.UPLOAD_BYTES.inc(done.info.size_bytes)
+    metrics.UPLOAD_BYTES.inc(header.size_bytes)
     return photo, True
 
 

@@ -19,6 +19,7 @@ from service.auth.models import User
 from service.auth.roles import Role
 from service.errors import ErrorCode, ValidationFailed
 from service.photos import reads as photo_reads
+from service.photos.errors import PhotosProcessing
 from service.scoring import service as scoring_service
 from service.scoring.models import VisitScore
 from service.visits import repository
@@ -184,7 +185,8 @@ def submit(
     The phone's clock is compared with the server's and the difference is kept on the visit.
 
     Raises:
-        SubmissionIncomplete: required items are unanswered (all are listed).
+        SubmissionIncomplete: required items are unanswered or lack photos (all are listed).
+        PhotosProcessing: nothing is missing but required photos are still being processed.
         TransitionNotAllowed: the visit is not in progress or returned.
     """
     visit = lock(session, visit)
@@ -192,7 +194,18 @@ def submit(
         return visit
     if visit.status in (VisitStatus.in_progress, VisitStatus.returned):
         missing = answers_service.missing_required(session, visit)
-        photos = photo_reads.missing(session, visit)
+        shortfall = photo_reads.shortfall(session, visit)
+        photos = shortfall.missing
+        if not missing and not photos and shortfall.processing:
+            # Complete once the photo jobs are done: the phone retries the same submit.
+            raise PhotosProcessing(
+                f"{len(shortfall.processing)} required photo(s) are still being processed; "
+                "submit again in a few seconds.",
+                errors=[
+                    {"item_code": p.item_code, "photo_id": str(p.id)} for p in shortfall.processing
+                ],
+                headers={"Retry-After": "2"},
+            )
         if missing or photos:
             raise SubmissionIncomplete(
                 f"{len(missing)} required item(s) are unanswered and {len(photos)} item(s) lack "

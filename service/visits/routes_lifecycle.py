@@ -7,6 +7,7 @@ from service.clock import ClockDep
 from service.db import SessionDep
 from service.deps import SettingsDep
 from service.errors import problem_responses
+from service.photos.errors import PhotosProcessing
 from service.visits import lifecycle
 from service.visits import service as visits_service
 from service.visits.deps import VISIT_ERRORS, VisitDep
@@ -44,6 +45,7 @@ def start_visit(
         *VISIT_ERRORS,
         visits_service.TransitionNotAllowed,
         lifecycle.SubmissionIncomplete,
+        PhotosProcessing,
     ),
 )
 def submit_visit(

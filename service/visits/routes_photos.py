@@ -121,7 +121,12 @@ def upload_photo(
     taken_at: Annotated[AwareIsoDatetime, Form(description="The phone's clock")],
     client_id: Annotated[uuid.UUID, Form()],
 ) -> PhotoPublic:
-    """Store a photo for a checklist item; sending it again returns the stored one."""
+    """Store a photo for a checklist item; sending it again returns the stored one.
+
+    Only the header is checked before the answer: the photo is `processing` until a job has
+    decoded it and made its copies, then `ready`, or `rejected` with `rejected_reason` (a
+    truncated or undecodable image); the visit's photo list shows which.
+    """
     now = clock()
     photo, created = photos_service.upload(
         session,
@@ -229,7 +234,8 @@ def complete_upload(
     shopper: ShopperUser,
     photo_id: uuid.UUID,
 ) -> PhotoPublic:
-    """Check the uploaded bytes against what was declared, then process the photo."""
+    """Check the uploaded bytes against what was declared; the photo is then `processing`
+    until its job has made its copies (as for a multipart upload)."""
     photo, visit = readable_photo(session, shopper, photo_id)
     now = clock()
     photo = lifecycle.complete(
@@ -263,7 +269,15 @@ def list_photos(session: SessionDep, user: CurrentUser, visit: VisitDep) -> Visi
     response_class=Response,
     responses={
         # Forbidden: originals keep their EXIF data, so only staff read them.
-        **problem_responses(*AUTHENTICATED, Forbidden, errors.PhotoNotFound, NotFound, StorageDown),
+        **problem_responses(
+            *AUTHENTICATED,
+            Forbidden,
+            errors.PhotoNotFound,
+            errors.PhotoProcessing,
+            errors.PhotoRejected,
+            NotFound,
+            StorageDown,
+        ),
         200: {"content": {"image/jpeg": {}}, "description": "The image (local storage)"},
         307: {"description": "A short-lived storage URL of the image"},
     },
@@ -275,7 +289,11 @@ def read_photo_content(
     photo_id: uuid.UUID,
     variant: Variant = Variant.display,
 ) -> Response:
-    """Serve a stripped copy (thumb, display) or, to staff, the original."""
+    """Serve a stripped copy (thumb, display) or, to staff, the original.
+
+    A photo still being processed is 409 `photo-processing` (read it again shortly); a
+    rejected one is 409 `photo-rejected` with its reason, and none of its objects is served.
+    """
     photo, _ = readable_photo(session, user, photo_id)
     key = reads.content_key(photo, variant, user)
     # The store may take its deadline to answer (or miss it): no transaction is held meanwhile.

@@ -5,10 +5,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Connection
 
 from service.config import Settings, StorageBackend, StorageSettings
 from service.main import create_app
 from tests.conftest import FrozenClock
+from tests.fixtures import photo_jobs
 
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
@@ -31,10 +33,13 @@ def photo_settings(backend: str, settings: Settings, request: pytest.FixtureRequ
 
 
 @pytest.fixture
-def app(photo_settings: Settings, app: FastAPI, clock: FrozenClock) -> Iterator[FastAPI]:
+def app(
+    photo_settings: Settings, app: FastAPI, clock: FrozenClock, connection: Connection
+) -> Iterator[FastAPI]:
     """The shared app, rebuilt on the chosen store but keeping its session override."""
     rebuilt = create_app(photo_settings, clock=clock)
     rebuilt.dependency_overrides.update(app.dependency_overrides)
+    photo_jobs.install(rebuilt, connection, clock)
     yield rebuilt
     rebuilt.dependency_overrides.clear()
 

@@ -18,7 +18,7 @@ from service.auth.roles import Role
 from service.photos import lifecycle
 from service.photos.models import Photo, PhotoStatus
 from tests.conftest import FrozenClock
-from tests.fixtures import images
+from tests.fixtures import images, photo_jobs
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.problems import assert_problem
@@ -70,10 +70,12 @@ class TestPresigned:
         assert put(body["upload_url"], data, body["headers"]) == 200
         done = client.post(api_path("complete_upload", photo_id=body["photo_id"]), headers=phone)
         assert done.status_code == 200, done.text
-        assert done.json()["status"] == "stored"
+        assert done.json()["status"] == "processing"
         assert done.json()["sha256"] == hashlib.sha256(data).hexdigest()
         # The PUT landed on the final key; complete copied and deleted nothing.
         base = f"photos/{visit.id}/{body['photo_id']}"
+        assert list(app.state.store.list_keys(f"photos/{visit.id}/")) == [f"{base}/original"]
+        assert photo_jobs.drain(client) == 1  # its job makes the copies
         assert sorted(app.state.store.list_keys(f"photos/{visit.id}/")) == [
             f"{base}/display.jpg",
             f"{base}/original",
@@ -82,7 +84,10 @@ class TestPresigned:
         with app.state.store.open(f"{base}/original") as original:
             assert original.read() == data
         again = client.post(api_path("complete_upload", photo_id=body["photo_id"]), headers=phone)
-        assert again.json() == done.json()
+        # Complete again: the same photo, now ready with what the decode told.
+        assert again.status_code == 200, again.text
+        assert (again.json()["id"], again.json()["status"]) == (body["photo_id"], "ready")
+        assert (again.json()["width"], again.json()["height"]) == (640, 480)
 
     def test_same_bytes_for_another_item_is_a_new_photo(
         self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
@@ -102,12 +107,16 @@ class TestPresigned:
         done = client.post(api_path("complete_upload", photo_id=body["photo_id"]), headers=phone)
         assert done.status_code == 200, done.text
         assert done.json()["id"] == body["photo_id"] != first["id"]
-        assert (done.json()["item_code"], done.json()["status"]) == ("signage_clear", "stored")
+        assert (done.json()["item_code"], done.json()["status"]) == (
+            "signage_clear",
+            "processing",
+        )
         # The same bytes for the same item again: the upload is dropped, the photo stands.
         again = ticket(client, visit.id, phone, data).json()
         assert put(again["upload_url"], data, again["headers"]) == 200
         repeat = client.post(api_path("complete_upload", photo_id=again["photo_id"]), headers=phone)
         assert repeat.json()["id"] == body["photo_id"]
+        assert photo_jobs.drain(client) == 2
         # An abandoned upload of those bytes expires; clean-up leaves both photos whole.
         abandoned = ticket(client, visit.id, phone, data, item_code="ticket_photo").json()
         assert put(abandoned["upload_url"], data, abandoned["headers"]) == 200
@@ -160,11 +169,14 @@ class TestPresigned:
         response = client.post(
             api_path("complete_upload", photo_id=body["photo_id"]), headers=phone
         )
+        assert response.status_code == 200, response.text  # the HEAD had no checksum to check
+        assert photo_jobs.drain(client) == 1  # the job reads the bytes back
 
-        assert_problem(response, 422, "checksum-mismatch")
         session.expire_all()
-        assert session.exec(select(Photo).where(Photo.visit_id == visit.id)).all() == []
-        assert list(app.state.store.list_keys("photos/")) == []
+        (photo,) = session.exec(select(Photo).where(Photo.visit_id == visit.id)).all()
+        assert photo.status == PhotoStatus.rejected
+        assert (photo.rejected_reason or "").startswith("checksum-mismatch: ")
+        assert list(app.state.store.list_keys("photos/")) == [row.original_key]  # no copies
 
     def test_a_replayed_url_cannot_touch_a_completed_photo(
         self, app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
@@ -205,7 +217,7 @@ class TestPresigned:
 
         assert done.status_code == 200, done.text
         assert (done.json()["status"], done.json()["sha256"]) == (
-            "stored",
+            "processing",
             hashlib.sha256(data).hexdigest(),
         )
 
@@ -232,8 +244,10 @@ class TestPresigned:
             )
             assert done.status_code == 200, done.text
             assert done.json()["sha256"] == hashlib.sha256(data).hexdigest()
+        assert photo_jobs.drain(client) == 3
         listed = client.get(api_path("list_photos", visit_id=visit.id), headers=phone).json()
         assert sorted(p["item_code"] for p in listed["photos"]) == sorted(items)
+        assert {p["status"] for p in listed["photos"]} == {"ready"}
         assert len(list(app.state.store.list_keys(f"photos/{visit.id}/"))) == 9
 
     def test_a_batch_over_the_limit_is_refused(

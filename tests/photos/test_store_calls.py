@@ -22,7 +22,7 @@ from service.auth.models import User
 from service.photos.models import Photo, PhotoStatus
 from service.storage.objects import ObjectStore, StorageUnavailable
 from tests.conftest import FrozenClock
-from tests.fixtures import images
+from tests.fixtures import images, photo_jobs
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.problems import assert_problem
@@ -110,8 +110,9 @@ class TestMultipart:
 
         assert stored.status_code == 201, stored.text
         assert read.status_code in (200, 307), read.text
-        assert watched.names()[:3] == ["put", "put", "put"]
-        assert watched.names()[3] in ("head", "open")
+        # The upload stores the original; its job reads it back and stores the two copies.
+        assert watched.names()[:4] == ["put", "open", "put", "put"]
+        assert watched.names()[4] in ("head", "open")
         assert watched.under_transaction() == []
 
     def test_objects_of_a_failed_upload_go_after_the_request_with_no_transaction_open(
@@ -126,17 +127,17 @@ class TestMultipart:
         visit_id, phone = arrange(session, shopper, clock)
         puts: list[int] = []
 
-        def fail_third() -> None:
+        def fail_first() -> None:
             puts.append(1)
-            if len(puts) == 3:  # the display copy: the original and thumbnail are stored
+            if len(puts) == 1:  # the original, the request's only store call
                 raise StorageUnavailable("the store went away")
 
-        watched.before["put"] = fail_third
+        watched.before["put"] = fail_first
 
         response = post_photo(client, visit_id, phone, images.photo())
 
         assert_problem(response, 503, "storage-unavailable")
-        assert watched.names() == ["put", "put", "put", "delete_many"]
+        assert watched.names() == ["put", "delete_many"]
         assert watched.under_transaction() == []
         assert list(app.state.store.list_keys("photos/")) == []
         assert photos_of(session, visit_id) == []
@@ -194,10 +195,12 @@ class TestDirect:
         done = client.post(api_path("complete_upload", photo_id=body["photo_id"]), headers=phone)
 
         assert done.status_code == 200, done.text
+        assert watched.names() == ["head"]  # the rest is the photo job's
+        assert photo_jobs.drain(client) == 1
         assert watched.names() == ["head", "open", "put", "put"]
         assert watched.under_transaction() == []
 
-    def test_a_rejected_upload_is_removed_after_the_request_with_no_transaction_open(
+    def test_an_undecodable_upload_is_rejected_by_its_job_with_no_transaction_open(
         self,
         app: FastAPI,
         client: TestClient,
@@ -211,13 +214,16 @@ class TestDirect:
         body = ticket(client, visit_id, phone, data)
         assert put(body["upload_url"], data, body["headers"]) == 200
 
-        refused = client.post(api_path("complete_upload", photo_id=body["photo_id"]), headers=phone)
+        done = client.post(api_path("complete_upload", photo_id=body["photo_id"]), headers=phone)
+        assert done.status_code == 200, done.text  # only a decode tells
+        assert photo_jobs.drain(client) == 1
 
-        assert refused.status_code in (415, 422), refused.text
+        # The job read it back, found it undecodable and deleted any copy (none was made).
         assert watched.names() == ["head", "open", "delete_many"]
         assert watched.under_transaction() == []
-        assert photos_of(session, visit_id) == []
-        assert list(app.state.store.list_keys("photos/")) == []
+        (photo,) = photos_of(session, visit_id)
+        assert photo.status == PhotoStatus.rejected
+        assert list(app.state.store.list_keys("photos/")) == [photo.original_key]
 
     def test_a_duplicate_upload_goes_after_the_commit_with_no_transaction_open(
         self,
@@ -234,6 +240,7 @@ class TestDirect:
         assert put(first["upload_url"], data, first["headers"]) == 200
         stored = client.post(api_path("complete_upload", photo_id=first["photo_id"]), headers=phone)
         assert stored.status_code == 200, stored.text
+        photo_jobs.drain(client)
         second = ticket(client, visit_id, phone, data)
         assert put(second["upload_url"], data, second["headers"]) == 200
         watched.calls.clear()
@@ -244,7 +251,7 @@ class TestDirect:
         assert watched.names() == ["head", "delete_many"]
         assert watched.under_transaction() == []
         (photo,) = photos_of(session, visit_id)
-        assert photo.status == PhotoStatus.stored
+        assert photo.status == PhotoStatus.ready
         assert all(second["photo_id"] not in k for k in app.state.store.list_keys("photos/"))
 
 

@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from service.auth.roles import Role
 from service.config import Settings, StorageBackend, StorageSettings
 from service.main import create_app
 from tests.conftest import FrozenClock
-from tests.fixtures import images
+from tests.fixtures import images, photo_jobs
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.routes import api_path
@@ -51,7 +52,11 @@ def own_seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedSer
 
 @pytest.fixture
 def client(
-    own_seaweed: SeaweedServer, settings: Settings, app: FastAPI, clock: FrozenClock
+    own_seaweed: SeaweedServer,
+    settings: Settings,
+    app: FastAPI,
+    clock: FrozenClock,
+    connection: Connection,
 ) -> Iterator[TestClient]:
     # The default deadlines: what a deployment gets without tuning.
     s3 = own_seaweed.endpoint.settings(f"hung-{uuid.uuid4().hex[:12]}")
@@ -62,6 +67,7 @@ def client(
         clock=clock,
     )
     store_app.dependency_overrides.update(app.dependency_overrides)
+    photo_jobs.install(store_app, connection, clock)
     with TestClient(store_app, base_url="http://127.0.0.1") as test_client:
         yield test_client
 
@@ -137,6 +143,7 @@ def test_photo_reads_answer_503_while_the_store_hangs_then_redirect_again(
     visit = make_visit(session, shopper=shopper)
     _, stored = upload(client, visit.id, bearer(shopper, clock))
     assert stored.status_code == 201, stored.text
+    assert photo_jobs.drain(client) == 1
     staff = bearer(make_user(session, Role.coordinator), clock)
     path = api_path("read_photo_content", photo_id=stored.json()["id"])
 

@@ -1,0 +1,58 @@
+"""A photo job runner on a thread of its own: the embedded default's worker.
+
+The app factory starts one per server process when ``MSHOP_JOBS__IN_PROCESS`` is on (the
+default) and stops it when the lifespan ends, like the start-up jobs of ``service.startup``;
+``mshop worker`` runs the same loop in the foreground.
+"""
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+
+log = logging.getLogger("mshop")
+
+
+def worker_name() -> str:
+    """Unique per runner: the host, the process and a random part (threads of one process)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class JobRunner:
+    """Call ``work`` (process every due job, return how many) until stopped, waiting
+    ``poll_seconds`` whenever there was nothing to do. An error is logged, not raised: the
+    next round tries again."""
+
+    def __init__(self, work: Callable[[], int], poll_seconds: float) -> None:
+        self._work = work
+        self._poll = poll_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self.run, name="photo-jobs", daemon=True)
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        """Ask the loop to end after the job at hand (safe in a signal handler)."""
+        self._stop.set()
+
+    def stop(self, timeout: float) -> None:
+        """Ask the loop to end after the job at hand and wait up to ``timeout`` seconds."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                taken = self._work()
+            except Exception:
+                log.exception("photo jobs: a round failed; trying again")
+                taken = 0
+            if taken == 0:
+                self._stop.wait(self._poll)

@@ -1,0 +1,71 @@
+"""The in-process runner: a server process on the embedded default processes its own photos.
+
+On a database of its own (committed rows: the runner's thread has its own connections, which
+the per-test rollback connection would hide rows from), with the runner on as in production.
+"""
+
+import time
+import uuid
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlmodel import Session, select
+
+from service.auth.roles import Role
+from service.checklists import service as checklists_service
+from service.config import AuthSettings, DatabaseSettings, JobSettings, Settings, StorageSettings
+from service.db import transaction
+from service.main import create_app
+from service.photos.models import Photo, PhotoJob, PhotoStatus
+from service.standards import service as standards_service
+from tests.conftest import NOW, SECRET, FrozenClock
+from tests.fixtures import images
+from tests.fixtures.db import database_url_for, migrated_engine
+from tests.fixtures.factories import make_visit
+from tests.fixtures.http import bearer
+from tests.fixtures.users import make_user
+from tests.photos.test_router import post_photo
+
+
+def test_the_app_runner_makes_an_uploaded_photo_ready(tmp_path: Path) -> None:
+    url = database_url_for("photo_runner", tmp_path / "runner.db")
+    engine = migrated_engine(url)
+    clock = FrozenClock(NOW)
+    try:
+        with transaction(engine) as session:
+            standards_service.load_standards(session, Settings().catalogue_dir, now=NOW)
+            checklists_service.load_template_files(session, Settings().templates_dir, now=NOW)
+            shopper = make_user(session, Role.shopper)
+            visit_id = make_visit(session, shopper=shopper).id
+        settings = Settings(
+            database=DatabaseSettings(url=url, migrate_on_start=False),
+            storage=StorageSettings(local_dir=tmp_path / "blobs"),
+            auth=AuthSettings(secret_key=SecretStr(SECRET)),
+            jobs=JobSettings(in_process=True, poll_seconds=0.05),
+        )
+        with TestClient(create_app(settings, clock=clock), base_url="http://127.0.0.1") as client:
+            answer = post_photo(
+                client, visit_id, bearer(shopper, clock), images.photo(), process=False
+            )
+            assert answer.status_code == 201, answer.text
+            assert answer.json()["status"] == "processing"
+            photo_id = uuid.UUID(answer.json()["id"])
+            deadline = time.monotonic() + 30
+            while True:
+                with Session(engine) as session:
+                    photo = session.get(Photo, photo_id)
+                    assert photo is not None
+                    if photo.status != PhotoStatus.processing:
+                        break
+                assert time.monotonic() < deadline, "the runner did not process within 30 s"
+                time.sleep(0.05)
+        with Session(engine) as session:
+            photo = session.get(Photo, photo_id)
+            assert photo is not None
+            assert photo.status == PhotoStatus.ready
+            assert session.exec(select(PhotoJob)).all() == []
+        keys = sorted(p.name for p in (tmp_path / "blobs").rglob("*") if p.is_file())
+        assert keys == ["display.jpg", "original", "thumb.jpg"]
+    finally:
+        engine.dispose()
