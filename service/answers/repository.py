@@ -1,27 +1,89 @@
 """Every query on answers."""
 
+import datetime as dt
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, delete, func, insert, select, union_all
+from sqlmodel import Session, col, delete, func, insert, select
 
 from service.answers.models import Answer, DroppedAnswer
+from service.db_types import UtcDateTime
+
+_ANSWERS = Answer.__table__  # type: ignore[attr-defined]
+# Rows per INSERT: 10 bound values each stays under SQLite's 32,766 and PostgreSQL's 65,535
+# parameters per statement, so a batch up to this size is one statement.
+ROWS_PER_INSERT = 3000
 
 
-def known_hashes(session: Session, client_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The content hash each of ``client_ids`` was stored with, kept or dropped: one query."""
-    ids = list(client_ids)
-    sent = union_all(
-        select(col(Answer.client_id), col(Answer.content_hash)).where(
-            col(Answer.client_id).in_(ids)
-        ),
-        select(col(DroppedAnswer.client_id), col(DroppedAnswer.content_hash)).where(
-            col(DroppedAnswer.client_id).in_(ids)
-        ),
-    ).subquery()
-    rows = session.exec(select(sent.c.client_id, sent.c.content_hash)).all()
-    return dict(rows)
+@dataclass(frozen=True)
+class SyncState:
+    """What a sync must know before it writes, read in one statement."""
+
+    sent: dict[uuid.UUID, str]
+    """Client id -> content hash of each of the batch's ids stored before (kept or dropped,
+    on any visit)."""
+    current: dict[str, tuple[int, dt.datetime]]
+    """Item -> (row id, answered_at) of its current answer, for the batch's items."""
+    kept: dict[str, int]
+    """Item -> versions kept, for the batch's items that have any."""
+
+
+def sync_state(
+    session: Session,
+    visit_id: uuid.UUID,
+    client_ids: Collection[uuid.UUID],
+    item_codes: Collection[str],
+) -> SyncState:
+    """The batch's earlier sends and its items' current answers and version counts, in one
+    statement (a ``UNION ALL``; the caller holds the visit's lock, so they stay true)."""
+    ids, codes = list(client_ids), list(item_codes)
+
+    def null(type_: Any) -> Any:
+        # Cast: PostgreSQL types a bare NULL as text, which no later branch's column matches.
+        return sa.cast(sa.null(), type_)
+
+    def sent_from(table: Any) -> sa.Select[Any]:
+        return sa.select(
+            sa.literal_column("'s'").label("kind"),
+            table.c.client_id,
+            table.c.content_hash,
+            table.c.item_code,
+            null(UtcDateTime()).label("answered_at"),
+            null(sa.Integer()).label("row_id"),
+            null(sa.Integer()).label("versions"),
+        ).where(table.c.client_id.in_(ids))
+
+    current = col(Answer.is_current)
+    items = (
+        sa.select(
+            sa.literal_column("'i'"),
+            null(sa.Uuid()),
+            null(sa.String()),
+            col(Answer.item_code),
+            func.max(sa.case((current, col(Answer.answered_at)))),
+            func.max(sa.case((current, col(Answer.id)))),
+            func.count(),
+        )
+        .where(col(Answer.visit_id) == visit_id, col(Answer.item_code).in_(codes))
+        .group_by(col(Answer.item_code))
+    )
+    rows = session.execute(
+        sa.union_all(sent_from(_ANSWERS), sent_from(DroppedAnswer.__table__), items)  # type: ignore[attr-defined]
+    ).all()
+    sent: dict[uuid.UUID, str] = {}
+    now_current: dict[str, tuple[int, dt.datetime]] = {}
+    kept: dict[str, int] = {}
+    for kind, client_id, digest, item_code, answered_at, row_id, versions in rows:
+        if kind == "s":
+            sent[client_id] = digest
+            continue
+        kept[item_code] = versions
+        if row_id is not None:
+            now_current[item_code] = (row_id, answered_at)
+    return SyncState(sent=sent, current=now_current, kept=kept)
 
 
 def current(session: Session, visit_id: uuid.UUID) -> dict[str, Answer]:
@@ -58,18 +120,20 @@ def dropped_counts(session: Session, visit_id: uuid.UUID) -> dict[str, int]:
     return dict(rows)
 
 
-def add_all(session: Session, answers: Sequence[Answer]) -> None:
-    session.add_all(answers)
-    session.flush()
+def insert_all(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert answers as one multi-row ``INSERT`` (per ``ROWS_PER_INSERT``), asking nothing
+    back: the ORM would insert them one by one on SQLite to learn each new id."""
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        session.execute(sa.insert(_ANSWERS).values(list(rows[start : start + ROWS_PER_INSERT])))
 
 
-def retire_all(session: Session, answers: Sequence[Answer]) -> None:
-    """Clear the current flag; flushed at once, before any new current answer is inserted."""
-    for answer in answers:
-        answer.is_current = False
-        session.add(answer)
-    if answers:
-        session.flush()
+def retire(session: Session, row_ids: Collection[int]) -> None:
+    """Clear the current flag of these answers in one statement; run before the new current
+    answers are inserted (the database allows one current answer per item)."""
+    if row_ids:
+        session.execute(
+            sa.update(_ANSWERS).where(_ANSWERS.c.id.in_(list(row_ids))).values(is_current=False)
+        )
 
 
 def prune(session: Session, visit_id: uuid.UUID, item_codes: Collection[str], *, keep: int) -> None:

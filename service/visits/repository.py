@@ -6,25 +6,29 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import func
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from service import db
 from service.auth.models import User
 from service.auth.roles import Role
+from service.checklists.models import Checklist
 from service.offices.models import Office
 from service.scoring.models import VisitScore
 from service.visits.models import Visit, VisitEvent
 from service.visits.transitions import VisitStatus
 
 
+def readable_by(user: User) -> list[ColumnElement[bool]]:
+    """The conditions on visits ``user`` may see: a shopper only their own, others all."""
+    return [col(Visit.shopper_id) == user.id] if user.role == Role.shopper else []
+
+
 def readable_statement(user: User) -> SelectOfScalar[Visit]:
     """Visits ``user`` may see: a shopper only their own, every other role all."""
-    query = select(Visit)
-    if user.role == Role.shopper:
-        query = query.where(col(Visit.shopper_id) == user.id)
-    return query
+    return select(Visit).where(*readable_by(user))
 
 
 @dataclass(frozen=True)
@@ -76,9 +80,27 @@ def lock(session: Session, visit_id: uuid.UUID) -> Visit:
     """Reload a visit holding its row lock (PostgreSQL) or the write lock (SQLite), so its
     writers take turns and what they check is current."""
     db.write_lock(session)
-    visit = session.exec(select(Visit).where(col(Visit.id) == visit_id).with_for_update()).one()
-    session.refresh(visit)
-    return visit
+    return session.exec(
+        select(Visit)
+        .where(col(Visit.id) == visit_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # what an earlier load holds is replaced
+    ).one()
+
+
+def lock_readable(session: Session, user: User, visit_id: uuid.UUID) -> tuple[Visit, str] | None:
+    """A visit ``user`` may see, read once and under its lock (as ``lock``), with its
+    checklist's content hash; None when there is no such visit for them."""
+    db.write_lock(session)
+    query = (
+        select(Visit, col(Checklist.content_hash))
+        .join(Checklist, col(Checklist.id) == col(Visit.checklist_id))
+        .where(col(Visit.id) == visit_id, *readable_by(user))
+        .with_for_update(of=Visit)  # the visit's row, not the shared checklist's
+        .execution_options(populate_existing=True)
+    )
+    row = session.exec(query).first()
+    return None if row is None else (row[0], row[1])
 
 
 def scores_for(
@@ -142,6 +164,16 @@ def active_shoppers(
 def add(session: Session, row: Visit | VisitEvent) -> None:
     session.add(row)
     session.flush()
+
+
+def insert_events(session: Session, events: list[VisitEvent]) -> None:
+    """Append events in one multi-row ``INSERT`` that asks no ids back (the ORM inserts them
+    one by one on SQLite to learn each id)."""
+    if not events:
+        return
+    table = VisitEvent.__table__  # type: ignore[attr-defined]
+    names = [c.name for c in table.columns if c.name != "id"]
+    session.execute(sa.insert(table).values([{n: getattr(e, n) for n in names} for e in events]))
 
 
 def events(session: Session, visit_id: uuid.UUID) -> list[VisitEvent]:

@@ -1,5 +1,6 @@
 """HTTP routes of answer sync (tag ``answers``): served by visits, which owns the lock."""
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
@@ -52,13 +53,14 @@ def sync_answers(
     settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
-    visit: VisitDep,
+    visit_id: uuid.UUID,
     batch: AnswerBatch,
 ) -> SyncResult:
     """Store a batch of answers from the phone: all or nothing, safe to send again."""
+    # No VisitDep: the lifecycle reads the visit once, under its lock (404 the same way).
     return lifecycle.sync_answers(
         session,
-        visit,
+        visit_id,
         shopper,
         batch.answers,
         now=clock(),
