@@ -12,10 +12,8 @@ from sqlmodel import Session, col, delete, func, insert, select
 from service.answers.models import Answer, DroppedAnswer
 from service.db_types import UtcDateTime
 
-_ANSWERS = Answer.__table__  # type: ignore[attr-defined]
-# Rows per INSERT: 10 bound values each stays under SQLite's 32,766 and PostgreSQL's 65,535
-# parameters per statement, so a batch up to this size is one statement.
-ROWS_PER_INSERT = 3000
+_ANSWERS: sa.Table = Answer.__table__  # type: ignore[attr-defined]
+_DROPPED: sa.Table = DroppedAnswer.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -31,21 +29,24 @@ class SyncState:
     """Item -> versions kept, for the batch's items that have any."""
 
 
-def sync_state(
-    session: Session,
-    visit_id: uuid.UUID,
-    client_ids: Collection[uuid.UUID],
-    item_codes: Collection[str],
-) -> SyncState:
-    """The batch's earlier sends and its items' current answers and version counts, in one
-    statement (a ``UNION ALL``; the caller holds the visit's lock, so they stay true)."""
-    ids, codes = list(client_ids), list(item_codes)
+# The sync's statements are built once, in Core, with their lists as one parameter each: no
+# ORM compile step, a cache key computed once, and on PostgreSQL a constant text (``= ANY``
+# of an array) that psycopg converts once and the server prepares once, where an IN list of
+# 40 is new text every time, past psycopg's cache of 50 parameters.
 
+
+def _one_of(column: sa.Column[Any], name: str, *, postgres: bool) -> sa.ColumnElement[bool]:
+    if postgres:
+        return column == sa.any_(sa.bindparam(name, type_=sa.ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
+def _state_statement(*, postgres: bool) -> sa.CompoundSelect[Any]:
     def null(type_: Any) -> Any:
         # Cast: PostgreSQL types a bare NULL as text, which no later branch's column matches.
         return sa.cast(sa.null(), type_)
 
-    def sent_from(table: Any) -> sa.Select[Any]:
+    def sent_from(table: sa.Table) -> sa.Select[Any]:
         return sa.select(
             sa.literal_column("'s'").label("kind"),
             table.c.client_id,
@@ -54,24 +55,64 @@ def sync_state(
             null(UtcDateTime()).label("answered_at"),
             null(sa.Integer()).label("row_id"),
             null(sa.Integer()).label("versions"),
-        ).where(table.c.client_id.in_(ids))
+        ).where(_one_of(table.c.client_id, "client_ids", postgres=postgres))
 
-    current = col(Answer.is_current)
+    answers, current = _ANSWERS.c, _ANSWERS.c.is_current
     items = (
         sa.select(
             sa.literal_column("'i'"),
             null(sa.Uuid()),
             null(sa.String()),
-            col(Answer.item_code),
-            func.max(sa.case((current, col(Answer.answered_at)))),
-            func.max(sa.case((current, col(Answer.id)))),
+            answers.item_code,
+            func.max(sa.case((current, answers.answered_at))),
+            func.max(sa.case((current, answers.id))),
             func.count(),
         )
-        .where(col(Answer.visit_id) == visit_id, col(Answer.item_code).in_(codes))
-        .group_by(col(Answer.item_code))
+        .where(
+            answers.visit_id == sa.bindparam("visit_id"),
+            _one_of(answers.item_code, "item_codes", postgres=postgres),
+        )
+        .group_by(answers.item_code)
     )
-    rows = session.execute(
-        sa.union_all(sent_from(_ANSWERS), sent_from(DroppedAnswer.__table__), items)  # type: ignore[attr-defined]
+    return sa.union_all(sent_from(_ANSWERS), sent_from(_DROPPED), items)
+
+
+def _retire_statement(*, postgres: bool) -> sa.Update:
+    return (
+        sa.update(_ANSWERS)
+        .where(_one_of(_ANSWERS.c.id, "ids", postgres=postgres))
+        .values(is_current=False)
+    )
+
+
+_INSERTED = [c for c in _ANSWERS.columns if not c.primary_key]
+# PostgreSQL: one INSERT of one row per element of its column arrays, a constant text.
+_UNNEST = sa.insert(_ANSWERS).from_select(
+    [c.name for c in _INSERTED],
+    sa.select(*(sa.func.unnest(sa.bindparam(c.name, type_=sa.ARRAY(c.type))) for c in _INSERTED)),
+)
+_STATE = {postgres: _state_statement(postgres=postgres) for postgres in (False, True)}
+_RETIRE = {postgres: _retire_statement(postgres=postgres) for postgres in (False, True)}
+
+
+def _core(session: Session) -> tuple[sa.Connection, bool]:
+    """The session's connection (its transaction), and whether it is PostgreSQL's."""
+    conn = session.connection()
+    return conn, conn.dialect.name == "postgresql"
+
+
+def sync_state(
+    session: Session,
+    visit_id: uuid.UUID,
+    client_ids: Collection[uuid.UUID],
+    item_codes: Collection[str],
+) -> SyncState:
+    """The batch's earlier sends and its items' current answers and version counts, in one
+    statement (a ``UNION ALL``; the caller holds the visit's lock, so they stay true)."""
+    conn, postgres = _core(session)
+    rows = conn.execute(
+        _STATE[postgres],
+        {"client_ids": list(client_ids), "visit_id": visit_id, "item_codes": list(item_codes)},
     ).all()
     sent: dict[uuid.UUID, str] = {}
     now_current: dict[str, tuple[int, dt.datetime]] = {}
@@ -121,19 +162,29 @@ def dropped_counts(session: Session, visit_id: uuid.UUID) -> dict[str, int]:
 
 
 def insert_all(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert answers as one multi-row ``INSERT`` (per ``ROWS_PER_INSERT``), asking nothing
-    back: the ORM would insert them one by one on SQLite to learn each new id."""
-    for start in range(0, len(rows), ROWS_PER_INSERT):
-        session.execute(sa.insert(_ANSWERS).values(list(rows[start : start + ROWS_PER_INSERT])))
+    """Insert answers in one statement that asks nothing back, compiled once per process.
+
+    The ORM would insert them one by one on SQLite to learn each new id, and a multi-row
+    ``VALUES`` is compiled anew for every batch (6-14 ms for 40 rows). On PostgreSQL this is
+    ``INSERT ... SELECT unnest(...)`` of one array per column: one statement, one text. On
+    SQLite, in-process, one ``executemany`` of one ``INSERT``: the prepared statement is
+    stepped per row in C.
+    """
+    if not rows:
+        return
+    conn, postgres = _core(session)
+    if postgres:
+        conn.execute(_UNNEST, {c.name: [row[c.name] for row in rows] for c in _INSERTED})
+    else:
+        conn.execute(sa.insert(_ANSWERS), list(rows))
 
 
 def retire(session: Session, row_ids: Collection[int]) -> None:
     """Clear the current flag of these answers in one statement; run before the new current
     answers are inserted (the database allows one current answer per item)."""
     if row_ids:
-        session.execute(
-            sa.update(_ANSWERS).where(_ANSWERS.c.id.in_(list(row_ids))).values(is_current=False)
-        )
+        conn, postgres = _core(session)
+        conn.execute(_RETIRE[postgres], {"ids": list(row_ids)})
 
 
 def prune(session: Session, visit_id: uuid.UUID, item_codes: Collection[str], *, keep: int) -> None:

@@ -167,13 +167,13 @@ def add(session: Session, row: Visit | VisitEvent) -> None:
 
 
 def insert_events(session: Session, events: list[VisitEvent]) -> None:
-    """Append events in one multi-row ``INSERT`` that asks no ids back (the ORM inserts them
-    one by one on SQLite to learn each id)."""
+    """Append events in one statement that asks no ids back (the ORM inserts them one by one
+    on SQLite to learn each id), compiled once per process (see ``answers.repository``)."""
     if not events:
         return
     table = VisitEvent.__table__  # type: ignore[attr-defined]
     names = [c.name for c in table.columns if c.name != "id"]
-    session.execute(sa.insert(table).values([{n: getattr(e, n) for n in names} for e in events]))
+    session.execute(sa.insert(table), [{n: getattr(e, n) for n in names} for e in events])
 
 
 def events(session: Session, visit_id: uuid.UUID) -> list[VisitEvent]:
