@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi import APIRouter, FastAPI, HTTPException, Response
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -35,6 +35,7 @@ from service.answers.schemas import AnswerBatch, AnswerIn, AnswerResult, SyncOut
 from service.answers.service import content_hash
 from service.config import get_settings
 from service.main import create_app
+from service.responses import model_json
 
 Connection = sqlite3.Connection | psycopg.Connection[Any]
 
@@ -91,14 +92,31 @@ class RawDatabase:
         utc = value.astimezone(dt.UTC)
         return utc.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else utc
 
-    def json(self, value: Any) -> Any:
-        return json.dumps(value) if self.sqlite else psycopg.types.json.Json(value)
-
-    def null(self, pg_type: str) -> str:
-        return "NULL" if self.sqlite else f"NULL::{pg_type}"
-
     def marks(self, n: int) -> str:
-        return ", ".join(["?" if self.sqlite else "%s"] * n)
+        return ", ".join(["?"] * n)
+
+
+COLUMNS = (
+    "client_id, visit_id, item_code, value, na, answered_at, received_at, content_hash, "
+    "is_current, author_id"
+)
+# PostgreSQL: lists as arrays and the rows as one JSON document (as the API does), so each
+# statement is one constant text psycopg converts once and the server prepares once.
+PG_STATE = (
+    "SELECT client_id, NULL::text, NULL::int, NULL::timestamptz FROM answers "
+    "WHERE client_id = ANY(%(ids)s) "
+    "UNION ALL SELECT client_id, NULL, NULL, NULL FROM dropped_answers "
+    "WHERE client_id = ANY(%(ids)s) "
+    "UNION ALL SELECT NULL, item_code, id, answered_at FROM answers "
+    "WHERE visit_id = %(visit)s AND is_current AND item_code = ANY(%(items)s)"
+)
+PG_INSERT = (
+    f"INSERT INTO answers ({COLUMNS}) SELECT r.client_id, r.visit_id, r.item_code, "
+    "coalesce(r.value, 'null'::json), r.na, r.answered_at, r.received_at, r.content_hash, "
+    "r.is_current, r.author_id FROM json_to_recordset(%s::json) AS r(client_id uuid, "
+    "visit_id uuid, item_code text, value json, na boolean, answered_at timestamptz, "
+    "received_at timestamptz, content_hash text, is_current boolean, author_id uuid)"
+)
 
 
 def floor_sync(raw: RawDatabase, visit_id: uuid.UUID, answers: Sequence[AnswerIn]) -> SyncResult:
@@ -109,24 +127,24 @@ def floor_sync(raw: RawDatabase, visit_id: uuid.UUID, answers: Sequence[AnswerIn
     items = sorted({a.item_code for a in answers})
     vid = raw.uuid(visit_id)
     with raw.transaction() as conn:
-        lock = "" if raw.sqlite else " FOR UPDATE"
-        found = conn.execute(
-            f"SELECT shopper_id FROM visits WHERE id = {m(1)}{lock}", (vid,)
-        ).fetchone()
+        lock = "?" if raw.sqlite else "%s FOR UPDATE"
+        found = conn.execute(f"SELECT shopper_id FROM visits WHERE id = {lock}", (vid,)).fetchone()
         if found is None:
             raise HTTPException(404, "no such visit")
         author = found[0]
-        # PostgreSQL types a bare NULL as text, which the later branches' columns do not match.
-        null = raw.null
-        rows = conn.execute(
-            f"SELECT client_id, {null('text')}, {null('int')}, {null('timestamptz')} "
-            f"FROM answers WHERE client_id IN ({m(len(ids))}) "
-            f"UNION ALL SELECT client_id, NULL, NULL, NULL FROM dropped_answers "
-            f"WHERE client_id IN ({m(len(ids))}) "
-            f"UNION ALL SELECT NULL, item_code, id, answered_at FROM answers "
-            f"WHERE visit_id = {m(1)} AND is_current AND item_code IN ({m(len(items))})",
-            (*ids, *ids, vid, *items),
-        ).fetchall()
+        if raw.sqlite:
+            state = conn.execute(
+                "SELECT client_id, NULL, NULL, NULL FROM answers "
+                f"WHERE client_id IN ({m(len(ids))}) "
+                "UNION ALL SELECT client_id, NULL, NULL, NULL FROM dropped_answers "
+                f"WHERE client_id IN ({m(len(ids))}) "
+                "UNION ALL SELECT NULL, item_code, id, answered_at FROM answers "
+                f"WHERE visit_id = ? AND is_current AND item_code IN ({m(len(items))})",
+                (*ids, *ids, vid, *items),
+            )
+        else:
+            state = conn.execute(PG_STATE, {"ids": ids, "visit": vid, "items": items})
+        rows = state.fetchall()
         sent = {str(r[0]) for r in rows if r[0] is not None}
         current = {r[1]: (r[2], r[3]) for r in rows if r[0] is None}
         new = [a for a, i in zip(answers, ids, strict=True) if str(i) not in sent]
@@ -138,38 +156,68 @@ def floor_sync(raw: RawDatabase, visit_id: uuid.UUID, answers: Sequence[AnswerIn
             if a.item_code not in newest or at > newest[a.item_code]:
                 newest[a.item_code], leaders[a.item_code] = at, a.client_id
         retired = [current[code][0] for code in leaders if code in current]
-        if retired:
+        if retired and raw.sqlite:
             conn.execute(
                 f"UPDATE answers SET is_current = false WHERE id IN ({m(len(retired))})",
                 tuple(retired),
             )
+        elif retired:
+            conn.execute("UPDATE answers SET is_current = false WHERE id = ANY(%s)", (retired,))
         if new:
-            values: list[Any] = []
-            for a in new:
-                digest = content_hash(visit_id, a.item_code, a.value, a.na, a.answered_at)
-                values += [
-                    raw.uuid(a.client_id),
-                    vid,
+            records = [
+                (
+                    a.client_id,
                     a.item_code,
-                    raw.json(a.value),
+                    a.value,
                     a.na,
-                    raw.time(a.answered_at),
-                    raw.time(now),
-                    digest,
+                    a.answered_at,
+                    content_hash(visit_id, a.item_code, a.value, a.na, a.answered_at),
                     leaders.get(a.item_code) == a.client_id,
-                    author,
+                )
+                for a in new
+            ]
+            if raw.sqlite:
+                values: list[Any] = []
+                for client_id, item_code, value, na, at, digest, is_current in records:
+                    values += [
+                        raw.uuid(client_id),
+                        vid,
+                        item_code,
+                        json.dumps(value),
+                        na,
+                        raw.time(at),
+                        raw.time(now),
+                        digest,
+                        is_current,
+                        author,
+                    ]
+                conn.execute(
+                    f"INSERT INTO answers ({COLUMNS}) VALUES "
+                    + ", ".join([f"({m(10)})"] * len(new)),
+                    values,
+                )
+            else:
+                document = [
+                    {
+                        "client_id": str(client_id),
+                        "visit_id": str(visit_id),
+                        "item_code": item_code,
+                        "value": value,
+                        "na": na,
+                        "answered_at": at.isoformat(),
+                        "received_at": now.isoformat(),
+                        "content_hash": digest,
+                        "is_current": is_current,
+                        "author_id": str(author),
+                    }
+                    for client_id, item_code, value, na, at, digest, is_current in records
                 ]
+                conn.execute(PG_INSERT, (json.dumps(document),))
+            detail = json.dumps({"created": len(new), "unchanged": len(answers) - len(new)})
             conn.execute(
-                "INSERT INTO answers (client_id, visit_id, item_code, value, na, answered_at, "
-                "received_at, content_hash, is_current, author_id) VALUES "
-                + ", ".join([f"({m(10)})"] * len(new)),
-                values,
-            )
-            detail = {"created": len(new), "unchanged": len(answers) - len(new)}
-            conn.execute(
-                "INSERT INTO visit_events (visit_id, actor_id, action, detail, at) "
-                f"VALUES ({m(5)})",
-                (vid, author, "sync", raw.json(detail), raw.time(now)),
+                "INSERT INTO visit_events (visit_id, actor_id, action, detail, at) VALUES "
+                + ("(?, ?, ?, ?, ?)" if raw.sqlite else "(%s, %s, %s, %s::json, %s)"),
+                (vid, author, "sync", detail, raw.time(now)),
             )
     stored = {a.client_id for a in new}
 
@@ -203,9 +251,9 @@ def create() -> FastAPI:
     router = APIRouter(prefix="/bench")
 
     @router.put("/floor/{visit_id}", response_model=SyncResult)
-    def floor(visit_id: uuid.UUID, batch: AnswerBatch) -> SyncResult:
+    def floor(visit_id: uuid.UUID, batch: AnswerBatch) -> Response:
         """Write the batch with the fewest statements through the raw driver."""
-        return floor_sync(raw, visit_id, batch.answers)
+        return model_json(floor_sync(raw, visit_id, batch.answers))  # as the API's route does
 
     @router.put("/bare")
     def bare(batch: AnswerBatch) -> dict[str, int]:
