@@ -58,24 +58,36 @@ def _state_statement(*, postgres: bool) -> sa.CompoundSelect[Any]:
             null(sa.Integer()).label("versions"),
         ).where(_one_of(table.c.client_id, "client_ids", postgres=postgres))
 
-    answers, current = _ANSWERS.c, _ANSWERS.c.is_current
-    items = (
+    answers = _ANSWERS.c
+    of_items = (
+        answers.visit_id == sa.bindparam("visit_id"),
+        _one_of(answers.item_code, "item_codes", postgres=postgres),
+    )
+    # Apart, so each reads only an index: the current answer through the partial unique
+    # index, the count of versions through (visit_id, item_code) alone.
+    current = sa.select(
+        sa.literal_column("'c'"),
+        null(sa.Uuid()),
+        null(sa.String()),
+        answers.item_code,
+        answers.answered_at,
+        answers.id,
+        null(sa.Integer()),
+    ).where(answers.is_current, *of_items)
+    counts = (
         sa.select(
-            sa.literal_column("'i'"),
+            sa.literal_column("'n'"),
             null(sa.Uuid()),
             null(sa.String()),
             answers.item_code,
-            func.max(sa.case((current, answers.answered_at))),
-            func.max(sa.case((current, answers.id))),
+            null(UtcDateTime()),
+            null(sa.Integer()),
             func.count(),
         )
-        .where(
-            answers.visit_id == sa.bindparam("visit_id"),
-            _one_of(answers.item_code, "item_codes", postgres=postgres),
-        )
+        .where(*of_items)
         .group_by(answers.item_code)
     )
-    return sa.union_all(sent_from(_ANSWERS), sent_from(_DROPPED), items)
+    return sa.union_all(sent_from(_ANSWERS), sent_from(_DROPPED), current, counts)
 
 
 def _retire_statement(*, postgres: bool) -> sa.Update:
@@ -135,10 +147,10 @@ def sync_state(
     for kind, client_id, digest, item_code, answered_at, row_id, versions in rows:
         if kind == "s":
             sent[client_id] = digest
-            continue
-        kept[item_code] = versions
-        if row_id is not None:
+        elif kind == "c":
             now_current[item_code] = (row_id, answered_at)
+        else:
+            kept[item_code] = versions
     return SyncState(sent=sent, current=now_current, kept=kept)
 
 

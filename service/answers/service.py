@@ -203,11 +203,17 @@ def sync(
         count = sum(r.outcome is outcome for r in results)
         if count:
             metrics.SYNC_ANSWERS.labels(outcome.value).inc(count)
-    return SyncResult(created=created, unchanged=len(results) - created, results=results)
+    # Built from values already checked (the batch was validated, outcomes are members): no
+    # second validation of each result on a path that holds the visit's lock.
+    return SyncResult.model_construct(
+        created=created, unchanged=len(results) - created, results=results
+    )
 
 
 def _result(answer: AnswerIn, outcome: SyncOutcome) -> AnswerResult:
-    return AnswerResult(client_id=answer.client_id, item_code=answer.item_code, outcome=outcome)
+    return AnswerResult.model_construct(
+        client_id=answer.client_id, item_code=answer.item_code, outcome=outcome
+    )
 
 
 def current_answers(session: Session, visit: AnswerVisit) -> dict[str, Answer]:
