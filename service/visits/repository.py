@@ -9,7 +9,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from service import db
 from service.auth.models import User
@@ -88,18 +88,31 @@ def lock(session: Session, visit_id: uuid.UUID) -> Visit:
     ).one()
 
 
+def _locked_read(*, own: bool) -> Select[Visit, str]:
+    query = (
+        select(Visit, col(Checklist.content_hash))
+        .join(Checklist, col(Checklist.id) == col(Visit.checklist_id))
+        .where(col(Visit.id) == sa.bindparam("visit_id"))
+        .with_for_update(of=Visit)  # the visit's row, not the shared checklist's
+        .execution_options(populate_existing=True)
+    )
+    # A shopper reads only their own visits, as ``readable_by`` says.
+    return query.where(col(Visit.shopper_id) == sa.bindparam("user_id")) if own else query
+
+
+# Built once: a sync's statement keeps its cache key instead of computing it per request.
+_LOCKED_READ = {own: _locked_read(own=own) for own in (False, True)}
+
+
 def lock_readable(session: Session, user: User, visit_id: uuid.UUID) -> tuple[Visit, str] | None:
     """A visit ``user`` may see, read once and under its lock (as ``lock``), with its
     checklist's content hash; None when there is no such visit for them."""
     db.write_lock(session)
-    query = (
-        select(Visit, col(Checklist.content_hash))
-        .join(Checklist, col(Checklist.id) == col(Visit.checklist_id))
-        .where(col(Visit.id) == visit_id, *readable_by(user))
-        .with_for_update(of=Visit)  # the visit's row, not the shared checklist's
-        .execution_options(populate_existing=True)
-    )
-    row = session.exec(query).first()
+    own = user.role == Role.shopper
+    row = session.execute(
+        _LOCKED_READ[own],
+        {"visit_id": visit_id, "user_id": user.id} if own else {"visit_id": visit_id},
+    ).first()
     return None if row is None else (row[0], row[1])
 
 
@@ -166,14 +179,18 @@ def add(session: Session, row: Visit | VisitEvent) -> None:
     session.flush()
 
 
+_EVENTS: sa.Table = VisitEvent.__table__  # type: ignore[attr-defined]
+_EVENT_COLUMNS = [c.name for c in _EVENTS.columns if not c.primary_key]
+_INSERT_EVENT = sa.insert(_EVENTS)
+
+
 def insert_events(session: Session, events: list[VisitEvent]) -> None:
     """Append events in one statement that asks no ids back (the ORM inserts them one by one
-    on SQLite to learn each id), compiled once per process (see ``answers.repository``)."""
-    if not events:
-        return
-    table = VisitEvent.__table__  # type: ignore[attr-defined]
-    names = [c.name for c in table.columns if c.name != "id"]
-    session.execute(sa.insert(table), [{n: getattr(e, n) for n in names} for e in events])
+    on SQLite to learn each id), built once (see ``answers.repository``)."""
+    rows = [{n: getattr(e, n) for n in _EVENT_COLUMNS} for e in events]
+    if rows:
+        # One row is a plain execute: an executemany of one is a pipeline on psycopg.
+        session.connection().execute(_INSERT_EVENT, rows[0] if len(rows) == 1 else rows)
 
 
 def events(session: Session, visit_id: uuid.UUID) -> list[VisitEvent]:
