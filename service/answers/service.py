@@ -70,26 +70,32 @@ def _validate(
     now: dt.datetime,
     skew: dt.timedelta,
 ) -> list[tuple[AnswerIn, Any, str]]:
-    prepared, errors = [], []
+    prepared: list[tuple[AnswerIn, Any, str]] = []
+    errors: list[dict[str, Any]] = []
     seen: set[Any] = set()
-    for index, answer in enumerate(answers):
+    latest = now + skew
+
+    def refuse(index: int, answer: AnswerIn, msg: str) -> None:
         where = {"index": index, "client_id": str(answer.client_id), "item_code": answer.item_code}
+        errors.append(where | {"msg": msg})
+
+    for index, answer in enumerate(answers):
         if answer.client_id in seen:
-            errors.append(where | {"msg": "client_id repeats within the batch"})
+            refuse(index, answer, "client_id repeats within the batch")
             continue
         seen.add(answer.client_id)
         try:
             item = checklist.item(answer.item_code)
         except KeyError:
-            errors.append(where | {"msg": f"the checklist has no item {answer.item_code}"})
+            refuse(index, answer, f"the checklist has no item {answer.item_code}")
             continue
         try:
             value = normalize(item, answer.value, na=answer.na)
         except AnswerValueError as exc:
-            errors.append(where | {"msg": str(exc)})
+            refuse(index, answer, str(exc))
             continue
-        if answer.answered_at > now + skew:
-            errors.append(where | {"msg": "answered_at is in the future; check the phone's clock"})
+        if answer.answered_at > latest:
+            refuse(index, answer, "answered_at is in the future; check the phone's clock")
             continue
         digest = content_hash(visit.id, answer.item_code, value, answer.na, answer.answered_at)
         prepared.append((answer, value, digest))
