@@ -4,7 +4,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import anyio
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel
 from starlette.types import Receive, Scope, Send
 
 
@@ -34,3 +35,14 @@ class ClosingStreamingResponse(StreamingResponse):
         close = getattr(self._source, "close", None)
         if close is not None:
             close()
+
+
+def model_json(model: BaseModel) -> Response:
+    """``model`` as the JSON body of a 200, serialized in the calling thread.
+
+    For a route declared with ``response_model=type(model)`` on a hot write path: returned as a
+    model, FastAPI validates it again and serializes it on one more worker-thread hop, after
+    the route and before the request's session ends, that is with the transaction (on SQLite,
+    the database's write lock) still held.
+    """
+    return Response(model.model_dump_json(), media_type="application/json")

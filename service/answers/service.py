@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from collections import Counter
 from typing import Any, ClassVar, Protocol
 
 from sqlmodel import Session
@@ -69,26 +70,32 @@ def _validate(
     now: dt.datetime,
     skew: dt.timedelta,
 ) -> list[tuple[AnswerIn, Any, str]]:
-    prepared, errors = [], []
+    prepared: list[tuple[AnswerIn, Any, str]] = []
+    errors: list[dict[str, Any]] = []
     seen: set[Any] = set()
-    for index, answer in enumerate(answers):
+    latest = now + skew
+
+    def refuse(index: int, answer: AnswerIn, msg: str) -> None:
         where = {"index": index, "client_id": str(answer.client_id), "item_code": answer.item_code}
+        errors.append(where | {"msg": msg})
+
+    for index, answer in enumerate(answers):
         if answer.client_id in seen:
-            errors.append(where | {"msg": "client_id repeats within the batch"})
+            refuse(index, answer, "client_id repeats within the batch")
             continue
         seen.add(answer.client_id)
         try:
             item = checklist.item(answer.item_code)
         except KeyError:
-            errors.append(where | {"msg": f"the checklist has no item {answer.item_code}"})
+            refuse(index, answer, f"the checklist has no item {answer.item_code}")
             continue
         try:
             value = normalize(item, answer.value, na=answer.na)
         except AnswerValueError as exc:
-            errors.append(where | {"msg": str(exc)})
+            refuse(index, answer, str(exc))
             continue
-        if answer.answered_at > now + skew:
-            errors.append(where | {"msg": "answered_at is in the future; check the phone's clock"})
+        if answer.answered_at > latest:
+            refuse(index, answer, "answered_at is in the future; check the phone's clock")
             continue
         digest = content_hash(visit.id, answer.item_code, value, answer.na, answer.answered_at)
         prepared.append((answer, value, digest))
@@ -112,32 +119,38 @@ def sync(
     actor: User,
     answers: list[AnswerIn],
     *,
+    checklist: ResolvedChecklist,
     now: dt.datetime,
     keep_versions: int,
 ) -> SyncResult:
-    """Store a batch from a phone, all or nothing.
+    """Store a batch from a phone, all or nothing, in a number of statements that does not
+    grow with the batch: one read, one ``UPDATE`` retiring replaced answers, one ``INSERT``,
+    and two more only when an item passes the versions kept.
 
     An answer sent again with its client id changes nothing, even once its version has been
     dropped. A new answer to an item becomes current only if it was answered later than the
     current one, so a late retry of an old answer never overwrites a newer one. Each item
     keeps its newest ``keep_versions`` versions; older ones are dropped in the same
     transaction, leaving their client id, hash and count. The caller
-    (``visits.lifecycle.sync_answers``) has checked the batch's size, holds the visit's lock
-    and records the sync in the visit's history.
+    (``visits.lifecycle.sync_answers``) has checked the batch's size, holds the visit's lock,
+    passes the visit's checklist and records the sync in the visit's history.
 
     Raises:
         AnswersInvalid: any answer does not fit its item (all are listed).
         AnswerConflict: a client id was used before for different content.
     """
     # A phone clock far ahead would make its answers win over every later correction.
-    prepared = _validate(
-        checklist_for_visit(session, visit), visit, answers, now=now, skew=dt.timedelta(hours=1)
+    prepared = _validate(checklist, visit, answers, now=now, skew=dt.timedelta(hours=1))
+    state = repository.sync_state(
+        session,
+        visit.id,
+        [a.client_id for a, _, _ in prepared],
+        {a.item_code for a, _, _ in prepared},
     )
-    known = repository.known_hashes(session, [a.client_id for a, _, _ in prepared])
     conflicts = [
         {"client_id": str(a.client_id), "item_code": a.item_code}
         for a, _, digest in prepared
-        if a.client_id in known and known[a.client_id] != digest
+        if a.client_id in state.sent and state.sent[a.client_id] != digest
     ]
     if conflicts:
         metrics.SYNC_CONFLICTS.inc()
@@ -146,56 +159,67 @@ def sync(
             "needs a new client_id.",
             errors=conflicts,
         )
-    current = repository.current(session, visit.id)
-    rows: dict[Any, Answer] = {}
-    best = dict(current)
-    for answer, value, digest in prepared:
-        if answer.client_id in known:
-            continue
-        row = Answer(
-            client_id=answer.client_id,
-            visit_id=visit.id,
-            item_code=answer.item_code,
-            value=value,
-            na=answer.na,
-            answered_at=answer.answered_at,
-            received_at=now,
-            content_hash=digest,
-            is_current=False,
-            author_id=actor.id,
-        )
-        rows[answer.client_id] = row
-        leader = best.get(row.item_code)
-        if leader is None or row.answered_at > leader.answered_at:
-            best[row.item_code] = row
+    new = [(a, value, digest) for a, value, digest in prepared if a.client_id not in state.sent]
+    # Newest wins per item: the current answer's time, then each new answer in turn.
+    newest = {code: at for code, (_, at) in state.current.items()}
+    leaders: dict[str, uuid.UUID] = {}
+    for answer, _, _ in new:
+        at = newest.get(answer.item_code)
+        if at is None or answer.answered_at > at:
+            newest[answer.item_code] = answer.answered_at
+            leaders[answer.item_code] = answer.client_id
     # Retire before inserting: the database allows one current answer per item.
-    retired = [old for code, old in current.items() if best[code] is not old]
-    repository.retire_all(session, retired)
-    for row in rows.values():
-        row.is_current = best[row.item_code] is row
-    repository.add_all(session, list(rows.values()))
-    if rows:
-        # Only items given a version now can have passed the cap.
-        touched = {row.item_code for row in rows.values()}
-        repository.prune(session, visit.id, touched, keep=keep_versions)
+    repository.retire(
+        session, [state.current[code][0] for code in leaders if code in state.current]
+    )
+    repository.insert_all(
+        session,
+        [
+            {
+                "client_id": answer.client_id,
+                "visit_id": visit.id,
+                "item_code": answer.item_code,
+                "value": value,
+                "na": answer.na,
+                "answered_at": answer.answered_at,
+                "received_at": now,
+                "content_hash": digest,
+                "is_current": leaders.get(answer.item_code) == answer.client_id,
+                "author_id": actor.id,
+            }
+            for answer, value, digest in new
+        ],
+    )
+    # Only items given a version now can have passed the cap, and only if their count did.
+    added = Counter(answer.item_code for answer, _, _ in new)
+    over = {code for code, n in added.items() if state.kept.get(code, 0) + n > keep_versions}
+    if over:
+        repository.prune(session, visit.id, over, keep=keep_versions)
     results = []
     for answer, _, _ in prepared:
-        row_or_none = rows.get(answer.client_id)
-        if row_or_none is None:
+        if answer.client_id in state.sent:
             outcome = SyncOutcome.unchanged
+        elif leaders.get(answer.item_code) == answer.client_id:
+            outcome = SyncOutcome.created
         else:
-            outcome = SyncOutcome.created if row_or_none.is_current else SyncOutcome.superseded
+            outcome = SyncOutcome.superseded
         results.append(_result(answer, outcome))
-    created = sum(r.outcome is not SyncOutcome.unchanged for r in results)
+    created = len(new)
     for outcome in SyncOutcome:
         count = sum(r.outcome is outcome for r in results)
         if count:
             metrics.SYNC_ANSWERS.labels(outcome.value).inc(count)
-    return SyncResult(created=created, unchanged=len(results) - created, results=results)
+    # Built from values already checked (the batch was validated, outcomes are members): no
+    # second validation of each result on a path that holds the visit's lock.
+    return SyncResult.model_construct(
+        created=created, unchanged=len(results) - created, results=results
+    )
 
 
 def _result(answer: AnswerIn, outcome: SyncOutcome) -> AnswerResult:
-    return AnswerResult(client_id=answer.client_id, item_code=answer.item_code, outcome=outcome)
+    return AnswerResult.model_construct(
+        client_id=answer.client_id, item_code=answer.item_code, outcome=outcome
+    )
 
 
 def current_answers(session: Session, visit: AnswerVisit) -> dict[str, Answer]:

@@ -5,6 +5,7 @@ module adds sections, the two top-level documents and the rules that span items.
 """
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -226,10 +227,12 @@ class ResolvedChecklist(Strict):
 
     def item(self, code: str) -> ItemBase:
         """The item with ``code``; raises ``KeyError`` when there is none."""
-        for item in self.items():
-            if item.code == code:
-                return item
-        raise KeyError(code)
+        return self._by_code[code]
+
+    @functools.cached_property
+    def _by_code(self) -> dict[str, ItemBase]:
+        # A sync looks up every answer's item: a scan of ~100 items each time was 0.2 ms.
+        return {item.code: item for item in self.items()}
 
     def visible(self, values: Mapping[str, object]) -> set[str]:
         """Codes of the items shown to a shopper whose answers so far are ``values``.

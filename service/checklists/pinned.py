@@ -4,6 +4,8 @@ Answers, photos and scoring each need a visit's checklist on every request; it l
 the checklists, so none of them has to ask another for it and the parse cache is one cache.
 """
 
+import threading
+from collections import OrderedDict
 from typing import Protocol
 
 from sqlmodel import Session
@@ -19,8 +21,12 @@ class PinsChecklist(Protocol):
     def checklist_id(self) -> int: ...
 
 
-_CHECKLISTS: dict[str, ResolvedChecklist] = {}
+# Content hash -> parsed checklist, the least recently used dropped past the bound. Keyed by
+# the hash, never by id: a row's content never changes, and two databases (tests, a restore)
+# may give one id to different checklists.
+_CHECKLISTS: "OrderedDict[str, ResolvedChecklist]" = OrderedDict()
 _CHECKLISTS_MAX = 512
+_CHECKLISTS_LOCK = threading.Lock()
 
 
 def checklist_for_visit(session: Session, visit: PinsChecklist) -> ResolvedChecklist:
@@ -30,12 +36,25 @@ def checklist_for_visit(session: Session, visit: PinsChecklist) -> ResolvedCheck
         ChecklistNotFound: the visit points at no checklist.
     """
     digest = checklists_service.content_hash_of(session, visit.checklist_id)
-    cached = _CHECKLISTS.get(digest)
-    if cached is not None:
-        return cached
-    row = checklists_service.get_checklist(session, visit.checklist_id)
+    return checklist_by_hash(session, visit.checklist_id, digest)
+
+
+def checklist_by_hash(session: Session, checklist_id: int, digest: str) -> ResolvedChecklist:
+    """Checklist ``checklist_id`` whose content hash the caller has read already (with the
+    visit, in the same statement): no query at all once it is cached.
+
+    Raises:
+        ChecklistNotFound: there is no checklist ``checklist_id``.
+    """
+    with _CHECKLISTS_LOCK:
+        cached = _CHECKLISTS.get(digest)
+        if cached is not None:
+            _CHECKLISTS.move_to_end(digest)
+            return cached
+    row = checklists_service.get_checklist(session, checklist_id)
     parsed = ResolvedChecklist.model_validate(row.body)
-    if len(_CHECKLISTS) >= _CHECKLISTS_MAX:
-        _CHECKLISTS.pop(next(iter(_CHECKLISTS)))
-    _CHECKLISTS[row.content_hash] = parsed
+    with _CHECKLISTS_LOCK:
+        _CHECKLISTS[row.content_hash] = parsed
+        while len(_CHECKLISTS) > _CHECKLISTS_MAX:
+            _CHECKLISTS.popitem(last=False)
     return parsed

@@ -125,7 +125,7 @@ def _answer(ctx: _Context, visit: Visit, shopper: User, rng: random.Random, shar
     ]
     lifecycle.sync_answers(
         ctx.session,
-        visit,
+        visit.id,  # the same object, started in place: one identity per session
         shopper,
         answers,
         now=ctx.now,

@@ -6,26 +6,30 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, update
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, func, insert, update
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from service import db
 from service.auth.models import User
 from service.auth.roles import Role
 from service.base import metadata
+from service.checklists.models import Checklist
 from service.offices.models import Office
 from service.scoring.models import VisitScore
 from service.visits.models import Visit, VisitBulk, VisitEvent
 from service.visits.transitions import VisitStatus
 
 
+def readable_by(user: User) -> list[ColumnElement[bool]]:
+    """The conditions on visits ``user`` may see: a shopper only their own, others all."""
+    return [col(Visit.shopper_id) == user.id] if user.role == Role.shopper else []
+
+
 def readable_statement(user: User) -> SelectOfScalar[Visit]:
     """Visits ``user`` may see: a shopper only their own, every other role all."""
-    query = select(Visit)
-    if user.role == Role.shopper:
-        query = query.where(col(Visit.shopper_id) == user.id)
-    return query
+    return select(Visit).where(*readable_by(user))
 
 
 @dataclass(frozen=True)
@@ -77,9 +81,40 @@ def lock(session: Session, visit_id: uuid.UUID) -> Visit:
     """Reload a visit holding its row lock (PostgreSQL) or the write lock (SQLite), so its
     writers take turns and what they check is current."""
     db.write_lock(session)
-    visit = session.exec(select(Visit).where(col(Visit.id) == visit_id).with_for_update()).one()
-    session.refresh(visit)
-    return visit
+    return session.exec(
+        select(Visit)
+        .where(col(Visit.id) == visit_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # what an earlier load holds is replaced
+    ).one()
+
+
+def _locked_read(*, own: bool) -> Select[Visit, str]:
+    query = (
+        select(Visit, col(Checklist.content_hash))
+        .join(Checklist, col(Checklist.id) == col(Visit.checklist_id))
+        .where(col(Visit.id) == sa.bindparam("visit_id"))
+        .with_for_update(of=Visit)  # the visit's row, not the shared checklist's
+        .execution_options(populate_existing=True)
+    )
+    # A shopper reads only their own visits, as ``readable_by`` says.
+    return query.where(col(Visit.shopper_id) == sa.bindparam("user_id")) if own else query
+
+
+# Built once: a sync's statement keeps its cache key instead of computing it per request.
+_LOCKED_READ = {own: _locked_read(own=own) for own in (False, True)}
+
+
+def lock_readable(session: Session, user: User, visit_id: uuid.UUID) -> tuple[Visit, str] | None:
+    """A visit ``user`` may see, read once and under its lock (as ``lock``), with its
+    checklist's content hash; None when there is no such visit for them."""
+    db.write_lock(session)
+    own = user.role == Role.shopper
+    row = session.execute(
+        _LOCKED_READ[own],
+        {"visit_id": visit_id, "user_id": user.id} if own else {"visit_id": visit_id},
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def scores_for(
@@ -143,6 +178,20 @@ def active_shoppers(
 def add(session: Session, row: Visit | VisitEvent | VisitBulk) -> None:
     session.add(row)
     session.flush()
+
+
+_EVENTS: sa.Table = VisitEvent.__table__  # type: ignore[attr-defined]
+_EVENT_COLUMNS = [c.name for c in _EVENTS.columns if not c.primary_key]
+_INSERT_EVENT = sa.insert(_EVENTS)
+
+
+def insert_events(session: Session, events: list[VisitEvent]) -> None:
+    """Append events in one statement that asks no ids back (the ORM inserts them one by one
+    on SQLite to learn each id), built once (see ``answers.repository``)."""
+    rows = [{n: getattr(e, n) for n in _EVENT_COLUMNS} for e in events]
+    if rows:
+        # One row is a plain execute: an executemany of one is a pipeline on psycopg.
+        session.connection().execute(_INSERT_EVENT, rows[0] if len(rows) == 1 else rows)
 
 
 def events(session: Session, visit_id: uuid.UUID) -> list[VisitEvent]:

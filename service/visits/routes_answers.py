@@ -1,8 +1,9 @@
 """HTTP routes of answer sync (tag ``answers``): served by visits, which owns the lock."""
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
 from service.answers import service as answers_service
 from service.answers.schemas import AnswerBatch, AnswerPage, SyncResult
@@ -13,6 +14,7 @@ from service.db import SessionDep
 from service.deps import SettingsDep
 from service.errors import problem_responses
 from service.pagination import PageParams, sized_page
+from service.responses import model_json
 from service.visits import lifecycle
 from service.visits import service as visits_service
 from service.visits.deps import VISIT_ERRORS, VisitDep
@@ -52,19 +54,21 @@ def sync_answers(
     settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
-    visit: VisitDep,
+    visit_id: uuid.UUID,
     batch: AnswerBatch,
-) -> SyncResult:
+) -> Response:
     """Store a batch of answers from the phone: all or nothing, safe to send again."""
-    return lifecycle.sync_answers(
+    # No VisitDep: the lifecycle reads the visit once, under its lock (404 the same way).
+    result = lifecycle.sync_answers(
         session,
-        visit,
+        visit_id,
         shopper,
         batch.answers,
         now=clock(),
         max_batch=settings.limits.max_batch_answers,
         keep_versions=settings.limits.answer_versions_per_item,
     )
+    return model_json(result)  # a SyncResult, already valid: serialized here, no extra hop
 
 
 @router.get(

@@ -127,6 +127,28 @@ ONE_PROBLEM: dict[str, type[AssignmentInvalid]] = {
 }
 
 
+def event(
+    visit: Visit,
+    actor: User,
+    action: str,
+    *,
+    now: dt.datetime,
+    from_status: VisitStatus | None = None,
+    to_status: VisitStatus | None = None,
+    detail: dict[str, Any] | None = None,
+) -> VisitEvent:
+    """An event of the visit's audit trail, not yet stored."""
+    return VisitEvent(
+        visit_id=visit.id,
+        actor_id=actor.id,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        detail=detail or {},
+        at=now,
+    )
+
+
 def record(
     session: Session,
     visit: Visit,
@@ -141,14 +163,14 @@ def record(
     """Append an event to the visit's audit trail."""
     repository.add(
         session,
-        VisitEvent(
-            visit_id=visit.id,
-            actor_id=actor.id,
-            action=action,
+        event(
+            visit,
+            actor,
+            action,
+            now=now,
             from_status=from_status,
             to_status=to_status,
-            detail=detail or {},
-            at=now,
+            detail=detail,
         ),
     )
 

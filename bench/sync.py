@@ -1,0 +1,331 @@
+"""Answer sync against its database floor and a bare parse, side by side, round by round.
+
+One uvicorn worker serves the API with two baselines mounted beside it (``bench/sync_app.py``):
+the database floor (the same body through the same model, written with the fewest statements
+through the raw driver) and a bare endpoint that only parses the body. A cheap client (raw
+HTTP/1.1 on keep-alive connections, bodies filled into a template) keeps the worker saturated
+on each endpoint in turn, the order rotating every round, and prints each endpoint's
+throughput, the ratios sync/floor (goal >= 0.7) and sync/bare (goal >= 0.25), and the SQL
+statements per sync counted by the server's engine.
+
+Each endpoint syncs its own visits, which start in progress with every item answered, so
+every request is a later sync of fresh answers that replace the current ones (40 retired,
+40 inserted). The database is new and uniquely named (a SQLite file in a temporary folder,
+or ``mshop_t_<8 hex>_bench_sync`` on the PostgreSQL server), and dropped at the end.
+
+    python bench/sync.py [--postgres URL | --sqlite] [--rounds 5] [--seconds 3]
+"""
+
+import argparse
+import asyncio
+import datetime as dt
+import itertools
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from service.auth.roles import Role  # noqa: E402
+from service.checklists import service as checklists_service  # noqa: E402
+from service.config import Settings  # noqa: E402
+from service.standards import service as standards_service  # noqa: E402
+from tests.conftest import NOW, SECRET, FrozenClock  # noqa: E402
+from tests.fixtures.db import migrated_engine, scratch_postgres_database  # noqa: E402
+from tests.fixtures.factories import complete_answers, make_office, make_visit  # noqa: E402
+from tests.fixtures.http import bearer  # noqa: E402
+from tests.fixtures.server import free_port  # noqa: E402
+from tests.fixtures.users import make_user  # noqa: E402
+
+ENDPOINTS = ("sync", "floor", "bare")
+
+
+@dataclass
+class Target:
+    """One endpoint's visits and the request bytes for its ``i``-th call."""
+
+    name: str
+    paths: list[str]
+    headers: list[bytes]
+    template: str
+    prefixes: list[str]
+    start: dt.datetime
+    counter: "itertools.count[int]" = field(default_factory=itertools.count)
+
+    def request(self) -> bytes:
+        i = next(self.counter)
+        # Fresh client ids, and a later time than any earlier call's: every answer is new and
+        # replaces the current one.
+        at = (self.start + dt.timedelta(milliseconds=i)).isoformat()
+        body = (
+            self.template % tuple(v for p in self.prefixes for v in (f"{p}{i:012x}", at))
+        ).encode()
+        k = i % len(self.paths)
+        return (
+            f"PUT {self.paths[k]} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
+            + self.headers[k]
+            + b"Content-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
+        )
+
+
+def body_template(answers: list[dict[str, Any]]) -> str:
+    """The batch as JSON with ``%s`` for each answer's client id and time."""
+    parts = []
+    for answer in answers:
+        rest = {k: v for k, v in answer.items() if k not in ("client_id", "answered_at")}
+        fields = json.dumps(rest).replace("%", "%%")[1:-1]
+        parts.append('{"client_id": "%s", "answered_at": "%s", ' + fields + "}")
+    return '{"answers": [' + ", ".join(parts) + "]}"
+
+
+def prepare(url: str, visits: int, answers: int) -> dict[str, Target]:
+    """Visits for each endpoint, in progress with every item answered; the requests' parts."""
+    engine = migrated_engine(url)
+    clock = FrozenClock(dt.datetime.now(dt.UTC))
+    run = secrets.token_hex(4)
+    targets: dict[str, Target] = {}
+    with Session(engine) as session:
+        standards_service.load_standards(session, Settings().catalogue_dir, now=NOW)
+        checklists_service.load_template_files(session, Settings().templates_dir, now=NOW)
+        office = make_office(session)
+        shoppers = [make_user(session, Role.shopper) for _ in range(10)]
+        tokens = [
+            f"Authorization: {bearer(s, clock)['Authorization']}\r\n".encode() for s in shoppers
+        ]
+        template = None
+        for n, name in enumerate(ENDPOINTS):
+            paths, headers = [], []
+            for v in range(visits):
+                owner = v % len(shoppers)
+                visit = make_visit(session, shopper=shoppers[owner], office=office)
+                if template is None:
+                    row = checklists_service.get_checklist(session, visit.checklist_id)
+                    checklist = checklists_service.public(session, row).checklist.model_dump(
+                        mode="json", by_alias=True
+                    )
+                    template = complete_answers(checklist)[:answers]
+                paths.append(
+                    {
+                        "sync": f"/api/v1/visits/{visit.id}/answers",
+                        "floor": f"/bench/floor/{visit.id}",
+                        "bare": "/bench/bare",
+                    }[name]
+                )
+                headers.append(tokens[owner] if name == "sync" else b"")
+            assert template is not None
+            targets[name] = Target(
+                name=name,
+                paths=paths,
+                headers=headers,
+                template=body_template(template),
+                prefixes=[f"{run}-{n:04x}-{j:04x}-8000-" for j in range(len(template))],
+                start=clock() - dt.timedelta(hours=2),
+            )
+        session.commit()
+    engine.dispose()
+    return targets
+
+
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bytes]:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.lower().split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return status, await reader.readexactly(length)
+
+
+async def saturate(
+    port: int,
+    make: Callable[[], bytes],
+    *,
+    concurrency: int,
+    seconds: float = float("inf"),
+    count: int | None = None,
+) -> tuple[int, int, float, bytes]:
+    """Closed loop: ``concurrency`` connections send ``make()`` requests for ``seconds``, or
+    ``count`` requests in all."""
+    done = failed = 0
+    sample = b""
+    streams = [await asyncio.open_connection("127.0.0.1", port) for _ in range(concurrency)]
+    stop = time.perf_counter() + seconds
+    left = itertools.count(count, -1) if count is not None else itertools.repeat(1)
+
+    async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal done, failed, sample
+        while time.perf_counter() < stop and next(left) > 0:
+            status, body = await exchange(reader, writer, make())
+            if status == 200:
+                done += 1
+            else:
+                failed += 1
+                sample = sample or body[:300]
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(r, w) for r, w in streams))
+    elapsed = time.perf_counter() - started
+    for _, writer in streams:
+        writer.close()
+    return done, failed, elapsed, sample
+
+
+def statements(port: int) -> dict[str, int]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/statements", timeout=10) as r:
+        counts: dict[str, int] = json.loads(r.read())
+        return counts
+
+
+def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "bench.sync_app:create",
+            "--workers",
+            "1",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    for _ in range(300):
+        try:
+            statements(port)
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load() -> str:
+    """The machine's load average over 1, 5 and 15 minutes (what ``uptime`` prints)."""
+    return ", ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def run(url: str, work: Path, args: argparse.Namespace) -> None:
+    targets = prepare(url, args.visits, args.answers)
+    env = os.environ | {
+        "MSHOP_DATABASE__URL": url,
+        "MSHOP_DATABASE__MIGRATE_ON_START": "false",
+        "MSHOP_AUTH__SECRET_KEY": SECRET,
+        "MSHOP_STORAGE__LOCAL_DIR": str(work / "blobs"),
+        "MALLOC_ARENA_MAX": "2",
+    }
+    port = free_port()
+    server = serve(env, port)
+    try:
+        # Warm-up, unmeasured: each visit's first sync (the API's starts the visit), caches.
+        for target in targets.values():
+            _, failed, _, sample = asyncio.run(
+                saturate(port, target.request, concurrency=args.concurrency, count=args.visits)
+            )
+            if failed:
+                raise RuntimeError(f"{target.name}: {failed} failed in warm-up: {sample!r}")
+        totals = {name: [0, 0, 0.0, 0.0] for name in ENDPOINTS}
+        per_sync = []
+        print(f"load at start (1, 5, 15 min): {load()}")
+        header = "".join(f"{name:>10}" for name in ENDPOINTS)
+        print(f"round{header}   req/s, {args.concurrency} connections x {args.seconds:.0f} s")
+        for r in range(args.rounds):
+            order = ENDPOINTS[r % 3 :] + ENDPOINTS[: r % 3]
+            rates = {}
+            for name in order:
+                before, cpu = statements(port), cpu_seconds(server.pid)
+                done, failed, elapsed, sample = asyncio.run(
+                    saturate(
+                        port,
+                        targets[name].request,
+                        concurrency=args.concurrency,
+                        seconds=args.seconds,
+                    )
+                )
+                if failed:
+                    print(f"  {name}: {failed} failed, e.g. {sample!r}")
+                if name == "sync" and done + failed:
+                    after = statements(port)
+                    per_sync.append((after["statements"] - before["statements"]) / (done + failed))
+                totals[name][3] += cpu_seconds(server.pid) - cpu
+                totals[name][0] += done
+                totals[name][1] += failed
+                totals[name][2] += elapsed
+                rates[name] = done / elapsed
+            print(f"{r + 1:>5}" + "".join(f"{rates[name]:>10.0f}" for name in ENDPOINTS))
+        rate = {name: done / elapsed for name, (done, _, elapsed, _) in totals.items()}
+        for name in ENDPOINTS:
+            done, failed, _, cpu = totals[name]  # type: ignore[assignment]
+            print(
+                f"{name:>5}: {rate[name]:6.0f} req/s, {failed:.0f} failed, "
+                f"server CPU {1000 * cpu / max(1, done + failed):.1f} ms per request"
+            )
+        print(f"ratio sync / floor: {rate['sync'] / rate['floor']:.2f}   (goal >= 0.7)")
+        print(f"ratio sync / bare:  {rate['sync'] / rate['bare']:.2f}   (goal >= 0.25)")
+        print(
+            f"SQL statements per sync: {min(per_sync):.2f} to {max(per_sync):.2f} "
+            "(besides BEGIN and COMMIT)"
+        )
+        print(f"load at end (1, 5, 15 min): {load()}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--sqlite", action="store_true", help="use SQLite instead")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=3, help="per endpoint and round")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--visits", type=int, default=300, help="per endpoint")
+    parser.add_argument("--answers", type=int, default=40, help="per batch")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="mshop-sync-"))
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, work, ignore_errors=True)
+        url = (
+            f"sqlite:///{work / 'sync.db'}"
+            if args.sqlite
+            else stack.enter_context(scratch_postgres_database(args.postgres, "sync"))
+        )
+        print(f"{'SQLite' if args.sqlite else 'PostgreSQL'}, {args.answers} answers per batch")
+        run(url, work, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""The API with the answer-sync baselines mounted beside it, for ``bench/sync.py`` only.
+
+Same process, same uvicorn, same middleware for all three, so a ratio measures the route and
+nothing else:
+
+- ``PUT /api/v1/visits/{id}/answers``: the real sync.
+- ``PUT /bench/floor/{id}``: the database floor. The same body through the same Pydantic model,
+  written with the fewest statements through the raw driver (``sqlite3`` or ``psycopg``), in
+  one transaction: lock the visit; read the batch's client ids sent before and the current
+  answers of its items (one ``UNION ALL``); retire the replaced answers (one ``UPDATE``);
+  insert the new ones (one multi-row ``INSERT``); the audit row; ``COMMIT``. No token, no
+  checklist, no value checks, no version cap: what any sync must cost the database.
+- ``PUT /bench/bare``: parses the body and answers its size.
+- ``GET /bench/statements``: statements the API's engine has run, for statements per sync.
+
+    uvicorn --factory bench.sync_app:create   (settings from MSHOP_* as for the API)
+"""
+
+import datetime as dt
+import json
+import queue
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from fastapi import APIRouter, FastAPI, HTTPException, Response
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from service.answers.schemas import AnswerBatch, AnswerIn, AnswerResult, SyncOutcome, SyncResult
+from service.answers.service import content_hash
+from service.config import get_settings
+from service.main import create_app
+from service.responses import model_json
+
+Connection = sqlite3.Connection | psycopg.Connection[Any]
+
+
+class RawDatabase:
+    """A few raw driver connections to the API's database, and SQLite's one writer."""
+
+    def __init__(self, url: str, size: int) -> None:
+        parsed = make_url(url)
+        self.sqlite = parsed.get_backend_name() == "sqlite"
+        self.pool: queue.LifoQueue[Connection] = queue.LifoQueue()
+        # As the API does (service/db.py): writers of this process queue on a lock in front of
+        # SQLite's, instead of sleeping in its busy handler.
+        self.writer = threading.Lock()
+        for _ in range(size):
+            self.pool.put(self._connect(parsed))
+
+    def _connect(self, parsed: Any) -> Connection:
+        if self.sqlite:
+            conn = sqlite3.connect(
+                parsed.database, check_same_thread=False, isolation_level=None, timeout=5
+            )
+            for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL"):
+                conn.execute(f"PRAGMA {pragma}")
+            return conn
+        conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        return psycopg.connect(conninfo)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        conn = self.pool.get()
+        try:
+            if self.sqlite:
+                with self.writer:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield conn
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+            else:
+                assert isinstance(conn, psycopg.Connection)
+                with conn.transaction():
+                    yield conn
+        finally:
+            self.pool.put(conn)
+
+    # SQLAlchemy's storage on SQLite: UUIDs as 32 hex digits, UTC times as text.
+    def uuid(self, value: uuid.UUID) -> Any:
+        return value.hex if self.sqlite else value
+
+    def time(self, value: dt.datetime) -> Any:
+        utc = value.astimezone(dt.UTC)
+        return utc.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else utc
+
+    def marks(self, n: int) -> str:
+        return ", ".join(["?"] * n)
+
+
+COLUMNS = (
+    "client_id, visit_id, item_code, value, na, answered_at, received_at, content_hash, "
+    "is_current, author_id"
+)
+# PostgreSQL: lists as arrays and the rows as one JSON document (as the API does), so each
+# statement is one constant text psycopg converts once and the server prepares once.
+PG_STATE = (
+    "SELECT client_id, NULL::text, NULL::int, NULL::timestamptz FROM answers "
+    "WHERE client_id = ANY(%(ids)s) "
+    "UNION ALL SELECT client_id, NULL, NULL, NULL FROM dropped_answers "
+    "WHERE client_id = ANY(%(ids)s) "
+    "UNION ALL SELECT NULL, item_code, id, answered_at FROM answers "
+    "WHERE visit_id = %(visit)s AND is_current AND item_code = ANY(%(items)s)"
+)
+PG_INSERT = (
+    f"INSERT INTO answers ({COLUMNS}) SELECT r.client_id, r.visit_id, r.item_code, "
+    "coalesce(r.value, 'null'::json), r.na, r.answered_at, r.received_at, r.content_hash, "
+    "r.is_current, r.author_id FROM json_to_recordset(%s::json) AS r(client_id uuid, "
+    "visit_id uuid, item_code text, value json, na boolean, answered_at timestamptz, "
+    "received_at timestamptz, content_hash text, is_current boolean, author_id uuid)"
+)
+
+
+def floor_sync(raw: RawDatabase, visit_id: uuid.UUID, answers: Sequence[AnswerIn]) -> SyncResult:
+    """Store the batch as the sync does, with the fewest statements: the floor of its cost."""
+    now = dt.datetime.now(dt.UTC)
+    m = raw.marks
+    ids = [raw.uuid(a.client_id) for a in answers]
+    items = sorted({a.item_code for a in answers})
+    vid = raw.uuid(visit_id)
+    with raw.transaction() as conn:
+        lock = "?" if raw.sqlite else "%s FOR UPDATE"
+        found = conn.execute(f"SELECT shopper_id FROM visits WHERE id = {lock}", (vid,)).fetchone()
+        if found is None:
+            raise HTTPException(404, "no such visit")
+        author = found[0]
+        if raw.sqlite:
+            state = conn.execute(
+                "SELECT client_id, NULL, NULL, NULL FROM answers "
+                f"WHERE client_id IN ({m(len(ids))}) "
+                "UNION ALL SELECT client_id, NULL, NULL, NULL FROM dropped_answers "
+                f"WHERE client_id IN ({m(len(ids))}) "
+                "UNION ALL SELECT NULL, item_code, id, answered_at FROM answers "
+                f"WHERE visit_id = ? AND is_current AND item_code IN ({m(len(items))})",
+                (*ids, *ids, vid, *items),
+            )
+        else:
+            state = conn.execute(PG_STATE, {"ids": ids, "visit": vid, "items": items})
+        rows = state.fetchall()
+        sent = {str(r[0]) for r in rows if r[0] is not None}
+        current = {r[1]: (r[2], r[3]) for r in rows if r[0] is None}
+        new = [a for a, i in zip(answers, ids, strict=True) if str(i) not in sent]
+        # Newest wins per item (times compared as stored: both sides are UTC).
+        newest = {code: at for code, (_, at) in current.items()}
+        leaders: dict[str, uuid.UUID] = {}
+        for a in new:
+            at = raw.time(a.answered_at)
+            if a.item_code not in newest or at > newest[a.item_code]:
+                newest[a.item_code], leaders[a.item_code] = at, a.client_id
+        retired = [current[code][0] for code in leaders if code in current]
+        if retired and raw.sqlite:
+            conn.execute(
+                f"UPDATE answers SET is_current = false WHERE id IN ({m(len(retired))})",
+                tuple(retired),
+            )
+        elif retired:
+            conn.execute("UPDATE answers SET is_current = false WHERE id = ANY(%s)", (retired,))
+        if new:
+            records = [
+                (
+                    a.client_id,
+                    a.item_code,
+                    a.value,
+                    a.na,
+                    a.answered_at,
+                    content_hash(visit_id, a.item_code, a.value, a.na, a.answered_at),
+                    leaders.get(a.item_code) == a.client_id,
+                )
+                for a in new
+            ]
+            if raw.sqlite:
+                values: list[Any] = []
+                for client_id, item_code, value, na, at, digest, is_current in records:
+                    values += [
+                        raw.uuid(client_id),
+                        vid,
+                        item_code,
+                        json.dumps(value),
+                        na,
+                        raw.time(at),
+                        raw.time(now),
+                        digest,
+                        is_current,
+                        author,
+                    ]
+                conn.execute(
+                    f"INSERT INTO answers ({COLUMNS}) VALUES "
+                    + ", ".join([f"({m(10)})"] * len(new)),
+                    values,
+                )
+            else:
+                document = [
+                    {
+                        "client_id": str(client_id),
+                        "visit_id": str(visit_id),
+                        "item_code": item_code,
+                        "value": value,
+                        "na": na,
+                        "answered_at": at.isoformat(),
+                        "received_at": now.isoformat(),
+                        "content_hash": digest,
+                        "is_current": is_current,
+                        "author_id": str(author),
+                    }
+                    for client_id, item_code, value, na, at, digest, is_current in records
+                ]
+                conn.execute(PG_INSERT, (json.dumps(document),))
+            detail = json.dumps({"created": len(new), "unchanged": len(answers) - len(new)})
+            conn.execute(
+                "INSERT INTO visit_events (visit_id, actor_id, action, detail, at) VALUES "
+                + ("(?, ?, ?, ?, ?)" if raw.sqlite else "(%s, %s, %s, %s::json, %s)"),
+                (vid, author, "sync", detail, raw.time(now)),
+            )
+    stored = {a.client_id for a in new}
+
+    def outcome(a: AnswerIn) -> SyncOutcome:
+        if a.client_id not in stored:
+            return SyncOutcome.unchanged
+        if leaders.get(a.item_code) == a.client_id:
+            return SyncOutcome.created
+        return SyncOutcome.superseded
+
+    results = [
+        AnswerResult(client_id=a.client_id, item_code=a.item_code, outcome=outcome(a))
+        for a in answers
+    ]
+    return SyncResult(created=len(new), unchanged=len(answers) - len(new), results=results)
+
+
+def create() -> FastAPI:
+    """The API from MSHOP_* settings, with the floor, the bare endpoint and the counter."""
+    settings = get_settings()
+    app = create_app(settings)
+    raw = RawDatabase(settings.database.url, settings.database.pool_size)
+    counts = {"statements": 0, "begin": 0}
+
+    @event.listens_for(app.state.engine, "before_cursor_execute")
+    def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # SQLite's BEGIN DEFERRED is sent as a statement; PostgreSQL's BEGIN and every COMMIT
+        # are not (the drivers send them), so they are counted apart.
+        counts["begin" if statement.startswith("BEGIN") else "statements"] += 1
+
+    router = APIRouter(prefix="/bench")
+
+    @router.put("/floor/{visit_id}", response_model=SyncResult)
+    def floor(visit_id: uuid.UUID, batch: AnswerBatch) -> Response:
+        """Write the batch with the fewest statements through the raw driver."""
+        return model_json(floor_sync(raw, visit_id, batch.answers))  # as the API's route does
+
+    @router.put("/bare")
+    def bare(batch: AnswerBatch) -> dict[str, int]:
+        """Parse the batch, as the sync's body is parsed, and nothing else."""
+        return {"answers": len(batch.answers)}
+
+    @router.get("/statements")
+    async def statements() -> dict[str, int]:
+        return counts
+
+    app.include_router(router)
+    return app
