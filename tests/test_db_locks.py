@@ -28,7 +28,13 @@ from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.security import encode_token
 from service.checklists import service as checklists_service
-from service.config import AuthSettings, DatabaseSettings, Settings, StorageSettings
+from service.config import (
+    AuthSettings,
+    DatabaseSettings,
+    JobSettings,
+    Settings,
+    StorageSettings,
+)
 from service.errors import DatabaseBusy
 from service.main import create_app
 from service.standards import service as standards_service
@@ -48,6 +54,8 @@ def _settings(url: str, tmp_path: Path, **database: Any) -> Settings:
         database=DatabaseSettings(url=url, lock_timeout_seconds=LOCK_TIMEOUT, **database),
         storage=StorageSettings(local_dir=tmp_path / "blobs"),
         auth=AuthSettings(secret_key=SecretStr(SECRET)),
+        # No photo-job runner: its own commits would blur what these tests count.
+        jobs=JobSettings(in_process=False),
     )
 
 
