@@ -113,6 +113,11 @@ class UploadSettings(BaseModel):
     max_concurrent_processing: int = Field(default=4, ge=1, le=256)
 
 
+class ReportSettings(BaseModel):
+    # Charts kept per API process (reports/cache.py), each a PNG of 30-150 KB; 0 keeps none.
+    chart_cache_entries: int = Field(default=64, ge=0, le=10_000)
+
+
 class ServerSettings(BaseModel):
     """How ``mshop serve`` treats connections (see ``service/serving.py``)."""
 
@@ -147,6 +152,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     limits: LimitSettings = LimitSettings()
     upload: UploadSettings = UploadSettings()
+    reports: ReportSettings = ReportSettings()
     server: ServerSettings = ServerSettings()
 
 

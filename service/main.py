@@ -17,6 +17,7 @@ from service.middleware import RequestGuard
 from service.observability.middleware import RequestObserver
 from service.observability.router import router as metrics_router
 from service.problems import install_problem_handlers
+from service.reports.cache import ChartCache
 from service.storage.client import make_store
 from service.storage.objects import StorageUnavailable
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = now_utc) -> F
         per_address=settings.auth.login_max_failures_per_address,
         window_seconds=settings.auth.login_window_seconds,
     )
+    app.state.chart_cache = ChartCache(settings.reports.chart_cache_entries)
     install_problem_handlers(app)
     app.add_middleware(RequestGuard, settings=settings)
     app.add_middleware(RequestObserver)

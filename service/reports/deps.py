@@ -10,9 +10,11 @@ from service.auth.models import User
 from service.auth.roles import Role
 from service.checklists.format import ChecklistChannel
 from service.db import ReadSessionDep
+from service.deps import state_dependency
 from service.isotime import IsoDate
 from service.offices.regions import Region
 from service.params import RowIdQuery
+from service.reports.cache import ChartCache
 from service.reports.schemas import ReportFilters
 from service.reports.service import ReportFiltersInvalid, check_period
 from service.standards.catalogue import CODE_PATTERN, Level
@@ -93,3 +95,6 @@ def report_filters(
 
 
 FiltersDep = Annotated[ReportFilters, Depends(report_filters)]
+
+# The app's chart cache (``create_app`` makes one per process, sized by settings).
+ChartCacheDep = Annotated[ChartCache, Depends(state_dependency("chart_cache", ChartCache))]

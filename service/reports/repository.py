@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 
 from service.isotime import LOCAL_OFFSET
 from service.offices.models import Office
+from service.reports.models import VERSION_ROW, ReportDataVersion
 from service.reports.schemas import ReportFilters
 from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
 from service.standards.models import ServiceStandard
@@ -63,6 +64,20 @@ def visits_from(query: AnySelect, filters: ReportFilters) -> AnySelect:
         .join(Office, col(Office.id) == col(Visit.office_id))
         .where(*conditions(filters))
     )
+
+
+def data_version(session: Session) -> tuple[str, int]:
+    """The report data's ``epoch`` and ``version`` (bumped by triggers, see reports/models.py).
+
+    Read it before the figures: on PostgreSQL each statement sees the commits made before it,
+    so figures read after the version are at least as new as it, and a chart kept under this
+    version is never older than the version says.
+    """
+    query = select(col(ReportDataVersion.epoch), col(ReportDataVersion.version)).where(
+        col(ReportDataVersion.id) == VERSION_ROW
+    )
+    epoch, version = session.connection().execute(query).one()
+    return epoch, version
 
 
 def _execute(session: Session, query: AnySelect) -> Sequence[Row[Any]]:

@@ -1,7 +1,8 @@
 """Analyst reports: rankings by service, agency, region and office; criteria; findings; charts."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import Row
@@ -14,6 +15,7 @@ from service.offices.models import Office
 from service.offices.regions import REGION_NAMES_RU, Region
 from service.offices.schemas import OfficeKind
 from service.reports import charts, repository
+from service.reports.cache import LANGUAGE, ChartCache, DataVersion, chart_etag
 from service.reports.schemas import (
     AgencyReport,
     AgencyRow,
@@ -347,3 +349,30 @@ def criteria_chart(session: Session, filters: ReportFilters) -> bytes:
         value_max=100,
         second_label="Полное соответствие, %",
     )
+
+
+class ChartKind(StrEnum):
+    services = "services"
+    criteria = "criteria"
+
+
+DRAW: dict[ChartKind, Callable[[Session, ReportFilters], bytes]] = {
+    ChartKind.services: services_chart,
+    ChartKind.criteria: criteria_chart,
+}
+
+
+def chart_tag(session: Session, filters: ReportFilters, kind: ChartKind) -> str:
+    """The ETag of chart ``kind`` for ``filters`` on the data as it is now (one small query).
+
+    Call it before ``chart_png`` in the same transaction: the version is read first.
+    """
+    epoch, version = repository.data_version(session)
+    return chart_etag(kind.value, filters, DataVersion(epoch, version), LANGUAGE)
+
+
+def chart_png(
+    session: Session, filters: ReportFilters, kind: ChartKind, etag: str, cache: ChartCache
+) -> bytes:
+    """Chart ``kind`` tagged ``etag`` (from ``chart_tag``): kept in ``cache``, or drawn."""
+    return cache.get_or_draw(etag, lambda: DRAW[kind](session, filters))
