@@ -114,15 +114,14 @@ def services_report(session: Session, filters: ReportFilters) -> Report[ServiceR
 
     Names are those of each service's newest standard version.
     """
-    names = {row.service_code: row.name_ru for row in repository.latest_standards(session)}
-    rows = _groups(session, filters, col(Visit.service_code).label("service_code"))
+    rows = repository.grade_groups(
+        session,
+        filters,
+        [col(Visit.service_code).label("service_code")],
+        shown=[repository.service_name()],
+    )
     items = [
-        ServiceRow(
-            rank=rank,
-            service_code=row.service_code,
-            name_ru=names.get(row.service_code),
-            **figures,
-        )
+        ServiceRow(rank=rank, service_code=row.service_code, name_ru=row.name_ru, **figures)
         for rank, row, figures in _ranked(rows)
     ]
     return Report[ServiceRow](filters=filters, items=items)
@@ -131,7 +130,7 @@ def services_report(session: Session, filters: ReportFilters) -> Report[ServiceR
 def _agency_names(session: Session) -> dict[str, str]:
     newest: dict[str, tuple[dt.date, str]] = {}
     for row in repository.latest_standards(session):
-        name = str(row.body.get("agency", {}).get("name_ru") or row.agency_abbr)
+        name = str(row.agency_name_ru or row.agency_abbr)
         seen = newest.get(row.agency_abbr)
         if seen is None or row.effective_from > seen[0]:
             newest[row.agency_abbr] = (row.effective_from, name)
