@@ -94,6 +94,11 @@ class ChartCache:
             self._charts.move_to_end(etag)
         return png
 
+    def get(self, etag: str) -> bytes | None:
+        """The chart tagged ``etag`` if kept (it becomes the most recently used), else None."""
+        with self._lock:
+            return self._take(etag)
+
     def get_or_draw(self, etag: str, draw: Callable[[], bytes]) -> bytes:
         """The chart tagged ``etag``: from the cache, or drawn by ``draw()`` and kept."""
         if self.entries == 0:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -9,6 +10,7 @@ from sqlalchemy import Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
+from service import db
 from service.checklists.vocabulary import Criterion
 from service.errors import ErrorCode, ValidationFailed
 from service.offices.models import Office
@@ -314,50 +316,57 @@ def findings_report(
     return Report[FindingRow](filters=filters, items=items)
 
 
-def services_chart(session: Session, filters: ReportFilters) -> bytes:
-    """PNG: services' mean grade as bars, the share of 5s beside each, best at the top."""
-    report = services_report(session, filters)
-    bars = [
-        charts.Bar(
-            label=f"{row.service_code} {row.name_ru or ''}".strip(),
-            value=row.mean_grade,
-            second=row.share_grade_5,
-        )
-        for row in report.items
-    ]
-    return charts.bar_chart_png(
-        bars,
-        title="Рейтинг услуг: средняя оценка и доля оценок «5»",
-        value_label="Средняя оценка (1–5)",
-        value_max=5,
-        second_label="Доля «5», %",
-    )
-
-
-def criteria_chart(session: Session, filters: ReportFilters) -> bytes:
-    """PNG: each criterion's mean percent of points as bars, the share fully met beside."""
-    report = criteria_report(session, filters)
-    bars = [
-        charts.Bar(label=row.name_ru, value=row.mean_percent, second=row.share_compliant)
-        for row in report.items
-    ]
-    return charts.bar_chart_png(
-        bars,
-        title="Критерии качества: доля набранных баллов и полного соответствия",
-        value_label="Набрано баллов, %",
-        value_max=100,
-        second_label="Полное соответствие, %",
-    )
-
-
 class ChartKind(StrEnum):
     services = "services"
     criteria = "criteria"
 
 
-DRAW: dict[ChartKind, Callable[[Session, ReportFilters], bytes]] = {
-    ChartKind.services: services_chart,
-    ChartKind.criteria: criteria_chart,
+@dataclass(frozen=True)
+class _Chart:
+    """What a chart shows: its rows, read from the database, and how they are drawn."""
+
+    bars: Callable[[Session, ReportFilters], list[charts.Bar]]
+    title: str
+    value_label: str
+    value_max: float
+    second_label: str
+
+
+def _service_bars(session: Session, filters: ReportFilters) -> list[charts.Bar]:
+    return [
+        charts.Bar(
+            label=f"{row.service_code} {row.name_ru or ''}".strip(),
+            value=row.mean_grade,
+            second=row.share_grade_5,
+        )
+        for row in services_report(session, filters).items
+    ]
+
+
+def _criterion_bars(session: Session, filters: ReportFilters) -> list[charts.Bar]:
+    return [
+        charts.Bar(label=row.name_ru, value=row.mean_percent, second=row.share_compliant)
+        for row in criteria_report(session, filters).items
+    ]
+
+
+CHARTS: dict[ChartKind, _Chart] = {
+    # Services' mean grade as bars, the share of 5s beside each, best at the top.
+    ChartKind.services: _Chart(
+        bars=_service_bars,
+        title="Рейтинг услуг: средняя оценка и доля оценок «5»",
+        value_label="Средняя оценка (1–5)",
+        value_max=5,
+        second_label="Доля «5», %",
+    ),
+    # Each criterion's mean percent of points as bars, the share fully met beside.
+    ChartKind.criteria: _Chart(
+        bars=_criterion_bars,
+        title="Критерии качества: доля набранных баллов и полного соответствия",
+        value_label="Набрано баллов, %",
+        value_max=100,
+        second_label="Полное соответствие, %",
+    ),
 }
 
 
@@ -373,5 +382,24 @@ def chart_tag(session: Session, filters: ReportFilters, kind: ChartKind) -> str:
 def chart_png(
     session: Session, filters: ReportFilters, kind: ChartKind, etag: str, cache: ChartCache
 ) -> bytes:
-    """Chart ``kind`` tagged ``etag`` (from ``chart_tag``): kept in ``cache``, or drawn."""
-    return cache.get_or_draw(etag, lambda: DRAW[kind](session, filters))
+    """Chart ``kind`` tagged ``etag`` (from ``chart_tag``): kept in ``cache``, or drawn.
+
+    On a miss the rows are read, then the transaction ends before matplotlib draws (about a
+    second for 60 bars): no pooled connection waits on a drawing.
+    """
+    png = cache.get(etag)
+    if png is not None:
+        return png
+    chart = CHARTS[kind]
+    bars = chart.bars(session, filters)
+    with db.released(session):
+        return cache.get_or_draw(
+            etag,
+            lambda: charts.bar_chart_png(
+                bars,
+                title=chart.title,
+                value_label=chart.value_label,
+                value_max=chart.value_max,
+                second_label=chart.second_label,
+            ),
+        )

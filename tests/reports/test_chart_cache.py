@@ -5,7 +5,8 @@ from the cache draws nothing.
 """
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from sqlmodel import Session
 
+from service import db
 from service.auth.roles import Role
 from service.config import ReportSettings, Settings
 from service.db import get_session
@@ -165,6 +168,32 @@ class TestChartRoutes:
         assert (s39_after.value, s39_after.second) != (s39.value, s39.second)
         assert bars_after != bars_before
 
+    def test_drawing_holds_no_transaction(
+        self, client: TestClient, analyst: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        released: list[bool] = []
+        real_released = db.released
+
+        @contextmanager
+        def watched(session: Session) -> Iterator[None]:
+            with real_released(session):
+                released.append(not session.in_transaction())
+                yield
+                released.append(False)
+
+        drawn_inside: list[bool] = []
+        real_draw = charts.bar_chart_png
+
+        def draw(bars: Sequence[charts.Bar], **kwargs: Any) -> bytes:
+            drawn_inside.append(released[-1])
+            return real_draw(bars, **kwargs)
+
+        monkeypatch.setattr(db, "released", watched)
+        monkeypatch.setattr(charts, "bar_chart_png", draw)
+        response = client.get(api_path("chart_criteria"), headers=analyst)
+        assert response.content.startswith(PNG_SIGNATURE)
+        assert drawn_inside == [True]
+
     def test_another_worker_answers_304_for_the_same_data(
         self,
         client: TestClient,
@@ -256,6 +285,16 @@ class TestChartCache:
         assert "c" in cache
         assert len(cache) == 2
         assert len(calls) == 3
+
+    def test_get_reads_without_drawing(self) -> None:
+        cache = ChartCache(2)
+        assert cache.get("a") is None
+        cache.get_or_draw("a", counted(b"a")[1])
+        cache.get_or_draw("b", counted(b"b")[1])
+        assert cache.get("a") == b"a"  # now the most recent
+        cache.get_or_draw("c", counted(b"c")[1])
+        assert cache.get("b") is None
+        assert cache.get("a") == b"a"
 
     def test_zero_entries_keeps_nothing(self) -> None:
         cache = ChartCache(0)
