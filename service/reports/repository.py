@@ -145,8 +145,10 @@ def grade_groups(
 ) -> Sequence[Row[Any]]:
     """Grade figures per group of ``keys``, best first (mean grade, share of 5s, then keys).
 
-    ``shown``: more columns, each one value per group (e.g. ``service_name()``). Visits
-    without a score count in ``visits`` but in none of the averages.
+    ``shown``: more columns, each one value per group: a subquery on a key
+    (``service_name()``) or a column of the table whose primary key is the key (both
+    databases accept those ungrouped). Visits without a score count in ``visits`` but in
+    none of the averages.
     """
     status = col(VisitScore.deadline_status)
     mean_grade = func.avg(cast(col(VisitScore.grade), Float))

@@ -246,13 +246,17 @@ def regions_report(session: Session, filters: ReportFilters) -> Report[RegionRow
 
 def offices_report(session: Session, filters: ReportFilters) -> Report[OfficeRow]:
     """Rank offices by mean grade, then share of 5s, then office id."""
-    rows = _groups(
+    # Grouped by the office's key alone: its name, region and kind follow from it, and
+    # grouping 50,000 visits by four columns cost more than by one.
+    rows = repository.grade_groups(
         session,
         filters,
-        col(Office.id).label("office_id"),
-        col(Office.name).label("name"),
-        col(Office.region).label("region"),
-        col(Office.kind).label("kind"),
+        [col(Office.id).label("office_id")],
+        shown=[
+            col(Office.name).label("name"),
+            col(Office.region).label("region"),
+            col(Office.kind).label("kind"),
+        ],
     )
     items = [
         OfficeRow(
