@@ -27,10 +27,11 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 ReportUser = Annotated[User, Depends(require_role(Role.admin, Role.coordinator, Role.analyst))]
 
 
-def read_only_session(session: ReadSessionDep, _user: ReportUser) -> Session:
+async def read_only_session(session: ReadSessionDep, _user: ReportUser) -> Session:
     """The request's session in a read-only transaction, for a caller allowed to read reports.
 
-    A report or a long export must not keep phones from syncing (``db.read_only``).
+    A report or a long export must not keep phones from syncing (``db.read_only``). async:
+    it only hands on what its dependencies made, so it costs no thread-pool hop.
     """
     return session
 
@@ -51,7 +52,8 @@ def _statuses(values: list[str] | None) -> list[VisitStatus]:
     return list(dict.fromkeys(known[value] for value in wanted))
 
 
-def report_filters(
+# async: it only parses, so it runs on the event loop instead of costing a thread-pool hop.
+async def report_filters(
     status: Annotated[
         list[str] | None,
         Query(

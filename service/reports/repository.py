@@ -4,6 +4,7 @@ Rows are aggregated by the database; Python only shapes the few grouped rows it 
 """
 
 import datetime as dt
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -175,11 +176,13 @@ def grade_groups(
     return _execute(session, query)
 
 
+@functools.cache
 def service_name() -> ColumnElement[Any]:
     """The Russian name of the newest standard of a group's service (``Visit.service_code``).
 
     Looked up once per group inside the ranking's query, rather than by a query of its own
-    for every standard: one round trip less per report.
+    for every standard: one round trip less per report. Built once: aliasing the model took
+    a tenth of the request's CPU, and the expression has no parameters.
     """
     newest = aliased(ServiceStandard)
     return (
