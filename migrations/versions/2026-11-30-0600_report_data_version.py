@@ -71,9 +71,6 @@ def upgrade() -> None:
     op.bulk_insert(version, [{"id": 1, "epoch": secrets.token_hex(16), "version": 0}])
     postgres = op.get_bind().dialect.name == "postgresql"
     if postgres:
-        # Once per statement, not per row: a bulk insert of 1,000 rows bumps once. The row
-        # lock this takes is held to the commit, so writers of report data commit in turn;
-        # answers syncing and photos touch none of these columns and never wait here.
         op.execute(
             f"CREATE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
             f"BEGIN {BUMP}; RETURN NULL; END $$"
@@ -81,13 +78,29 @@ def upgrade() -> None:
     for table in WATCHED:
         for short in EVENTS:
             name = f"report_data_{table}_{short}"
-            if postgres:
+            if postgres and table == "visits" and short == "upd":
+                # The bump takes the version row's lock until the commit, so writers of report
+                # data commit in turn. A visit's status changes early in long transactions (a
+                # phone's first sync starts it, then 40 answers follow; submit then scores):
+                # deferred to the commit, the lock is held for the commit alone.
+                when = " OR ".join(
+                    f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in WATCHED[table] or ()
+                )
+                op.execute(
+                    f"CREATE CONSTRAINT TRIGGER {name} AFTER {_event(table, short)} ON {table} "
+                    f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({when}) "
+                    f"EXECUTE FUNCTION {FUNCTION}()"
+                )
+            elif postgres:
+                # Once per statement, not per row: a bulk insert of 1,000 rows bumps once.
+                # Inserts of scores, findings and criteria come last in their transactions.
                 op.execute(
                     f"CREATE TRIGGER {name} AFTER {_event(table, short)} ON {table} "
                     f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"
                 )
             else:
-                # SQLite has row triggers only; the row is in the page cache, ~1 us a row.
+                # SQLite has row triggers only (the row is in the page cache, ~1 us a row),
+                # and one writer at a time anyway.
                 op.execute(
                     f"CREATE TRIGGER {name} AFTER {_event(table, short)} ON {table} "
                     f"FOR EACH ROW{_sqlite_when(table, short)} BEGIN {BUMP}; END"

@@ -3,22 +3,42 @@
 Charts are cached under it (``reports/cache.py``): a write that changed a figure without
 moving it would leave a stale chart. The triggers of migration 0009 bump it on SQLite and
 PostgreSQL alike, whatever wrote the row (the ORM, Core bulk inserts, raw SQL).
+
+On PostgreSQL a visit's status change bumps it at the commit (a deferred trigger), so a long
+transaction holds no lock on the version row meanwhile. Tests run inside one transaction that
+is never committed: ``immediate`` makes those triggers fire at once there, and the last test
+commits for real on a database of its own.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import Connection, Engine, delete, insert, select, text, update
 from sqlmodel import Session, col
 
+from service.auth.roles import Role
+from service.checklists import service as checklists_service
+from service.config import Settings
 from service.offices.models import Office
 from service.reports import repository
 from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
+from service.standards import service as standards_service
 from service.standards.models import ServiceStandard
 from service.visits.models import Visit
 from service.visits.transitions import VisitStatus
+from tests.conftest import NOW
+from tests.fixtures.db import migrated_engine, postgres_url_or_skip
+from tests.fixtures.factories import make_visit
+from tests.fixtures.users import make_user
 from tests.reports.data import VISITS, Dataset, add_visit
+
+
+@pytest.fixture(autouse=True)
+def immediate(connection: Connection) -> None:
+    """Fire PostgreSQL's deferred triggers at once: the test's transaction never commits."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
 
 
 def version(session: Session) -> int:
@@ -154,3 +174,41 @@ def test_one_row_with_an_epoch(session: Session) -> None:
     assert rows[0][0] == 1
     assert len(rows[0][1]) == 32
     assert repository.data_version(session) == (rows[0][1], rows[0][2])
+
+
+@pytest.fixture
+def committing() -> Iterator[Engine]:
+    """A PostgreSQL database of its own, where transactions really commit."""
+    for url in postgres_url_or_skip("report_version"):
+        engine = migrated_engine(url)
+        with Session(engine) as session:
+            standards_service.load_standards(session, Settings().catalogue_dir, now=NOW)
+            checklists_service.load_template_files(session, Settings().templates_dir, now=NOW)
+            session.commit()
+        yield engine
+        engine.dispose()
+
+
+def committed_version(engine: Engine) -> int:
+    with Session(engine) as session:
+        return repository.data_version(session)[1]
+
+
+def test_a_status_change_bumps_at_commit_and_blocks_no_other_writer(committing: Engine) -> None:
+    with Session(committing) as session:
+        shopper = make_user(session, Role.shopper)
+        first, second = (make_visit(session, shopper=shopper).id for _ in range(2))
+        session.commit()
+    before = committed_version(committing)
+    start = update(Visit).values(status=VisitStatus.in_progress)
+    with committing.connect() as one, committing.connect() as two:
+        one.execute(start.where(col(Visit.id) == first))
+        # Not bumped yet, so the version row is not locked by this open transaction...
+        assert one.execute(text("SELECT version FROM report_data_version")).scalar() == before
+        # ...and another writer's status change commits without waiting for it.
+        two.execute(text("SET LOCAL lock_timeout = '2s'"))
+        two.execute(start.where(col(Visit.id) == second))
+        two.commit()
+        assert committed_version(committing) == before + 1
+        one.commit()
+    assert committed_version(committing) == before + 2
