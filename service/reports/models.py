@@ -5,7 +5,10 @@ every write that can change a report: a visit added, deleted, or its status, per
 service, office, channel or standard changed; a score, finding or criterion row written; a
 standard or office added, changed or removed. Triggers rather than calls in the code, because
 visits are written by the lifecycle, assignments, bulk imports and the demo generator's Core
-inserts alike, and a writer that forgot to bump would leave a stale chart behind.
+inserts alike, and a writer that forgot to bump would leave a stale chart behind. The bump
+locks the row until the commit; on PostgreSQL a visit's status change therefore bumps at the
+commit (a deferred trigger), so a phone's first sync or a submit holds that lock only while
+it commits.
 
 ``epoch`` is random per database, so a database made again from nothing (a new demo) never
 repeats the version numbers, and ETags, of one that served before.
