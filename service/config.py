@@ -148,6 +148,11 @@ class JobSettings(BaseModel):
     retry_seconds: float = Field(default=5, ge=0, le=3600)
 
 
+class ReportSettings(BaseModel):
+    # Charts kept per API process (reports/cache.py), each a PNG of 30-150 KB; 0 keeps none.
+    chart_cache_entries: int = Field(default=64, ge=0, le=10_000)
+
+
 class ServerSettings(BaseModel):
     """How ``mshop serve`` treats connections (see ``service/serving.py``)."""
 
@@ -201,6 +206,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     upload: UploadSettings = UploadSettings()
     jobs: JobSettings = JobSettings()
+    reports: ReportSettings = ReportSettings()
     server: ServerSettings = ServerSettings()
 
 

@@ -20,6 +20,7 @@ from service.observability.router import router as metrics_router
 from service.photos.processing import Processor, queue_probe
 from service.photos.runner import JobRunner, worker_name
 from service.problems import install_problem_handlers
+from service.reports.cache import ChartCache
 from service.startup import StartupJob
 from service.storage.client import make_store
 from service.storage.objects import StorageUnavailable
@@ -106,6 +107,7 @@ def create_app(
         per_address=settings.auth.login_max_failures_per_address,
         window_seconds=settings.auth.login_window_seconds,
     )
+    app.state.chart_cache = ChartCache(settings.reports.chart_cache_entries)
     install_problem_handlers(app)
     app.add_middleware(RequestGuard, settings=settings)
     app.add_middleware(RequestObserver)

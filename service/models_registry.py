@@ -6,6 +6,7 @@ from service.calendar import models as calendar_models
 from service.checklists import models as checklists_models
 from service.offices import models as offices_models
 from service.photos import models as photos_models
+from service.reports import models as reports_models
 from service.scoring import models as scoring_models
 from service.standards import models as standards_models
 from service.visits import models as visits_models
@@ -16,6 +17,7 @@ __all__ = [
     "checklists_models",
     "offices_models",
     "photos_models",
+    "reports_models",
     "scoring_models",
     "standards_models",
     "visits_models",

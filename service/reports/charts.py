@@ -15,6 +15,9 @@ from pathlib import Path
 # DejaVu Sans ships with matplotlib and covers Cyrillic and Kazakh letters.
 FONT = "DejaVu Sans"
 MAX_LABEL = 60
+# Part of every chart's ETag (reports/cache.py): raise it when a chart is drawn differently,
+# so no client keeps a picture drawn the old way on a 304.
+STYLE = 1
 WIDTH_IN = 11.0
 DPI = 100
 

@@ -10,9 +10,11 @@ from service.auth.models import User
 from service.auth.roles import Role
 from service.checklists.format import ChecklistChannel
 from service.db import ReadSessionDep
+from service.deps import state_dependency
 from service.isotime import IsoDate
 from service.offices.regions import Region
 from service.params import RowIdQuery
+from service.reports.cache import ChartCache
 from service.reports.schemas import ReportFilters
 from service.reports.service import ReportFiltersInvalid, check_period
 from service.standards.catalogue import CODE_PATTERN, Level
@@ -28,7 +30,8 @@ ReportUser = Annotated[User, Depends(require_role(Role.admin, Role.coordinator, 
 async def read_only_session(session: ReadSessionDep, _user: ReportUser) -> Session:
     """The request's session in a read-only transaction, for a caller allowed to read reports.
 
-    A report or a long export must not keep phones from syncing (``db.read_only``).
+    A report or a long export must not keep phones from syncing (``db.read_only``). async:
+    it only hands on what its dependencies made, so it costs no thread-pool hop.
     """
     return session
 
@@ -49,6 +52,7 @@ def _statuses(values: list[str] | None) -> list[VisitStatus]:
     return list(dict.fromkeys(known[value] for value in wanted))
 
 
+# async: it only parses, so it runs on the event loop instead of costing a thread-pool hop.
 async def report_filters(
     status: Annotated[
         list[str] | None,
@@ -93,3 +97,6 @@ async def report_filters(
 
 
 FiltersDep = Annotated[ReportFilters, Depends(report_filters)]
+
+# The app's chart cache (``create_app`` makes one per process, sized by settings).
+ChartCacheDep = Annotated[ChartCache, Depends(state_dependency("chart_cache", ChartCache))]

@@ -2,13 +2,14 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from service.auth.deps import ROLE_CHECKED
 from service.errors import problem_responses
 from service.isotime import IsoDate
 from service.reports import service as reports_service
-from service.reports.deps import FiltersDep, ReportSession
+from service.reports.cache import matches
+from service.reports.deps import ChartCacheDep, FiltersDep, ReportSession
 from service.reports.schemas import (
     AgencyReport,
     CriterionRow,
@@ -26,9 +27,34 @@ ERRORS: dict[int | str, dict[str, Any]] = problem_responses(
     *ROLE_CHECKED, reports_service.ReportFiltersInvalid
 )
 PNG: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"image/png": {}}, "description": "A PNG image"},
+    200: {
+        "content": {"image/png": {}},
+        "description": "A PNG image, with its `ETag`",
+        "headers": {"ETag": {"schema": {"type": "string"}}},
+    },
+    304: {"description": "The client's copy (`If-None-Match`) shows the data as it is now"},
     **ERRORS,
 }
+# A report reader's copy must be checked each time (no-cache), and only by its own client.
+CHART_CACHE_CONTROL = "private, no-cache"
+IfNoneMatch = Annotated[
+    str | None, Header(description="ETag of the chart the client has; 304 when still current")
+]
+
+
+def _chart(
+    session: ReportSession,
+    filters: FiltersDep,
+    cache: ChartCacheDep,
+    if_none_match: str | None,
+    kind: reports_service.ChartKind,
+) -> Response:
+    etag = reports_service.chart_tag(session, filters, kind)
+    headers = {"ETag": etag, "Cache-Control": CHART_CACHE_CONTROL}
+    if matches(if_none_match, etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    png = reports_service.chart_png(session, filters, kind, etag, cache)
+    return Response(content=png, media_type="image/png", headers=headers)
 
 
 @router.get(
@@ -128,10 +154,18 @@ def list_findings(
     status_code=status.HTTP_200_OK,
     responses=PNG,
 )
-def chart_services(session: ReportSession, filters: FiltersDep) -> Response:
-    """Draw the services ranking as a bar chart of mean grade with the share of 5s."""
-    png = reports_service.services_chart(session, filters)
-    return Response(content=png, media_type="image/png")
+def chart_services(
+    session: ReportSession,
+    filters: FiltersDep,
+    cache: ChartCacheDep,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """Draw the services ranking as a bar chart of mean grade with the share of 5s.
+
+    The same chart is drawn once per change of the data (its `ETag`); `If-None-Match` with
+    the current `ETag` is answered 304.
+    """
+    return _chart(session, filters, cache, if_none_match, reports_service.ChartKind.services)
 
 
 @router.get(
@@ -141,7 +175,15 @@ def chart_services(session: ReportSession, filters: FiltersDep) -> Response:
     status_code=status.HTTP_200_OK,
     responses=PNG,
 )
-def chart_criteria(session: ReportSession, filters: FiltersDep) -> Response:
-    """Draw the criteria as a bar chart of mean percent with the share fully met."""
-    png = reports_service.criteria_chart(session, filters)
-    return Response(content=png, media_type="image/png")
+def chart_criteria(
+    session: ReportSession,
+    filters: FiltersDep,
+    cache: ChartCacheDep,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """Draw the criteria as a bar chart of mean percent with the share fully met.
+
+    The same chart is drawn once per change of the data (its `ETag`); `If-None-Match` with
+    the current `ETag` is answered 304.
+    """
+    return _chart(session, filters, cache, if_none_match, reports_service.ChartKind.criteria)
