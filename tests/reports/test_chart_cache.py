@@ -19,7 +19,7 @@ from sqlmodel import Session
 from service import db
 from service.auth.roles import Role
 from service.config import ReportSettings, Settings
-from service.db import get_session
+from service.db import new_session
 from service.main import create_app
 from service.reports import charts
 from service.reports.cache import ChartCache, DataVersion, chart_etag, matches
@@ -205,7 +205,7 @@ class TestChartRoutes:
         tag = client.get(api_path("chart_criteria"), headers=analyst).headers["etag"]
         other = create_app(settings, clock=clock)  # a second process: its own, empty cache
         other.dependency_overrides = dict(app.dependency_overrides)
-        assert get_session in other.dependency_overrides
+        assert new_session in other.dependency_overrides
         with TestClient(other, base_url="http://127.0.0.1") as worker:
             again = worker.get(
                 api_path("chart_criteria"), headers={**analyst, "If-None-Match": tag}
