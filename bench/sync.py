@@ -40,6 +40,7 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.load import start  # noqa: E402
 from service.auth.roles import Role  # noqa: E402
 from service.checklists import service as checklists_service  # noqa: E402
 from service.config import Settings  # noqa: E402
@@ -197,34 +198,8 @@ def statements(port: int) -> dict[str, int]:
 
 
 def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "bench.sync_app:create",
-            "--workers",
-            "1",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    for _ in range(300):
-        try:
-            statements(port)
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start")
+    """One uvicorn worker serving the API with the bench's floor and bare endpoints."""
+    return start(["--factory", "bench.sync_app:create", "--workers", "1"], env, port)
 
 
 def cpu_seconds(pid: int) -> float:
