@@ -119,7 +119,9 @@ OUTCOME: dict[tuple[str, str], tuple[int, str]] = {
     ("GET", "list_visits"): (200, "application/json"),
     ("GET", "read_visit"): (404, "visit-not-found"),
     ("GET", "read_visit_history"): (404, "visit-not-found"),
-    ("PUT", "sync_answers"): (404, "visit-not-found"),
+    # The body is checked before the visit is read (the sync reads it once, under its lock);
+    # another shopper's visit with a valid body is 404 (tests/visits/test_router.py).
+    ("PUT", "sync_answers"): (422, "validation-failed"),
     ("GET", "list_answers"): (404, "visit-not-found"),
     ("POST", "start_visit"): (404, "visit-not-found"),
     ("POST", "submit_visit"): (404, "visit-not-found"),

@@ -229,13 +229,17 @@ def test_kill_mid_flight_then_restart(
         session.commit()
         rows = (
             session.connection()
-            .execute(text("SELECT original_key, thumb_key, display_key FROM photos"))
+            .execute(text("SELECT original_key, thumb_key, display_key, status FROM photos"))
             .all()
         )
-    keys = {k for row in rows for k in row if k}
+    # A photo's copies exist once its job has made it ready; a job cut short by the kill may
+    # have stored some (at the photo's own keys) and is taken again by the next runner.
+    needed = {k for row in rows for k in (row[0], *(row[1:3] if row[3] == "ready" else ())) if k}
+    named = {k for row in rows for k in row[:3] if k}
     assert len(rows) == REQUESTS // 2
-    assert all(store.exists(k) for k in keys), "a row points at a missing object"
-    assert set(store.list_keys("photos/")) == keys, "an object without a row survived clean-up"
+    assert all(store.exists(k) for k in needed), "a row points at a missing object"
+    listed = set(store.list_keys("photos/"))
+    assert needed <= listed <= named, "an object without a row survived clean-up"
     with engine.connect() as conn:
         counts = conn.execute(text("SELECT count(*), count(DISTINCT client_id) FROM answers")).one()
     assert counts == (3 * (REQUESTS // 2), 3 * (REQUESTS // 2))
