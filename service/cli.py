@@ -34,12 +34,11 @@ from service.demo.accounts import DEMO_ACCOUNTS
 from service.demo.generate import run_demo_generate
 from service.observability import logs
 from service.photos import lifecycle as photo_lifecycle
-from service.photos.processing import Processor
-from service.photos.runner import JobRunner, worker_name
+from service.photos.runner import JobRunner
 from service.standards import service as standards_service
 from service.standards.catalogue import CatalogueError
 from service.storage.client import make_store
-from service.visits.models import Visit
+from service.visits.photo_jobs import photo_processor
 
 T = TypeVar("T")
 
@@ -251,20 +250,14 @@ def cmd_worker(args: argparse.Namespace) -> None:
     _upgrade(settings)
     engine = create_db_engine(settings.database)
     store = make_store(settings.storage, settings.s3)
-    processor = Processor(
-        engine,
-        store,
-        upload=settings.upload,
-        settings=settings.jobs,
-        clock=now_utc,
-        load_visit=lambda session, visit_id: session.get(Visit, visit_id),
-        worker=worker_name(),
-    )
+    processor = photo_processor(engine, store, settings, now_utc)
     try:
         if args.once:
             print(f"photo jobs: {processor.run_once()} processed")
             return
-        runner = JobRunner(lambda: processor.run_once(limit=10), settings.jobs.poll_seconds)
+        runner = JobRunner(
+            lambda: processor.run_once(limit=10), settings.jobs.poll_seconds, settings.jobs.nice
+        )
         signal.signal(signal.SIGTERM, lambda _signum, _frame: runner.request_stop())
         try:
             runner.run()

@@ -17,14 +17,14 @@ from service.middleware import RequestGuard
 from service.observability import metrics
 from service.observability.middleware import RequestObserver
 from service.observability.router import router as metrics_router
-from service.photos.processing import Processor, queue_probe
-from service.photos.runner import JobRunner, worker_name
+from service.photos.processing import queue_probe
+from service.photos.runner import JobRunner
 from service.problems import install_problem_handlers
 from service.reports.cache import ChartCache
 from service.startup import StartupJob
 from service.storage.client import make_store
 from service.storage.objects import StorageUnavailable
-from service.visits.models import Visit
+from service.visits.photo_jobs import photo_processor
 
 log = logging.getLogger("mshop")
 
@@ -52,18 +52,12 @@ def create_app(
     check_settings(settings)
     engine = create_db_engine(settings.database)
     store = make_store(settings.storage, settings.s3)
-    processor = Processor(
-        engine,
-        store,
-        upload=settings.upload,
-        settings=settings.jobs,
-        clock=clock,
-        load_visit=lambda session, visit_id: session.get(Visit, visit_id),
-        worker=worker_name(),
-    )
+    processor = photo_processor(engine, store, settings, clock)
     # Photo jobs (decoding, copies, flags) run after the upload is answered: here on the
     # embedded default, in `mshop worker` processes when MSHOP_JOBS__IN_PROCESS is off.
-    runner = JobRunner(lambda: processor.run_once(limit=10), settings.jobs.poll_seconds)
+    runner = JobRunner(
+        lambda: processor.run_once(limit=10), settings.jobs.poll_seconds, settings.jobs.nice
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
