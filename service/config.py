@@ -146,6 +146,10 @@ class JobSettings(BaseModel):
     max_attempts: int = Field(default=5, ge=1, le=100)
     # The wait before a failed job is tried again, doubled at each attempt.
     retry_seconds: float = Field(default=5, ge=0, le=3600)
+    # The runner's CPU priority (Linux nice, 0-19, per thread). Decoding a 3 MB photo costs
+    # ~0.2 s of CPU, so a wave's photos can take more CPU than the machine has: at 10 the
+    # requests run first and the queue catches up in the pauses (bench/wave.py). 0 leaves it.
+    nice: int = Field(default=10, ge=0, le=19)
 
 
 class ReportSettings(BaseModel):

