@@ -494,12 +494,14 @@ def served(args: argparse.Namespace) -> Iterator[Served]:
             *("users", "create", "--email", ADMIN, "--role", "admin", "--password-stdin"),
             stdin=PASSWORD + "\n",
         )
+        if args.job_process:
+            env["MSHOP_JOBS__IN_PROCESS"] = "false"
         port = free_port()
         log = work / "server.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1"]
-                + ["--port", str(port), "--log-format", "json"],
+                + ["--port", str(port), "--log-format", "json", "--workers", str(args.workers)],
                 cwd=work,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -507,6 +509,18 @@ def served(args: argparse.Namespace) -> Iterator[Served]:
                 stderr=subprocess.STDOUT,
             )
         stack.callback(stop_process, process)
+        if args.job_process:
+            # Photo jobs in a process of their own (at MSHOP_JOBS__NICE, as the server's thread).
+            with (work / "worker.log").open("wb") as out:
+                worker = subprocess.Popen(
+                    [sys.executable, "-m", "service.cli", "worker"],
+                    cwd=work,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            stack.callback(stop_process, worker)
         base = f"http://127.0.0.1:{port}"
         wait_ready(base, process, log)
         yield Served(work, base, process, log, seaweed)
@@ -821,6 +835,23 @@ def first_lines(entry: dict[str, Any]) -> list[str]:
     return lines + exception_lines(error)
 
 
+def photo_jobs(base: str) -> str:
+    """The photo queue at the end, from ``/metrics``: what the server's job runners finished
+    (a ``mshop worker`` process counts its own) and what is still waiting."""
+    try:
+        text = httpx2.get(f"{base}/metrics", timeout=30).text
+    except httpx2.HTTPError as exc:
+        return f"photo jobs: /metrics unreadable ({exc})"
+    finished = re.findall(r'^mshop_photo_jobs_total\{outcome="(\w+)"\} (\S+)$', text, re.M)
+    gauges = dict(re.findall(r"^(mshop_photo_job\w*) (\S+)$", text, re.M))
+    done = ", ".join(f"{outcome} {float(n):.0f}" for outcome, n in finished)
+    return (
+        f"photo jobs finished by the server: {done or 'none'}; still queued "
+        f"{float(gauges.get('mshop_photo_jobs_queued', 'nan')):.0f}, the oldest "
+        f"{float(gauges.get('mshop_photo_job_oldest_seconds', 'nan')):.0f} s old"
+    )
+
+
 def report(args: argparse.Namespace, outcome: Outcome, server: Served) -> int:
     wave, stats = outcome.wave, outcome.wave.stats
     db = "SQLite + local folder" if args.db == "sqlite" else "PostgreSQL + SeaweedFS"
@@ -845,6 +876,7 @@ def report(args: argparse.Namespace, outcome: Outcome, server: Served) -> int:
         )
     submitted = sum(p.submitted for p in outcome.cast.phones)
     print(f"visits submitted by phones: {submitted}; photos sent: {outcome.cast.uploads}")
+    print(photo_jobs(server.base))
     throttled = sum(stats.throttled.values())
     print(
         f"503 with a valid Retry-After (retried): {throttled}"
@@ -954,6 +986,12 @@ def main() -> int:
     parser.add_argument("--ramp", type=float, default=10, help="seconds over which phones start")
     parser.add_argument("--timeout", type=float, default=300, help="per request, seconds")
     parser.add_argument("--keep", action="store_true", help="keep the served folder")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--job-process",
+        action="store_true",
+        help="photo jobs in a `mshop worker` process, not on a thread of the server",
+    )
     args = parser.parse_args()
     if min(args.phones, args.coordinators, args.analysts, args.visits_per_phone) < 1:
         parser.error("--phones, --coordinators, --analysts, --visits-per-phone: 1 or more")
