@@ -4,6 +4,8 @@ Pure. Collect shows an OpenRosa response's message to the shopper as it is, so e
 has a stable ``code`` for logs and tests and a text in every language the forms speak.
 """
 
+from collections.abc import Mapping
+
 from service.xforms.labels import LANGUAGES
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -54,15 +56,26 @@ class InstanceError(ValueError):
     Attributes:
         code: stable reason (a key of ``MESSAGES``).
         item: the item code when one answer is at fault, else None.
+        question: that item's question in each language, for the message.
     """
 
-    def __init__(self, code: str, *, item: str | None = None, **values: str) -> None:
+    def __init__(
+        self,
+        code: str,
+        *,
+        item: str | None = None,
+        question: Mapping[str, str] | None = None,
+        **values: str,
+    ) -> None:
         self.code = code
         self.item = item
-        self.values = {"item": item or "", "detail": "", **values}
+        # The question as the shopper read it on the phone, in each language; else the code.
+        self.question = dict(question or {})
+        self.values = {"detail": "", **values}
         super().__init__(self.text("en"))
 
     def text(self, lang: str) -> str:
         """The message in ``lang`` (``ru``, ``kk`` or ``en``; Russian for any other)."""
-        messages = MESSAGES[self.code]
-        return messages.get(lang, messages["ru"]).format(**self.values)
+        lang = lang if lang in MESSAGES[self.code] else "ru"
+        item = self.question.get(lang) or self.item or ""
+        return MESSAGES[self.code][lang].format(item=item, **self.values)

@@ -21,7 +21,7 @@ from service.answers.values import AnswerValueError, normalize
 from service.checklists.format import ResolvedChecklist
 from service.checklists.items import DocumentsItem, DurationItem, ItemBase, NumberItem
 from service.checklists.kinds import kind_of
-from service.xforms import names, relevance
+from service.xforms import labels, names, relevance
 from service.xforms.errors import InstanceError
 from service.xforms.survey import SECONDS_PER_MINUTE
 
@@ -106,11 +106,15 @@ def read_header(xml: bytes) -> InstanceHeader:
     return _header(root, _index(root))
 
 
+def _question(item: ItemBase) -> dict[str, str]:
+    return labels.of(item.text_ru, item.text_en, item.text_kk)
+
+
 def _number(text: str, item: ItemBase) -> int | float:
     try:
         value = float(text)
     except ValueError as exc:
-        raise InstanceError("bad-value", item=item.code) from exc
+        raise InstanceError("bad-value", item=item.code, question=_question(item)) from exc
     if isinstance(item, DurationItem):
         return round(value * SECONDS_PER_MINUTE)
     return int(value) if value.is_integer() and getattr(item, "integer", True) else value
@@ -121,13 +125,12 @@ def _raw_value(item: ItemBase, elements: dict[str, Element]) -> Any:
     xform_type = kind_of(item).xform_type
     text = _text(elements, item.code)
     if isinstance(item, DocumentsItem):
-        if item.code not in elements and names.extras(item.code) not in elements:
+        chosen = (text or "").split()
+        lines = (_text(elements, names.extras(item.code)) or "").splitlines()
+        extras = [line.strip() for line in lines if line.strip()]
+        if not chosen and not extras:
             return None
-        extras = (_text(elements, names.extras(item.code)) or "").splitlines()
-        return {
-            "selected": (text or "").split(),
-            "extras": [line.strip() for line in extras if line.strip()],
-        }
+        return {"selected": [c for c in chosen if c != names.NONE], "extras": extras}
     if text is None:
         return None
     if xform_type == "select_multiple":
@@ -149,7 +152,10 @@ def _answer(item: ItemBase, elements: dict[str, Element]) -> InstanceAnswer | No
     try:
         value = normalize(item, raw)
     except AnswerValueError as exc:
-        raise InstanceError("bad-value", item=item.code, detail=str(exc)) from exc
+        question = _question(item)
+        raise InstanceError(
+            "bad-value", item=item.code, question=question, detail=str(exc)
+        ) from exc
     return InstanceAnswer(item.code, value, False)
 
 

@@ -13,6 +13,8 @@ AUDIT_FILE = "audit.csv"
 # The N/A choice of a select_one and the value of the N/A box: option codes begin with a
 # letter, so no option can be mistaken for it.
 NA = "_na"
+# The documents list's "none of the above", so an empty list is an answer, not a skip.
+NONE = "_none"
 
 
 def section(code: str) -> str:

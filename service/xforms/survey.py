@@ -102,19 +102,7 @@ def _value_rows(sheets: Sheets, item: ItemBase, texts: Texts) -> Iterator[Row]:
     if xform_type == "image":
         return
     if isinstance(item, DocumentsItem):
-        if item.options:  # none picked is an answer: nothing was demanded
-            kind = f"select_multiple {_choice_list(sheets, item)}"
-            yield _with_hint(_question(kind, code, texts, relevant=relevant), hint)
-        limit = labels.fixed("extras_limit", count=item.max_extras, chars=MAX_EXTRA_LENGTH)
-        yield _question(
-            "text",
-            names.extras(code),
-            labels.fixed("extras") if item.options else texts,
-            relevant=relevant,
-            appearance="multiline",
-            constraint=f"string-length(.) <= {item.max_extras * (MAX_EXTRA_LENGTH + 1)}",
-            **labels.columns("constraint_message", limit),
-        )
+        yield from _documents_rows(sheets, item, texts, required=required, relevant=relevant)
         return
     cells: dict[str, str] = {"required": required, "relevant": relevant}
     if xform_type.startswith("select_"):
@@ -137,6 +125,34 @@ def _value_rows(sheets: Sheets, item: ItemBase, texts: Texts) -> Iterator[Row]:
     elif isinstance(item, TextItem):
         cells["constraint"] = f"string-length(.) <= {item.max_length}"
     yield _with_hint(_question(xform_type, code, texts, **cells), hint)
+
+
+def _documents_rows(
+    sheets: Sheets, item: DocumentsItem, texts: Texts, *, required: str, relevant: str
+) -> Iterator[Row]:
+    """The standard's list (plus "none of the above") and a text for documents beyond it."""
+    none = labels.columns("label", labels.fixed("none_of_these"))
+    choices = _choice_list(sheets, item)
+    sheets.choices.append({"list_name": choices, "name": names.NONE, **none})
+    yield _question(
+        f"select_multiple {choices}",
+        item.code,
+        texts,
+        required=required,
+        relevant=relevant,
+        constraint=f"not(selected(., '{names.NONE}')) or count-selected(.) = 1",
+        **labels.columns("constraint_message", labels.fixed("none_alone")),
+    ) | (labels.columns("hint", hint) if (hint := _hint(item)) else {})
+    limit = labels.fixed("extras_limit", count=item.max_extras, chars=MAX_EXTRA_LENGTH)
+    yield _question(
+        "text",
+        names.extras(item.code),
+        labels.fixed("extras"),
+        relevant=relevant,
+        appearance="multiline",
+        constraint=f"string-length(.) <= {item.max_extras * (MAX_EXTRA_LENGTH + 1)}",
+        **labels.columns("constraint_message", limit),
+    )
 
 
 def _photo_rows(item: ItemBase, texts: Texts, *, max_side: int) -> Iterator[Row]:

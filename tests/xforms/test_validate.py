@@ -50,7 +50,7 @@ def test_every_form_passes_odk_validate(tmp_path: Path) -> None:
 def test_odk_validate_refuses_a_broken_form(tmp_path: Path) -> None:
     # The check above can fail: a form with a broken relevance is refused and named.
     form = xform(checklists()[0])
-    broken = form.xml.replace(b"relevant=\"", b"relevant=\"bogus(", 1)
+    broken = form.xml.replace(b'relevant="', b'relevant="bogus(', 1)
     good, bad = tmp_path / "good.xml", tmp_path / "bad.xml"
     good.write_bytes(form.xml)
     bad.write_bytes(broken)
