@@ -96,9 +96,14 @@ def na_box(item: ItemBase) -> bool:
 
 
 def both(a: Condition, b: Condition) -> Condition:
-    """``a and b``, leaving out a side that always holds."""
-    parts = tuple(p for p in (a, b) if p != ALWAYS)
+    """``a and b``, flattened, leaving out a side that always holds."""
+    parts = tuple(q for p in (a, b) for q in (p.parts if isinstance(p, All) else (p,)))
     return parts[0] if len(parts) == 1 else All(parts)
+
+
+def any_of(parts: tuple[Condition, ...]) -> Condition:
+    """``a or b or ...``; one part stands alone."""
+    return parts[0] if len(parts) == 1 else AnyOf(parts)
 
 
 def not_na(item: ItemBase) -> Condition:
@@ -124,7 +129,7 @@ def shown(checklist: ResolvedChecklist) -> dict[str, Condition]:
         else:
             target = by_code[rule.item]
             answered = both(conditions[target.code], not_na(target))
-            chosen = AnyOf(tuple(Selected(target.code, v) for v in rule.values()))
+            chosen = any_of(tuple(Selected(target.code, v) for v in rule.values()))
             conditions[item.code] = both(answered, chosen)
         by_code[item.code] = item
     return conditions

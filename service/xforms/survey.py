@@ -186,12 +186,20 @@ def _item_rows(sheets: Sheets, item: ItemBase, shown: Condition, max_side: int) 
         parts.append(box)
     parts += _photo_rows(item, texts, max_side=max_side)
     if len(parts) == 1:
-        yield parts[0] | ({"relevant": relevance.xpath(shown)} if shown != ALWAYS else {})
+        yield parts[0] | _and_relevant(shown, parts[0].get("relevant", ""))
         return
     group = {"type": "begin_group", "name": names.group(item.code), "appearance": "field-list"}
     yield group | ({"relevant": relevance.xpath(shown)} if shown != ALWAYS else {})
     yield from parts
     yield {"type": "end_group"}
+
+
+def _and_relevant(shown: Condition, own: str) -> Row:
+    """The item's visibility joined to a part's own condition, as one ``relevant`` cell."""
+    if shown == ALWAYS:
+        return {"relevant": own} if own else {}
+    condition = relevance.xpath(shown)
+    return {"relevant": f"({condition}) and ({own})" if own else condition}
 
 
 def _section_rows(
