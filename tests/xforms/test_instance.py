@@ -8,7 +8,7 @@ import pytest
 
 from service.answers.values import normalize
 from service.checklists.format import ResolvedChecklist
-from service.checklists.kinds import kind_of
+from service.checklists.kinds import KINDS, kind_of
 from service.xforms import Instance, InstanceError, XForm, build_xform, read_header, read_instance
 from tests.checklists.test_kinds import SeededDraw
 from tests.xforms.collect import fields, instance_xml
@@ -86,6 +86,9 @@ def _expected(checklist: ResolvedChecklist, raw: dict[str, Any]) -> dict[str, An
 
 
 class TestRoundTrip:
+    def test_every_kind_of_the_registry_is_in_the_table(self) -> None:
+        assert {i["kind"] for i in EVERY_KIND} == set(KINDS)
+
     def test_every_kind_comes_back_as_normalize_stores_it(self) -> None:
         target = every_kind()
         raw = {i.code: kind_of(i).example(i, AT) for i in target.items() if kind_of(i).takes_value}
