@@ -259,6 +259,8 @@ def sheets(
             "version": version,
             "form_title": title,
             "default_language": labels.DEFAULT_LANGUAGE,
+            # Collect lists saved and sent forms by this: the visit's label from visits.csv.
+            "instance_name": (f"instance('visits')/root/item[name = ${{{names.VISIT}}}]/label"),
             # A visit the coordinator returns can be reopened and sent again from Collect.
             "client_editable": "yes",
         }

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from pyxform.xls2xform import convert
 
-from service.xforms import XForm, build_xform
+from service.xforms import XForm, build_xform, form_id_for, version_for
 from service.xforms.build import render, workbook
 from service.xforms.survey import sheets
 from tests.xforms.collect import XF
@@ -75,6 +75,12 @@ class TestDeterminism:
                 timeout=120,
             )
             assert result.stdout.strip() == xform(checklist("S26", "in_person")).md5
+
+    def test_form_id_and_version_for_a_checklist(self) -> None:
+        target = checklist("S04", "egov")
+        assert form_id_for(target) == "S04-egov"
+        assert version_for(target) == f"{target.content_hash()[:16]}-g1"
+        assert version_for(checklist("S05", "egov")) != version_for(target)
 
     def test_another_version_or_content_is_another_form(self) -> None:
         target = checklist("S26", "in_person")
@@ -174,6 +180,11 @@ class TestForm:
         assert _bind(root, "k_timestamp").get("type") == "dateTime"
         rating = next(r for r in root.iter(f"{XF}range"))
         assert (rating.get("start"), rating.get("end"), rating.get("step")) == ("1", "5", "1")
+
+    def test_instance_name_is_the_visit_label(self) -> None:
+        root = _tree(xform(checklist("S26", "call_1414")))
+        bind = _bind(root, "instanceName")
+        assert bind.get("calculate") == "instance('visits')/root/item[name =  /data/visit ]/label"
 
     def test_photo_max_side_is_a_parameter(self) -> None:
         form = build_xform(every_kind(), form_id="f", version="1", title="t", photo_max_side=1600)
