@@ -81,12 +81,13 @@ def _choice_list(sheets: Sheets, item: ItemBase) -> str:
     with_na = relevance.na_in_choices(item)
     if options is None:  # yes_no: two shared lists, with and without N/A
         return YES_NO_NA if with_na else YES_NO
+    list_name = names.options(item.code)
     for option in options:
         texts = labels.of(option.text_ru, option.text_en, option.text_kk)
-        sheets.choices.append({"list_name": item.code, "name": option.code, **_label(texts)})
+        sheets.choices.append({"list_name": list_name, "name": option.code, **_label(texts)})
     if with_na:
-        sheets.choices.append({"list_name": item.code, "name": names.NA, **_label(None)})
-    return item.code
+        sheets.choices.append({"list_name": list_name, "name": names.NA, **_label(None)})
+    return list_name
 
 
 def _label(texts: Texts | None) -> Row:

@@ -142,7 +142,7 @@ class TestForm:
     def test_required_na_and_constraints(self) -> None:
         root = _tree(build_xform(every_kind(allow_na=True), form_id="f", version="1", title="t"))
         assert _choices(root, "yes_no_na") == ["yes", "no", "_na"]
-        assert _choices(root, "k_choice") == ["good", "bad", "_na"]
+        assert _choices(root, "k_choice__options") == ["good", "bad", "_na"]
         assert _choices(root, "na_box") == ["_na"]
         number = _bind(root, "k_number")
         assert (number.get("type"), number.get("required")) == ("int", "true()")
@@ -163,7 +163,7 @@ class TestForm:
 
     def test_documents_photos_timestamps_rating(self) -> None:
         root = _tree(build_xform(every_kind(), form_id="f", version="1", title="t"))
-        assert _choices(root, "k_documents") == ["doc_1", "doc_2", "_none"]
+        assert _choices(root, "k_documents__options") == ["doc_1", "doc_2", "_none"]
         assert "count-selected(.) = 1" in (_bind(root, "k_documents").get("constraint") or "")
         assert _bind(root, "k_documents__extras").get("type") == "string"
         photos = [b for b in root.iter(f"{XF}bind") if "k_photo__photo_" in b.get("nodeset", "")]
@@ -196,7 +196,7 @@ class TestForm:
         documents = target.item("documents_demanded")
         root = _tree(xform(target))
         options = [o.code for o in getattr(documents, "options", [])]
-        assert _choices(root, "documents_demanded") == [*options, "_none"]
+        assert _choices(root, "documents_demanded__options") == [*options, "_none"]
 
     def test_colliding_names_are_refused(self) -> None:
         data = every_kind().model_dump(mode="json", by_alias=True)
