@@ -131,15 +131,19 @@ def _value_rows(sheets: Sheets, item: ItemBase, texts: Texts) -> Iterator[Row]:
 def _documents_rows(
     sheets: Sheets, item: DocumentsItem, texts: Texts, *, required: str, relevant: str
 ) -> Iterator[Row]:
-    """The standard's list (plus "none of the above") and a text for documents beyond it."""
-    none = labels.columns("label", labels.fixed("none_of_these"))
+    """The standard's list (plus "none of the above") and a text for documents beyond it.
+
+    Typed extras answer the item too, so the list is required only while they are empty.
+    """
+    none = labels.fixed("none_of_these" if item.options else "none_asked")
     choices = _choice_list(sheets, item)
-    sheets.choices.append({"list_name": choices, "name": names.NONE, **none})
+    sheets.choices.append({"list_name": choices, "name": names.NONE, **_label(none)})
+    extras_empty = f"string-length(${{{names.extras(item.code)}}}) = 0"
     yield _question(
         f"select_multiple {choices}",
         item.code,
         texts,
-        required=required,
+        required=extras_empty if required else "",
         relevant=relevant,
         constraint=f"not(selected(., '{names.NONE}')) or count-selected(.) = 1",
         **labels.columns("constraint_message", labels.fixed("none_alone")),

@@ -165,6 +165,8 @@ class TestForm:
         root = _tree(build_xform(every_kind(), form_id="f", version="1", title="t"))
         assert _choices(root, "k_documents__options") == ["doc_1", "doc_2", "_none"]
         assert "count-selected(.) = 1" in (_bind(root, "k_documents").get("constraint") or "")
+        extras = "/data/sec__all/k_documents__item/k_documents__extras"
+        assert _bind(root, "k_documents").get("required") == f"string-length( {extras} ) = 0"
         assert _bind(root, "k_documents__extras").get("type") == "string"
         photos = [b for b in root.iter(f"{XF}bind") if "k_photo__photo_" in b.get("nodeset", "")]
         assert [b.get(f"{ORX}max-pixels") for b in photos] == ["2048"] * 3
