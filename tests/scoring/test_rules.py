@@ -87,9 +87,8 @@ class Visit:
 
     def score(self, **kwargs: Any) -> ScoreResult:
         kwargs.setdefault("photos", self.photos)
-        return score_visit(
-            self.checklist, self.standard, self.answers(), calendar=CAL, today=TODAY, **kwargs
-        )
+        kwargs.setdefault("today", TODAY)
+        return score_visit(self.checklist, self.standard, self.answers(), calendar=CAL, **kwargs)
 
 
 def codes(result: ScoreResult) -> list[str]:
