@@ -174,37 +174,37 @@ def current_policy(session: Session) -> GradingPolicy:
     return default_policy() if row is None else policy_of_row(row.body)
 
 
-def _public(
-    policy: GradingPolicy, row: GradingPolicyVersion | None, current: str
-) -> GradingPolicyPublic:
+def _public(row: GradingPolicyVersion | None, current: str) -> GradingPolicyPublic:
+    # A published body is shown as stored, not parsed again: listing never depends on
+    # today's policy model accepting an old version.
+    shipped = default_policy()
+    version = row.version if row else shipped.version
     return GradingPolicyPublic(
-        version=policy.version,
+        version=version,
         published_at=row.published_at if row else None,
         published_by=str(row.published_by) if row and row.published_by else None,
-        current=policy.version == current,
-        body=row.body if row else policy.model_dump(mode="json"),
+        current=version == current,
+        body=row.body if row else shipped.model_dump(mode="json"),
     )
+
+
+def _current_version(session: Session) -> str:
+    row = repository.latest_policy(session)
+    return default_policy().version if row is None else row.version
 
 
 def list_policies(session: Session) -> list[GradingPolicyPublic]:
     """Every published policy, newest first, then the shipped one they replaced."""
-    rows = repository.policies(session)
-    current = current_policy(session).version
-    shipped = default_policy()
-    return [_public(policy_of_row(r.body), r, current) for r in rows] + [
-        _public(shipped, None, current)
-    ]
+    current = _current_version(session)
+    return [_public(r, current) for r in repository.policies(session)] + [_public(None, current)]
 
 
 def read_policy(session: Session, version: str) -> GradingPolicyPublic:
     """One policy by version: a published one, or the shipped one."""
-    current = current_policy(session).version
     row = repository.get_policy(session, version)
-    if row is not None:
-        return _public(policy_of_row(row.body), row, current)
-    if version == default_policy().version:
-        return _public(default_policy(), None, current)
-    raise PolicyNotFound(f"No grading policy has version {version!r}.")
+    if row is None and version != default_policy().version:
+        raise PolicyNotFound(f"No grading policy has version {version!r}.")
+    return _public(row, _current_version(session))
 
 
 def publish_policy(
@@ -237,4 +237,4 @@ def publish_policy(
             repository.add_policy(session, row)
     except IntegrityError as exc:
         raise taken from exc
-    return _public(policy, row, policy.version)
+    return _public(row, policy.version)
