@@ -12,6 +12,7 @@ from service.exports.router import router as exports_router
 from service.offices.router import router as offices_router
 from service.reports.router import router as reports_router
 from service.routing import UnknownQueryParameter, reject_unknown_query_parameters
+from service.scoring.router import router as grading_router
 from service.standards.router import router as standards_router
 from service.visits.router import router as visits_router
 from service.visits.routes_answers import router as answers_router
@@ -45,6 +46,7 @@ api_router.include_router(answers_router, tags=["answers"])
 api_router.include_router(workflow_router, tags=["workflow"])
 api_router.include_router(calendar_router, tags=["calendar"])
 api_router.include_router(scoring_router, tags=["scores"])
+api_router.include_router(grading_router, tags=["grading"])
 api_router.include_router(photos_router, tags=["photos"])
 api_router.include_router(reports_router, tags=["reports"])
 api_router.include_router(exports_router, tags=["exports"])

@@ -35,6 +35,8 @@ from service.demo.generate import run_demo_generate
 from service.observability import logs
 from service.photos import lifecycle as photo_lifecycle
 from service.photos.runner import JobRunner
+from service.scoring import service as scoring_service
+from service.scoring.policy import PolicyError, read_policy
 from service.standards import service as standards_service
 from service.standards.catalogue import CatalogueError
 from service.storage.client import make_store
@@ -228,6 +230,20 @@ def cmd_calendar_load(args: argparse.Namespace) -> None:
     with _session(settings) as session:
         report = calendar_service.load_overrides(session, text, now=now_utc())
     print(f"calendar: {report.days_off} days off, {report.working_days} working days loaded")
+
+
+def cmd_grading_publish(args: argparse.Namespace) -> None:
+    settings = Settings()
+    _upgrade(settings)
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {args.file}: {exc}") from exc
+    # Validated here first, so a broken file names its problems before the database opens.
+    body = read_policy(text).model_dump(mode="json")
+    with _session(settings) as session:
+        published = scoring_service.publish_policy(session, body, now=now_utc(), by=None)
+    print(f"grading policy {published.version} published; new scores and rescores use it")
 
 
 def cmd_photos_cleanup(args: argparse.Namespace) -> None:
@@ -488,6 +504,12 @@ def build_parser() -> argparse.ArgumentParser:
     cl_load.add_argument("--dir", help="folder of <channel>.yaml templates")
     cl_load.set_defaults(func=cmd_checklists_load)
 
+    grading = sub.add_parser("grading", help="grading policies")
+    gr_sub = grading.add_subparsers(dest="action", required=True)
+    gr_publish = gr_sub.add_parser("publish", help="publish a new grading policy version")
+    gr_publish.add_argument("file", help="a policy YAML file like checklists/grading.yaml")
+    gr_publish.set_defaults(func=cmd_grading_publish)
+
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
     generate = demo.add_parser("generate", help="add plausible visits, answers and scores")
     generate.add_argument("--visits", type=int, default=2000)
@@ -503,7 +525,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         serving.reexec_with_malloc_arenas(sys.argv[1:])
     try:
         args.func(args)
-    except (CliError, ConfigError, CatalogueError, ChecklistError, CalendarError) as exc:
+    except (
+        CliError,
+        ConfigError,
+        CatalogueError,
+        ChecklistError,
+        CalendarError,
+        PolicyError,
+    ) as exc:
         print(f"mshop: {exc}", file=sys.stderr)
         return 2
     except (
@@ -511,6 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         auth_service.EmailConfusable,
         auth_service.PasswordTooShort,
         checklists_service.ChecklistVersionExists,
+        scoring_service.PolicyExists,
     ) as exc:
         print(f"mshop: {exc.detail}", file=sys.stderr)
         return 2

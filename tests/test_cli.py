@@ -400,3 +400,20 @@ class TestLogFormat:
         shape = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z INFO +\[[\w-]{8,}\] GET /healthz 200 "
         assert re.match(shape, access), access
         assert {"status=200", "path=/healthz"} <= set(access.split(" "))
+
+
+def test_grading_publish_validates_and_never_replaces_a_version(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    shipped = (Path(__file__).resolve().parents[1] / "checklists" / "grading.yaml").read_text()
+    policy = tmp_path / "grading.yaml"
+    policy.write_text(shipped.replace('version: "2026.1"', 'version: "2027.1"'), "utf-8")
+    published = run(env, "grading", "publish", str(policy))
+    assert published.returncode == 0, published.stderr
+    assert "grading policy 2027.1 published" in published.stdout
+    again = run(env, "grading", "publish", str(policy))
+    assert (again.returncode, "'2027.1' exists" in again.stderr) == (2, True)
+    policy.write_text(shipped.replace("max_grade: 2", "max_grade: 9"), "utf-8")
+    broken = run(env, "grading", "publish", str(policy))
+    assert broken.returncode == 2
+    assert "caps.critical.max_grade: Input should be less than or equal to 5" in broken.stderr

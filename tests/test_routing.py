@@ -20,6 +20,7 @@ SAMPLE_PATH_VALUES = {
     "office_id": "1",
     "code": "S26",
     "year": "2026",
+    "version": "2026.1",
 }
 
 API = api_router.prefix + "/"

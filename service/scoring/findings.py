@@ -1,7 +1,8 @@
 """Findings: what a visit got wrong, in sentences a person can check, with the evidence.
 
 Pure: no web, database or storage imports. ``ITEM_FINDINGS`` is the one table that turns a
-checklist answer into a finding, so changing a severity or a wording is a one-line edit.
+checklist answer into a finding, so changing a wording is a one-line edit. A severity here is
+the rule's default: the grading policy (``checklists/grading.yaml``) overrides it per code.
 Findings from the standard's norms are built in ``norms.py`` (queue, call, deadline) and
 ``rules.py`` (documents); all share ``Finding`` and the closed set ``FindingCode``.
 """

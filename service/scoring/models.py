@@ -23,6 +23,8 @@ class VisitScore(SQLModel, table=True):
 
     visit_id: uuid.UUID = Field(foreign_key="visits.id", primary_key=True)
     rules_version: str = Field(sa_type=String(16))
+    # The grading policy version that graded it; None for scores made before policies.
+    policy_version: str | None = Field(default=None, sa_type=String(32))
     score: float | None = None
     grade: int | None = Field(default=None, index=True)
     critical_failed: bool = False
@@ -61,3 +63,18 @@ class VisitCriterion(SQLModel, table=True):
     criterion: str = Field(sa_type=String(32), primary_key=True)
     earned: float
     applicable: float
+
+
+class GradingPolicyVersion(SQLModel, table=True):
+    """One published grading policy; never updated, so every score can name the one it used.
+
+    The newest by ``published_at`` is current; with none published, the shipped
+    ``checklists/grading.yaml`` is.
+    """
+
+    __tablename__ = "grading_policies"
+
+    version: str = Field(sa_type=String(32), primary_key=True)
+    body: dict[str, Any] = Field(sa_type=JSON)
+    published_at: dt.datetime = Field(sa_type=UtcDateTime, index=True)
+    published_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, delete, select
 
-from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
+from service.scoring.models import GradingPolicyVersion, VisitCriterion, VisitFinding, VisitScore
 
 
 def get(session: Session, visit_id: uuid.UUID) -> VisitScore | None:
@@ -31,4 +31,24 @@ def replace(
     session.exec(delete(VisitCriterion).where(col(VisitCriterion.visit_id) == visit_id))
     session.merge(score)
     session.add_all([*findings, *criteria])
+    session.flush()
+
+
+def policies(session: Session) -> Sequence[GradingPolicyVersion]:
+    """Every published policy, newest first: the first is the current one."""
+    newest = (col(GradingPolicyVersion.published_at).desc(), col(GradingPolicyVersion.version))
+    return session.exec(select(GradingPolicyVersion).order_by(*newest)).all()
+
+
+def latest_policy(session: Session) -> GradingPolicyVersion | None:
+    newest = (col(GradingPolicyVersion.published_at).desc(), col(GradingPolicyVersion.version))
+    return session.exec(select(GradingPolicyVersion).order_by(*newest).limit(1)).first()
+
+
+def get_policy(session: Session, version: str) -> GradingPolicyVersion | None:
+    return session.get(GradingPolicyVersion, version)
+
+
+def add_policy(session: Session, row: GradingPolicyVersion) -> None:
+    session.add(row)
     session.flush()

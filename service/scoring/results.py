@@ -2,7 +2,9 @@
 
 Pure Pydantic: no web, database or storage imports. ``FindingCode`` and ``NoteCode`` are
 closed sets so reports can count findings by code; bump ``RULES_VERSION`` whenever a rule
-changes what a visit scores, so stored results say which rules produced them.
+changes what a visit scores, so stored results say which rules produced them. A stored result
+is read back through ``scoring.schemas`` (tolerant, versioned by ``SNAPSHOT_VERSION``), never
+revalidated against these closed models.
 """
 
 import datetime as dt
@@ -17,7 +19,10 @@ from service.checklists.format import ChecklistChannel
 from service.isotime import LOCAL_OFFSET_MINUTES
 from service.scoring.deadlines import DeadlineVerdict
 
-RULES_VERSION = "2026.1"
+RULES_VERSION = "2026.2"
+# The shape of a stored result: bump it when a field is renamed or removed, and teach
+# ``scoring.schemas.upgrade_snapshot`` to read the previous shape.
+SNAPSHOT_VERSION = 2
 
 # Closed sets, so reports can count by code; grouped by what the finding is about.
 # fmt: off
@@ -28,6 +33,7 @@ FindingCode = Literal[
     "queue-display-voice-mismatch", "queue-order-not-followed", "queue-jumping",
     "queue-timer-reset", "live-queue-without-tickets",
     "informal-payment", "pressure-to-falsify", "acquaintance-offer", "unofficial-charge",
+    "fee-above-standard",
     "rudeness", "badge-missing", "badge-unreadable", "routed-elsewhere",
     "stand-missing", "stand-without-service-info", "stand-unreachable",
     "result-withheld", "result-has-errors",
@@ -111,7 +117,6 @@ DEFAULT_NORM_WEIGHTS = {
 class ScoringConfig(_Frozen):
     """Choices a coordinator may change without touching the rules."""
 
-    grade_bands: tuple[tuple[float, int], ...] = ((90, 5), (75, 4), (60, 3), (40, 2))
     norm_weights: dict[Norm, float] = Field(default_factory=lambda: dict(DEFAULT_NORM_WEIGHTS))
     # 1414 has no connect-time norm in the service standards; this is the monitoring's own.
     max_call_connect_seconds: int = Field(default=120, gt=0)
@@ -122,15 +127,10 @@ class ScoringConfig(_Frozen):
     generic_findings: bool = True
 
     @model_validator(mode="after")
-    def _bands_descend(self) -> "ScoringConfig":
-        floors = [floor for floor, _ in self.grade_bands]
-        if floors != sorted(floors, reverse=True) or any(w < 0 for w in self.norm_weights.values()):
-            raise ValueError("grade_bands must descend and norm_weights must be >= 0")
+    def _weights_positive(self) -> "ScoringConfig":
+        if any(w < 0 for w in self.norm_weights.values()):
+            raise ValueError("norm_weights must be >= 0")
         return self
-
-    def grade(self, score: float) -> int:
-        """The 1..5 grade of a 0..100 score: the first band whose floor it reaches."""
-        return next((g for floor, g in self.grade_bands if score >= floor), 1)
 
     def clock(self, moment: dt.datetime) -> str:
         """``moment`` as HH:MM on the visit's clock, for messages."""
@@ -217,15 +217,37 @@ class DocumentsFacts(_Frozen):
     extras: list[str] = []
 
 
-class ScoreResult(_Frozen):
-    """A visit judged against its checklist and the standard in force."""
+class Compliance(_Frozen):
+    """The compliance measure: the score and the grade the grading policy gives it.
 
+    ``band_grade`` is the score's band alone; ``capped_by`` names what lowered the grade below
+    it (``critical-finding``, ``major-finding``, ``deadline``, ``critical-item``).
+    """
+
+    score: float | None
+    grade: int | None
+    band_grade: int | None
+    capped_by: list[str] = []
+    policy_version: str
+
+
+class ScoreResult(_Frozen):
+    """A visit judged against its checklist and the standard in force.
+
+    Two measures side by side: ``compliance`` (``score`` and ``grade`` repeat it) and
+    ``satisfaction``, the shopper's own 1-5 rating, None when not given.
+    """
+
+    snapshot_version: int = SNAPSHOT_VERSION
     rules_version: str = RULES_VERSION
+    policy_version: str
     service_code: str
     channel: ChecklistChannel
     score: float | None
     grade: int | None
     critical_failed: bool
+    compliance: Compliance
+    satisfaction: int | None
     sections: list[SectionResult]
     items: list[ItemResult]
     findings: list[Finding]

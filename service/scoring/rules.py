@@ -19,7 +19,11 @@ How a visit is scored:
 * A section scores earned / applicable. The visit scores the mean of its section scores
   weighted by section weight, over sections with something applicable: a long section
   (arrival and premises asks 30 questions) weighs what its weight says, not its length.
-* A critical item answered with a fraction of 0 fails the visit: grade 1 whatever the score.
+* The grade comes from the grading policy (``policy.py``, ``checklists/grading.yaml``): the
+  score's band, capped by the worst finding's severity, the deadline verdict and a failed
+  critical item. The policy also sets each finding code's severity.
+* The shopper's own rating (the policy's satisfaction item) is the satisfaction measure,
+  returned beside compliance; unless the policy says otherwise it earns no compliance points.
 """
 
 import datetime as dt
@@ -36,6 +40,7 @@ from service.checklists.kinds import kind_of
 from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
 from service.scoring import findings as item_findings
 from service.scoring.norms import NORM_ITEMS, judge_norms
+from service.scoring.policy import GradingPolicy, default_policy
 from service.scoring.results import (
     RULES_VERSION,
     AnswerValue,
@@ -96,6 +101,7 @@ def _score_item(
     state: tuple[bool, bool, JsonValue],
     judged: Judged,
     config: ScoringConfig,
+    measure_only: bool,
 ) -> ItemResult:
     shown, is_na, value = state
     norm = _NORM_OF_ITEM.get(item.code)
@@ -114,6 +120,9 @@ def _score_item(
         return result(ItemStatus.hidden)
     if is_na:
         return result(ItemStatus.na)
+    if measure_only:
+        # The satisfaction rating is its own measure, not a point of compliance.
+        return result(ItemStatus.informational if value is not None else ItemStatus.unanswered)
     if norm is not None:
         fraction = judged.fractions.get(norm)
     elif isinstance(item, DocumentsItem):
@@ -181,6 +190,7 @@ def score_visit(
     photos: Mapping[str, list[str]] | None = None,
     deadline_case_index: int | None = None,
     config: ScoringConfig = DEFAULT_CONFIG,
+    policy: GradingPolicy | None = None,
 ) -> ScoreResult:
     """Score one visit against its checklist and the standard it was built from.
 
@@ -193,7 +203,8 @@ def score_visit(
         photos: item code to photo ids, attached to findings as evidence.
         deadline_case_index: the coordinator's 0-based case in ``standard.deadlines``, used
             when the checklist has no ``deadline_case`` answer.
-        config: grade bands, norm weights and the monitoring's own norms.
+        config: norm weights and the monitoring's own norms.
+        policy: the grading policy: severities, bands and caps (default: the shipped file).
 
     Returns:
         The score (None when nothing applies), grade, per-section and per-item results,
@@ -202,6 +213,9 @@ def score_visit(
         the measured queue and documents facts.
     """
     photos = photos or {}
+    policy = policy or default_policy()
+    rating = policy.satisfaction
+    measure_only = "" if rating.in_compliance else rating.item
     raw, na, notes = _read(checklist, answers, photos)
     shown = checklist.visible(raw)
     values = {code: value for code, value in raw.items() if code in shown}
@@ -228,6 +242,7 @@ def score_visit(
                 (item.code in shown, item.code in na, values.get(item.code)),
                 judged,
                 config,
+                item.code == measure_only,
             )
             for item in section.items
         ]
@@ -250,18 +265,28 @@ def score_visit(
         skip_generic=frozenset(_NORM_OF_ITEM),
         generic=config.generic_findings,
     )
-    score = visit_score(sections)
-    grade = 1 if critical_failed else None if score is None else config.grade(score)
+    critical_items = frozenset(i.code for i in checklist.items() if i.critical)
+    graded = policy.apply(attach_photos(found, photos), critical_items)
+    compliance = policy.grade(
+        visit_score(sections),
+        graded,
+        deadline=judged.deadline.status if judged.deadline else None,
+        critical_failed=critical_failed,
+    )
+    satisfaction = values.get(rating.item)
     return ScoreResult(
         rules_version=RULES_VERSION,
+        policy_version=policy.version,
         service_code=checklist.service_code,
         channel=checklist.channel,
-        score=score,
-        grade=grade,
+        score=compliance.score,
+        grade=compliance.grade,
         critical_failed=critical_failed,
+        compliance=compliance,
+        satisfaction=satisfaction if isinstance(satisfaction, int) else None,
         sections=sections,
         items=list(items.values()),
-        findings=attach_photos(found, photos),
+        findings=graded,
         notes=notes + judged.notes,
         deadline=judged.deadline,
         queue=judged.queue,

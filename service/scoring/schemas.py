@@ -1,9 +1,166 @@
-"""API models of scores."""
+"""API models of scores and grading policies.
+
+A stored score is a snapshot: the JSON ``ScoreResult`` made when the visit was scored, by the
+rules and policy of that day. It is read back through these models, never through the closed
+``results`` models the scorer writes with: codes, fields and severities change as the rules
+do, and a score stored years ago must still open. So on read:
+
+* ``upgrade_snapshot`` brings each older ``snapshot_version`` to the current shape (a field
+  renamed or added since is filled from what the old one has);
+* finding and note codes are plain strings: a code since renamed is shown under its new name
+  (``RENAMED_FINDING_CODES``), an unknown one as it was stored;
+* fields no longer written are ignored, fields missing get neutral defaults.
+"""
 
 import datetime as dt
+from typing import Any
 
-from service.scoring.results import ScoreResult
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.scoring.results import SNAPSHOT_VERSION
+
+# Old code -> new code, for codes renamed after scores were stored under the old name.
+RENAMED_FINDING_CODES: dict[str, str] = {}
 
 
-class VisitScorePublic(ScoreResult):
+class _Snapshot(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class FindingPublic(_Snapshot):
+    code: str
+    severity: str
+    item_codes: list[str] = []
+    photo_ids: list[str] = []
+    message_en: str = ""
+    message_ru: str = ""
+    clause: str = ""
+
+
+class NotePublic(_Snapshot):
+    code: str
+    message_en: str = ""
+    message_ru: str = ""
+
+
+class ItemResultPublic(_Snapshot):
+    code: str
+    section: str = ""
+    status: str
+    earned: float = 0
+    applicable: float = 0
+
+
+class SectionResultPublic(_Snapshot):
+    code: str
+    weight: float = 1
+    earned: float = 0
+    applicable: float = 0
+    score: float | None = None
+
+
+class DeadlinePublic(_Snapshot):
+    status: str
+    due_date: dt.date | None = None
+    submitted_on: dt.date | None = None
+    result_on: dt.date | None = None
+    late_by_working_days: int | None = None
+    late_by_minutes: float | None = None
+    measured_minutes: float | None = None
+    explanation_en: str = ""
+    explanation_ru: str = ""
+    range_upper_bound_used: bool = False
+
+
+class QueuePublic(_Snapshot):
+    wait_minutes: float | None = None
+    actual_wait_minutes: float | None = None
+    service_minutes: float | None = None
+    call_connect_seconds: float | None = None
+    max_wait_minutes: int | None = None
+    max_service_minutes: int | None = None
+
+
+class DocumentsPublic(_Snapshot):
+    judged: bool = False
+    standard: list[str] = []
+    demanded: list[str] = []
+    extras: list[str] = []
+
+
+class CompliancePublic(_Snapshot):
+    """The compliance score and grade; ``policy_version`` None: graded before policies."""
+
+    score: float | None = None
+    grade: int | None = None
+    band_grade: int | None = None
+    capped_by: list[str] = []
+    policy_version: str | None = None
+
+
+class VisitScorePublic(_Snapshot):
+    """A visit's stored score: compliance and satisfaction side by side, and why."""
+
+    snapshot_version: int = SNAPSHOT_VERSION
+    rules_version: str
+    policy_version: str | None = None
+    service_code: str
+    channel: str
+    score: float | None = None
+    grade: int | None = None
+    critical_failed: bool = False
+    compliance: CompliancePublic
+    satisfaction: int | None = Field(
+        default=None, description="The shopper's own 1-5 rating; None when not given."
+    )
+    sections: list[SectionResultPublic] = []
+    items: list[ItemResultPublic] = []
+    findings: list[FindingPublic] = []
+    notes: list[NotePublic] = []
+    deadline: DeadlinePublic | None = None
+    queue: QueuePublic = QueuePublic()
+    documents: DocumentsPublic | None = None
     computed_at: dt.datetime
+
+
+def _renamed(finding: Any) -> Any:
+    code = finding.get("code") if isinstance(finding, dict) else None
+    if not isinstance(code, str) or code not in RENAMED_FINDING_CODES:
+        return finding
+    return {**finding, "code": RENAMED_FINDING_CODES[code]}
+
+
+def upgrade_snapshot(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored result in the current snapshot shape (a copy; the stored one is untouched).
+
+    Version 1 (rules 2026.1, no ``snapshot_version``) had no policy: its grade came from
+    bands alone, so its compliance is that score and grade with no policy version, and its
+    satisfaction was not kept apart (the rating was a weighted item).
+    """
+    snapshot = dict(stored)
+    version = snapshot.get("snapshot_version", 1)
+    if not isinstance(version, int) or version < 2:
+        snapshot["compliance"] = {
+            "score": snapshot.get("score"),
+            "grade": snapshot.get("grade"),
+            "band_grade": snapshot.get("grade"),
+            "policy_version": None,
+        }
+        snapshot.setdefault("satisfaction", None)
+        snapshot["snapshot_version"] = 2
+    findings = snapshot.get("findings")
+    if isinstance(findings, list):
+        snapshot["findings"] = [_renamed(f) for f in findings]
+    return snapshot
+
+
+class GradingPolicyPublic(_Snapshot):
+    """A published grading policy: the document as published, and when and by whom."""
+
+    version: str
+    published_at: dt.datetime | None = Field(
+        default=None, description="None for the policy shipped with the service."
+    )
+    published_by: str | None = None
+    current: bool
+    body: dict[str, Any]

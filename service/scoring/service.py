@@ -4,23 +4,27 @@ import datetime as dt
 import time
 import uuid
 from collections import defaultdict
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from service import db
 from service.answers import service as answers_service
 from service.calendar import service as calendar_service
 from service.checklists.format import ResolvedChecklist
 from service.checklists.pinned import checklist_for_visit
-from service.errors import Conflict, ErrorCode, NotFound
+from service.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from service.isotime import local_date
 from service.observability import metrics
 from service.photos import reads as photo_reads
 from service.scoring import repository
-from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
+from service.scoring.models import GradingPolicyVersion, VisitCriterion, VisitFinding, VisitScore
+from service.scoring.policy import GradingPolicy, PolicyError, default_policy, parse_policy
+from service.scoring.policy import stored_policy as policy_of_row
 from service.scoring.results import AnswerValue, ScoreResult, Severity
 from service.scoring.rules import score_visit
-from service.scoring.schemas import VisitScorePublic
+from service.scoring.schemas import GradingPolicyPublic, VisitScorePublic, upgrade_snapshot
 from service.standards import service as standards_service
 
 
@@ -32,6 +36,21 @@ class ScoreNotFound(NotFound):
 class ScoreLocked(Conflict):
     code: ClassVar[ErrorCode] = "score-locked"
     title = "Score locked"
+
+
+class PolicyNotFound(NotFound):
+    code: ClassVar[ErrorCode] = "grading-policy-not-found"
+    title = "Grading policy not found"
+
+
+class PolicyExists(Conflict):
+    code: ClassVar[ErrorCode] = "grading-policy-exists"
+    title = "Grading policy version exists"
+
+
+class PolicyInvalid(ValidationFailed):
+    code: ClassVar[ErrorCode] = "grading-policy-invalid"
+    title = "Grading policy invalid"
 
 
 class ScoredVisit(Protocol):
@@ -72,6 +91,7 @@ def compute(session: Session, visit: ScoredVisit, *, now: dt.datetime) -> ScoreR
         today=local_date(now),
         photos=photo_reads.ids_by_item(session, visit.id),
         deadline_case_index=visit.deadline_case_index,
+        policy=current_policy(session),
     )
 
 
@@ -95,6 +115,7 @@ def stored_rows(
     score = VisitScore(
         visit_id=visit_id,
         rules_version=result.rules_version,
+        policy_version=result.policy_version,
         score=result.score,
         grade=result.grade,
         critical_failed=result.critical_failed,
@@ -143,4 +164,77 @@ def get_public(session: Session, visit: ScoredVisit) -> VisitScorePublic:
     row = repository.get(session, visit.id)
     if row is None:
         raise ScoreNotFound(f"Visit {visit.id} has not been scored yet; it is scored on submit.")
-    return VisitScorePublic.model_validate(row.result | {"computed_at": row.computed_at})
+    snapshot = upgrade_snapshot(row.result)
+    return VisitScorePublic.model_validate(snapshot | {"computed_at": row.computed_at})
+
+
+def current_policy(session: Session) -> GradingPolicy:
+    """The newest published grading policy, else the one shipped with the service."""
+    row = repository.latest_policy(session)
+    return default_policy() if row is None else policy_of_row(row.body)
+
+
+def _public(row: GradingPolicyVersion | None, current: str) -> GradingPolicyPublic:
+    # A published body is shown as stored, not parsed again: listing never depends on
+    # today's policy model accepting an old version.
+    shipped = default_policy()
+    version = row.version if row else shipped.version
+    return GradingPolicyPublic(
+        version=version,
+        published_at=row.published_at if row else None,
+        published_by=str(row.published_by) if row and row.published_by else None,
+        current=version == current,
+        body=row.body if row else shipped.model_dump(mode="json"),
+    )
+
+
+def _current_version(session: Session) -> str:
+    row = repository.latest_policy(session)
+    return default_policy().version if row is None else row.version
+
+
+def list_policies(session: Session) -> list[GradingPolicyPublic]:
+    """Every published policy, newest first, then the shipped one they replaced."""
+    current = _current_version(session)
+    return [_public(r, current) for r in repository.policies(session)] + [_public(None, current)]
+
+
+def read_policy(session: Session, version: str) -> GradingPolicyPublic:
+    """One policy by version: a published one, or the shipped one."""
+    row = repository.get_policy(session, version)
+    if row is None and version != default_policy().version:
+        raise PolicyNotFound(f"No grading policy has version {version!r}.")
+    return _public(row, _current_version(session))
+
+
+def publish_policy(
+    session: Session, body: Any, *, now: dt.datetime, by: uuid.UUID | None
+) -> GradingPolicyPublic:
+    """Validate ``body`` and make it the current policy; versions are never replaced.
+
+    Raises:
+        PolicyInvalid: the document is not a valid policy (every problem is listed).
+        PolicyExists: its version is published already, or is the shipped policy's.
+    """
+    try:
+        policy = parse_policy(body)
+    except PolicyError as exc:
+        raise PolicyInvalid(f"The grading policy is not valid: {exc}") from exc
+    taken = PolicyExists(
+        f"Grading policy {policy.version!r} exists; versions are never replaced, "
+        "publish under a new version."
+    )
+    if policy.version == default_policy().version or repository.get_policy(session, policy.version):
+        raise taken
+    row = GradingPolicyVersion(
+        version=policy.version,
+        body=policy.model_dump(mode="json"),
+        published_at=now,
+        published_by=by,
+    )
+    try:
+        with db.savepoint(session):
+            repository.add_policy(session, row)
+    except IntegrityError as exc:
+        raise taken from exc
+    return _public(row, policy.version)

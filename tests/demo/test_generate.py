@@ -108,6 +108,20 @@ def test_plausible_mix_of_results(session: Session) -> None:
     assert long_waits > 0
 
 
+def test_no_grade_5_carries_a_major_or_critical_finding(session: Session) -> None:
+    """Issue 16: 124 of 435 grade-5 demo visits carried a major finding before the policy."""
+    fives = session.exec(select(VisitScore).where(col(VisitScore.grade) == 5)).all()
+    assert len(fives) > 10
+    assert all(s.findings_major == s.findings_critical == 0 for s in fives)
+    assert {s.policy_version for s in fives} == {"2026.1"}
+    capped = session.exec(
+        select(func.count())
+        .select_from(VisitScore)
+        .where(col(VisitScore.findings_major) > 0, col(VisitScore.score) >= 90)
+    ).one()
+    assert capped > 0  # the points alone would have given these a 5
+
+
 def test_stored_scores_are_what_the_scoring_service_computes(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:

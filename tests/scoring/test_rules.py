@@ -15,6 +15,7 @@ from service.checklists.items import ItemBase
 from service.checklists.kinds import kind_of
 from service.checklists.loader import load_templates
 from service.scoring.deadlines import DeadlineStatus
+from service.scoring.policy import Bands, Floor, default_policy
 from service.scoring.results import AnswerValue, ItemStatus, ScoreResult, ScoringConfig
 from service.scoring.rules import score_visit
 from service.standards.catalogue import StandardFile, load_catalogue
@@ -86,9 +87,8 @@ class Visit:
 
     def score(self, **kwargs: Any) -> ScoreResult:
         kwargs.setdefault("photos", self.photos)
-        return score_visit(
-            self.checklist, self.standard, self.answers(), calendar=CAL, today=TODAY, **kwargs
-        )
+        kwargs.setdefault("today", TODAY)
+        return score_visit(self.checklist, self.standard, self.answers(), calendar=CAL, **kwargs)
 
 
 def codes(result: ScoreResult) -> list[str]:
@@ -287,10 +287,10 @@ def test_s06_has_no_deadline_to_judge() -> None:
     assert result.findings == []
 
 
-def test_overdue_result_is_a_major_finding() -> None:
+def test_overdue_result_is_a_critical_finding() -> None:
     result = Visit("S45").drop("result_received_on").score()
     assert codes(result) == ["deadline-overdue"]
-    assert result.findings[0].severity == "major"
+    assert result.findings[0].severity == "critical"
     assert "overdue by" in result.findings[0].message_en
     assert status(result, "result_received_on") is ItemStatus.non_compliant
 
@@ -415,9 +415,11 @@ def test_actual_wait_message_shows_the_formal_wait_too() -> None:
 
 def test_egov_score_is_the_weighted_mean_of_section_scores() -> None:
     result = Visit("S33", EGOV).set(signed_in="no").score()
-    # Sections portal_info 1, application 2 (5 of 7 points), result 2, overall 1.
-    assert result.score == round(100 * (1 + 2 * 5 / 7 + 2 + 1) / 6, 1) == 90.5
-    assert (result.grade, codes(result)) == (5, ["non-compliant-item"])
+    # Sections portal_info 1, application 2 (5 of 7 points), result 2; overall holds only the
+    # shopper's rating, which is satisfaction, not compliance.
+    assert result.score == round(100 * (1 + 2 * 5 / 7 + 2) / 5, 1) == 88.6
+    assert (result.grade, codes(result)) == (4, ["non-compliant-item"])
+    assert (result.satisfaction, status(result, "overall_rating")) == (5, "informational")
 
 
 def test_photos_are_evidence_for_their_items() -> None:
@@ -432,15 +434,19 @@ def test_photos_are_evidence_for_their_items() -> None:
     [(100, 5), (90, 5), (89.9, 4), (75, 4), (74.9, 3), (60, 3), (40, 2), (39.9, 1), (0, 1)],
 )
 def test_grade_bands(score: float, grade: int) -> None:
-    assert ScoringConfig().grade(score) == grade
+    assert default_policy().band(score) == grade
 
 
-def test_config_can_turn_off_generic_findings_and_change_bands() -> None:
-    config = ScoringConfig(generic_findings=False, grade_bands=((99.9, 5), (0, 2)))
-    result = Visit("S33").set(toilet_available="no").score(config=config)
-    # Arrival earns 26 of 27 and weighs 1 of the sections' 15.
-    assert result.score == round(100 * (14 + 26 / 27) / 15, 1) == 99.8
-    assert (result.findings, result.grade) == ([], 2)
+def test_config_can_turn_off_generic_findings_and_a_policy_change_bands() -> None:
+    config = ScoringConfig(generic_findings=False)
+    floors = [Floor(min_score=99.9, grade=5), Floor(min_score=0, grade=2)]
+    policy = default_policy().model_copy(
+        update={"version": "test", "bands": Bands(floors=floors, source="a test")}
+    )
+    result = Visit("S33").set(toilet_available="no").score(config=config, policy=policy)
+    # Arrival earns 26 of 27 and weighs 1 of the 14 the compliance sections weigh.
+    assert result.score == round(100 * (13 + 26 / 27) / 14, 1) == 99.7
+    assert (result.findings, result.grade, result.policy_version) == ([], 2, "test")
 
 
 def test_nothing_applicable_scores_none() -> None:

@@ -1,0 +1,106 @@
+"""Stored scores stay readable: snapshots of older rules open through the API, never a 500."""
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from service.auth.models import User
+from service.scoring import schemas
+from service.scoring.models import VisitScore
+from tests.conftest import FrozenClock
+from tests.fixtures.factories import make_visit
+from tests.fixtures.http import bearer
+from tests.fixtures.routes import api_path
+
+# Made by the scorer at commit cff9733 (rules 2026.1, before grading policies): an S33 visit
+# with a 40-minute wait, a late result, an extra document and a courtesy rating of 2.
+SNAPSHOT_2026_1 = Path(__file__).parent / "data" / "score-snapshot-2026.1.json"
+
+
+def stored(session: Session, shopper: User, result: dict[str, Any]) -> Any:
+    visit = make_visit(session, shopper=shopper, service_code="S33")
+    session.add(
+        VisitScore(
+            visit_id=visit.id,
+            rules_version=str(result.get("rules_version", "?")),
+            score=result.get("score"),
+            grade=result.get("grade"),
+            result=result,
+            computed_at=dt.datetime(2026, 2, 14, 9, tzinfo=dt.UTC),
+        )
+    )
+    session.flush()
+    return visit
+
+
+def old_snapshot() -> dict[str, Any]:
+    data = json.loads(SNAPSHOT_2026_1.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def read(client: TestClient, visit: Any, shopper: User, clock: FrozenClock) -> Any:
+    response = client.get(api_path("read_score", visit_id=visit.id), headers=bearer(shopper, clock))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_score_stored_by_rules_2026_1_reads_as_it_was_made(
+    client: TestClient, session: Session, clock: FrozenClock, shopper: User
+) -> None:
+    snapshot = old_snapshot()
+    assert "snapshot_version" not in snapshot  # the real old shape, not a new one
+    body = read(client, stored(session, shopper, snapshot), shopper, clock)
+    assert (body["snapshot_version"], body["rules_version"]) == (2, "2026.1")
+    # Graded by bands alone, before policies: kept as it was, and said so.
+    assert (body["score"], body["grade"]) == (90.7, 5)
+    assert body["compliance"] == {
+        "score": 90.7, "grade": 5, "band_grade": 5, "capped_by": [], "policy_version": None
+    }  # fmt: skip
+    assert (body["policy_version"], body["satisfaction"]) == (None, None)
+    assert [(f["code"], f["severity"]) for f in body["findings"]] == [
+        ("queue-wait-over-norm", "major"),
+        ("deadline-late", "major"),
+        ("documents-beyond-standard", "major"),
+        ("rudeness", "minor"),
+    ]
+    assert body["deadline"]["late_by_working_days"] == 2
+    assert body["queue"]["wait_minutes"] == 40
+
+
+def test_unknown_codes_removed_and_new_fields_do_not_break_a_stored_score(
+    client: TestClient, session: Session, clock: FrozenClock, shopper: User
+) -> None:
+    snapshot = copy.deepcopy(old_snapshot())
+    snapshot["findings"][0]["code"] = "queue-wait-over-norm-2031"
+    snapshot["findings"][1]["severity"] = "blocking"
+    snapshot["notes"] = [{"code": "note-from-the-future", "message_en": "x"}]
+    snapshot["a_field_added_later"] = {"anything": 1}
+    del snapshot["queue"], snapshot["documents"], snapshot["items"]
+    body = read(client, stored(session, shopper, snapshot), shopper, clock)
+    assert [f["code"] for f in body["findings"]][:2] == [
+        "queue-wait-over-norm-2031",
+        "deadline-late",
+    ]
+    assert body["findings"][1]["severity"] == "blocking"
+    assert body["notes"] == [{"code": "note-from-the-future", "message_en": "x", "message_ru": ""}]
+    assert (body["queue"]["wait_minutes"], body["documents"], body["items"]) == (None, None, [])
+    assert "a_field_added_later" not in body
+
+
+def test_a_renamed_code_reads_under_its_new_name(
+    client: TestClient,
+    session: Session,
+    clock: FrozenClock,
+    shopper: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(schemas.RENAMED_FINDING_CODES, "rudeness", "staff-discourtesy")
+    body = read(client, stored(session, shopper, old_snapshot()), shopper, clock)
+    assert body["findings"][-1]["code"] == "staff-discourtesy"
