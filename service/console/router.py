@@ -46,7 +46,7 @@ def console_home(session: SessionDep, console: SignedIn) -> Response:
     assert console.user is not None
     if console.user.role in STAFF_ROLES:
         return redirect(console, f"{PREFIX}/visits")
-    if console.user.role is Role.analyst:
+    if console.user.role == Role.analyst:
         return redirect(console, f"{PREFIX}/reports/services")
     rows, _ = visits_repository.list_visits(
         session, console.user, visits_repository.VisitFilters(), limit=100, offset=0
