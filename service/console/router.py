@@ -6,6 +6,7 @@ revokes). The console's routes are left out of the OpenAPI document: they are pa
 """
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,6 +23,8 @@ from service.console.deps import (
     CheckedForm,
     CleanUrl,
     ConsoleDep,
+    ConsoleForbidden,
+    ConsoleNotFound,
     ConsolePageError,
     ConsoleProblem,
     CsrfRefused,
@@ -129,10 +132,10 @@ router.include_router(routes_reports.router)
 
 
 # Which page answers which error, and with which status.
-ERROR_PAGES = {
-    "ConsoleForbidden": ("forbidden.html", status.HTTP_403_FORBIDDEN),
-    CsrfRefused.__name__: ("csrf.html", status.HTTP_403_FORBIDDEN),
-    "ConsoleNotFound": ("not_found.html", status.HTTP_404_NOT_FOUND),
+ERROR_PAGES: dict[type[ConsolePageError], tuple[str, int]] = {
+    ConsoleForbidden: ("forbidden.html", status.HTTP_403_FORBIDDEN),
+    CsrfRefused: ("csrf.html", status.HTTP_403_FORBIDDEN),
+    ConsoleNotFound: ("not_found.html", status.HTTP_404_NOT_FOUND),
 }
 
 
@@ -147,8 +150,13 @@ def install(app: FastAPI) -> None:
 
     async def sign_in(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SignInRequired)
-        query = {"next": safe_next(request.url.path)} | ({"expired": "1"} if exc.timed_out else {})
-        target = f"{PREFIX}/signin?" + "&".join(f"{k}={v}" for k, v in query.items())
+        # After signing in, a page is opened again; a form's target would only answer 405.
+        # A shared link (filters in its query) opens as it was sent, once signed in.
+        back = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+        query = {"next": safe_next(back if request.method == "GET" else None)}
+        if exc.timed_out:
+            query["expired"] = "1"
+        target = f"{PREFIX}/signin?{urlencode(query)}"
         response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
         # The timed-out session is dropped at once, not only when the form is shown.
         response.delete_cookie(console_session.COOKIE, path=PREFIX)
@@ -156,7 +164,7 @@ def install(app: FastAPI) -> None:
 
     async def error_page(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ConsolePageError)
-        template, code = ERROR_PAGES[type(exc).__name__]
+        template, code = ERROR_PAGES[type(exc)]
         if exc.console is not None:
             return page(exc.console, template, status_code=code)
         body = render(template, _language(request), {"user": None})

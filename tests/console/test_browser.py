@@ -159,7 +159,7 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 def sign_in(context: BrowserContext, live: Live, role: Role) -> Page:
     page = context.new_page()
     page.goto(f"{live.base}/console/")
-    expect(page).to_have_url(f"{live.base}/console/signin?next=/console/")
+    expect(page).to_have_url(f"{live.base}/console/signin?next=%2Fconsole%2F")
     page.locator("#email").fill(live.emails[role])
     page.locator("#password").fill(PASSWORD)
     page.locator("form.signin button[type=submit]").click()
