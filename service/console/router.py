@@ -5,12 +5,16 @@ limits as ``POST /auth/token``) then ``start_session`` (a refresh family that si
 revokes). The console's routes are left out of the OpenAPI document: they are pages.
 """
 
-from typing import Annotated
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.auth import repository as auth_repository
 from service.auth import sessions
@@ -31,9 +35,9 @@ from service.console.deps import (
     SignedIn,
     SignInRequired,
 )
-from service.console.pages import page, redirect, render, safe_next
+from service.console.pages import PAGE_HEADERS, page, redirect, render, safe_next
 from service.db import SessionDep
-from service.errors import InvalidCredentials, TooManyRequests
+from service.errors import InvalidCredentials, ServiceError, TooManyRequests
 from service.visits import repository as visits_repository
 from service.visits import service as visits_service
 
@@ -139,6 +143,29 @@ ERROR_PAGES: dict[type[ConsolePageError], tuple[str, int]] = {
 }
 
 
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
+
+
+def _as_page(problem: Handler) -> Handler:
+    """The app's problem handler, answering a console path with a page of the same status.
+
+    A hand-edited console URL (an unknown region, ``to`` before ``from``) or a missing page
+    gets a page in the visitor's language rather than a problem+json body.
+    """
+
+    async def handler(request: Request, exc: Any) -> Response:
+        answer = problem(request, exc)
+        response = await answer if inspect.isawaitable(answer) else answer
+        if not request.url.path.startswith(f"{PREFIX}/") or request.url.path.startswith(STATIC):
+            return response
+        code = response.status_code
+        template = "not_found.html" if code == status.HTTP_404_NOT_FOUND else "problem.html"
+        body = render(template, _language(request), {"user": None})
+        return HTMLResponse(body, status_code=code, headers=PAGE_HEADERS)
+
+    return handler
+
+
 def _language(request: Request) -> str:
     return i18n.language_of(request.cookies.get(console_session.LANGUAGE_COOKIE))
 
@@ -178,6 +205,8 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, CleanUrl)
         return RedirectResponse(exc.url, status_code=status.HTTP_303_SEE_OTHER)
 
+    for kind in (ServiceError, RequestValidationError, StarletteHTTPException):
+        app.add_exception_handler(kind, _as_page(app.exception_handlers[kind]))
     app.add_exception_handler(SignInRequired, sign_in)
     app.add_exception_handler(ConsolePageError, error_page)
     app.add_exception_handler(ConsoleProblem, problem)

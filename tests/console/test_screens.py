@@ -202,3 +202,38 @@ class TestServicesReport:
         assert rows
         assert {row["region"] for row in rows} == {"astana"}
         assert "ЦОН №1 Астана" in {row["office_name"] for row in rows}
+
+
+class TestErrorPages:
+    def test_a_bad_filter_is_a_page_in_the_visitors_language(
+        self, client: TestClient, session: Session
+    ) -> None:
+        signed_in(client, session, Role.analyst)
+        response = client.get("/console/reports/services", params={"region": "atlantis"})
+        assert response.status_code == 422
+        assert response.headers["content-type"].startswith("text/html")
+        assert "Запрос не может быть выполнен" in response.text
+        reversed_period = client.get(
+            "/console/reports/services", params={"from": "2026-04-01", "to": "2026-03-01"}
+        )
+        assert reversed_period.status_code == 422
+        assert "Проверьте адрес или фильтры" in reversed_period.text
+
+    def test_an_unknown_console_path_is_the_404_page(self, client: TestClient) -> None:
+        response = client.get("/console/nothing-here")
+        assert response.status_code == 404
+        assert "Такой страницы или визита нет." in response.text
+
+    def test_the_api_still_answers_problems(
+        self, client: TestClient, auth_headers: AuthHeaders
+    ) -> None:
+        response = client.get(
+            api_path("rank_services"),
+            params={"region": "atlantis"},
+            headers=auth_headers(Role.analyst),
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert client.get("/console/static/nothing.css").headers["content-type"] == (
+            "application/problem+json"
+        )
