@@ -157,6 +157,15 @@ class ReportSettings(BaseModel):
     chart_cache_entries: int = Field(default=64, ge=0, le=10_000)
 
 
+class ConsoleSettings(BaseModel):
+    """The web console at /console/ (service/console)."""
+
+    # A signed-in console left untouched this long signs out; each page or form renews it.
+    idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # How long the chosen language is remembered by the browser (the mshop_lang cookie).
+    language_cookie_days: int = Field(default=365, ge=1, le=3650)
+
+
 class ServerSettings(BaseModel):
     """How ``mshop serve`` treats connections (see ``service/serving.py``)."""
 
@@ -212,6 +221,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = JobSettings()
     reports: ReportSettings = ReportSettings()
     server: ServerSettings = ServerSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
 
 class ConfigError(RuntimeError):

@@ -16,6 +16,7 @@ from fastapi.openapi.docs import (
     get_swagger_ui_oauth2_redirect_html,
 )
 from fastapi.responses import HTMLResponse
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 
 STATIC_URL = "/static/docs"
@@ -40,9 +41,10 @@ def assets_dir() -> Path:
 
 
 def _has_console(app: FastAPI) -> bool:
-    # The web console is another piece of work; link it only once something answers there.
+    # Link the web console only when something answers there (an app built without it).
+    # Routes of included routers are nested: walk them all, as RequestGuard does.
     console = CONSOLE_URL.rstrip("/")
-    return any(getattr(route, "path", None) in (console, CONSOLE_URL) for route in app.routes)
+    return any(route.path in (console, CONSOLE_URL) for route in iter_route_contexts(app.routes))
 
 
 def start_page(app: FastAPI, root: str, base_url: str) -> str:

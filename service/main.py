@@ -11,6 +11,7 @@ from service.api import ROUTER_ERRORS, api_router, unique_id
 from service.auth.throttle import LoginThrottle
 from service.clock import Clock, now_utc
 from service.config import Settings, check_settings, get_settings
+from service.console import router as console
 from service.db import create_db_engine
 from service.health.router import router as health_router
 from service.middleware import RequestGuard
@@ -109,5 +110,6 @@ def create_app(
     app.include_router(metrics_router, tags=["health"])
     app.include_router(api_router)
     spec.install(app, router_errors={api_router.prefix: ROUTER_ERRORS})
+    console.install(app)
     docs_pages.install(app)
     return app

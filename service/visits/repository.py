@@ -4,6 +4,7 @@ import datetime as dt
 import uuid
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -32,6 +33,25 @@ def readable_statement(user: User) -> SelectOfScalar[Visit]:
     return select(Visit).where(*readable_by(user))
 
 
+class VisitOrder(StrEnum):
+    """What a visits list may be sorted by (the console's columns)."""
+
+    window = "window"
+    status = "status"
+    service = "service"
+    submitted = "submitted"
+    wave = "wave"
+
+
+_ORDER_COLUMNS: dict[VisitOrder, Any] = {
+    VisitOrder.window: col(Visit.window_start_at),
+    VisitOrder.status: col(Visit.status),
+    VisitOrder.service: col(Visit.service_code),
+    VisitOrder.submitted: col(Visit.submitted_at),
+    VisitOrder.wave: col(Visit.wave),
+}
+
+
 @dataclass(frozen=True)
 class VisitFilters:
     status: VisitStatus | None = None
@@ -45,7 +65,14 @@ class VisitFilters:
 
 
 def list_visits(
-    session: Session, user: User, filters: VisitFilters, *, limit: int, offset: int
+    session: Session,
+    user: User,
+    filters: VisitFilters,
+    *,
+    limit: int,
+    offset: int,
+    order: VisitOrder = VisitOrder.window,
+    descending: bool = False,
 ) -> tuple[list[Visit], int]:
     query = readable_statement(user)
     if filters.status is not None:
@@ -67,8 +94,13 @@ def list_visits(
     if filters.window_to is not None:
         query = query.where(col(Visit.window_start_at) <= filters.window_to)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    column = _ORDER_COLUMNS[order]
+    first = column.desc() if descending else column.asc()
+    if order in (VisitOrder.submitted, VisitOrder.wave):
+        first = first.nulls_last()  # not yet submitted, or in no wave: after the rest
+    # Ties fall back to the window and the id, so pages never overlap.
     rows = session.exec(
-        query.order_by(col(Visit.window_start_at), col(Visit.id)).limit(limit).offset(offset)
+        query.order_by(first, col(Visit.window_start_at), col(Visit.id)).limit(limit).offset(offset)
     ).all()
     return list(rows), total
 

@@ -1,0 +1,1 @@
+"""The web console for coordinators and analysts, at /console/ (see router.py)."""

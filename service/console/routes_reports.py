@@ -1,0 +1,104 @@
+"""Analyst screens: the services ranking with its chart and exports.
+
+The filters are the API's own dependency (``reports.deps.FiltersDep``: the same names,
+checks and defaults as ``GET /reports/services``); the figures, the chart and the files come
+from ``reports.service`` and ``exports.service``, read in a read-only transaction as the
+API's reports are.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from service.checklists.format import ChecklistChannel
+from service.clock import ClockDep
+from service.console.deps import CleanQuery, ReportConsole
+from service.console.pages import page
+from service.db import ReadSessionDep
+from service.exports import service as exports_service
+from service.exports.schemas import ExportFormat
+from service.offices.regions import REGION_NAMES_RU, Region
+from service.reports import service as reports_service
+from service.reports.cache import matches
+from service.reports.deps import ChartCacheDep, FiltersDep
+from service.responses import ClosingStreamingResponse
+from service.standards.catalogue import Level
+from service.visits.transitions import VisitStatus
+
+router = APIRouter()
+
+
+async def report_session(session: ReadSessionDep, _console: ReportConsole) -> Session:
+    """The request's session, read-only, for a console allowed to read reports."""
+    return session
+
+
+ReportSession = Annotated[Session, Depends(report_session)]
+
+
+@router.get(
+    "/reports/services",
+    response_class=HTMLResponse,
+    name="console_services_report",
+    dependencies=[CleanQuery],
+)
+def console_services_report(
+    session: ReportSession, console: ReportConsole, filters: FiltersDep
+) -> Response:
+    """The services ranking as a table, with sample sizes, the chart and export links."""
+    report = reports_service.services_report(session, filters)
+    return page(
+        console,
+        "services.html",
+        {
+            "report": report,
+            "filters": filters,
+            "query": str(console.request.url.query),
+            "regions": list(Region),
+            "region_names": REGION_NAMES_RU,
+            "levels": list(Level),
+            "channels": list(ChecklistChannel),
+            "statuses": list(VisitStatus),
+            "formats": list(ExportFormat),
+        },
+    )
+
+
+@router.get("/reports/services.png", name="console_services_chart", dependencies=[CleanQuery])
+def console_services_chart(
+    session: ReportSession,
+    filters: FiltersDep,
+    cache: ChartCacheDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The chart of ``GET /reports/services.png``, for the page's image."""
+    kind = reports_service.ChartKind.services
+    etag = reports_service.chart_tag(session, filters, kind)
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    png = reports_service.chart_png(session, filters, kind, etag, cache)
+    return Response(content=png, media_type="image/png", headers=headers)
+
+
+@router.get("/exports/visits", name="console_export_visits", dependencies=[CleanQuery])
+def console_export_visits(
+    session: ReportSession,
+    clock: ClockDep,
+    filters: FiltersDep,
+    fmt: Annotated[ExportFormat, Query(alias="format")] = ExportFormat.csv,
+) -> Response:
+    """The visits export of ``GET /exports/visits``; a CSV starts with a BOM, for Excel."""
+    export = exports_service.export_visits(
+        session, filters, fmt, now=clock(), bom=fmt is ExportFormat.csv
+    )
+    return ClosingStreamingResponse(
+        export.chunks,
+        media_type=export.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,239 @@
+"""The coordinator's and analyst's screens, through the app as a browser would use them."""
+
+import csv
+import io
+import re
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from service.auth.roles import Role
+from service.console.session import CSRF_FIELD
+from service.visits.models import Visit
+from service.visits.transitions import VisitStatus
+from tests.conftest import AuthHeaders, FrozenClock
+from tests.console.helpers import csrf_of, resubmit, signed_in, submitted_visit
+from tests.fixtures.factories import make_visit
+from tests.fixtures.routes import api_path
+from tests.reports.data import Dataset
+
+ROW_LINK = re.compile(r'href="/console/visits/([0-9a-f-]{36})"')
+
+
+def _rows(html: str) -> list[str]:
+    return ROW_LINK.findall(html)
+
+
+class TestVisitsList:
+    def test_filters_sort_and_pages_live_in_the_url(
+        self, client: TestClient, session: Session, report_data: Dataset
+    ) -> None:
+        signed_in(client, session, Role.coordinator)
+        page = client.get("/console/visits", params={"status": "approved", "wave": "w2"})
+        assert page.status_code == 200
+        expected = {str(report_data.visits[k]) for k in ("V5", "V6", "V11")}
+        assert set(_rows(page.text)) == expected
+        assert "Найдено визитов: 3" in page.text
+        by_window = _rows(page.text)
+        newest = client.get(
+            "/console/visits",
+            params={"status": "approved", "wave": "w2", "sort": "window", "desc": "true"},
+        )
+        assert _rows(newest.text) == list(reversed(by_window))
+        assert 'aria-sort="descending"' in newest.text
+
+    def test_the_api_and_the_list_agree(
+        self,
+        client: TestClient,
+        session: Session,
+        report_data: Dataset,
+        auth_headers: AuthHeaders,
+    ) -> None:
+        signed_in(client, session, Role.coordinator)
+        api = client.get(
+            api_path("list_visits"),
+            params={"region": "karaganda", "limit": 200},
+            headers=auth_headers(Role.coordinator),
+        ).json()
+        page = client.get("/console/visits", params={"region": "karaganda"})
+        assert sorted(_rows(page.text)) == sorted(v["id"] for v in api["items"])
+        assert api["total"] == 3
+
+    def test_empty_fields_of_the_form_are_dropped_from_the_url(
+        self, client: TestClient, session: Session
+    ) -> None:
+        signed_in(client, session, Role.coordinator)
+        response = client.get(
+            "/console/visits?status=&region=astana&wave=&sort=window", follow_redirects=False
+        )
+        assert response.status_code == 303
+        assert response.headers["location"] == "/console/visits?region=astana&sort=window"
+
+    def test_pages_of_twenty_five(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        signed_in(client, session, Role.coordinator)
+        for _ in range(27):
+            make_visit(session, wave="big")
+        first = client.get("/console/visits", params={"wave": "big"})
+        second = client.get("/console/visits", params={"wave": "big", "page": 2})
+        assert len(_rows(first.text)) == 25
+        assert len(_rows(second.text)) == 2
+        assert not set(_rows(first.text)) & set(_rows(second.text))
+        assert "/console/visits?wave=big&amp;page=2" in first.text
+        assert "Страница 2 / 2" in second.text
+
+
+class TestReview:
+    def test_shows_answers_photos_score_and_history(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        visit, _ = submitted_visit(client, session, clock)
+        signed_in(client, session, Role.coordinator)
+        page = client.get(f"/console/visits/{visit.id}")
+        assert page.status_code == 200
+        assert "Ожидает проверки" in page.text
+        thumbs = re.findall(r'src="/console/photos/([0-9a-f-]{36})/thumb"', page.text)
+        assert thumbs, "the photos are shown beside their items"
+        image = client.get(f"/console/photos/{thumbs[0]}/thumb")
+        assert image.status_code == 200
+        assert image.headers["content-type"] == "image/jpeg"
+        assert client.get(f"/console/photos/{thumbs[0]}/display").status_code == 200
+        for action in ("approve", "return", "reject"):
+            assert f'name="action" value="{action}"' in page.text
+        assert "История" in page.text
+        assert "Отправить" in page.text  # the shopper's submit, in the history
+
+    def test_return_then_approve_after_the_shopper_resubmits(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        visit, shopper = submitted_visit(client, session, clock)
+        signed_in(client, session, Role.coordinator)
+        page = client.get(f"/console/visits/{visit.id}")
+        returned = client.post(
+            f"/console/visits/{visit.id}/review",
+            data={"action": "return", "comment": "Фото табло размыто", CSRF_FIELD: csrf_of(page)},
+        )
+        assert returned.status_code == 200
+        assert "Возвращён тайному покупателю" in returned.text
+        assert "Фото табло размыто" in returned.text
+        resubmit(client, visit.id, shopper, clock)
+        page = client.get(f"/console/visits/{visit.id}")
+        assert "Ожидает проверки" in page.text
+        approved = client.post(
+            f"/console/visits/{visit.id}/review",
+            data={"action": "approve", CSRF_FIELD: csrf_of(page)},
+        )
+        assert "Принят" in approved.text
+        session.expire_all()
+        assert session.get(Visit, visit.id).status == VisitStatus.approved  # type: ignore[union-attr]
+
+    def test_return_without_comment_is_refused_and_changes_nothing(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        visit, _ = submitted_visit(client, session, clock)
+        signed_in(client, session, Role.coordinator)
+        page = client.get(f"/console/visits/{visit.id}")
+        response = client.post(
+            f"/console/visits/{visit.id}/review",
+            data={"action": "return", CSRF_FIELD: csrf_of(page)},
+        )
+        assert "Чтобы вернуть или отклонить визит, нужен комментарий." in response.text
+        session.expire_all()
+        assert session.get(Visit, visit.id).status == VisitStatus.submitted  # type: ignore[union-attr]
+
+    def test_reopen_an_approved_visit_with_a_reason(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        visit, _ = submitted_visit(client, session, clock)
+        signed_in(client, session, Role.coordinator)
+        token = csrf_of(client.get(f"/console/visits/{visit.id}"))
+        client.post(
+            f"/console/visits/{visit.id}/review", data={"action": "approve", CSRF_FIELD: token}
+        )
+        reopened = client.post(
+            f"/console/visits/{visit.id}/reopen",
+            data={"reason": "Жалоба гражданина", CSRF_FIELD: token},
+        )
+        assert "Ожидает проверки" in reopened.text
+        assert "Жалоба гражданина" in reopened.text
+
+    def test_unknown_visit_is_the_404_page(self, client: TestClient, session: Session) -> None:
+        signed_in(client, session, Role.coordinator)
+        response = client.get("/console/visits/00000000-0000-4000-8000-000000000000")
+        assert response.status_code == 404
+        assert "Такой страницы или визита нет." in response.text
+
+
+class TestServicesReport:
+    def test_table_matches_the_api(
+        self,
+        client: TestClient,
+        session: Session,
+        report_data: Dataset,
+        auth_headers: AuthHeaders,
+    ) -> None:
+        signed_in(client, session, Role.analyst)
+        filters = {"region": "astana", "from": "2026-03-01"}
+        api = client.get(
+            api_path("rank_services"), params=filters, headers=auth_headers(Role.analyst)
+        ).json()
+        page = client.get("/console/reports/services", params=filters)
+        assert page.status_code == 200
+        shown = re.findall(r'<th scope="row">(S\d+) ', page.text)
+        assert shown == [row["service_code"] for row in api["items"]] == ["S33", "S26"]
+        assert 'src="/console/reports/services.png?region=astana&amp;from=2026-03-01"' in page.text
+        chart = client.get("/console/reports/services.png", params=filters)
+        assert chart.headers["content-type"] == "image/png"
+        assert chart.content.startswith(b"\x89PNG")
+
+    def test_csv_export_reads_in_cyrillic(
+        self, client: TestClient, session: Session, report_data: Dataset
+    ) -> None:
+        signed_in(client, session, Role.analyst)
+        page = client.get("/console/reports/services", params={"region": "astana"})
+        assert 'href="/console/exports/visits?region=astana&amp;format=csv"' in page.text
+        response = client.get("/console/exports/visits", params={"region": "astana"})
+        assert response.status_code == 200
+        assert "attachment" in response.headers["content-disposition"]
+        # A BOM first, so Excel reads the file as UTF-8.
+        assert response.content.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert rows
+        assert {row["region"] for row in rows} == {"astana"}
+        assert "ЦОН №1 Астана" in {row["office_name"] for row in rows}
+
+
+class TestErrorPages:
+    def test_a_bad_filter_is_a_page_in_the_visitors_language(
+        self, client: TestClient, session: Session
+    ) -> None:
+        signed_in(client, session, Role.analyst)
+        response = client.get("/console/reports/services", params={"region": "atlantis"})
+        assert response.status_code == 422
+        assert response.headers["content-type"].startswith("text/html")
+        assert "Запрос не может быть выполнен" in response.text
+        reversed_period = client.get(
+            "/console/reports/services", params={"from": "2026-04-01", "to": "2026-03-01"}
+        )
+        assert reversed_period.status_code == 422
+        assert "Проверьте адрес или фильтры" in reversed_period.text
+
+    def test_an_unknown_console_path_is_the_404_page(self, client: TestClient) -> None:
+        response = client.get("/console/nothing-here")
+        assert response.status_code == 404
+        assert "Такой страницы или визита нет." in response.text
+
+    def test_the_api_still_answers_problems(
+        self, client: TestClient, auth_headers: AuthHeaders
+    ) -> None:
+        response = client.get(
+            api_path("rank_services"),
+            params={"region": "atlantis"},
+            headers=auth_headers(Role.analyst),
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert client.get("/console/static/nothing.css").headers["content-type"] == (
+            "application/problem+json"
+        )
