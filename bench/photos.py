@@ -16,7 +16,6 @@ subprocess on SQLite.
 
 import argparse
 import datetime as dt
-import hashlib
 import io
 import os
 import random
@@ -50,6 +49,7 @@ from tests.fixtures.http import bearer  # noqa: E402
 from tests.fixtures.s3 import start_seaweed, stop_seaweed  # noqa: E402
 from tests.fixtures.server import api_env, free_port  # noqa: E402
 from tests.fixtures.users import make_user  # noqa: E402
+from tests.photos.test_direct import upload_request  # noqa: E402
 
 
 def noisy_jpeg(megabytes: float, seed: int, exif: bytes = b"") -> bytes:
@@ -104,14 +104,7 @@ def direct(
     client: httpx.Client, base: str, visit_id: object, headers: dict[str, str], data: bytes
 ) -> None:
     """A direct upload: the ticket, the presigned PUT to the store, then ``complete``."""
-    request = {
-        "client_id": str(uuid.uuid4()),
-        "item_code": "signage_clear",
-        "taken_at": "2026-03-18T10:15:30+05:00",
-        "size_bytes": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "content_type": "image/jpeg",
-    }
+    request = upload_request(data)
     granted = client.post(
         f"{base}/api/v1/visits/{visit_id}/photos/uploads", json=request, headers=headers
     )

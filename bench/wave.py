@@ -445,6 +445,19 @@ def run_cli(work: Path, env: dict[str, str], *argv: str, stdin: str | None = Non
     return done.stdout.strip()
 
 
+def start_cli(work: Path, env: dict[str, str], log: Path, *argv: str) -> "subprocess.Popen[bytes]":
+    """Start ``mshop ARGV`` in ``work``, its output to ``log``."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "service.cli", *argv],
+            cwd=work,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
 def stop_process(process: "subprocess.Popen[bytes]") -> None:
     """SIGTERM by pid, then SIGKILL if it is still there after the grace period."""
     if process.poll() is None:
@@ -498,29 +511,12 @@ def served(args: argparse.Namespace) -> Iterator[Served]:
             env["MSHOP_JOBS__IN_PROCESS"] = "false"
         port = free_port()
         log = work / "server.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1"]
-                + ["--port", str(port), "--log-format", "json", "--workers", str(args.workers)],
-                cwd=work,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--log-format", "json"]
+        process = start_cli(work, env, log, *serve, "--workers", str(args.workers))
         stack.callback(stop_process, process)
         if args.job_process:
             # Photo jobs in a process of their own (at MSHOP_JOBS__NICE, as the server's thread).
-            with (work / "worker.log").open("wb") as out:
-                worker = subprocess.Popen(
-                    [sys.executable, "-m", "service.cli", "worker"],
-                    cwd=work,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            stack.callback(stop_process, worker)
+            stack.callback(stop_process, start_cli(work, env, work / "worker.log", "worker"))
         base = f"http://127.0.0.1:{port}"
         wait_ready(base, process, log)
         yield Served(work, base, process, log, seaweed)
