@@ -17,6 +17,8 @@ from service.middleware import RequestGuard
 from service.observability import metrics
 from service.observability.middleware import RequestObserver
 from service.observability.router import router as metrics_router
+from service.openrosa.envelope import OpenRosaEnvelope
+from service.openrosa.router import router as openrosa_router
 from service.photos.processing import Processor, queue_probe
 from service.photos.runner import JobRunner, worker_name
 from service.problems import install_problem_handlers
@@ -110,10 +112,17 @@ def create_app(
     app.state.chart_cache = ChartCache(settings.reports.chart_cache_entries)
     install_problem_handlers(app)
     app.add_middleware(RequestGuard, settings=settings)
+    # Outside the body guard, so its 413 reaches Collect as an OpenRosaResponse too.
+    app.add_middleware(
+        OpenRosaEnvelope, max_submission_bytes=settings.openrosa.max_submission_bytes, clock=clock
+    )
     app.add_middleware(RequestObserver)
     app.include_router(health_router, tags=["health"])
     app.include_router(metrics_router, tags=["health"])
     app.include_router(api_router)
+    # ODK Collect's server URL: the QR code's (an app token) or HTTP Basic's.
+    app.include_router(openrosa_router, prefix="/openrosa/key/{app_token}")
+    app.include_router(openrosa_router, prefix="/openrosa")
     spec.install(app, router_errors={api_router.prefix: ROUTER_ERRORS})
     docs_pages.install(app)
     return app
