@@ -46,8 +46,8 @@ class Kind(Generic[ItemT]):
             (the scorer's norms and documents judging come on top, in ``scoring/``).
         sample: a random plausible raw value for the demo, or None for no answer.
         example: the fixed plausible raw value factories and tests use, or None.
-        xform_type: the XLSForm question type the kind becomes on phones; a placeholder for
-            the OpenRosa issue, which will read it when it writes XForms.
+        xform_type: the XLSForm question type the kind's value question becomes on phones
+            (``service/xforms/survey.py`` writes it, ``xforms/instance.py`` reads it back).
     """
 
     model: type[ItemT]
@@ -124,8 +124,8 @@ KINDS: dict[str, Kind[Any]] = {
         fraction=_unscored,
         sample=samples.sample_duration,
         example=samples.example_duration,
-        # Whole seconds.
-        xform_type="integer",
+        # Minutes on the phone (nobody times a queue in seconds), read back as whole seconds.
+        xform_type="decimal",
     ),
     "timestamp": Kind(
         model=TimestampItem,
