@@ -1,4 +1,4 @@
-"""The OpenRosa documents we write, and the few facts we read from an instance (pure).
+"""The OpenRosa documents we write (pure).
 
 No web, database or storage code: values in, bytes out. The formats are those of the
 OpenRosa specs on docs.getodk.org (Form List API, Form Submission API) as ODK Collect and
@@ -13,7 +13,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.utils import format_datetime
-from typing import cast
 
 RESPONSE_NS = "http://openrosa.org/http/response"
 FORM_LIST_NS = "http://openrosa.org/xforms/xformsList"
@@ -96,6 +95,7 @@ def visits_csv(rows: Sequence[VisitRow]) -> bytes:
     writer.writerow(
         [
             "name",
+            "label",
             *(f"label::{lang}" for lang in LANGUAGES),
             "service",
             "office",
@@ -107,6 +107,7 @@ def visits_csv(rows: Sequence[VisitRow]) -> bytes:
         writer.writerow(
             [
                 row.visit_id,
+                row.labels.get("ru", ""),
                 *(row.labels.get(lang, row.labels.get("en", "")) for lang in LANGUAGES),
                 row.service,
                 row.office,
@@ -115,40 +116,6 @@ def visits_csv(rows: Sequence[VisitRow]) -> bytes:
             ]
         )
     return out.getvalue().encode()
-
-
-@dataclass(frozen=True)
-class InstanceHead:
-    """What the instance's root says before it is read against its checklist."""
-
-    form_id: str
-    version: str
-
-
-class NotAnInstance(ValueError):
-    """The bytes are no XForm instance we can read."""
-
-
-def instance_head(xml: bytes) -> InstanceHead:
-    """The form id and version on the instance's root element.
-
-    Only the first start tag is read. A DOCTYPE is refused: Collect never sends one, and
-    entity declarations are how XML bombs and external reads get in.
-    """
-    if b"<!DOCTYPE" in xml[:4096].upper() or b"<!ENTITY" in xml.upper():
-        raise NotAnInstance("The instance has a DOCTYPE.")
-    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start",))
-    try:
-        parser.feed(xml)
-        for event in parser.read_events():
-            _, element = cast(tuple[str, ET.Element], event)
-            form_id = element.get("id")
-            if not form_id:
-                raise NotAnInstance("The instance's root has no id attribute.")
-            return InstanceHead(form_id=form_id, version=element.get("version") or "")
-    except ET.ParseError as exc:
-        raise NotAnInstance(f"The instance is not well-formed XML: {exc}.") from None
-    raise NotAnInstance("The instance is empty.")
 
 
 def http_date(now: dt.datetime) -> str:

@@ -98,6 +98,12 @@ class OpenRosaEnvelope:
             status, code, detail = int(parsed["status"]), str(parsed["code"]), str(parsed["detail"])
         except (ValueError, KeyError, TypeError):
             status, code, detail = 500, "internal-error", "An unexpected error occurred."
+            parsed = {}
+        # A problem may carry its own words for the shopper (a form's unreadable answer).
+        for error in parsed.get("errors") or ():
+            worded = error.get("message") if isinstance(error, dict) else None
+            if isinstance(worded, dict) and isinstance(worded.get(lang), str):
+                return documents.response(worded[lang])
         return documents.response(messages.message(lang, status=status, code=code, detail=detail))
 
 

@@ -24,7 +24,6 @@ from service.isotime import local_date
 from service.openrosa import documents, repository
 from service.xforms import XForm, build_xform
 
-VISITS_CSV = "visits.csv"
 _CACHE: "OrderedDict[tuple[str, str, str], XForm]" = OrderedDict()
 _CACHE_MAX = 128
 _LOCK = threading.Lock()

@@ -22,6 +22,7 @@ from service.openrosa import service as openrosa_service
 from service.openrosa.deps import CollectUser
 from service.openrosa.envelope import OpenRosaVersionMissing
 from service.openrosa.models import SubmissionState
+from service.xforms import VISITS_CSV
 
 router = APIRouter(include_in_schema=False)
 
@@ -93,7 +94,7 @@ def get_manifest(
     form = forms.open_form(session, user, form_id)
     media = []
     for filename in forms.xform(form).media:
-        if filename != forms.VISITS_CSV:
+        if filename != VISITS_CSV:
             continue  # the only media file we generate; see docs/openrosa.md
         media.append(
             documents.MediaEntry(
@@ -109,7 +110,7 @@ def get_manifest(
 def get_media(session: SessionDep, user: CollectUser, form_id: str, filename: str) -> Response:
     """Serve a media file of the form: the shopper's ``visits.csv``."""
     form = forms.open_form(session, user, form_id)
-    if filename != forms.VISITS_CSV or filename not in forms.xform(form).media:
+    if filename != VISITS_CSV or filename not in forms.xform(form).media:
         raise forms.FormNotFound(f"Form {form_id} has no media file {filename}.")
     return Response(forms.visits_csv(form), media_type="text/csv; charset=utf-8")
 

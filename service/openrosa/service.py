@@ -30,7 +30,7 @@ from service.visits import lifecycle
 from service.visits import service as visits_service
 from service.visits.schemas import SubmitRequest
 from service.visits.transitions import VisitStatus
-from service.xforms import Instance, InstanceError, read_instance
+from service.xforms import Instance, InstanceError, read_header, read_instance
 
 # Ids of the answers, photos and submit of an instance: the same instance gives the same ids,
 # so a resend finds everything already stored; an edit is a new instance, so new versions.
@@ -66,23 +66,29 @@ def derived_id(instance_id: str, *parts: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, "/".join((instance_id, *parts)))
 
 
+def _invalid(exc: InstanceError) -> SubmissionInvalid:
+    # The reader words its reasons for the shopper in every language; the envelope picks one.
+    texts = {lang: exc.text(lang) for lang in documents.LANGUAGES}
+    return SubmissionInvalid(exc.text("en"), errors=[{"reason": exc.code, "message": texts}])
+
+
 def _instance(session: Session, xml: bytes) -> Instance:
     try:
-        head = documents.instance_head(xml)
-    except documents.NotAnInstance as exc:
-        raise SubmissionInvalid(str(exc)) from None
-    checklist = forms.checklist_of(session, head.form_id, head.version)
+        header = read_header(xml)
+    except InstanceError as exc:
+        raise _invalid(exc) from None
+    checklist = forms.checklist_of(session, header.form_id, header.version)
     try:
         return read_instance(checklist, xml)
     except InstanceError as exc:
-        raise SubmissionInvalid(f"The instance cannot be read: {exc}") from None
+        raise _invalid(exc) from None
 
 
 def _visit_id(instance: Instance) -> uuid.UUID:
     try:
         return uuid.UUID(str(instance.visit_id))
     except ValueError:
-        raise SubmissionInvalid("The instance names no visit of yours.") from None
+        raise SubmissionInvalid("The form names no visit; pick the visit and send again.") from None
 
 
 def receive(
