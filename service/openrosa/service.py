@@ -161,7 +161,11 @@ def receive(
             max_batch=settings.limits.max_batch_answers,
             keep_versions=settings.limits.answer_versions_per_item,
         )
-    complete = not parts.incomplete and not instance.incomplete and _all_in(session, instance)
+    complete = (
+        not parts.incomplete
+        and not instance.incomplete
+        and _all_in(session, instance, sent={name for _, name, _ in photos})
+    )
     row = existing or _record(session, instance, visit.id, shopper, sha, now)
     if row.state in (SubmissionState.partial, SubmissionState.received):
         row.state = SubmissionState.received if complete else SubmissionState.partial
@@ -196,10 +200,12 @@ def _photos(instance: Instance, parts: Parts) -> list[tuple[str, str, BinaryIO]]
     return found
 
 
-def _all_in(session: Session, instance: Instance) -> bool:
-    # Every file the instance names has been stored, by this POST or an earlier part.
+def _all_in(session: Session, instance: Instance, *, sent: set[str]) -> bool:
+    # Every file the instance names came with this POST or was stored by an earlier part.
+    # (A photo sent again for an edit is the stored one: the upload finds it by its bytes.)
     return all(
-        photos_repository.by_client_id(session, derived_id(instance.instance_id, item, name))
+        name in sent
+        or photos_repository.by_client_id(session, derived_id(instance.instance_id, item, name))
         is not None
         for item, names in instance.attachments.items()
         for name in names

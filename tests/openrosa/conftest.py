@@ -30,13 +30,13 @@ def collect(client: TestClient, session: Session, shopper: User, coordinator: Us
     return Collect(client, f"{BASE}/openrosa/key/{app_token(session, shopper, coordinator)}")
 
 
-def bearer(user: User) -> dict[str, str]:
+def bearer(user: User, now: dt.datetime = NOW) -> dict[str, str]:
     """An access token of ``user`` (as tests/conftest.py's ``auth_headers`` makes them)."""
     token = encode_token(
         subject=user.id,
         token_type="access",
         secret=SECRET,
-        now=NOW,
+        now=now,
         ttl=dt.timedelta(minutes=30),
     )
     return {"Authorization": f"Bearer {token}"}
