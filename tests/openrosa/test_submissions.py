@@ -6,12 +6,14 @@ written afresh for mshop: each submission must end in the same rows the JSON API
 
 from collections.abc import Callable
 
+import yaml
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from service.answers.models import Answer
 from service.auth.models import User
 from service.auth.roles import Role
+from service.config import Settings
 from service.openrosa.models import OpenRosaSubmission, SubmissionState
 from service.photos.models import Photo
 from service.visits.models import Visit
@@ -269,3 +271,41 @@ class TestOtherShoppers:
         assert response.status_code == 404
         assert message(response).startswith("Этот визит вам не назначен")
         assert _rows(session, visit) == (0, 0, [])
+
+
+class TestOlderFormVersion:
+    def test_an_instance_of_the_visits_older_checklist_is_accepted(
+        self,
+        client: TestClient,
+        collect: Collect,
+        session: Session,
+        shopper: User,
+        coordinator: User,
+        drain_photo_jobs: Callable[[], int],
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        old_form = download(collect)
+        path = Settings().templates_dir / "in_person.yaml"
+        revised = yaml.safe_load(path.read_text(encoding="utf-8")) | {
+            "version": 2,
+            "title_en": "In-person visit, revised: {service_name_en}",
+        }
+        published = client.post(
+            api_path("publish_checklist"), json=revised, headers=bearer(coordinator)
+        )
+        assert published.status_code == 201, published.text
+        newer = make_visit(session, shopper=shopper)
+        assert newer.checklist_id != visit.checklist_id
+        (listed,) = collect.form_list()
+        assert listed.version == str(newer.checklist_id) != old_form.version
+
+        filled = fill(collect, session, visit, form=old_form)
+        response = collect.submit(filled.xml, filled.attachments())
+        drain_photo_jobs()
+        collect.head_submission()
+
+        assert response.status_code == 201, response.text
+        session.refresh(visit)
+        assert visit.status == VisitStatus.submitted
+        _, _, (row,) = _rows(session, visit)
+        assert (row.form_version, row.state) == (old_form.version, SubmissionState.submitted)
