@@ -114,7 +114,7 @@ def create_app(
     app.add_middleware(RequestGuard, settings=settings)
     # Outside the body guard, so its 413 reaches Collect as an OpenRosaResponse too.
     app.add_middleware(
-        OpenRosaEnvelope, max_submission_bytes=settings.openrosa.max_submission_bytes, clock=clock
+        OpenRosaEnvelope, max_submission_bytes=settings.openrosa.max_submission_bytes
     )
     app.add_middleware(RequestObserver)
     app.include_router(health_router, tags=["health"])

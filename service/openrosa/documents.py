@@ -6,13 +6,11 @@ KoboCollect read them.
 """
 
 import csv
-import datetime as dt
 import io
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from email.utils import format_datetime
 
 RESPONSE_NS = "http://openrosa.org/http/response"
 FORM_LIST_NS = "http://openrosa.org/xforms/xformsList"
@@ -116,10 +114,6 @@ def visits_csv(rows: Sequence[VisitRow]) -> bytes:
             ]
         )
     return out.getvalue().encode()
-
-
-def http_date(now: dt.datetime) -> str:
-    return format_datetime(now.astimezone(dt.UTC), usegmt=True)
 
 
 _LANG = re.compile(r"^\s*([A-Za-z]{2,3})(?:-[A-Za-z0-9-]+)?\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")

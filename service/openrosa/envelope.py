@@ -1,5 +1,8 @@
 """The OpenRosa envelope around every ``/openrosa`` request (ASGI middleware).
 
+``Date``, which OpenRosa also asks for, is the HTTP server's (uvicorn adds it to every
+response; a second one here would repeat it).
+
 Collect shows the ``<message>`` of an ``OpenRosaResponse``; it cannot read problem+json. So
 for these paths this turns every problem the app answers (a route's error, the body guard's
 413, a 404, a 500) into that XML, in the shopper's language, and adds the headers the spec
@@ -7,9 +10,7 @@ asks on every response. A request without ``X-OpenRosa-Version`` is refused here
 route or database work.
 """
 
-import datetime as dt
 import json
-from collections.abc import Callable
 from typing import ClassVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,12 +34,9 @@ def is_openrosa(path: str) -> bool:
 
 
 class OpenRosaEnvelope:
-    def __init__(
-        self, app: ASGIApp, *, max_submission_bytes: int, clock: Callable[[], dt.datetime]
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, max_submission_bytes: int) -> None:
         self.app = app
         self.max_submission_bytes = max_submission_bytes
-        self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_openrosa(scope["path"]):
@@ -48,7 +46,6 @@ class OpenRosaEnvelope:
         lang = documents.language(headers.get(b"accept-language", b"").decode("latin-1"))
         extra = [
             (b"x-openrosa-version", VERSION.encode()),
-            (b"date", documents.http_date(self.clock()).encode()),
             (b"content-language", lang.encode()),
             (b"x-openrosa-accept-content-length", str(self.max_submission_bytes).encode()),
         ]
@@ -70,7 +67,7 @@ class OpenRosaEnvelope:
                 kept = [
                     (k, v)
                     for k, v in message.get("headers", [])
-                    if k.lower() not in (b"date", b"content-language")
+                    if k.lower() != b"content-language"
                 ]
                 message = {**message, "headers": [*kept, *extra]}
                 content_type = dict(kept).get(b"content-type", b"").decode("latin-1")
