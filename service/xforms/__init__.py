@@ -5,7 +5,13 @@ turns what Collect sends back into answers, photo names and metadata. The OpenRo
 (``service/openrosa``) serve the one and feed the other to the ordinary sync and submit.
 """
 
-from service.xforms.build import DEFAULT_PHOTO_MAX_SIDE, XForm, build_xform
+from service.xforms.build import (
+    DEFAULT_PHOTO_MAX_SIDE,
+    XForm,
+    build_xform,
+    form_id_for,
+    version_for,
+)
 from service.xforms.errors import InstanceError
 from service.xforms.instance import (
     Instance,
@@ -26,6 +32,8 @@ __all__ = [
     "InstanceHeader",
     "XForm",
     "build_xform",
+    "form_id_for",
     "read_header",
     "read_instance",
+    "version_for",
 ]

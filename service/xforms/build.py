@@ -25,6 +25,9 @@ DEFAULT_PHOTO_MAX_SIDE = 2048
 # Forms kept built: a few per service and channel while an old version is still in the field.
 CACHE_SIZE = 512
 _ROOT = "data"
+# Raise it whenever ``survey.py`` changes what a checklist becomes: phones holding the old
+# form then see a new version, not the same version with other bytes.
+GENERATION = 1
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,16 @@ class XForm:
     xml: bytes
     md5: str
     media: tuple[str, ...]
+
+
+def form_id_for(checklist: ResolvedChecklist) -> str:
+    """The form's id: one per service and channel, the same across versions (``S26-egov``)."""
+    return f"{checklist.service_code}-{checklist.channel.value}"
+
+
+def version_for(checklist: ResolvedChecklist) -> str:
+    """The form's version: the checklist's content hash (16 hex) and the generation."""
+    return f"{checklist.content_hash()[:16]}-g{GENERATION}"
 
 
 def _columns(rows: list[Row]) -> list[dict[str, None]]:

@@ -38,5 +38,10 @@ def tap(code: str) -> str:
     return f"{code}__tap"
 
 
+def options(code: str) -> str:
+    """The item's choice list: a secondary instance beside ``visits`` and the shared lists."""
+    return f"{code}__options"
+
+
 def photo(code: str, n: int) -> str:
     return f"{code}__photo_{n}"

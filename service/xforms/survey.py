@@ -81,12 +81,13 @@ def _choice_list(sheets: Sheets, item: ItemBase) -> str:
     with_na = relevance.na_in_choices(item)
     if options is None:  # yes_no: two shared lists, with and without N/A
         return YES_NO_NA if with_na else YES_NO
+    list_name = names.options(item.code)
     for option in options:
         texts = labels.of(option.text_ru, option.text_en, option.text_kk)
-        sheets.choices.append({"list_name": item.code, "name": option.code, **_label(texts)})
+        sheets.choices.append({"list_name": list_name, "name": option.code, **_label(texts)})
     if with_na:
-        sheets.choices.append({"list_name": item.code, "name": names.NA, **_label(None)})
-    return item.code
+        sheets.choices.append({"list_name": list_name, "name": names.NA, **_label(None)})
+    return list_name
 
 
 def _label(texts: Texts | None) -> Row:
@@ -130,15 +131,19 @@ def _value_rows(sheets: Sheets, item: ItemBase, texts: Texts) -> Iterator[Row]:
 def _documents_rows(
     sheets: Sheets, item: DocumentsItem, texts: Texts, *, required: str, relevant: str
 ) -> Iterator[Row]:
-    """The standard's list (plus "none of the above") and a text for documents beyond it."""
-    none = labels.columns("label", labels.fixed("none_of_these"))
+    """The standard's list (plus "none of the above") and a text for documents beyond it.
+
+    Typed extras answer the item too, so the list is required only while they are empty.
+    """
+    none = labels.fixed("none_of_these" if item.options else "none_asked")
     choices = _choice_list(sheets, item)
-    sheets.choices.append({"list_name": choices, "name": names.NONE, **none})
+    sheets.choices.append({"list_name": choices, "name": names.NONE, **_label(none)})
+    extras_empty = f"string-length(${{{names.extras(item.code)}}}) = 0"
     yield _question(
         f"select_multiple {choices}",
         item.code,
         texts,
-        required=required,
+        required=extras_empty if required else "",
         relevant=relevant,
         constraint=f"not(selected(., '{names.NONE}')) or count-selected(.) = 1",
         **labels.columns("constraint_message", labels.fixed("none_alone")),
@@ -259,6 +264,8 @@ def sheets(
             "version": version,
             "form_title": title,
             "default_language": labels.DEFAULT_LANGUAGE,
+            # Collect lists saved and sent forms by this: the visit's label from visits.csv.
+            "instance_name": (f"instance('visits')/root/item[name = ${{{names.VISIT}}}]/label"),
             # A visit the coordinator returns can be reopened and sent again from Collect.
             "client_editable": "yes",
         }

@@ -7,7 +7,7 @@ from service.checklists.builder import build_service_checklists
 from service.checklists.format import ResolvedChecklist
 from service.checklists.loader import load_templates
 from service.standards.catalogue import load_catalogue
-from service.xforms import XForm, build_xform
+from service.xforms import XForm, build_xform, form_id_for, version_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = [f"S{n:02d}" for n in range(1, 61)]
@@ -22,7 +22,7 @@ def checklists() -> tuple[ResolvedChecklist, ...]:
 
 
 def form_id(checklist: ResolvedChecklist) -> str:
-    return f"{checklist.service_code}-{checklist.channel.value}"
+    return form_id_for(checklist)
 
 
 def xform(checklist: ResolvedChecklist) -> XForm:
@@ -30,7 +30,7 @@ def xform(checklist: ResolvedChecklist) -> XForm:
     return build_xform(
         checklist,
         form_id=form_id(checklist),
-        version=checklist.content_hash()[:16],
+        version=version_for(checklist),
         title=checklist.title_ru,
     )
 

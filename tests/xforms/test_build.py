@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from pyxform.xls2xform import convert
 
-from service.xforms import XForm, build_xform
+from service.xforms import XForm, build_xform, form_id_for, version_for
 from service.xforms.build import render, workbook
 from service.xforms.survey import sheets
 from tests.xforms.collect import XF
@@ -76,6 +76,12 @@ class TestDeterminism:
             )
             assert result.stdout.strip() == xform(checklist("S26", "in_person")).md5
 
+    def test_form_id_and_version_for_a_checklist(self) -> None:
+        target = checklist("S04", "egov")
+        assert form_id_for(target) == "S04-egov"
+        assert version_for(target) == f"{target.content_hash()[:16]}-g1"
+        assert version_for(checklist("S05", "egov")) != version_for(target)
+
     def test_another_version_or_content_is_another_form(self) -> None:
         target = checklist("S26", "in_person")
         one = build_xform(target, form_id="S26-in_person", version="v1", title="t")
@@ -136,7 +142,7 @@ class TestForm:
     def test_required_na_and_constraints(self) -> None:
         root = _tree(build_xform(every_kind(allow_na=True), form_id="f", version="1", title="t"))
         assert _choices(root, "yes_no_na") == ["yes", "no", "_na"]
-        assert _choices(root, "k_choice") == ["good", "bad", "_na"]
+        assert _choices(root, "k_choice__options") == ["good", "bad", "_na"]
         assert _choices(root, "na_box") == ["_na"]
         number = _bind(root, "k_number")
         assert (number.get("type"), number.get("required")) == ("int", "true()")
@@ -157,8 +163,10 @@ class TestForm:
 
     def test_documents_photos_timestamps_rating(self) -> None:
         root = _tree(build_xform(every_kind(), form_id="f", version="1", title="t"))
-        assert _choices(root, "k_documents") == ["doc_1", "doc_2", "_none"]
+        assert _choices(root, "k_documents__options") == ["doc_1", "doc_2", "_none"]
         assert "count-selected(.) = 1" in (_bind(root, "k_documents").get("constraint") or "")
+        extras = "/data/sec__all/k_documents__item/k_documents__extras"
+        assert _bind(root, "k_documents").get("required") == f"string-length( {extras} ) = 0"
         assert _bind(root, "k_documents__extras").get("type") == "string"
         photos = [b for b in root.iter(f"{XF}bind") if "k_photo__photo_" in b.get("nodeset", "")]
         assert [b.get(f"{ORX}max-pixels") for b in photos] == ["2048"] * 3
@@ -175,6 +183,11 @@ class TestForm:
         rating = next(r for r in root.iter(f"{XF}range"))
         assert (rating.get("start"), rating.get("end"), rating.get("step")) == ("1", "5", "1")
 
+    def test_instance_name_is_the_visit_label(self) -> None:
+        root = _tree(xform(checklist("S26", "call_1414")))
+        bind = _bind(root, "instanceName")
+        assert bind.get("calculate") == "instance('visits')/root/item[name =  /data/visit ]/label"
+
     def test_photo_max_side_is_a_parameter(self) -> None:
         form = build_xform(every_kind(), form_id="f", version="1", title="t", photo_max_side=1600)
         assert b'orx:max-pixels="1600"' in form.xml
@@ -185,7 +198,7 @@ class TestForm:
         documents = target.item("documents_demanded")
         root = _tree(xform(target))
         options = [o.code for o in getattr(documents, "options", [])]
-        assert _choices(root, "documents_demanded") == [*options, "_none"]
+        assert _choices(root, "documents_demanded__options") == [*options, "_none"]
 
     def test_colliding_names_are_refused(self) -> None:
         data = every_kind().model_dump(mode="json", by_alias=True)

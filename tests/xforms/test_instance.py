@@ -101,6 +101,30 @@ class TestRoundTrip:
         assert _values(instance)["k_timestamp"] == "2026-03-18T05:05:00+00:00"
         assert _values(instance)["k_duration"] == 754
 
+    @pytest.mark.parametrize(
+        "form", ["S01-in_person", "S04-in_person", "S04-egov", "S26-call_1414", "S33-egov"]
+    )
+    def test_a_careful_shoppers_visit_with_photos(self, form: str) -> None:
+        # Deadline cases or none, the standard's documents or none, every channel.
+        target = checklist(*form.split("-", 1))
+        raw: dict[str, Any] = {}
+        for item in target.shown_items(raw):
+            if kind_of(item).takes_value:
+                raw[item.code] = kind_of(item).example(item, AT)
+        shown = target.visible(raw)
+        hidden = frozenset(i.code for i in target.items()) - shown
+        values = fields(xform(target), target, {c: (v, False) for c, v in raw.items()})
+        photos = {
+            i.code: [f"{i.code} фото {n}.jpg" for n in range(1, max(bounds[0], 1) + 1)]
+            for i in target.items()
+            if i.code in shown and (bounds := i.photo_bounds())
+        }
+        for code, files in photos.items():
+            values |= {f"{code}__photo_{n}": name for n, name in enumerate(files, 1)}
+        instance = read_instance(target, instance_xml(xform(target), values, hidden=hidden))
+        assert _values(instance) == _expected(target, raw)
+        assert instance.attachments == photos
+
     @pytest.mark.parametrize("seed", range(5))
     def test_made_up_visits_of_shipped_checklists_come_back_whole(self, seed: int) -> None:
         rng = random.Random(seed)
