@@ -72,9 +72,16 @@ def upgrade() -> None:
         ["visit_id"],
         unique=False,
     )
+    op.create_index(
+        "ix_openrosa_submissions_user_state",
+        "openrosa_submissions",
+        ["user_id", "state"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_openrosa_submissions_user_state", table_name="openrosa_submissions")
     op.drop_index(op.f("ix_openrosa_submissions_visit_id"), table_name="openrosa_submissions")
     op.drop_table("openrosa_submissions")
     op.drop_index(op.f("ix_app_tokens_user_id"), table_name="app_tokens")

@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlmodel import Field
 
 from service.base import SQLModel
@@ -44,7 +44,11 @@ class OpenRosaSubmission(SQLModel, table=True):
     """One instance received from Collect: what makes a resend a no-op and an edit an edit."""
 
     __tablename__ = "openrosa_submissions"
-    __table_args__ = (UniqueConstraint("instance_id"),)
+    __table_args__ = (
+        UniqueConstraint("instance_id"),
+        # Each Collect request of a shopper looks for their submissions waiting to be submitted.
+        Index("ix_openrosa_submissions_user_state", "user_id", "state"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     # Collect's meta/instanceID ("uuid:..."), unique over all shoppers.
