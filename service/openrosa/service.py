@@ -19,7 +19,7 @@ from service.answers.schemas import AnswerIn
 from service.auth.models import User
 from service.config import Settings
 from service.errors import BadRequest, Conflict, ErrorCode
-from service.openrosa import documents, forms, repository
+from service.openrosa import documents, facts, forms, repository
 from service.openrosa.models import OpenRosaSubmission, SubmissionState
 from service.photos import pipeline
 from service.photos import repository as photos_repository
@@ -166,7 +166,19 @@ def receive(
         and not instance.incomplete
         and _all_in(session, instance, sent={name for _, name, _ in photos})
     )
-    row = existing or _record(session, instance, visit.id, shopper, sha, now)
+    row = existing
+    if row is None:
+        row = _record(session, instance, visit.id, shopper, sha, now)
+        audit = parts.attachments.get(instance.audit_file) if instance.audit_file else None
+        facts.record(
+            session,
+            visit,
+            shopper,
+            instance,
+            audit=audit.read(facts.MAX_AUDIT_BYTES + 1) if audit is not None else None,
+            radius_m=settings.upload.gps_radius_m,
+            now=now,
+        )
     if row.state in (SubmissionState.partial, SubmissionState.received):
         row.state = SubmissionState.received if complete else SubmissionState.partial
         if complete:

@@ -309,3 +309,46 @@ class TestOlderFormVersion:
         assert visit.status == VisitStatus.submitted
         _, _, (row,) = _rows(session, visit)
         assert (row.form_version, row.state) == (old_form.version, SubmissionState.submitted)
+
+
+class TestCollectFacts:
+    def test_start_location_and_time_on_form_reach_the_visits_history(
+        self,
+        client: TestClient,
+        collect: Collect,
+        session: Session,
+        shopper: User,
+        coordinator: User,
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        filled = fill(
+            collect,
+            session,
+            visit,
+            # Opened in Almaty, the office is in Astana.
+            changes={"start_geopoint": "43.238949 76.889709 700 8", "audit": "audit.csv"},
+        )
+        audit = (
+            b"event,node,start,end\n"
+            b"form start,,1773811800000,\n"
+            b"question,/data/visit,1773811805000,1773811810000\n"
+            b"form exit,,1773812700000,\n"
+        )
+        attachments = filled.attachments() | {"audit.csv": (audit, "text/csv")}
+
+        response = collect.submit(filled.xml, attachments)
+
+        assert response.status_code == 201, response.text
+        history = client.get(
+            api_path("read_visit_history", visit_id=visit.id), headers=bearer(coordinator)
+        )
+        assert history.status_code == 200, history.text
+        (event,) = [e for e in history.json() if e["action"] == "collect"]
+        # Astana to Almaty is about 970 km as the crow flies.
+        assert 960_000 < event["detail"].pop("distance_from_office_m") < 980_000
+        assert event["detail"] == {
+            "instance_id": filled.instance_id,
+            "start_geopoint": [43.238949, 76.889709],
+            "far_from_office": True,
+            "time_on_form_seconds": 900.0,
+        }
