@@ -113,6 +113,11 @@ def receive(
     instance = _instance(session, parts.xml)
     sha = hashlib.sha256(parts.xml).hexdigest()
     visit = visits_service.get_visit(session, shopper, _visit_id(instance))
+    if forms.form_id_of(visit.service_code, visit.channel) != instance.form_id:
+        raise SubmissionInvalid(
+            f"Form {instance.form_id} is not the form of visit {visit.id}; pick the visit in "
+            "its own form."
+        )
     existing = repository.submission(session, instance.instance_id)
     if existing is not None and (existing.xml_sha256 != sha or existing.user_id != shopper.id):
         raise SubmissionConflict(

@@ -5,9 +5,12 @@ take the required photos."""
 import uuid
 from dataclasses import dataclass, field
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from service.answers.models import Answer
 from service.checklists.pinned import checklist_for_visit
+from service.openrosa.models import OpenRosaSubmission
+from service.photos.models import Photo
 from service.visits.models import Visit
 from service.xforms import XForm
 from tests.fixtures import images
@@ -76,3 +79,14 @@ def fill(
     instance_id = instance_id or f"uuid:{uuid.uuid4()}"
     xml = instance_xml(form, values, instance_id=instance_id, deprecated_id=deprecated_id)
     return Filled(instance_id, xml, photos)
+
+
+def stored(session: Session, visit: Visit) -> tuple[int, int, list[OpenRosaSubmission]]:
+    """The visit's answers and photos (how many) and its submissions, read afresh."""
+    session.expire_all()
+    answers = session.exec(select(Answer).where(Answer.visit_id == visit.id)).all()
+    photos = session.exec(select(Photo).where(Photo.visit_id == visit.id)).all()
+    sent = session.exec(
+        select(OpenRosaSubmission).where(OpenRosaSubmission.visit_id == visit.id)
+    ).all()
+    return len(answers), len(photos), list(sent)

@@ -6,15 +6,12 @@ written afresh for mshop: each submission must end in the same rows the JSON API
 
 from collections.abc import Callable
 
-import yaml
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from service.answers.models import Answer
 from service.auth.models import User
 from service.auth.roles import Role
-from service.config import Settings
-from service.openrosa.models import OpenRosaSubmission, SubmissionState
+from service.openrosa.models import SubmissionState
 from service.photos.models import Photo
 from service.visits.models import Visit
 from service.visits.transitions import VisitStatus
@@ -24,17 +21,7 @@ from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 from tests.openrosa.collect import Collect, message
 from tests.openrosa.conftest import BASE, app_token, bearer
-from tests.openrosa.filling import Filled, download, fill
-
-
-def _rows(session: Session, visit: Visit) -> tuple[int, int, list[OpenRosaSubmission]]:
-    session.expire_all()
-    answers = session.exec(select(Answer).where(Answer.visit_id == visit.id)).all()
-    photos = session.exec(select(Photo).where(Photo.visit_id == visit.id)).all()
-    sent = session.exec(
-        select(OpenRosaSubmission).where(OpenRosaSubmission.visit_id == visit.id)
-    ).all()
-    return len(answers), len(photos), list(sent)
+from tests.openrosa.filling import Filled, download, fill, stored
 
 
 def _send_all(collect: Collect, filled: Filled) -> None:
@@ -70,7 +57,7 @@ class TestSplitUpload:
         assert len(names) == 4
 
         first = collect.submit(filled.xml, filled.attachments(names[:2]), incomplete=True)
-        answers, photos, (row,) = _rows(session, visit)
+        answers, photos, (row,) = stored(session, visit)
         assert first.status_code == 201
         assert message(first).startswith("Часть анкеты получена")
         assert (photos, row.state) == (2, SubmissionState.partial)
@@ -79,13 +66,13 @@ class TestSplitUpload:
         second = collect.submit(filled.xml, filled.attachments(names[2:]))
         assert second.status_code == 201
         assert message(second) == "Анкета получена."
-        _, photos, (row,) = _rows(session, visit)
+        _, photos, (row,) = stored(session, visit)
         assert (photos, row.state) == (4, SubmissionState.received)
 
         drain_photo_jobs()
         assert collect.head_submission().status_code == 204
 
-        _, _, (row,) = _rows(session, visit)
+        _, _, (row,) = stored(session, visit)
         session.refresh(visit)
         assert visit.status == VisitStatus.submitted
         assert row.state == SubmissionState.submitted
@@ -109,7 +96,7 @@ class TestSplitUpload:
 
         assert response.status_code == 415
         assert message(response).startswith("Вложение не является фотографией")
-        assert _rows(session, visit) == (0, 0, [])
+        assert stored(session, visit) == (0, 0, [])
 
     def test_cyrillic_attachment_names_are_kept(
         self, collect: Collect, session: Session, shopper: User
@@ -137,12 +124,12 @@ class TestResend:
         visit = make_visit(session, shopper=shopper)
         filled = fill(collect, session, visit)
         _send_all(collect, filled)
-        before = _rows(session, visit)
+        before = stored(session, visit)
 
         again = collect.submit(filled.xml, filled.attachments())
 
         assert again.status_code == 201
-        after = _rows(session, visit)
+        after = stored(session, visit)
         assert after[:2] == before[:2]
         assert [r.id for r in after[2]] == [r.id for r in before[2]]
 
@@ -152,7 +139,7 @@ class TestResend:
         visit = make_visit(session, shopper=shopper)
         filled = fill(collect, session, visit)
         _send_all(collect, filled)
-        before = _rows(session, visit)
+        before = stored(session, visit)
         changed = fill(
             collect, session, visit, instance_id=filled.instance_id, changes={"badge_worn": "no"}
         )
@@ -161,7 +148,7 @@ class TestResend:
 
         assert response.status_code == 409
         assert message(response).startswith("Эта анкета уже получена с другим содержимым")
-        assert _rows(session, visit)[:2] == before[:2]
+        assert stored(session, visit)[:2] == before[:2]
 
 
 class TestEdit:
@@ -201,7 +188,7 @@ class TestEdit:
         assert response.status_code == 201, response.text
         session.refresh(visit)
         assert visit.status == VisitStatus.submitted
-        _, _, rows = _rows(session, visit)
+        _, _, rows = stored(session, visit)
         states = {r.instance_id: r.state for r in rows}
         assert states == {
             first.instance_id: SubmissionState.replaced,
@@ -235,7 +222,7 @@ class TestEdit:
 
         assert response.status_code == 409
         assert message(response) == "Визит уже отправлен или закрыт; изменения не принимаются."
-        _, _, rows = _rows(session, visit)
+        _, _, rows = stored(session, visit)
         assert [r.state for r in rows] == [SubmissionState.submitted]
 
     def test_a_stale_deprecated_id_is_409(
@@ -248,7 +235,7 @@ class TestEdit:
 
         assert response.status_code == 409
         assert message(response).startswith("Эта анкета уже получена")
-        assert _rows(session, visit) == (0, 0, [])
+        assert stored(session, visit) == (0, 0, [])
 
 
 class TestOtherShoppers:
@@ -270,85 +257,4 @@ class TestOtherShoppers:
 
         assert response.status_code == 404
         assert message(response).startswith("Этот визит вам не назначен")
-        assert _rows(session, visit) == (0, 0, [])
-
-
-class TestOlderFormVersion:
-    def test_an_instance_of_the_visits_older_checklist_is_accepted(
-        self,
-        client: TestClient,
-        collect: Collect,
-        session: Session,
-        shopper: User,
-        coordinator: User,
-        drain_photo_jobs: Callable[[], int],
-    ) -> None:
-        visit = make_visit(session, shopper=shopper)
-        old_form = download(collect)
-        path = Settings().templates_dir / "in_person.yaml"
-        revised = yaml.safe_load(path.read_text(encoding="utf-8")) | {
-            "version": 2,
-            "title_en": "In-person visit, revised: {service_name_en}",
-        }
-        published = client.post(
-            api_path("publish_checklist"), json=revised, headers=bearer(coordinator)
-        )
-        assert published.status_code == 201, published.text
-        newer = make_visit(session, shopper=shopper)
-        assert newer.checklist_id != visit.checklist_id
-        (listed,) = collect.form_list()
-        assert listed.version == str(newer.checklist_id) != old_form.version
-
-        filled = fill(collect, session, visit, form=old_form)
-        response = collect.submit(filled.xml, filled.attachments())
-        drain_photo_jobs()
-        collect.head_submission()
-
-        assert response.status_code == 201, response.text
-        session.refresh(visit)
-        assert visit.status == VisitStatus.submitted
-        _, _, (row,) = _rows(session, visit)
-        assert (row.form_version, row.state) == (old_form.version, SubmissionState.submitted)
-
-
-class TestCollectFacts:
-    def test_start_location_and_time_on_form_reach_the_visits_history(
-        self,
-        client: TestClient,
-        collect: Collect,
-        session: Session,
-        shopper: User,
-        coordinator: User,
-    ) -> None:
-        visit = make_visit(session, shopper=shopper)
-        filled = fill(
-            collect,
-            session,
-            visit,
-            # Opened in Almaty, the office is in Astana.
-            changes={"start_geopoint": "43.238949 76.889709 700 8", "audit": "audit.csv"},
-        )
-        audit = (
-            b"event,node,start,end\n"
-            b"form start,,1773811800000,\n"
-            b"question,/data/visit,1773811805000,1773811810000\n"
-            b"form exit,,1773812700000,\n"
-        )
-        attachments = filled.attachments() | {"audit.csv": (audit, "text/csv")}
-
-        response = collect.submit(filled.xml, attachments)
-
-        assert response.status_code == 201, response.text
-        history = client.get(
-            api_path("read_visit_history", visit_id=visit.id), headers=bearer(coordinator)
-        )
-        assert history.status_code == 200, history.text
-        (event,) = [e for e in history.json() if e["action"] == "collect"]
-        # Astana to Almaty is about 970 km as the crow flies.
-        assert 960_000 < event["detail"].pop("distance_from_office_m") < 980_000
-        assert event["detail"] == {
-            "instance_id": filled.instance_id,
-            "start_geopoint": [43.238949, 76.889709],
-            "far_from_office": True,
-            "time_on_form_seconds": 900.0,
-        }
+        assert stored(session, visit) == (0, 0, [])
