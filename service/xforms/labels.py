@@ -52,9 +52,9 @@ FIXED: dict[str, Texts] = {
         "en": "Other documents you were asked for (one per line)",
     },
     "tap": {
-        "ru": "Нажмите в тот момент, когда это происходит",
-        "kk": "Бұл болған сәтте басыңыз",
-        "en": "Tap at the moment it happens",
+        "ru": "Нажмите в тот момент, когда это происходит.",
+        "kk": "Бұл болған сәтте басыңыз.",
+        "en": "Tap at the moment it happens.",
     },
     "tapped_time": {
         "ru": "Время записано при нажатии; исправьте его, если нажали не вовремя.",

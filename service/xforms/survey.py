@@ -63,6 +63,11 @@ def _with_hint(row: Row, hint: Texts | None) -> Row:
     return row | labels.columns("hint", hint) if hint is not None else row
 
 
+def _joined(first: Texts, then: Texts | None) -> Texts:
+    """Two hints as one, the form's own first, in every language."""
+    return {lang: f"{text} {then[lang]}" if then else text for lang, text in first.items()}
+
+
 def _range_cells(low: float | None, high: float | None, scale: float = 1) -> dict[str, str]:
     """A constraint and its message in every language for ``low <= . <= high``."""
     lo = None if low is None else number_text(low / scale)
@@ -113,7 +118,7 @@ def _value_rows(sheets: Sheets, item: ItemBase, texts: Texts) -> Iterator[Row]:
     elif xform_type == "dateTime":
         # The shopper taps as it happens; the time stays editable for a late tap.
         tap = _question("acknowledge", names.tap(code), texts, relevant=relevant)
-        yield _with_hint(tap, labels.fixed("tap"))
+        yield _with_hint(tap, _joined(labels.fixed("tap"), hint))
         cells |= {"calculation": "now()", "trigger": f"${{{names.tap(code)}}}"}
         hint = labels.fixed("tapped_time")
     elif isinstance(item, NumberItem):
@@ -121,8 +126,7 @@ def _value_rows(sheets: Sheets, item: ItemBase, texts: Texts) -> Iterator[Row]:
         cells |= _range_cells(item.min, item.max)
     elif isinstance(item, DurationItem):
         cells |= _range_cells(item.min or 0, item.max, SECONDS_PER_MINUTE)
-        minutes = labels.fixed("minutes")
-        hint = {k: f"{v} {hint[k]}" if hint else v for k, v in minutes.items()}
+        hint = _joined(labels.fixed("minutes"), hint)
     elif isinstance(item, TextItem):
         cells["constraint"] = f"string-length(.) <= {item.max_length}"
     yield _with_hint(_question(xform_type, code, texts, **cells), hint)

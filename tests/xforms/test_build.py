@@ -180,6 +180,8 @@ class TestForm:
         assert (setvalue.get("value"), setvalue.get("event")) == ("now()", "xforms-value-changed")
         assert (setvalue.get("ref") or "").endswith("/k_timestamp")
         assert _bind(root, "k_timestamp").get("type") == "dateTime"
+        hint = _texts(root, "/data/sec__all/k_timestamp__item/k_timestamp__tap:hint")
+        assert hint["Russian (ru)"] == "Нажмите в тот момент, когда это происходит."
         rating = next(r for r in root.iter(f"{XF}range"))
         assert (rating.get("start"), rating.get("end"), rating.get("step")) == ("1", "5", "1")
 
@@ -192,6 +194,14 @@ class TestForm:
         form = build_xform(every_kind(), form_id="f", version="1", title="t", photo_max_side=1600)
         assert b'orx:max-pixels="1600"' in form.xml
         assert b'orx:max-pixels="2048"' not in form.xml
+
+    def test_a_timestamps_help_stays_beside_the_button(self) -> None:
+        target = checklist("S26", "in_person")
+        item = target.item("ticket_taken_at")
+        root = _tree(xform(target))
+        hint = _texts(root, "/data/sec__queue/ticket_taken_at__item/ticket_taken_at__tap:hint")
+        assert hint["Russian (ru)"] == f"Нажмите в тот момент, когда это происходит. {item.help_ru}"
+        assert hint["English (en)"] == f"Tap at the moment it happens. {item.help_en}"
 
     def test_standard_documents_in_a_shipped_form(self) -> None:
         target = checklist("S26", "in_person")
