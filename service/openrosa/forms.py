@@ -1,7 +1,7 @@
 """Which forms a shopper's Collect lists, and their bytes: XForms of the open visits' checklists.
 
-A form is a service and channel (``mshop-{service}-{channel}``), its version the pinned
-checklist row's id: a visit keeps the checklist it was assigned with, and Collect keeps the
+A form is a service and channel, its version its checklist's (``xforms.form_id_for``,
+``version_for``): a visit keeps the checklist it was assigned with, and Collect keeps the
 version the list names (``match_exactly``). When a shopper's open visits pin two versions of
 one service and channel, the newest is listed; an instance of the older one is still read
 against its own checklist (``checklist_of``).
@@ -16,13 +16,12 @@ from typing import ClassVar
 from sqlmodel import Session
 
 from service.auth.models import User
-from service.checklists import service as checklists_service
 from service.checklists.format import ResolvedChecklist
 from service.checklists.pinned import checklist_by_hash
 from service.errors import ErrorCode, NotFound
 from service.isotime import local_date
 from service.openrosa import documents, repository
-from service.xforms import XForm, build_xform
+from service.xforms import XForm, build_xform, form_id_for, version_for
 
 _CACHE: "OrderedDict[tuple[str, str, str], XForm]" = OrderedDict()
 _CACHE_MAX = 128
@@ -32,10 +31,6 @@ _LOCK = threading.Lock()
 class FormNotFound(NotFound):
     code: ClassVar[ErrorCode] = "form-not-found"
     title = "Form not found"
-
-
-def form_id_of(service_code: str, channel: str) -> str:
-    return f"mshop-{service_code}-{channel}".lower()
 
 
 @dataclass(frozen=True)
@@ -52,15 +47,16 @@ class OpenForm:
 
 def open_forms(session: Session, shopper: User) -> dict[str, OpenForm]:
     """The forms of the shopper's open visits, by form id (newest checklist per form)."""
-    by_form: dict[str, list[repository.OpenVisit]] = {}
+    by_form: dict[tuple[str, str], list[repository.OpenVisit]] = {}
     for row in repository.open_visits(session, shopper.id):
-        by_form.setdefault(form_id_of(row.service_code, row.channel), []).append(row)
+        by_form.setdefault((row.service_code, row.channel), []).append(row)
     forms = {}
-    for form_id, rows in sorted(by_form.items()):
+    for rows in by_form.values():
         newest = max(rows, key=lambda r: r.checklist_id)
         checklist = checklist_by_hash(session, newest.checklist_id, newest.checklist_hash)
-        forms[form_id] = OpenForm(form_id, str(newest.checklist_id), checklist, rows)
-    return forms
+        form_id = form_id_for(checklist)
+        forms[form_id] = OpenForm(form_id, version_for(checklist), checklist, rows)
+    return dict(sorted(forms.items()))
 
 
 def open_form(session: Session, shopper: User, form_id: str) -> OpenForm:
@@ -116,18 +112,15 @@ def md5(data: bytes) -> str:
     return "md5:" + hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-def checklist_of(session: Session, form_id: str, version: str) -> ResolvedChecklist:
-    """The checklist an instance of ``form_id`` at ``version`` was filled in against.
+def checklist_of(session: Session, shopper: User, form_id: str, version: str) -> ResolvedChecklist:
+    """The checklist an instance of ``form_id`` at ``version`` was filled in against: one that
+    a visit of the shopper pins (open or not: Collect may send a form filled before).
 
     Raises:
-        FormNotFound: no such form and version was ever served.
+        FormNotFound: none of the shopper's visits has that form and version.
     """
-    if not version.isdigit() or len(version) > 10:
-        raise FormNotFound(f"There is no version {version!r} of form {form_id}.")
-    try:
-        row = checklists_service.get_checklist(session, int(version))
-    except NotFound:
-        raise FormNotFound(f"There is no version {version} of form {form_id}.") from None
-    if form_id_of(row.service_code, row.channel) != form_id:
-        raise FormNotFound(f"There is no version {version} of form {form_id}.")
-    return checklist_by_hash(session, int(version), row.content_hash)
+    for checklist_id, digest in repository.pinned_checklists(session, shopper.id):
+        checklist = checklist_by_hash(session, checklist_id, digest)
+        if form_id_for(checklist) == form_id and version_for(checklist) == version:
+            return checklist
+    raise FormNotFound(f"None of your visits uses version {version!r} of form {form_id}.")

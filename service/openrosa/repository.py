@@ -102,3 +102,15 @@ def waiting(session: Session, user_id: uuid.UUID) -> Sequence[OpenRosaSubmission
         OpenRosaSubmission.state == SubmissionState.received,
     )
     return session.exec(statement).all()
+
+
+def pinned_checklists(session: Session, shopper_id: uuid.UUID) -> list[tuple[int, str]]:
+    """The checklists (id, content hash) the shopper's visits pin, newest first."""
+    statement = (
+        sa_select(col(Checklist.id), col(Checklist.content_hash))
+        .join(Visit, col(Visit.checklist_id) == col(Checklist.id))
+        .where(col(Visit.shopper_id) == shopper_id)
+        .distinct()
+        .order_by(col(Checklist.id).desc())
+    )
+    return [(int(row[0]), str(row[1])) for row in session.execute(statement).all()]

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from service.answers.schemas import AnswerIn
 from service.auth.models import User
+from service.checklists.pinned import checklist_for_visit
 from service.config import Settings
 from service.errors import BadRequest, Conflict, ErrorCode
 from service.openrosa import documents, facts, forms, repository
@@ -30,7 +31,7 @@ from service.visits import lifecycle
 from service.visits import service as visits_service
 from service.visits.schemas import SubmitRequest
 from service.visits.transitions import VisitStatus
-from service.xforms import Instance, InstanceError, read_header, read_instance
+from service.xforms import Instance, InstanceError, form_id_for, read_header, read_instance
 
 # Ids of the answers, photos and submit of an instance: the same instance gives the same ids,
 # so a resend finds everything already stored; an edit is a new instance, so new versions.
@@ -72,12 +73,12 @@ def _invalid(exc: InstanceError) -> SubmissionInvalid:
     return SubmissionInvalid(exc.text("en"), errors=[{"reason": exc.code, "message": texts}])
 
 
-def _instance(session: Session, xml: bytes) -> Instance:
+def _instance(session: Session, shopper: User, xml: bytes) -> Instance:
     try:
         header = read_header(xml)
     except InstanceError as exc:
         raise _invalid(exc) from None
-    checklist = forms.checklist_of(session, header.form_id, header.version)
+    checklist = forms.checklist_of(session, shopper, header.form_id, header.version)
     try:
         return read_instance(checklist, xml)
     except InstanceError as exc:
@@ -110,10 +111,10 @@ def receive(
         The photo pipeline's rejections (nothing stored when any attachment is refused),
         AnswersInvalid, SubmissionIncomplete.
     """
-    instance = _instance(session, parts.xml)
+    instance = _instance(session, shopper, parts.xml)
     sha = hashlib.sha256(parts.xml).hexdigest()
     visit = visits_service.get_visit(session, shopper, _visit_id(instance))
-    if forms.form_id_of(visit.service_code, visit.channel) != instance.form_id:
+    if form_id_for(checklist_for_visit(session, visit)) != instance.form_id:
         raise SubmissionInvalid(
             f"Form {instance.form_id} is not the form of visit {visit.id}; pick the visit in "
             "its own form."

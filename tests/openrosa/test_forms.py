@@ -10,6 +10,8 @@ from sqlmodel import Session
 from service.auth.models import User
 from service.auth.roles import Role
 from service.checklists.format import ChecklistChannel
+from service.checklists.pinned import checklist_for_visit
+from service.xforms import version_for
 from tests.fixtures.factories import make_visit
 from tests.fixtures.users import make_user
 from tests.openrosa.collect import Collect, message
@@ -29,12 +31,13 @@ class TestFormList:
 
         listed = collect.form_list()
 
-        assert [f.form_id for f in listed] == ["mshop-s26-call_1414", "mshop-s26-in_person"]
+        assert [f.form_id for f in listed] == ["S26-call_1414", "S26-in_person"]
         first = listed[1]
-        assert first.version == str(visit.checklist_id)
+        assert first.version == version_for(checklist_for_visit(session, visit))
+        assert first.version.endswith("-g1")
         assert first.name.startswith("Тайный покупатель, личный визит")
-        assert first.download_url == collect.server_url + "/forms/mshop-s26-in_person/form.xml"
-        assert first.manifest_url == collect.server_url + "/forms/mshop-s26-in_person/manifest"
+        assert first.download_url == collect.server_url + "/forms/S26-in_person/form.xml"
+        assert first.manifest_url == collect.server_url + "/forms/S26-in_person/manifest"
 
     def test_the_hash_is_the_md5_of_the_form_bytes_and_stable(
         self, collect: Collect, session: Session, shopper: User
@@ -48,7 +51,7 @@ class TestFormList:
         assert form.status_code == 200
         assert form.headers["content-type"].startswith("text/xml")
         assert first.hash == again.hash == _md5(form.content)
-        assert b"mshop-s26-in_person" in form.content
+        assert b"S26-in_person" in form.content
 
     def test_another_shoppers_visits_are_not_listed(
         self, client: TestClient, collect: Collect, session: Session, coordinator: User
@@ -58,8 +61,8 @@ class TestFormList:
         theirs = Collect(client, f"{BASE}/openrosa/key/{app_token(session, other, coordinator)}")
 
         assert collect.form_list() == []
-        assert [f.form_id for f in theirs.form_list()] == ["mshop-s26-in_person"]
-        refused = collect.request("GET", "/forms/mshop-s26-in_person/form.xml")
+        assert [f.form_id for f in theirs.form_list()] == ["S26-in_person"]
+        refused = collect.request("GET", "/forms/S26-in_person/form.xml")
         assert refused.status_code == 404
         assert message(refused) == "Такой формы нет среди ваших визитов. Обновите список форм."
 
@@ -72,12 +75,12 @@ class TestFormList:
         response = collect.request(
             "GET",
             "/formList",
-            params={"formID": "mshop-s26-call_1414", "verbose": "true", "deviceID": "collect:abc"},
+            params={"formID": "S26-call_1414", "verbose": "true", "deviceID": "collect:abc"},
         )
 
         assert response.status_code == 200
         assert response.content.count(b"<xform>") == 1
-        assert b"<formID>mshop-s26-call_1414</formID>" in response.content
+        assert b"<formID>S26-call_1414</formID>" in response.content
 
 
 class TestManifest:
@@ -119,7 +122,7 @@ class TestManifest:
     ) -> None:
         make_visit(session, shopper=shopper)
 
-        response = collect.request("GET", "/forms/mshop-s26-in_person/media/other.csv")
+        response = collect.request("GET", "/forms/S26-in_person/media/other.csv")
 
         assert response.status_code == 404
         assert response.headers["x-openrosa-version"] == "1.0"

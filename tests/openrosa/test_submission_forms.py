@@ -9,9 +9,11 @@ from sqlmodel import Session
 
 from service.auth.models import User
 from service.checklists.format import ChecklistChannel
+from service.checklists.pinned import checklist_for_visit
 from service.config import Settings
 from service.openrosa.models import SubmissionState
 from service.visits.transitions import VisitStatus
+from service.xforms import version_for
 from tests.fixtures.factories import make_visit
 from tests.fixtures.routes import api_path
 from tests.openrosa.collect import Collect, message
@@ -43,7 +45,8 @@ class TestOlderFormVersion:
         newer = make_visit(session, shopper=shopper)
         assert newer.checklist_id != visit.checklist_id
         (listed,) = collect.form_list()
-        assert listed.version == str(newer.checklist_id) != old_form.version
+        assert listed.version == version_for(checklist_for_visit(session, newer))
+        assert listed.version != old_form.version
 
         filled = fill(collect, session, visit, form=old_form)
         response = collect.submit(filled.xml, filled.attachments())
@@ -106,11 +109,28 @@ class TestWrongForm:
     ) -> None:
         visit = make_visit(session, shopper=shopper)
         other = make_visit(session, shopper=shopper, channel=ChecklistChannel.call_1414)
-        form = download(collect, "mshop-s26-call_1414")
+        form = download(collect, "S26-call_1414")
         filled = fill(collect, session, other, form=form, changes={"visit": str(visit.id)})
 
         response = collect.submit(filled.xml, filled.attachments())
 
         assert response.status_code == 400
         assert message(response) == "Анкета не читается. Обновите форму и заполните заново."
+        assert stored(session, visit) == (0, 0, [])
+
+    def test_a_version_none_of_the_shoppers_visits_pins_is_404(
+        self, collect: Collect, session: Session, shopper: User
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        form = download(collect)
+        filled = fill(collect, session, visit, form=form)
+        forged = filled.xml.replace(
+            f'version="{form.version}"'.encode(), b'version="0000000000000000-g1"'
+        )
+        assert forged != filled.xml
+
+        response = collect.submit(forged, filled.attachments())
+
+        assert response.status_code == 404
+        assert message(response) == "Такой формы нет среди ваших визитов. Обновите список форм."
         assert stored(session, visit) == (0, 0, [])
