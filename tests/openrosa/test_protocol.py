@@ -167,6 +167,29 @@ class TestErrorsAreOpenRosaResponses:
         assert response.status_code == 400
         assert message(response) == "Анкета не читается. Обновите форму и заполните заново."
 
+    @pytest.mark.parametrize(
+        ("content_type", "body"),
+        [
+            ("multipart/form-data", b"--x\r\n"),  # no boundary
+            ("multipart/form-data; boundary=b", b""),  # not even the final boundary
+            (
+                "multipart/form-data; boundary=b",
+                b'--b\r\nContent-Disposition: form-data; name="xml_submission_file"\r\n',
+            ),
+        ],
+        ids=["no-boundary", "empty", "cut-header"],
+    )
+    def test_a_broken_multipart_body_is_an_xml_400(
+        self, collect: Collect, content_type: str, body: bytes
+    ) -> None:
+        response = collect.request(
+            "POST", "/submission", content=body, headers={"Content-Type": content_type}
+        )
+
+        assert response.status_code == 400
+        assert response.headers["x-openrosa-version"] == "1.0"
+        assert message(response)
+
 
 class TestTokensStayOutOfLogsAndMetrics:
     def test_the_access_log_and_metrics_show_the_template(
