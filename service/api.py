@@ -10,6 +10,7 @@ from service.checklists.router import services_router as standard_versions_route
 from service.errors import ServiceError, ValidationFailed
 from service.exports.router import router as exports_router
 from service.offices.router import router as offices_router
+from service.openrosa.routes_tokens import router as app_tokens_router
 from service.reports.router import router as reports_router
 from service.routing import UnknownQueryParameter, reject_unknown_query_parameters
 from service.scoring.router import router as grading_router
@@ -37,6 +38,7 @@ api_router = APIRouter(
     responses={422: ValidationFailed.schema()},
 )
 api_router.include_router(auth_router, tags=["auth"])
+api_router.include_router(app_tokens_router, tags=["collect"])
 api_router.include_router(standards_router, tags=["services"])
 api_router.include_router(standard_versions_router, tags=["services"])
 api_router.include_router(checklists_router, tags=["checklists"])

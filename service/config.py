@@ -166,6 +166,20 @@ class ConsoleSettings(BaseModel):
     language_cookie_days: int = Field(default=365, ge=1, le=3650)
 
 
+class OpenRosaSettings(BaseModel):
+    """ODK Collect and KoboCollect (``service/openrosa``)."""
+
+    # The largest submission POST (the instance and its attachments); told to Collect in
+    # X-OpenRosa-Accept-Content-Length, so it splits bigger ones over several POSTs.
+    max_submission_bytes: int = Field(default=50 * 1024 * 1024, ge=64 * 1024)
+    # Attachments in one POST: each is a spooled file and a photo upload.
+    max_attachments: int = Field(default=40, ge=1, le=1000)
+    # The instance XML of one submission (a few KB for our largest checklist).
+    max_instance_bytes: int = Field(default=512 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # Active app tokens one shopper may hold (a phone each, plus a spare).
+    max_app_tokens_per_user: int = Field(default=5, ge=1, le=100)
+
+
 class ServerSettings(BaseModel):
     """How ``mshop serve`` treats connections (see ``service/serving.py``)."""
 
@@ -222,6 +236,7 @@ class Settings(BaseSettings):
     reports: ReportSettings = ReportSettings()
     server: ServerSettings = ServerSettings()
     console: ConsoleSettings = ConsoleSettings()
+    openrosa: OpenRosaSettings = OpenRosaSettings()
 
 
 class ConfigError(RuntimeError):

@@ -88,6 +88,13 @@ ErrorCode = Literal[
     "storage-unavailable",
     "report-filters-invalid",
     "export-bom-not-csv",
+    "app-token-not-found",
+    "too-many-app-tokens",
+    "app-token-revoked",
+    "openrosa-version-missing",
+    "form-not-found",
+    "submission-invalid",
+    "submission-conflict",
 ]
 
 

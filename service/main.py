@@ -18,6 +18,8 @@ from service.middleware import RequestGuard
 from service.observability import metrics
 from service.observability.middleware import RequestObserver
 from service.observability.router import router as metrics_router
+from service.openrosa.envelope import OpenRosaEnvelope
+from service.openrosa.router import router as openrosa_router
 from service.photos.processing import queue_probe
 from service.photos.runner import JobRunner
 from service.problems import install_problem_handlers
@@ -105,10 +107,17 @@ def create_app(
     app.state.chart_cache = ChartCache(settings.reports.chart_cache_entries)
     install_problem_handlers(app)
     app.add_middleware(RequestGuard, settings=settings)
+    # Outside the body guard, so its 413 reaches Collect as an OpenRosaResponse too.
+    app.add_middleware(
+        OpenRosaEnvelope, max_submission_bytes=settings.openrosa.max_submission_bytes
+    )
     app.add_middleware(RequestObserver)
     app.include_router(health_router, tags=["health"])
     app.include_router(metrics_router, tags=["health"])
     app.include_router(api_router)
+    # ODK Collect's server URL: the QR code's (an app token) or HTTP Basic's.
+    app.include_router(openrosa_router, prefix="/openrosa/key/{app_token}")
+    app.include_router(openrosa_router, prefix="/openrosa")
     spec.install(app, router_errors={api_router.prefix: ROUTER_ERRORS})
     console.install(app)
     docs_pages.install(app)

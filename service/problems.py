@@ -27,6 +27,7 @@ from service.errors import (
     problem_body,
     title_for,
 )
+from service.observability.middleware import logged_path
 from service.storage.objects import StorageUnavailable
 
 log = logging.getLogger("mshop")
@@ -46,7 +47,7 @@ def problem_response(
         status=status,
         code=code,
         detail=detail,
-        instance=request.url.path,
+        instance=logged_path(request.url.path),
         title=title,
         errors=errors,
     )
@@ -122,7 +123,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
     # The database refused a value the schema let through (a NUL character, a number out of
     # its column's range, text that is not valid Unicode): the client's input, not our fault.
-    log.info("database refused a value on %s: %s", request.url.path, type(exc).__name__)
+    log.info(
+        "database refused a value on %s: %s", logged_path(request.url.path), type(exc).__name__
+    )
     return problem_response(
         request,
         status=422,
@@ -134,7 +137,7 @@ async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _storage_down(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("object store unavailable on %s: %s", request.url.path, exc)
+    log.warning("object store unavailable on %s: %s", logged_path(request.url.path), exc)
     return problem_response(
         request,
         status=503,
@@ -146,7 +149,9 @@ async def _storage_down(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("no database connection free for %s within the pool timeout", request.url.path)
+    log.warning(
+        "no database connection free for %s within the pool timeout", logged_path(request.url.path)
+    )
     return problem_response(
         request,
         status=503,
@@ -162,7 +167,7 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     # process (the CLI), PostgreSQL's lock_timeout. Any other operational error is ours.
     if not is_lock_timeout(exc):
         return await _unexpected(request, exc)
-    log.warning("lock timeout on %s %s", request.method, request.url.path)
+    log.warning("lock timeout on %s %s", request.method, logged_path(request.url.path))
     busy = DatabaseBusy()
     return problem_response(
         request,
@@ -175,7 +180,9 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception(
+        "unhandled error on %s %s", request.method, logged_path(request.url.path), exc_info=exc
+    )
     return problem_response(
         request, status=500, code=InternalError.code, detail="An unexpected error occurred."
     )

@@ -17,6 +17,15 @@ errors_log = logging.getLogger("mshop")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+# Path segments that are secrets: the app token in Collect's server URL (service/openrosa).
+# Logged and labelled masked, matched or not, so a token never reaches logs or metrics.
+_SECRET_SEGMENT = re.compile(r"(/openrosa/key/)[^/]+")
+
+
+def logged_path(path: str) -> str:
+    return _SECRET_SEGMENT.sub(r"\1{app_token}", path)
+
+
 def _route_template(scope: Scope) -> str:
     # Label by template, never by raw path, so ids in URLs cannot explode the series count.
     # Included routers record their route without its prefix, so rebuild the template from
@@ -24,7 +33,7 @@ def _route_template(scope: Scope) -> str:
     if "route" not in scope:
         return "unmatched"
     names = {str(v): f"{{{k}}}" for k, v in scope.get("path_params", {}).items()}
-    return "/".join(names.get(part, part) for part in str(scope["path"]).split("/"))
+    return logged_path("/".join(names.get(part, part) for part in str(scope["path"]).split("/")))
 
 
 class RequestObserver:
@@ -59,7 +68,9 @@ class RequestObserver:
             # the 500 carry the request's id. A response already started cannot be replaced.
             if responded:
                 raise
-            errors_log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            errors_log.exception(
+                "unhandled error on %s %s", scope["method"], logged_path(scope["path"])
+            )
             await _send_internal_error(scope, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
@@ -67,14 +78,15 @@ class RequestObserver:
             method = scope["method"]
             metrics.REQUESTS.labels(method, route, str(status)).inc()
             metrics.LATENCY.labels(method, route).observe(elapsed)
+            path = logged_path(scope["path"])
             log.info(
                 "%s %s %s",
                 method,
-                scope["path"],
+                path,
                 status,
                 extra={
                     "method": method,
-                    "path": scope["path"],
+                    "path": path,
                     "route": route,
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 2),
@@ -88,7 +100,7 @@ async def _send_internal_error(scope: Scope, send: Send) -> None:
         status=500,
         code="internal-error",
         detail="An unexpected error occurred.",
-        instance=str(scope["path"]),
+        instance=logged_path(str(scope["path"])),
     )
     await send(
         {

@@ -1,0 +1,134 @@
+"""HTTP routes of app tokens (tag ``app-tokens``): a shopper's phone set up by a QR code."""
+
+import uuid
+
+from fastapi import APIRouter, Request, Response, status
+
+from service.auth import service as auth_service
+from service.auth.deps import ROLE_CHECKED, StaffUser
+from service.auth.models import User
+from service.clock import ClockDep
+from service.db import SessionDep
+from service.deps import SettingsDep
+from service.errors import ValidationFailed, problem_responses
+from service.openrosa import repository, tokens
+from service.openrosa.models import AppToken
+from service.openrosa.schemas import AppTokenCreate, AppTokenCreated, AppTokenList, AppTokenPublic
+
+router = APIRouter()
+
+
+def _public(row: AppToken) -> AppTokenPublic:
+    return AppTokenPublic.model_validate(row, from_attributes=True)
+
+
+def server_url(request: Request, token: str) -> str:
+    """Collect's server URL for ``token`` on the server this request reached."""
+    return str(request.url_for("openrosa_form_list", app_token=token)).removesuffix("/formList")
+
+
+def _shopper(session: SessionDep, actor: User, user_id: uuid.UUID) -> User:
+    return auth_service.managed_user(session, actor, user_id)
+
+
+@router.post(
+    "/users/{user_id}/app-tokens",
+    summary="Create an app token",
+    response_model=AppTokenCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(
+        *ROLE_CHECKED, auth_service.UserNotFound, ValidationFailed, tokens.TooManyAppTokens
+    ),
+)
+def create_app_token(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    actor: StaffUser,
+    user_id: uuid.UUID,
+    body: AppTokenCreate,
+) -> AppTokenCreated:
+    """Make a shopper's phone key for ODK Collect; the token is shown only in this answer."""
+    user = _shopper(session, actor, user_id)
+    row, token = tokens.create(
+        session,
+        user,
+        actor,
+        label=body.label,
+        now=clock(),
+        limit=settings.openrosa.max_app_tokens_per_user,
+    )
+    return AppTokenCreated(
+        **_public(row).model_dump(), token=token, server_url=server_url(request, token)
+    )
+
+
+@router.get(
+    "/users/{user_id}/app-tokens",
+    summary="List app tokens",
+    response_model=AppTokenList,
+    status_code=status.HTTP_200_OK,
+    responses=problem_responses(*ROLE_CHECKED, auth_service.UserNotFound),
+)
+def list_app_tokens(session: SessionDep, actor: StaffUser, user_id: uuid.UUID) -> AppTokenList:
+    """List a shopper's app tokens, revoked ones included (never the tokens themselves)."""
+    user = _shopper(session, actor, user_id)
+    return AppTokenList(items=[_public(r) for r in repository.list_tokens(session, user.id)])
+
+
+@router.post(
+    "/users/{user_id}/app-tokens/{token_id}/revoke",
+    summary="Revoke an app token",
+    response_model=AppTokenPublic,
+    status_code=status.HTTP_200_OK,
+    responses=problem_responses(*ROLE_CHECKED, auth_service.UserNotFound, tokens.AppTokenNotFound),
+)
+def revoke_app_token(
+    session: SessionDep, clock: ClockDep, actor: StaffUser, user_id: uuid.UUID, token_id: uuid.UUID
+) -> AppTokenPublic:
+    """Stop a phone's key from working at once; revoking it again changes nothing."""
+    user = _shopper(session, actor, user_id)
+    return _public(tokens.revoke(session, tokens.get(session, user, token_id), now=clock()))
+
+
+@router.post(
+    "/users/{user_id}/app-tokens/qr.png",
+    summary="Create an app token as a QR code",
+    response_class=Response,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **problem_responses(
+            *ROLE_CHECKED, auth_service.UserNotFound, ValidationFailed, tokens.TooManyAppTokens
+        ),
+        201: {"content": {"image/png": {}}, "description": "Collect's settings as a QR code"},
+    },
+)
+def create_app_token_qr(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    actor: StaffUser,
+    user_id: uuid.UUID,
+    body: AppTokenCreate,
+) -> Response:
+    """Make a phone key and answer Collect's settings QR code; the shopper scans it once."""
+    user = _shopper(session, actor, user_id)
+    row, token = tokens.create(
+        session,
+        user,
+        actor,
+        label=body.label,
+        now=clock(),
+        limit=settings.openrosa.max_app_tokens_per_user,
+    )
+    payload = tokens.settings_payload(
+        tokens.collect_settings(server_url(request, token), project=f"mshop: {user.full_name}")
+    )
+    return Response(
+        tokens.qr_png(payload),
+        status_code=status.HTTP_201_CREATED,
+        media_type="image/png",
+        headers={"Cache-Control": "no-store", "X-App-Token-Id": str(row.id)},
+    )
