@@ -35,6 +35,8 @@ FindingCode = Literal[
     "call-redirected", "call-answer-contradicts-standard", "call-answer-missing",
     "portal-info-contradicts-standard", "portal-technical-failure",
     "critical-item-failed", "required-item-unanswered", "non-compliant-item",
+    "fee-above-standard", "queue-recorded-wait-understated", "call-hold-over-norm",
+    "stand-contradicts-standard", "complaint-not-accepted",
 ]
 NoteCode = Literal[
     "deadline-unknown", "deadline-case-ambiguous", "documents-not-judged",
@@ -96,6 +98,7 @@ class Norm(StrEnum):
     service_time = "service_time"
     call_connect = "call_connect"
     deadline = "deadline"
+    fee = "fee"
 
 
 # Templates leave timestamps and dates unweighted: they are measurements, and the weight of
@@ -105,6 +108,7 @@ DEFAULT_NORM_WEIGHTS = {
     Norm.service_time: 1.0,
     Norm.call_connect: 1.0,
     Norm.deadline: 3.0,
+    Norm.fee: 3.0,
 }
 
 
