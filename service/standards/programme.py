@@ -129,16 +129,30 @@ class AppliedNorm(_Strict):
     line: int | None = None
 
     def label(self, lang: str) -> str:
-        """Whose norm, as a finding says it: "норма программы мониторинга: 15 минут"."""
+        """Whose norm, as a finding says it: «норма программы мониторинга: 15 минут»."""
+        amount = minutes_ru(self.minutes) if lang == "ru" else minutes_en(self.minutes)
         if self.source is NormSource.programme:
             if lang == "ru":
-                return f"норма программы мониторинга: {self.minutes} мин"
-            return f"the monitoring programme's norm: {self.minutes} min"
-        where = f", строка {self.line} отчёта" if lang == "ru" and self.line else ""
+                return f"норма программы мониторинга: {amount}"
+            return f"the monitoring programme's norm: {amount}"
         if lang == "ru":
-            return f"норма стандарта: {self.minutes} мин{where}"
+            where = f", строка {self.line} отчёта" if self.line else ""
+            return f"норма стандарта: {amount}{where}"
         where = f", report line {self.line}" if self.line else ""
-        return f"the standard's norm: {self.minutes} min{where}"
+        return f"the standard's norm: {amount}{where}"
+
+
+def minutes_ru(n: int) -> str:
+    """``n`` минута/минуты/минут, by Russian plural rules (CLDR: one, few, many)."""
+    if n % 10 == 1 and n % 100 != 11:
+        return f"{n} минута"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return f"{n} минуты"
+    return f"{n} минут"
+
+
+def minutes_en(n: int) -> str:
+    return f"{n} minute" if n == 1 else f"{n} minutes"
 
 
 def wait_norm(standard: StandardBody, programme: ProgrammeNorms) -> AppliedNorm:
