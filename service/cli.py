@@ -199,15 +199,17 @@ def cmd_standards_import_documents(args: argparse.Namespace) -> None:
     settings = Settings()
     path = Path(args.file)
     try:
-        batch = parse_documents_csv(path.read_text(encoding="utf-8"), source=str(path))
-    except (OSError, UnicodeDecodeError, CatalogueError) as exc:
-        raise SystemExit(f"error: {exc}") from exc
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path}: cannot read: {exc}") from exc
+    batch = parse_documents_csv(text, source=str(path))
     _upgrade(settings)
     try:
         with _session(settings) as session:
             report = import_documents(session, batch, now=now_utc(), actor_id=None)
     except ServiceError as exc:
-        raise SystemExit(f"error: {exc.detail}") from exc
+        # Nothing was written: the session rolled every list back.
+        raise CliError(f"{path}: {exc.detail}") from exc
     print(f"documents: {report.created} versions added, {report.unchanged} already loaded")
 
 
