@@ -1,4 +1,7 @@
-"""The standard's timed norms applied to a visit: queue wait, service time, call, deadline.
+"""Timed norms applied to a visit: queue wait, service time, call, deadline, and the fee.
+
+The wait and service-time norms are the standard's where it states them, else the monitoring
+programme's (``standards.programme``); each finding says whose (docs/scoring.md, "Norms").
 
 Pure: no web, database or storage imports. Answers are read by the fixed codes of
 ``SCORING_ROLES``; each judge adds facts for reports, findings, notes on what it could not
