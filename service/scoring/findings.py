@@ -84,7 +84,7 @@ ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
     "new_ticket_requested": (ItemRule("queue-timer-reset", M, YES,
         "Staff asked the visitor to take a new ticket, which restarts the recorded wait.",
         "Посетителя попросили взять новый талон, что обнуляет учтённое ожидание.",
-        "queue.max_wait_minutes (C6)"),),
+        "queue: the wait runs from the first ticket (C6)"),),
     # in_person: staff
     "badge_worn": (ItemRule("badge-missing", m, NO, "The staff member wore no badge.",
         "У сотрудника не было бейджа.", "staff: badge (D1)"),),
