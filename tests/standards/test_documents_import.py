@@ -103,3 +103,4 @@ class TestImportDocuments:
             api_path("import_documents"), json=_body(), headers=auth_headers(Role.shopper)
         )
         assert response.status_code == 403
+        assert response.json()["code"] == "forbidden"
