@@ -78,20 +78,31 @@ def _deadline_dates(
     }
 
 
-def _fees(standard: StandardBody, quality: float, start: dt.datetime) -> dict[str, JsonValue]:
-    """What a demo visitor is asked to pay: the standard's cost, and now and then (more often
-    at a poor office) more than it allows, so reports show overcharges at a plausible rate.
+def _fixed(
+    standard: StandardBody, visit: _Visit, quality: float, start: dt.datetime
+) -> dict[str, JsonValue]:
+    """Answers the kind samplers would make implausible, now that scoring judges them: the
+    fee (the standard's cost, now and then more at a poor office), the hold while a 1414
+    call is transferred (mostly within the programme's 3 minutes), and the wait the queue
+    system records (the display's, ticket to call).
 
     Drawn from a generator of its own, so the rest of the demo data does not shift.
     """
-    rng = random.Random(f"fees-{start.isoformat()}-{quality}")
+    rng = random.Random(f"fixed-{start.isoformat()}-{quality}")
     allowed = allowed_fee(standard.cost, start.date(), default_mrp())
     over = rng.random() < (1 - quality) * 0.05
     if allowed is None:
         amount = rng.choice([1000, 2000, 5000]) if standard.cost.payment else 0
     else:
         amount = math.ceil(allowed.tenge) + (rng.choice([1000, 5000]) if over else 0)
-    return {"fee_paid": "yes" if amount > 0 else "no", "fee_amount": amount}
+    long_hold = rng.random() < (1 - quality) * 0.3
+    formal = visit.moments["number_called_at"] - visit.moments["ticket_taken_at"]
+    return {
+        "fee_paid": "yes" if amount > 0 else "no",
+        "fee_amount": amount,
+        "hold_duration": rng.randint(240, 600) if long_hold else rng.randint(20, 170),
+        "queue_recorded_wait": int(formal.total_seconds()),
+    }
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,7 @@ def answers_for(
         case = case_item.options[0].code
     dates = _deadline_dates(visit, standard, case, calendar, today)
     draw = _Draw(rng, quality, visit, dates)
-    fees = _fees(standard, quality, start)
+    fixed = _fixed(standard, visit, quality, start)
     answers: dict[str, tuple[JsonValue, bool]] = {}
     # Answers so far decide what the phone shows next: the walk reads them as it goes.
     values: dict[str, JsonValue] = {}
@@ -146,7 +157,7 @@ def answers_for(
         if not kind.takes_value:
             continue
         value = case if item.code == "deadline_case" else kind.sample(item, draw)
-        value = fees.get(item.code, value)
+        value = fixed.get(item.code, value)
         if value is None:
             if item.allow_na and item.required:
                 answers[item.code] = (None, True)
