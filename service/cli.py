@@ -26,12 +26,14 @@ from service.calendar import service as calendar_service
 from service.calendar.rules import CalendarError
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistError
+from service.checklists.imports import import_documents
 from service.clock import now_utc
 from service.config import ConfigError, ServerSettings, Settings, check_settings
 from service.db import create_db_engine, transaction
 from service.demo import startup as demo_startup
 from service.demo.accounts import DEMO_ACCOUNTS
 from service.demo.generate import run_demo_generate
+from service.errors import ServiceError
 from service.observability import logs
 from service.photos import lifecycle as photo_lifecycle
 from service.photos.runner import JobRunner
@@ -39,6 +41,7 @@ from service.scoring import service as scoring_service
 from service.scoring.policy import PolicyError, read_policy
 from service.standards import service as standards_service
 from service.standards.catalogue import CatalogueError
+from service.standards.documents import parse_documents_csv
 from service.storage.client import make_store
 from service.visits.photo_jobs import photo_processor
 
@@ -191,6 +194,24 @@ def cmd_standards_load(args: argparse.Namespace) -> None:
         settings = settings.model_copy(update={"catalogue_dir": Path(args.dir)})
     _upgrade(settings)
     print(_load_standards(settings))
+
+
+def cmd_standards_import_documents(args: argparse.Namespace) -> None:
+    settings = Settings()
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path}: cannot read: {exc}") from exc
+    batch = parse_documents_csv(text, source=str(path))
+    _upgrade(settings)
+    try:
+        with _session(settings) as session:
+            report = import_documents(session, batch, now=now_utc(), actor_id=None)
+    except ServiceError as exc:
+        # Nothing was written: the session rolled every list back.
+        raise CliError(f"{path}: {exc.detail}") from exc
+    print(f"documents: {report.created} versions added, {report.unchanged} already loaded")
 
 
 def cmd_checklists_load(args: argparse.Namespace) -> None:
@@ -476,6 +497,11 @@ def build_parser() -> argparse.ArgumentParser:
     load = std_sub.add_parser("load", help="load checklists/standards into the database")
     load.add_argument("--dir", help="folder of standard YAML files")
     load.set_defaults(func=cmd_standards_load)
+    imp = std_sub.add_parser(
+        "import-documents", help="load document lists from a CSV, one version per service"
+    )
+    imp.add_argument("file", help="CSV: code,effective_from,name_ru[,name_en][,note_ru]")
+    imp.set_defaults(func=cmd_standards_import_documents)
 
     calendar = sub.add_parser("calendar", help="the working calendar used for deadlines")
     cal_sub = calendar.add_subparsers(dest="action", required=True)

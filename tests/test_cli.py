@@ -417,3 +417,21 @@ def test_grading_publish_validates_and_never_replaces_a_version(
     broken = run(env, "grading", "publish", str(policy))
     assert broken.returncode == 2
     assert "caps.critical.max_grade: Input should be less than or equal to 5" in broken.stderr
+
+
+def test_standards_import_documents(env: dict[str, str], tmp_path: Path) -> None:
+    assert run(env, "standards", "load").returncode == 0
+    lists = tmp_path / "lists.csv"
+    lists.write_text(
+        "code,effective_from,name_ru\nS33,2026-01-01,удостоверение личности\n", encoding="utf-8"
+    )
+    first = run(env, "standards", "import-documents", str(lists))
+    assert first.returncode == 0, first.stderr
+    assert "1 versions added, 0 already loaded" in first.stdout
+    assert (
+        "0 versions added, 1 already loaded"
+        in run(env, "standards", "import-documents", str(lists)).stdout
+    )
+    lists.write_text("code,effective_from,name_ru\nS99,2026-01-01,x\n", encoding="utf-8")
+    unknown = run(env, "standards", "import-documents", str(lists))
+    assert (unknown.returncode, "There is no service S99" in unknown.stderr) == (2, True)

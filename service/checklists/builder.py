@@ -22,6 +22,7 @@ from service.checklists.format import (
 from service.checklists.items import ChoiceItem, DocumentsItem, ItemBase
 from service.checklists.loader import describe_errors
 from service.standards.catalogue import ApplicationChannel, StandardBody, StandardFile
+from service.standards.programme import AppliedNorm, default_programme, service_norm, wait_norm
 
 _PORTALS = frozenset({ApplicationChannel.egov_portal, ApplicationChannel.elicense_portal})
 
@@ -39,6 +40,12 @@ def channels_for(standard: StandardBody) -> list[ChecklistChannel]:
     return channels
 
 
+def norms_of(standard: StandardBody) -> tuple[AppliedNorm, AppliedNorm]:
+    """The wait and service-time norms a checklist of ``standard`` shows."""
+    programme = default_programme()
+    return wait_norm(standard, programme), service_norm(standard, programme)
+
+
 def placeholder_values(standard: StandardBody) -> dict[str, str]:
     """The value of every placeholder a template may use, taken from ``standard``."""
     values = {
@@ -46,14 +53,21 @@ def placeholder_values(standard: StandardBody) -> dict[str, str]:
         "service_name_en": standard.name_en or standard.name_ru,
         "agency_name_ru": standard.agency.name_ru,
         "agency_name_en": standard.agency.name_en or standard.agency.name_ru,
-        "max_wait_minutes": str(standard.queue.max_wait_minutes),
-        "max_service_minutes": str(standard.queue.max_service_minutes),
     }
+    # The norms in force: the standard's where it states them, else the programme's, and
+    # the help text says whose (never "the standard's" for the programme's choice).
+    wait, service = norms_of(standard)
+    values["max_wait_minutes"], values["max_service_minutes"] = (
+        str(wait.minutes),
+        str(service.minutes),
+    )
     for lang in ("ru", "en"):
         values[f"deadline_text_{lang}"] = texts.deadline_text(standard, lang)
         values[f"documents_list_{lang}"] = texts.documents_text(standard, lang)
         values[f"cost_text_{lang}"] = texts.cost_text(standard, lang)
         values[f"channels_text_{lang}"] = texts.channels_text(standard, lang)
+        values[f"wait_norm_{lang}"] = wait.label(lang)
+        values[f"service_norm_{lang}"] = service.label(lang)
     assert values.keys() == PLACEHOLDERS, "placeholder_values and PLACEHOLDERS disagree"
     return values
 

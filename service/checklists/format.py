@@ -39,6 +39,10 @@ PLACEHOLDERS = frozenset(
         "channels_text_en",
         "max_wait_minutes",
         "max_service_minutes",
+        "wait_norm_ru",
+        "wait_norm_en",
+        "service_norm_ru",
+        "service_norm_en",
     }
 )
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, AdminUser, CurrentUser, StaffUser
+from service.checklists import imports
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel, ChecklistTemplate
 from service.checklists.loader import read_yaml
@@ -24,7 +25,12 @@ from service.pagination import Page, PageDep
 from service.params import RowId
 from service.standards import service as standards_service
 from service.standards.catalogue import CODE_PATTERN, StandardBody
-from service.standards.schemas import ServiceCode, ServicePublic
+from service.standards.schemas import (
+    DocumentsImport,
+    DocumentsImportReport,
+    ServiceCode,
+    ServicePublic,
+)
 
 router = APIRouter()
 # Served under the services tag (the catalogue's URL), but here: a new standard version is
@@ -161,6 +167,26 @@ def publish_checklist(
     if not created:
         response.status_code = status.HTTP_200_OK
     return TemplatePublic.model_validate(row, from_attributes=True)
+
+
+@services_router.post(
+    "/services/documents",
+    summary="Import document lists",
+    response_model=DocumentsImportReport,
+    status_code=status.HTTP_200_OK,
+    responses=problem_responses(
+        *ROLE_CHECKED,
+        standards_service.ServiceNotFound,
+        standards_service.StandardNotInForce,
+        standards_service.StandardVersionExists,
+        checklists_service.ChecklistInvalid,
+    ),
+)
+def import_documents(
+    session: SessionDep, clock: ClockDep, admin: AdminUser, body: DocumentsImport
+) -> DocumentsImportReport:
+    """Load many services' document lists, each a standard version from its date."""
+    return imports.import_documents(session, body, now=clock(), actor_id=admin.id)
 
 
 @services_router.put(

@@ -7,6 +7,7 @@ realistic mixes (some long waits, extra documents, late results, an occasional b
 """
 
 import datetime as dt
+import math
 import random
 import re
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,7 @@ from service.checklists.items import ChoiceItem
 from service.checklists.kinds import kind_of
 from service.scoring.deadlines import due_date, pick_deadline
 from service.standards.catalogue import DeadlineUnit, StandardBody
+from service.standards.programme import allowed_fee, default_mrp
 
 # Per visit, how often each critical item fails: the report found bribes rare but real.
 CRITICAL_FAILURE = {"informal_payment_asked": 0.015}
@@ -76,6 +78,33 @@ def _deadline_dates(
     }
 
 
+def _fixed(
+    standard: StandardBody, visit: _Visit, quality: float, start: dt.datetime
+) -> dict[str, JsonValue]:
+    """Answers the kind samplers would make implausible, now that scoring judges them: the
+    fee (the standard's cost, now and then more at a poor office), the hold while a 1414
+    call is transferred (mostly within the programme's 3 minutes), and the wait the queue
+    system records (the display's, ticket to call).
+
+    Drawn from a generator of its own, so the rest of the demo data does not shift.
+    """
+    rng = random.Random(f"fixed-{start.isoformat()}-{quality}")
+    allowed = allowed_fee(standard.cost, start.date(), default_mrp())
+    over = rng.random() < (1 - quality) * 0.05
+    if allowed is None:
+        amount = rng.choice([1000, 2000, 5000]) if standard.cost.payment else 0
+    else:
+        amount = math.ceil(allowed.tenge) + (rng.choice([1000, 5000]) if over else 0)
+    long_hold = rng.random() < (1 - quality) * 0.3
+    formal = visit.moments["number_called_at"] - visit.moments["ticket_taken_at"]
+    return {
+        "fee_paid": "yes" if amount > 0 else "no",
+        "fee_amount": amount,
+        "hold_duration": rng.randint(240, 600) if long_hold else rng.randint(20, 170),
+        "queue_recorded_wait": int(formal.total_seconds()),
+    }
+
+
 @dataclass(frozen=True)
 class _Draw:
     """What the item-kind registry's samplers read: this visit's randomness and facts."""
@@ -119,6 +148,7 @@ def answers_for(
         case = case_item.options[0].code
     dates = _deadline_dates(visit, standard, case, calendar, today)
     draw = _Draw(rng, quality, visit, dates)
+    fixed = _fixed(standard, visit, quality, start)
     answers: dict[str, tuple[JsonValue, bool]] = {}
     # Answers so far decide what the phone shows next: the walk reads them as it goes.
     values: dict[str, JsonValue] = {}
@@ -127,6 +157,7 @@ def answers_for(
         if not kind.takes_value:
             continue
         value = case if item.code == "deadline_case" else kind.sample(item, draw)
+        value = fixed.get(item.code, value)
         if value is None:
             if item.allow_na and item.required:
                 answers[item.code] = (None, True)

@@ -17,7 +17,7 @@ from service.checklists.format import ResolvedChecklist
 from service.checklists.items import DocumentsItem, ItemBase
 from service.scoring.results import Finding, FindingCode, ItemResult, ItemStatus, Severity
 
-StandardTopic = Literal["documents", "deadline", "cost"]
+StandardTopic = Literal["documents", "deadline", "cost", "channels"]
 QUOTE_LIMIT = 300
 
 
@@ -85,7 +85,7 @@ ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
     "new_ticket_requested": (ItemRule("queue-timer-reset", M, YES,
         "Staff asked the visitor to take a new ticket, which restarts the recorded wait.",
         "Посетителя попросили взять новый талон, что обнуляет учтённое ожидание.",
-        "queue.max_wait_minutes (C6)"),),
+        "queue: the wait runs from the first ticket (C6)"),),
     # in_person: staff
     "badge_worn": (ItemRule("badge-missing", m, NO, "The staff member wore no badge.",
         "У сотрудника не было бейджа.", "staff: badge (D1)"),),
@@ -110,6 +110,16 @@ ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
     "stand_has_service_info": (ItemRule("stand-without-service-info", M, NO,
         "The stands had no information on this service.",
         "На стендах не было информации об этой услуге.", "information: stands (B4)"),),
+    "stand_matches_standard": (
+        ItemRule("stand-contradicts-standard", M, frozenset({"differs"}),
+            "The stand's deadline, cost or document list contradicts the standard.",
+            "Срок, стоимость или перечень документов на стенде противоречат стандарту.",
+            "information: stands vs the standard (B4)", compare=("deadline", "cost", "documents")),
+        ItemRule("stand-contradicts-standard", m, frozenset({"partly_shown"}),
+            "The stand shows only part of the standard's deadline, cost and document list.",
+            "На стенде лишь часть срока, стоимости и перечня документов по стандарту.",
+            "information: stands vs the standard (B4)", compare=("deadline", "cost", "documents")),
+    ),
     "stand_reachable": (ItemRule("stand-unreachable", m, NO,
         "Visitors could not reach the stands (they stood behind the desks).",
         "К стендам нельзя было подойти (они стояли за стойками).", "information: stands (B4)"),),
@@ -136,6 +146,10 @@ ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
     "result_has_errors": (ItemRule("result-has-errors", M, YES,
         "The issued document contains errors.", "В выданном документе есть ошибки.",
         "result: document without errors (E5)"),),
+    # in_person: complaints (report line 362: 3.1% complained, 0.6% in writing)
+    "complaint_accepted": (ItemRule("complaint-not-accepted", M, NO,
+        "The visitor's complaint was not accepted.", "Жалобу посетителя не приняли.",
+        "complaints: the right to complain (report line 362)"),),
     # in_person: integrity (critical items)
     "informal_payment_asked": (ItemRule("informal-payment", C, YES,
         "An informal payment was asked for or hinted at.",
@@ -165,6 +179,9 @@ ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
     "answer_documents_match": _match_rules("documents", "list of documents", "документы"),
     "answer_deadline_match": _match_rules("deadline", "deadline", "сроки"),
     "answer_cost_match": _match_rules("cost", "cost", "стоимость"),
+    # Where to apply (report line 2608: 1414 sent the caller to a ЦОН for a service the
+    # ЕНПФ and egov.kz provide; lines 2606-2607 list the channels the operator left out).
+    "answer_channels_match": _match_rules("channels", "channels to apply", "каналы подачи"),
     "operator_politeness": (ItemRule("rudeness", m, LOW_RATING,
         "The operator's courtesy was rated {value} of 5.",
         "Вежливость оператора оценена на {value} из 5.", "call centre: courtesy (A5, D2)"),),

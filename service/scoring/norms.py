@@ -1,4 +1,7 @@
-"""The standard's timed norms applied to a visit: queue wait, service time, call, deadline.
+"""Timed norms applied to a visit: queue wait, service time, call, deadline, and the fee.
+
+The wait and service-time norms are the standard's where it states them, else the monitoring
+programme's (``standards.programme``); each finding says whose (docs/scoring.md, "Norms").
 
 Pure: no web, database or storage imports. Answers are read by the fixed codes of
 ``SCORING_ROLES``; each judge adds facts for reports, findings, notes on what it could not
@@ -15,6 +18,7 @@ from service.calendar.rules import WorkingCalendar
 from service.checklists import texts
 from service.checklists.format import ResolvedChecklist
 from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
+from service.scoring import fees, waits
 from service.scoring.deadlines import (
     DeadlineStatus,
     DeadlineVerdict,
@@ -22,8 +26,20 @@ from service.scoring.deadlines import (
     judge_duration,
     pick_deadline,
 )
+from service.scoring.fees import visit_day
 from service.scoring.results import FindingCode, Judged, Norm, QueueFacts, ScoringConfig
 from service.standards.catalogue import Bound, Deadline, DeadlineUnit, StandardBody
+from service.standards.programme import (
+    AppliedNorm,
+    MrpTable,
+    NormSource,
+    ProgrammeNorms,
+    default_mrp,
+    default_programme,
+    service_in_deadline,
+    service_norm,
+    wait_norm,
+)
 
 R = ScoringRole
 CODE = {role: code for role, (code, _) in SCORING_ROLES.items()}
@@ -35,17 +51,32 @@ SUBMITTED, PROMISED, RECEIVED = (
     CODE[R.deadline_promised],
     CODE[R.deadline_end],
 )
-# Not a scoring role: the README's start of the wait for a visitor who got no ticket.
-ARRIVED_AT = "arrived_at"
+# Not scoring roles: when the visitor first sought a ticket (the wait for one counts), and
+# the README's start of the wait for a visitor who got no ticket.
+TICKET_SOUGHT, ARRIVED_AT = "ticket_sought_at", "arrived_at"
+_START_WORDS = {
+    TICKET_SOUGHT: ("sought a ticket", "подошли за талоном"),
+    TICKET: ("ticket", "талон"),
+    ARRIVED_AT: ("arrived", "прибытие"),
+}
 # The item that carries each norm's points: the answer that ends the measured interval.
 NORM_ITEMS = {
     Norm.queue_wait: STARTED,
     Norm.service_time: ENDED,
     Norm.call_connect: CONNECTED,
     Norm.deadline: RECEIVED,
+    Norm.fee: fees.FEE_AMOUNT,
 }
 _FRACTION = {DeadlineStatus.on_time: 1.0, DeadlineStatus.late: 0.0, DeadlineStatus.overdue: 0.0}
 Interval = tuple[float, str, str]  # minutes, start and end as HH:MM
+
+
+def _clause(norm: AppliedNorm, what: str) -> str:
+    """The clause a wait or service finding rests on: whose norm, and where it is written."""
+    if norm.source is NormSource.programme:
+        return f"checklists/programme.yaml: max_{what}_minutes = {norm.minutes} (норма программы)"
+    line = f", report line {norm.line}" if norm.line else ""
+    return f"standard: {what} {norm.minutes} min{line}"
 
 
 def _num(x: float) -> str:
@@ -87,50 +118,52 @@ class _Reader:
         return minutes, first, last
 
 
-def _queue(j: Judged, read: _Reader, norm: int) -> None:
+def _queue(j: Judged, read: _Reader, norm: AppliedNorm) -> None:
     formal = read.interval(TICKET, CALLED, "Formal wait")
-    since = TICKET if TICKET in read.values else ARRIVED_AT
+    # The wait runs from when the visitor first tried to get a ticket: a wait for the ticket
+    # itself counts (report line 3749: 48 minutes before the base issued one).
+    since = next((c for c in (TICKET_SOUGHT, TICKET, ARRIVED_AT) if c in read.values), ARRIVED_AT)
     actual = read.interval(since, STARTED, "Actual wait")
     j.queue = j.queue.model_copy(
         update={"wait_minutes": formal and formal[0], "actual_wait_minutes": actual and actual[0]}
     )
     # The norm protects the visitor's real wait, so it is judged on the actual wait when known.
     judged = actual or formal
-    j.fractions[Norm.queue_wait] = None if judged is None else float(judged[0] <= norm)
-    clause = f"queue.max_wait_minutes = {norm}"
-    if formal is not None and formal[0] > norm:
+    limit = norm.minutes
+    j.fractions[Norm.queue_wait] = None if judged is None else float(judged[0] <= limit)
+    whose_en, whose_ru, clause = norm.label("en"), norm.label("ru"), _clause(norm, "wait")
+    if formal is not None and formal[0] > limit:
         took, ticket, called = _num(formal[0]), formal[1], formal[2]
-        en = f"Wait {took} min vs the standard's {norm} min (ticket {ticket}, called {called})."
-        ru = f"Ожидание {took} мин при норме стандарта {norm} мин (талон {ticket}, вызов {called})."
+        en = f"Wait {took} min ({whose_en}; ticket {ticket}, called {called})."
+        ru = f"Ожидание {took} мин ({whose_ru}; талон {ticket}, вызов {called})."
         j.add("queue-wait-over-norm", [TICKET, CALLED], en, ru, clause)
-    elif actual is not None and actual[0] > norm:
+    elif actual is not None and actual[0] > limit:
         took, start, served = _num(actual[0]), actual[1], actual[2]
-        start_en, start_ru = ("ticket", "талон") if since == TICKET else ("arrived", "прибытие")
-        en = f"Actual wait {took} min vs the standard's {norm} min ({start_en} {start}, "
-        en += f"served {served}"
-        ru = f"Фактическое ожидание {took} мин при норме стандарта {norm} мин ({start_ru} "
-        ru += f"{start}, обслуживание с {served}"
+        start_en, start_ru = _START_WORDS[since]
+        en = f"Actual wait {took} min ({whose_en}; {start_en} {start}, served {served}"
+        ru = f"Фактическое ожидание {took} мин ({whose_ru}; {start_ru} {start}, "
+        ru += f"обслуживание с {served}"
         if formal is not None:
             en += f"; the display called {formal[2]}, a formal wait of {_num(formal[0])} min"
             ru += f"; вызов на табло {formal[2]}, формально {_num(formal[0])} мин"
         j.add("queue-actual-wait-over-norm", [since, STARTED], en + ").", ru + ").", clause)
 
 
-def _service(j: Judged, read: _Reader, norm: int) -> None:
+def _service(j: Judged, read: _Reader, norm: AppliedNorm, *, in_deadline: bool) -> None:
     service = read.interval(STARTED, ENDED, "Service time")
     j.queue = j.queue.model_copy(update={"service_minutes": service and service[0]})
-    j.fractions[Norm.service_time] = None if service is None else float(service[0] <= norm)
-    if service is not None and service[0] > norm:
-        took, span = _num(service[0]), f"({service[1]}–{service[2]})."
-        en = f"Service took {took} min vs the standard's {norm} min {span}"
-        ru = f"Обслуживание заняло {took} мин при норме стандарта {norm} мин {span}"
-        j.add(
-            "service-time-over-norm",
-            [STARTED, ENDED],
-            en,
-            ru,
-            f"queue.max_service_minutes = {norm}",
-        )
+    if in_deadline:
+        # The standard's deadline in minutes is its service time: the deadline judge measures
+        # this same interval against it, so judging it twice would count one breach twice.
+        return
+    limit = norm.minutes
+    j.fractions[Norm.service_time] = None if service is None else float(service[0] <= limit)
+    if service is not None and service[0] > limit:
+        took, span = _num(service[0]), f"{service[1]}–{service[2]}"
+        en = f"Service took {took} min ({norm.label('en')}; {span})."
+        ru = f"Обслуживание заняло {took} мин ({norm.label('ru')}; {span})."
+        clause = _clause(norm, "service")
+        j.add("service-time-over-norm", [STARTED, ENDED], en, ru, clause)
 
 
 def _call(j: Judged, read: _Reader, limit: int) -> None:
@@ -140,9 +173,9 @@ def _call(j: Judged, read: _Reader, limit: int) -> None:
     j.fractions[Norm.call_connect] = None if seconds is None else float(seconds <= limit)
     if connect is not None and seconds is not None and seconds > limit:
         took, span = _num(round(connect[0], 1)), f"({connect[1]}–{connect[2]})"
-        en = f"Connected after {took} min vs the monitoring norm of {limit} s {span}."
-        ru = f"Соединение через {took} мин при норме мониторинга {limit} с {span}."
-        clause = f"monitoring norm: connect within {limit} s (the standard sets none)"
+        en = f"Connected after {took} min vs the monitoring programme's norm of {limit} s {span}."
+        ru = f"Соединение через {took} мин при норме программы мониторинга {limit} с {span}."
+        clause = f"норма программы мониторинга: соединение за {limit} с (стандарт не устанавливает)"
         j.add("call-not-connected-quickly", [DIALLED, CONNECTED], en, ru, clause, minor=True)
 
 
@@ -232,6 +265,8 @@ def judge_norms(
     today: dt.date,
     case_index: int | None,
     config: ScoringConfig,
+    programme: ProgrammeNorms | None = None,
+    mrp: MrpTable | None = None,
 ) -> Judged:
     """Judge the visible, non-N/A, normalised ``values`` against the timed norms.
 
@@ -246,24 +281,27 @@ def judge_norms(
         today: the day of judging, for a result still not received.
         case_index: the coordinator's deadline case, used when no ``deadline_case`` answer.
         config: the monitoring's own norms and the clock shown in messages.
+        programme: the programme's norms where the standard is silent (default: the
+            published ``checklists/programme.yaml``).
+        mrp: МРП values for tariffs in МРП (default: ``checklists/mrp.yaml``).
 
     Returns:
         Facts, findings, notes and each judged norm's fraction.
     """
     codes = {item.code for item in checklist.items()}
-    norms = standard.queue
-    j = Judged(
-        queue=QueueFacts(
-            max_wait_minutes=norms.max_wait_minutes, max_service_minutes=norms.max_service_minutes
-        )
-    )
+    programme = programme or default_programme()
+    wait, service = wait_norm(standard, programme), service_norm(standard, programme)
+    j = Judged(queue=QueueFacts(max_wait_minutes=wait.minutes, max_service_minutes=service.minutes))
     read = _Reader(j, values, config)
     if STARTED in codes or CALLED in codes:
-        _queue(j, read, norms.max_wait_minutes)
+        _queue(j, read, wait)
+        waits.judge_recorded_wait(j, values, programme)
     if ENDED in codes:
-        _service(j, read, norms.max_service_minutes)
+        _service(j, read, service, in_deadline=service_in_deadline(standard))
     if CONNECTED in codes:
         _call(j, read, config.max_call_connect_seconds)
+    waits.judge_transfer_hold(j, values, programme)
+    fees.judge_fee(j, values, standard.cost, day=visit_day(values, today), mrp=mrp or default_mrp())
     if standard.deadlines and codes & {SUBMITTED, RECEIVED}:
         _deadline(j, read, standard, calendar=calendar, today=today, case_index=case_index)
     return j

@@ -41,6 +41,8 @@ FindingCode = Literal[
     "call-redirected", "call-answer-contradicts-standard", "call-answer-missing",
     "portal-info-contradicts-standard", "portal-technical-failure",
     "critical-item-failed", "required-item-unanswered", "non-compliant-item",
+    "queue-recorded-wait-understated", "call-hold-over-norm",
+    "stand-contradicts-standard", "complaint-not-accepted",
 ]
 NoteCode = Literal[
     "deadline-unknown", "deadline-case-ambiguous", "documents-not-judged",
@@ -102,6 +104,7 @@ class Norm(StrEnum):
     service_time = "service_time"
     call_connect = "call_connect"
     deadline = "deadline"
+    fee = "fee"
 
 
 # Templates leave timestamps and dates unweighted: they are measurements, and the weight of
@@ -111,6 +114,7 @@ DEFAULT_NORM_WEIGHTS = {
     Norm.service_time: 1.0,
     Norm.call_connect: 1.0,
     Norm.deadline: 3.0,
+    Norm.fee: 3.0,
 }
 
 

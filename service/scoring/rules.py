@@ -255,6 +255,7 @@ def score_visit(
         "documents": (texts.documents_text(standard, "en"), texts.documents_text(standard, "ru")),
         "deadline": (texts.deadline_text(standard, "en"), texts.deadline_text(standard, "ru")),
         "cost": (texts.cost_text(standard, "en"), texts.cost_text(standard, "ru")),
+        "channels": (texts.channels_text(standard, "en"), texts.channels_text(standard, "ru")),
     }
     found = item_findings.answer_findings(
         checklist,

@@ -96,16 +96,52 @@ class Document(_Strict):
     name_en: Text | None = None
 
 
+class FeeUnit(StrEnum):
+    tenge = "tenge"
+    # The monthly calculation index: a tariff in МРП is worth the year's value in tenge
+    # (checklists/mrp.yaml), so the same standard costs more each year.
+    mrp = "mrp"
+
+
+class Tariff(_Strict):
+    """One price the standard names, for the case ``case_ru`` (null when there is one)."""
+
+    case_ru: Text | None = None
+    case_en: Text | None = None
+    amount: float = Field(gt=0, le=1_000_000)
+    unit: FeeUnit
+
+
 class Cost(_Strict):
+    """What the standard says the service costs; ``tariffs`` only where it names prices.
+
+    ``free`` means nothing may be asked; ``paid`` without tariffs cannot be checked against
+    an amount. ``line`` is the report line of the cost sentence.
+    """
+
     payment: Payment | None = None
     text_ru: Text | None = None
+    tariffs: list[Tariff] = Field(default_factory=list, max_length=50)
+    line: StrictInt | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _tariffs_need_payment(self) -> "Cost":
+        if self.tariffs and self.payment not in (Payment.paid, Payment.conditional):
+            raise ValueError("tariffs need payment paid or conditional")
+        return self
 
 
 class QueueNorms(_Strict):
-    """Kazakhstan's service standards cap the wait and the service time at 15 minutes each."""
+    """The wait and service-time norms the standard itself states, with the report line.
 
-    max_wait_minutes: StrictInt = Field(default=15, gt=0, le=1440)
-    max_service_minutes: StrictInt = Field(default=15, gt=0, le=1440)
+    None where the standard is silent (every 2018 standard is, for the wait): the monitoring
+    programme's own norms apply then (``checklists/programme.yaml``), and findings say so.
+    A standard whose deadline is in minutes (S27, S48, S54) states its service time there.
+    """
+
+    max_wait_minutes: StrictInt | None = Field(default=None, gt=0, le=1440)
+    max_service_minutes: StrictInt | None = Field(default=None, gt=0, le=1440)
+    line: StrictInt | None = Field(default=None, ge=1)
 
 
 class Agency(_Strict):
@@ -133,6 +169,8 @@ class StandardBody(_Strict):
     channels: list[ApplicationChannel] = Field(min_length=1, max_length=len(ApplicationChannel))
     deadlines: list[Deadline] = Field(default_factory=list, max_length=50)
     documents: list[Document] = Field(default_factory=list, max_length=200)
+    # Where the list comes from, or why it is empty (the report quotes no standard's list).
+    documents_note_ru: Text | None = None
     cost: Cost = Cost()
     queue: QueueNorms = QueueNorms()
     result_ru: Text | None = None

@@ -14,7 +14,13 @@ from service.errors import Conflict, ErrorCode, NotFound
 from service.standards import repository
 from service.standards.catalogue import StandardBody, StandardFile, load_catalogue
 from service.standards.models import PublicService, ServiceStandard
-from service.standards.schemas import LoadReport, ServicePublic, StandardPublic, StandardVersionRef
+from service.standards.schemas import (
+    DocumentList,
+    LoadReport,
+    ServicePublic,
+    StandardPublic,
+    StandardVersionRef,
+)
 
 
 class ServiceNotFound(NotFound):
@@ -171,6 +177,23 @@ def load_standards(session: Session, directory: Path, *, now: dt.datetime) -> Lo
         _, was_created = add_version(session, standard.code, standard.body(), now=now)
         created += was_created
     return LoadReport(created=created, unchanged=len(files) - created)
+
+
+def with_documents(session: Session, documents: DocumentList) -> StandardBody:
+    """The standard in force on the list's date, with its document list replaced, as a
+    version effective from that date (everything else carried over unchanged).
+
+    Raises:
+        ServiceNotFound: no such service.
+        StandardNotInForce: no version had started by that date.
+    """
+    body = body_of(get_standard(session, documents.code, documents.effective_from))
+    changed = body.model_dump() | {
+        "effective_from": documents.effective_from,
+        "documents": [d.model_dump() for d in documents.documents],
+        "documents_note_ru": documents.note_ru,
+    }
+    return StandardBody.model_validate(changed)
 
 
 def get_standard_by_id(session: Session, standard_id: int) -> ServiceStandard:

@@ -74,7 +74,11 @@ def statements(engine: Engine) -> Iterator[Statements]:
 
 @pytest.fixture
 def templates(session: Session, shopper: User) -> list[dict[str, Any]]:
-    """One valid answer for each of the checklist's 100 value items; the parse cache warm."""
+    """One valid answer for each of 100 of the checklist's value items; the parse cache warm.
+
+    The counts below are per 100 items; the checklist has more (issue 16 added some), and
+    the first 100 keep the arithmetic as it was.
+    """
     visit = make_visit(session, shopper=shopper)
     pinned.checklist_for_visit(session, visit)
     row = checklists_service.get_checklist(session, visit.checklist_id)
@@ -82,8 +86,8 @@ def templates(session: Session, shopper: User) -> list[dict[str, Any]]:
         mode="json", by_alias=True
     )
     answers = complete_answers(checklist)
-    assert len(answers) == 100
-    return answers
+    assert len(answers) >= 100
+    return answers[:100]
 
 
 def batch(

@@ -71,11 +71,19 @@ def test_channels_for(code: str, expected: list[ChecklistChannel]) -> None:
     [
         ("S17", []),
         ("S26", []),
+        # Lines 2966 and 3749 are not the standards' texts: no list until a programme loads one.
+        ("S33", []),
+        ("S45", []),
         (
-            "S33",
-            [("doc_1", "удостоверение личности"), ("doc_2", "свидетельство о рождении ребенка")],
+            "S04",
+            [
+                (
+                    "doc_1",
+                    "документ, удостоверяющий личность гражданина Республики Казахстан, "
+                    "содержащий ИИН",
+                )
+            ],
         ),
-        ("S45", [("doc_1", "заявление"), ("doc_2", "справка с места работы")]),
     ],
 )
 def test_documents_item_lists_the_standard(code: str, options: list[tuple[str, str]]) -> None:
@@ -165,7 +173,7 @@ def test_russian_plural(amount: int, ru: str) -> None:
 
 def test_call_checklist_shows_the_standard_in_help() -> None:
     call = build_checklist(TEMPLATES[CALL], CATALOGUE["S33"])
-    assert "свидетельство о рождении ребенка" in (call.item("answer_documents_match").help_ru or "")
+    assert "перечень не приведён" in (call.item("answer_documents_match").help_ru or "")
     assert "7 рабочих дней" in (call.item("answer_deadline_match").help_ru or "")
     assert "бесплатно" in (call.item("answer_cost_match").help_ru or "")
 

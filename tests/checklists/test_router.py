@@ -29,6 +29,10 @@ def template(channel: str = "call_1414") -> dict[str, Any]:
     return data
 
 
+# The next version of the published 1414 template, whatever the file's is today.
+NEXT = template()["version"] + 1
+
+
 class TestListChecklists:
     def test_s26_in_person(self, client: TestClient, shopper: dict[str, str]) -> None:
         body = client.get(
@@ -37,7 +41,10 @@ class TestListChecklists:
         assert body["total"] == 1
         item = body["items"][0]
         assert (item["service_code"], item["channel"]) == ("S26", "in_person")
-        assert (item["template_version"], item["standard_version"]) == (1, 1)
+        assert (item["template_version"], item["standard_version"]) == (
+            template("in_person")["version"],
+            1,
+        )
         assert len(item["content_hash"]) == 64
 
     def test_channels_of_a_service(self, client: TestClient, shopper: dict[str, str]) -> None:
@@ -159,17 +166,17 @@ class TestPublishChecklist:
             api_path("list_checklists") + "?service=S26&channel=call_1414", headers=coordinator
         )
         data = template() | {
-            "version": 2,
+            "version": NEXT,
             "title_en": "Contact-centre call, revised: {service_name_en}",
         }
         response = client.post(api_path("publish_checklist"), json=data, headers=coordinator)
         assert response.status_code == 201, response.text
-        assert (response.json()["channel"], response.json()["version"]) == ("call_1414", 2)
+        assert (response.json()["channel"], response.json()["version"]) == ("call_1414", NEXT)
         after = client.get(
             api_path("list_checklists") + "?service=S26&channel=call_1414", headers=coordinator
         )
         old, new = before.json()["items"][0], after.json()["items"][0]
-        assert new["template_version"] == 2
+        assert new["template_version"] == NEXT
         assert new["id"] != old["id"]
         assert new["content_hash"] != old["content_hash"]
         # The old version stays readable, unchanged, for visits that pinned it.
@@ -179,21 +186,21 @@ class TestPublishChecklist:
         assert kept["content_hash"] == old["content_hash"]
 
     def test_yaml_body(self, client: TestClient, coordinator: dict[str, str]) -> None:
-        text = yaml.safe_dump(template() | {"version": 3}, allow_unicode=True)
+        text = yaml.safe_dump(template() | {"version": NEXT + 1}, allow_unicode=True)
         response = client.post(
             api_path("publish_checklist"),
             content=text.encode(),
             headers=coordinator | {"content-type": "application/yaml"},
         )
         assert response.status_code == 201, response.text
-        assert response.json()["version"] == 3
+        assert response.json()["version"] == NEXT + 1
 
     def test_same_version_same_content_is_a_no_op(
         self, client: TestClient, coordinator: dict[str, str]
     ) -> None:
         response = client.post(api_path("publish_checklist"), json=template(), headers=coordinator)
         assert response.status_code == 200
-        assert response.json()["version"] == 1
+        assert response.json()["version"] == NEXT - 1
 
     def test_published_version_is_immutable(
         self, client: TestClient, coordinator: dict[str, str]
@@ -228,7 +235,7 @@ class TestPublishChecklist:
     def test_invalid_template_is_422_and_nothing_is_published(
         self, client: TestClient, coordinator: dict[str, str], change: Any, message: str
     ) -> None:
-        data = template() | {"version": 2}
+        data = template() | {"version": NEXT}
         change(data)
         response = client.post(api_path("publish_checklist"), json=data, headers=coordinator)
         assert response.status_code == 422, response.text
@@ -237,7 +244,7 @@ class TestPublishChecklist:
         listed = client.get(
             api_path("list_checklists") + "?service=S26&channel=call_1414", headers=coordinator
         )
-        assert listed.json()["items"][0]["template_version"] == 1
+        assert listed.json()["items"][0]["template_version"] == NEXT - 1
 
     @pytest.mark.parametrize(
         ("content", "content_type"),

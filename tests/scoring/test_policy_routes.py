@@ -101,12 +101,21 @@ def test_scores_record_their_policy_and_a_rescore_uses_the_current_one(
         "2026.1", 4, 5
     )  # fmt: skip
     assert (
-        publish(client, admin, policy("lenient", queue_wait_over_norm="minor")).status_code == 201
+        publish(
+            client,
+            admin,
+            # The long wait also shows the queue system's recorded wait understated.
+            policy(
+                "lenient", queue_wait_over_norm="minor", queue_recorded_wait_understated="minor"
+            ),
+        ).status_code
+        == 201
     )
     again = client.post(api_path("rescore_visit", visit_id=visit.id), headers=staff).json()
     assert (again["policy_version"], again["grade"]) == ("lenient", 5)
-    assert [(f["code"], f["severity"]) for f in again["findings"]] == [
-        ("queue-wait-over-norm", "minor")
+    assert sorted((f["code"], f["severity"]) for f in again["findings"]) == [
+        ("queue-recorded-wait-understated", "minor"),
+        ("queue-wait-over-norm", "minor"),
     ]
     session.expire_all()
     row = session.get(VisitScore, visit.id)

@@ -52,7 +52,14 @@ def test_facts_match_the_seed(catalogue: list[StandardFile]) -> None:
         assert [(d.amount, d.unit.value, d.bound) for d in standard.deadlines] == [
             (d["amount"], d["unit"], d.get("bound")) for d in source["deadline"]
         ], standard.code
-        assert [d.name_ru for d in standard.documents] == source["documents_ru"]
+        # S33 and S45's seed lists are the authors' summary (line 2966) and a shopper's quote
+        # (line 3749), not the standard's text: the catalogue leaves them empty with a note.
+        if standard.code in ("S33", "S45"):
+            assert standard.documents == [], standard.code
+            assert standard.documents_note_ru is not None
+            assert "import-documents" in standard.documents_note_ru
+        else:
+            assert [d.name_ru for d in standard.documents] == source["documents_ru"]
 
 
 def write(tmp_path: Path, name: str, data: object) -> Path:
@@ -79,7 +86,8 @@ def valid() -> dict[str, Any]:
         (lambda d: d.update(code="S27"), "does not match section_no"),
         (lambda d: d.update(code="X26"), "code"),
         (lambda d: d.update(effective_from="soon"), "effective_from"),
-        (lambda d: d["queue"].update(max_wait_minutes=-5), "queue.max_wait_minutes"),
+        (lambda d: d.update(queue={"max_wait_minutes": -5}), "queue.max_wait_minutes"),
+        (lambda d: d["cost"].update(tariffs=[{"amount": 1, "unit": "mrp"}]), "tariffs need"),
         (lambda d: d.update(surprise=1), "surprise: Extra inputs are not permitted"),
     ],
 )

@@ -90,7 +90,13 @@ class TestReadService:
         assert body["code"] == "S26"
         assert body["agency"]["abbr"] == "НБ"
         assert [(d["amount"], d["unit"]) for d in body["deadlines"]] == [(7, "working_days")]
-        assert body["queue"] == {"max_wait_minutes": 15, "max_service_minutes": 15}
+        # The standard states no queue norm (issue 16, item 4): the programme's apply instead.
+        assert body["queue"] == {
+            "max_wait_minutes": None,
+            "max_service_minutes": None,
+            "line": None,
+        }
+        assert body["cost"]["payment"] == "free"
         assert body["version"] == 1
         assert len(body["content_hash"]) == 64
 
@@ -105,10 +111,9 @@ class TestReadService:
 
     def test_s33_documents(self, client: TestClient, headers: dict[str, str]) -> None:
         body = client.get(api_path("read_service", code="S33"), headers=headers).json()
-        assert [d["name_ru"] for d in body["documents"]] == [
-            "удостоверение личности",
-            "свидетельство о рождении ребенка",
-        ]
+        # Line 2966 is the authors' summary, not the standard: no list until one is loaded.
+        assert body["documents"] == []
+        assert "строка 2966" in body["documents_note_ru"]
 
     @pytest.mark.parametrize(
         ("path", "status", "code"),
