@@ -189,14 +189,17 @@ def add_visit(session: Session, data: Dataset, key: str, row: tuple[Any, ...]) -
             computed_at=NOW,
         )
     )
-    for code_, severity in findings:
+    # A finding is (code, severity), or (code, severity, item, message in Russian, in English).
+    for code_, severity, *about in findings:
+        item, ru, en = about or (None, "-", "-")
         session.add(
             VisitFinding(
                 visit_id=visit.id,
                 code=code_,
                 severity=severity,
-                message_en="-",
-                message_ru="-",
+                item_code=item,
+                message_en=en,
+                message_ru=ru,
                 clause="-",
             )
         )
