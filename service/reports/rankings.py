@@ -4,7 +4,7 @@ The 2018 report's Table 1 ranks services by the respondents' own 1-5 ratings (me
 of 5s) with a pooled «Всего» row; Table 2 ranks agencies and Table 3 the regions of local
 services, each with the change since the year before. These reports give the same form,
 with compliance beside satisfaction and the sample size on every row. The database does all
-the aggregating (``repository.grade_groups``); this module rounds, ranks and compares.
+the aggregating (``repository.ranking_groups``); this module rounds, ranks and compares.
 """
 
 import datetime as dt
@@ -109,7 +109,7 @@ def _groups(
     keys: list[ColumnElement[Any]],
     shown: list[ColumnElement[Any]] | None = None,
 ) -> list[Row[Any]]:
-    return list(repository.grade_groups(session, filters, keys, shown or [], rank_by=rank_by))
+    return list(repository.ranking_groups(session, filters, keys, shown or [], rank_by=rank_by))
 
 
 def services_report(

@@ -151,16 +151,22 @@ class rating_value(FunctionElement[int]):
 
 @compiles(rating_value, "sqlite")
 def _rating_sqlite(element: rating_value, compiler: Any, **kw: Any) -> str:
-    value = f"json_extract({compiler.process(element.clauses, **kw)}, '$')"
+    # A JSON column has NUMERIC affinity in SQLite: the JSON text 5 is stored as the integer 5
+    # (a JSON string "5" stays text and null stays 'null'), so no JSON is parsed per visit.
+    value = compiler.process(element.clauses, **kw)
     return f"CASE WHEN {value} IN (1, 2, 3, 4, 5) THEN {value} END"
 
 
 @compiles(rating_value, "postgresql")
 def _rating_postgresql(element: rating_value, compiler: Any, **kw: Any) -> str:
-    # A JSON scalar's text (``#>> '{}'``); only the five digits are cast, so another kind of
-    # answer under the item's code could never make the cast fail.
-    value = f"({compiler.process(element.clauses, **kw)} #>> '{{}}')"
-    return f"CASE WHEN {value} IN ('1', '2', '3', '4', '5') THEN CAST({value} AS INTEGER) END"
+    # A JSON number's text (``#>> '{}'``; a JSON string "5" is no rating); only the five
+    # digits are cast, so another kind of answer under the item's code never fails the cast.
+    column = compiler.process(element.clauses, **kw)
+    value = f"({column} #>> '{{}}')"
+    return (
+        f"CASE WHEN json_typeof({column}) = 'number' AND {value} IN ('1', '2', '3', '4', '5') "
+        f"THEN CAST({value} AS INTEGER) END"
+    )
 
 
 def _counted(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -211,7 +217,7 @@ def _order(sums: dict[str, ColumnElement[Any]], rank_by: RankBy) -> list[ColumnE
     return [_shown(mean).desc().nulls_last(), _shown(share).desc().nulls_last()]
 
 
-def grade_groups(
+def ranking_groups(
     session: Session,
     filters: ReportFilters,
     keys: Sequence[ColumnElement[Any]],

@@ -207,6 +207,23 @@ class TestTable3:
 
 
 class TestTheRatingItem:
+    def test_only_a_rating_of_1_to_5_counts(
+        self,
+        session: Session,
+        report_data: Dataset,
+        client: TestClient,
+        analyst: dict[str, str],
+    ) -> None:
+        # Values the rating kind never stores (a text "5", a 7, a fraction) are not ratings.
+        for key, value in {"Z1": "5", "Z2": 7, "Z3": 4.5, "Z4": 4}.items():
+            row: tuple[Any, ...] = ("S26", "in_person", "A", "approved", (4, 20, 10, 0), "odd",
+                                    80, 4, False, "on_time", [], {})  # fmt: skip
+            add_visit(session, report_data, key, row)
+            add_rating(session, report_data, key, value)  # type: ignore[arg-type]
+        session.flush()
+        (s26,) = get(client, analyst, "rank_services", wave="odd")["items"]
+        assert satisfaction(s26) == (4, 1, 4.0, 0.0)
+
     @pytest.mark.parametrize("channel", list(ChecklistChannel))
     def test_every_channel_asks_it_on_the_report_scale(
         self, session: Session, channel: ChecklistChannel
