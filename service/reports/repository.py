@@ -6,6 +6,7 @@ Rows are aggregated by the database; Python only shapes the few grouped rows it 
 import datetime as dt
 import functools
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -236,6 +237,27 @@ def ranking_groups(
     (``service_name()``) or a column of the table whose primary key is the key (both
     databases accept those ungrouped).
     """
+    columns = _ranking_columns(rank_by)
+    query = (
+        visits_from(select(*keys, *shown, *columns.figures), filters, reads=keys)
+        .outerjoin(VisitScore, col(VisitScore.visit_id) == col(Visit.id))
+        .outerjoin(Answer, columns.rated)
+    )
+    query = query.group_by(*keys).order_by(*columns.order, *keys)
+    return _execute(session, query)
+
+
+@dataclass(frozen=True)
+class _RankingColumns:
+    figures: tuple[ColumnElement[Any], ...]
+    rated: ColumnElement[bool]
+    order: tuple[ColumnElement[Any], ...]
+
+
+@functools.cache
+def _ranking_columns(rank_by: RankBy) -> _RankingColumns:
+    # Built once: the 28 figure and total expressions with their order took half the CPU a
+    # ranking spends in Python, built again for every request. They have no parameters.
     sums = _figure_sums()
     figures = [value.label(name) for name, value in sums.items()]
     totals = [func.sum(value).over().label(f"total_{name}") for name, value in sums.items()]
@@ -245,13 +267,7 @@ def ranking_groups(
         col(Answer.is_current),
         ~col(Answer.na),
     )
-    query = (
-        visits_from(select(*keys, *shown, *figures, *totals), filters, reads=keys)
-        .outerjoin(VisitScore, col(VisitScore.visit_id) == col(Visit.id))
-        .outerjoin(Answer, rated)
-    )
-    query = query.group_by(*keys).order_by(*_order(sums, rank_by), *keys)
-    return _execute(session, query)
+    return _RankingColumns(tuple(figures + totals), rated, tuple(_order(sums, rank_by)))
 
 
 @functools.cache
