@@ -1,5 +1,10 @@
 """Reports benchmark: each report endpoint against the bare SQL that computes its figures.
 
+The rankings' bare SQL has every column the endpoint shows: satisfaction (the current
+overall_rating answer) beside compliance, and the total row as a window over the groups, in
+person only (the rankings' default channel); the findings' is grouped by code and item with a
+message per example.
+
 Generates N demo visits (~40 answers each, scored by the real rules) into a fresh SQLite file
 and, with --postgres, a fresh PostgreSQL database of a unique name, dropped at the end; then
 times every report endpoint through the ASGI app (TestClient: routing, auth, validation, the
@@ -47,27 +52,41 @@ from service.reports.cache import ChartCache  # noqa: E402
 from tests.fixtures.db import scratch_postgres_database  # noqa: E402
 from tests.fixtures.users import make_user  # noqa: E402
 
-SCORED = "visits v LEFT JOIN visit_scores s ON s.visit_id = v.id"
+SCORED = (
+    "visits v LEFT JOIN visit_scores s ON s.visit_id = v.id LEFT JOIN answers a "
+    "ON a.visit_id = v.id AND a.item_code = 'overall_rating' AND a.is_current AND NOT a.na"
+)
 STANDARD = "JOIN service_standards st ON st.id = v.standard_id"
 OFFICE = "JOIN offices o ON o.id = v.office_id"
 PERIOD = "AND v.window_start_at >= :a AND v.window_start_at < :b"
+# The shopper's own 1-5 rating, the JSON answer's value: SQLite stores a JSON number in a
+# column of numeric affinity as that number; PostgreSQL's json needs its text cast.
+RATING = {"sqlite": "a.value", "postgresql": "CAST(a.value #>> '{}' AS INTEGER)"}
+PARTS = [
+    "COUNT(v.id)", "COUNT(__RATING__)", "SUM(__RATING__)",
+    "SUM(CASE WHEN __RATING__ = 5 THEN 1 ELSE 0 END)", "COUNT(s.grade)", "COUNT(s.score)",
+    "SUM(s.score)", "SUM(s.grade)", "SUM(CASE WHEN s.grade = 5 THEN 1 ELSE 0 END)",
+    "SUM(COALESCE(s.findings_critical, 0))", "SUM(COALESCE(s.findings_major, 0))",
+    "SUM(COALESCE(s.findings_minor, 0))",
+    "SUM(CASE WHEN s.deadline_status IN ('on_time', 'late', 'overdue') THEN 1 ELSE 0 END)",
+    "SUM(CASE WHEN s.deadline_status = 'on_time' THEN 1 ELSE 0 END)",
+]  # fmt: skip
+SUMS = ", ".join(PARTS)
+# The total row: each sum again over every group (a window over the grouped rows).
+TOTALS = ", ".join(f"SUM({part}) OVER ()" for part in PARTS)
 
 
 def grouped(key: str, joins: str = "", where: str = "") -> str:
-    """The bare SQL of a ranking: grade figures per ``key``, best first."""
+    """The bare SQL of a ranking: both measures per ``key`` and pooled, best first."""
     return f"""
-        SELECT {key} AS k, COUNT(v.id) AS visits, AVG(CAST(s.grade AS FLOAT)) AS mean_grade,
-          AVG(CAST(s.score AS FLOAT)), COUNT(s.grade), SUM(CASE WHEN s.grade = 5 THEN 1 ELSE 0 END),
-          SUM(COALESCE(s.findings_critical, 0)), SUM(COALESCE(s.findings_major, 0)),
-          SUM(COALESCE(s.findings_minor, 0)),
-          SUM(CASE WHEN s.deadline_status IN ('on_time', 'late', 'overdue') THEN 1 ELSE 0 END),
-          SUM(CASE WHEN s.deadline_status = 'on_time' THEN 1 ELSE 0 END)
+        SELECT {key} AS k, {SUMS}, {TOTALS}
         FROM {SCORED} {joins}
-        WHERE v.status = 'approved' {where}
+        WHERE v.status = 'approved' AND v.channel = 'in_person' {where}
         GROUP BY {key}
-        ORDER BY ROUND(CAST(AVG(CAST(s.grade AS FLOAT)) AS NUMERIC), 2) DESC NULLS LAST,
-          ROUND(CAST(SUM(CASE WHEN s.grade = 5 THEN 100.0 ELSE 0 END) / NULLIF(COUNT(s.grade), 0)
-            AS NUMERIC), 2) DESC NULLS LAST,
+        ORDER BY ROUND(CAST(SUM(__RATING__) * 1.0 / NULLIF(COUNT(__RATING__), 0) AS NUMERIC), 2)
+            DESC NULLS LAST,
+          ROUND(CAST(SUM(CASE WHEN __RATING__ = 5 THEN 100.0 ELSE 0 END)
+            / NULLIF(COUNT(__RATING__), 0) AS NUMERIC), 2) DESC NULLS LAST,
           {key}"""
 
 
@@ -78,17 +97,21 @@ CRITERIA = """
     WHERE v.status = 'approved' AND c.applicable > 0
     GROUP BY c.criterion"""
 FINDINGS = """
-    SELECT f.code AS k, f.severity, COUNT(*) AS n, COUNT(DISTINCT f.visit_id)
+    SELECT f.code AS k, f.severity, f.item_code, COUNT(*) AS n, COUNT(DISTINCT f.visit_id)
     FROM visit_findings f JOIN visits v ON v.id = f.visit_id
     WHERE v.status = 'approved'
-    GROUP BY f.code, f.severity ORDER BY n DESC, f.code, f.severity LIMIT 20"""
+    GROUP BY f.code, f.severity, f.item_code
+    ORDER BY n DESC, f.code, f.severity, f.item_code NULLS FIRST LIMIT 20"""
 EXAMPLES = """
-    SELECT code, severity, visit_id FROM (
-      SELECT code, severity, visit_id,
-        ROW_NUMBER() OVER (PARTITION BY code, severity ORDER BY start DESC, visit_id) AS n
-      FROM (SELECT DISTINCT f.code, f.severity, v.id AS visit_id, v.window_start_at AS start
+    SELECT code, severity, item_code, visit_id, message FROM (
+      SELECT code, severity, item_code, visit_id, message,
+        ROW_NUMBER() OVER (PARTITION BY code, severity, item_code
+                           ORDER BY start DESC, visit_id) AS n
+      FROM (SELECT f.code, f.severity, f.item_code, v.id AS visit_id, v.window_start_at AS start,
+              MIN(f.message_ru) AS message
             FROM visit_findings f JOIN visits v ON v.id = f.visit_id
-            WHERE v.status = 'approved') AS p
+            WHERE v.status = 'approved'
+            GROUP BY f.code, f.severity, f.item_code, v.id, v.window_start_at) AS p
     ) AS r WHERE n <= 3"""
 UTC = dt.UTC
 Q2 = {"a": dt.datetime(2026, 3, 31, 19, tzinfo=UTC), "b": dt.datetime(2026, 6, 30, 19, tzinfo=UTC)}
@@ -162,7 +185,7 @@ def bare(engine: Engine, statements: list[tuple[str, Params]]) -> list[Any]:
             conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
         results = []
         for sql, params in statements:
-            query = text(sql)
+            query = text(sql.replace("__RATING__", RATING[conn.dialect.name]))
             if params:
                 query = query.bindparams(*(bindparam(k, type_=UtcDateTime()) for k in params))
             results.append(conn.execute(query, params).all())
@@ -175,7 +198,7 @@ def same_figures(body: dict[str, Any], rows: list[Any], key: str) -> bool:
     if key == "criterion":
         return sorted(ours) == sorted((str(r[0]), r[1]) for r in rows[0])
     if key == "code":
-        return [(c, n) for c, n in ours] == [(str(r[0]), r[3]) for r in rows[0]]
+        return [(c, n) for c, n in ours] == [(str(r[0]), r[4]) for r in rows[0]]
     return ours == [(str(r[0]), r[1]) for r in rows[0]]
 
 

@@ -20,6 +20,7 @@ from service.db import ReadSessionDep
 from service.exports import service as exports_service
 from service.exports.schemas import ExportFormat
 from service.offices.regions import REGION_NAMES_RU, Region
+from service.reports import rankings
 from service.reports import service as reports_service
 from service.reports.cache import matches
 from service.reports.deps import ChartCacheDep, FiltersDep
@@ -48,7 +49,7 @@ def console_services_report(
     session: ReportSession, console: ReportConsole, filters: FiltersDep
 ) -> Response:
     """The services ranking as a table, with sample sizes, the chart and export links."""
-    report = reports_service.services_report(session, filters)
+    report = rankings.services_report(session, filters)
     return page(
         console,
         "services.html",

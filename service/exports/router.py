@@ -10,8 +10,8 @@ from service.clock import ClockDep
 from service.errors import problem_responses
 from service.exports import service as exports_service
 from service.exports.schemas import MEDIA_TYPES, ExportFormat
-from service.reports import service as reports_service
 from service.reports.deps import FiltersDep, ReportSession
+from service.reports.periods import ReportFiltersInvalid
 from service.responses import ClosingStreamingResponse
 
 router = APIRouter()
@@ -22,9 +22,7 @@ FILE = {
 }
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: FILE,
-    **problem_responses(
-        *ROLE_CHECKED, reports_service.ReportFiltersInvalid, exports_service.BomNotCsv
-    ),
+    **problem_responses(*ROLE_CHECKED, ReportFiltersInvalid, exports_service.BomNotCsv),
 }
 FormatQuery = Annotated[ExportFormat, Query(alias="format", description="csv, xlsx or parquet")]
 BomQuery = Annotated[

@@ -17,18 +17,20 @@ FONT = "DejaVu Sans"
 MAX_LABEL = 60
 # Part of every chart's ETag (reports/cache.py): raise it when a chart is drawn differently,
 # so no client keeps a picture drawn the old way on a 304.
-STYLE = 1
+STYLE = 2
 WIDTH_IN = 11.0
 DPI = 100
 
 
 @dataclass(frozen=True)
 class Bar:
-    """One row of a chart: the bar's value and a second figure drawn as a marker."""
+    """One row of a chart: the bar's value, a second figure drawn as a marker, and ``n``,
+    the sample the value rests on (printed beside the label: a mean of 3 is not one of 300)."""
 
     label: str
     value: float | None
     second: float | None = None
+    n: int | None = None
 
 
 def _configure_cache() -> None:
@@ -84,7 +86,7 @@ def bar_chart_png(
         fontsize=8,
         fontfamily=FONT,
     )
-    axes.set_yticks(positions, [_short(bar.label) for bar in bars], fontfamily=FONT, fontsize=8)
+    axes.set_yticks(positions, [_tick(bar) for bar in bars], fontfamily=FONT, fontsize=8)
     axes.set_ylim(len(bars) - 0.5 if bars else 0.5, -0.5)
     axes.set_xlim(0, value_max * 1.15)
     axes.set_xlabel(value_label, fontfamily=FONT)
@@ -104,6 +106,11 @@ def bar_chart_png(
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
+
+
+def _tick(bar: Bar) -> str:
+    label = _short(bar.label)
+    return label if bar.n is None else f"{label} (n={bar.n})"
 
 
 def _value_text(bar: Bar) -> str:

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Header, Query
 from sqlmodel import Session
 
 from service.auth.deps import require_role
@@ -15,8 +15,8 @@ from service.isotime import IsoDate
 from service.offices.regions import Region
 from service.params import RowIdQuery
 from service.reports.cache import ChartCache
-from service.reports.schemas import ReportFilters
-from service.reports.service import ReportFiltersInvalid, check_period
+from service.reports.periods import ReportFiltersInvalid, check_period
+from service.reports.schemas import Language, RankBy, ReportFilters
 from service.standards.catalogue import CODE_PATTERN, Level
 from service.visits.transitions import VisitStatus
 
@@ -74,7 +74,14 @@ async def report_filters(
     level: Level | None = None,
     region: Region | None = None,
     office_id: RowIdQuery | None = None,
-    channel: ChecklistChannel | None = None,
+    channel: Annotated[
+        ChecklistChannel | None,
+        Query(
+            description="How shoppers met the service; rankings count in_person when not "
+            "given (each channel is a table of its own, never mixed), other reports every "
+            "channel"
+        ),
+    ] = None,
 ) -> ReportFilters:
     """Read the shared report filters from the query string.
 
@@ -97,6 +104,63 @@ async def report_filters(
 
 
 FiltersDep = Annotated[ReportFilters, Depends(report_filters)]
+
+
+async def ranking_filters(filters: FiltersDep) -> ReportFilters:
+    """The filters of a ranking: one channel, in person unless another is asked for.
+
+    The 2018 report's tables rank services as applicants met them in person; a 1414 call
+    or an egov session is another experience, rated on another checklist, so each channel
+    is ranked on its own.
+    """
+    if filters.channel is not None:
+        return filters
+    return filters.model_copy(update={"channel": ChecklistChannel.in_person})
+
+
+RankingFiltersDep = Annotated[ReportFilters, Depends(ranking_filters)]
+RankByQuery = Annotated[
+    RankBy,
+    Query(
+        description="The measure that orders the rows: satisfaction (the shoppers' own 1-5 "
+        "ratings, as the 2018 report's tables) or compliance (the grade)"
+    ),
+]
+
+LANGUAGES: tuple[Language, ...] = ("ru", "en")
+
+
+def _accepted(header: str | None) -> Language | None:
+    """The first of ``LANGUAGES`` an ``Accept-Language`` header asks for, by its q-values."""
+    wanted: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        wanted.append((-quality, position, tag.strip().lower().split("-")[0]))
+    for quality, _, tag in sorted(wanted):
+        if quality < 0 and tag in LANGUAGES:
+            return next(language for language in LANGUAGES if language == tag)
+    return None
+
+
+async def report_language(
+    lang: Annotated[
+        Language | None,
+        Query(description="Language of the messages; else Accept-Language, else ru"),
+    ] = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> Language:
+    """The language a report's texts are given in: ``lang``, else the first of ours the
+    ``Accept-Language`` header asks for, else Russian, the report's own language."""
+    return lang or _accepted(accept_language) or "ru"
+
+
+LanguageDep = Annotated[Language, Depends(report_language)]
 
 # The app's chart cache (``create_app`` makes one per process, sized by settings).
 ChartCacheDep = Annotated[ChartCache, Depends(state_dependency("chart_cache", ChartCache))]

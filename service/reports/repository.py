@@ -6,10 +6,12 @@ Rows are aggregated by the database; Python only shapes the few grouped rows it 
 import datetime as dt
 import functools
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     Float,
+    Integer,
     Numeric,
     Row,
     Select,
@@ -21,20 +23,27 @@ from sqlalchemy import (
     inspect,
     select,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.util import find_tables
 from sqlmodel import Session, col
 
+from service.answers.models import Answer
 from service.isotime import LOCAL_OFFSET
 from service.offices.models import Office
 from service.reports.models import VERSION_ROW, ReportDataVersion
-from service.reports.schemas import ReportFilters
+from service.reports.schemas import RankBy, ReportFilters
 from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
 from service.standards.models import ServiceStandard
 from service.visits.models import Visit
 
 JUDGED_DEADLINES = ("on_time", "late", "overdue")
+# The checklist item whose answer is the shopper's own 1-5 rating of the service (observable
+# I1 in checklists/observables.yaml, on every channel): satisfaction, the measure of the 2018
+# report's Tables 1-3. tests/reports/test_satisfaction.py checks every channel's template.
+SATISFACTION_ITEM = "overall_rating"
 # Points are floats; a criterion counts as fully met when earned is within this of applicable.
 EPSILON = 1e-6
 
@@ -133,47 +142,132 @@ def _shown(value: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.round(cast(value, Numeric), 2)
 
 
-def _share_of_five() -> ColumnElement[Any]:
-    fives = func.sum(case((col(VisitScore.grade) == 5, 100.0), else_=0.0))
-    return fives / func.nullif(func.count(col(VisitScore.grade)), 0)
+class rating_value(FunctionElement[int]):
+    """A current answer's value as the 1-5 rating it holds, else NULL (N/A, or not 1-5)."""
+
+    type = Integer()
+    name = "rating_value"
+    inherit_cache = True
 
 
-def grade_groups(
+@compiles(rating_value, "sqlite")
+def _rating_sqlite(element: rating_value, compiler: Any, **kw: Any) -> str:
+    # A JSON column has NUMERIC affinity in SQLite: the JSON text 5 is stored as the integer 5
+    # (a JSON string "5" stays text and null stays 'null'), so no JSON is parsed per visit.
+    value = compiler.process(element.clauses, **kw)
+    return f"CASE WHEN {value} IN (1, 2, 3, 4, 5) THEN {value} END"
+
+
+@compiles(rating_value, "postgresql")
+def _rating_postgresql(element: rating_value, compiler: Any, **kw: Any) -> str:
+    # A JSON number's text (``#>> '{}'``; a JSON string "5" is no rating); only the five
+    # digits are cast, so another kind of answer under the item's code never fails the cast.
+    column = compiler.process(element.clauses, **kw)
+    value = f"({column} #>> '{{}}')"
+    return (
+        f"CASE WHEN json_typeof({column}) = 'number' AND {value} IN ('1', '2', '3', '4', '5') "
+        f"THEN CAST({value} AS INTEGER) END"
+    )
+
+
+def _counted(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _figure_sums() -> dict[str, ColumnElement[Any]]:
+    """Each figure of a group as a sum or count, so a total can pool them over visits."""
+    rating = col(Answer.value)
+    grade, status = col(VisitScore.grade), col(VisitScore.deadline_status)
+    return {
+        "visits": func.count(col(Visit.id)),
+        "rated": func.count(rating_value(rating)),
+        "rating_sum": func.sum(rating_value(rating)),
+        "rating_5": _counted(rating_value(rating) == 5),
+        "graded": func.count(grade),
+        "scored": func.count(col(VisitScore.score)),
+        "score_sum": func.sum(cast(col(VisitScore.score), Float)),
+        "grade_sum": func.sum(grade),
+        "grade_5": _counted(grade == 5),
+        "findings_critical": func.sum(func.coalesce(col(VisitScore.findings_critical), 0)),
+        "findings_major": func.sum(func.coalesce(col(VisitScore.findings_major), 0)),
+        "findings_minor": func.sum(func.coalesce(col(VisitScore.findings_minor), 0)),
+        "deadlines_judged": _counted(status.in_(JUDGED_DEADLINES)),
+        "deadlines_met": _counted(status == "on_time"),
+    }
+
+
+def _mean(total: ColumnElement[Any], count: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(total, Float) / func.nullif(count, 0)
+
+
+def _percent(part: ColumnElement[Any], count: ColumnElement[Any]) -> ColumnElement[Any]:
+    return 100.0 * cast(part, Float) / func.nullif(count, 0)
+
+
+def _order(sums: dict[str, ColumnElement[Any]], rank_by: RankBy) -> list[ColumnElement[Any]]:
+    if rank_by is RankBy.satisfaction:
+        mean, share = (
+            _mean(sums["rating_sum"], sums["rated"]),
+            _percent(sums["rating_5"], sums["rated"]),
+        )
+    else:
+        mean, share = (
+            _mean(sums["grade_sum"], sums["graded"]),
+            _percent(sums["grade_5"], sums["graded"]),
+        )
+    return [_shown(mean).desc().nulls_last(), _shown(share).desc().nulls_last()]
+
+
+def ranking_groups(
     session: Session,
     filters: ReportFilters,
     keys: Sequence[ColumnElement[Any]],
     shown: Sequence[ColumnElement[Any]] = (),
+    *,
+    rank_by: RankBy = RankBy.satisfaction,
 ) -> Sequence[Row[Any]]:
-    """Grade figures per group of ``keys``, best first (mean grade, share of 5s, then keys).
+    """Both measures per group of ``keys``, best first by ``rank_by`` (mean, share of 5s, keys).
 
+    Each row has the group's sums and counts (``_figure_sums``) and the same pooled over every
+    group as ``total_<name>`` (a window over the grouped rows: the total row of the 2018
+    report's tables, pooled over visits and not a mean of the rows, in the same scan).
+    Satisfaction is the current answer to the overall 1-5 rating item; a visit without one
+    counts in ``visits`` but not in ``rated``, and one without a score in no compliance sum.
     ``shown``: more columns, each one value per group: a subquery on a key
     (``service_name()``) or a column of the table whose primary key is the key (both
-    databases accept those ungrouped). Visits without a score count in ``visits`` but in
-    none of the averages.
+    databases accept those ungrouped).
     """
-    status = col(VisitScore.deadline_status)
-    mean_grade = func.avg(cast(col(VisitScore.grade), Float))
-    figures = [
-        func.count(col(Visit.id)).label("visits"),
-        func.count(col(VisitScore.grade)).label("graded"),
-        func.avg(cast(col(VisitScore.score), Float)).label("mean_score"),
-        mean_grade.label("mean_grade"),
-        func.sum(case((col(VisitScore.grade) == 5, 1), else_=0)).label("grade_5"),
-        func.sum(func.coalesce(col(VisitScore.findings_critical), 0)).label("findings_critical"),
-        func.sum(func.coalesce(col(VisitScore.findings_major), 0)).label("findings_major"),
-        func.sum(func.coalesce(col(VisitScore.findings_minor), 0)).label("findings_minor"),
-        func.sum(case((status.in_(JUDGED_DEADLINES), 1), else_=0)).label("deadlines_judged"),
-        func.sum(case((status == "on_time", 1), else_=0)).label("deadlines_met"),
-    ]
-    query = visits_from(select(*keys, *shown, *figures), filters, reads=keys).outerjoin(
-        VisitScore, col(VisitScore.visit_id) == col(Visit.id)
+    columns = _ranking_columns(rank_by)
+    query = (
+        visits_from(select(*keys, *shown, *columns.figures), filters, reads=keys)
+        .outerjoin(VisitScore, col(VisitScore.visit_id) == col(Visit.id))
+        .outerjoin(Answer, columns.rated)
     )
-    query = query.group_by(*keys).order_by(
-        _shown(mean_grade).desc().nulls_last(),
-        _shown(_share_of_five()).desc().nulls_last(),
-        *keys,
-    )
+    query = query.group_by(*keys).order_by(*columns.order, *keys)
     return _execute(session, query)
+
+
+@dataclass(frozen=True)
+class _RankingColumns:
+    figures: tuple[ColumnElement[Any], ...]
+    rated: ColumnElement[bool]
+    order: tuple[ColumnElement[Any], ...]
+
+
+@functools.cache
+def _ranking_columns(rank_by: RankBy) -> _RankingColumns:
+    # Built once: the 28 figure and total expressions with their order took half the CPU a
+    # ranking spends in Python, built again for every request. They have no parameters.
+    sums = _figure_sums()
+    figures = [value.label(name) for name, value in sums.items()]
+    totals = [func.sum(value).over().label(f"total_{name}") for name, value in sums.items()]
+    rated = and_(
+        col(Answer.visit_id) == col(Visit.id),
+        col(Answer.item_code) == SATISFACTION_ITEM,
+        col(Answer.is_current),
+        ~col(Answer.na),
+    )
+    return _RankingColumns(tuple(figures + totals), rated, tuple(_order(sums, rank_by)))
 
 
 @functools.cache
@@ -218,13 +312,18 @@ def criteria(session: Session, filters: ReportFilters) -> Sequence[Row[Any]]:
 def findings(
     session: Session, filters: ReportFilters, *, severity: str | None, limit: int
 ) -> Sequence[Row[Any]]:
-    """The most frequent findings: code, severity, how many, in how many visits."""
-    code, sev = col(VisitFinding.code), col(VisitFinding.severity)
+    """The most frequent findings per code, severity and item: how many, in how many visits."""
+    code, sev, item = (
+        col(VisitFinding.code),
+        col(VisitFinding.severity),
+        col(VisitFinding.item_code),
+    )
     count = func.count().label("count")
     query = visits_from(
         select(
             code.label("code"),
             sev.label("severity"),
+            item.label("item_code"),
             count,
             func.count(distinct(col(VisitFinding.visit_id))).label("visits"),
         ),
@@ -232,44 +331,57 @@ def findings(
     ).join(VisitFinding, col(VisitFinding.visit_id) == col(Visit.id))
     if severity is not None:
         query = query.where(sev == severity)
-    query = query.group_by(code, sev).order_by(count.desc(), code, sev).limit(limit)
+    query = (
+        query.group_by(code, sev, item)
+        .order_by(count.desc(), code, sev, item.nulls_first())
+        .limit(limit)
+    )
     return _execute(session, query)
 
 
 def finding_examples(
-    session: Session, filters: ReportFilters, codes: Sequence[str], *, per_code: int = 3
+    session: Session,
+    filters: ReportFilters,
+    codes: Sequence[str],
+    *,
+    language: str,
+    per_group: int = 3,
 ) -> Sequence[Row[Any]]:
-    """Up to ``per_code`` visit ids per (code, severity), the most recent visits first."""
+    """Up to ``per_group`` visits per (code, severity, item), the most recent first, each with
+    its finding's message in ``language`` ("ru" or "en")."""
     if not codes:
         return []
-    # One row per visit and code first: a visit with two extra documents is one example.
+    message = col(VisitFinding.message_en if language == "en" else VisitFinding.message_ru)
+    # One row per visit and group first: a visit with two extra documents is one example.
+    keys: tuple[ColumnElement[Any], ...] = (
+        col(VisitFinding.code).label("code"),
+        col(VisitFinding.severity).label("severity"),
+        col(VisitFinding.item_code).label("item_code"),
+        col(Visit.id).label("visit_id"),
+        col(Visit.window_start_at).label("window_start_at"),
+    )
     pairs = (
-        visits_from(
-            select(
-                col(VisitFinding.code).label("code"),
-                col(VisitFinding.severity).label("severity"),
-                col(Visit.id).label("visit_id"),
-                col(Visit.window_start_at).label("window_start_at"),
-            ).distinct(),
-            filters,
-        )
+        visits_from(select(*keys, func.min(message).label("message")), filters)
         .join(VisitFinding, col(VisitFinding.visit_id) == col(Visit.id))
         .where(col(VisitFinding.code).in_(list(codes)))
+        .group_by(*keys)
         .subquery()
     )
     position = (
         func.row_number()
         .over(
-            partition_by=(pairs.c.code, pairs.c.severity),
+            partition_by=(pairs.c.code, pairs.c.severity, pairs.c.item_code),
             order_by=(pairs.c.window_start_at.desc(), pairs.c.visit_id),
         )
         .label("position")
     )
-    ranked = select(pairs.c.code, pairs.c.severity, pairs.c.visit_id, position).subquery()
+    group = (pairs.c.code, pairs.c.severity, pairs.c.item_code)
+    ranked = select(*group, pairs.c.visit_id, pairs.c.message, position).subquery()
     query = (
-        select(ranked.c.code, ranked.c.severity, ranked.c.visit_id)
-        .where(ranked.c.position <= per_code)
-        .order_by(ranked.c.code, ranked.c.severity, ranked.c.position)
+        select(ranked.c.code, ranked.c.severity, ranked.c.item_code, ranked.c.visit_id)
+        .add_columns(ranked.c.message)
+        .where(ranked.c.position <= per_group)
+        .order_by(ranked.c.code, ranked.c.severity, ranked.c.item_code, ranked.c.position)
     )
     return _execute(session, query)
 

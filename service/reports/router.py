@@ -7,14 +7,26 @@ from fastapi import APIRouter, Header, Query, Response, status
 from service.auth.deps import ROLE_CHECKED
 from service.errors import problem_responses
 from service.isotime import IsoDate
+from service.reports import rankings
 from service.reports import service as reports_service
 from service.reports.cache import matches
-from service.reports.deps import ChartCacheDep, FiltersDep, ReportSession
+from service.reports.deps import (
+    ChartCacheDep,
+    FiltersDep,
+    LanguageDep,
+    RankByQuery,
+    RankingFiltersDep,
+    ReportSession,
+)
+from service.reports.periods import ReportFiltersInvalid
 from service.reports.schemas import (
-    AgencyReport,
+    AgencyRow,
+    ComparedRanking,
     CriterionRow,
-    FindingRow,
+    FindingsReport,
     OfficeRow,
+    RankBy,
+    Ranking,
     RegionRow,
     Report,
     ServiceRow,
@@ -23,9 +35,7 @@ from service.scoring.results import Severity
 
 router = APIRouter()
 
-ERRORS: dict[int | str, dict[str, Any]] = problem_responses(
-    *ROLE_CHECKED, reports_service.ReportFiltersInvalid
-)
+ERRORS: dict[int | str, dict[str, Any]] = problem_responses(*ROLE_CHECKED, ReportFiltersInvalid)
 PNG: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"image/png": {}},
@@ -37,6 +47,12 @@ PNG: dict[int | str, dict[str, Any]] = {
 }
 # A report reader's copy must be checked each time (no-cache), and only by its own client.
 CHART_CACHE_CONTROL = "private, no-cache"
+CompareFrom = Annotated[
+    IsoDate | None, Query(description="First day of the comparison period (UTC+5)")
+]
+CompareTo = Annotated[
+    IsoDate | None, Query(description="Last day of the comparison period (UTC+5)")
+]
 IfNoneMatch = Annotated[
     str | None, Header(description="ETag of the chart the client has; 304 when still current")
 ]
@@ -60,60 +76,73 @@ def _chart(
 @router.get(
     "/reports/services",
     summary="Rank services",
-    response_model=Report[ServiceRow],
+    response_model=Ranking[ServiceRow],
     status_code=status.HTTP_200_OK,
     responses=ERRORS,
 )
-def rank_services(session: ReportSession, filters: FiltersDep) -> Report[ServiceRow]:
-    """Rank services by mean grade, then share of 5s, with findings and deadlines met."""
-    return reports_service.services_report(session, filters)
+def rank_services(
+    session: ReportSession,
+    filters: RankingFiltersDep,
+    rank_by: RankByQuery = RankBy.satisfaction,
+) -> Ranking[ServiceRow]:
+    """Rank services as Table 1 does: satisfaction and compliance, n, and the total row."""
+    return rankings.services_report(session, filters, rank_by)
 
 
 @router.get(
     "/reports/agencies",
     summary="Rank agencies",
-    response_model=AgencyReport,
+    response_model=ComparedRanking[AgencyRow],
     status_code=status.HTTP_200_OK,
     responses=ERRORS,
 )
 def rank_agencies(
     session: ReportSession,
-    filters: FiltersDep,
-    compare_from: Annotated[
-        IsoDate | None, Query(description="First day of the comparison period (UTC+5)")
-    ] = None,
-    compare_to: Annotated[
-        IsoDate | None, Query(description="Last day of the comparison period (UTC+5)")
-    ] = None,
-) -> AgencyReport:
-    """Rank agencies, with the change since a comparison period when one is given."""
-    return reports_service.agencies_report(
-        session, filters, compare_from=compare_from, compare_to=compare_to
+    filters: RankingFiltersDep,
+    rank_by: RankByQuery = RankBy.satisfaction,
+    compare_from: CompareFrom = None,
+    compare_to: CompareTo = None,
+) -> ComparedRanking[AgencyRow]:
+    """Rank agencies as Table 2 does, with the change since a comparison period if given."""
+    return rankings.agencies_report(
+        session, filters, rank_by, compare_from=compare_from, compare_to=compare_to
     )
 
 
 @router.get(
     "/reports/regions",
     summary="Rank regions",
-    response_model=Report[RegionRow],
+    response_model=ComparedRanking[RegionRow],
     status_code=status.HTTP_200_OK,
     responses=ERRORS,
 )
-def rank_regions(session: ReportSession, filters: FiltersDep) -> Report[RegionRow]:
-    """Rank regions by the mean grade of their offices' visits."""
-    return reports_service.regions_report(session, filters)
+def rank_regions(
+    session: ReportSession,
+    filters: RankingFiltersDep,
+    rank_by: RankByQuery = RankBy.satisfaction,
+    compare_from: CompareFrom = None,
+    compare_to: CompareTo = None,
+) -> ComparedRanking[RegionRow]:
+    """Rank regions by their offices' visits (`level=local`: Table 3), with the change."""
+    return rankings.regions_report(
+        session, filters, rank_by, compare_from=compare_from, compare_to=compare_to
+    )
 
 
 @router.get(
     "/reports/offices",
     summary="Rank offices",
-    response_model=Report[OfficeRow],
+    response_model=Ranking[OfficeRow],
     status_code=status.HTTP_200_OK,
     responses=ERRORS,
 )
-def rank_offices(session: ReportSession, filters: FiltersDep) -> Report[OfficeRow]:
-    """Rank offices by the mean grade of their visits."""
-    return reports_service.offices_report(session, filters)
+def rank_offices(
+    session: ReportSession,
+    filters: RankingFiltersDep,
+    rank_by: RankByQuery = RankBy.satisfaction,
+) -> Ranking[OfficeRow]:
+    """Rank offices by their visits, with the total row."""
+    return rankings.offices_report(session, filters, rank_by)
 
 
 @router.get(
@@ -131,19 +160,26 @@ def summarise_criteria(session: ReportSession, filters: FiltersDep) -> Report[Cr
 @router.get(
     "/reports/findings",
     summary="List the most frequent findings",
-    response_model=Report[FindingRow],
+    response_model=FindingsReport,
     status_code=status.HTTP_200_OK,
     responses=ERRORS,
 )
 def list_findings(
     session: ReportSession,
     filters: FiltersDep,
+    language: LanguageDep,
+    response: Response,
     severity: Severity | None = None,
     limit: Annotated[int, Query(ge=1, le=100, description="How many findings")] = 20,
-) -> Report[FindingRow]:
-    """List the most frequent findings with up to three example visits each."""
+) -> FindingsReport:
+    """List the most frequent findings by code and item, with a message and example visits."""
+    response.headers["Content-Language"] = language
     return reports_service.findings_report(
-        session, filters, severity=severity.value if severity else None, limit=limit
+        session,
+        filters,
+        severity=severity.value if severity else None,
+        limit=limit,
+        language=language,
     )
 
 
@@ -156,11 +192,11 @@ def list_findings(
 )
 def chart_services(
     session: ReportSession,
-    filters: FiltersDep,
+    filters: RankingFiltersDep,
     cache: ChartCacheDep,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """Draw the services ranking as a bar chart of mean grade with the share of 5s.
+    """Draw Table 1 as a bar chart: mean satisfaction, the share of 5s, n, and the total.
 
     The same chart is drawn once per change of the data (its `ETag`); `If-None-Match` with
     the current `ETag` is answered 304.

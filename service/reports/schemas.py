@@ -2,7 +2,8 @@
 
 import datetime as dt
 import uuid
-from typing import Generic, TypeVar
+from enum import StrEnum
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,17 +38,42 @@ class ReportFilters(BaseModel):
     channel: ChecklistChannel | None = None
 
 
-class GradeFigures(BaseModel):
-    """The figures every ranking shows for a group of visits."""
+class RankBy(StrEnum):
+    """Which measure orders a ranking: satisfaction (the shoppers' own ratings, as the 2018
+    report's Tables 1-3 do) or compliance with the standard (the grade)."""
 
-    visits: int = Field(description="Visits matching the filters")
-    graded: int = Field(description="Of those, visits with a grade (scored, something applied)")
-    mean_score: float | None = Field(
-        description="Mean score 0-100 of the visits with a score (a critical failure grades 1 "
-        "and may leave the score empty)"
+    satisfaction = "satisfaction"
+    compliance = "compliance"
+
+
+class Figures(BaseModel):
+    """Both measures of a group of visits, side by side, with their sample sizes.
+
+    Satisfaction is what the 2018 report's Table 1 shows: the mean of the shoppers' own 1-5
+    ratings of the service («Средний балл») and the share of 5s («%»). Compliance is the
+    checklist's verdict against the standard: the score 0-100 and the grade it bands into.
+    """
+
+    visits: int = Field(description="n: visits matching the filters in this row")
+    rated: int = Field(
+        description="Of those, visits whose shopper gave the overall 1-5 rating: the n of "
+        "mean_rating and share_rating_5"
     )
-    mean_grade: float | None = Field(description="Mean grade 1-5 of graded visits")
-    share_grade_5: float | None = Field(description="Percent of graded visits graded 5")
+    mean_rating: float | None = Field(
+        description="Satisfaction: mean of the shoppers' own 1-5 ratings (Table 1's «Средний балл»)"
+    )
+    share_rating_5: float | None = Field(
+        description="Satisfaction: percent of those ratings that are 5 (Table 1's «%»)"
+    )
+    graded: int = Field(
+        description="Of the visits, those with a compliance grade (scored, something applied)"
+    )
+    mean_score: float | None = Field(
+        description="Compliance: mean score 0-100 of the visits with a score (a critical "
+        "failure grades 1 and may leave the score empty)"
+    )
+    mean_grade: float | None = Field(description="Compliance: mean grade 1-5 of graded visits")
+    share_grade_5: float | None = Field(description="Compliance: percent of graded visits graded 5")
     findings_critical: int
     findings_major: int
     findings_minor: int
@@ -58,7 +84,7 @@ class GradeFigures(BaseModel):
     )
 
 
-class ServiceRow(GradeFigures):
+class ServiceRow(Figures):
     rank: int
     service_code: str
     name_ru: str | None
@@ -68,27 +94,40 @@ class Comparison(BaseModel):
     """The same group in the comparison period, and the change since (current - previous)."""
 
     previous_visits: int | None = None
+    previous_rated: int | None = None
+    previous_mean_rating: float | None = None
+    previous_share_rating_5: float | None = None
     previous_mean_grade: float | None = None
     previous_share_grade_5: float | None = None
+    change_mean_rating: float | None = None
+    change_share_rating_5: float | None = Field(
+        default=None, description="Change in percentage points"
+    )
     change_mean_grade: float | None = None
     change_share_grade_5: float | None = Field(
         default=None, description="Change in percentage points"
     )
 
 
-class AgencyRow(GradeFigures, Comparison):
+class TotalRow(Figures, Comparison):
+    """Every visit of the report pooled (sums over visits, not a mean of the rows): the
+    «Всего» row of the 2018 report's tables. The comparison fields are set only where the
+    report takes a comparison period."""
+
+
+class AgencyRow(Figures, Comparison):
     rank: int
     agency: str
     name_ru: str | None
 
 
-class RegionRow(GradeFigures):
+class RegionRow(Figures, Comparison):
     rank: int
     region: Region
     name_ru: str
 
 
-class OfficeRow(GradeFigures):
+class OfficeRow(Figures):
     rank: int
     office_id: int
     name: str
@@ -106,15 +145,26 @@ class CriterionRow(BaseModel):
 
 
 class FindingRow(BaseModel):
+    """One kind of finding: its code, severity and the item it is about."""
+
     rank: int
     code: str
     severity: str
+    item_code: str | None = Field(
+        description="The checklist item (question) the findings are about; null for findings "
+        "that name several items or none, and for findings stored before items were recorded"
+    )
+    message: str | None = Field(
+        description="The message of the most recent such finding, in the report's language"
+    )
     count: int = Field(description="Findings of this code (a visit may have several)")
     visits: int = Field(description="Visits with at least one such finding")
     example_visit_ids: list[uuid.UUID] = Field(description="Up to 3, the most recent first")
 
 
 RowT = TypeVar("RowT", bound=BaseModel)
+# The languages findings' messages are stored in.
+Language = Literal["ru", "en"]
 
 
 class Report(BaseModel, Generic[RowT]):
@@ -122,6 +172,19 @@ class Report(BaseModel, Generic[RowT]):
     items: list[RowT]
 
 
-class AgencyReport(Report[AgencyRow]):
+class Ranking(Report[RowT], Generic[RowT]):
+    """A ranking: its rows best first by ``rank_by``, and the total row of all its visits."""
+
+    rank_by: RankBy
+    total: TotalRow
+
+
+class ComparedRanking(Ranking[RowT], Generic[RowT]):
+    """A ranking with each row's change since a comparison period (Tables 2 and 3)."""
+
     compare_from: dt.date | None = None
     compare_to: dt.date | None = None
+
+
+class FindingsReport(Report[FindingRow]):
+    language: Language = Field(description="The language of the messages")

@@ -1,54 +1,25 @@
-"""Analyst reports: rankings by service, agency, region and office; criteria; findings; charts."""
+"""Analyst reports: criteria, findings and the charts (the rankings are in rankings.py)."""
 
-import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from service import db
 from service.checklists.vocabulary import Criterion
-from service.errors import ErrorCode, ValidationFailed
-from service.offices.models import Office
-from service.offices.regions import REGION_NAMES_RU, Region
-from service.offices.schemas import OfficeKind
-from service.reports import charts, repository
+from service.reports import charts, rankings, repository
 from service.reports.cache import LANGUAGE, ChartCache, DataVersion, chart_etag
 from service.reports.schemas import (
-    AgencyReport,
-    AgencyRow,
-    Comparison,
     CriterionRow,
     FindingRow,
-    OfficeRow,
-    RegionRow,
+    FindingsReport,
+    Language,
     Report,
     ReportFilters,
-    ServiceRow,
 )
-from service.standards.models import ServiceStandard
-from service.visits.models import Visit
-
-
-class ReportFiltersInvalid(ValidationFailed):
-    code: ClassVar[ErrorCode] = "report-filters-invalid"
-    title = "Report filters invalid"
-
-
-def check_period(start: dt.date | None, end: dt.date | None, names: tuple[str, str]) -> None:
-    """Refuse a period that ends before it starts.
-
-    Raises:
-        ReportFiltersInvalid: ``end`` is before ``start``.
-    """
-    if start is not None and end is not None and end < start:
-        detail = f"{names[1]} ({end}) is before {names[0]} ({start})."
-        raise ReportFiltersInvalid(detail, errors=[{"loc": ["query", names[1]], "msg": detail}])
-
 
 CRITERIA_RU: dict[Criterion, str] = {
     Criterion.information: "Информированность",
@@ -71,205 +42,6 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 
 def _percent(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(100 * part / whole, 2)
-
-
-def _figures(row: Row[Any]) -> dict[str, Any]:
-    """The GradeFigures fields of one grouped row."""
-    return {
-        "visits": row.visits,
-        "graded": row.graded,
-        "mean_score": _round(row.mean_score),
-        "mean_grade": _round(row.mean_grade),
-        "share_grade_5": _percent(row.grade_5, row.graded),
-        "findings_critical": int(row.findings_critical),
-        "findings_major": int(row.findings_major),
-        "findings_minor": int(row.findings_minor),
-        "deadlines_judged": int(row.deadlines_judged),
-        "deadlines_met": int(row.deadlines_met),
-        "share_deadlines_met": _percent(row.deadlines_met, row.deadlines_judged),
-    }
-
-
-def _ranked(rows: Sequence[Row[Any]]) -> list[tuple[int, Row[Any], dict[str, Any]]]:
-    """Rows in order with their rank and figures; rows that show the same mean grade and
-    share of 5s share a rank, and the next rank skips (1, 2, 2, 4), as in a league table."""
-    ranked: list[tuple[int, Row[Any], dict[str, Any]]] = []
-    shown_before: tuple[Any, Any] | None = None
-    rank = 0
-    for position, row in enumerate(rows, start=1):
-        figures = _figures(row)
-        shown = (figures["mean_grade"], figures["share_grade_5"])
-        if shown != shown_before:
-            rank, shown_before = position, shown
-        ranked.append((rank, row, figures))
-    return ranked
-
-
-def _groups(
-    session: Session, filters: ReportFilters, *keys: ColumnElement[Any]
-) -> Sequence[Row[Any]]:
-    return repository.grade_groups(session, filters, keys)
-
-
-def services_report(session: Session, filters: ReportFilters) -> Report[ServiceRow]:
-    """Rank services like the 2018 report's Table 1: mean grade, then share of 5s, then code.
-
-    Names are those of each service's newest standard version.
-    """
-    rows = repository.grade_groups(
-        session,
-        filters,
-        [col(Visit.service_code).label("service_code")],
-        shown=[repository.service_name()],
-    )
-    items = [
-        ServiceRow(rank=rank, service_code=row.service_code, name_ru=row.name_ru, **figures)
-        for rank, row, figures in _ranked(rows)
-    ]
-    return Report[ServiceRow](filters=filters, items=items)
-
-
-def _agency_names(session: Session) -> dict[str, str]:
-    newest: dict[str, tuple[dt.date, str]] = {}
-    for row in repository.latest_standards(session):
-        name = str(row.agency_name_ru or row.agency_abbr)
-        seen = newest.get(row.agency_abbr)
-        if seen is None or row.effective_from > seen[0]:
-            newest[row.agency_abbr] = (row.effective_from, name)
-    return {abbr: name for abbr, (_, name) in newest.items()}
-
-
-def _change(now: float | None, before: float | None) -> float | None:
-    return None if now is None or before is None else _round(now - before)
-
-
-def _compare(current: dict[str, Any], previous: Row[Any] | None) -> Comparison:
-    if previous is None:
-        return Comparison()
-    before = _figures(previous)
-    return Comparison(
-        previous_visits=before["visits"],
-        previous_mean_grade=before["mean_grade"],
-        previous_share_grade_5=before["share_grade_5"],
-        change_mean_grade=_change(current["mean_grade"], before["mean_grade"]),
-        change_share_grade_5=_change(current["share_grade_5"], before["share_grade_5"]),
-    )
-
-
-def _check_comparison(filters: ReportFilters, start: dt.date | None, end: dt.date | None) -> None:
-    if (start is None) != (end is None):
-        given, missing = (
-            ("compare_from", "compare_to") if end is None else ("compare_to", "compare_from")
-        )
-        detail = f"{given} needs {missing}: a comparison period has both ends."
-        raise ReportFiltersInvalid(detail, errors=[{"loc": ["query", missing], "msg": detail}])
-    check_period(start, end, ("compare_from", "compare_to"))
-    if start is None or end is None or (filters.date_from is None and filters.date_to is None):
-        # Without dates the current visits are a wave's or all of them: nothing to overlap.
-        return
-    now_from, now_to = filters.date_from or dt.date.min, filters.date_to or dt.date.max
-    if start <= now_to and now_from <= end:
-        detail = (
-            f"The comparison period {start}..{end} overlaps the current period "
-            f"{filters.date_from or '…'}..{filters.date_to or '…'}; compare with an earlier one."
-        )
-        raise ReportFiltersInvalid(
-            detail, errors=[{"loc": ["query", "compare_from"], "msg": detail}]
-        )
-
-
-def agencies_report(
-    session: Session,
-    filters: ReportFilters,
-    *,
-    compare_from: dt.date | None = None,
-    compare_to: dt.date | None = None,
-) -> AgencyReport:
-    """Rank agencies like the 2018 report's Table 2, with the change since a previous period.
-
-    Args:
-        session: the request's session.
-        filters: the visits of the current period.
-        compare_from: first day of the comparison period; given with ``compare_to``.
-        compare_to: last day of the comparison period.
-
-    Returns:
-        One row per agency with visits in the current period; the comparison fields are
-        null when no period is given or the agency had no visits then. The comparison keeps
-        every filter but the period and the wave (a wave is itself a period).
-
-    Raises:
-        ReportFiltersInvalid: only one end of the comparison period is given, it ends before
-            it starts, or it overlaps the current period.
-    """
-    _check_comparison(filters, compare_from, compare_to)
-    key: ColumnElement[Any] = col(ServiceStandard.agency_abbr).label("agency")
-    rows = _groups(session, filters, key)
-    previous: dict[str, Row[Any]] = {}
-    if compare_from is not None or compare_to is not None:
-        before = filters.model_copy(
-            update={"date_from": compare_from, "date_to": compare_to, "wave": None}
-        )
-        previous = {row.agency: row for row in _groups(session, before, key)}
-    names = _agency_names(session)
-    items = []
-    for rank, row, figures in _ranked(rows):
-        comparison = _compare(figures, previous.get(row.agency))
-        items.append(
-            AgencyRow(
-                rank=rank,
-                agency=row.agency,
-                name_ru=names.get(row.agency),
-                **figures,
-                **comparison.model_dump(),
-            )
-        )
-    return AgencyReport(
-        filters=filters, items=items, compare_from=compare_from, compare_to=compare_to
-    )
-
-
-def regions_report(session: Session, filters: ReportFilters) -> Report[RegionRow]:
-    """Rank regions by mean grade, then share of 5s, then region code."""
-    rows = _groups(session, filters, col(Office.region).label("region"))
-    items = [
-        RegionRow(
-            rank=rank,
-            region=Region(row.region),
-            name_ru=REGION_NAMES_RU[Region(row.region)],
-            **figures,
-        )
-        for rank, row, figures in _ranked(rows)
-    ]
-    return Report[RegionRow](filters=filters, items=items)
-
-
-def offices_report(session: Session, filters: ReportFilters) -> Report[OfficeRow]:
-    """Rank offices by mean grade, then share of 5s, then office id."""
-    # Grouped by the office's key alone: its name, region and kind follow from it, and
-    # grouping 50,000 visits by four columns cost more than by one.
-    rows = repository.grade_groups(
-        session,
-        filters,
-        [col(Office.id).label("office_id")],
-        shown=[
-            col(Office.name).label("name"),
-            col(Office.region).label("region"),
-            col(Office.kind).label("kind"),
-        ],
-    )
-    items = [
-        OfficeRow(
-            rank=rank,
-            office_id=row.office_id,
-            name=row.name,
-            region=Region(row.region),
-            kind=OfficeKind(row.kind),
-            **figures,
-        )
-        for rank, row, figures in _ranked(rows)
-    ]
-    return Report[OfficeRow](filters=filters, items=items)
 
 
 def criteria_report(session: Session, filters: ReportFilters) -> Report[CriterionRow]:
@@ -298,26 +70,38 @@ def criteria_report(session: Session, filters: ReportFilters) -> Report[Criterio
 
 
 def findings_report(
-    session: Session, filters: ReportFilters, *, severity: str | None, limit: int
-) -> Report[FindingRow]:
-    """The most frequent findings, each with up to 3 example visits (the most recent)."""
+    session: Session,
+    filters: ReportFilters,
+    *,
+    severity: str | None,
+    limit: int,
+    language: Language = "ru",
+) -> FindingsReport:
+    """The most frequent findings by code, severity and item (the question a finding is
+    about), each with the message of its most recent visit in ``language`` and up to 3
+    example visits (the most recent first)."""
     rows = repository.findings(session, filters, severity=severity, limit=limit)
-    examples: dict[tuple[str, str], list[Any]] = {}
+    examples: dict[tuple[str, str, str | None], list[Row[Any]]] = {}
     codes = sorted({row.code for row in rows})
-    for example in repository.finding_examples(session, filters, codes):
-        examples.setdefault((example.code, example.severity), []).append(example.visit_id)
-    items = [
-        FindingRow(
-            rank=rank,
-            code=row.code,
-            severity=row.severity,
-            count=row.count,
-            visits=row.visits,
-            example_visit_ids=examples.get((row.code, row.severity), []),
+    for example in repository.finding_examples(session, filters, codes, language=language):
+        group = (example.code, example.severity, example.item_code)
+        examples.setdefault(group, []).append(example)
+    items = []
+    for rank, row in enumerate(rows, start=1):
+        shown = examples.get((row.code, row.severity, row.item_code), [])
+        items.append(
+            FindingRow(
+                rank=rank,
+                code=row.code,
+                severity=row.severity,
+                item_code=row.item_code,
+                message=shown[0].message if shown else None,
+                count=row.count,
+                visits=row.visits,
+                example_visit_ids=[example.visit_id for example in shown],
+            )
         )
-        for rank, row in enumerate(rows, start=1)
-    ]
-    return Report[FindingRow](filters=filters, items=items)
+    return FindingsReport(filters=filters, language=language, items=items)
 
 
 class ChartKind(StrEnum):
@@ -337,29 +121,40 @@ class _Chart:
 
 
 def _service_bars(session: Session, filters: ReportFilters) -> list[charts.Bar]:
+    report = rankings.services_report(session, filters)
+    total = report.total
     return [
+        *(
+            charts.Bar(
+                label=f"{row.service_code} {row.name_ru or ''}".strip(),
+                value=row.mean_rating,
+                second=row.share_rating_5,
+                n=row.rated,
+            )
+            for row in report.items
+        ),
         charts.Bar(
-            label=f"{row.service_code} {row.name_ru or ''}".strip(),
-            value=row.mean_grade,
-            second=row.share_grade_5,
-        )
-        for row in services_report(session, filters).items
+            label="Всего", value=total.mean_rating, second=total.share_rating_5, n=total.rated
+        ),
     ]
 
 
 def _criterion_bars(session: Session, filters: ReportFilters) -> list[charts.Bar]:
     return [
-        charts.Bar(label=row.name_ru, value=row.mean_percent, second=row.share_compliant)
+        charts.Bar(
+            label=row.name_ru, value=row.mean_percent, second=row.share_compliant, n=row.visits
+        )
         for row in criteria_report(session, filters).items
     ]
 
 
 CHARTS: dict[ChartKind, _Chart] = {
-    # Services' mean grade as bars, the share of 5s beside each, best at the top.
+    # Table 1: services' mean satisfaction (the shoppers' own 1-5 ratings) as bars, the share
+    # of 5s beside each, best at the top, the pooled total last; n beside every label.
     ChartKind.services: _Chart(
         bars=_service_bars,
-        title="Рейтинг услуг: средняя оценка и доля оценок «5»",
-        value_label="Средняя оценка (1–5)",
+        title="Рейтинг услуг: удовлетворённость (средний балл) и доля оценок «5»",
+        value_label="Средний балл (1–5)",
         value_max=5,
         second_label="Доля «5», %",
     ),

@@ -49,6 +49,9 @@ class VisitFinding(SQLModel, table=True):
     visit_id: uuid.UUID = Field(foreign_key="visits.id", index=True)
     code: str = Field(sa_type=String(48))
     severity: str = Field(sa_type=String(16))
+    # The one checklist item the finding is about, so the findings report can tell which
+    # question a generic ``non-compliant-item`` was; null when it names several or none.
+    item_code: str | None = Field(default=None, sa_type=String(64))
     message_en: str = Field(sa_type=String(2000))
     message_ru: str = Field(sa_type=String(2000))
     clause: str = Field(sa_type=String(500))

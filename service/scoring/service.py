@@ -136,6 +136,7 @@ def stored_rows(
             visit_id=visit_id,
             code=f.code,
             severity=f.severity.value,
+            item_code=f.item_codes[0] if len(f.item_codes) == 1 else None,
             message_en=f.message_en[:2000],
             message_ru=f.message_ru[:2000],
             clause=f.clause[:500],

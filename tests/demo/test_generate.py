@@ -25,8 +25,8 @@ from service.exports.schemas import ExportFormat
 from service.offices.models import Office
 from service.offices.regions import Region
 from service.photos import reads as photo_reads
-from service.reports import service as reports_service
-from service.reports.schemas import ReportFilters
+from service.reports import rankings
+from service.reports.schemas import RankBy, ReportFilters
 from service.scoring import service as scoring_service
 from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
 from service.standards import service as standards_service
@@ -173,7 +173,7 @@ def test_stored_scores_are_what_the_scoring_service_computes(
 
 
 def test_reports_show_real_figures(session: Session) -> None:
-    report = reports_service.services_report(session, ReportFilters())
+    report = rankings.services_report(session, ReportFilters(), RankBy.compliance)
     items = report.items
     assert items[0].rank == 1
     for position, (before, row) in enumerate(zip(items, items[1:], strict=False), start=2):

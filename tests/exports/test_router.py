@@ -21,7 +21,7 @@ from service.offices.models import Office
 from tests.conftest import AuthHeaders
 from tests.fixtures.problems import assert_problem
 from tests.fixtures.routes import api_path
-from tests.reports.data import VISITS, Dataset
+from tests.reports.data import RATINGS, VISITS, Dataset
 
 APPROVED = sorted(k for k, row in VISITS.items() if row[3] == "approved")
 AT = dt.datetime(2026, 3, 2, 5, 30, tzinfo=dt.UTC)
@@ -202,12 +202,21 @@ class TestExportAnswers:
         client: TestClient,
         analyst: dict[str, str],
         answers: dict[str, list[Answer]],
+        report_data: Dataset,
         fmt: str,
     ) -> None:
         rows = download(client, analyst, "answers", fmt)
-        expected = sorted((str(a.visit_id), a.item_code) for a in answers["V1"] + answers["V2"])
+        # The data set's own overall ratings of approved visits come along.
+        rated = [
+            (str(report_data.visits[key]), "overall_rating")
+            for key in RATINGS
+            if VISITS[key][3] == "approved"
+        ]
+        expected = sorted(
+            [(str(a.visit_id), a.item_code) for a in answers["V1"] + answers["V2"]] + rated
+        )
         assert [(r["visit_id"], r["item_code"]) for r in rows] == expected
-        by_item = {r["item_code"]: r for r in rows}
+        by_item = {r["item_code"]: r for r in rows if r["item_code"] != "overall_rating"}
         assert by_item["badge_worn"]["value"] == '"no"'  # the current one only
         assert by_item["site_in_kazakh_and_russian"]["value"] is None
         assert text_of(by_item["site_in_kazakh_and_russian"]["na"]).lower() == "true"

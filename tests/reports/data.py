@@ -16,6 +16,9 @@ Services: S33 and S32 (agency МТСЗН, central), S26 (НБ, central), S39 (М
 | V9 | S33 | in_person | A | approved | 02-10 10:00 | w0 | 80 | 4 | on_time | 0/0/0 |
 | V10 | S26 | in_person | A | approved | 02-12 10:00 | w0 | 100 | 5 | on_time | 0/0/0 |
 | V11 | S39 | in_person | C | approved | 04-01 00:10 | w2 | 88 | 4 | late | 0/0/0 |
+
+The shoppers' own overall ratings (satisfaction, the ``overall_rating`` answer), in
+``RATINGS``: V1 5, V2 4, V3 3, V4 4, V5 2, V6 5, V7 5, V9 4, V10 5, V11 3; V8 none.
 """
 
 import datetime as dt
@@ -25,12 +28,14 @@ from typing import Any
 
 from sqlmodel import Session
 
+from service.answers.models import Answer
 from service.auth.models import User
 from service.auth.roles import Role
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel
 from service.isotime import LOCAL_OFFSET
 from service.offices.models import Office
+from service.reports.repository import SATISFACTION_ITEM
 from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
 from service.visits.models import Visit
 from tests.fixtures.users import make_user
@@ -76,6 +81,11 @@ VISITS: dict[str, tuple[Any, ...]] = {
 }  # fmt: skip
 
 
+# The current answer to overall_rating per visit (V8, assigned, has none yet).
+RATINGS = {"V1": 5, "V2": 4, "V3": 3, "V4": 4, "V5": 2, "V6": 5, "V7": 5, "V9": 4, "V10": 5,
+           "V11": 3}  # fmt: skip
+
+
 @dataclass
 class Dataset:
     offices: dict[str, int] = field(default_factory=dict)
@@ -103,8 +113,32 @@ def build(session: Session) -> Dataset:
     data.shopper = make_user(session, Role.shopper)
     for key, row in VISITS.items():
         add_visit(session, data, key, row)
+        if key in RATINGS:
+            add_rating(session, data, key, RATINGS[key])
     session.flush()
     return data
+
+
+def add_rating(
+    session: Session, data: Dataset, key: str, value: int | None, *, na: bool = False
+) -> None:
+    """Store ``value`` as visit ``key``'s current answer to the overall 1-5 rating."""
+    assert data.shopper is not None
+    assert data.shopper.id is not None
+    session.add(
+        Answer(
+            client_id=uuid.uuid4(),
+            visit_id=data.visits[key],
+            item_code=SATISFACTION_ITEM,
+            value=value,
+            na=na,
+            answered_at=NOW,
+            received_at=NOW,
+            content_hash="0" * 64,
+            is_current=True,
+            author_id=data.shopper.id,
+        )
+    )
 
 
 def add_visit(session: Session, data: Dataset, key: str, row: tuple[Any, ...]) -> None:
@@ -155,14 +189,17 @@ def add_visit(session: Session, data: Dataset, key: str, row: tuple[Any, ...]) -
             computed_at=NOW,
         )
     )
-    for code_, severity in findings:
+    # A finding is (code, severity), or (code, severity, item, message in Russian, in English).
+    for code_, severity, *about in findings:
+        item, ru, en = about or (None, "-", "-")
         session.add(
             VisitFinding(
                 visit_id=visit.id,
                 code=code_,
                 severity=severity,
-                message_en="-",
-                message_ru="-",
+                item_code=item,
+                message_en=en,
+                message_ru=ru,
                 clause="-",
             )
         )

@@ -147,7 +147,8 @@ class TestChartRoutes:
         tag = before.headers["etag"]
         (bars_before,) = spy.drawn
         s39 = next(bar for bar in bars_before if bar.label.startswith("S39"))
-        assert (s39.value, s39.second) == (4.0, 0.0)  # V11 alone: grade 4, no 5s
+        # Satisfaction, Table 1's measure: V6 rated 5, V11 3 (V7 is only submitted).
+        assert (s39.value, s39.second, s39.n) == (4.0, 50.0, 2)
         # V7 (S39, submitted, scored 3 in the data set) is approved through the API.
         staff = auth_headers(Role.coordinator)
         approved = client.post(
@@ -165,7 +166,7 @@ class TestChartRoutes:
         assert spy.calls == 2
         bars_after = spy.drawn[1]
         s39_after = next(bar for bar in bars_after if bar.label.startswith("S39"))
-        assert (s39_after.value, s39_after.second) != (s39.value, s39.second)
+        assert (s39_after.value, s39_after.second, s39_after.n) == (4.33, 66.67, 3)
         assert bars_after != bars_before
 
     def test_drawing_holds_no_transaction(

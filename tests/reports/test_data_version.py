@@ -11,12 +11,14 @@ commits for real on a database of its own.
 """
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Connection, Engine, delete, insert, select, text, update
 from sqlmodel import Session, col
 
+from service.answers.models import Answer
 from service.auth.roles import Role
 from service.checklists import service as checklists_service
 from service.config import Settings
@@ -31,7 +33,7 @@ from tests.conftest import NOW
 from tests.fixtures.db import migrated_engine, postgres_url_or_skip
 from tests.fixtures.factories import make_visit
 from tests.fixtures.users import make_user
-from tests.reports.data import VISITS, Dataset, add_visit
+from tests.reports.data import VISITS, Dataset, add_rating, add_visit
 
 
 @pytest.fixture(autouse=True)
@@ -121,6 +123,20 @@ def bulk_scores(session: Session, data: Dataset) -> None:
     )
 
 
+def rate_v8(session: Session, data: Dataset) -> None:
+    add_rating(session, data, "V8", 4)
+
+
+def rerate_v1(session: Session, data: Dataset) -> None:
+    # A newer answer retires the current one (what a phone's sync does).
+    session.execute(
+        update(Answer)
+        .where(col(Answer.visit_id) == data.visits["V1"], col(Answer.item_code) == "overall_rating")
+        .values(is_current=False)
+    )
+    add_rating(session, data, "V1", 2)
+
+
 def delete_visit(session: Session, data: Dataset) -> None:
     session.execute(delete(Visit).where(col(Visit.id) == data.visits["V8"]))
 
@@ -136,6 +152,8 @@ CHANGES: dict[str, Callable[[Session, Dataset], None]] = {
     "standard renamed": rename_standard,
     "score bulk-inserted": bulk_scores,
     "visit deleted": delete_visit,
+    "satisfaction rated": rate_v8,
+    "satisfaction rated again": rerate_v1,
 }
 
 
@@ -155,6 +173,26 @@ def test_visit_columns_no_report_reads_leave_it(session: Session, report_data: D
     row.version += 1
     row.started_at = dt.datetime(2026, 3, 7, 5, tzinfo=dt.UTC)
     session.add(row)
+    assert version(session) == before
+
+
+def test_answers_other_than_the_rating_leave_it(session: Session, report_data: Dataset) -> None:
+    # A phone's sync of the other 40 answers takes no lock on the version row.
+    before = version(session)
+    assert report_data.shopper is not None
+    session.add(
+        Answer(
+            client_id=uuid.uuid4(),
+            visit_id=report_data.visits["V8"],
+            item_code="queue_wait_minutes",
+            value=12,
+            answered_at=NOW,
+            received_at=NOW,
+            content_hash="0" * 64,
+            is_current=True,
+            author_id=report_data.shopper.id,
+        )
+    )
     assert version(session) == before
 
 
