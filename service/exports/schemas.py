@@ -43,7 +43,12 @@ VISIT_COLUMNS: tuple[Column, ...] = (
     Column("reviewed_at", TS, "When a coordinator last reviewed it, UTC"),
     Column("rules_version", T, "Scoring rules that produced the score; empty when unscored"),
     Column("score", N, "Score 0-100 against the standard"),
-    Column("grade", INT, "Grade 1-5 (bands 90/75/60/40; 1 on a critical failure)"),
+    Column(
+        "grade",
+        INT,
+        "Compliance grade 1-5 under the grading policy "
+        "(bands 90/75/60/40, capped by findings; see `docs/scoring.md`)",
+    ),
     Column("critical_failed", B, "A critical item failed (e.g. an informal payment)"),
     Column("deadline_status", T, "on_time, late, pending, overdue or unknown"),
     Column("deadline_due_on", D, "Last day the result was due"),

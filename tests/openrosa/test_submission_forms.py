@@ -34,8 +34,9 @@ class TestOlderFormVersion:
         visit = make_visit(session, shopper=shopper)
         old_form = download(collect)
         path = Settings().templates_dir / "in_person.yaml"
-        revised = yaml.safe_load(path.read_text(encoding="utf-8")) | {
-            "version": 2,
+        shipped = yaml.safe_load(path.read_text(encoding="utf-8"))
+        revised = shipped | {
+            "version": shipped["version"] + 1,
             "title_en": "In-person visit, revised: {service_name_en}",
         }
         published = client.post(
