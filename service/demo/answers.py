@@ -19,8 +19,9 @@ from service.calendar.rules import WorkingCalendar
 from service.checklists.format import ResolvedChecklist
 from service.checklists.items import ChoiceItem
 from service.checklists.kinds import kind_of
-from service.scoring.deadlines import due_date, pick_deadline
-from service.standards.catalogue import DeadlineUnit, StandardBody
+from service.scoring.deadlines import case_due_date, pick_case
+from service.scoring.verdicts import TIME_UNITS
+from service.standards.catalogue import StandardBody
 
 # Per visit, how often each critical item fails: the report found bribes rare but real.
 CRITICAL_FAILURE = {"informal_payment_asked": 0.015}
@@ -62,17 +63,21 @@ def _deadline_dates(
     today: dt.date,
 ) -> dict[str, str | None]:
     chosen = re.fullmatch(r"case_(\d+)", case or "")
-    picked = pick_deadline(standard.deadlines, int(chosen[1]) - 1 if chosen else None)
-    if picked is None or picked.unit in (DeadlineUnit.minutes, DeadlineUnit.hours):
+    picked = pick_case(standard.deadlines, int(chosen[1]) - 1 if chosen else None)
+    due = None
+    if picked is not None and all(e.unit not in TIME_UNITS for e in picked.entries):
+        due = case_due_date(visit.day, picked, calendar)
+    if due is None:
         return {}
-    due = due_date(visit.day, picked, calendar)
     received = due + dt.timedelta(days=visit.shift)
     return {
         "application_submitted_on": visit.day.isoformat(),
         "result_promised_on": due.isoformat(),
         # Not yet received by the day of judging: the deadline is pending or overdue.
         "result_received_on": received.isoformat() if received <= today else None,
-        "notification_received_on": min(received, today).isoformat(),
+        # The notice comes the day the result is ready, which the demo takes as the day
+        # it is collected; none yet when the result is still to come.
+        "notification_received_on": received.isoformat() if received <= today else None,
     }
 
 

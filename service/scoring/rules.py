@@ -35,6 +35,7 @@ from service.checklists.items import DocumentsItem, ItemBase
 from service.checklists.kinds import kind_of
 from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
 from service.scoring import findings as item_findings
+from service.scoring.deadlines import ResultDates
 from service.scoring.norms import NORM_ITEMS, judge_norms
 from service.scoring.results import (
     RULES_VERSION,
@@ -181,6 +182,7 @@ def score_visit(
     photos: Mapping[str, list[str]] | None = None,
     deadline_case_index: int | None = None,
     config: ScoringConfig = DEFAULT_CONFIG,
+    result_dates: ResultDates | None = None,
 ) -> ScoreResult:
     """Score one visit against its checklist and the standard it was built from.
 
@@ -194,6 +196,8 @@ def score_visit(
         deadline_case_index: the coordinator's 0-based case in ``standard.deadlines``, used
             when the checklist has no ``deadline_case`` answer.
         config: grade bands, norm weights and the monitoring's own norms.
+        result_dates: when the result was ready and received, recorded after the visit;
+            they win over the answers.
 
     Returns:
         The score (None when nothing applies), grade, per-section and per-item results,
@@ -213,6 +217,7 @@ def score_visit(
         today=today,
         case_index=deadline_case_index,
         config=config,
+        follow_up=result_dates,
     )
     documents_code = SCORING_ROLES[ScoringRole.documents_demanded][0]
     documents_item = next((i for i in checklist.items() if i.code == documents_code), None)

@@ -17,6 +17,7 @@ from service.isotime import local_date
 from service.observability import metrics
 from service.photos import reads as photo_reads
 from service.scoring import repository
+from service.scoring.deadlines import ResultDates
 from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
 from service.scoring.results import AnswerValue, ScoreResult, Severity
 from service.scoring.rules import score_visit
@@ -35,7 +36,8 @@ class ScoreLocked(Conflict):
 
 
 class ScoredVisit(Protocol):
-    """What scoring reads of a visit: its pinned checklist and standard, and its deadline case.
+    """What scoring reads of a visit: its pinned checklist and standard, its deadline case, and
+    the result's dates recorded after the visit (``POST /visits/{id}/result``).
 
     The visit and its status belong to ``service.visits``, which decides when a visit is scored
     (submit, review, reopen, rescore) and calls in.
@@ -52,6 +54,12 @@ class ScoredVisit(Protocol):
 
     @property
     def deadline_case_index(self) -> int | None: ...
+
+    @property
+    def result_ready_date(self) -> dt.date | None: ...
+
+    @property
+    def result_received_date(self) -> dt.date | None: ...
 
 
 def compute(session: Session, visit: ScoredVisit, *, now: dt.datetime) -> ScoreResult:
@@ -72,6 +80,9 @@ def compute(session: Session, visit: ScoredVisit, *, now: dt.datetime) -> ScoreR
         today=local_date(now),
         photos=photo_reads.ids_by_item(session, visit.id),
         deadline_case_index=visit.deadline_case_index,
+        result_dates=ResultDates(
+            ready_on=visit.result_ready_date, received_on=visit.result_received_date
+        ),
     )
 
 

@@ -176,7 +176,7 @@ def test_scoring_codes_and_critical_items() -> None:
     assert set(roles) == {
         "ticket_taken_at", "number_called_at", "service_started_at", "service_ended_at",
         "application_submitted_on", "result_promised_on", "result_received_on",
-        "deadline_case", "documents_demanded",
+        "notification_received_on", "deadline_case", "documents_demanded",
     }  # fmt: skip
     critical = {item.code for item in checklist.items() if item.critical}
     assert critical == {"informal_payment_asked", "pressure_to_falsify", "acquaintance_offer"}

@@ -65,6 +65,7 @@ def test_acceptance_scenario_two_extra_documents_long_wait_late_result(
             "service_started_at": "2026-03-18T10:46:00+05:00",
             "service_ended_at": "2026-03-18T10:55:00+05:00",
             "result_received_on": "2026-04-03",
+            "notification_received_on": "2026-04-03",
             "documents_demanded": {
                 "selected": ["doc_1", "doc_2"],
                 "extras": ["свидетельство о браке", "справка о составе семьи"],
