@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     StrictInt,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -119,10 +120,15 @@ class StandardBody(_Strict):
     def _unique_channels(self) -> "StandardBody":
         if len(set(self.channels)) != len(self.channels):
             raise ValueError("channels must not repeat")
-        problem = chain_problem(self.deadlines)
+        return self
+
+    @field_validator("deadlines")
+    @classmethod
+    def _deadlines_read_as_cases(cls, deadlines: list[Deadline]) -> list[Deadline]:
+        problem = chain_problem(deadlines)
         if problem is not None:
             raise ValueError(problem)
-        return self
+        return deadlines
 
     def deadline_cases(self) -> list[DeadlineCase]:
         """The standard's deadline cases (see ``deadline_cases``)."""

@@ -76,7 +76,7 @@ class Deadline(BaseModel):
 def chain_problem(deadlines: list[Deadline]) -> str | None:
     """Why the entries do not read as cases, or None: a stage or extension needs a case."""
     if deadlines and (deadlines[0].stage or deadlines[0].extension):
-        return "deadlines.0: a stage or an extension must follow the case it belongs to"
+        return "the first entry is a stage or an extension; it must follow the case it belongs to"
     return None
 
 
