@@ -19,7 +19,7 @@ from service.calendar.rules import WorkingCalendar
 from service.checklists.format import ResolvedChecklist
 from service.checklists.items import ChoiceItem
 from service.checklists.kinds import kind_of
-from service.scoring.deadlines import case_due_date, pick_case
+from service.scoring.deadlines import case_due_date, earliest_date, pick_case
 from service.scoring.verdicts import TIME_UNITS
 from service.standards.catalogue import StandardBody
 
@@ -66,7 +66,10 @@ def _deadline_dates(
     picked = pick_case(standard.deadlines, int(chosen[1]) - 1 if chosen else None)
     due = None
     if picked is not None and all(e.unit not in TIME_UNITS for e in picked.entries):
-        due = case_due_date(visit.day, picked, calendar)
+        # A minimum term has no due date of its own: the demo's result comes on its first day.
+        due = case_due_date(visit.day, picked, calendar) or earliest_date(
+            visit.day, picked, calendar
+        )
     if due is None:
         return {}
     received = due + dt.timedelta(days=visit.shift)

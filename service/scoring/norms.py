@@ -184,7 +184,7 @@ def _deadline(
     picked = pick_case(standard.deadlines, int(chosen[1]) - 1 if chosen else case_index)
     if picked is None:
         cases = len(standard.deadline_cases())
-        en = f"The standard has {cases} deadline cases and none was chosen for this visit, "
+        en = f"Deadline cases in the standard: {cases}; none was chosen for this visit, "
         en += "so the deadline cannot be judged."
         ru = f"Вариантов срока в стандарте: {cases}; ни один не выбран для визита, "
         ru += "поэтому срок оценить нельзя."
