@@ -11,7 +11,11 @@ from typing import NamedTuple
 
 import pytest
 
+from service.answers.values import normalize
 from service.calendar.rules import WorkingCalendar
+from service.checklists.builder import build_checklist
+from service.checklists.format import ChecklistChannel
+from service.checklists.loader import load_templates
 from service.scoring.deadlines import (
     DeadlineStatus,
     ResultDates,
@@ -19,6 +23,8 @@ from service.scoring.deadlines import (
     judge_case,
     pick_case,
 )
+from service.scoring.results import AnswerValue, ScoreResult
+from service.scoring.rules import score_visit
 from service.standards.catalogue import StandardFile, load_catalogue
 
 D = dt.date
@@ -282,3 +288,54 @@ def test_judged_on_the_ready_day_when_known(
     assert verdict.due_date == D(2026, 3, 16)
     assert (verdict.status, verdict.result_basis) == (status, basis)
     assert verdict.received_on == received
+
+
+TEMPLATES = load_templates(Path(__file__).parents[2] / "checklists" / "templates")
+IN_PERSON = TEMPLATES[ChecklistChannel.in_person]
+
+
+def score_dates(code: str, result_dates: ResultDates | None = None, **dates: str) -> ScoreResult:
+    """Score only the deadline's answers of an in-person visit filed on SUBMITTED."""
+    checklist = build_checklist(IN_PERSON, standard(code))
+    raw = {"application_submitted_on": SUBMITTED.isoformat(), **dates}
+    answers = {c: AnswerValue(value=normalize(checklist.item(c), v)) for c, v in raw.items()}
+    return score_visit(
+        checklist, standard(code), answers, calendar=CAL, today=D(2028, 1, 1),
+        result_dates=result_dates,
+    )  # fmt: skip
+
+
+def test_a_visit_of_s18_received_after_20_months_has_no_deadline_finding() -> None:
+    result = score_dates("S18", result_received_on="2027-11-04")
+    assert result.deadline is not None
+    assert result.deadline.status is DeadlineStatus.on_time
+    assert not [f for f in result.findings if f.code.startswith("deadline")]
+
+
+def test_the_ready_day_answered_is_judged_over_the_day_received() -> None:
+    late = score_dates("S26", result_received_on="2026-03-27")
+    ready = score_dates(
+        "S26",
+        result_received_on="2026-03-27",
+        notification_received="yes",
+        notification_received_on="2026-03-16",
+    )
+    assert [f.code for f in late.findings if f.code.startswith("deadline")] == ["deadline-late"]
+    assert ready.deadline is not None
+    assert (ready.deadline.status, ready.deadline.result_basis) == (DeadlineStatus.on_time, "ready")
+
+
+def test_dates_recorded_after_the_visit_win_over_the_answers() -> None:
+    result = score_dates(
+        "S26",
+        ResultDates(received_on=D(2026, 3, 27)),
+        result_received_on="2026-03-16",
+    )
+    assert result.deadline is not None
+    # Due 16 March; 17-20, 26 and 27 March are working days (Nauryz 23-25 is not): 6 late.
+    assert (result.deadline.status, result.deadline.late_by_working_days) == (
+        DeadlineStatus.late,
+        6,
+    )
+    late = next(f for f in result.findings if f.code == "deadline-late")
+    assert late.item_codes == ["application_submitted_on", "result_received_on"]
