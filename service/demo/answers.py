@@ -78,9 +78,9 @@ def _deadline_dates(
         "result_promised_on": due.isoformat(),
         # Not yet received by the day of judging: the deadline is pending or overdue.
         "result_received_on": received.isoformat() if received <= today else None,
-        # The notice comes the day the result is ready, which the demo takes as the day
-        # it is collected; none yet when the result is still to come.
-        "notification_received_on": received.isoformat() if received <= today else None,
+        # The notice's date is required once the shopper says one came, so it is never in
+        # the future: the demo takes the day the result is collected, at the latest today.
+        "notification_received_on": min(received, today).isoformat(),
     }
 
 
