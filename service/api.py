@@ -19,6 +19,7 @@ from service.visits.router import router as visits_router
 from service.visits.routes_answers import router as answers_router
 from service.visits.routes_lifecycle import router as workflow_router
 from service.visits.routes_photos import router as photos_router
+from service.visits.routes_result import router as result_router
 from service.visits.routes_scores import router as scoring_router
 
 
@@ -46,6 +47,7 @@ api_router.include_router(offices_router, tags=["offices"])
 api_router.include_router(visits_router, tags=["visits"])
 api_router.include_router(answers_router, tags=["answers"])
 api_router.include_router(workflow_router, tags=["workflow"])
+api_router.include_router(result_router, tags=["workflow"])
 api_router.include_router(calendar_router, tags=["calendar"])
 api_router.include_router(scoring_router, tags=["scores"])
 api_router.include_router(grading_router, tags=["grading"])

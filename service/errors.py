@@ -52,6 +52,8 @@ ErrorCode = Literal[
     "visit-conflict",
     "transition-not-allowed",
     "visit-not-editable",
+    "result-conflict",
+    "result-dates-invalid",
     "assignment-invalid",
     "shopper-not-active",
     "service-not-offered-at-office",

@@ -41,6 +41,8 @@ _EXTENSION = {
     "en": " [extension: counts only if the office declared it]",
 }
 _MAIN_TERM = {"ru": "основной срок", "en": "standard term"}
+_TOTAL = {"ru": "всего не более", "en": "in all at most"}
+_UP_TO = {"ru": "не более чем на", "en": "by at most"}
 _NO_DEADLINE = {"ru": "в стандарте срок не указан", "en": "the standard states no deadline"}
 _NO_DOCUMENTS = {
     "ru": "в каталоге стандартов перечень не приведён; сверьтесь с описанием услуги на egov.kz",
@@ -96,9 +98,10 @@ def amount_en(amount: int, unit: DeadlineUnit) -> str:
 
 @dataclass(frozen=True)
 class DeadlineCase:
-    """One case a shopper can pick: a single deadline, or a min..max range read as one.
+    """One case a shopper can pick (``standards.terms.DeadlineCase``), with its texts.
 
-    ``index`` is the 0-based position of its first entry in ``StandardBody.deadlines``.
+    ``index`` is the 0-based position in ``StandardBody.deadlines`` of the entry that makes
+    the case, so the option code ``case_{index + 1}`` names that entry.
     """
 
     index: int
@@ -106,61 +109,67 @@ class DeadlineCase:
 
     @property
     def extension(self) -> bool:
-        return self.entries[0].extension
+        return any(e.extension for e in self.entries)
 
     @property
     def option_code(self) -> str:
         return f"case_{self.index + 1}"
 
     def text(self, lang: str, *, several: bool) -> str:
-        """The case and its term in ``lang`` ("ru" or "en")."""
-        label = self._label(lang)
-        first, last = self.entries[0], self.entries[-1]
+        """The case and its term in ``lang`` ("ru" or "en"): stages and extensions added up."""
         render = amount_ru if lang == "ru" else amount_en
-        if len(self.entries) > 1:
+        head, rest = self._head(), self.entries[len(self._head()) :]
+        parts = [self._part(head, lang, several=several or bool(rest))]
+        parts += [self._part((entry,), lang, several=False) for entry in rest]
+        text = " + ".join(parts)
+        units = {e.unit for e in self.entries if e.bound is not Bound.min}
+        if rest and len(units) == 1 and DeadlineUnit.months not in units:
+            total = sum(e.amount for e in self.entries if e.bound is not Bound.min)
+            text += f" ({_TOTAL[lang]} {render(total, units.pop())})"
+        return text + (_EXTENSION[lang] if self.extension else "")
+
+    def _head(self) -> tuple[Deadline, ...]:
+        first = self.entries[0]
+        if (
+            len(self.entries) > 1
+            and first.bound is Bound.min
+            and self.entries[1].bound is Bound.max
+        ):
+            return self.entries[:2]
+        return self.entries[:1]
+
+    @staticmethod
+    def _part(entries: tuple[Deadline, ...], lang: str, *, several: bool) -> str:
+        label = _label(entries, lang)
+        first, last = entries[0], entries[-1]
+        render = amount_ru if lang == "ru" else amount_en
+        if len(entries) > 1:
             amount = f"{first.amount}–{render(last.amount, last.unit)}"
         else:
             amount = render(first.amount, first.unit)
         lead = bool(label) and label.split()[-1].lower() in _LEAD_WORDS
-        if first.bound is not None and len(self.entries) == 1 and not lead:
+        if first.bound is not None and len(entries) == 1 and not lead:
             amount = f"{amount} ({_BOUND[lang][first.bound]})"
+        if first.extension and not lead:
+            amount = f"{_UP_TO[lang]} {amount}"
         if not label and several:
             label = _MAIN_TERM[lang]
-        text = f"{label} {amount}" if lead else f"{label}: {amount}" if label else amount
-        return text + (_EXTENSION[lang] if self.extension else "")
+        return f"{label} {amount}" if lead else f"{label}: {amount}" if label else amount
 
-    def _label(self, lang: str) -> str:
-        labels = [(d.case_en or d.case_ru) if lang == "en" else d.case_ru for d in self.entries]
-        if len(labels) == 1 or None in labels:
-            return labels[0] or ""
-        # A range's two entries say "…: lower limit" and "…: upper limit"; keep the shared part.
-        a, b = labels[0] or "", labels[1] or ""
-        size = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
-        return a[:size].rstrip(" :—-")
+
+def _label(entries: tuple[Deadline, ...], lang: str) -> str:
+    labels = [(d.case_en or d.case_ru) if lang == "en" else d.case_ru for d in entries]
+    if len(labels) == 1 or None in labels:
+        return labels[0] or ""
+    # A range's two entries say "…: lower limit" and "…: upper limit"; keep the shared part.
+    a, b = labels[0] or "", labels[1] or ""
+    size = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+    return a[:size].rstrip(" :—-")
 
 
 def deadline_cases(standard: StandardBody) -> list[DeadlineCase]:
-    """The standard's deadlines as cases, a ``min`` entry followed by a ``max`` entry merged."""
-    cases: list[DeadlineCase] = []
-    entries = standard.deadlines
-    i = 0
-    while i < len(entries):
-        here = entries[i]
-        after = entries[i + 1] if i + 1 < len(entries) else None
-        if (
-            after is not None
-            and here.bound is Bound.min
-            and after.bound is Bound.max
-            and not here.extension
-            and not after.extension
-            and here.unit == after.unit
-        ):
-            cases.append(DeadlineCase(i, (here, after)))
-            i += 2
-        else:
-            cases.append(DeadlineCase(i, (here,)))
-            i += 1
-    return cases
+    """The standard's deadline cases (``StandardBody.deadline_cases``), ready to render."""
+    return [DeadlineCase(case.index, case.entries) for case in standard.deadline_cases()]
 
 
 def deadline_text(standard: StandardBody, lang: str) -> str:

@@ -73,6 +73,8 @@ class ScoringRole(StrEnum):
     deadline_start = "deadline_start"
     deadline_promised = "deadline_promised"
     deadline_end = "deadline_end"
+    # The day the office said the result was ready: lateness is judged on it when known.
+    deadline_ready = "deadline_ready"
     deadline_case = "deadline_case"
     documents_demanded = "documents_demanded"
 
@@ -88,6 +90,7 @@ SCORING_ROLES: dict[ScoringRole, tuple[str, ItemKind]] = {
     ScoringRole.deadline_start: ("application_submitted_on", ItemKind.date),
     ScoringRole.deadline_promised: ("result_promised_on", ItemKind.date),
     ScoringRole.deadline_end: ("result_received_on", ItemKind.date),
+    ScoringRole.deadline_ready: ("notification_received_on", ItemKind.date),
     ScoringRole.deadline_case: ("deadline_case", ItemKind.choice),
     ScoringRole.documents_demanded: ("documents_demanded", ItemKind.documents),
 }

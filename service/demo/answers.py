@@ -20,8 +20,9 @@ from service.calendar.rules import WorkingCalendar
 from service.checklists.format import ResolvedChecklist
 from service.checklists.items import ChoiceItem
 from service.checklists.kinds import kind_of
-from service.scoring.deadlines import due_date, pick_deadline
-from service.standards.catalogue import DeadlineUnit, StandardBody
+from service.scoring.deadlines import case_due_date, earliest_date, pick_case
+from service.scoring.verdicts import TIME_UNITS
+from service.standards.catalogue import StandardBody
 from service.standards.programme import allowed_fee, default_mrp
 
 # Per visit, how often each critical item fails: the report found bribes rare but real.
@@ -64,16 +65,23 @@ def _deadline_dates(
     today: dt.date,
 ) -> dict[str, str | None]:
     chosen = re.fullmatch(r"case_(\d+)", case or "")
-    picked = pick_deadline(standard.deadlines, int(chosen[1]) - 1 if chosen else None)
-    if picked is None or picked.unit in (DeadlineUnit.minutes, DeadlineUnit.hours):
+    picked = pick_case(standard.deadlines, int(chosen[1]) - 1 if chosen else None)
+    due = None
+    if picked is not None and all(e.unit not in TIME_UNITS for e in picked.entries):
+        # A minimum term has no due date of its own: the demo's result comes on its first day.
+        due = case_due_date(visit.day, picked, calendar) or earliest_date(
+            visit.day, picked, calendar
+        )
+    if due is None:
         return {}
-    due = due_date(visit.day, picked, calendar)
     received = due + dt.timedelta(days=visit.shift)
     return {
         "application_submitted_on": visit.day.isoformat(),
         "result_promised_on": due.isoformat(),
         # Not yet received by the day of judging: the deadline is pending or overdue.
         "result_received_on": received.isoformat() if received <= today else None,
+        # The notice's date is required once the shopper says one came, so it is never in
+        # the future: the demo takes the day the result is collected, at the latest today.
         "notification_received_on": min(received, today).isoformat(),
     }
 

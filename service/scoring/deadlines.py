@@ -1,83 +1,28 @@
 """Deadline arithmetic: when a service was due and whether it was delivered in time.
 
-Pure: plain dates, timestamps and ``Deadline`` values in, a ``DeadlineVerdict`` out.
+Pure: plain dates, timestamps and ``DeadlineCase`` values in, a ``DeadlineVerdict`` out. What
+the standard's entries mean (stages that add up, extensions up to a cap, minimum terms, an
+upper bound the applicant chose) is read by ``standards.terms.deadline_cases``; this module
+turns a case into dates and a verdict.
 """
 
 import calendar as stdlib_calendar
 import datetime as dt
-from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict
 
 from service.calendar.rules import WorkingCalendar
-from service.standards.catalogue import Bound, Deadline, DeadlineUnit
-
-_DATE_UNITS = (DeadlineUnit.working_days, DeadlineUnit.calendar_days, DeadlineUnit.months)
-_TIME_UNITS = (DeadlineUnit.minutes, DeadlineUnit.hours)
-
-# Russian needs three plural forms: 1 день, 2 дня, 5 дней.
-_UNIT_EN = {
-    DeadlineUnit.minutes: ("minute", "minutes"),
-    DeadlineUnit.hours: ("hour", "hours"),
-    DeadlineUnit.working_days: ("working day", "working days"),
-    DeadlineUnit.calendar_days: ("calendar day", "calendar days"),
-    DeadlineUnit.months: ("month", "months"),
-}
-_UNIT_RU = {
-    DeadlineUnit.minutes: ("минута", "минуты", "минут"),
-    DeadlineUnit.hours: ("час", "часа", "часов"),
-    DeadlineUnit.working_days: ("рабочий день", "рабочих дня", "рабочих дней"),
-    DeadlineUnit.calendar_days: ("календарный день", "календарных дня", "календарных дней"),
-    DeadlineUnit.months: ("месяц", "месяца", "месяцев"),
-}
-
-
-class DeadlineStatus(StrEnum):
-    on_time = "on_time"
-    late = "late"
-    pending = "pending"
-    overdue = "overdue"
-    unknown = "unknown"
-
-
-class DeadlineVerdict(BaseModel):
-    """Whether one deadline was met, with the numbers and a sentence a person can check."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    status: DeadlineStatus
-    due_date: dt.date | None = None
-    submitted_on: dt.date | None = None
-    result_on: dt.date | None = None
-    late_by_working_days: int | None = None
-    late_by_minutes: float | None = None
-    measured_minutes: float | None = None
-    explanation_en: str
-    explanation_ru: str
-    range_upper_bound_used: bool = False
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
-
-
-def _en(x: float, unit: DeadlineUnit) -> str:
-    one, many = _UNIT_EN[unit]
-    return f"{_num(x)} {one if x == 1 else many}"
-
-
-def _ru(x: float, unit: DeadlineUnit) -> str:
-    one, few, many = _UNIT_RU[unit]
-    if not float(x).is_integer():
-        return f"{_num(x).replace('.', ',')} {few}"
-    n = abs(int(x))
-    if n % 10 == 1 and n % 100 != 11:
-        form = one
-    elif 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        form = few
-    else:
-        form = many
-    return f"{n} {form}"
+from service.scoring.verdicts import DATE_UNITS, verdict, words_en, words_ru
+from service.scoring.verdicts import DeadlineStatus as DeadlineStatus
+from service.scoring.verdicts import DeadlineVerdict as DeadlineVerdict
+from service.scoring.verdicts import ResultBasis as ResultBasis
+from service.scoring.verdicts import ResultDates as ResultDates
+from service.standards.terms import (
+    Bound,
+    Deadline,
+    DeadlineCase,
+    DeadlineUnit,
+    UpperBound,
+    deadline_cases,
+)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -86,20 +31,28 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(day.year + year, month0 + 1, min(day.day, last))
 
 
-def _raw_due(submitted_on: dt.date, deadline: Deadline, calendar: WorkingCalendar) -> dt.date:
+def _step(day: dt.date, deadline: Deadline, calendar: WorkingCalendar) -> dt.date:
     if deadline.unit is DeadlineUnit.working_days:
-        return calendar.add_working_days(submitted_on, deadline.amount)
+        return calendar.add_working_days(day, deadline.amount)
     if deadline.unit is DeadlineUnit.calendar_days:
-        return submitted_on + dt.timedelta(days=deadline.amount)
+        return day + dt.timedelta(days=deadline.amount)
     if deadline.unit is DeadlineUnit.months:
-        return _add_months(submitted_on, deadline.amount)
+        return _add_months(day, deadline.amount)
     raise ValueError(
         f"a {deadline.unit} deadline is measured between timestamps, not dates; use judge_duration"
     )
 
 
+def _raw_chain(submitted_on: dt.date, terms: tuple[Deadline, ...], cal: WorkingCalendar) -> dt.date:
+    # Each stage or extension runs on from the end of the one before it.
+    day = submitted_on
+    for term in terms:
+        day = _step(day, term, cal)
+    return day
+
+
 def due_date(submitted_on: dt.date, deadline: Deadline, calendar: WorkingCalendar) -> dt.date:
-    """The last day on which the result is still on time.
+    """The last day on which a result is still on time under one entry's term.
 
     Args:
         submitted_on: The day the application was filed; it is never counted itself.
@@ -114,25 +67,172 @@ def due_date(submitted_on: dt.date, deadline: Deadline, calendar: WorkingCalenda
     Raises:
         ValueError: the deadline is in minutes or hours.
     """
-    return calendar.next_working_day(_raw_due(submitted_on, deadline, calendar))
+    return calendar.next_working_day(_step(submitted_on, deadline, calendar))
 
 
-def _term(submitted_on: dt.date, deadline: Deadline, calendar: WorkingCalendar) -> tuple[str, str]:
-    raw = _raw_due(submitted_on, deadline, calendar)
-    due = calendar.next_working_day(raw)
-    upper = deadline.bound is Bound.max
-    upper_en, upper_ru = ("upper bound: ", "верхняя граница: ") if upper else ("", "")
-    en = f"Due {due} ({upper_en}{_en(deadline.amount, deadline.unit)} after {submitted_on}"
-    ru = f"Срок {due} ({upper_ru}{_ru(deadline.amount, deadline.unit)} после {submitted_on}"
+def case_due_date(
+    submitted_on: dt.date, case: DeadlineCase, calendar: WorkingCalendar
+) -> dt.date | None:
+    """The last day on time under ``case``: its stages and extension added up in order.
+
+    None when the case has no upper bound of its own (a minimum term, whose upper bound is
+    none or the applicant's date). Raises ``ValueError`` for a case in minutes or hours.
+    """
+    if not case.terms:
+        return None
+    return calendar.next_working_day(_raw_chain(submitted_on, case.terms, calendar))
+
+
+def earliest_date(
+    submitted_on: dt.date, case: DeadlineCase, calendar: WorkingCalendar
+) -> dt.date | None:
+    """The first day a result may come under a minimum term; None when the case has none."""
+    minimum = case.minimum
+    return None if minimum is None else _step(submitted_on, minimum, calendar)
+
+
+def _term_words(case: DeadlineCase) -> tuple[str, str]:
+    terms = case.terms
+    en = " + ".join(words_en(t.amount, t.unit) for t in terms)
+    ru = " + ".join(words_ru(t.amount, t.unit) for t in terms)
+    upper = any(t.bound is Bound.max for t in terms)
+    return ("upper bound: " + en, "верхняя граница: " + ru) if upper else (en, ru)
+
+
+def _term(
+    submitted_on: dt.date, case: DeadlineCase, due: dt.date | None, cal: WorkingCalendar
+) -> tuple[str, str]:
+    parts_en, parts_ru = [], []
+    minimum = case.minimum
+    if minimum is not None:
+        first = _step(submitted_on, minimum, cal)
+        parts_en.append(f"Not before {first} ({words_en(minimum.amount, minimum.unit)} after")
+        parts_ru.append(f"Не ранее {first} ({words_ru(minimum.amount, minimum.unit)} после")
+        parts_en[-1] += f" {submitted_on})"
+        parts_ru[-1] += f" {submitted_on})"
+        if minimum.upper is UpperBound.applicant_choice:
+            parts_en.append(f"by {due} (the date the applicant chose)" if due else "")
+            parts_ru.append(f"не позднее {due} (дата, выбранная заявителем)" if due else "")
+        else:
+            parts_en.append("no upper bound")
+            parts_ru.append("верхней границы нет")
+        return "; ".join(p for p in parts_en if p), "; ".join(p for p in parts_ru if p)
+    raw = _raw_chain(submitted_on, case.terms, cal)
+    terms_en, terms_ru = _term_words(case)
+    en = f"Due {due} ({terms_en} after {submitted_on}"
+    ru = f"Срок {due} ({terms_ru} после {submitted_on}"
     if raw != due:
         en += f"; {raw} is a day off, so the next working day"
         ru += f"; {raw} нерабочий день, поэтому следующий рабочий день"
     return en + ")", ru + ")"
 
 
-def _verdict(status: DeadlineStatus, en: str, ru: str, **values: object) -> DeadlineVerdict:
-    return DeadlineVerdict.model_validate(
-        {"status": status, "explanation_en": en, "explanation_ru": ru, **values}
+_BASIS = {
+    ResultBasis.ready: ("result ready on", "результат готов"),
+    ResultBasis.received: ("result received on", "результат получен"),
+}
+
+
+def judge_case(
+    case: DeadlineCase,
+    calendar: WorkingCalendar,
+    *,
+    submitted_on: dt.date | None,
+    result: ResultDates,
+    today: dt.date,
+    chosen_on: dt.date | None = None,
+) -> DeadlineVerdict:
+    """Judge a day-based case: on time, late, early, pending, overdue or unknown.
+
+    Args:
+        case: The case that applies (see ``pick_case``): its stages and extension add up.
+        calendar: Which days are working days.
+        submitted_on: The day the application was filed, or None if not known.
+        result: When the result was ready and received; the ready day is judged when known.
+        today: The day of judging, for a service still without a result.
+        chosen_on: The date the applicant chose, for a case whose upper bound is theirs.
+
+    Returns:
+        The verdict; lateness is counted in working days after the due date. A result before
+        a minimum term is ``early``; a case with no upper bound is never late or overdue.
+
+    Raises:
+        ValueError: the case is in minutes or hours.
+    """
+    if any(e.unit not in DATE_UNITS for e in case.entries):
+        raise ValueError("a case in minutes or hours needs judge_duration, not judge_case")
+    result_on, basis = result.judged()
+    minimum = case.minimum
+    upper = any(t.bound is Bound.max for t in case.terms)
+    known = {"result_on": result_on, "result_basis": basis, "received_on": result.received_on}
+    if submitted_on is None:
+        return verdict(
+            DeadlineStatus.unknown,
+            "Submission date unknown, so the deadline cannot be judged.",
+            "Дата подачи неизвестна, поэтому срок оценить нельзя.",
+            range_upper_bound_used=upper,
+            **known,
+        )
+    if result_on is not None and result_on < submitted_on:
+        return verdict(
+            DeadlineStatus.unknown,
+            f"Result date {result_on} is before the submission date {submitted_on}; "
+            "check the dates.",
+            f"Дата результата {result_on} раньше даты подачи {submitted_on}; проверьте даты.",
+            submitted_on=submitted_on,
+            range_upper_bound_used=upper,
+            **known,
+        )
+    due = case_due_date(submitted_on, case, calendar)
+    if minimum is not None and minimum.upper is UpperBound.applicant_choice:
+        due = chosen_on
+    first = earliest_date(submitted_on, case, calendar)
+    wd = DeadlineUnit.working_days
+    late: int | None = None
+    said_en, said_ru = _BASIS[basis] if basis else ("", "")
+    if result_on is None and (due is None or today <= due):
+        status = DeadlineStatus.pending
+        en, ru = f"no result as of {today}", f"на {today} результата нет"
+        en += ": still within the deadline" if due else ""
+        ru += ": срок ещё не истёк" if due else ""
+    elif result_on is None:
+        assert due is not None  # narrowed by the branch above
+        status, late = DeadlineStatus.overdue, calendar.working_days_between(due, today)
+        en = f"no result as of {today}: overdue by {words_en(late, wd)}"
+        ru = f"на {today} результата нет: просрочка {words_ru(late, wd)}"
+    elif first is not None and result_on < first:
+        status = DeadlineStatus.early
+        en = f"{said_en} {result_on}: before the minimum term"
+        ru = f"{said_ru} {result_on}: раньше минимального срока"
+    elif due is None or result_on <= due:
+        status, late = DeadlineStatus.on_time, 0
+        en, ru = f"{said_en} {result_on}: on time", f"{said_ru} {result_on}: в срок"
+    else:
+        status, late = DeadlineStatus.late, calendar.working_days_between(due, result_on)
+        en = f"{said_en} {result_on}: late by {words_en(late, wd)}"
+        ru = f"{said_ru} {result_on}: просрочка {words_ru(late, wd)}"
+        if late == 0:
+            # Ready on a day off right after the due date: late, but by no working day.
+            days = (result_on - due).days
+            en += f" ({words_en(days, DeadlineUnit.calendar_days)}, all days off)"
+            ru += f" ({words_ru(days, DeadlineUnit.calendar_days)}, все нерабочие)"
+    if minimum is not None and minimum.upper is UpperBound.applicant_choice and due is None:
+        en += "; the date the applicant chose is not recorded, so no upper bound is judged"
+        ru += "; дата, выбранная заявителем, не записана, поэтому верхняя граница не оценена"
+    if basis is ResultBasis.ready and result.received_on not in (None, result_on):
+        en += f" (received on {result.received_on})"
+        ru += f" (получен {result.received_on})"
+    term_en, term_ru = _term(submitted_on, case, due, calendar)
+    return verdict(
+        status,
+        f"{term_en}; {en}.",
+        f"{term_ru}; {ru}.",
+        due_date=due,
+        earliest_date=first,
+        submitted_on=submitted_on,
+        late_by_working_days=late,
+        range_upper_bound_used=upper,
+        **known,
     )
 
 
@@ -144,170 +244,41 @@ def judge_deadline(
     result_on: dt.date | None,
     today: dt.date,
 ) -> DeadlineVerdict:
-    """Judge a day-based deadline: on time, late, pending, overdue or unknown.
-
-    Args:
-        deadline: The case that applies (see ``pick_deadline``); a range's upper bound is
-            judged as the deadline and the explanation says so.
-        calendar: Which days are working days.
-        submitted_on: The day the application was filed, or None if not known.
-        result_on: The day the result was issued, or None if not yet.
-        today: The day of judging, for a service still without a result.
-
-    Returns:
-        The verdict; lateness is counted in working days after the due date.
+    """Judge one entry's term alone (a case of one entry), the result received on ``result_on``.
 
     Raises:
-        ValueError: the deadline is in minutes or hours, or is a range's lower bound.
+        ValueError: the deadline is in minutes or hours.
     """
-    if deadline.unit not in _DATE_UNITS:
-        raise ValueError(f"a {deadline.unit} deadline needs judge_duration, not judge_deadline")
-    if deadline.bound is Bound.min:
-        raise ValueError("a range's lower bound is not a deadline; judge its upper bound")
-    upper = deadline.bound is Bound.max
-    if submitted_on is None:
-        return _verdict(
-            DeadlineStatus.unknown,
-            "Submission date unknown, so the deadline cannot be judged.",
-            "Дата подачи неизвестна, поэтому срок оценить нельзя.",
-            result_on=result_on,
-            range_upper_bound_used=upper,
-        )
-    if result_on is not None and result_on < submitted_on:
-        return _verdict(
-            DeadlineStatus.unknown,
-            f"Result date {result_on} is before the submission date {submitted_on}; "
-            "check the dates.",
-            f"Дата результата {result_on} раньше даты подачи {submitted_on}; проверьте даты.",
-            submitted_on=submitted_on,
-            result_on=result_on,
-            range_upper_bound_used=upper,
-        )
-    due = due_date(submitted_on, deadline, calendar)
-    wd = DeadlineUnit.working_days
-    late: int | None
-    if result_on is None and today <= due:
-        status, late = DeadlineStatus.pending, None
-        en = f"no result as of {today}: still within the deadline"
-        ru = f"на {today} результата нет: срок ещё не истёк"
-    elif result_on is None:
-        status, late = DeadlineStatus.overdue, calendar.working_days_between(due, today)
-        en = f"no result as of {today}: overdue by {_en(late, wd)}"
-        ru = f"на {today} результата нет: просрочка {_ru(late, wd)}"
-    elif result_on <= due:
-        status, late = DeadlineStatus.on_time, 0
-        en, ru = f"result on {result_on}: on time", f"результат {result_on}: в срок"
-    else:
-        status, late = DeadlineStatus.late, calendar.working_days_between(due, result_on)
-        en = f"result on {result_on}: late by {_en(late, wd)}"
-        ru = f"результат {result_on}: просрочка {_ru(late, wd)}"
-        if late == 0:
-            # Issued on a day off right after the due date: late, but by no working day.
-            days = (result_on - due).days
-            en += f" ({_en(days, DeadlineUnit.calendar_days)}, all days off)"
-            ru += f" ({_ru(days, DeadlineUnit.calendar_days)}, все нерабочие)"
-    term_en, term_ru = _term(submitted_on, deadline, calendar)
-    return _verdict(
-        status,
-        f"{term_en}; {en}.",
-        f"{term_ru}; {ru}.",
-        due_date=due,
+    return judge_case(
+        DeadlineCase(0, (deadline,)),
+        calendar,
         submitted_on=submitted_on,
-        result_on=result_on,
-        late_by_working_days=late,
-        range_upper_bound_used=upper,
+        result=ResultDates(received_on=result_on),
+        today=today,
     )
 
 
-def judge_duration(
-    deadline: Deadline, *, started_at: dt.datetime | None, ended_at: dt.datetime | None
-) -> DeadlineVerdict:
-    """Judge a minutes or hours deadline (e.g. the wait in a queue) between two timestamps.
-
-    Args:
-        deadline: A ``minutes`` or ``hours`` deadline.
-        started_at: Timezone-aware start, or None if not recorded.
-        ended_at: Timezone-aware end, or None if not recorded.
-
-    Returns:
-        ``on_time`` or ``late`` with the measured and late minutes; ``unknown`` when a
-        timestamp is missing or naive, or the end is before the start.
-
-    Raises:
-        ValueError: the deadline is in days or months.
-    """
-    if deadline.unit not in _TIME_UNITS:
-        raise ValueError(f"a {deadline.unit} deadline needs judge_deadline, not judge_duration")
-    upper = deadline.bound is Bound.max
-    problem = _duration_problem(started_at, ended_at)
-    if problem is not None or started_at is None or ended_at is None:
-        en, ru = problem or ("", "")
-        return _verdict(
-            DeadlineStatus.unknown,
-            f"{en}, so the duration cannot be judged.",
-            f"{ru}, поэтому длительность оценить нельзя.",
-            range_upper_bound_used=upper,
-        )
-    measured = (ended_at - started_at).total_seconds() / 60
-    limit = deadline.amount * (60 if deadline.unit is DeadlineUnit.hours else 1)
-    late = max(measured - limit, 0.0)
-    mins = DeadlineUnit.minutes
-    upper_en, upper_ru = ("upper bound ", "верхняя граница ") if upper else ("", "")
-    span = f"{started_at.isoformat()} – {ended_at.isoformat()}"
-    limit_en, limit_ru = _en(deadline.amount, deadline.unit), _ru(deadline.amount, deadline.unit)
-    en = f"Limit {upper_en}{limit_en}; measured {_en(measured, mins)}"
-    ru = f"Норматив: {upper_ru}{limit_ru}; фактически: {_ru(measured, mins)}"
-    status = DeadlineStatus.late if late > 0 else DeadlineStatus.on_time
-    en += f" ({span}): " + (f"late by {_en(late, mins)}." if late else "on time.")
-    ru += f" ({span}): " + (f"просрочка {_ru(late, mins)}." if late else "в срок.")
-    return _verdict(
-        status,
-        en,
-        ru,
-        measured_minutes=measured,
-        late_by_minutes=late,
-        range_upper_bound_used=upper,
-    )
-
-
-def _duration_problem(
-    started_at: dt.datetime | None, ended_at: dt.datetime | None
-) -> tuple[str, str] | None:
-    if started_at is None or ended_at is None:
-        return "A start or end time is missing", "Нет времени начала или окончания"
-    if started_at.utcoffset() is None or ended_at.utcoffset() is None:
-        return "A time has no time zone", "У времени не указан часовой пояс"
-    if ended_at < started_at:
-        return (
-            f"The end {ended_at.isoformat()} is before the start {started_at.isoformat()}",
-            f"Окончание {ended_at.isoformat()} раньше начала {started_at.isoformat()}",
-        )
-    return None
-
-
-def pick_deadline(deadlines: list[Deadline], case_index: int | None) -> Deadline | None:
+def pick_case(deadlines: list[Deadline], case_index: int | None) -> DeadlineCase | None:
     """Choose the deadline case to judge a visit against.
 
     Args:
-        deadlines: The standard's cases, in file order.
-        case_index: The case chosen for this visit, or None to let the standard decide.
+        deadlines: The standard's entries, in file order.
+        case_index: The 0-based entry the visit's case names (option ``case_{n}`` is entry
+            ``n - 1``), or None to let the standard decide.
 
     Returns:
-        The chosen case (a range's lower bound is replaced by the range's upper bound). With no
-        choice: the only case that is neither an extension nor a range's lower bound, so a range
-        gives its upper bound and an extension applies only when chosen. None when the choice is
-        ambiguous, out of range, or names a lower bound with no matching upper bound.
+        The case that entry makes; an entry inside a case (a range's upper bound, a stage)
+        gives the case it belongs to. With no choice: the only case that is neither an
+        extension nor an optional stage, so an extension counts only when chosen. None when
+        the choice is ambiguous or out of range.
     """
+    cases = deadline_cases(deadlines)
     if case_index is not None:
         if not 0 <= case_index < len(deadlines):
             return None
-        chosen = deadlines[case_index]
-        if chosen.bound is not Bound.min:
-            return chosen
-        # A range is stored as its min entry then its max entry.
-        following = deadlines[case_index + 1 : case_index + 2]
-        if following and following[0].bound is Bound.max and following[0].unit is chosen.unit:
-            return following[0]
-        return None
-    candidates = [d for d in deadlines if not d.extension and d.bound is not Bound.min]
-    return candidates[0] if len(candidates) == 1 else None
+        made = next((c for c in cases if c.index == case_index), None)
+        entry = deadlines[case_index]
+        inside = next((c for c in cases if any(e is entry for e in c.entries)), None)
+        return made or inside
+    base = [c for c in cases if not c.extension and not any(e.optional for e in c.entries)]
+    return base[0] if len(base) == 1 else None

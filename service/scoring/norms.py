@@ -19,16 +19,12 @@ from service.checklists import texts
 from service.checklists.format import ResolvedChecklist
 from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
 from service.scoring import fees, waits
-from service.scoring.deadlines import (
-    DeadlineStatus,
-    DeadlineVerdict,
-    judge_deadline,
-    judge_duration,
-    pick_deadline,
-)
+from service.scoring.deadlines import judge_case, pick_case
+from service.scoring.durations import judge_duration
 from service.scoring.fees import visit_day
 from service.scoring.results import FindingCode, Judged, Norm, QueueFacts, ScoringConfig
-from service.standards.catalogue import Bound, Deadline, DeadlineUnit, StandardBody
+from service.scoring.verdicts import DeadlineStatus, DeadlineVerdict, ResultBasis, ResultDates
+from service.standards.catalogue import StandardBody
 from service.standards.programme import (
     AppliedNorm,
     MrpTable,
@@ -40,16 +36,18 @@ from service.standards.programme import (
     service_norm,
     wait_norm,
 )
+from service.standards.terms import Bound, DeadlineCase, DeadlineUnit, UpperBound
 
 R = ScoringRole
 CODE = {role: code for role, (code, _) in SCORING_ROLES.items()}
 TICKET, CALLED = CODE[R.queue_wait_start], CODE[R.queue_wait_end]
 STARTED, ENDED = CODE[R.service_start], CODE[R.service_end]
 DIALLED, CONNECTED = CODE[R.call_wait_start], CODE[R.call_wait_end]
-SUBMITTED, PROMISED, RECEIVED = (
+SUBMITTED, PROMISED, RECEIVED, READY = (
     CODE[R.deadline_start],
     CODE[R.deadline_promised],
     CODE[R.deadline_end],
+    CODE[R.deadline_ready],
 )
 # Not scoring roles: when the visitor first sought a ticket (the wait for one counts), and
 # the README's start of the wait for a visitor who got no ticket.
@@ -179,20 +177,29 @@ def _call(j: Judged, read: _Reader, limit: int) -> None:
         j.add("call-not-connected-quickly", [DIALLED, CONNECTED], en, ru, clause, minor=True)
 
 
-def _term(deadlines: list[Deadline], picked: Deadline) -> tuple[str, str, str]:
+def _term(case: DeadlineCase) -> tuple[str, str, str]:
     """The picked case in English and Russian, and the clause a finding rests on."""
-    index = next((n for n, d in enumerate(deadlines) if d is picked), 0)
-    low = deadlines[index - 1] if index else None
-    en, ru = (
-        texts.amount_en(picked.amount, picked.unit),
-        texts.amount_ru(picked.amount, picked.unit),
-    )
-    if picked.bound is Bound.max and low is not None and low.bound is Bound.min:
-        clause = f"deadline: {low.amount}–{en} (upper bound judged)"
-        return f"{en}, the upper bound of {low.amount}–{picked.amount}", ru, clause
-    label = picked.case_en or picked.case_ru
-    clause = f"deadline: {en}" + (f" ({label})" if label and len(deadlines) > 1 else "")
-    return en, ru, clause + (" [declared extension]" if picked.extension else "")
+    en = " + ".join(texts.amount_en(t.amount, t.unit) for t in case.terms)
+    ru = " + ".join(texts.amount_ru(t.amount, t.unit) for t in case.terms)
+    first = case.entries[0]
+    if first.bound is Bound.min and len(case.entries) > 1 and case.entries[1].bound is Bound.max:
+        clause = f"deadline: {first.amount}–{en} (upper bound judged)"
+        return f"{en}, the upper bound of {first.amount}–{case.entries[1].amount}", ru, clause
+    if case.minimum is not None:
+        minimum = texts.amount_en(case.minimum.amount, case.minimum.unit)
+        return f"at least {minimum}", ru, f"deadline: not earlier than {minimum}"
+    labels = [label for e in case.entries if (label := e.case_en or e.case_ru)]
+    clause = f"deadline: {en}" + (f" ({'; '.join(labels)})" if labels else "")
+    return en, ru, clause + (" [declared extension]" if case.extension else "")
+
+
+def _dates(values: Mapping[str, JsonValue], follow_up: ResultDates | None) -> ResultDates:
+    """The result's dates: those recorded after the visit win over the visit's answers."""
+    ready, received = _date(values, READY), _date(values, RECEIVED)
+    if follow_up is not None:
+        ready = follow_up.ready_on or ready
+        received = follow_up.received_on or received
+    return ResultDates(ready_on=ready, received_on=received)
 
 
 def _deadline(
@@ -203,27 +210,28 @@ def _deadline(
     calendar: WorkingCalendar,
     today: dt.date,
     case_index: int | None,
+    follow_up: ResultDates | None,
 ) -> None:
     values = read.values
     chosen = re.fullmatch(r"case_(\d+)", str(values.get(CODE[R.deadline_case], "")))
-    picked = pick_deadline(standard.deadlines, int(chosen[1]) - 1 if chosen else case_index)
+    picked = pick_case(standard.deadlines, int(chosen[1]) - 1 if chosen else case_index)
     if picked is None:
-        cases = len(texts.deadline_cases(standard))
-        en = f"The standard has {cases} deadline cases and none was chosen for this visit, "
+        cases = len(standard.deadline_cases())
+        en = f"Deadline cases in the standard: {cases}; none was chosen for this visit, "
         en += "so the deadline cannot be judged."
-        ru = f"В стандарте {cases} вариантов срока, и ни один не выбран для визита, "
+        ru = f"Вариантов срока в стандарте: {cases}; ни один не выбран для визита, "
         ru += "поэтому срок оценить нельзя."
         j.note("deadline-case-ambiguous", en, ru)
         j.deadline = DeadlineVerdict(
             status=DeadlineStatus.unknown, explanation_en=en, explanation_ru=ru
         )
         return
-    term_en, term_ru, clause = _term(standard.deadlines, picked)
-    if picked.unit in (DeadlineUnit.minutes, DeadlineUnit.hours):
+    term_en, term_ru, clause = _term(picked)
+    if any(e.unit in (DeadlineUnit.minutes, DeadlineUnit.hours) for e in picked.entries):
         # A term in minutes runs from accepting the application at the desk to the result,
         # so it is the service interval; the queue before it has its own norm.
         start, end = _moment(values, STARTED), _moment(values, ENDED)
-        verdict = judge_duration(picked, started_at=start, ended_at=end)
+        verdict = judge_duration(picked.entries[-1], started_at=start, ended_at=end)
         if verdict.status is DeadlineStatus.late and start and end:
             took, late = _num(verdict.measured_minutes or 0), _num(verdict.late_by_minutes or 0)
             span = f"{read.config.clock(start)}–{read.config.clock(end)}"
@@ -232,18 +240,27 @@ def _deadline(
             j.add("deadline-late", [STARTED, ENDED], en, ru, clause)
     else:
         submitted = _date(values, SUBMITTED)
-        received = _date(values, RECEIVED)
-        verdict = judge_deadline(
-            picked, calendar, submitted_on=submitted, result_on=received, today=today
+        promised = _date(values, PROMISED)
+        minimum = picked.minimum
+        applicant = minimum is not None and minimum.upper is UpperBound.applicant_choice
+        verdict = judge_case(
+            picked,
+            calendar,
+            submitted_on=submitted,
+            result=_dates(values, follow_up),
+            today=today,
+            # The receipt's date is the one the applicant chose when the standard lets them.
+            chosen_on=promised if applicant else None,
         )
         # The verdict's sentence already gives the due date, the term and the working days.
         en, ru = verdict.explanation_en, verdict.explanation_ru
+        judged_on = READY if verdict.result_basis is ResultBasis.ready else RECEIVED
         if verdict.status in (DeadlineStatus.late, DeadlineStatus.overdue):
             is_late = verdict.status is DeadlineStatus.late
             code: FindingCode = "deadline-late" if is_late else "deadline-overdue"
-            j.add(code, [SUBMITTED, RECEIVED], en, ru, clause)
-        promised, due = _date(values, PROMISED), verdict.due_date
-        if promised is not None and due is not None and promised > due:
+            j.add(code, [SUBMITTED, judged_on if is_late else RECEIVED], en, ru, clause)
+        due = verdict.due_date
+        if promised is not None and due is not None and promised > due and not applicant:
             en = f"Promised {promised}, after the standard's due date {due} ({term_en} after "
             en += f"submission on {submitted})."
             ru = f"Обещали к {promised}, позже срока по стандарту {due} ({term_ru} после "
@@ -267,6 +284,7 @@ def judge_norms(
     config: ScoringConfig,
     programme: ProgrammeNorms | None = None,
     mrp: MrpTable | None = None,
+    follow_up: ResultDates | None = None,
 ) -> Judged:
     """Judge the visible, non-N/A, normalised ``values`` against the timed norms.
 
@@ -284,6 +302,8 @@ def judge_norms(
         programme: the programme's norms where the standard is silent (default: the
             published ``checklists/programme.yaml``).
         mrp: МРП values for tariffs in МРП (default: ``checklists/mrp.yaml``).
+        follow_up: the result's dates recorded after the visit (``POST .../result``); they
+            win over the visit's answers.
 
     Returns:
         Facts, findings, notes and each judged norm's fraction.
@@ -303,5 +323,13 @@ def judge_norms(
     waits.judge_transfer_hold(j, values, programme)
     fees.judge_fee(j, values, standard.cost, day=visit_day(values, today), mrp=mrp or default_mrp())
     if standard.deadlines and codes & {SUBMITTED, RECEIVED}:
-        _deadline(j, read, standard, calendar=calendar, today=today, case_index=case_index)
+        _deadline(
+            j,
+            read,
+            standard,
+            calendar=calendar,
+            today=today,
+            case_index=case_index,
+            follow_up=follow_up,
+        )
     return j

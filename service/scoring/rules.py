@@ -39,6 +39,7 @@ from service.checklists.items import DocumentsItem, ItemBase
 from service.checklists.kinds import kind_of
 from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
 from service.scoring import findings as item_findings
+from service.scoring.deadlines import ResultDates
 from service.scoring.norms import NORM_ITEMS, judge_norms
 from service.scoring.policy import GradingPolicy, default_policy
 from service.scoring.results import (
@@ -191,6 +192,7 @@ def score_visit(
     deadline_case_index: int | None = None,
     config: ScoringConfig = DEFAULT_CONFIG,
     policy: GradingPolicy | None = None,
+    result_dates: ResultDates | None = None,
 ) -> ScoreResult:
     """Score one visit against its checklist and the standard it was built from.
 
@@ -205,6 +207,8 @@ def score_visit(
             when the checklist has no ``deadline_case`` answer.
         config: norm weights and the monitoring's own norms.
         policy: the grading policy: severities, bands and caps (default: the shipped file).
+        result_dates: when the result was ready and received, recorded after the visit;
+            they win over the answers.
 
     Returns:
         The score (None when nothing applies), grade, per-section and per-item results,
@@ -227,6 +231,7 @@ def score_visit(
         today=today,
         case_index=deadline_case_index,
         config=config,
+        follow_up=result_dates,
     )
     documents_code = SCORING_ROLES[ScoringRole.documents_demanded][0]
     documents_item = next((i for i in checklist.items() if i.code == documents_code), None)

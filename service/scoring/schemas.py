@@ -64,6 +64,9 @@ class DeadlinePublic(_Snapshot):
     due_date: dt.date | None = None
     submitted_on: dt.date | None = None
     result_on: dt.date | None = None
+    result_basis: str | None = None
+    received_on: dt.date | None = None
+    earliest_date: dt.date | None = None
     late_by_working_days: int | None = None
     late_by_minutes: float | None = None
     measured_minutes: float | None = None

@@ -19,6 +19,7 @@ from service.isotime import local_date
 from service.observability import metrics
 from service.photos import reads as photo_reads
 from service.scoring import repository
+from service.scoring.deadlines import ResultDates
 from service.scoring.models import GradingPolicyVersion, VisitCriterion, VisitFinding, VisitScore
 from service.scoring.policy import GradingPolicy, PolicyError, default_policy, parse_policy
 from service.scoring.policy import stored_policy as policy_of_row
@@ -54,7 +55,8 @@ class PolicyInvalid(ValidationFailed):
 
 
 class ScoredVisit(Protocol):
-    """What scoring reads of a visit: its pinned checklist and standard, and its deadline case.
+    """What scoring reads of a visit: its pinned checklist and standard, its deadline case, and
+    the result's dates recorded after the visit (``POST /visits/{id}/result``).
 
     The visit and its status belong to ``service.visits``, which decides when a visit is scored
     (submit, review, reopen, rescore) and calls in.
@@ -71,6 +73,12 @@ class ScoredVisit(Protocol):
 
     @property
     def deadline_case_index(self) -> int | None: ...
+
+    @property
+    def result_ready_date(self) -> dt.date | None: ...
+
+    @property
+    def result_received_date(self) -> dt.date | None: ...
 
 
 def compute(session: Session, visit: ScoredVisit, *, now: dt.datetime) -> ScoreResult:
@@ -92,6 +100,9 @@ def compute(session: Session, visit: ScoredVisit, *, now: dt.datetime) -> ScoreR
         photos=photo_reads.ids_by_item(session, visit.id),
         deadline_case_index=visit.deadline_case_index,
         policy=current_policy(session),
+        result_dates=ResultDates(
+            ready_on=visit.result_ready_date, received_on=visit.result_received_date
+        ),
     )
 
 

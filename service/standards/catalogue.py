@@ -17,28 +17,21 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictBool,
     StrictInt,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
 from service.isotime import IsoDate
+from service.standards.terms import Bound as Bound
+from service.standards.terms import Deadline as Deadline
+from service.standards.terms import DeadlineCase as DeadlineCase
+from service.standards.terms import DeadlineUnit as DeadlineUnit
+from service.standards.terms import UpperBound as UpperBound
+from service.standards.terms import chain_problem, deadline_cases
 
 CODE_PATTERN = r"^S(0[1-9]|[1-9][0-9])$"
-
-
-class DeadlineUnit(StrEnum):
-    minutes = "minutes"
-    hours = "hours"
-    working_days = "working_days"
-    calendar_days = "calendar_days"
-    months = "months"
-
-
-class Bound(StrEnum):
-    min = "min"
-    max = "max"
 
 
 class Level(StrEnum):
@@ -74,21 +67,6 @@ Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Deadline(_Strict):
-    """One deadline case of a standard: ``amount`` ``unit`` for the case ``case_ru``.
-
-    ``case_ru`` is null when the standard has a single deadline. ``bound`` marks the two ends of
-    a range; ``extension`` marks a prolongation that applies only when the office declares it.
-    """
-
-    case_ru: Text | None = None
-    case_en: Text | None = None
-    amount: StrictInt = Field(gt=0, le=100_000)
-    unit: DeadlineUnit
-    bound: Bound | None = None
-    extension: StrictBool = False
 
 
 class Document(_Strict):
@@ -181,6 +159,18 @@ class StandardBody(_Strict):
         if len(set(self.channels)) != len(self.channels):
             raise ValueError("channels must not repeat")
         return self
+
+    @field_validator("deadlines")
+    @classmethod
+    def _deadlines_read_as_cases(cls, deadlines: list[Deadline]) -> list[Deadline]:
+        problem = chain_problem(deadlines)
+        if problem is not None:
+            raise ValueError(problem)
+        return deadlines
+
+    def deadline_cases(self) -> list[DeadlineCase]:
+        """The standard's deadline cases (see ``deadline_cases``)."""
+        return deadline_cases(self.deadlines)
 
     def digest(self) -> str:
         """Sha256 of the canonical JSON form: equal content gives an equal hash."""

@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field
 
 from service.base import SQLModel
@@ -82,6 +82,32 @@ class Visit(SQLModel, table=True):
     version: int = 1
     bulk_id: uuid.UUID | None = Field(default=None, foreign_key="visit_bulks.id")
     bulk_row: int | None = None
+    # When the result was ready and received, as recorded after the visit (VisitResult);
+    # the deadline is judged on them, over the visit's answers.
+    result_ready_date: dt.date | None = Field(default=None, sa_type=Date)
+    result_received_date: dt.date | None = Field(default=None, sa_type=Date)
+
+
+class VisitResult(SQLModel, table=True):
+    """One follow-up on a visit's result, recorded after the visit: never updated.
+
+    The result often comes weeks after the visit, once it is approved; each follow-up is kept
+    with who sent it, and ``client_id`` makes a retry store it once. The visit carries the
+    dates in force (``Visit.result_ready_date``, ``result_received_date``).
+    """
+
+    __tablename__ = "visit_results"
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: uuid.UUID = Field(foreign_key="visits.id", index=True)
+    client_id: uuid.UUID = Field(unique=True)
+    ready_date: dt.date | None = Field(default=None, sa_type=Date)
+    received_date: dt.date | None = Field(default=None, sa_type=Date)
+    recorded_by_id: uuid.UUID = Field(foreign_key="users.id")
+    recorded_at: dt.datetime = Field(sa_type=UtcDateTime)
+    # The deadline verdict before and after this follow-up (null: the visit was not scored).
+    deadline_before: str | None = Field(default=None, sa_type=String(16))
+    deadline_after: str | None = Field(default=None, sa_type=String(16))
 
 
 class VisitEvent(SQLModel, table=True):

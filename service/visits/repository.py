@@ -19,7 +19,7 @@ from service.base import metadata
 from service.checklists.models import Checklist
 from service.offices.models import Office
 from service.scoring.models import VisitScore
-from service.visits.models import Visit, VisitBulk, VisitEvent
+from service.visits.models import Visit, VisitBulk, VisitEvent, VisitResult
 from service.visits.transitions import VisitStatus
 
 
@@ -207,7 +207,7 @@ def active_shoppers(
     return rows
 
 
-def add(session: Session, row: Visit | VisitEvent | VisitBulk) -> None:
+def add(session: Session, row: Visit | VisitEvent | VisitBulk | VisitResult) -> None:
     session.add(row)
     session.flush()
 
@@ -231,6 +231,11 @@ def events(session: Session, visit_id: uuid.UUID) -> list[VisitEvent]:
         select(VisitEvent).where(col(VisitEvent.visit_id) == visit_id).order_by(col(VisitEvent.id))
     ).all()
     return list(rows)
+
+
+def result_by_client_id(session: Session, client_id: uuid.UUID) -> VisitResult | None:
+    query = select(VisitResult).where(col(VisitResult.client_id) == client_id)
+    return session.exec(query).first()
 
 
 def bulk_by_client_id(session: Session, client_id: uuid.UUID) -> VisitBulk | None:

@@ -16,7 +16,7 @@ from pydantic import (
 
 from service.checklists.format import ChecklistChannel
 from service.db_types import MAX_ROW_ID
-from service.isotime import AwareIsoDatetime
+from service.isotime import AwareIsoDatetime, IsoDate
 from service.standards.catalogue import CODE_PATTERN
 from service.visits.checks import DefectCode
 from service.visits.transitions import VisitAction, VisitStatus
@@ -106,6 +106,44 @@ class ReasonRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Comment
+
+
+class ResultRequest(BaseModel):
+    """When the visit's result was ready and received, told after the visit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: uuid.UUID = Field(description="Makes a retry record the follow-up once")
+    ready_on: IsoDate | None = Field(
+        default=None, description="The day the office said the result was ready (the notice)"
+    )
+    received_on: IsoDate | None = Field(default=None, description="The day it was received")
+
+    @model_validator(mode="after")
+    def _some_date(self) -> "ResultRequest":
+        if self.ready_on is None and self.received_on is None:
+            raise ValueError("give ready_on, received_on or both")
+        if self.ready_on and self.received_on and self.received_on < self.ready_on:
+            raise ValueError("received_on must not be before ready_on")
+        return self
+
+
+class VisitResultPublic(BaseModel):
+    """One follow-up on a visit's result and what it did to the deadline verdict."""
+
+    id: int
+    visit_id: uuid.UUID
+    client_id: uuid.UUID
+    ready_on: dt.date | None
+    received_on: dt.date | None
+    recorded_by_id: uuid.UUID
+    recorded_at: dt.datetime
+    deadline_before: str | None = Field(
+        description="The deadline verdict before (null: the visit was not scored yet)"
+    )
+    deadline_after: str | None = Field(
+        description="The verdict after: on_time, late, early, pending, overdue or unknown"
+    )
 
 
 class VisitEventPublic(BaseModel):

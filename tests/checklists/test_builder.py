@@ -184,7 +184,7 @@ def test_scoring_codes_and_critical_items() -> None:
     assert set(roles) == {
         "ticket_taken_at", "number_called_at", "service_started_at", "service_ended_at",
         "application_submitted_on", "result_promised_on", "result_received_on",
-        "deadline_case", "documents_demanded",
+        "notification_received_on", "deadline_case", "documents_demanded",
     }  # fmt: skip
     critical = {item.code for item in checklist.items() if item.critical}
     assert critical == {"informal_payment_asked", "pressure_to_falsify", "acquaintance_offer"}
@@ -238,3 +238,41 @@ def test_code_must_agree_with_the_file() -> None:
     standard: StandardFile = CATALOGUE["S33"]
     with pytest.raises(ChecklistError, match="S01 does not match S33"):
         build_checklist(IN_PERSON, standard, service_code="S01")
+
+
+@pytest.mark.parametrize(
+    ("code", "options"),
+    [
+        # Line 3758: stage 2 follows stage 1, so the shopper picks the whole, not a stage.
+        (
+            "S46",
+            [
+                ("case_1", "1 этап: 28 рабочих дней + 2 этап: 22 рабочих дня "
+                 "(всего не более 50 рабочих дней)"),
+                ("case_3", "отказ в рассмотрении заявления: 2 рабочих дня"),
+                ("case_4", "отказ в оказании государственной услуги: 14 рабочих дней"),
+            ],
+        ),
+        # Line 2861: «продлевается до 5 или 30 рабочих дней» adds to the base 10.
+        (
+            "S32",
+            [
+                ("case_1", "основной срок: 10 рабочих дней"),
+                ("case_2", "основной срок: 10 рабочих дней + при необходимости срок оказания "
+                 "продлевается до 5 или 30 рабочих дней: не более чем на 5 рабочих дней "
+                 "(всего не более 15 рабочих дней)"),
+                ("case_3", "основной срок: 10 рабочих дней + при необходимости срок оказания "
+                 "продлевается до 5 или 30 рабочих дней: не более чем на 30 рабочих дней "
+                 "(всего не более 40 рабочих дней)"),
+            ],
+        ),
+    ],
+)  # fmt: skip
+def test_deadline_case_options_add_up_stages_and_extensions(
+    code: str, options: list[tuple[str, str]]
+) -> None:
+    item = build_checklist(IN_PERSON, CATALOGUE[code]).item("deadline_case")
+    assert isinstance(item, ChoiceItem)
+    extension = " [продление: учитывается, только если орган его объявил]"
+    got = [(o.code, o.text_ru.removesuffix(extension)) for o in item.options]
+    assert got == options

@@ -11,10 +11,10 @@ from service.scoring.deadlines import (
     DeadlineStatus,
     due_date,
     judge_deadline,
-    judge_duration,
-    pick_deadline,
+    pick_case,
 )
-from service.standards.catalogue import Deadline, DeadlineUnit, parse_standard
+from service.scoring.durations import judge_duration
+from service.standards.catalogue import Deadline, parse_standard
 
 D = dt.date
 CAL = WorkingCalendar()
@@ -122,11 +122,11 @@ def test_explanation_reads_like_a_sentence() -> None:
         SEVEN, CAL, submitted_on=D(2026, 3, 18), result_on=D(2026, 4, 3), today=D(2026, 5, 1)
     )
     assert verdict.explanation_en == (
-        "Due 2026-04-01 (7 working days after 2026-03-18); result on 2026-04-03: "
+        "Due 2026-04-01 (7 working days after 2026-03-18); result received on 2026-04-03: "
         "late by 2 working days."
     )
     assert verdict.explanation_ru == (
-        "Срок 2026-04-01 (7 рабочих дней после 2026-03-18); результат 2026-04-03: "
+        "Срок 2026-04-01 (7 рабочих дней после 2026-03-18); результат получен 2026-04-03: "
         "просрочка 2 рабочих дня."
     )
 
@@ -143,10 +143,7 @@ def test_explanation_says_when_the_due_date_moved() -> None:
     assert "2026-04-12 нерабочий день" in verdict.explanation_ru
 
 
-@pytest.mark.parametrize(
-    ("deadline", "message"),
-    [(dl(30, "minutes"), "judge_duration"), (dl(15, "calendar_days", bound="min"), "lower bound")],
-)
+@pytest.mark.parametrize(("deadline", "message"), [(dl(30, "minutes"), "judge_duration")])
 def test_judge_deadline_refuses(deadline: Deadline, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         judge_deadline(
@@ -196,47 +193,57 @@ def test_judge_duration_refuses_day_units() -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "index", "amount", "unit"),
+    ("code", "index", "terms"),
     [
-        ("S26", None, 7, "working_days"),
-        ("S17", None, None, None),
-        ("S17", 0, 30, "calendar_days"),
-        ("S17", 1, 10, "calendar_days"),
-        ("S17", 3, 15, "calendar_days"),
-        ("S17", 4, None, None),
-        ("S17", -1, None, None),
-        ("S11", None, 180, "calendar_days"),
-        ("S11", 0, 180, "calendar_days"),
-        ("S11", 1, 180, "calendar_days"),
-        ("S16", None, 45, "working_days"),
-        ("S04", None, None, None),
-        ("S04", 0, None, None),
-        ("S30", None, 25, "working_days"),
-        ("S30", 1, 4, "months"),
-        ("S32", None, 10, "working_days"),
-        ("S32", 2, 30, "working_days"),
-        ("S48", None, 60, "minutes"),
+        ("S26", None, [(7, "working_days")]),
+        ("S17", None, None),
+        ("S17", 0, [(30, "calendar_days")]),
+        ("S17", 1, [(10, "calendar_days")]),
+        ("S17", 3, [(15, "calendar_days")]),
+        ("S17", 4, None),
+        ("S17", -1, None),
+        ("S11", None, [(180, "calendar_days")]),
+        ("S11", 0, [(180, "calendar_days")]),
+        ("S11", 1, [(180, "calendar_days")]),
+        ("S16", None, [(45, "working_days")]),
+        ("S04", None, []),
+        ("S04", 0, []),
+        ("S30", None, [(25, "working_days")]),
+        ("S30", 1, [(25, "working_days"), (4, "months")]),
+        ("S32", None, [(10, "working_days")]),
+        ("S32", 2, [(10, "working_days"), (30, "working_days")]),
+        ("S46", 1, [(28, "working_days"), (22, "working_days")]),
+        ("S48", None, [(60, "minutes")]),
     ],
 )
-def test_pick_deadline_on_seeds(
-    code: str, index: int | None, amount: int | None, unit: str | None
+def test_pick_case_on_seeds(
+    code: str, index: int | None, terms: list[tuple[int, str]] | None
 ) -> None:
-    picked = pick_deadline(seed(code), index)
-    assert (picked and picked.amount, picked and picked.unit) == (amount, unit)
+    picked = pick_case(seed(code), index)
+    got = None if picked is None else [(t.amount, t.unit.value) for t in picked.terms]
+    assert got == terms
+
+
+def _one(code: str, index: int | None) -> Deadline:
+    picked = pick_case(seed(code), index)
+    assert picked is not None
+    assert len(picked.terms) == 1
+    return picked.terms[0]
 
 
 def test_seed_s26_seven_working_days() -> None:
-    deadline = pick_deadline(seed("S26"), None)
-    assert deadline is not None
     verdict = judge_deadline(
-        deadline, CAL, submitted_on=D(2026, 3, 18), result_on=D(2026, 4, 3), today=D(2026, 5, 1)
+        _one("S26", None),
+        CAL,
+        submitted_on=D(2026, 3, 18),
+        result_on=D(2026, 4, 3),
+        today=D(2026, 5, 1),
     )
     assert (verdict.status, verdict.late_by_working_days) == (DeadlineStatus.late, 2)
 
 
 def test_seed_s17_individuals() -> None:
-    deadline = pick_deadline(seed("S17"), 1)
-    assert deadline is not None
+    deadline = _one("S17", 1)
     assert deadline.case_en == "individuals"
     verdict = judge_deadline(
         deadline, CAL, submitted_on=D(2026, 3, 11), result_on=D(2026, 3, 26), today=D(2026, 5, 1)
@@ -245,31 +252,15 @@ def test_seed_s17_individuals() -> None:
 
 
 def test_seed_s11_range_judged_against_180_days() -> None:
-    deadline = pick_deadline(seed("S11"), None)
-    assert deadline is not None
     verdict = judge_deadline(
-        deadline, CAL, submitted_on=D(2026, 3, 18), result_on=D(2026, 10, 1), today=D(2026, 10, 1)
+        _one("S11", None),
+        CAL,
+        submitted_on=D(2026, 3, 18),
+        result_on=D(2026, 10, 1),
+        today=D(2026, 10, 1),
     )
     assert verdict.range_upper_bound_used
     assert verdict.due_date == D(2026, 9, 14)
     assert (verdict.status, verdict.late_by_working_days) == (DeadlineStatus.late, 13)
     assert "upper bound: 180 calendar days" in verdict.explanation_en
     assert "верхняя граница: 180 календарных дней" in verdict.explanation_ru
-
-
-def test_seed_s30_extension_only_when_chosen() -> None:
-    deadlines = seed("S30")
-    submitted, result = D(2026, 3, 18), D(2026, 6, 1)
-    base = pick_deadline(deadlines, None)
-    extended = pick_deadline(deadlines, 1)
-    assert base is not None
-    assert extended is not None
-    assert extended.extension
-    assert extended.unit is DeadlineUnit.months
-    base_verdict = judge_deadline(base, CAL, submitted_on=submitted, result_on=result, today=result)
-    ext_verdict = judge_deadline(
-        extended, CAL, submitted_on=submitted, result_on=result, today=result
-    )
-    assert base_verdict.status is DeadlineStatus.late
-    assert ext_verdict.status is DeadlineStatus.on_time
-    assert ext_verdict.due_date == D(2026, 7, 20)

@@ -16,7 +16,11 @@ from tests.scoring.test_rules import Visit, at
 
 IP, CALL = ChecklistChannel.in_person, ChecklistChannel.call_1414
 # S58's term is one working day: the perfect visit's result on the next day.
-S58_ON_TIME = {"result_promised_on": "2026-02-03", "result_received_on": "2026-02-03"}
+S58_ON_TIME = {
+    "result_promised_on": "2026-02-03",
+    "notification_received_on": "2026-02-03",
+    "result_received_on": "2026-02-03",
+}
 
 
 def worst(result: ScoreResult) -> str | None:
@@ -39,7 +43,8 @@ CASES: list[tuple[str, str, ChecklistChannel, dict[str, Any], str, str, int, str
      "call-answer-contradicts-standard", "major", 4,
      "line 2681: «Звонили на 1414. Некомпетентны вообще»"),
     ("result-two-working-days-late", "S33", IP,
-     {"result_promised_on": "2026-02-11", "result_received_on": "2026-02-13"},
+     {"result_promised_on": "2026-02-11", "notification_received_on": "2026-02-13",
+      "result_received_on": "2026-02-13"},
      "deadline-late", "critical", 2,
      "line 7: «предоставление услуги в сроки»"),
     ("s58-refused-for-a-document-not-required", "S58", IP,
@@ -89,7 +94,9 @@ def test_a_minor_finding_still_allows_a_5() -> None:
 
 
 def test_a_pending_result_still_allows_a_5_and_an_unknown_deadline_does_not() -> None:
-    pending = Visit("S45").drop("result_received_on").score(today=dt.date(2026, 2, 3))
+    # No result and no notice of one yet: the deadline is still running.
+    not_yet = Visit("S45").drop("result_received_on").mark_na("notification_received")
+    pending = not_yet.score(today=dt.date(2026, 2, 3))
     assert pending.deadline is not None
     assert (pending.deadline.status.value, pending.grade) == ("pending", 5)
     # S17 has several deadline cases and none was chosen: the deadline was not shown met.

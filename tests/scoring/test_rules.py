@@ -147,6 +147,7 @@ def test_acceptance_s33_documents_wait_and_late_result() -> None:
         service_ended_at=at("10:56"),
         result_promised_on="2026-02-11",
         result_received_on="2026-02-13",
+        notification_received_on="2026-02-13",
     )
     result = visit.score()
     assert codes(result) == [
@@ -263,7 +264,8 @@ def test_required_unanswered_items_earn_nothing_and_are_one_finding() -> None:
 def test_s17_deadline_case_chosen_by_answer(
     case: str, due: dt.date, verdict: DeadlineStatus
 ) -> None:
-    result = Visit("S17").set(deadline_case=case, result_received_on="2026-02-14").score()
+    visit = Visit("S17").set(deadline_case=case, result_received_on="2026-02-14")
+    result = visit.drop("notification_received_on").score()
     assert result.deadline is not None
     assert (result.deadline.due_date, result.deadline.status) == (due, verdict)
     assert ("deadline-late" in codes(result)) == (verdict is DeadlineStatus.late)
@@ -295,7 +297,8 @@ def test_s17_case_falls_back_to_the_coordinators_index_then_to_unknown() -> None
 def test_s11_range_is_judged_on_its_180_day_upper_bound(
     received: str, verdict: DeadlineStatus, findings: list[str]
 ) -> None:
-    result = Visit("S11", EGOV).set(result_received_on=received).score()
+    visit = Visit("S11", EGOV).set(result_received_on=received)
+    result = visit.drop("notification_received_on").score()
     deadline = result.deadline
     assert deadline is not None
     assert deadline.status is verdict
@@ -313,7 +316,8 @@ def test_s06_has_no_deadline_to_judge() -> None:
 
 
 def test_overdue_result_is_a_critical_finding() -> None:
-    result = Visit("S45").drop("result_received_on").score()
+    # No result and no notice yet: the notice's date is hidden, so the deadline is overdue.
+    result = Visit("S45").drop("result_received_on").mark_na("notification_received").score()
     assert codes(result) == ["deadline-overdue"]
     assert result.findings[0].severity == "critical"
     assert "overdue by" in result.findings[0].message_en

@@ -83,6 +83,7 @@ def test_acceptance_scenario_two_extra_documents_long_wait_late_result(
             "service_ended_at": "2026-03-18T10:55:00+05:00",
             "queue_recorded_wait": 2400,  # the display's 40 minutes; 45 from seeking a ticket
             "result_received_on": "2026-04-03",
+            "notification_received_on": "2026-04-03",
             "documents_demanded": {
                 "selected": ["doc_1", "doc_2"],
                 "extras": ["свидетельство о браке", "справка о составе семьи"],

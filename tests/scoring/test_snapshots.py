@@ -8,11 +8,22 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from service.auth.models import User
 from service.scoring import schemas
 from service.scoring.models import VisitScore
+from service.scoring.results import DocumentsFacts, Finding, Note, QueueFacts, ScoreResult
+from service.scoring.schemas import (
+    DeadlinePublic,
+    DocumentsPublic,
+    FindingPublic,
+    NotePublic,
+    QueuePublic,
+    VisitScorePublic,
+)
+from service.scoring.verdicts import DeadlineVerdict
 from tests.conftest import FrozenClock
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
@@ -104,3 +115,22 @@ def test_a_renamed_code_reads_under_its_new_name(
     monkeypatch.setitem(schemas.RENAMED_FINDING_CODES, "rudeness", "staff-discourtesy")
     body = read(client, stored(session, shopper, old_snapshot()), shopper, clock)
     assert body["findings"][-1]["code"] == "staff-discourtesy"
+
+
+@pytest.mark.parametrize(
+    ("made", "read"),
+    [
+        (ScoreResult, VisitScorePublic),
+        (DeadlineVerdict, DeadlinePublic),
+        (QueueFacts, QueuePublic),
+        (DocumentsFacts, DocumentsPublic),
+        (Finding, FindingPublic),
+        (Note, NotePublic),
+    ],
+)
+def test_the_public_snapshot_reads_every_field_the_rules_write(
+    made: type[BaseModel], read: type[BaseModel]
+) -> None:
+    # The snapshot models are a separate, tolerant contract; a field the rules add and the
+    # contract lacks would be silently dropped from every stored score's reading.
+    assert set(made.model_fields) - set(read.model_fields) == set()

@@ -177,6 +177,36 @@ class TestPutStandard:
         ).json()
         assert [(s["code"], s["version"]) for s in listed["items"]] == [("S26", 2), ("S27", 1)]
 
+    def test_stages_extensions_and_minimum_terms_are_accepted(
+        self, client: TestClient, admin: dict[str, str]
+    ) -> None:
+        body = s26(client, admin) | {"effective_from": "2026-04-01"}
+        body["deadlines"] = [
+            {"case_ru": "1 этап", "amount": 28, "unit": "working_days"},
+            {"case_ru": "2 этап", "amount": 22, "unit": "working_days", "stage": True},
+            {"case_ru": "продлевается не более чем на", "amount": 1, "unit": "months",
+             "extension": True},
+            {"case_ru": "не ранее", "amount": 1, "unit": "calendar_days", "bound": "min",
+             "upper": "applicant_choice"},
+        ]  # fmt: skip
+        response = client.put(
+            api_path("put_service_standard", code="S26"), json=body, headers=admin
+        )
+        assert response.status_code == 201, response.text
+        after = client.get(
+            api_path("read_service", code="S26") + "?on=2026-04-01", headers=admin
+        ).json()
+        stored = [
+            (d["amount"], d["stage"], d["extension"], d["bound"], d["upper"])
+            for d in after["deadlines"]
+        ]
+        assert stored == [
+            (28, False, False, None, None),
+            (22, True, False, None, None),
+            (1, False, True, None, None),
+            (1, False, False, "min", "applicant_choice"),
+        ]
+
     def test_same_content_again_is_a_no_op(self, client: TestClient, admin: dict[str, str]) -> None:
         body = s26(client, admin) | {"effective_from": "2026-04-01"}
         first = client.put(api_path("put_service_standard", code="S26"), json=body, headers=admin)
@@ -212,6 +242,10 @@ class TestPutStandard:
         [
             ("deadlines", [{"amount": 5, "unit": "weeks"}]),
             ("deadlines", [{"amount": -1, "unit": "working_days"}]),
+            ("deadlines", [{"amount": 5, "unit": "working_days", "stage": True}]),
+            ("deadlines", [{"amount": 5, "unit": "working_days", "extension": True}]),
+            ("deadlines", [{"amount": 5, "unit": "working_days", "optional": True}]),
+            ("deadlines", [{"amount": 5, "unit": "working_days", "upper": "applicant_choice"}]),
             ("channels", []),
             ("name_ru", ""),
             ("effective_from", "2026-02-30"),
