@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from service.config import (
 from service.errors import DatabaseBusy
 from service.main import create_app
 from service.standards import service as standards_service
+from service.visits.transitions import VisitStatus
 from tests.fixtures.db import postgres_url_or_skip
 from tests.fixtures.factories import make_visit
 from tests.fixtures.problems import assert_problem
@@ -222,6 +224,30 @@ class TestRequests:
             holder.rollback()
         created = app_client.post(api_path("create_office"), json=OFFICE, headers=headers)
         assert created.json()["name"] == "ЦОН"  # the failed request gave nothing back held
+
+    def test_a_submit_refused_as_incomplete_takes_no_write_lock(
+        self, app_client: TestClient, app_engine: Engine
+    ) -> None:
+        """Phones poll submit while their photos are processed: a refusal is read without the
+        write lock, so it answers at once while another request holds the lock."""
+        now = dt.datetime.now(dt.UTC)
+        settings: Settings = app_client.app.state.settings  # type: ignore[attr-defined]
+        with Session(app_engine, expire_on_commit=False) as session:
+            standards_service.load_standards(session, settings.catalogue_dir, now=now)
+            checklists_service.load_template_files(session, settings.templates_dir, now=now)
+            shopper = make_user(session, Role.shopper)
+            visit = make_visit(session, shopper=shopper)
+            visit.status = VisitStatus.in_progress  # started: a sync was stored
+            session.add(visit)
+            session.commit()
+        body = {"client_id": str(uuid.uuid4()), "submitted_at": now.isoformat()}
+        path = api_path("submit_visit", visit_id=visit.id)
+        with Session(app_engine) as holder:
+            make_user(holder, Role.coordinator)  # holds the write lock
+            refused = app_client.post(path, json=body, headers=_headers(shopper))
+            holder.rollback()
+        assert_problem(refused, 422, "submission-incomplete")  # not 503 database-busy
+        assert refused.json()["errors"]  # every unanswered item listed
 
     def test_no_free_connection_within_the_pool_timeout_is_503(
         self, file_url: str, tmp_path: Path, coordinator: User, app_engine: Engine

@@ -195,6 +195,33 @@ def sync_answers(
     return result
 
 
+_SUBMITTABLE = (VisitStatus.in_progress, VisitStatus.returned)
+
+
+def _check_complete(session: Session, visit: Visit) -> None:
+    """Raise unless every required item is answered and its photos are ready."""
+    missing = answers_service.missing_required(session, visit)
+    shortfall = photo_reads.shortfall(session, visit)
+    photos = shortfall.missing
+    if not missing and not photos and shortfall.processing:
+        # Complete once the photo jobs are done: the phone retries the same submit.
+        raise PhotosProcessing(
+            f"{len(shortfall.processing)} required photo(s) are still being processed; "
+            "submit again in a few seconds.",
+            errors=[
+                {"item_code": p.item_code, "photo_id": str(p.id)} for p in shortfall.processing
+            ],
+            headers={"Retry-After": "2"},
+        )
+    if missing or photos:
+        raise SubmissionIncomplete(
+            f"{len(missing)} required item(s) are unanswered and {len(photos)} item(s) lack "
+            f"required photos: {', '.join([*missing, *photos])}.",
+            errors=[{"item_code": code} for code in missing]
+            + [{"item_code": code, "missing": "photo"} for code in photos],
+        )
+
+
 def submit(
     session: Session,
     visit: Visit,
@@ -213,30 +240,16 @@ def submit(
         PhotosProcessing: nothing is missing but required photos are still being processed.
         TransitionNotAllowed: the visit is not in progress or returned.
     """
+    # Refusals first, from the plain read, without the write lock: phones poll submit while
+    # their photos are processed (bench/wave.py: thousands of 409s in two minutes), and each
+    # poll queued for SQLite's one write lock made every other write wait behind it.
+    if visit.submit_client_id != request.client_id and visit.status in _SUBMITTABLE:
+        _check_complete(session, visit)
     visit = lock(session, visit)
     if visit.submit_client_id == request.client_id:
         return visit
-    if visit.status in (VisitStatus.in_progress, VisitStatus.returned):
-        missing = answers_service.missing_required(session, visit)
-        shortfall = photo_reads.shortfall(session, visit)
-        photos = shortfall.missing
-        if not missing and not photos and shortfall.processing:
-            # Complete once the photo jobs are done: the phone retries the same submit.
-            raise PhotosProcessing(
-                f"{len(shortfall.processing)} required photo(s) are still being processed; "
-                "submit again in a few seconds.",
-                errors=[
-                    {"item_code": p.item_code, "photo_id": str(p.id)} for p in shortfall.processing
-                ],
-                headers={"Retry-After": "2"},
-            )
-        if missing or photos:
-            raise SubmissionIncomplete(
-                f"{len(missing)} required item(s) are unanswered and {len(photos)} item(s) lack "
-                f"required photos: {', '.join([*missing, *photos])}.",
-                errors=[{"item_code": code} for code in missing]
-                + [{"item_code": code, "missing": "photo"} for code in photos],
-            )
+    if visit.status in _SUBMITTABLE:
+        _check_complete(session, visit)  # again: the plain read may be older than the lock
     skew = round((now - request.submitted_at).total_seconds(), 3)
     act(
         session,
