@@ -31,6 +31,27 @@ def _shopper(session: SessionDep, actor: User, user_id: uuid.UUID) -> User:
     return auth_service.managed_user(session, actor, user_id)
 
 
+def _new_token(
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    actor: User,
+    user_id: uuid.UUID,
+    body: AppTokenCreate,
+) -> tuple[User, AppToken, str]:
+    """The shopper, their new token's row and the token itself (shown only once)."""
+    user = _shopper(session, actor, user_id)
+    row, token = tokens.create(
+        session,
+        user,
+        actor,
+        label=body.label,
+        now=clock(),
+        limit=settings.openrosa.max_app_tokens_per_user,
+    )
+    return user, row, token
+
+
 @router.post(
     "/users/{user_id}/app-tokens",
     summary="Create an app token",
@@ -50,15 +71,7 @@ def create_app_token(
     body: AppTokenCreate,
 ) -> AppTokenCreated:
     """Make a shopper's phone key for ODK Collect; the token is shown only in this answer."""
-    user = _shopper(session, actor, user_id)
-    row, token = tokens.create(
-        session,
-        user,
-        actor,
-        label=body.label,
-        now=clock(),
-        limit=settings.openrosa.max_app_tokens_per_user,
-    )
+    user, row, token = _new_token(session, settings, clock, actor, user_id, body)
     return AppTokenCreated(
         **_public(row).model_dump(), token=token, server_url=server_url(request, token)
     )
@@ -114,15 +127,7 @@ def create_app_token_qr(
     body: AppTokenCreate,
 ) -> Response:
     """Make a phone key and answer Collect's settings QR code; the shopper scans it once."""
-    user = _shopper(session, actor, user_id)
-    row, token = tokens.create(
-        session,
-        user,
-        actor,
-        label=body.label,
-        now=clock(),
-        limit=settings.openrosa.max_app_tokens_per_user,
-    )
+    user, row, token = _new_token(session, settings, clock, actor, user_id, body)
     payload = tokens.settings_payload(
         tokens.collect_settings(server_url(request, token), project=f"mshop: {user.full_name}")
     )
