@@ -170,7 +170,7 @@ def publish_checklist(
 
 
 @services_router.post(
-    "/services/documents",
+    "/document-lists",
     summary="Import document lists",
     response_model=DocumentsImportReport,
     status_code=status.HTTP_200_OK,

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from service.scoring.deadlines import DeadlineStatus
 from service.scoring.results import (
@@ -33,12 +40,14 @@ Source = Field(min_length=1, max_length=2000)
 
 
 class _Rule(BaseModel):
+    # Scalars are strict (see Floor, Cap, ...): a policy arrives as JSON from an admin, and
+    # "yes" read as true or "3" as 3 would publish a version nobody wrote.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Floor(_Rule):
-    min_score: float = Field(ge=0, le=100)
-    grade: int = Field(ge=1, le=5)
+    min_score: float = Field(ge=0, le=100, strict=True)
+    grade: int = Field(ge=1, le=5, strict=True)
 
 
 class Bands(_Rule):
@@ -54,7 +63,7 @@ class Bands(_Rule):
 
 
 class Cap(_Rule):
-    max_grade: int = Field(ge=1, le=5)
+    max_grade: int = Field(ge=1, le=5, strict=True)
     source: str = Source
 
 
@@ -62,15 +71,23 @@ class Five(_Rule):
     deadline_statuses: frozenset[DeadlineStatus]
     source: str = Source
 
+    @field_validator("deadline_statuses", mode="before")
+    @classmethod
+    def _no_repeats(cls, value: Any) -> Any:
+        # The schema promises unique items: a repeated status is a typo, not a set to merge.
+        if isinstance(value, list) and len(value) != len(set(map(str, value))):
+            raise ValueError("each deadline status may be listed once")
+        return value
+
 
 class CriticalItem(_Rule):
-    grade: int = Field(ge=1, le=5)
+    grade: int = Field(ge=1, le=5, strict=True)
     source: str = Source
 
 
 class Satisfaction(_Rule):
     item: str = Field(min_length=1, max_length=64)
-    in_compliance: bool
+    in_compliance: bool = Field(strict=True)
     source: str = Source
 
 

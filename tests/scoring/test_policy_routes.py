@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -64,6 +65,31 @@ class TestPublishPolicy:
             assert (again.status_code, again.json()["code"]) == (409, "grading-policy-exists")
         current = client.get(api_path("read_policy", version="2027.1"), headers=admin).json()
         assert current["body"]["severities"]["rudeness"]["severity"] == "major"
+
+    @pytest.mark.parametrize(
+        ("section", "field", "value"),
+        [
+            ("satisfaction", "in_compliance", "true"),
+            ("critical_item", "grade", "1"),
+            ("five", "deadline_statuses", ["on_time", "on_time"]),
+        ],
+    )
+    def test_scalars_of_the_wrong_type_are_not_coerced(
+        self,
+        client: TestClient,
+        session: Session,
+        clock: FrozenClock,
+        section: str,
+        field: str,
+        value: object,
+    ) -> None:
+        admin = bearer(make_user(session, Role.admin), clock)
+        body = policy("2027.1")
+        assert field in body[section]
+        body[section] = body[section] | {field: value}
+        refused = publish(client, admin, body)
+        assert (refused.status_code, refused.json()["code"]) == (422, "validation-failed")
+        assert field in refused.text
 
     def test_an_invalid_policy_is_422_and_changes_nothing(
         self, client: TestClient, session: Session, clock: FrozenClock
