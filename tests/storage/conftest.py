@@ -5,8 +5,14 @@ from pathlib import Path
 import pytest
 
 from service.storage.client import make_s3_client
+from service.storage.deadline import Deadlines
 from service.storage.objects import LocalStore, ObjectStore, S3Store
 from tests.fixtures.s3 import S3Endpoint
+
+# These stores test what a store does, not how long it may take: on CI's two busy cores a
+# SeaweedFS HEAD once took over the production default of 5 s. The deadlines have tests of
+# their own (tests/storage/test_hung_store.py, tests/faults/), with their own numbers.
+PATIENT = Deadlines(operation_seconds=30.0, upload_seconds=60.0, check_seconds=30.0)
 
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
@@ -17,12 +23,19 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
     # Looked up only here, so local-only runs never start SeaweedFS.
     endpoint: S3Endpoint = request.getfixturevalue("seaweed")
     bucket: str = request.getfixturevalue("s3_bucket")
-    return S3Store(make_s3_client(endpoint.settings(bucket)), bucket, create_bucket=True)
+    return S3Store(
+        make_s3_client(endpoint.settings(bucket)), bucket, create_bucket=True, deadlines=PATIENT
+    )
 
 
 @pytest.fixture
 def s3_store(seaweed: S3Endpoint, s3_bucket: str) -> S3Store:
     """An S3 store whose bucket exists."""
-    store = S3Store(make_s3_client(seaweed.settings(s3_bucket)), s3_bucket, create_bucket=True)
+    store = S3Store(
+        make_s3_client(seaweed.settings(s3_bucket)),
+        s3_bucket,
+        create_bucket=True,
+        deadlines=PATIENT,
+    )
     store.ensure_ready()
     return store
