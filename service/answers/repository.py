@@ -161,6 +161,17 @@ def current(session: Session, visit_id: uuid.UUID) -> dict[str, Answer]:
     return {row.item_code: row for row in rows}
 
 
+def current_values(session: Session, visit_id: uuid.UUID) -> dict[str, Any]:
+    """Item code -> value of the visit's current answers, without building ORM objects:
+    phones poll submit while their photos are processed, and each poll asks this."""
+    rows = session.exec(
+        select(col(Answer.item_code), col(Answer.value)).where(
+            col(Answer.visit_id) == visit_id, col(Answer.is_current)
+        )
+    ).all()
+    return dict(rows)
+
+
 def page(
     session: Session, visit_id: uuid.UUID, *, history: bool, limit: int, offset: int
 ) -> tuple[list[Answer], int]:

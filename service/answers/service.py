@@ -5,6 +5,7 @@ import hashlib
 import json
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
 from sqlmodel import Session
@@ -226,6 +227,11 @@ def current_answers(session: Session, visit: AnswerVisit) -> dict[str, Answer]:
     return repository.current(session, visit.id)
 
 
+def current_values(session: Session, visit: AnswerVisit) -> dict[str, Any]:
+    """Item code -> value of the visit's current answers (None for N/A), for visibility."""
+    return repository.current_values(session, visit.id)
+
+
 def page(
     session: Session, visit: AnswerVisit, *, history: bool, limit: int, offset: int
 ) -> AnswerPage:
@@ -242,17 +248,21 @@ def page(
     )
 
 
-def missing_required(session: Session, visit: AnswerVisit) -> list[str]:
-    """Required, visible items answered by a value (not photos) with no current answer."""
+def missing_required(
+    session: Session, visit: AnswerVisit, values: Mapping[str, Any] | None = None
+) -> list[str]:
+    """Required, visible items answered by a value (not photos) with no current answer.
+
+    ``values``: the visit's ``current_values``, when the caller has read them already.
+    """
     checklist = checklist_for_visit(session, visit)
-    current = current_answers(session, visit)
-    values = {code: a.value for code, a in current.items()}
+    values = current_values(session, visit) if values is None else values
     shown = checklist.visible(values)
     return [
         item.code
         for item in checklist.items()
         if item.required
         and item.code in shown
-        and item.code not in current
+        and item.code not in values
         and kind_of(item).takes_value
     ]

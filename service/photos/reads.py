@@ -2,14 +2,16 @@
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlmodel import Session
 
 from service.answers import service as answers_service
 from service.auth.models import User
 from service.auth.roles import Role
+from service.checklists.items import ItemBase
 from service.checklists.pinned import checklist_for_visit
 from service.errors import Forbidden
 from service.photos import errors, repository
@@ -34,18 +36,30 @@ def to_public(photo: Photo, viewer: User) -> PhotoPublic:
 
 def expected(session: Session, visit: PhotoVisit, photos: list[Photo]) -> list[ItemPhotos]:
     """Per item that takes photos and is shown: how many are required and how many arrived."""
+    return _expected(_shown_items(session, visit), photos)
+
+
+def _shown_items(
+    session: Session, visit: PhotoVisit, values: Mapping[str, Any] | None = None
+) -> list[ItemBase]:
+    """The checklist's items that take photos and are shown for the visit's answers."""
     checklist = checklist_for_visit(session, visit)
-    values = {c: a.value for c, a in answers_service.current_answers(session, visit).items()}
+    if values is None:
+        values = answers_service.current_values(session, visit)
     shown = checklist.visible(values)
+    return [item for item in checklist.items() if item.code in shown and item.photo_bounds()]
+
+
+def _expected(items: list[ItemBase], photos: list[Photo]) -> list[ItemPhotos]:
     received: dict[str, int] = {}
     for photo in photos:
         if photo.status not in repository.COUNTED:  # a rejected photo is no evidence
             continue
         received[photo.item_code] = received.get(photo.item_code, 0) + 1
     rows = []
-    for item in checklist.items():
+    for item in items:
         bounds = item.photo_bounds()
-        if bounds is None or item.code not in shown:
+        if bounds is None:
             continue
         minimum = item.photos_required()
         got = received.get(item.code, 0)
@@ -78,12 +92,16 @@ class Shortfall:
     processing: list[Photo]  # photos being processed of items short of ready photos
 
 
-def shortfall(session: Session, visit: PhotoVisit) -> Shortfall:
+def shortfall(
+    session: Session, visit: PhotoVisit, values: Mapping[str, Any] | None = None
+) -> Shortfall:
+    """Items short of required photos; ``values``: the visit's answers, if read already."""
     photos = repository.for_visit(session, visit.id, repository.COUNTED)
     ready = [p for p in photos if p.status == PhotoStatus.ready]
-    short = {row.item_code for row in expected(session, visit, ready) if row.missing}
+    items = _shown_items(session, visit, values)
+    short = {row.item_code for row in _expected(items, ready) if row.missing}
     return Shortfall(
-        missing=[row.item_code for row in expected(session, visit, photos) if row.missing],
+        missing=[row.item_code for row in _expected(items, photos) if row.missing],
         processing=[
             p for p in photos if p.status == PhotoStatus.processing and p.item_code in short
         ],

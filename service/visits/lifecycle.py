@@ -200,8 +200,10 @@ _SUBMITTABLE = (VisitStatus.in_progress, VisitStatus.returned)
 
 def _check_complete(session: Session, visit: Visit) -> None:
     """Raise unless every required item is answered and its photos are ready."""
-    missing = answers_service.missing_required(session, visit)
-    shortfall = photo_reads.shortfall(session, visit)
+    # One read of the answers for both: phones poll submit while their photos are processed.
+    values = answers_service.current_values(session, visit)
+    missing = answers_service.missing_required(session, visit, values)
+    shortfall = photo_reads.shortfall(session, visit, values)
     photos = shortfall.missing
     if not missing and not photos and shortfall.processing:
         # Complete once the photo jobs are done: the phone retries the same submit.

@@ -312,3 +312,32 @@ def test_the_parse_cache_is_bounded(
     parsed = pinned.checklist_by_hash(session, visit.checklist_id, row.content_hash)
     assert list(pinned._CHECKLISTS) == ["h1", "h2", row.content_hash]
     assert pinned.checklist_by_hash(session, visit.checklist_id, row.content_hash) is parsed
+
+
+def test_a_refused_submit_reads_the_answers_once_and_writes_nothing(
+    client: TestClient,
+    session: Session,
+    clock: FrozenClock,
+    shopper: User,
+    templates: list[dict[str, Any]],
+    statements: Statements,
+) -> None:
+    """Phones poll submit while their photos are processed: each refusal must stay cheap."""
+    visit = make_visit(session, shopper=shopper)
+    phone = bearer(shopper, clock)
+    assert sync(client, visit, phone, batch(templates, 100, at=T0)).status_code == 200
+    body = {"client_id": str(uuid.uuid4()), "submitted_at": T0.isoformat()}
+
+    statements.seen.clear()
+    statements.recording = True
+    try:
+        response = client.post(
+            api_path("submit_visit", visit_id=visit.id), json=body, headers=phone
+        )
+    finally:
+        statements.recording = False
+
+    assert_problem(response, 422, "submission-incomplete")
+    assert statements.seen.count("SELECT answers") == 1, "; ".join(statements.seen)
+    writes = [s for s in statements.seen if not s.startswith("SELECT")]
+    assert not writes, statements.seen
