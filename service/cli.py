@@ -263,8 +263,11 @@ def cmd_grading_publish(args: argparse.Namespace) -> None:
     # Validated here first, so a broken file names its problems before the database opens.
     body = read_policy(text).model_dump(mode="json")
     with _session(settings) as session:
-        published = scoring_service.publish_policy(session, body, now=now_utc(), by=None)
-    print(f"grading policy {published.version} published; new scores and rescores use it")
+        published, created = scoring_service.publish_policy(session, body, now=now_utc(), by=None)
+    if created:
+        print(f"grading policy {published.version} published; new scores and rescores use it")
+    else:
+        print(f"grading policy {published.version} was published with this content already")
 
 
 def cmd_photos_cleanup(args: argparse.Namespace) -> None:

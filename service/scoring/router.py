@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Response, status
 
 from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, AdminUser, CurrentUser
 from service.clock import ClockDep
@@ -45,13 +45,27 @@ def read_policy(session: SessionDep, _user: CurrentUser, version: Version) -> Gr
     summary="Publish a grading policy",
     response_model=GradingPolicyPublic,
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(
-        *ROLE_CHECKED, scoring_service.PolicyExists, scoring_service.PolicyInvalid
-    ),
+    responses={
+        200: {"description": "The same document was published before: the stored version"},
+        **problem_responses(
+            *ROLE_CHECKED, scoring_service.PolicyExists, scoring_service.PolicyInvalid
+        ),
+    },
 )
 def publish_policy(
-    session: SessionDep, clock: ClockDep, admin: AdminUser, policy: GradingPolicy
+    session: SessionDep,
+    clock: ClockDep,
+    admin: AdminUser,
+    policy: GradingPolicy,
+    response: Response,
 ) -> GradingPolicyPublic:
-    """Publish a new policy version; scores made from now on (and rescores) use it."""
+    """Publish a new policy version; scores made from now on (and rescores) use it.
+
+    The version is the idempotency key: the same document again answers 200 with the stored
+    version; another document under a published version is 409 `grading-policy-exists`.
+    """
     body = policy.model_dump(mode="json")
-    return scoring_service.publish_policy(session, body, now=clock(), by=admin.id)
+    published, created = scoring_service.publish_policy(session, body, now=clock(), by=admin.id)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return published

@@ -221,32 +221,40 @@ def read_policy(session: Session, version: str) -> GradingPolicyPublic:
 
 def publish_policy(
     session: Session, body: Any, *, now: dt.datetime, by: uuid.UUID | None
-) -> GradingPolicyPublic:
+) -> tuple[GradingPolicyPublic, bool]:
     """Validate ``body`` and make it the current policy; versions are never replaced.
+
+    The version is the publish's idempotency key: the same document again (a retry) returns
+    the stored version and False; another document under a published version is refused.
 
     Raises:
         PolicyInvalid: the document is not a valid policy (every problem is listed).
-        PolicyExists: its version is published already, or is the shipped policy's.
+        PolicyExists: its version is published already with other content, or is the
+            shipped policy's.
     """
     try:
         policy = parse_policy(body)
     except PolicyError as exc:
         raise PolicyInvalid(f"The grading policy is not valid: {exc}") from exc
+    document = policy.model_dump(mode="json")
     taken = PolicyExists(
-        f"Grading policy {policy.version!r} exists; versions are never replaced, "
-        "publish under a new version."
+        f"Grading policy {policy.version!r} exists with other content; versions are never "
+        "replaced, publish under a new version."
     )
-    if policy.version == default_policy().version or repository.get_policy(session, policy.version):
+    if policy.version == default_policy().version:
         raise taken
+    stored = repository.get_policy(session, policy.version)
+    if stored is not None:
+        # Compared as policies, not JSON: a set's order in the JSON differs between processes.
+        if parse_policy(stored.body) != policy:
+            raise taken
+        return _public(stored, _current_version(session)), False
     row = GradingPolicyVersion(
-        version=policy.version,
-        body=policy.model_dump(mode="json"),
-        published_at=now,
-        published_by=by,
+        version=policy.version, body=document, published_at=now, published_by=by
     )
     try:
         with db.savepoint(session):
             repository.add_policy(session, row)
     except IntegrityError as exc:
-        raise taken from exc
-    return _public(row, policy.version)
+        raise taken from exc  # published meanwhile by another request
+    return _public(row, policy.version), True

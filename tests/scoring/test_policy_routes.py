@@ -55,6 +55,19 @@ class TestPublishPolicy:
         one = client.get(api_path("read_policy", version="2026.1"), headers=admin)
         assert (one.status_code, one.json()["current"]) == (200, False)
 
+    def test_the_same_document_again_is_a_retry(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        admin = bearer(make_user(session, Role.admin), clock)
+        first = publish(client, admin, policy("2027.1", rudeness="minor"))
+        assert first.status_code == 201, first.text
+        clock.advance(minutes=5)
+        again = publish(client, admin, policy("2027.1", rudeness="minor"))
+        assert again.status_code == 200, again.text
+        assert again.json() == first.json()  # the stored version, published_at unchanged
+        listed = client.get(api_path("list_policies"), headers=admin).json()
+        assert [p["version"] for p in listed] == ["2027.1", "2026.1"]
+
     def test_a_version_is_never_replaced(
         self, client: TestClient, session: Session, clock: FrozenClock
     ) -> None:
