@@ -86,7 +86,10 @@ def _session(settings: Settings) -> Iterator[Session]:
 def _load_standards(settings: Settings) -> str:
     with _session(settings) as session:
         report = standards_service.load_standards(session, settings.catalogue_dir, now=now_utc())
-    return f"standards: {report.created} added, {report.unchanged} already loaded"
+    line = f"standards: {report.created} added, {report.unchanged} already loaded"
+    if report.corrected:
+        line += f"; corrected (new assignments use them): {', '.join(report.corrected)}"
+    return line
 
 
 def _load_templates(settings: Settings) -> str:

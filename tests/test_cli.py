@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -295,6 +296,20 @@ def test_standards_load_is_idempotent(env: dict[str, str]) -> None:
     assert "61 added, 0 already loaded" in first.stdout
     second = run(env, "standards", "load")
     assert "0 added, 61 already loaded" in second.stdout
+
+
+def test_standards_load_takes_a_fixed_file_as_a_correction(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    assert run(env, "standards", "load").returncode == 0
+    fixed = tmp_path / "standards"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "checklists" / "standards", fixed)
+    s26 = fixed / "S26.yaml"
+    s26.write_text(s26.read_text("utf-8").replace("  amount: 7\n", "  amount: 9\n"), "utf-8")
+    loaded = run(env, "standards", "load", "--dir", str(fixed))
+    assert loaded.returncode == 0, loaded.stderr
+    assert "1 added, 60 already loaded" in loaded.stdout
+    assert "corrected (new assignments use them): S26@2018-01-01" in loaded.stdout
 
 
 def test_standards_load_refuses_a_broken_folder(env: dict[str, str], tmp_path: Path) -> None:

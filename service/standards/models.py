@@ -23,10 +23,10 @@ class ServiceStandard(SQLModel, table=True):
     """One immutable version of a service's standard; the newest in force on a date applies."""
 
     __tablename__ = "service_standards"
-    __table_args__ = (
-        UniqueConstraint("service_code", "effective_from"),
-        UniqueConstraint("service_code", "version"),
-    )
+    # No unique (service_code, effective_from): a correction of the extraction (a shipped file
+    # fixed, e.g. a deadline misread) is a new version with the same effective_from that
+    # ``supersedes_version``; the highest version of a date is the one in force.
+    __table_args__ = (UniqueConstraint("service_code", "version"),)
 
     id: int | None = Field(default=None, primary_key=True)
     service_code: str = Field(
@@ -34,6 +34,7 @@ class ServiceStandard(SQLModel, table=True):
     )
     version: int
     effective_from: dt.date = Field(sa_type=Date)
+    supersedes_version: int | None = None
     # Filterable copies of fields of ``body``; ``body`` is the canonical content.
     name_ru: str = Field(sa_type=String(2000))
     agency_abbr: str = Field(sa_type=String(32), index=True)

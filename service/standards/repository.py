@@ -3,7 +3,7 @@
 import datetime as dt
 from collections.abc import Collection
 
-from sqlalchemy import and_, exists, func
+from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -13,14 +13,21 @@ from service.standards.models import PublicService, ServiceStandard, StandardCha
 
 def _in_force(on: dt.date) -> SelectOfScalar[ServiceStandard]:
     newer = aliased(ServiceStandard)
-    # A version is in force when no later version of the same service has started by ``on``.
+    # A version is in force when no later version of the same service has started by ``on``,
+    # nor a correction of it (the same effective_from, a higher version number).
     return select(ServiceStandard).where(
         col(ServiceStandard.effective_from) <= on,
         ~exists().where(
             and_(
                 col(newer.service_code) == col(ServiceStandard.service_code),
-                col(newer.effective_from) > col(ServiceStandard.effective_from),
                 col(newer.effective_from) <= on,
+                or_(
+                    col(newer.effective_from) > col(ServiceStandard.effective_from),
+                    and_(
+                        col(newer.effective_from) == col(ServiceStandard.effective_from),
+                        col(newer.version) > col(ServiceStandard.version),
+                    ),
+                ),
             )
         ),
     )
@@ -81,11 +88,14 @@ def list_versions(session: Session, code: str) -> list[ServiceStandard]:
 
 
 def get_version_at(session: Session, code: str, effective_from: dt.date) -> ServiceStandard | None:
+    """The version effective from that date: the latest correction, if it was corrected."""
     return session.exec(
-        select(ServiceStandard).where(
+        select(ServiceStandard)
+        .where(
             col(ServiceStandard.service_code) == code,
             col(ServiceStandard.effective_from) == effective_from,
         )
+        .order_by(col(ServiceStandard.version).desc())
     ).first()
 
 

@@ -28,6 +28,10 @@ class StandardVersionRef(BaseModel):
     effective_from: dt.date
     content_hash: str
     created_at: dt.datetime
+    supersedes_version: int | None = Field(
+        default=None,
+        description="The version of the same effective_from this one corrects, if any",
+    )
 
 
 class ServicePublic(StandardPublic):
@@ -39,6 +43,8 @@ class ServicePublic(StandardPublic):
 class LoadReport(BaseModel):
     created: int
     unchanged: int
+    # Versions added as corrections of a version of the same date (their codes).
+    corrected: list[str] = []
 
 
 class DocumentList(BaseModel):

@@ -100,7 +100,8 @@ def in_force(versions: list[ServiceStandard], code: str, on: dt.date) -> Service
     started = [v for v in versions if v.effective_from <= on]
     if not started:
         raise StandardNotInForce(f"No standard of {code} is in force on {on.isoformat()}.")
-    return max(started, key=lambda v: v.effective_from)
+    # A correction has the date of the version it corrects and a higher number.
+    return max(started, key=lambda v: (v.effective_from, v.version))
 
 
 def get_service(session: Session, code: str, on: dt.date) -> ServicePublic:
@@ -111,6 +112,7 @@ def get_service(session: Session, code: str, on: dt.date) -> ServicePublic:
             effective_from=v.effective_from,
             content_hash=v.content_hash,
             created_at=v.created_at,
+            supersedes_version=v.supersedes_version,
         )
         for v in repository.list_versions(session, code)
     ]
@@ -124,25 +126,30 @@ def add_version(
     *,
     now: dt.datetime,
     actor_id: uuid.UUID | None = None,
+    correction: bool = False,
 ) -> tuple[ServiceStandard, bool]:
     """Add a version of ``code``'s standard; return it and whether it was created.
 
-    Sending the same content for the same ``effective_from`` again changes nothing.
+    Sending the same content for the same ``effective_from`` again changes nothing. Other
+    content for a date already stored is a new version only as a ``correction`` (the shipped
+    file was fixed: the extraction misread the standard); it supersedes the one of that date.
+    Visits keep the version they were assigned under; new assignments get the correction.
 
     Raises:
-        StandardVersionExists: another content is already stored for that date; published
-            versions are immutable, so a change needs a later ``effective_from``.
+        StandardVersionExists: another content is already stored for that date and this is
+            not a correction; published versions are immutable.
     """
     content_hash = body.digest()
     existing = repository.get_version_at(session, code, body.effective_from)
     if existing is not None:
         if existing.content_hash == content_hash:
             return existing, False
-        raise StandardVersionExists(
-            f"{code} already has a different version effective from "
-            f"{body.effective_from.isoformat()} (version {existing.version}); published "
-            "versions never change, so add one with a later effective_from."
-        )
+        if not correction:
+            raise StandardVersionExists(
+                f"{code} already has a different version effective from "
+                f"{body.effective_from.isoformat()} (version {existing.version}); published "
+                "versions never change, so add one with a later effective_from."
+            )
     if repository.get_service(session, code) is None:
         repository.add_service(
             session, PublicService(code=code, section_no=section_of(code), created_at=now)
@@ -151,6 +158,7 @@ def add_version(
         service_code=code,
         version=repository.next_version(session, code),
         effective_from=body.effective_from,
+        supersedes_version=existing.version if existing is not None else None,
         name_ru=body.name_ru,
         agency_abbr=body.agency.abbr,
         level=body.level.value,
@@ -170,13 +178,22 @@ def add_version(
 
 
 def load_standards(session: Session, directory: Path, *, now: dt.datetime) -> LoadReport:
-    """Load the catalogue files idempotently: new versions are added, known ones kept."""
+    """Load the catalogue files idempotently: new versions are added, known ones kept.
+
+    A file changed since it was loaded, with the same ``effective_from``, is the project's
+    correction of its extraction: it is added as a version superseding the loaded one.
+    """
     files: list[StandardFile] = load_catalogue(directory)
     created = 0
+    corrected = []
     for standard in files:
-        _, was_created = add_version(session, standard.code, standard.body(), now=now)
+        row, was_created = add_version(
+            session, standard.code, standard.body(), now=now, correction=True
+        )
         created += was_created
-    return LoadReport(created=created, unchanged=len(files) - created)
+        if was_created and row.supersedes_version is not None:
+            corrected.append(f"{row.service_code}@{row.effective_from.isoformat()}")
+    return LoadReport(created=created, unchanged=len(files) - created, corrected=corrected)
 
 
 def with_documents(session: Session, documents: DocumentList) -> StandardBody:
