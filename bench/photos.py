@@ -101,19 +101,35 @@ def upload(
 
 
 def direct(
-    client: httpx.Client, base: str, visit_id: object, headers: dict[str, str], data: bytes
+    client: httpx.Client,
+    base: str,
+    visit_id: object,
+    headers: dict[str, str],
+    data: bytes,
+    steps: dict[str, list[float]] | None = None,
 ) -> None:
-    """A direct upload: the ticket, the presigned PUT to the store, then ``complete``."""
+    """A direct upload: the ticket, the presigned PUT to the store, then ``complete``; each
+    step's time is appended to ``steps``, so the summary can say where the time goes."""
+    times = {}
+    started = time.perf_counter()
     request = upload_request(data)
     granted = client.post(
         f"{base}/api/v1/visits/{visit_id}/photos/uploads", json=request, headers=headers
     )
     assert granted.status_code == 201, granted.text
     ticket = granted.json()
+    times["ticket (sha256 on the phone + request)"] = time.perf_counter() - started
+    started = time.perf_counter()
     stored = client.put(ticket["upload_url"], content=data, headers=ticket["headers"])
     assert stored.status_code == 200, stored.text
+    times["presigned PUT"] = time.perf_counter() - started
+    started = time.perf_counter()
     done = client.post(f"{base}/api/v1/photos/{ticket['photo_id']}/complete", headers=headers)
     assert done.status_code == 200, done.text
+    times["complete"] = time.perf_counter() - started
+    for step, seconds in times.items():
+        if steps is not None:
+            steps.setdefault(step, []).append(seconds)
 
 
 def rss_mb(pid: int, field: str) -> float:
@@ -182,6 +198,7 @@ def main() -> None:
         s3 = endpoint.client()
         photos = [noisy_jpeg(args.photo_mb, seed) for seed in range(args.rounds)]
         sides: dict[str, list[float]] = {"multipart": [], "direct": [], "put_object": []}
+        steps: dict[str, list[float]] = {}
         rng = random.Random(1)
         with httpx.Client(timeout=120) as client:
             upload(client, base, visit_ids[-1], headers, noisy_jpeg(args.photo_mb, 999))  # warm-up
@@ -189,7 +206,7 @@ def main() -> None:
                 one, two = visit_ids[2 * i], visit_ids[2 * i + 1]
                 actions: dict[str, Callable[[], object]] = {
                     "multipart": partial(upload, client, base, one, headers, data),
-                    "direct": partial(direct, client, base, two, headers, data),
+                    "direct": partial(direct, client, base, two, headers, data, steps),
                     "put_object": partial(
                         s3.put_object, Bucket=bucket, Key=f"bench/{i}", Body=data
                     ),
@@ -203,6 +220,8 @@ def main() -> None:
         print(f"{args.rounds} rounds of {size_mb:.1f} MB JPEGs, sides interleaved:")
         for side, times in sides.items():
             print(f"  {side:<10} median {statistics.median(times) * 1000:8.1f} ms")
+        for step, times in steps.items():
+            print(f"    direct: {step:<38} median {statistics.median(times) * 1000:6.1f} ms")
         goals = {"multipart": 0.7, "direct": 0.95}
         for side, goal in goals.items():
             ratio = raw / statistics.median(sides[side])
