@@ -80,15 +80,19 @@ def test_the_runner_thread_runs_at_its_own_lower_priority(nice: int) -> None:
     # Linux nice values are per thread: the runner's work sees its own raised (by nothing when
     # nice is 0), and the thread that started it (a request thread, in a server) keeps its own.
     seen: list[int] = []
+    worked = threading.Event()
     caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
     def work() -> int:
-        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-        runner.request_stop()
-        return 1
+        if not worked.is_set():
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            worked.set()
+        return 0
 
     runner = JobRunner(work, poll_seconds=0.01, nice=nice)
     runner.start()
+    # Stopped only once it has worked: on a busy machine the thread may not have run yet.
+    assert worked.wait(timeout=30)
     runner.stop(timeout=10)
     assert seen == [min(caller + nice, 19)]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller
