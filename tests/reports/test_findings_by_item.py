@@ -15,7 +15,7 @@ from service.calendar.rules import WorkingCalendar
 from service.checklists.builder import build_checklist
 from service.checklists.format import ChecklistChannel
 from service.checklists.loader import load_templates
-from service.scoring.results import Finding, Severity
+from service.scoring.results import Finding, Severity, Source
 from service.scoring.rules import score_visit
 from service.scoring.service import stored_rows
 from service.standards.catalogue import load_catalogue
@@ -127,8 +127,9 @@ def test_a_stored_finding_names_its_one_item() -> None:
     result = score_visit(
         checklist, standard, {}, calendar=WorkingCalendar(), today=dt.date(2026, 3, 2)
     )
-    one = Finding(code="non-compliant-item", severity=Severity.minor, item_codes=["staff_polite"],
-                  message_en="-", message_ru="-", clause="-")  # fmt: skip
+    source = Source(document="checklist", clause="-")
+    one = Finding.of("non-compliant-item", Severity.minor, ["staff_polite"],
+                     "non-compliant-item", {"question": "-", "answer": "-"}, source)  # fmt: skip
     several = one.model_copy(update={"code": "required-item-unanswered", "item_codes": ["a", "b"]})
     result = result.model_copy(update={"findings": [one, several]})
     _, rows, _ = stored_rows(uuid.uuid4(), checklist, result, now=NOW)

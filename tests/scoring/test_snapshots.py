@@ -71,7 +71,7 @@ def test_a_score_stored_by_rules_2026_1_reads_as_it_was_made(
     snapshot = old_snapshot()
     assert "snapshot_version" not in snapshot  # the real old shape, not a new one
     body = read(client, stored(session, shopper, snapshot), shopper, clock)
-    assert (body["snapshot_version"], body["rules_version"]) == (2, "2026.1")
+    assert (body["snapshot_version"], body["rules_version"]) == (3, "2026.1")
     # Graded by bands alone, before policies: kept as it was, and said so.
     assert (body["score"], body["grade"]) == (90.7, 5)
     assert body["compliance"] == {
@@ -108,6 +108,10 @@ def test_a_score_stored_by_rules_2026_2_reads_as_it_was_made(
     ]
     late = body["findings"][0]
     assert late["message_ru"].endswith("просрочка 2 рабочих дня.")
+    # Version 2 knew no Kazakh and no source: the clause becomes the source's, nothing is made up.
+    assert (late["message_kk"], late["message_key"]) == ("", "")
+    assert late["source"] == {"document": "", "clause": "deadline: 7 working days", "line": None}
+    assert body["snapshot_version"] == 3
     assert body["deadline"]["late_by_working_days"] == 2
 
 
@@ -126,7 +130,16 @@ def test_unknown_codes_removed_and_new_fields_do_not_break_a_stored_score(
         "deadline-late",
     ]
     assert body["findings"][1]["severity"] == "blocking"
-    assert body["notes"] == [{"code": "note-from-the-future", "message_en": "x", "message_ru": ""}]
+    assert body["notes"] == [
+        {
+            "code": "note-from-the-future",
+            "message_key": "",
+            "params": {},
+            "message_en": "x",
+            "message_ru": "",
+            "message_kk": "",
+        }
+    ]
     assert (body["queue"]["wait_minutes"], body["documents"], body["items"]) == (None, None, [])
     assert "a_field_added_later" not in body
 
