@@ -8,7 +8,6 @@ Findings from the standard's norms are built in ``norms.py`` (queue, call, deadl
 ``rules.py`` (documents); all share ``Finding`` and the closed set ``FindingCode``.
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -37,7 +36,10 @@ class ItemRule:
 
     ``key`` is the catalogue's message (default: the finding code); ``clause`` is what the
     finding rests on, in the standard (``on`` names the topic, so the source is the standard
-    with its report line) or else in the monitoring's checklist. ``quote`` names a text item
+    with its report line) or else in the monitoring's checklist (``line``: the report line the
+    checklist's question comes from, when it names one). ``rated`` passes the answer (a
+    rating) to the message as ``value``; ``asked`` names the topic an operator was asked
+    about, passed as ``what``. ``quote`` names a text item
     whose answer is quoted; ``details`` names items whose values are appended; ``compare``
     appends the standard's own text on those topics; ``unless`` skips the rule when a finding
     with that code already exists (the more specific one wins).
@@ -48,7 +50,10 @@ class ItemRule:
     when: frozenset[str | int]
     clause: str
     key: str = ""
-    on: "StandardTopic | None" = None
+    on: StandardTopic | None = None
+    line: int | None = None
+    rated: bool = False
+    asked: StandardTopic | None = None
     quote: str | None = None
     details: tuple[str, ...] = ()
     compare: tuple[StandardTopic, ...] = ()
@@ -59,7 +64,7 @@ class ItemRule:
         return self.key or self.finding
 
     @property
-    def topic(self) -> "StandardTopic | None":
+    def topic(self) -> StandardTopic | None:
         return self.on or (self.compare[0] if self.compare else None)
 
 
@@ -71,7 +76,7 @@ C, M, m = Severity.critical, Severity.major, Severity.minor  # short, so rows st
 def _match_rules(topic: StandardTopic) -> tuple[ItemRule, ...]:
     clause = f"{topic}: the standard's text"
     # The operator's own words come from the call's notes, when the shopper wrote them.
-    extra: dict[str, Any] = {"compare": (topic,), "quote": "call_notes"}
+    extra: dict[str, Any] = {"compare": (topic,), "quote": "call_notes", "asked": topic}
     return (
         ItemRule("call-answer-contradicts-standard", M, frozenset({"mismatch"}), clause, **extra),
         ItemRule("call-answer-contradicts-standard", m, frozenset({"partial"}), clause,
@@ -99,9 +104,9 @@ ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
     "rudeness_seen": (ItemRule("rudeness", M, YES, "staff: courtesy (D2)",
         quote="rudeness_quote"),),
     "staff_politeness": (ItemRule("rudeness", m, LOW_RATING, "staff: courtesy (D2)",
-        key="rudeness.staff_politeness"),),
+        key="rudeness.staff_politeness", rated=True),),
     "help_desk_courtesy": (ItemRule("rudeness", m, LOW_RATING, "staff: courtesy (D2)",
-        key="rudeness.help_desk_courtesy"),),
+        key="rudeness.help_desk_courtesy", rated=True),),
     "routed_correctly": (ItemRule("routed-elsewhere", M, NO, "channels: the standard's list",
         on="channels", quote="redirected_to"),),
     # in_person: information stands
@@ -131,7 +136,7 @@ ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
         ItemRule("result-has-errors", M, YES, "result: document without errors (E5)"),),
     # in_person: complaints (report line 362: 3.1% complained, 0.6% in writing)
     "complaint_accepted": (ItemRule("complaint-not-accepted", M, NO,
-        "complaints: the right to complain (report line 362)"),),
+        "complaints: the right to complain (report line 362)", line=362),),
     # in_person: integrity (critical items)
     "informal_payment_asked": (ItemRule("informal-payment", C, YES,
         "integrity: no informal payments (G1)", quote="informal_payment_quote"),),
@@ -156,7 +161,8 @@ ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
     # ЕНПФ and egov.kz provide; lines 2606-2607 list the channels the operator left out).
     "answer_channels_match": _match_rules("channels"),
     "operator_politeness": (ItemRule("rudeness", m, LOW_RATING,
-        "call centre: courtesy (A5, D2)", key="rudeness.operator_politeness"),),
+        "call centre: courtesy (A5, D2)", key="rudeness.operator_politeness",
+        rated=True),),
     # egov
     "info_matches_standard": (ItemRule("portal-info-contradicts-standard", M, NO,
         "deadline and cost: the standard's text", compare=("deadline", "cost")),),
@@ -165,9 +171,6 @@ ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
         details=("failure_types",)),),
 }
 # fmt: on
-# Report lines (from a monitoring's other checklist, clauses such as "staff: badge (D1)")
-# are only cited where the clause names one.
-_CLAUSE_LINE = re.compile(r"report line (\d+)")
 
 
 def _detail(code: str, value: JsonValue) -> dict[str, JsonValue]:
@@ -189,8 +192,7 @@ def _source(rule: ItemRule, sources: Mapping[StandardTopic, Source]) -> Source:
     if topic is not None:
         found = sources[topic]
         return found.model_copy(update={"clause": rule.clause})
-    line = _CLAUSE_LINE.search(rule.clause)
-    return Source(document="checklist", clause=rule.clause, line=int(line[1]) if line else None)
+    return Source(document="checklist", clause=rule.clause, line=rule.line)
 
 
 def _rule_findings(
@@ -219,10 +221,10 @@ def _rule_findings(
             said = message(f"topic.{topic}")
             more.append(message("more.standard", topic=said, text=standard.texts[topic]))
         params: Params = {"more": more}
-        if rule.message_key.startswith("rudeness."):
+        if rule.rated:
             params["value"] = value
-        if rule.finding in ("call-answer-contradicts-standard", "call-answer-missing"):
-            params["what"] = message(f"asked.{rule.compare[0]}")
+        if rule.asked is not None:
+            params["what"] = message(f"asked.{rule.asked}")
         severity = Severity.critical if critical else rule.severity
         source = _source(rule, standard.sources)
         finding = Finding.of(rule.finding, severity, codes, rule.message_key, params, source)

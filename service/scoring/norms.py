@@ -326,7 +326,7 @@ def judge_norms(
         calendar: working days, for deadlines in working days or ending on a day off.
         today: the day of judging, for a result still not received.
         case_index: the coordinator's deadline case, used when no ``deadline_case`` answer.
-        config: the monitoring's own norms and the clock shown in messages.
+        config: the monitoring's own norms.
         programme: the programme's norms where the standard is silent (default: the
             published ``checklists/programme.yaml``).
         mrp: МРП values for tariffs in МРП (default: ``checklists/mrp.yaml``).

@@ -293,3 +293,35 @@ def test_each_item_rule_renders_through_the_scorer(
     assert made, [f.message_key for f in result.findings]
     for lang in LANGS:
         assert getattr(made[0], f"message_{lang}") == render(key, made[0].params, lang)
+
+
+@pytest.mark.parametrize(
+    ("code", "channel", "answers", "finding", "source"),
+    [
+        # The programme's norms cite the line programme.yaml's `lines` gives them.
+        ("S33", None, {"number_called_at": at("10:45"), "service_started_at": at("10:46"),
+                       "service_ended_at": at("10:56")},
+         "queue-wait-over-norm", ("programme", 3604)),
+        ("S33", CALL, {"call_transferred": "yes", "hold_duration": 480},
+         "call-hold-over-norm", ("programme", 2608)),
+        # The standard's deadline, cost and document list cite the standard's own lines.
+        ("S33", None, {"result_received_on": "2026-02-13",
+                       "notification_received_on": "2026-02-13"},
+         "deadline-late", ("S33", 2934)),
+        ("S59", None, {"fee_paid": "yes", "fee_amount": 50000}, "fee-above-standard",
+         ("S59", 4691)),
+        ("S33", None, {"documents_demanded": {"selected": [], "extras": ["справка"]}},
+         "documents-beyond-standard", ("S33", 2929)),
+        # A checklist question cites the report line it comes from, when it names one.
+        ("S33", None, {"complaint_filed": "oral", "complaint_accepted": "no"},
+         "complaint-not-accepted", ("checklist", 362)),
+        ("S33", None, {"badge_worn": "no"}, "badge-missing", ("checklist", None)),
+    ],
+)  # fmt: skip
+def test_a_finding_cites_its_document_and_report_line(
+    code: str, channel: Any, answers: dict[str, Any], finding: str, source: tuple[Any, Any]
+) -> None:
+    visit = Visit(code, channel) if channel else Visit(code)
+    made = next(f for f in visit.set(**answers).score().findings if f.code == finding)
+    assert (made.source.document, made.source.line) == source
+    assert made.clause == made.source.clause
