@@ -46,9 +46,14 @@ class MessageError(ValueError):
     """A key the catalogue lacks, or parameters that do not match its template."""
 
 
+@functools.cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang)
+
+
 def plural_categories(lang: Lang) -> frozenset[str]:
     """The CLDR plural categories ``lang`` distinguishes (always with ``other``)."""
-    return Locale.parse(lang).plural_form.tags | {"other"}
+    return _locale(lang).plural_form.tags | {"other"}
 
 
 def placeholders(template: str) -> dict[str, str]:
@@ -136,7 +141,7 @@ def _value(value: Any, spec: str, lang: Lang, catalogue: Catalogue) -> str:
         if not isinstance(value, int | float):
             raise MessageError(f"plural of a non-number {value!r}")
         forms = catalogue.plurals[spec.removeprefix("plural.")][lang]
-        category = Locale.parse(lang).plural_form(abs(value))
+        category = _locale(lang).plural_form(abs(value))
         return f"{_number(value, lang)} {forms.get(category, forms['other'])}"
     if spec in ("list", "sum"):
         if not isinstance(value, list):
@@ -158,6 +163,8 @@ def _value(value: Any, spec: str, lang: Lang, catalogue: Catalogue) -> str:
     if isinstance(value, dict):
         if "key" in value:
             return render(str(value["key"]), value.get("params") or {}, lang, catalogue)
+        if "text_ru" not in value:
+            raise MessageError(f"neither a message nor a text: {value!r}")
         return str(value.get(f"text_{lang}") or value["text_ru"])
     return str(value)
 
