@@ -127,7 +127,7 @@ RankByQuery = Annotated[
     ),
 ]
 
-LANGUAGES: tuple[Language, ...] = ("ru", "en")
+LANGUAGES: tuple[Language, ...] = ("ru", "kk", "en")
 
 
 def _accepted(header: str | None) -> Language | None:

@@ -348,10 +348,13 @@ def finding_examples(
     per_group: int = 3,
 ) -> Sequence[Row[Any]]:
     """Up to ``per_group`` visits per (code, severity, item), the most recent first, each with
-    its finding's message in ``language`` ("ru" or "en")."""
+    its finding's message in ``language`` ("ru", "kk" or "en"; a finding stored before
+    Kazakh gives its Russian)."""
     if not codes:
         return []
-    message = col(VisitFinding.message_en if language == "en" else VisitFinding.message_ru)
+    plain = col(VisitFinding.message_en if language == "en" else VisitFinding.message_ru)
+    kazakh = func.coalesce(col(VisitFinding.message_kk), plain)
+    message = kazakh if language == "kk" else plain
     # One row per visit and group first: a visit with two extra documents is one example.
     keys: tuple[ColumnElement[Any], ...] = (
         col(VisitFinding.code).label("code"),

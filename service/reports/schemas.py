@@ -163,8 +163,9 @@ class FindingRow(BaseModel):
 
 
 RowT = TypeVar("RowT", bound=BaseModel)
-# The languages findings' messages are stored in.
-Language = Literal["ru", "en"]
+# The languages findings' messages are stored in (Kazakh since rules 2026.3; older findings
+# fall back to Russian).
+Language = Literal["ru", "kk", "en"]
 
 
 class Report(BaseModel, Generic[RowT]):

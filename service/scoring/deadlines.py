@@ -9,8 +9,11 @@ turns a case into dates and a verdict.
 import calendar as stdlib_calendar
 import datetime as dt
 
+from pydantic import JsonValue
+
 from service.calendar.rules import WorkingCalendar
-from service.scoring.verdicts import DATE_UNITS, verdict, words_en, words_ru
+from service.scoring.messages import message
+from service.scoring.verdicts import DATE_UNITS, amount, verdict
 from service.scoring.verdicts import DeadlineStatus as DeadlineStatus
 from service.scoring.verdicts import DeadlineVerdict as DeadlineVerdict
 from service.scoring.verdicts import ResultBasis as ResultBasis
@@ -91,45 +94,47 @@ def earliest_date(
     return None if minimum is None else _step(submitted_on, minimum, calendar)
 
 
-def _term_words(case: DeadlineCase) -> tuple[str, str]:
-    terms = case.terms
-    en = " + ".join(words_en(t.amount, t.unit) for t in terms)
-    ru = " + ".join(words_ru(t.amount, t.unit) for t in terms)
-    upper = any(t.bound is Bound.max for t in terms)
-    return ("upper bound: " + en, "верхняя граница: " + ru) if upper else (en, ru)
+def terms_message(case: DeadlineCase) -> dict[str, JsonValue]:
+    """The case's terms added up ("7 working days", "upper bound: 25 + 4 months")."""
+    terms: list[JsonValue] = [amount(t.amount, t.unit) for t in case.terms]
+    upper = any(t.bound is Bound.max for t in case.terms)
+    return message("deadline.terms.upper" if upper else "deadline.terms", terms=terms)
 
 
 def _term(
     submitted_on: dt.date, case: DeadlineCase, due: dt.date | None, cal: WorkingCalendar
-) -> tuple[str, str]:
-    parts_en, parts_ru = [], []
+) -> dict[str, JsonValue]:
     minimum = case.minimum
     if minimum is not None:
         first = _step(submitted_on, minimum, cal)
-        parts_en.append(f"Not before {first} ({words_en(minimum.amount, minimum.unit)} after")
-        parts_ru.append(f"Не ранее {first} ({words_ru(minimum.amount, minimum.unit)} после")
-        parts_en[-1] += f" {submitted_on})"
-        parts_ru[-1] += f" {submitted_on})"
-        if minimum.upper is UpperBound.applicant_choice:
-            parts_en.append(f"by {due} (the date the applicant chose)" if due else "")
-            parts_ru.append(f"не позднее {due} (дата, выбранная заявителем)" if due else "")
-        else:
-            parts_en.append("no upper bound")
-            parts_ru.append("верхней границы нет")
-        return "; ".join(p for p in parts_en if p), "; ".join(p for p in parts_ru if p)
+        upper: list[JsonValue] = []
+        if minimum.upper is not UpperBound.applicant_choice:
+            upper.append(message("deadline.term.no-upper"))
+        elif due is not None:
+            upper.append(message("deadline.term.applicant-date", due=due.isoformat()))
+        return message(
+            "deadline.term.minimum",
+            first=first.isoformat(),
+            minimum=amount(minimum.amount, minimum.unit),
+            submitted=submitted_on.isoformat(),
+            upper=upper,
+        )
     raw = _raw_chain(submitted_on, case.terms, cal)
-    terms_en, terms_ru = _term_words(case)
-    en = f"Due {due} ({terms_en} after {submitted_on}"
-    ru = f"Срок {due} ({terms_ru} после {submitted_on}"
+    day_off: list[JsonValue] = []
     if raw != due:
-        en += f"; {raw} is a day off, so the next working day"
-        ru += f"; {raw} нерабочий день, поэтому следующий рабочий день"
-    return en + ")", ru + ")"
+        day_off.append(message("deadline.term.day-off", raw=raw.isoformat()))
+    return message(
+        "deadline.term.due",
+        due=str(due),
+        terms=terms_message(case),
+        submitted=submitted_on.isoformat(),
+        day_off=day_off,
+    )
 
 
 _BASIS = {
-    ResultBasis.ready: ("result ready on", "результат готов"),
-    ResultBasis.received: ("result received on", "результат получен"),
+    ResultBasis.ready: "deadline.basis.ready",
+    ResultBasis.received: "deadline.basis.received",
 }
 
 
@@ -168,17 +173,16 @@ def judge_case(
     if submitted_on is None:
         return verdict(
             DeadlineStatus.unknown,
-            "Submission date unknown, so the deadline cannot be judged.",
-            "Дата подачи неизвестна, поэтому срок оценить нельзя.",
+            "deadline.submission-unknown",
+            {},
             range_upper_bound_used=upper,
             **known,
         )
     if result_on is not None and result_on < submitted_on:
         return verdict(
             DeadlineStatus.unknown,
-            f"Result date {result_on} is before the submission date {submitted_on}; "
-            "check the dates.",
-            f"Дата результата {result_on} раньше даты подачи {submitted_on}; проверьте даты.",
+            "deadline.result-before-submission",
+            {"result": result_on.isoformat(), "submitted": submitted_on.isoformat()},
             submitted_on=submitted_on,
             range_upper_bound_used=upper,
             **known,
@@ -187,46 +191,39 @@ def judge_case(
     if minimum is not None and minimum.upper is UpperBound.applicant_choice:
         due = chosen_on
     first = earliest_date(submitted_on, case, calendar)
-    wd = DeadlineUnit.working_days
     late: int | None = None
-    said_en, said_ru = _BASIS[basis] if basis else ("", "")
+    said: JsonValue = None
+    if basis is not None and result_on is not None:
+        said = message(_BASIS[basis], on=result_on.isoformat())
+    extra: list[JsonValue] = []
     if result_on is None and (due is None or today <= due):
         status = DeadlineStatus.pending
-        en, ru = f"no result as of {today}", f"на {today} результата нет"
-        en += ": still within the deadline" if due else ""
-        ru += ": срок ещё не истёк" if due else ""
+        key = "deadline.pending.within" if due else "deadline.pending"
+        outcome = message(key, today=today.isoformat())
     elif result_on is None:
         assert due is not None  # narrowed by the branch above
         status, late = DeadlineStatus.overdue, calendar.working_days_between(due, today)
-        en = f"no result as of {today}: overdue by {words_en(late, wd)}"
-        ru = f"на {today} результата нет: просрочка {words_ru(late, wd)}"
+        outcome = message("deadline.overdue", today=today.isoformat(), late=late)
     elif first is not None and result_on < first:
         status = DeadlineStatus.early
-        en = f"{said_en} {result_on}: before the minimum term"
-        ru = f"{said_ru} {result_on}: раньше минимального срока"
+        outcome = message("deadline.early", result=said)
     elif due is None or result_on <= due:
         status, late = DeadlineStatus.on_time, 0
-        en, ru = f"{said_en} {result_on}: on time", f"{said_ru} {result_on}: в срок"
+        outcome = message("deadline.on-time", result=said)
     else:
         status, late = DeadlineStatus.late, calendar.working_days_between(due, result_on)
-        en = f"{said_en} {result_on}: late by {words_en(late, wd)}"
-        ru = f"{said_ru} {result_on}: просрочка {words_ru(late, wd)}"
+        outcome = message("deadline.late", result=said, late=late)
         if late == 0:
             # Ready on a day off right after the due date: late, but by no working day.
-            days = (result_on - due).days
-            en += f" ({words_en(days, DeadlineUnit.calendar_days)}, all days off)"
-            ru += f" ({words_ru(days, DeadlineUnit.calendar_days)}, все нерабочие)"
+            extra.append(message("deadline.late.days-off", days=(result_on - due).days))
     if minimum is not None and minimum.upper is UpperBound.applicant_choice and due is None:
-        en += "; the date the applicant chose is not recorded, so no upper bound is judged"
-        ru += "; дата, выбранная заявителем, не записана, поэтому верхняя граница не оценена"
+        extra.append(message("deadline.applicant-date-missing"))
     if basis is ResultBasis.ready and result.received_on not in (None, result_on):
-        en += f" (received on {result.received_on})"
-        ru += f" (получен {result.received_on})"
-    term_en, term_ru = _term(submitted_on, case, due, calendar)
+        extra.append(message("deadline.received-on", on=str(result.received_on)))
     return verdict(
         status,
-        f"{term_en}; {en}.",
-        f"{term_ru}; {ru}.",
+        "deadline.verdict",
+        {"term": _term(submitted_on, case, due, calendar), "outcome": outcome, "extra": extra},
         due_date=due,
         earliest_date=first,
         submitted_on=submitted_on,

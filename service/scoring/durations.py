@@ -5,14 +5,10 @@ Pure: timezone-aware timestamps and a ``Deadline`` in, a ``DeadlineVerdict`` out
 
 import datetime as dt
 
-from service.scoring.verdicts import (
-    TIME_UNITS,
-    DeadlineStatus,
-    DeadlineVerdict,
-    verdict,
-    words_en,
-    words_ru,
-)
+from pydantic import JsonValue
+
+from service.scoring.messages import Params, message
+from service.scoring.verdicts import TIME_UNITS, DeadlineStatus, DeadlineVerdict, amount, verdict
 from service.standards.terms import Bound, Deadline, DeadlineUnit
 
 
@@ -38,32 +34,33 @@ def judge_duration(
     upper = deadline.bound is Bound.max
     problem = _duration_problem(started_at, ended_at)
     if problem is not None or started_at is None or ended_at is None:
-        en, ru = problem or ("", "")
         return verdict(
             DeadlineStatus.unknown,
-            f"{en}, so the duration cannot be judged.",
-            f"{ru}, поэтому длительность оценить нельзя.",
+            "deadline.duration.unknown",
+            {"problem": problem},
             range_upper_bound_used=upper,
         )
     measured = (ended_at - started_at).total_seconds() / 60
     limit = deadline.amount * (60 if deadline.unit is DeadlineUnit.hours else 1)
     late = max(measured - limit, 0.0)
-    mins = DeadlineUnit.minutes
-    upper_en, upper_ru = ("upper bound ", "верхняя граница ") if upper else ("", "")
-    span = f"{started_at.isoformat()} – {ended_at.isoformat()}"
-    limit_en, limit_ru = (
-        words_en(deadline.amount, deadline.unit),
-        words_ru(deadline.amount, deadline.unit),
+    term = amount(deadline.amount, deadline.unit)
+    outcome = (
+        message("deadline.duration.late", late=round(late, 1))
+        if late
+        else message("deadline.duration.on-time")
     )
-    en = f"Limit {upper_en}{limit_en}; measured {words_en(measured, mins)}"
-    ru = f"Норматив: {upper_ru}{limit_ru}; фактически: {words_ru(measured, mins)}"
+    params: Params = {
+        "limit": message("deadline.duration.upper", amount=term) if upper else term,
+        "measured": round(measured, 1),
+        "start": started_at.isoformat(),
+        "end": ended_at.isoformat(),
+        "outcome": outcome,
+    }
     status = DeadlineStatus.late if late > 0 else DeadlineStatus.on_time
-    en += f" ({span}): " + (f"late by {words_en(late, mins)}." if late else "on time.")
-    ru += f" ({span}): " + (f"просрочка {words_ru(late, mins)}." if late else "в срок.")
     return verdict(
         status,
-        en,
-        ru,
+        "deadline.duration",
+        params,
         measured_minutes=measured,
         late_by_minutes=late,
         range_upper_bound_used=upper,
@@ -72,14 +69,13 @@ def judge_duration(
 
 def _duration_problem(
     started_at: dt.datetime | None, ended_at: dt.datetime | None
-) -> tuple[str, str] | None:
+) -> dict[str, JsonValue] | None:
     if started_at is None or ended_at is None:
-        return "A start or end time is missing", "Нет времени начала или окончания"
+        return message("deadline.duration.missing")
     if started_at.utcoffset() is None or ended_at.utcoffset() is None:
-        return "A time has no time zone", "У времени не указан часовой пояс"
+        return message("deadline.duration.naive")
     if ended_at < started_at:
-        return (
-            f"The end {ended_at.isoformat()} is before the start {started_at.isoformat()}",
-            f"Окончание {ended_at.isoformat()} раньше начала {started_at.isoformat()}",
+        return message(
+            "deadline.duration.reversed", end=ended_at.isoformat(), start=started_at.isoformat()
         )
     return None

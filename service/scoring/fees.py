@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from pydantic import JsonValue
 
 from service.isotime import local_date
-from service.scoring.results import Finding, Judged, Norm, Severity
+from service.scoring.messages import Params, localized
+from service.scoring.results import Finding, Judged, Norm, Severity, Source
 from service.standards.catalogue import Cost
 from service.standards.programme import MrpTable, allowed_fee
 
@@ -38,18 +39,21 @@ def visit_day(values: Mapping[str, JsonValue], today: dt.date) -> dt.date:
     return today
 
 
-def _tenge(amount: float) -> str:
-    return f"{amount:,.0f}".replace(",", " ") if amount == int(amount) else f"{amount:,.2f}"
-
-
 def judge_fee(
-    j: Judged, values: Mapping[str, JsonValue], cost: Cost, *, day: dt.date, mrp: MrpTable
+    j: Judged,
+    values: Mapping[str, JsonValue],
+    cost: Cost,
+    service: str,
+    *,
+    day: dt.date,
+    mrp: MrpTable,
 ) -> None:
     """Judge the amount asked or paid (``fee_amount``) against the standard's cost on ``day``.
 
     Not judged (no fraction) when the standard names no amount (paid without tariffs,
     conditional, unknown) or the МРП of ``day`` is not in the table. A payment for a free
-    service is a finding even when the amount was not written down.
+    service is a finding even when the amount was not written down. ``service`` is the
+    standard's service code, the document the finding rests on.
     """
     amount = values.get(FEE_AMOUNT)
     paid = values.get(FEE_PAID) == "yes" or (isinstance(amount, int | float) and amount > 0)
@@ -60,34 +64,28 @@ def judge_fee(
         return
     line = f", report line {cost.line}" if cost.line else ""
     clause = f"cost: {cost.text_ru or cost.payment}{line}"
+    source = Source(document=service, clause=clause, line=cost.line)
+    said = localized(allowed.explanation_ru, allowed.explanation_en, allowed.explanation_kk)
     if not isinstance(amount, int | float):
         if allowed.tenge == 0 and paid:
-            en = f"Paid for a service the standard makes free ({allowed.explanation_en})."
-            ru = f"Заплатили за услугу, бесплатную по стандарту ({allowed.explanation_ru})."
-            _critical(j, [FEE_PAID], en, ru, clause)
+            _critical(j, [FEE_PAID], "fee-above-standard.free", {"allowed": said}, source)
         return
     # Tariffs in МРП give fractions of a tenge; a charge rounded up to the tenge is not a breach.
     over = amount > math.ceil(allowed.tenge)
     j.fractions[Norm.fee] = 0.0 if over else 1.0
     if over:
-        en = f"Asked or paid {_tenge(amount)} KZT; the standard allows {_tenge(allowed.tenge)} "
-        en += f"KZT on {day.isoformat()} ({allowed.explanation_en})."
-        ru = f"Потребовали или заплатили {_tenge(amount)} тг; по стандарту не более "
-        ru += f"{_tenge(allowed.tenge)} тг на {day.isoformat()} ({allowed.explanation_ru})."
+        params: Params = {
+            "amount": amount,
+            "allowed_tenge": allowed.tenge,
+            "day": day.isoformat(),
+            "allowed": said,
+        }
         codes = [c for c in (FEE_PAID, FEE_AMOUNT) if c in values]
-        _critical(j, codes, en, ru, clause)
+        _critical(j, codes, "fee-above-standard", params, source)
 
 
-def _critical(j: Judged, items: list[str], en: str, ru: str, clause: str) -> None:
+def _critical(j: Judged, items: list[str], key: str, params: Params, source: Source) -> None:
     # Payment beyond the standard is critical by default (issue 16's grading policy); the
     # grading policy may still cap it differently, by code.
-    j.findings.append(
-        Finding(
-            code="fee-above-standard",
-            severity=Severity.critical,
-            item_codes=items,
-            message_en=en,
-            message_ru=ru,
-            clause=clause,
-        )
-    )
+    finding = Finding.of("fee-above-standard", Severity.critical, items, key, params, source)
+    j.findings.append(finding)

@@ -54,6 +54,8 @@ class VisitFinding(SQLModel, table=True):
     item_code: str | None = Field(default=None, sa_type=String(64))
     message_en: str = Field(sa_type=String(2000))
     message_ru: str = Field(sa_type=String(2000))
+    # Null for findings stored before scoring wrote Kazakh (rules before 2026.3).
+    message_kk: str | None = Field(default=None, sa_type=String(2000))
     clause: str = Field(sa_type=String(500))
 
 

@@ -19,11 +19,12 @@ from service.checklists import texts
 from service.checklists.format import ResolvedChecklist
 from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
 from service.scoring import fees, waits
-from service.scoring.deadlines import judge_case, pick_case
+from service.scoring.deadlines import judge_case, pick_case, terms_message
 from service.scoring.durations import judge_duration
 from service.scoring.fees import visit_day
-from service.scoring.results import FindingCode, Judged, Norm, QueueFacts, ScoringConfig
-from service.scoring.verdicts import DeadlineStatus, DeadlineVerdict, ResultBasis, ResultDates
+from service.scoring.messages import Params, message
+from service.scoring.results import FindingCode, Judged, Norm, QueueFacts, ScoringConfig, Source
+from service.scoring.verdicts import DeadlineStatus, ResultBasis, ResultDates, amount, verdict
 from service.standards.catalogue import StandardBody
 from service.standards.programme import (
     AppliedNorm,
@@ -52,11 +53,6 @@ SUBMITTED, PROMISED, RECEIVED, READY = (
 # Not scoring roles: when the visitor first sought a ticket (the wait for one counts), and
 # the README's start of the wait for a visitor who got no ticket.
 TICKET_SOUGHT, ARRIVED_AT = "ticket_sought_at", "arrived_at"
-_START_WORDS = {
-    TICKET_SOUGHT: ("sought a ticket", "подошли за талоном"),
-    TICKET: ("ticket", "талон"),
-    ARRIVED_AT: ("arrived", "прибытие"),
-}
 # The item that carries each norm's points: the answer that ends the measured interval.
 NORM_ITEMS = {
     Norm.queue_wait: STARTED,
@@ -66,19 +62,31 @@ NORM_ITEMS = {
     Norm.fee: fees.FEE_AMOUNT,
 }
 _FRACTION = {DeadlineStatus.on_time: 1.0, DeadlineStatus.late: 0.0, DeadlineStatus.overdue: 0.0}
-Interval = tuple[float, str, str]  # minutes, start and end as HH:MM
+Interval = tuple[float, str, str]  # minutes, start and end as ISO date-times
 
 
-def _clause(norm: AppliedNorm, what: str) -> str:
-    """The clause a wait or service finding rests on: whose norm, and where it is written."""
+def _source(norm: AppliedNorm, what: str, service: str, programme: ProgrammeNorms) -> Source:
+    """What a wait or service finding rests on: whose norm, and where it is written."""
     if norm.source is NormSource.programme:
-        return f"checklists/programme.yaml: max_{what}_minutes = {norm.minutes} (норма программы)"
+        field = f"max_{what}_minutes"
+        clause = f"checklists/programme.yaml: {field} = {norm.minutes} (норма программы)"
+        return Source(document="programme", clause=clause, line=programme.lines.get(field))
     line = f", report line {norm.line}" if norm.line else ""
-    return f"standard: {what} {norm.minutes} min{line}"
+    clause = f"standard: {what} {norm.minutes} min{line}"
+    return Source(document=service, clause=clause, line=norm.line)
 
 
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
+def _norm_words(norm: AppliedNorm) -> dict[str, JsonValue]:
+    """Whose norm, as a finding says it: «норма программы мониторинга: 15 минут»."""
+    if norm.source is NormSource.programme:
+        return message("norm.programme", amount=norm.minutes)
+    if norm.line:
+        return message("norm.standard.line", amount=norm.minutes, line=str(norm.line))
+    return message("norm.standard", amount=norm.minutes)
+
+
+def _num(x: float) -> float:
+    return round(x, 1)
 
 
 def _moment(values: Mapping[str, JsonValue], code: str) -> dt.datetime | None:
@@ -98,30 +106,30 @@ class _Reader:
         self.j, self.values, self.config = j, values, config
 
     def interval(self, start_code: str, end_code: str, what: str) -> Interval | None:
+        """Minutes between two answered moments, with the moments; ``what`` names the
+        interval in notes (``interval.*`` in the catalogue)."""
         start, end = _moment(self.values, start_code), _moment(self.values, end_code)
         if start is None or end is None:
             return None
         minutes = (end - start).total_seconds() / 60
-        first, last = self.config.clock(start), self.config.clock(end)
-        span = f"{first}–{last}"
+        first, last = start.isoformat(), end.isoformat()
+        named = message(f"interval.{what}")
         if minutes < 0:
-            en = f"{what}: the end is before the start ({span}); not judged."
-            self.j.note("interval-negative", en, f"{what}: конец раньше начала ({span}).")
+            self.j.note("interval-negative", {"what": named, "start": first, "end": last})
             return None
         if minutes > self.config.max_plausible_minutes:
-            en = f"{what}: {_num(minutes)} min ({span}) is implausible; not judged."
-            ru = f"{what}: {_num(minutes)} мин ({span}) неправдоподобно."
-            self.j.note("interval-implausible", en, ru)
+            params: Params = {"what": named, "minutes": _num(minutes), "start": first, "end": last}
+            self.j.note("interval-implausible", params)
             return None
         return minutes, first, last
 
 
-def _queue(j: Judged, read: _Reader, norm: AppliedNorm) -> None:
-    formal = read.interval(TICKET, CALLED, "Formal wait")
+def _queue(j: Judged, read: _Reader, norm: AppliedNorm, source: Source) -> None:
+    formal = read.interval(TICKET, CALLED, "formal-wait")
     # The wait runs from when the visitor first tried to get a ticket: a wait for the ticket
     # itself counts (report line 3749: 48 minutes before the base issued one).
     since = next((c for c in (TICKET_SOUGHT, TICKET, ARRIVED_AT) if c in read.values), ARRIVED_AT)
-    actual = read.interval(since, STARTED, "Actual wait")
+    actual = read.interval(since, STARTED, "actual-wait")
     j.queue = j.queue.model_copy(
         update={"wait_minutes": formal and formal[0], "actual_wait_minutes": actual and actual[0]}
     )
@@ -129,26 +137,36 @@ def _queue(j: Judged, read: _Reader, norm: AppliedNorm) -> None:
     judged = actual or formal
     limit = norm.minutes
     j.fractions[Norm.queue_wait] = None if judged is None else float(judged[0] <= limit)
-    whose_en, whose_ru, clause = norm.label("en"), norm.label("ru"), _clause(norm, "wait")
+    whose = _norm_words(norm)
+    params: Params
     if formal is not None and formal[0] > limit:
-        took, ticket, called = _num(formal[0]), formal[1], formal[2]
-        en = f"Wait {took} min ({whose_en}; ticket {ticket}, called {called})."
-        ru = f"Ожидание {took} мин ({whose_ru}; талон {ticket}, вызов {called})."
-        j.add("queue-wait-over-norm", [TICKET, CALLED], en, ru, clause)
+        params = {
+            "took": _num(formal[0]),
+            "norm": whose,
+            "ticket": formal[1],
+            "called": formal[2],
+        }
+        j.add("queue-wait-over-norm", [TICKET, CALLED], "queue-wait-over-norm", params, source)
     elif actual is not None and actual[0] > limit:
-        took, start, served = _num(actual[0]), actual[1], actual[2]
-        start_en, start_ru = _START_WORDS[since]
-        en = f"Actual wait {took} min ({whose_en}; {start_en} {start}, served {served}"
-        ru = f"Фактическое ожидание {took} мин ({whose_ru}; {start_ru} {start}, "
-        ru += f"обслуживание с {served}"
+        shown: list[JsonValue] = []
         if formal is not None:
-            en += f"; the display called {formal[2]}, a formal wait of {_num(formal[0])} min"
-            ru += f"; вызов на табло {formal[2]}, формально {_num(formal[0])} мин"
-        j.add("queue-actual-wait-over-norm", [since, STARTED], en + ").", ru + ").", clause)
+            shown.append(message("queue.formal", called=formal[2], took=_num(formal[0])))
+        params = {
+            "took": _num(actual[0]),
+            "norm": whose,
+            "since": message(f"wait-start.{since}"),
+            "start": actual[1],
+            "served": actual[2],
+            "formal": shown,
+        }
+        code: FindingCode = "queue-actual-wait-over-norm"
+        j.add(code, [since, STARTED], code, params, source)
 
 
-def _service(j: Judged, read: _Reader, norm: AppliedNorm, *, in_deadline: bool) -> None:
-    service = read.interval(STARTED, ENDED, "Service time")
+def _service(
+    j: Judged, read: _Reader, norm: AppliedNorm, source: Source, *, in_deadline: bool
+) -> None:
+    service = read.interval(STARTED, ENDED, "service-time")
     j.queue = j.queue.model_copy(update={"service_minutes": service and service[0]})
     if in_deadline:
         # The standard's deadline in minutes is its service time: the deadline judge measures
@@ -157,40 +175,46 @@ def _service(j: Judged, read: _Reader, norm: AppliedNorm, *, in_deadline: bool) 
     limit = norm.minutes
     j.fractions[Norm.service_time] = None if service is None else float(service[0] <= limit)
     if service is not None and service[0] > limit:
-        took, span = _num(service[0]), f"{service[1]}–{service[2]}"
-        en = f"Service took {took} min ({norm.label('en')}; {span})."
-        ru = f"Обслуживание заняло {took} мин ({norm.label('ru')}; {span})."
-        clause = _clause(norm, "service")
-        j.add("service-time-over-norm", [STARTED, ENDED], en, ru, clause)
+        took, start, end = _num(service[0]), service[1], service[2]
+        params: Params = {"took": took, "norm": _norm_words(norm), "start": start, "end": end}
+        j.add("service-time-over-norm", [STARTED, ENDED], "service-time-over-norm", params, source)
 
 
 def _call(j: Judged, read: _Reader, limit: int) -> None:
-    connect = read.interval(DIALLED, CONNECTED, "Connect time")
+    connect = read.interval(DIALLED, CONNECTED, "connect-time")
     seconds = None if connect is None else round(connect[0] * 60, 1)
     j.queue = j.queue.model_copy(update={"call_connect_seconds": seconds})
     j.fractions[Norm.call_connect] = None if seconds is None else float(seconds <= limit)
     if connect is not None and seconds is not None and seconds > limit:
-        took, span = _num(round(connect[0], 1)), f"({connect[1]}–{connect[2]})"
-        en = f"Connected after {took} min vs the monitoring programme's norm of {limit} s {span}."
-        ru = f"Соединение через {took} мин при норме программы мониторинга {limit} с {span}."
+        params: Params = {
+            "took": _num(connect[0]),
+            "limit": limit,
+            "start": connect[1],
+            "end": connect[2],
+        }
         clause = f"норма программы мониторинга: соединение за {limit} с (стандарт не устанавливает)"
-        j.add("call-not-connected-quickly", [DIALLED, CONNECTED], en, ru, clause, minor=True)
+        source = Source(document="programme", clause=clause)
+        code: FindingCode = "call-not-connected-quickly"
+        j.add(code, [DIALLED, CONNECTED], code, params, source, minor=True)
 
 
-def _term(case: DeadlineCase) -> tuple[str, str, str]:
-    """The picked case in English and Russian, and the clause a finding rests on."""
+def _term(case: DeadlineCase) -> tuple[dict[str, JsonValue], str]:
+    """The picked case's term as a message parameter, and the clause a finding rests on."""
     en = " + ".join(texts.amount_en(t.amount, t.unit) for t in case.terms)
-    ru = " + ".join(texts.amount_ru(t.amount, t.unit) for t in case.terms)
     first = case.entries[0]
+    minimum = case.minimum
+    term = (
+        terms_message(case)
+        if case.terms or minimum is None
+        else amount(minimum.amount, minimum.unit)
+    )
     if first.bound is Bound.min and len(case.entries) > 1 and case.entries[1].bound is Bound.max:
-        clause = f"deadline: {first.amount}–{en} (upper bound judged)"
-        return f"{en}, the upper bound of {first.amount}–{case.entries[1].amount}", ru, clause
-    if case.minimum is not None:
-        minimum = texts.amount_en(case.minimum.amount, case.minimum.unit)
-        return f"at least {minimum}", ru, f"deadline: not earlier than {minimum}"
+        return term, f"deadline: {first.amount}–{en} (upper bound judged)"
+    if minimum is not None:
+        return term, f"deadline: not earlier than {texts.amount_en(minimum.amount, minimum.unit)}"
     labels = [label for e in case.entries if (label := e.case_en or e.case_ru)]
     clause = f"deadline: {en}" + (f" ({'; '.join(labels)})" if labels else "")
-    return en, ru, clause + (" [declared extension]" if case.extension else "")
+    return term, clause + (" [declared extension]" if case.extension else "")
 
 
 def _dates(values: Mapping[str, JsonValue], follow_up: ResultDates | None) -> ResultDates:
@@ -207,6 +231,7 @@ def _deadline(
     read: _Reader,
     standard: StandardBody,
     *,
+    service: str,
     calendar: WorkingCalendar,
     today: dt.date,
     case_index: int | None,
@@ -215,35 +240,35 @@ def _deadline(
     values = read.values
     chosen = re.fullmatch(r"case_(\d+)", str(values.get(CODE[R.deadline_case], "")))
     picked = pick_case(standard.deadlines, int(chosen[1]) - 1 if chosen else case_index)
+    params: Params
     if picked is None:
-        cases = len(standard.deadline_cases())
-        en = f"Deadline cases in the standard: {cases}; none was chosen for this visit, "
-        en += "so the deadline cannot be judged."
-        ru = f"Вариантов срока в стандарте: {cases}; ни один не выбран для визита, "
-        ru += "поэтому срок оценить нельзя."
-        j.note("deadline-case-ambiguous", en, ru)
-        j.deadline = DeadlineVerdict(
-            status=DeadlineStatus.unknown, explanation_en=en, explanation_ru=ru
-        )
+        params = {"cases": len(standard.deadline_cases())}
+        j.note("deadline-case-ambiguous", params)
+        j.deadline = verdict(DeadlineStatus.unknown, "deadline-case-ambiguous", params)
         return
-    term_en, term_ru, clause = _term(picked)
+    term, clause = _term(picked)
+    line = standard.source.deadline_line if standard.source else None
+    source = Source(document=service, clause=clause, line=line)
     if any(e.unit in (DeadlineUnit.minutes, DeadlineUnit.hours) for e in picked.entries):
         # A term in minutes runs from accepting the application at the desk to the result,
         # so it is the service interval; the queue before it has its own norm.
         start, end = _moment(values, STARTED), _moment(values, ENDED)
-        verdict = judge_duration(picked.entries[-1], started_at=start, ended_at=end)
-        if verdict.status is DeadlineStatus.late and start and end:
-            took, late = _num(verdict.measured_minutes or 0), _num(verdict.late_by_minutes or 0)
-            span = f"{read.config.clock(start)}–{read.config.clock(end)}"
-            en = f"Service took {took} min vs the standard's {term_en} ({span}): {late} min late."
-            ru = f"Услуга заняла {took} мин при сроке {term_ru} ({span}): просрочка {late} мин."
-            j.add("deadline-late", [STARTED, ENDED], en, ru, clause)
+        judged = judge_duration(picked.entries[-1], started_at=start, ended_at=end)
+        if judged.status is DeadlineStatus.late and start and end:
+            params = {
+                "took": _num(judged.measured_minutes or 0),
+                "term": term,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "late": _num(judged.late_by_minutes or 0),
+            }
+            j.add("deadline-late", [STARTED, ENDED], "deadline-late.duration", params, source)
     else:
         submitted = _date(values, SUBMITTED)
         promised = _date(values, PROMISED)
         minimum = picked.minimum
         applicant = minimum is not None and minimum.upper is UpperBound.applicant_choice
-        verdict = judge_case(
+        judged = judge_case(
             picked,
             calendar,
             submitted_on=submitted,
@@ -253,24 +278,27 @@ def _deadline(
             chosen_on=promised if applicant else None,
         )
         # The verdict's sentence already gives the due date, the term and the working days.
-        en, ru = verdict.explanation_en, verdict.explanation_ru
-        judged_on = READY if verdict.result_basis is ResultBasis.ready else RECEIVED
-        if verdict.status in (DeadlineStatus.late, DeadlineStatus.overdue):
-            is_late = verdict.status is DeadlineStatus.late
+        judged_on = READY if judged.result_basis is ResultBasis.ready else RECEIVED
+        if judged.status in (DeadlineStatus.late, DeadlineStatus.overdue):
+            is_late = judged.status is DeadlineStatus.late
             code: FindingCode = "deadline-late" if is_late else "deadline-overdue"
-            j.add(code, [SUBMITTED, judged_on if is_late else RECEIVED], en, ru, clause)
-        due = verdict.due_date
+            items = [SUBMITTED, judged_on if is_late else RECEIVED]
+            j.add(code, items, code, {"verdict": judged.explanation()}, source)
+        due = judged.due_date
         if promised is not None and due is not None and promised > due and not applicant:
-            en = f"Promised {promised}, after the standard's due date {due} ({term_en} after "
-            en += f"submission on {submitted})."
-            ru = f"Обещали к {promised}, позже срока по стандарту {due} ({term_ru} после "
-            ru += f"подачи {submitted})."
+            params = {
+                "promised": promised.isoformat(),
+                "due": due.isoformat(),
+                "term": term,
+                "submitted": str(submitted),
+            }
+            late_promise: FindingCode = "deadline-promised-beyond-standard"
             items = [SUBMITTED, PROMISED]
-            j.add("deadline-promised-beyond-standard", items, en, ru, clause, minor=True)
-    j.deadline = verdict
-    j.fractions[Norm.deadline] = _FRACTION.get(verdict.status)
-    if verdict.status is DeadlineStatus.unknown:
-        j.note("deadline-unknown", verdict.explanation_en, verdict.explanation_ru)
+            j.add(late_promise, items, late_promise, params, source, minor=True)
+    j.deadline = judged
+    j.fractions[Norm.deadline] = _FRACTION.get(judged.status)
+    if judged.status is DeadlineStatus.unknown:
+        j.note("deadline-unknown", {"verdict": judged.explanation()})
 
 
 def judge_norms(
@@ -298,7 +326,7 @@ def judge_norms(
         calendar: working days, for deadlines in working days or ending on a day off.
         today: the day of judging, for a result still not received.
         case_index: the coordinator's deadline case, used when no ``deadline_case`` answer.
-        config: the monitoring's own norms and the clock shown in messages.
+        config: the monitoring's own norms.
         programme: the programme's norms where the standard is silent (default: the
             published ``checklists/programme.yaml``).
         mrp: МРП values for tariffs in МРП (default: ``checklists/mrp.yaml``).
@@ -313,20 +341,24 @@ def judge_norms(
     wait, service = wait_norm(standard, programme), service_norm(standard, programme)
     j = Judged(queue=QueueFacts(max_wait_minutes=wait.minutes, max_service_minutes=service.minutes))
     read = _Reader(j, values, config)
+    code = checklist.service_code
     if STARTED in codes or CALLED in codes:
-        _queue(j, read, wait)
+        _queue(j, read, wait, _source(wait, "wait", code, programme))
         waits.judge_recorded_wait(j, values, programme)
     if ENDED in codes:
-        _service(j, read, service, in_deadline=service_in_deadline(standard))
+        source = _source(service, "service", code, programme)
+        _service(j, read, service, source, in_deadline=service_in_deadline(standard))
     if CONNECTED in codes:
         _call(j, read, config.max_call_connect_seconds)
     waits.judge_transfer_hold(j, values, programme)
-    fees.judge_fee(j, values, standard.cost, day=visit_day(values, today), mrp=mrp or default_mrp())
+    day = visit_day(values, today)
+    fees.judge_fee(j, values, standard.cost, code, day=day, mrp=mrp or default_mrp())
     if standard.deadlines and codes & {SUBMITTED, RECEIVED}:
         _deadline(
             j,
             read,
             standard,
+            service=code,
             calendar=calendar,
             today=today,
             case_index=case_index,

@@ -4,10 +4,11 @@ Pure Pydantic: no web, database or storage imports. ``FindingCode`` and ``NoteCo
 closed sets so reports can count findings by code; bump ``RULES_VERSION`` whenever a rule
 changes what a visit scores, so stored results say which rules produced them. A stored result
 is read back through ``scoring.schemas`` (tolerant, versioned by ``SNAPSHOT_VERSION``), never
-revalidated against these closed models.
+revalidated against these closed models. Every sentence comes from the message catalogue
+(``messages.py``, ``checklists/messages.yaml``): a finding keeps its key and parameters beside
+the text rendered in each language.
 """
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -16,13 +17,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from service.checklists.format import ChecklistChannel
-from service.isotime import LOCAL_OFFSET_MINUTES
 from service.scoring.deadlines import DeadlineVerdict
+from service.scoring.messages import Params, render_all
 
-RULES_VERSION = "2026.2"
+RULES_VERSION = "2026.3"
 # The shape of a stored result: bump it when a field is renamed or removed, and teach
 # ``scoring.schemas.upgrade_snapshot`` to read the previous shape.
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
 
 # Closed sets, so reports can count by code; grouped by what the finding is about.
 # fmt: off
@@ -64,24 +65,85 @@ class Severity(StrEnum):
 SEVERITY_RANK = {Severity.critical: 0, Severity.major: 1, Severity.minor: 2}
 
 
+class Source(_Frozen):
+    """What a finding rests on: the document (a standard's service code such as ``S33``,
+    ``programme`` for the monitoring programme's norms, ``checklist`` for the monitoring's own
+    checklist), its clause, and the line of the 2018 report it is quoted from, when known."""
+
+    document: str
+    clause: str
+    line: int | None = None
+
+
 class Finding(_Frozen):
-    """One breach, with the items and photos that show it and the clause it rests on."""
+    """One breach, with the items and photos that show it and the source it rests on.
+
+    ``message_key`` and ``params`` name its sentence in the catalogue; ``message_en``,
+    ``message_ru`` and ``message_kk`` are that sentence rendered. ``clause`` repeats
+    ``source.clause`` for readers of older snapshots.
+    """
 
     code: FindingCode
     severity: Severity
     item_codes: list[str]
     photo_ids: list[str] = []
+    message_key: str
+    params: Params = {}
     message_en: str
     message_ru: str
+    message_kk: str
     clause: str
+    source: Source
+
+    @classmethod
+    def of(
+        cls,
+        code: FindingCode,
+        severity: Severity,
+        items: list[str],
+        key: str,
+        params: Params,
+        source: Source,
+    ) -> "Finding":
+        """A finding whose message is the catalogue's ``key`` with ``params``."""
+        texts = render_all(key, params)
+        return cls(
+            code=code,
+            severity=severity,
+            item_codes=items,
+            message_key=key,
+            params=params,
+            message_en=texts["en"],
+            message_ru=texts["ru"],
+            message_kk=texts["kk"],
+            clause=source.clause,
+            source=source,
+        )
 
 
 class Note(_Frozen):
     """Something the scorer could not judge and says so, rather than guessing."""
 
     code: NoteCode
+    message_key: str
+    params: Params = {}
     message_en: str
     message_ru: str
+    message_kk: str
+
+    @classmethod
+    def of(cls, code: NoteCode, params: Params, key: str | None = None) -> "Note":
+        """A note whose message is the catalogue's ``key`` (default: its code)."""
+        key = key or code
+        texts = render_all(key, params)
+        return cls(
+            code=code,
+            message_key=key,
+            params=params,
+            message_en=texts["en"],
+            message_ru=texts["ru"],
+            message_kk=texts["kk"],
+        )
 
 
 class AnswerValue(_Frozen):
@@ -126,8 +188,6 @@ class ScoringConfig(_Frozen):
     max_call_connect_seconds: int = Field(default=120, gt=0)
     # Longer intervals are typing slips (a wrong hour or day), not waits worth a finding.
     max_plausible_minutes: int = Field(default=720, gt=0)
-    # Messages show times on the visit's clock, Kazakhstan's.
-    utc_offset_minutes: int = Field(default=LOCAL_OFFSET_MINUTES, ge=-720, le=840)
     generic_findings: bool = True
 
     @model_validator(mode="after")
@@ -135,12 +195,6 @@ class ScoringConfig(_Frozen):
         if any(w < 0 for w in self.norm_weights.values()):
             raise ValueError("norm_weights must be >= 0")
         return self
-
-    def clock(self, moment: dt.datetime) -> str:
-        """``moment`` as HH:MM on the visit's clock, for messages."""
-        return moment.astimezone(
-            dt.timezone(dt.timedelta(minutes=self.utc_offset_minutes))
-        ).strftime("%H:%M")
 
 
 class ItemStatus(StrEnum):
@@ -277,28 +331,19 @@ class Judged:
         self,
         code: FindingCode,
         items: list[str],
-        en: str,
-        ru: str,
-        clause: str,
+        key: str,
+        params: Params,
+        source: Source,
         *,
         minor: bool = False,
     ) -> None:
         """Record a finding; a breach of the standard's norms is major unless ``minor``."""
         severity = Severity.minor if minor else Severity.major
-        self.findings.append(
-            Finding(
-                code=code,
-                severity=severity,
-                item_codes=items,
-                message_en=en,
-                message_ru=ru,
-                clause=clause,
-            )
-        )
+        self.findings.append(Finding.of(code, severity, items, key, params, source))
 
-    def note(self, code: NoteCode, en: str, ru: str) -> None:
+    def note(self, code: NoteCode, params: Params, key: str | None = None) -> None:
         """Record what could not be judged, and why."""
-        self.notes.append(Note(code=code, message_en=en, message_ru=ru))
+        self.notes.append(Note.of(code, params, key))
 
 
 # Items whose photos are evidence for a finding although the finding does not name them.

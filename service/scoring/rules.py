@@ -27,7 +27,7 @@ How a visit is scored:
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from pydantic import JsonValue
 
@@ -40,12 +40,14 @@ from service.checklists.kinds import kind_of
 from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
 from service.scoring import findings as item_findings
 from service.scoring.deadlines import ResultDates
+from service.scoring.messages import Params, localized
 from service.scoring.norms import NORM_ITEMS, judge_norms
 from service.scoring.policy import GradingPolicy, default_policy
 from service.scoring.results import (
     RULES_VERSION,
     AnswerValue,
     DocumentsFacts,
+    FindingCode,
     ItemResult,
     ItemStatus,
     Judged,
@@ -53,6 +55,7 @@ from service.scoring.results import (
     ScoreResult,
     ScoringConfig,
     SectionResult,
+    Source,
     attach_photos,
     visit_score,
 )
@@ -83,11 +86,7 @@ def _read(
             # Stored answers are already normal; this keeps a stale one from breaking a score.
             value = normalize(item, answer.value, na=answer.na)
         except AnswerValueError as exc:
-            en, ru = (
-                f"Answer to {item.code} ignored: {exc}.",
-                f"Ответ на {item.code} не учтён: {exc}.",
-            )
-            notes.append(Note(code="answer-invalid", message_en=en, message_ru=ru))
+            notes.append(Note.of("answer-invalid", {"item": item.code, "error": str(exc)}))
             continue
         if answer.na:
             na.add(item.code)
@@ -142,7 +141,45 @@ def _norm_name(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-def _documents(j: Judged, item: DocumentsItem, value: JsonValue, standard: StandardBody) -> None:
+_TEXTS: dict[item_findings.StandardTopic, Callable[[StandardBody, str], str]] = {
+    "documents": texts.documents_text,
+    "deadline": texts.deadline_text,
+    "cost": texts.cost_text,
+    "channels": texts.channels_text,
+}
+
+
+def _topic_text(standard: StandardBody, topic: item_findings.StandardTopic) -> dict[str, JsonValue]:
+    # The standard's texts exist in Russian and English; Kazakh quotes the Russian.
+    text = _TEXTS[topic]
+    # The messages end the quote with their own full stop.
+    return localized(text(standard, "ru").rstrip("."), text(standard, "en").rstrip("."))
+
+
+def _sources(code: str, standard: StandardBody) -> dict[item_findings.StandardTopic, Source]:
+    """What a finding on each topic of the standard rests on: the standard and its line."""
+    source = standard.source
+    section = source.section_line if source else None
+    deadline = source.deadline_line if source else None
+    lines: dict[item_findings.StandardTopic, int | None] = {
+        "documents": section,
+        "deadline": deadline or section,
+        "cost": standard.cost.line or section,
+        "channels": section,
+    }
+    return {
+        topic: Source(document=code, clause=f"{topic}: the standard's text", line=line)
+        for topic, line in lines.items()
+    }
+
+
+def _documents(
+    j: Judged,
+    item: DocumentsItem,
+    value: JsonValue,
+    standard: StandardBody,
+    sources: Mapping[item_findings.StandardTopic, Source],
+) -> None:
     """Compare the documents demanded with the standard's list: each extra is a finding."""
     if not isinstance(value, dict):
         return
@@ -166,19 +203,17 @@ def _documents(j: Judged, item: DocumentsItem, value: JsonValue, standard: Stand
         judged=bool(listed), standard=listed, demanded=demanded, extras=extras
     )
     if not listed:
-        en = "The standard lists no documents: those demanded are recorded, not judged."
-        ru = "В стандарте нет перечня документов: потребованные записаны без оценки."
-        j.note("documents-not-judged", en, ru)
+        j.note("documents-not-judged", {})
         return
     j.documents_fraction = 0.0 if extras else 1.0
-    n, of_ru = len(listed), "документа" if len(listed) == 1 else "документов"
-    list_en, list_ru = texts.documents_text(standard, "en"), texts.documents_text(standard, "ru")
+    n = len(listed)
+    source = sources["documents"].model_copy(update={"clause": f"documents: list of {n}"})
     # One finding per document: each is a separate demand the law does not allow, and
     # reports count and name them.
     for extra in extras:
-        en = f'Demanded "{extra}", not among the standard\'s {n} documents ({list_en}).'
-        ru = f"Потребовали «{extra}», которого нет в перечне стандарта из {n} {of_ru} ({list_ru})."
-        j.add("documents-beyond-standard", [item.code], en, ru, f"documents: list of {n}")
+        params: Params = {"extra": extra, "n": n, "list": _topic_text(standard, "documents")}
+        code: FindingCode = "documents-beyond-standard"
+        j.add(code, [item.code], code, params, source)
 
 
 def score_visit(
@@ -235,8 +270,9 @@ def score_visit(
     )
     documents_code = SCORING_ROLES[ScoringRole.documents_demanded][0]
     documents_item = next((i for i in checklist.items() if i.code == documents_code), None)
+    sources = _sources(checklist.service_code, standard)
     if isinstance(documents_item, DocumentsItem):
-        _documents(judged, documents_item, values.get(documents_code), standard)
+        _documents(judged, documents_item, values.get(documents_code), standard, sources)
     items: dict[str, ItemResult] = {}
     sections = []
     for section in checklist.sections:
@@ -256,12 +292,10 @@ def score_visit(
     critical_failed = any(
         i.critical and items[i.code].status is ItemStatus.non_compliant for i in checklist.items()
     )
-    topics: dict[item_findings.StandardTopic, tuple[str, str]] = {
-        "documents": (texts.documents_text(standard, "en"), texts.documents_text(standard, "ru")),
-        "deadline": (texts.deadline_text(standard, "en"), texts.deadline_text(standard, "ru")),
-        "cost": (texts.cost_text(standard, "en"), texts.cost_text(standard, "ru")),
-        "channels": (texts.channels_text(standard, "en"), texts.channels_text(standard, "ru")),
-    }
+    topics = item_findings.StandardTexts(
+        texts={topic: _topic_text(standard, topic) for topic in _TEXTS},
+        sources=sources,
+    )
     found = item_findings.answer_findings(
         checklist,
         values,

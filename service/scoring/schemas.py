@@ -27,20 +27,40 @@ class _Snapshot(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class SourcePublic(_Snapshot):
+    """What a finding rests on: the document, its clause and the 2018 report's line."""
+
+    document: str = Field(
+        default="",
+        description="A standard's service code (S33), `programme` for the monitoring "
+        "programme's norms, `checklist` for the monitoring's checklist; empty in scores "
+        "stored before sources were recorded",
+    )
+    clause: str = ""
+    line: int | None = Field(default=None, description="The report line, when known")
+
+
 class FindingPublic(_Snapshot):
     code: str
     severity: str
     item_codes: list[str] = []
     photo_ids: list[str] = []
+    message_key: str = Field(default="", description="The message catalogue's key")
+    params: dict[str, Any] = {}
     message_en: str = ""
     message_ru: str = ""
+    message_kk: str = Field(default="", description="Empty in scores stored before Kazakh")
     clause: str = ""
+    source: SourcePublic = SourcePublic()
 
 
 class NotePublic(_Snapshot):
     code: str
+    message_key: str = ""
+    params: dict[str, Any] = {}
     message_en: str = ""
     message_ru: str = ""
+    message_kk: str = ""
 
 
 class ItemResultPublic(_Snapshot):
@@ -70,8 +90,11 @@ class DeadlinePublic(_Snapshot):
     late_by_working_days: int | None = None
     late_by_minutes: float | None = None
     measured_minutes: float | None = None
+    explanation_key: str = ""
+    explanation_params: dict[str, Any] = {}
     explanation_en: str = ""
     explanation_ru: str = ""
+    explanation_kk: str = ""
     range_upper_bound_used: bool = False
 
 
@@ -133,12 +156,23 @@ def _renamed(finding: Any) -> Any:
     return {**finding, "code": RENAMED_FINDING_CODES[code]}
 
 
+def _with_source(finding: Any) -> Any:
+    # Version 2 had the clause only: it becomes the source's clause, with no document or line.
+    if not isinstance(finding, dict) or "source" in finding:
+        return finding
+    clause = finding.get("clause")
+    return {**finding, "source": {"clause": clause if isinstance(clause, str) else ""}}
+
+
 def upgrade_snapshot(stored: dict[str, Any]) -> dict[str, Any]:
     """A stored result in the current snapshot shape (a copy; the stored one is untouched).
 
     Version 1 (rules 2026.1, no ``snapshot_version``) had no policy: its grade came from
     bands alone, so its compliance is that score and grade with no policy version, and its
     satisfaction was not kept apart (the rating was a weighted item).
+
+    Version 2 (rules 2026.2) had messages in English and Russian and a finding's ``clause``
+    only: Kazakh texts and message keys stay empty, and the clause becomes ``source.clause``.
     """
     snapshot = dict(stored)
     version = snapshot.get("snapshot_version", 1)
@@ -151,6 +185,11 @@ def upgrade_snapshot(stored: dict[str, Any]) -> dict[str, Any]:
         }
         snapshot.setdefault("satisfaction", None)
         snapshot["snapshot_version"] = 2
+    if snapshot.get("snapshot_version") == 2:
+        findings = snapshot.get("findings")
+        if isinstance(findings, list):
+            snapshot["findings"] = [_with_source(f) for f in findings]
+        snapshot["snapshot_version"] = 3
     findings = snapshot.get("findings")
     if isinstance(findings, list):
         snapshot["findings"] = [_renamed(f) for f in findings]

@@ -150,6 +150,7 @@ def stored_rows(
             item_code=f.item_codes[0] if len(f.item_codes) == 1 else None,
             message_en=f.message_en[:2000],
             message_ru=f.message_ru[:2000],
+            message_kk=f.message_kk[:2000],
             clause=f.clause[:500],
         )
         for f in result.findings

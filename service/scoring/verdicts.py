@@ -1,34 +1,20 @@
 """What judging a deadline returns: the statuses, the verdict, the dates it rests on.
 
 Pure Pydantic, shared by the day-based judge (``deadlines.py``) and the minutes-based one
-(``durations.py``), with the unit words their sentences use.
+(``durations.py``). Their sentences come from the message catalogue (``messages.py``): a
+verdict keeps the key and parameters of its explanation beside the text in each language.
 """
 
 import datetime as dt
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, JsonValue
 
+from service.scoring.messages import Params, message, render_all
 from service.standards.terms import DeadlineUnit
 
 DATE_UNITS = (DeadlineUnit.working_days, DeadlineUnit.calendar_days, DeadlineUnit.months)
 TIME_UNITS = (DeadlineUnit.minutes, DeadlineUnit.hours)
-
-# Russian needs three plural forms: 1 день, 2 дня, 5 дней.
-_UNIT_EN = {
-    DeadlineUnit.minutes: ("minute", "minutes"),
-    DeadlineUnit.hours: ("hour", "hours"),
-    DeadlineUnit.working_days: ("working day", "working days"),
-    DeadlineUnit.calendar_days: ("calendar day", "calendar days"),
-    DeadlineUnit.months: ("month", "months"),
-}
-_UNIT_RU = {
-    DeadlineUnit.minutes: ("минута", "минуты", "минут"),
-    DeadlineUnit.hours: ("час", "часа", "часов"),
-    DeadlineUnit.working_days: ("рабочий день", "рабочих дня", "рабочих дней"),
-    DeadlineUnit.calendar_days: ("календарный день", "календарных дня", "календарных дней"),
-    DeadlineUnit.months: ("месяц", "месяца", "месяцев"),
-}
 
 
 class DeadlineStatus(StrEnum):
@@ -80,35 +66,34 @@ class DeadlineVerdict(BaseModel):
     late_by_working_days: int | None = None
     late_by_minutes: float | None = None
     measured_minutes: float | None = None
+    explanation_key: str
+    explanation_params: Params = {}
     explanation_en: str
     explanation_ru: str
+    explanation_kk: str
     range_upper_bound_used: bool = False
 
-
-def num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
-
-
-def words_en(x: float, unit: DeadlineUnit) -> str:
-    one, many = _UNIT_EN[unit]
-    return f"{num(x)} {one if x == 1 else many}"
+    def explanation(self) -> dict[str, JsonValue]:
+        """The explanation as a parameter of another message (a finding quoting it)."""
+        return message(self.explanation_key, **self.explanation_params)
 
 
-def words_ru(x: float, unit: DeadlineUnit) -> str:
-    one, few, many = _UNIT_RU[unit]
-    if not float(x).is_integer():
-        return f"{num(x).replace('.', ',')} {few}"
-    n = abs(int(x))
-    if n % 10 == 1 and n % 100 != 11:
-        form = one
-    elif 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        form = few
-    else:
-        form = many
-    return f"{n} {form}"
+def amount(n: float, unit: DeadlineUnit) -> dict[str, JsonValue]:
+    """``n`` of ``unit`` as a message parameter, in each language's plural form."""
+    return message(f"amount.{unit.value}", n=n)
 
 
-def verdict(status: DeadlineStatus, en: str, ru: str, **values: object) -> DeadlineVerdict:
+def verdict(status: DeadlineStatus, key: str, params: Params, **values: object) -> DeadlineVerdict:
+    """A verdict explained by the catalogue's ``key`` with ``params``."""
+    texts = render_all(key, params)
     return DeadlineVerdict.model_validate(
-        {"status": status, "explanation_en": en, "explanation_ru": ru, **values}
+        {
+            "status": status,
+            "explanation_key": key,
+            "explanation_params": params,
+            "explanation_en": texts["en"],
+            "explanation_ru": texts["ru"],
+            "explanation_kk": texts["kk"],
+            **values,
+        }
     )

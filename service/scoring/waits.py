@@ -10,14 +10,20 @@ from collections.abc import Mapping
 
 from pydantic import JsonValue
 
-from service.scoring.results import Judged
+from service.scoring.messages import Params
+from service.scoring.results import FindingCode, Judged, Source
 from service.standards.programme import ProgrammeNorms
 
 RECORDED_WAIT, HOLD = "queue_recorded_wait", "hold_duration"
 
 
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
+def _num(x: float) -> float:
+    return round(x, 1)
+
+
+def _source(programme: ProgrammeNorms, field: str, value: int) -> Source:
+    clause = f"checklists/programme.yaml: {field} = {value} (норма программы)"
+    return Source(document="programme", clause=clause, line=programme.lines.get(field))
 
 
 def judge_recorded_wait(
@@ -31,15 +37,15 @@ def judge_recorded_wait(
     minutes, tolerance = recorded / 60, programme.recorded_wait_tolerance_minutes
     if actual - minutes <= tolerance:
         return
-    gap = _num(actual - minutes)
-    en = f"The queue system recorded a wait of {_num(minutes)} min, the real wait was "
-    en += f"{_num(actual)} min ({gap} min hidden; the monitoring programme tolerates "
-    en += f"{tolerance} min)."
-    ru = f"Система очереди учла ожидание {_num(minutes)} мин, фактически {_num(actual)} мин "
-    ru += f"(скрыто {gap} мин; допуск программы мониторинга {tolerance} мин)."
-    clause = f"checklists/programme.yaml: recorded_wait_tolerance_minutes = {tolerance}"
-    clause += " (норма программы; отчёт, строка 2625)"
-    j.add("queue-recorded-wait-understated", [RECORDED_WAIT, "service_started_at"], en, ru, clause)
+    params: Params = {
+        "recorded": _num(minutes),
+        "actual": _num(actual),
+        "gap": _num(actual - minutes),
+        "tolerance": tolerance,
+    }
+    source = _source(programme, "recorded_wait_tolerance_minutes", tolerance)
+    code: FindingCode = "queue-recorded-wait-understated"
+    j.add(code, [RECORDED_WAIT, "service_started_at"], code, params, source)
 
 
 def judge_transfer_hold(
@@ -52,9 +58,7 @@ def judge_transfer_hold(
     limit = programme.max_transfer_hold_minutes
     if held <= limit * 60:
         return
-    en = f"On hold {_num(held / 60)} min while transferred (the monitoring programme's norm: "
-    en += f"{limit} min; the standards set none)."
-    ru = f"Ожидание при переводе {_num(held / 60)} мин (норма программы мониторинга: {limit} "
-    ru += "мин; стандарты её не устанавливают)."
-    clause = f"checklists/programme.yaml: max_transfer_hold_minutes = {limit} (норма программы)"
-    j.add("call-hold-over-norm", ["call_transferred", HOLD], en, ru, clause, minor=True)
+    params: Params = {"held": _num(held / 60), "limit": limit}
+    source = _source(programme, "max_transfer_hold_minutes", limit)
+    code: FindingCode = "call-hold-over-norm"
+    j.add(code, ["call_transferred", HOLD], code, params, source, minor=True)

@@ -45,7 +45,16 @@ class ProgrammeNorms(_Strict):
     # How far the queue system's record may fall short of the real wait (line 2625: the
     # system would show at most 20 minutes for a real wait of more than 35).
     recorded_wait_tolerance_minutes: StrictInt = Field(default=5, ge=0, le=240)
+    # The report line each norm rests on, by field name: findings cite it as their source.
+    lines: dict[str, Annotated[StrictInt, Field(ge=1)]] = {}
     why_ru: Text | None = None
+
+    @model_validator(mode="after")
+    def _lines_name_norms(self) -> "ProgrammeNorms":
+        unknown = set(self.lines) - set(type(self).model_fields)
+        if unknown:
+            raise ValueError(f"lines for unknown norms: {sorted(unknown)}")
+        return self
 
 
 class MrpValue(_Strict):
@@ -197,6 +206,7 @@ class Allowed(_Strict):
     tenge: float
     explanation_ru: str
     explanation_en: str
+    explanation_kk: str
 
 
 def allowed_fee(cost: Cost, day: dt.date, mrp: MrpTable) -> Allowed | None:
@@ -209,11 +219,16 @@ def allowed_fee(cost: Cost, day: dt.date, mrp: MrpTable) -> Allowed | None:
     """
     if cost.payment is Payment.free:
         return Allowed(
-            tenge=0, explanation_ru="услуга бесплатна", explanation_en="the service is free"
+            tenge=0,
+            explanation_ru="услуга бесплатна",
+            explanation_en="the service is free",
+            explanation_kk="қызмет тегін",
         )
     if not cost.tariffs:
         return None
-    prices: list[tuple[float, str, str]] = []
+    # The tariffs' case texts are the standard's own, in Russian (and English when given);
+    # Kazakh quotes the Russian with Kazakh units (теңге, АЕК: the МРП).
+    prices: list[tuple[float, str, str, str]] = []
     for tariff in cost.tariffs:
         case_ru, case_en = tariff.case_ru or "тариф", tariff.case_en or tariff.case_ru or "tariff"
         if tariff.unit is FeeUnit.tenge:
@@ -222,6 +237,7 @@ def allowed_fee(cost: Cost, day: dt.date, mrp: MrpTable) -> Allowed | None:
                     tariff.amount,
                     f"{case_ru}: {tariff.amount:g} тг",
                     f"{case_en}: {tariff.amount:g} KZT",
+                    f"{case_ru}: {tariff.amount:g} теңге",
                 )
             )
             continue
@@ -231,10 +247,12 @@ def allowed_fee(cost: Cost, day: dt.date, mrp: MrpTable) -> Allowed | None:
         tenge = round(tariff.amount * value.tenge, 2)
         ru = f"{case_ru}: {tariff.amount:g} МРП × {value.tenge} = {tenge:g} тг"
         en = f"{case_en}: {tariff.amount:g} MRP × {value.tenge} = {tenge:g} KZT"
-        prices.append((tenge, ru, en))
+        kk = f"{case_ru}: {tariff.amount:g} АЕК × {value.tenge} = {tenge:g} теңге"
+        prices.append((tenge, ru, en, kk))
     top = max(p[0] for p in prices)
     return Allowed(
         tenge=top,
         explanation_ru="; ".join(p[1] for p in prices),
         explanation_en="; ".join(p[2] for p in prices),
+        explanation_kk="; ".join(p[3] for p in prices),
     )

@@ -1,14 +1,17 @@
 """The coordinator's and analyst's screens, through the app as a browser would use them."""
 
 import csv
+import datetime as dt
 import io
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from service.auth.roles import Role
-from service.console.session import CSRF_FIELD
+from service.console.session import CSRF_FIELD, LANGUAGE_COOKIE
+from service.scoring.models import VisitScore
 from service.visits.models import Visit
 from service.visits.transitions import VisitStatus
 from tests.conftest import AuthHeaders, FrozenClock
@@ -16,6 +19,8 @@ from tests.console.helpers import csrf_of, resubmit, signed_in, submitted_visit
 from tests.fixtures.factories import make_visit
 from tests.fixtures.routes import api_path
 from tests.reports.data import Dataset
+from tests.scoring.test_rules import Visit as ScoredVisit
+from tests.scoring.test_rules import at
 
 ROW_LINK = re.compile(r'href="/console/visits/([0-9a-f-]{36})"')
 
@@ -103,6 +108,46 @@ class TestReview:
             assert f'name="action" value="{action}"' in page.text
         assert "История" in page.text
         assert "Отправить" in page.text  # the shopper's submit, in the history
+
+    @pytest.mark.parametrize(
+        ("language", "message", "source"),
+        [
+            ("kk", "Күту 40 мин (мониторинг бағдарламасының нормасы: 15 минут;",
+             "Мониторинг бағдарламасы: checklists/programme.yaml"),
+            ("ru", "Ожидание 40 мин (норма программы мониторинга: 15 минут;",
+             "Программа мониторинга: checklists/programme.yaml"),
+            ("en", "Wait 40 min (the monitoring programme&#39;s norm: 15 minutes;",
+             "Monitoring programme: checklists/programme.yaml"),
+        ],
+    )  # fmt: skip
+    def test_findings_in_the_users_language_with_their_source(
+        self, client: TestClient, session: Session, language: str, message: str, source: str
+    ) -> None:
+        visit = make_visit(session, service_code="S33")
+        result = (
+            ScoredVisit("S33")
+            .set(ticket_taken_at=at("10:05"), number_called_at=at("10:45"))
+            .set(service_started_at=at("10:46"), service_ended_at=at("10:56"))
+            .set(result_received_on="2026-02-13", notification_received_on="2026-02-13")
+            .score()
+        )
+        session.add(
+            VisitScore(
+                visit_id=visit.id,
+                rules_version=result.rules_version,
+                result=result.model_dump(mode="json"),
+                computed_at=dt.datetime(2026, 2, 14, tzinfo=dt.UTC),
+            )
+        )
+        session.flush()
+        signed_in(client, session, Role.coordinator)
+        client.cookies.set(LANGUAGE_COOKIE, language)
+        page = client.get(f"/console/visits/{visit.id}").text
+        assert message in page
+        assert source in page
+        # The deadline finding cites the standard and the report line of S33's deadline.
+        line = {"kk": "Есеп жолы", "ru": "Строка отчёта", "en": "Report line"}[language]
+        assert f"{line} 2934" in page
 
     def test_return_then_approve_after_the_shopper_resubmits(
         self, client: TestClient, session: Session, clock: FrozenClock

@@ -189,9 +189,10 @@ def add_visit(session: Session, data: Dataset, key: str, row: tuple[Any, ...]) -
             computed_at=NOW,
         )
     )
-    # A finding is (code, severity), or (code, severity, item, message in Russian, in English).
+    # A finding is (code, severity), or (code, severity, item, message in Russian, in English
+    # [, in Kazakh]); without Kazakh it is a finding stored before scoring wrote Kazakh.
     for code_, severity, *about in findings:
-        item, ru, en = about or (None, "-", "-")
+        item, ru, en, *kk = about or (None, "-", "-")
         session.add(
             VisitFinding(
                 visit_id=visit.id,
@@ -200,6 +201,7 @@ def add_visit(session: Session, data: Dataset, key: str, row: tuple[Any, ...]) -
                 item_code=item,
                 message_en=en,
                 message_ru=ru,
+                message_kk=kk[0] if kk else None,
                 clause="-",
             )
         )

@@ -217,8 +217,9 @@ def test_s18_a_minimum_is_never_late() -> None:
         D(2027, 9, 4),
     )
     assert early.status is DeadlineStatus.early
-    assert "Not before 2027-09-04" in early.explanation_en
-    assert "Не ранее 2027-09-04" in early.explanation_ru
+    assert "Not before September 4, 2027" in early.explanation_en
+    assert "Не ранее 4 сентября 2027\u202fг." in early.explanation_ru
+    assert "2027\u202fж. 4 қыркүйек күнінен ерте емес" in early.explanation_kk
     # No upper bound: never overdue, however long the wait.
     assert waiting.status is DeadlineStatus.pending
 

@@ -121,14 +121,24 @@ def test_explanation_reads_like_a_sentence() -> None:
     verdict = judge_deadline(
         SEVEN, CAL, submitted_on=D(2026, 3, 18), result_on=D(2026, 4, 3), today=D(2026, 5, 1)
     )
+    # Dates in each language's long form (Babel; "г." and "ж." after a narrow no-break space).
     assert verdict.explanation_en == (
-        "Due 2026-04-01 (7 working days after 2026-03-18); result received on 2026-04-03: "
-        "late by 2 working days."
+        "Due April 1, 2026 (7 working days after March 18, 2026); result received on "
+        "April 3, 2026: late by 2 working days."
     )
     assert verdict.explanation_ru == (
-        "Срок 2026-04-01 (7 рабочих дней после 2026-03-18); результат получен 2026-04-03: "
-        "просрочка 2 рабочих дня."
+        "Срок 1 апреля 2026\u202fг. (7 рабочих дней после 18 марта 2026\u202fг.); результат "
+        "получен 3 апреля 2026\u202fг.: просрочка 2 рабочих дня."
     )
+    assert verdict.explanation_kk == (
+        "Мерзімі 2026\u202fж. 1 сәуір (2026\u202fж. 18 наурыз күнінен бастап 7 жұмыс күні); "
+        "нәтиже 2026\u202fж. 3 сәуір күні алынды: 2 жұмыс күні кешікті."
+    )
+    assert (verdict.explanation_key, verdict.explanation_params["outcome"]) == (
+        "deadline.verdict",
+        {"key": "deadline.late", "params": {"late": 2, "result": {
+            "key": "deadline.basis.received", "params": {"on": "2026-04-03"}}}},
+    )  # fmt: skip
 
 
 def test_explanation_says_when_the_due_date_moved() -> None:
@@ -139,8 +149,9 @@ def test_explanation_says_when_the_due_date_moved() -> None:
         result_on=None,
         today=D(2026, 4, 2),
     )
-    assert "2026-04-12 is a day off" in verdict.explanation_en
-    assert "2026-04-12 нерабочий день" in verdict.explanation_ru
+    assert "April 12, 2026 is a day off" in verdict.explanation_en
+    assert "12 апреля 2026\u202fг. нерабочий день" in verdict.explanation_ru
+    assert "2026\u202fж. 12 сәуір демалыс күні" in verdict.explanation_kk
 
 
 @pytest.mark.parametrize(("deadline", "message"), [(dl(30, "minutes"), "judge_duration")])

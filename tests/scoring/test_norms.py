@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from service.checklists.format import ChecklistChannel
-from service.scoring.results import ItemStatus, Severity
+from service.scoring.results import ItemStatus, Severity, Source
 from tests.scoring.test_rules import CALL, IP, Visit, at, codes, status
 
 # (id, the report's words, service, channel, changed answers, expected finding codes)
@@ -110,8 +110,12 @@ def test_fee_for_a_free_service_is_critical_and_costs_the_score() -> None:
     result = Visit("S26").set(fee_paid="yes", fee_amount=5000).score()
     (finding,) = result.findings
     assert finding.severity is Severity.critical
-    assert finding.message_ru.startswith("Потребовали или заплатили 5 000 тг; по стандарту не")
+    assert finding.message_ru.startswith(
+        "Потребовали или заплатили 5\xa0000 тг; по стандарту не более 0 тг на 2 февраля 2026"
+    )
     assert "услуга бесплатна" in finding.message_ru
+    assert finding.message_kk.startswith("5\xa0000 теңге талап етілді немесе төленді")
+    assert "қызмет тегін" in finding.message_kk
     assert status(result, "fee_amount") is ItemStatus.non_compliant
     assert result.score is not None
     assert result.score < 100
@@ -123,7 +127,9 @@ def test_mrp_tariff_is_priced_at_the_visit_years_value() -> None:
     # 2 February 2026: МРП 4,325 (budget law of 8 December 2025).
     assert "1 МРП × 4325 = 4325 тг" in finding.message_ru
     assert "0.25 МРП × 4325 = 1081.25 тг" in finding.message_ru
+    assert "0.25 АЕК × 4325 = 1081.25 теңге" in finding.message_kk
     assert finding.clause.endswith("report line 4691")
+    assert finding.source == Source(document="S59", clause=finding.clause, line=4691)
 
 
 def test_payment_for_a_free_service_without_an_amount_is_still_a_finding() -> None:

@@ -15,7 +15,7 @@ from service.scoring.policy import (
     read_policy,
     stored_policy,
 )
-from service.scoring.results import Finding, FindingCode, Severity
+from service.scoring.results import Finding, FindingCode, Severity, Source
 from tests.scoring.test_rules import Visit, at
 
 C, M, m = Severity.critical, Severity.major, Severity.minor
@@ -28,8 +28,13 @@ def shipped() -> dict[str, Any]:
 
 
 def finding(severity: Severity, code: FindingCode = "non-compliant-item") -> Finding:
-    return Finding(
-        code=code, severity=severity, item_codes=["x"], message_en="", message_ru="", clause=""
+    return Finding.of(
+        code,
+        severity,
+        ["x"],
+        "required-item-unanswered",
+        {"items": ["x"]},
+        Source(document="checklist", clause=""),
     )
 
 

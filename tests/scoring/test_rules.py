@@ -167,7 +167,7 @@ def test_acceptance_s33_documents_wait_and_late_result() -> None:
     assert (wait.clause, wait.photo_ids) == (clause, ["ticket-1"])
     late = by_code["deadline-late"]
     assert late.clause == "deadline: 7 working days"
-    assert "Due 2026-02-11" in late.message_en
+    assert "Due February 11, 2026" in late.message_en
     assert "late by 2 working days" in late.message_en
     assert "просрочка 2 рабочих дня" in late.message_ru
     assert result.deadline is not None
@@ -394,9 +394,13 @@ def test_operator_contradiction_quotes_both_texts() -> None:
     assert (
         "The standard (documents): Identity card; Child's birth certificate." in finding.message_en
     )
-    assert "По стандарту: удостоверение личности; свидетельство о рождении ребенка" in (
+    assert "По стандарту (документы): удостоверение личности; свидетельство о рождении" in (
         finding.message_ru
     )
+    assert finding.message_kk.startswith("Оператордың құжаттар тізбесі туралы жауабы стандартқа")
+    # The standard's list is quoted as written, in Russian, in the Kazakh text too.
+    assert "Стандарт бойынша (құжаттар): удостоверение личности;" in finding.message_kk
+    assert (finding.source.document, finding.source.line) == ("S33", 2929)
 
 
 def test_transfer_finding_gives_count_and_hold_time() -> None:

@@ -112,7 +112,7 @@ def test_acceptance_scenario_two_extra_documents_long_wait_late_result(
     assert "critical-finding" in score["compliance"]["capped_by"]
     by_code = {f["code"]: f for f in score["findings"]}
     late = by_code["deadline-late"]
-    assert "2026-04-01" in late["message_en"]
+    assert "April 1, 2026" in late["message_en"]
     assert "2 working days" in late["message_en"]
     assert "40 min" in by_code["queue-wait-over-norm"]["message_en"]
     extras = " ".join(

@@ -32,6 +32,9 @@ from tests.fixtures.routes import api_path
 # Made by the scorer at commit cff9733 (rules 2026.1, before grading policies): an S33 visit
 # with a 40-minute wait, a late result, an extra document and a courtesy rating of 2.
 SNAPSHOT_2026_1 = Path(__file__).parent / "data" / "score-snapshot-2026.1.json"
+# Made by the scorer at commit f58353c (rules 2026.2, snapshot version 2, before the message
+# catalogue): the same kind of S33 visit, graded under the default policy.
+SNAPSHOT_2026_2 = Path(__file__).parent / "data" / "score-snapshot-2026.2.json"
 
 
 def stored(session: Session, shopper: User, result: dict[str, Any]) -> Any:
@@ -50,8 +53,8 @@ def stored(session: Session, shopper: User, result: dict[str, Any]) -> Any:
     return visit
 
 
-def old_snapshot() -> dict[str, Any]:
-    data = json.loads(SNAPSHOT_2026_1.read_text(encoding="utf-8"))
+def old_snapshot(path: Path = SNAPSHOT_2026_1) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
 
@@ -68,7 +71,7 @@ def test_a_score_stored_by_rules_2026_1_reads_as_it_was_made(
     snapshot = old_snapshot()
     assert "snapshot_version" not in snapshot  # the real old shape, not a new one
     body = read(client, stored(session, shopper, snapshot), shopper, clock)
-    assert (body["snapshot_version"], body["rules_version"]) == (2, "2026.1")
+    assert (body["snapshot_version"], body["rules_version"]) == (3, "2026.1")
     # Graded by bands alone, before policies: kept as it was, and said so.
     assert (body["score"], body["grade"]) == (90.7, 5)
     assert body["compliance"] == {
@@ -83,6 +86,33 @@ def test_a_score_stored_by_rules_2026_1_reads_as_it_was_made(
     ]
     assert body["deadline"]["late_by_working_days"] == 2
     assert body["queue"]["wait_minutes"] == 40
+
+
+def test_a_score_stored_by_rules_2026_2_reads_as_it_was_made(
+    client: TestClient, session: Session, clock: FrozenClock, shopper: User
+) -> None:
+    snapshot = old_snapshot(SNAPSHOT_2026_2)
+    assert snapshot["snapshot_version"] == 2  # the real version-2 shape
+    body = read(client, stored(session, shopper, snapshot), shopper, clock)
+    assert (body["rules_version"], body["policy_version"]) == ("2026.2", "2026.1")
+    assert (body["score"], body["grade"], body["compliance"]["capped_by"]) == (
+        89.8,
+        2,
+        ["critical-finding"],
+    )
+    assert [(f["code"], f["severity"]) for f in body["findings"]] == [
+        ("deadline-late", "critical"),
+        ("queue-wait-over-norm", "major"),
+        ("documents-beyond-standard", "major"),
+        ("rudeness", "major"),
+    ]
+    late = body["findings"][0]
+    assert late["message_ru"].endswith("просрочка 2 рабочих дня.")
+    # Version 2 knew no Kazakh and no source: the clause becomes the source's, nothing is made up.
+    assert (late["message_kk"], late["message_key"]) == ("", "")
+    assert late["source"] == {"document": "", "clause": "deadline: 7 working days", "line": None}
+    assert body["snapshot_version"] == 3
+    assert body["deadline"]["late_by_working_days"] == 2
 
 
 def test_unknown_codes_removed_and_new_fields_do_not_break_a_stored_score(
@@ -100,7 +130,16 @@ def test_unknown_codes_removed_and_new_fields_do_not_break_a_stored_score(
         "deadline-late",
     ]
     assert body["findings"][1]["severity"] == "blocking"
-    assert body["notes"] == [{"code": "note-from-the-future", "message_en": "x", "message_ru": ""}]
+    assert body["notes"] == [
+        {
+            "code": "note-from-the-future",
+            "message_key": "",
+            "params": {},
+            "message_en": "x",
+            "message_ru": "",
+            "message_kk": "",
+        }
+    ]
     assert (body["queue"]["wait_minutes"], body["documents"], body["items"]) == (None, None, [])
     assert "a_field_added_later" not in body
 
