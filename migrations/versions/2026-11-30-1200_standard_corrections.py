@@ -22,12 +22,29 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# The report data version's triggers on this table (0014). SQLite cannot drop a constraint
+# but by copying the table, and the copy loses the table's triggers: they are made again.
+BUMP = "UPDATE report_data_version SET version = version + 1 WHERE id = 1"
+EVENTS = {"ins": "INSERT", "upd": "UPDATE", "del": "DELETE"}
+
+
+def _sqlite_triggers_again() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return  # PostgreSQL alters the table in place; its triggers stay
+    for short, event in EVENTS.items():
+        op.execute(
+            f"CREATE TRIGGER report_data_service_standards_{short} AFTER {event} ON "
+            f"service_standards FOR EACH ROW BEGIN {BUMP}; END"
+        )
+
+
 def upgrade() -> None:
     with op.batch_alter_table("service_standards", schema=None) as batch_op:
         batch_op.add_column(sa.Column("supersedes_version", sa.Integer(), nullable=True))
         batch_op.drop_constraint(
             "uq_service_standards_service_code_effective_from", type_="unique"
         )
+    _sqlite_triggers_again()
 
 
 def downgrade() -> None:
@@ -38,3 +55,4 @@ def downgrade() -> None:
             ["service_code", "effective_from"],
         )
         batch_op.drop_column("supersedes_version")
+    _sqlite_triggers_again()
