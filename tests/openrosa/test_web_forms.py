@@ -90,7 +90,16 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             window_start_at=now - dt.timedelta(hours=2),
             window_end_at=now + dt.timedelta(hours=6),
         )
-        _, token = tokens.create(session, shopper, coordinator, label="browser", now=now, limit=5)
+        _, token, _ = tokens.create(
+            session,
+            shopper,
+            coordinator,
+            client_id=uuid.uuid4(),
+            label="browser",
+            key=SECRET.encode(),
+            now=now,
+            limit=5,
+        )
         checklist = checklist_for_visit(session, visit)
         session.commit()
         visit_id, email = visit.id, shopper.email
