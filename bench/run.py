@@ -1,10 +1,11 @@
 """Every speed ratio of issue 15 in one run: each bench in turn, then the lines that matter.
 
 Runs, one after the other (never side by side: each ratio is measured on a machine the others
-leave alone), ``sync.py`` on SQLite and on PostgreSQL, ``photos.py``, ``reports.py`` and
-``demo.py``, streaming their output; then prints a summary of their ratio, statement-count,
-memory and start-up lines with the load average at each step's end, so the whole picture fits
-one screen. Each bench creates uniquely named databases and drops them (see each script).
+leave alone), ``sync.py`` on SQLite and on PostgreSQL, ``photos.py``, ``openrosa.py`` on SQLite
+and on PostgreSQL, ``reports.py`` and ``demo.py``, streaming their output; then prints a summary
+of their ratio, statement-count, memory and start-up lines with the load average at each step's
+end, so the whole picture fits one screen. Each bench creates uniquely named databases and drops
+them (see each script).
 
     python bench/run.py [--quick] [--no-postgres] [--only sync,photos,...]
 
@@ -49,6 +50,13 @@ def steps(postgres: str) -> list[Step]:
             needs_postgres=True,
         ),
         Step("photos", ("photos.py",), ("--rounds", "3", "--burst", "4", "--burst-mb", "2")),
+        Step("openrosa-sqlite", ("openrosa.py", "--sqlite"), ("--rounds", "3")),
+        Step(
+            "openrosa-postgres",
+            ("openrosa.py", "--postgres", postgres),
+            ("--rounds", "3"),
+            needs_postgres=True,
+        ),
         Step(
             "reports",
             ("reports.py", "--postgres", postgres, "--no-exports"),

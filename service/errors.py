@@ -92,6 +92,7 @@ ErrorCode = Literal[
     "export-bom-not-csv",
     "app-token-not-found",
     "too-many-app-tokens",
+    "app-token-conflict",
     "app-token-revoked",
     "openrosa-version-missing",
     "form-not-found",

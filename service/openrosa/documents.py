@@ -79,7 +79,7 @@ class VisitRow:
     """One assigned visit as the form's visit picker shows it (``visits.csv``)."""
 
     visit_id: str
-    labels: dict[str, str]  # language -> "service, office, window"
+    label: str  # "office, window": names and dates, the same in every language
     service: str
     office: str
     window: str
@@ -87,14 +87,18 @@ class VisitRow:
 
 
 def visits_csv(rows: Sequence[VisitRow]) -> bytes:
-    """The per-shopper ``visits.csv``: byte-stable for the same rows, so its md5 is too."""
+    """The per-shopper ``visits.csv``: byte-stable for the same rows, so its md5 is too.
+
+    Every column header is an XML element name: form engines read each row as an element
+    whose children are named by the columns (ODK Web Forms refuses the form otherwise), and
+    the label needs no ``label::<language>`` columns, as it is the same in every language.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
         [
             "name",
             "label",
-            *(f"label::{lang}" for lang in LANGUAGES),
             "service",
             "office",
             "window",
@@ -105,8 +109,7 @@ def visits_csv(rows: Sequence[VisitRow]) -> bytes:
         writer.writerow(
             [
                 row.visit_id,
-                row.labels.get("ru", ""),
-                *(row.labels.get(lang, row.labels.get("en", "")) for lang in LANGUAGES),
+                row.label,
                 row.service,
                 row.office,
                 row.window,

@@ -93,11 +93,7 @@ def visits_csv(form: OpenForm) -> bytes:
         rows.append(
             documents.VisitRow(
                 visit_id=str(visit.visit_id),
-                labels={
-                    "ru": f"{visit.office_name}, {window}",
-                    "kk": f"{visit.office_name}, {window}",
-                    "en": f"{visit.office_name}, {window}",
-                },
+                label=f"{visit.office_name}, {window}",
                 service=visit.service_code,
                 office=visit.office_name,
                 window=window,

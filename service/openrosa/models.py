@@ -15,11 +15,14 @@ class AppToken(SQLModel, table=True):
     """One phone's key, as ODK Central's app users: in the server URL, revocable.
 
     Only the token's SHA-256 is stored (``tokens.hash_token`` says why not argon2).
+    ``client_id`` makes a retried create answer this token again (``tokens.create``); tokens
+    made before creates carried one have none.
     """
 
     __tablename__ = "app_tokens"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    client_id: uuid.UUID | None = Field(default=None, unique=True)
     user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
     token_hash: str = Field(sa_type=String(64), unique=True)
     label: str = Field(sa_type=String(100))

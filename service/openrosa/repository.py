@@ -42,6 +42,10 @@ def get_token(session: Session, token_id: uuid.UUID) -> AppToken | None:
     return session.get(AppToken, token_id)
 
 
+def token_by_client_id(session: Session, client_id: uuid.UUID) -> AppToken | None:
+    return session.exec(select(AppToken).where(col(AppToken.client_id) == client_id)).first()
+
+
 def active_token(session: Session, token_hash: str) -> tuple[AppToken, User] | None:
     statement = (
         select(AppToken, User)

@@ -38,18 +38,20 @@ def _new_token(
     actor: User,
     user_id: uuid.UUID,
     body: AppTokenCreate,
-) -> tuple[User, AppToken, str]:
-    """The shopper, their new token's row and the token itself (shown only once)."""
+) -> tuple[User, AppToken, str, int]:
+    """The shopper, their token's row, the token itself and the status: 200 for a retry."""
     user = _shopper(session, actor, user_id)
-    row, token = tokens.create(
+    row, token, created = tokens.create(
         session,
         user,
         actor,
+        client_id=body.client_id,
         label=body.label,
+        key=settings.auth.secret_key.get_secret_value().encode(),
         now=clock(),
         limit=settings.openrosa.max_app_tokens_per_user,
     )
-    return user, row, token
+    return user, row, token, status.HTTP_201_CREATED if created else status.HTTP_200_OK
 
 
 @router.post(
@@ -57,12 +59,20 @@ def _new_token(
     summary="Create an app token",
     response_model=AppTokenCreated,
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(
-        *ROLE_CHECKED, auth_service.UserNotFound, ValidationFailed, tokens.TooManyAppTokens
-    ),
+    responses={
+        **problem_responses(
+            *ROLE_CHECKED,
+            auth_service.UserNotFound,
+            ValidationFailed,
+            tokens.TooManyAppTokens,
+            tokens.AppTokenConflict,
+        ),
+        200: {"model": AppTokenCreated, "description": "A retry: the same token again"},
+    },
 )
 def create_app_token(
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
@@ -70,8 +80,10 @@ def create_app_token(
     user_id: uuid.UUID,
     body: AppTokenCreate,
 ) -> AppTokenCreated:
-    """Make a shopper's phone key for ODK Collect; the token is shown only in this answer."""
-    user, row, token = _new_token(session, settings, clock, actor, user_id, body)
+    """Make a shopper's phone key for ODK Collect; a retry with its client_id answers it again."""
+    user, row, token, response.status_code = _new_token(
+        session, settings, clock, actor, user_id, body
+    )
     return AppTokenCreated(
         **_public(row).model_dump(), token=token, server_url=server_url(request, token)
     )
@@ -112,9 +124,14 @@ def revoke_app_token(
     status_code=status.HTTP_201_CREATED,
     responses={
         **problem_responses(
-            *ROLE_CHECKED, auth_service.UserNotFound, ValidationFailed, tokens.TooManyAppTokens
+            *ROLE_CHECKED,
+            auth_service.UserNotFound,
+            ValidationFailed,
+            tokens.TooManyAppTokens,
+            tokens.AppTokenConflict,
         ),
         201: {"content": {"image/png": {}}, "description": "Collect's settings as a QR code"},
+        200: {"content": {"image/png": {}}, "description": "A retry: the same QR code again"},
     },
 )
 def create_app_token_qr(
@@ -127,13 +144,13 @@ def create_app_token_qr(
     body: AppTokenCreate,
 ) -> Response:
     """Make a phone key and answer Collect's settings QR code; the shopper scans it once."""
-    user, row, token = _new_token(session, settings, clock, actor, user_id, body)
+    user, row, token, code = _new_token(session, settings, clock, actor, user_id, body)
     payload = tokens.settings_payload(
         tokens.collect_settings(server_url(request, token), project=f"mshop: {user.full_name}")
     )
     return Response(
         tokens.qr_png(payload),
-        status_code=status.HTTP_201_CREATED,
+        status_code=code,
         media_type="image/png",
         headers={"Cache-Control": "no-store", "X-App-Token-Id": str(row.id)},
     )

@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 class AppTokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    client_id: uuid.UUID = Field(
+        description="Makes a retried create answer the same token, not make a second one"
+    )
     label: Annotated[str, Field(min_length=1, max_length=100, description="Which phone")] = (
         "Collect"
     )
@@ -17,6 +20,7 @@ class AppTokenCreate(BaseModel):
 
 class AppTokenPublic(BaseModel):
     id: uuid.UUID
+    client_id: uuid.UUID | None
     user_id: uuid.UUID
     label: str
     created_at: dt.datetime

@@ -1,7 +1,7 @@
-"""A Collect-faithful OpenRosa client, on httpx (the TestClient), written from the OpenRosa
-spec pages (docs.getodk.org) and what ODK Collect sends: the version header on every
-request, the device language, HEAD before a submission, multipart with
-``xml_submission_file`` and one part per attachment named as the XML references it, and
+"""A Collect-faithful OpenRosa client, on httpx (the TestClient or a live server's client),
+written from the OpenRosa spec pages (docs.getodk.org) and what ODK Collect sends: the
+version header on every request, the device language, HEAD before a submission, multipart
+with ``xml_submission_file`` and one part per attachment named as the XML references it, and
 ``*isIncomplete*=yes`` on all but the last POST of a split upload.
 """
 
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2 as httpx
-from fastapi.testclient import TestClient
 
 from service.openrosa.documents import FORM_LIST_NS, MANIFEST_NS, RESPONSE_NS
 
@@ -49,7 +48,7 @@ class Collect:
 
     def __init__(
         self,
-        client: TestClient,
+        client: httpx.Client,
         server_url: str,
         *,
         auth: tuple[str, str] | None = None,

@@ -1,6 +1,7 @@
 """Shoppers with app tokens, and Collect clients on them."""
 
 import datetime as dt
+import uuid
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,8 +18,15 @@ BASE = "http://127.0.0.1"
 
 def app_token(session: Session, shopper: User, coordinator: User) -> str:
     """A fresh app token of ``shopper``, made through the tokens service."""
-    _, token = tokens.create(
-        session, shopper, coordinator, label="phone", now=NOW - dt.timedelta(days=1), limit=5
+    _, token, _ = tokens.create(
+        session,
+        shopper,
+        coordinator,
+        client_id=uuid.uuid4(),
+        label="phone",
+        key=SECRET.encode(),
+        now=NOW - dt.timedelta(days=1),
+        limit=5,
     )
     session.flush()
     return token

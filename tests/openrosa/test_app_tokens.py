@@ -3,8 +3,11 @@
 import base64
 import io
 import json
+import uuid
 import zlib
+from typing import Any
 
+import pytest
 import zxingcpp
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -12,11 +15,19 @@ from sqlmodel import Session
 
 from service.auth.models import User
 from service.auth.roles import Role
-from service.openrosa import tokens
-from tests.conftest import AuthHeaders
+from service.openrosa import repository, tokens
+from tests.conftest import NOW, AuthHeaders
 from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 from tests.openrosa.collect import Collect
+
+
+def new(label: str | None = None, client_id: uuid.UUID | None = None) -> dict[str, Any]:
+    """A create's body: a fresh client id unless one is given."""
+    body: dict[str, Any] = {"client_id": str(client_id or uuid.uuid4())}
+    if label is not None:
+        body["label"] = label
+    return body
 
 
 class TestCreateAppToken:
@@ -25,7 +36,7 @@ class TestCreateAppToken:
     ) -> None:
         response = client.post(
             api_path("create_app_token", user_id=shopper.id),
-            json={"label": "Samsung A14"},
+            json=new("Samsung A14"),
             headers=staff,
         )
 
@@ -46,7 +57,7 @@ class TestCreateAppToken:
         analyst = make_user(session, Role.analyst)
 
         response = client.post(
-            api_path("create_app_token", user_id=analyst.id), json={}, headers=staff
+            api_path("create_app_token", user_id=analyst.id), json=new(), headers=staff
         )
 
         assert response.status_code in (404, 422)
@@ -57,7 +68,7 @@ class TestCreateAppToken:
     ) -> None:
         response = client.post(
             api_path("create_app_token", user_id=shopper.id),
-            json={},
+            json=new(),
             headers=auth_headers(Role.shopper),
         )
 
@@ -68,11 +79,123 @@ class TestCreateAppToken:
         self, client: TestClient, shopper: User, staff: dict[str, str]
     ) -> None:
         path = api_path("create_app_token", user_id=shopper.id)
-        made = [client.post(path, json={}, headers=staff).status_code for _ in range(6)]
+        made = [client.post(path, json=new(), headers=staff).status_code for _ in range(6)]
 
         assert made == [201] * 5 + [409]
-        refused = client.post(path, json={}, headers=staff).json()
+        refused = client.post(path, json=new(), headers=staff).json()
         assert refused["code"] == "too-many-app-tokens"
+
+
+class TestRetriedCreate:
+    """A create carries a client id: its retry answers the same token and makes none."""
+
+    def test_a_retry_answers_the_same_token_and_makes_no_second_one(
+        self, client: TestClient, shopper: User, staff: dict[str, str]
+    ) -> None:
+        path = api_path("create_app_token", user_id=shopper.id)
+        body = new("Samsung A14")
+
+        first = client.post(path, json=body, headers=staff)
+        again = client.post(path, json=body, headers=staff)
+
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert again.json() == first.json()
+        assert again.json()["client_id"] == body["client_id"]
+        listed = client.get(api_path("list_app_tokens", user_id=shopper.id), headers=staff).json()
+        assert [t["id"] for t in listed["items"]] == [first.json()["id"]]
+        assert Collect(client, again.json()["server_url"]).head_submission().status_code == 204
+
+    def test_a_retry_is_not_counted_against_the_limit(
+        self, client: TestClient, shopper: User, staff: dict[str, str]
+    ) -> None:
+        path = api_path("create_app_token", user_id=shopper.id)
+        bodies = [new() for _ in range(5)]
+        assert [client.post(path, json=b, headers=staff).status_code for b in bodies] == [201] * 5
+
+        again = client.post(path, json=bodies[-1], headers=staff)
+
+        assert again.status_code == 200, again.text
+
+    def test_a_retried_qr_code_is_the_same_code(
+        self, client: TestClient, shopper: User, staff: dict[str, str]
+    ) -> None:
+        path = api_path("create_app_token_qr", user_id=shopper.id)
+        body = new("phone")
+
+        first = client.post(path, json=body, headers=staff)
+        again = client.post(path, json=body, headers=staff)
+
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert again.content == first.content
+        assert again.headers["x-app-token-id"] == first.headers["x-app-token-id"]
+
+    @pytest.mark.parametrize("change", ["label", "shopper"])
+    def test_the_same_client_id_with_other_content_is_409(
+        self,
+        client: TestClient,
+        session: Session,
+        shopper: User,
+        staff: dict[str, str],
+        change: str,
+    ) -> None:
+        body = new("phone")
+        client.post(api_path("create_app_token", user_id=shopper.id), json=body, headers=staff)
+        user = make_user(session, Role.shopper) if change == "shopper" else shopper
+        other = {**body, "label": "another phone"} if change == "label" else body
+
+        response = client.post(
+            api_path("create_app_token", user_id=user.id), json=other, headers=staff
+        )
+
+        assert response.status_code == 409
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "app-token-conflict"
+        assert len(repository.list_tokens(session, user.id)) == (change == "label")
+
+    def test_a_retry_of_a_revoked_token_is_409(
+        self, client: TestClient, shopper: User, staff: dict[str, str]
+    ) -> None:
+        path = api_path("create_app_token", user_id=shopper.id)
+        body = new()
+        made = client.post(path, json=body, headers=staff).json()
+        client.post(
+            api_path("revoke_app_token", user_id=shopper.id, token_id=made["id"]), headers=staff
+        )
+
+        response = client.post(path, json=body, headers=staff)
+
+        assert response.status_code == 409
+        assert response.json()["code"] == "app-token-conflict"
+
+    def test_a_create_without_a_client_id_is_refused(
+        self, client: TestClient, shopper: User, staff: dict[str, str]
+    ) -> None:
+        response = client.post(
+            api_path("create_app_token", user_id=shopper.id), json={"label": "x"}, headers=staff
+        )
+
+        assert response.status_code == 422
+        assert response.json()["code"] == "validation-failed"
+
+    def test_no_token_is_kept_only_its_hash(
+        self, session: Session, shopper: User, coordinator: User
+    ) -> None:
+        client_id = uuid.uuid4()
+        kw: dict[str, Any] = {"client_id": client_id, "label": "phone", "now": NOW, "limit": 5}
+        row, token, created = tokens.create(session, shopper, coordinator, key=b"k1", **kw)
+
+        stored = [str(v) for v in row.model_dump().values()]
+        assert created
+        assert token not in stored
+        assert row.token_hash == tokens.hash_token(token)
+        # Under another server key the token cannot be made again: never a different one.
+        with pytest.raises(tokens.AppTokenConflict):
+            tokens.create(session, shopper, coordinator, key=b"k2", **kw)
+        assert tokens.create(session, shopper, coordinator, key=b"k1", **kw) == (
+            row,
+            token,
+            False,
+        )
 
 
 class TestRevokeAppToken:
@@ -80,7 +203,7 @@ class TestRevokeAppToken:
         self, client: TestClient, shopper: User, staff: dict[str, str]
     ) -> None:
         made = client.post(
-            api_path("create_app_token", user_id=shopper.id), json={}, headers=staff
+            api_path("create_app_token", user_id=shopper.id), json=new(), headers=staff
         ).json()
         phone = Collect(client, made["server_url"])
         assert phone.head_submission().status_code == 204
@@ -98,7 +221,7 @@ class TestRevokeAppToken:
     ) -> None:
         other = make_user(session, Role.shopper)
         made = client.post(
-            api_path("create_app_token", user_id=other.id), json={}, headers=staff
+            api_path("create_app_token", user_id=other.id), json=new(), headers=staff
         ).json()
 
         response = client.post(
@@ -115,7 +238,7 @@ class TestQrCode:
     ) -> None:
         response = client.post(
             api_path("create_app_token_qr", user_id=shopper.id),
-            json={"label": "phone"},
+            json=new("phone"),
             headers=staff,
         )
 
