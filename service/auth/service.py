@@ -133,10 +133,14 @@ def list_users(
     email: str | None = None,
     role: Role | None = None,
     active: bool | None = None,
+    search: str | None = None,
     limit: int,
     offset: int,
 ) -> tuple[list[User], int]:
-    """Accounts ``actor`` may see (everyone for admins and the CLI, shoppers for coordinators)."""
+    """Accounts ``actor`` may see (everyone for admins and the CLI, shoppers for coordinators).
+
+    ``search``: part of the name (as written) or of the e-mail address.
+    """
     roles: Sequence[Role] | None = None if actor is None else sorted(MANAGED_ROLES[actor.role])
     return repository.list_users(
         session,
@@ -146,6 +150,7 @@ def list_users(
         active=active,
         limit=limit,
         offset=offset,
+        search=(search or "").strip() or None,
     )
 
 
