@@ -9,6 +9,7 @@ saved as a screenshot to ``build/screenshots/console/`` (git-ignored; see the RE
 import csv
 import datetime as dt
 import io
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -290,7 +291,7 @@ class TestCoordinator:
         day = (dt.datetime.now(dt.UTC) + dt.timedelta(days=4)).date().isoformat()
         page.locator("#a-start").fill(f"{day}T09:00")
         page.locator("#a-end").fill(f"{day}T18:00")
-        screenshot(page, "assign-ru")
+        screenshot(page, "assign-filled-ru")
         page.locator("form.assign button[type=submit]").click()
         status = page.locator("#visit-status")
         expect(status).to_have_text("Назначен")
@@ -341,6 +342,12 @@ class TestCoordinator:
         expect(page.locator("#result-received")).not_to_have_text("—")
         expect(status).to_have_text(STATUS_RU["approved"])
         screenshot(page, "review-follow-up-ru")
+
+        # n: on to the next visit waiting in the review queue.
+        page.keyboard.press("n")
+        expect(page).to_have_url(re.compile(r"/console/visits/[0-9a-f-]{36}$"))
+        assert str(live.flow.visit_id) not in page.url
+        expect(status).to_have_text(STATUS_RU["submitted"])
 
     def test_a_post_without_the_form_token_is_refused(
         self, context: BrowserContext, live: Live
