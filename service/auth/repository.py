@@ -40,8 +40,8 @@ def list_users(
     if search is not None:
         conditions.append(
             or_(
-                col(User.full_name).contains(search, autoescape=True),
-                col(User.email).contains(search.lower(), autoescape=True),
+                col(User.full_name).icontains(search, autoescape=True),
+                col(User.email).icontains(search, autoescape=True),
             )
         )
     if roles is not None:

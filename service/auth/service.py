@@ -139,7 +139,8 @@ def list_users(
 ) -> tuple[list[User], int]:
     """Accounts ``actor`` may see (everyone for admins and the CLI, shoppers for coordinators).
 
-    ``search``: part of the name (as written) or of the e-mail address.
+    ``search``: part of the name or of the e-mail address, in any letter case (SQLite folds
+    only Latin letters; PostgreSQL folds Cyrillic too).
     """
     roles: Sequence[Role] | None = None if actor is None else sorted(MANAGED_ROLES[actor.role])
     return repository.list_users(

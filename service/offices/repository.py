@@ -43,8 +43,8 @@ def list_offices(
     if search is not None:
         query = query.where(
             or_(
-                col(Office.name).contains(search, autoescape=True),
-                col(Office.city).contains(search, autoescape=True),
+                col(Office.name).icontains(search, autoescape=True),
+                col(Office.city).icontains(search, autoescape=True),
             )
         )
     if region is not None:

@@ -39,7 +39,7 @@ def get_many(session: Session, office_ids: Collection[int]) -> dict[int, Office]
 
 
 def search_offices(session: Session, search: str, *, limit: int) -> list[Office]:
-    """Offices whose name or city holds ``search`` (as written), by id."""
+    """Offices whose name or city holds ``search`` in any letter case (as ``list_users``), by id."""
     rows, _ = repository.list_offices(
         session, region=None, kind=None, limit=limit, offset=0, search=search.strip() or None
     )

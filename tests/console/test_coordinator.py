@@ -108,6 +108,8 @@ class TestAssignOne:
         assert shopper_link in found.text
         assert f"office_id={office.id}" in found.text
         assert "Call 1414" not in found.text
+        by_email = client.get("/console/assign", params={"shopper_q": shopper.email.upper()})
+        assert f"shopper_id={shopper.id}" in by_email.text  # in any letter case
         chosen = client.get(
             "/console/assign", params={"shopper_id": str(shopper.id), "office_id": office.id}
         )
