@@ -65,6 +65,7 @@ MATRIX: list[tuple[str, str, str, frozenset[str]]] = [
     row("GET", "list_visits", SIGNED_IN),
     row("GET", "read_visit", SIGNED_IN, visit_id=VISIT),
     row("GET", "read_visit_history", STAFF, visit_id=VISIT),
+    row("GET", "summarise_visits", STAFF),
     row("PUT", "sync_answers", SHOPPER, visit_id=VISIT),
     row("GET", "list_answers", SIGNED_IN, visit_id=VISIT),
     row("POST", "start_visit", SHOPPER, visit_id=VISIT),
@@ -133,6 +134,7 @@ OUTCOME: dict[tuple[str, str], tuple[int, str]] = {
     ("GET", "list_visits"): (200, "application/json"),
     ("GET", "read_visit"): (404, "visit-not-found"),
     ("GET", "read_visit_history"): (404, "visit-not-found"),
+    ("GET", "summarise_visits"): (200, "application/json"),
     # The body is checked before the visit is read (the sync reads it once, under its lock);
     # another shopper's visit with a valid body is 404 (tests/visits/test_router.py).
     ("PUT", "sync_answers"): (422, "validation-failed"),

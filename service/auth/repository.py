@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, delete, func, update
+from sqlalchemy import ColumnElement, delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from service.auth.emails import skeleton_key
@@ -34,8 +34,16 @@ def list_users(
     active: bool | None,
     limit: int,
     offset: int,
+    search: str | None = None,
 ) -> tuple[list[User], int]:
     conditions: list[ColumnElement[bool]] = []
+    if search is not None:
+        conditions.append(
+            or_(
+                col(User.full_name).icontains(search, autoescape=True),
+                col(User.email).icontains(search, autoescape=True),
+            )
+        )
     if roles is not None:
         conditions.append(col(User.role).in_(list(roles)))
     if email is not None:

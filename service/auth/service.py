@@ -133,10 +133,15 @@ def list_users(
     email: str | None = None,
     role: Role | None = None,
     active: bool | None = None,
+    search: str | None = None,
     limit: int,
     offset: int,
 ) -> tuple[list[User], int]:
-    """Accounts ``actor`` may see (everyone for admins and the CLI, shoppers for coordinators)."""
+    """Accounts ``actor`` may see (everyone for admins and the CLI, shoppers for coordinators).
+
+    ``search``: part of the name or of the e-mail address, in any letter case (SQLite folds
+    only Latin letters; PostgreSQL folds Cyrillic too).
+    """
     roles: Sequence[Role] | None = None if actor is None else sorted(MANAGED_ROLES[actor.role])
     return repository.list_users(
         session,
@@ -146,6 +151,7 @@ def list_users(
         active=active,
         limit=limit,
         offset=offset,
+        search=(search or "").strip() or None,
     )
 
 

@@ -8,12 +8,12 @@ timeout the session is dropped and the visitor sent to sign in again.
 
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from starlette.datastructures import FormData
 
 from service.auth import repository as auth_repository
@@ -142,6 +142,17 @@ class ConsoleProblem(Exception):
         self.console, self.url, self.code = console, url, code
 
 
+class ConsoleRefused(Exception):
+    """A form a service refused, shown again with what was wrong (``response``, a page).
+
+    Raised, never returned, so the request's transaction rolls back like the API's would.
+    """
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("refused")
+        self.response = response
+
+
 class CleanUrl(Exception):
     """A filter form sent empty fields: the same page at the URL without them."""
 
@@ -194,12 +205,15 @@ ReportConsole = Annotated[
 ]
 
 
-async def checked_form(request: Request, console: ConsoleDep) -> FormData:
-    """The posted form, once its CSRF token is the session's; CsrfRefused otherwise."""
-    form = await request.form()
-    if not console_session.csrf_matches(console.state, form.get(console_session.CSRF_FIELD)):
-        raise CsrfRefused(console)
-    return form
+async def checked_form(request: Request, console: ConsoleDep) -> AsyncIterator[FormData]:
+    """The posted form, once its CSRF token is the session's; CsrfRefused otherwise.
+
+    Its uploaded files (a wave's CSV) are closed once the request is answered.
+    """
+    async with request.form() as form:
+        if not console_session.csrf_matches(console.state, form.get(console_session.CSRF_FIELD)):
+            raise CsrfRefused(console)
+        yield form
 
 
 CheckedForm = Annotated[FormData, Depends(checked_form)]

@@ -5,6 +5,7 @@ finds the templates' strings; translated when the page is rendered.
 """
 
 from service.checklists.format import ChecklistChannel
+from service.scoring.verdicts import DeadlineStatus
 from service.standards.catalogue import Level
 from service.visits.repository import VisitOrder
 from service.visits.transitions import VisitAction, VisitStatus
@@ -34,6 +35,7 @@ ACTIONS: dict[str, str] = {
     VisitAction.reopen: N_("Reopen"),
     "sync": N_("Answers synced"),
     "assign": N_("Assigned"),
+    "result": N_("Result recorded"),
 }
 CHANNELS: dict[str, str] = {
     ChecklistChannel.in_person: N_("In person"),
@@ -59,6 +61,40 @@ PROBLEMS: dict[str, str] = {
     "reason-required": N_("A reason is required to reopen a visit."),
     "transition-not-allowed": N_("This move is not allowed in the visit's current state."),
     "visit-conflict": N_("Someone else changed this visit; look at it again."),
+    "result-dates-invalid": N_(
+        "The result dates are refused: a day in the future, or received before ready."
+    ),
+    "result-date-required": N_("Give the day the result was ready, received, or both."),
+    "result-conflict": N_("This follow-up was already recorded with other dates."),
+    "visit-not-editable": N_("The visit is cancelled; it has no result to judge."),
+}
+# The deadline verdicts (scoring.verdicts.DeadlineStatus).
+DEADLINES: dict[str, str] = {
+    DeadlineStatus.on_time: N_("On time"),
+    DeadlineStatus.late: N_("Late"),
+    DeadlineStatus.pending: N_("Pending: no result yet"),
+    DeadlineStatus.overdue: N_("Overdue: no result"),
+    DeadlineStatus.early: N_("Before the minimum term"),
+    DeadlineStatus.unknown: N_("Unknown"),
+}
+# What is wrong with an assignment or a row of a wave file (visits.checks.DefectCode).
+DEFECTS: dict[str, str] = {
+    "shopper-not-active": N_("No active shopper"),
+    "office-not-found": N_("No such office"),
+    "service-not-found": N_("No such service"),
+    "service-not-offered-at-office": N_("The office does not offer this service"),
+    "channel-not-available-at-office": N_("The office is not reached through this channel"),
+    "checklist-not-offered": N_("No checklist for this service and channel"),
+    "checklist-not-found": N_("No checklist for this service and channel"),
+    "checklist-invalid": N_("The checklist cannot be built"),
+    "standard-not-in-force": N_("No standard in force on the first day"),
+    "deadline-case-out-of-range": N_("No such deadline case"),
+    "window-in-the-past": N_("The visit window is in the past"),
+    "value-invalid": N_("Invalid value"),
+    "value-missing": N_("Empty cell"),
+    "cell-too-long": N_("The cell is too long"),
+    "client-id-repeated": N_("The client id repeats another row's"),
+    "visit-conflict": N_("The client id was used for another visit"),
 }
 GENERIC_PROBLEM = N_("The action was refused.")
 
@@ -70,6 +106,8 @@ ALL: tuple[dict[str, str], ...] = (
     ORDERS,
     SEVERITIES,
     PROBLEMS,
+    DEADLINES,
+    DEFECTS,
     {"": GENERIC_PROBLEM},
 )
 

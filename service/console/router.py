@@ -21,7 +21,7 @@ from service.auth import sessions
 from service.auth.deps import ClientAddress, ThrottleDep
 from service.auth.roles import STAFF_ROLES, Role
 from service.auth.security import decode_token
-from service.console import i18n, routes_reports, routes_visits
+from service.console import i18n, routes_assign, routes_dashboard, routes_reports, routes_visits
 from service.console import session as console_session
 from service.console.deps import (
     CheckedForm,
@@ -31,6 +31,7 @@ from service.console.deps import (
     ConsoleNotFound,
     ConsolePageError,
     ConsoleProblem,
+    ConsoleRefused,
     CsrfRefused,
     SignedIn,
     SignInRequired,
@@ -52,7 +53,7 @@ def console_home(session: SessionDep, console: SignedIn) -> Response:
     """Send each role to its screen; shoppers see their visits and are sent to the app."""
     assert console.user is not None
     if console.user.role in STAFF_ROLES:
-        return redirect(console, f"{PREFIX}/visits")
+        return routes_dashboard.dashboard(session, console, wave=None)
     if console.user.role == Role.analyst:
         return redirect(console, f"{PREFIX}/reports/services")
     rows, _ = visits_repository.list_visits(
@@ -133,6 +134,8 @@ def console_language(console: ConsoleDep, form: CheckedForm) -> Response:
 
 router.include_router(routes_visits.router)
 router.include_router(routes_reports.router)
+router.include_router(routes_dashboard.router)
+router.include_router(routes_assign.router)
 
 
 # Which page answers which error, and with which status.
@@ -201,6 +204,10 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, ConsoleProblem)
         return redirect(exc.console, exc.url, problem=exc.code)
 
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ConsoleRefused)
+        return exc.response
+
     async def clean(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, CleanUrl)
         return RedirectResponse(exc.url, status_code=status.HTTP_303_SEE_OTHER)
@@ -210,4 +217,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, sign_in)
     app.add_exception_handler(ConsolePageError, error_page)
     app.add_exception_handler(ConsoleProblem, problem)
+    app.add_exception_handler(ConsoleRefused, refused)
     app.add_exception_handler(CleanUrl, clean)

@@ -39,11 +39,11 @@ from service.photos.schemas import Variant
 from service.responses import ClosingStreamingResponse
 from service.scoring import service as scoring_service
 from service.standards.catalogue import CODE_PATTERN
-from service.visits import lifecycle
+from service.visits import follow_up, lifecycle
 from service.visits import repository as visits_repository
 from service.visits import service as visits_service
 from service.visits.models import Visit
-from service.visits.schemas import ReviewRequest
+from service.visits.schemas import ResultRequest, ReviewRequest
 from service.visits.transitions import VisitAction, VisitStatus
 
 router = APIRouter()
@@ -77,6 +77,8 @@ def console_visits(
     sort: visits_repository.VisitOrder = visits_repository.VisitOrder.window,
     desc: bool = False,
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+    overdue: bool = False,
+    flagged: bool = False,
 ) -> Response:
     """The visits list: the API's filters, a sort, pages; every state is in the URL."""
     assert console.user is not None
@@ -89,6 +91,8 @@ def console_visits(
         wave=wave,
         window_from=_day_start(date_from),
         window_to=_day_start(date_to, end=True),
+        overdue_at=console.now if overdue else None,
+        flagged=flagged,
     )
     rows, total = visits_repository.list_visits(
         session,
@@ -119,6 +123,8 @@ def console_visits(
             "orders": list(visits_repository.VisitOrder),
             "sort": sort,
             "desc": desc,
+            "overdue": overdue,
+            "flagged": flagged,
         },
     )
 
@@ -161,17 +167,23 @@ def console_review(
     except scoring_service.ScoreNotFound:
         score = None
     office = offices_service.get_office(session, visit.office_id)
+    history = visits_service.history(session, visit)
+    follow_ups = [e for e in history if e.action == "result"]
     return page(
         console,
         "review.html",
         {
+            "next_visit": visits_service.next_in_queue(session, console.user, visit.id),
+            "result_dates": (visit.result_ready_date, visit.result_received_date),
+            "last_follow_up": follow_ups[-1].detail if follow_ups else None,
+            "result_client_id": uuid.uuid4(),
             "visit": public,
             "office": office,
             "checklist": checklist,
             "answers": {code: _answer_text(a) for code, a in answers.items()},
             "photos": photos,
             "score": score,
-            "history": visits_service.history(session, visit),
+            "history": history,
             "problem": problem,
             "problem_text": console.gettext(
                 labels.PROBLEMS.get(problem or "", labels.GENERIC_PROBLEM)
@@ -195,6 +207,29 @@ def console_review_visit(
         lifecycle.review(session, visit, console.user, body, now=console.now)
     except (ValueError, ValidationError) as exc:
         raise ConsoleProblem(console, here, "comment-required") from exc
+    except ServiceError as exc:
+        raise ConsoleProblem(console, here, exc.code) from exc
+    return redirect(console, here)
+
+
+@router.post("/visits/{visit_id:uuid}/result", name="console_record_result")
+def console_record_result(
+    session: SessionDep, console: StaffConsole, form: CheckedForm, visit_id: uuid.UUID
+) -> RedirectResponse:
+    """Record when the result was ready and received, as ``POST /visits/{id}/result`` does."""
+    assert console.user is not None
+    here = f"/console/visits/{visit_id}"
+    visit = _visit(session, console, visit_id)
+    fields = ("client_id", "ready_on", "received_on")
+    body = {name: value for name in fields if (value := str(form.get(name, "")).strip())}
+    try:
+        request = ResultRequest.model_validate(body)
+    except ValidationError as exc:
+        dated = "ready_on" in body or "received_on" in body
+        code = "result-dates-invalid" if dated else "result-date-required"
+        raise ConsoleProblem(console, here, code) from exc
+    try:
+        follow_up.record_result(session, visit, console.user, request, now=console.now)
     except ServiceError as exc:
         raise ConsoleProblem(console, here, exc.code) from exc
     return redirect(console, here)

@@ -2,7 +2,7 @@
 
 from collections.abc import Collection
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from service.offices.models import Office
@@ -31,9 +31,22 @@ def add(session: Session, office: Office) -> Office:
 
 
 def list_offices(
-    session: Session, *, region: str | None, kind: str | None, limit: int, offset: int
+    session: Session,
+    *,
+    region: str | None,
+    kind: str | None,
+    limit: int,
+    offset: int,
+    search: str | None = None,
 ) -> tuple[list[Office], int]:
     query = select(Office)
+    if search is not None:
+        query = query.where(
+            or_(
+                col(Office.name).icontains(search, autoescape=True),
+                col(Office.city).icontains(search, autoescape=True),
+            )
+        )
     if region is not None:
         query = query.where(col(Office.region) == region)
     if kind is not None:

@@ -36,3 +36,11 @@ def get_office(session: Session, office_id: int) -> Office:
 def get_many(session: Session, office_ids: Collection[int]) -> dict[int, Office]:
     """The offices among ``office_ids`` that exist, by id, in one query."""
     return repository.get_many(session, office_ids)
+
+
+def search_offices(session: Session, search: str, *, limit: int) -> list[Office]:
+    """Offices whose name or city holds ``search`` in any letter case (as ``list_users``), by id."""
+    rows, _ = repository.list_offices(
+        session, region=None, kind=None, limit=limit, offset=0, search=search.strip() or None
+    )
+    return rows

@@ -15,7 +15,7 @@ from service.errors import ServiceError
 from service.isotime import local_date
 from service.offices import service as offices_service
 from service.offices.models import Office
-from service.offices.schemas import OfficeKind
+from service.offices.schemas import OFFICE_KINDS, OfficeKind
 from service.standards import service as standards_service
 from service.standards.models import ServiceStandard
 from service.visits import repository
@@ -28,6 +28,7 @@ from service.visits.checks import (
     OfficeFacts,
     Pinned,
     check_assignment,
+    offers,
 )
 from service.visits.models import Visit
 from service.visits.schemas import VisitCreate
@@ -128,6 +129,20 @@ def look_up(
         ),
         services=standards_service.existing_codes(session, codes),
     )
+
+
+def choices_for(
+    session: Session, office: Office, *, on: dt.date
+) -> tuple[list[ServiceStandard], ChecklistChannel]:
+    """What an assignment to ``office`` may name: the services it offers with a standard in
+    force on ``on``, and the one channel its kind of office is reached through."""
+    services = [
+        standard
+        for standard in standards_service.all_in_force(session, on)
+        if offers(office.services, standard.service_code)
+    ]
+    services.sort(key=lambda s: (len(s.service_code), s.service_code))
+    return services, OFFICE_KINDS[OfficeKind(office.kind)].channel
 
 
 def same_assignment(visit: Visit, visit_in: VisitCreate) -> bool:

@@ -6,6 +6,7 @@ up (in batches for a file) and passes plain facts; nothing here touches the data
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -95,6 +96,11 @@ class Facts:
     pinned: Pinned | Defect | None = None
 
 
+def offers(services: Collection[str], code: str) -> bool:
+    """Whether an office listing ``services`` offers ``code`` (listing none, it offers any)."""
+    return not services or code in services
+
+
 def check_assignment(candidate: Candidate, facts: Facts, *, now: dt.datetime) -> list[Defect]:
     """Every problem with ``candidate``, each naming its column; empty when it can be assigned."""
     c = candidate
@@ -120,7 +126,7 @@ def check_assignment(candidate: Candidate, facts: Facts, *, now: dt.datetime) ->
         )
     office = facts.office
     if office is not None and c.service_code is not None and facts.service_exists:
-        if office.services and c.service_code not in office.services:
+        if not offers(office.services, c.service_code):
             problems.append(
                 Defect(
                     "service_code",

@@ -22,7 +22,13 @@ from service.visits import assignments, bulk_write, repository
 from service.visits import service as visits_service
 from service.visits.bulk import BulkCellTooLong, BulkFileError, parse_csv
 from service.visits.deps import VISIT_ERRORS, VisitDep
-from service.visits.schemas import BulkResult, VisitCreate, VisitEventPublic, VisitPublic
+from service.visits.schemas import (
+    BulkResult,
+    VisitCreate,
+    VisitEventPublic,
+    VisitPublic,
+    WaveSummary,
+)
 from service.visits.transitions import VisitStatus
 
 router = APIRouter()
@@ -127,6 +133,7 @@ def bulk_create_visits(
 )
 def list_visits(
     session: SessionDep,
+    clock: ClockDep,
     user: CurrentUser,
     page: PageDep,
     status_: Annotated[VisitStatus | None, Query(alias="status")] = None,
@@ -137,6 +144,10 @@ def list_visits(
     wave: Annotated[str | None, Query(max_length=64)] = None,
     window_from: AwareIsoDatetime | None = None,
     window_to: AwareIsoDatetime | None = None,
+    overdue: Annotated[
+        bool, Query(description="Only visits still to do after their window ended")
+    ] = False,
+    flagged: Annotated[bool, Query(description="Only visits with a flagged photo")] = False,
 ) -> Page[VisitPublic]:
     """List the visits the caller may see: a shopper their own, others all."""
     filters = repository.VisitFilters(
@@ -148,11 +159,30 @@ def list_visits(
         wave=wave,
         window_from=window_from,
         window_to=window_to,
+        overdue_at=clock() if overdue else None,
+        flagged=flagged,
     )
     rows, total = repository.list_visits(
         session, user, filters, limit=page.limit, offset=page.offset
     )
     return Page[VisitPublic].of(visits_service.page_public(session, rows, user), total, page)
+
+
+@router.get(
+    "/visits/summary",
+    summary="Summarise a wave",
+    response_model=WaveSummary,
+    status_code=status.HTTP_200_OK,
+    responses=problem_responses(*ROLE_CHECKED),
+)
+def summarise_visits(
+    session: SessionDep,
+    clock: ClockDep,
+    staff: StaffUser,
+    wave: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> WaveSummary:
+    """Count a wave's visits by status, overdue, awaiting review and with flagged photos."""
+    return visits_service.summarise(session, staff, wave, now=clock())
 
 
 @router.get(

@@ -167,3 +167,15 @@ class BulkResult(BaseModel):
     created: int
     unchanged: int
     visits: list[uuid.UUID]
+
+
+class WaveSummary(BaseModel):
+    """How a wave (or every visit, with no wave) stands: the coordinator's dashboard."""
+
+    wave: str | None
+    total: int
+    by_status: dict[VisitStatus, int] = Field(description="Every status, zero included")
+    awaiting_review: int = Field(description="Submitted, not yet reviewed")
+    overdue: int = Field(description="Still the shopper's to do after the window ended")
+    flagged_photos: int = Field(description="Photos with at least one flag")
+    visits_with_flagged_photos: int

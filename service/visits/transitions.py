@@ -47,6 +47,8 @@ TRANSITIONS: dict[tuple[VisitStatus, VisitAction], tuple[VisitStatus, frozenset[
 
 # Answers are accepted only while the shopper holds the visit.
 EDITABLE = frozenset({VisitStatus.assigned, VisitStatus.in_progress, VisitStatus.returned})
+# A visit still the shopper's to do once its window has ended is overdue (the wave dashboard).
+OVERDUE_STATUSES = EDITABLE
 
 
 class TransitionRefused(ValueError):

@@ -7,7 +7,9 @@ saved as a screenshot to ``build/screenshots/console/`` (git-ignored; see the RE
 """
 
 import csv
+import datetime as dt
 import io
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,12 +33,13 @@ from service.standards import service as standards_service
 from tests.conftest import NOW, SECRET
 from tests.fixtures import images
 from tests.fixtures.db import migrated_engine
-from tests.fixtures.factories import complete_answers, make_visit
+from tests.fixtures.factories import complete_answers, make_office, make_visit
 from tests.fixtures.routes import api_path
 from tests.fixtures.server import running
 from tests.fixtures.users import PASSWORD, make_user
 from tests.reports.data import build as build_report_data
 from tests.test_docs_pages import CHROMIUM_ARGS, _chromium_path
+from tests.visits import test_result_follow_up as follow_up_cases
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +60,17 @@ class Live:
     emails: dict[Role, str]
     visit_id: uuid.UUID
     photos: int
+    # The acceptance flow's: a visit its shopper sends during the test, an office to assign to.
+    flow: "Flow"
+
+
+@dataclass
+class Flow:
+    visit_id: uuid.UUID
+    checklist_id: int
+    shopper_id: uuid.UUID
+    shopper_email: str
+    office_id: int
 
 
 def _api_token(client: httpx.Client, email: str) -> dict[str, str]:
@@ -80,14 +94,34 @@ def submit(client: httpx.Client, visit_id: uuid.UUID, headers: dict[str, str]) -
     assert response.status_code == 200, (response.text, photos)
 
 
-def _shopper_sends_visit(base: str, visit_id: uuid.UUID, email: str, checklist_id: int) -> int:
+def _answers(checklist: dict[str, Any], pending: bool) -> list[dict[str, Any]]:
+    """Every answer; ``pending``: the result not come yet (its deadline is judged later)."""
+    if not pending:
+        return complete_answers(checklist)
+    given = follow_up_cases.ANSWERS
+    skip = {*given, "notification_received_on"}
+    answers = [a for a in complete_answers(checklist) if a["item_code"] not in skip]
+    return answers + [
+        {
+            "client_id": str(uuid.uuid4()),
+            "item_code": code,
+            "value": value,
+            "answered_at": follow_up_cases.AT,
+        }
+        for code, value in given.items()
+    ]
+
+
+def _shopper_sends_visit(
+    base: str, visit_id: uuid.UUID, email: str, checklist_id: int, *, pending: bool = False
+) -> int:
     """Answers and the required photos through the API, then submit; how many photos."""
     with httpx.Client(base_url=base, timeout=30) as client:
         headers = _api_token(client, email)
         checklist = client.get(
             api_path("read_checklist", checklist_id=checklist_id), headers=headers
         ).json()["checklist"]
-        answers = {"answers": complete_answers(checklist)}
+        answers = {"answers": _answers(checklist, pending)}
         synced = client.put(
             api_path("sync_answers", visit_id=visit_id), json=answers, headers=headers
         )
@@ -124,9 +158,16 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         emails = {role: make_user(session, role).email for role in Role}
         shopper = make_user(session, Role.shopper)
         visit = make_visit(session, shopper=shopper)
+        flow_shopper = make_user(session, Role.shopper)
+        flow_visit = make_visit(session, shopper=flow_shopper, wave="w-flow")
+        office = make_office(session, name="ЦОН Есиль", city="Астана")
         build_report_data(session)
         session.commit()
         visit_id, checklist_id, shopper_email = visit.id, visit.checklist_id, shopper.email
+        assert office.id is not None
+        flow = Flow(
+            flow_visit.id, flow_visit.checklist_id, flow_shopper.id, flow_shopper.email, office.id
+        )
     engine.dispose()
     settings = Settings(
         database=DatabaseSettings(url=url, migrate_on_start=False),
@@ -136,7 +177,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     with running(create_app(settings)) as base:
         photos = _shopper_sends_visit(base, visit_id, shopper_email, checklist_id)
         emails[Role.shopper] = shopper_email
-        yield Live(base, emails, visit_id, photos)
+        yield Live(base, emails, visit_id, photos, flow)
 
 
 @pytest.fixture(scope="module")
@@ -197,37 +238,116 @@ def thumbnails_loaded(page: Page) -> int:
     return count
 
 
+def _wave_csv(live: Live, first_service: str) -> bytes:
+    """Two assignments for the flow's shopper, three days from now (the server's real clock)."""
+    day = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).date().isoformat()
+    start, end = f"{day}T09:00:00+05:00", f"{day}T18:00:00+05:00"
+    flow = live.flow
+    lines = ["service_code,office_id,shopper_email,channel,window_start_at,window_end_at,wave"]
+    lines += [
+        f"{code},{flow.office_id},{flow.shopper_email},in_person,{start},{end},w-csv"
+        for code in ("S26", first_service)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _upload(page: Page, data: bytes) -> None:
+    page.locator("#wave-file").set_input_files(
+        {"name": "wave.csv", "mimeType": "text/csv", "buffer": data}
+    )
+    page.locator("form.upload button[type=submit]").click()
+
+
 class TestCoordinator:
-    def test_returns_a_visit_then_approves_it_once_resubmitted(
+    def test_runs_a_wave_from_upload_to_the_result_follow_up(
         self, context: BrowserContext, live: Live
     ) -> None:
+        """The issue's acceptance flow, with the review's moves made from the keyboard."""
         page = sign_in(context, live, Role.coordinator)
-        expect(page).to_have_url(f"{live.base}/console/visits")
-        page.locator("#f-status").select_option("submitted")
-        page.locator(".filters button[type=submit]").click()
-        expect(page).to_have_url(f"{live.base}/console/visits?status=submitted&sort=window")
-        page.locator(f'a[href="/console/visits/{live.visit_id}"]').click()
-        status = page.locator("#visit-status")
-        expect(status).to_have_text(STATUS_RU["submitted"])
-        # The in-person checklist asks for four photos (hours, stand, ticket, badge).
-        assert live.photos >= 2
-        page.wait_for_load_state("networkidle")
-        assert thumbnails_loaded(page) == live.photos
-        screenshot(page, "review-submitted-ru")
+        expect(page).to_have_url(f"{live.base}/console/")
+        expect(page.locator("h1")).to_have_text("Сводка: Все визиты")
 
-        page.locator("#comment").fill("Фото табло размыто, переснимите")
-        page.locator("button[name=action][value=return]").click()
+        # A wave file with one bad row: its problem is shown, nothing is assigned.
+        page.locator("header nav a", has_text="Загрузить файл волны").click()
+        _upload(page, _wave_csv(live, "X1"))
+        bad = page.locator("table.row-errors tbody tr")
+        expect(bad).to_have_count(1)
+        expect(bad.first).to_contain_text("3")
+        expect(bad.first).to_contain_text("service_code")
+        expect(bad.first).to_contain_text("Недопустимое значение")
+        screenshot(page, "wave-upload-refused-ru")
+        _upload(page, _wave_csv(live, "S33"))
+        expect(page.locator("#wave-result")).to_contain_text("Назначено визитов: 2")
+
+        # One visit, the shopper and office found by search.
+        page.locator("header nav a", has_text="Назначить визит").click()
+        page.locator("#shopper-q").fill(live.flow.shopper_email.split("@")[0])
+        page.locator("#office-q").fill("Есиль")
+        page.locator("form.search button[type=submit]").click()
+        page.locator("#shopper-results a").click()
+        page.locator("#office-results a").click()
+        expect(page.locator("#chosen-office")).to_contain_text("ЦОН Есиль")
+        page.locator("#a-service").select_option("S33")
+        day = (dt.datetime.now(dt.UTC) + dt.timedelta(days=4)).date().isoformat()
+        page.locator("#a-start").fill(f"{day}T09:00")
+        page.locator("#a-end").fill(f"{day}T18:00")
+        screenshot(page, "assign-filled-ru")
+        page.locator("form.assign button[type=submit]").click()
+        status = page.locator("#visit-status")
+        expect(status).to_have_text("Назначен")
+
+        # The shopper sends the wave's visit with its photos; it waits in the review queue.
+        photos = _shopper_sends_visit(
+            live.base,
+            live.flow.visit_id,
+            live.flow.shopper_email,
+            live.flow.checklist_id,
+            pending=True,
+        )
+        assert photos >= 2
+        page.goto(f"{live.base}/console/waves/w-flow")
+        page.locator("#tile-review").click()
+        page.locator(f'a[href="/console/visits/{live.flow.visit_id}"]').click()
+        expect(status).to_have_text(STATUS_RU["submitted"])
+        page.wait_for_load_state("networkidle")
+        assert thumbnails_loaded(page) == photos
+
+        # r: to the comment, typed, then the Return button.
+        page.keyboard.press("r")
+        expect(page.locator("#comment")).to_be_focused()
+        page.keyboard.type("Фото табло размыто, переснимите")
+        page.locator("#action-return").click()
         expect(status).to_have_text(STATUS_RU["returned"])
-        expect(page.locator("dl.facts")).to_contain_text("Фото табло размыто, переснимите")
+        expect(page.locator("dl.facts").first).to_contain_text("Фото табло размыто, переснимите")
 
         with httpx.Client(base_url=live.base, timeout=30) as client:
-            submit(client, live.visit_id, _api_token(client, live.emails[Role.shopper]))
+            headers = _api_token(client, live.flow.shopper_email)
+            submit(client, live.flow.visit_id, headers)
         page.reload()
         expect(status).to_have_text(STATUS_RU["submitted"])
-        page.locator("button[name=action][value=approve]").click()
+        # a: to the Approve button; Enter approves.
+        page.keyboard.press("a")
+        expect(page.locator("#action-approve")).to_be_focused()
+        page.keyboard.press("Enter")
         expect(status).to_have_text(STATUS_RU["approved"])
-        expect(page.locator("table").last).to_contain_text("Принять")
-        screenshot(page, "review-approved-ru")
+
+        # The result came on 3 April: the deadline is judged again, the visit stays approved.
+        verdict = page.locator("#deadline-verdict")
+        before = verdict.inner_text()
+        page.locator("#received-on").fill("2026-04-03")
+        page.locator("#record-result").click()
+        expect(verdict).to_have_text("С опозданием")
+        assert before != "С опозданием"
+        expect(page.locator("#verdict-change")).to_have_text(f"{before} → С опозданием")
+        expect(page.locator("#result-received")).not_to_have_text("—")
+        expect(status).to_have_text(STATUS_RU["approved"])
+        screenshot(page, "review-follow-up-ru")
+
+        # n: on to the next visit waiting in the review queue.
+        page.keyboard.press("n")
+        expect(page).to_have_url(re.compile(r"/console/visits/[0-9a-f-]{36}$"))
+        assert str(live.flow.visit_id) not in page.url
+        expect(status).to_have_text(STATUS_RU["submitted"])
 
     def test_a_post_without_the_form_token_is_refused(
         self, context: BrowserContext, live: Live
@@ -290,6 +410,11 @@ SCREENS = [
     ("signin", None, "/console/signin"),
     ("visits", Role.coordinator, "/console/visits"),
     ("review", Role.coordinator, "/console/visits/{visit_id}"),
+    ("dashboard", Role.coordinator, "/console/"),
+    ("wave-dashboard", Role.coordinator, "/console/waves/w-flow"),
+    ("assign", Role.coordinator, "/console/assign?shopper_id={shopper_id}&office_id={office_id}"),
+    ("assign-search", Role.coordinator, "/console/assign?shopper_q=shopper&office_q=ЦОН"),
+    ("wave-upload", Role.coordinator, "/console/assign/wave"),
     ("services-report", Role.analyst, "/console/reports/services"),
     ("shopper", Role.shopper, "/console/"),
     ("forbidden", Role.shopper, "/console/visits"),
@@ -308,7 +433,11 @@ def test_every_page_passes_axe_core(context: BrowserContext, live: Live, languag
             page = sign_in(context, live, role)
         if language != "ru":
             switch_language(page, language)
-        page.goto(f"{live.base}{path.format(visit_id=live.visit_id)}")
+        flow = live.flow
+        where = path.format(
+            visit_id=live.visit_id, shopper_id=flow.shopper_id, office_id=flow.office_id
+        )
+        page.goto(f"{live.base}{where}")
         expect(page.locator("html")).to_have_attribute("lang", language)
         page.wait_for_load_state("networkidle")
         screenshot(page, f"{name}-{language}")

@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -8,7 +9,8 @@ from sqlmodel import Session
 from service.auth.models import User
 from service.auth.roles import Role
 from service.offices.regions import Region
-from tests.conftest import FrozenClock
+from service.photos.models import Photo, PhotoStatus
+from tests.conftest import NOW, FrozenClock
 from tests.fixtures.factories import make_office, make_visit
 from tests.fixtures.http import bearer as headers_for
 from tests.fixtures.problems import assert_problem
@@ -144,6 +146,38 @@ class TestListVisits:
         assert ids(f"shopper_id={a.shopper_id}") == {str(a.id)}
         assert ids("status=submitted&wave=w1") == set()
         assert ids("window_from=2030-01-01T00:00:00Z") == set()
+
+    def test_overdue_and_flagged(
+        self, client: TestClient, session: Session, clock: FrozenClock, coordinator: User
+    ) -> None:
+        ends_soon = make_visit(session, wave="w1")
+        ends_later = make_visit(session, wave="w1", window_end_at=NOW + dt.timedelta(days=2))
+        flagged = make_visit(session, wave="w1", window_end_at=NOW + dt.timedelta(days=2))
+        for visit, flags in ((flagged, ["no-exif"]), (ends_later, [])):
+            session.add(
+                Photo(
+                    client_id=uuid.uuid4(),
+                    visit_id=visit.id,
+                    item_code="hours_photo",
+                    status=PhotoStatus.ready,
+                    taken_at=NOW,
+                    flags=flags,
+                    original_key=f"originals/{uuid.uuid4()}",
+                    uploaded_by_id=visit.shopper_id,
+                    created_at=NOW,
+                )
+            )
+        session.flush()
+        clock.advance(hours=10)  # ends_soon's window (to 13:00 UTC) has ended
+        headers = headers_for(coordinator, clock)
+
+        def ids(query: str) -> set[str]:
+            url = api_path("list_visits") + f"?wave=w1&{query}"
+            return {v["id"] for v in client.get(url, headers=headers).json()["items"]}
+
+        assert ids("overdue=true") == {str(ends_soon.id)}
+        assert ids("flagged=true") == {str(flagged.id)}
+        assert ids("overdue=false") == {str(v.id) for v in (ends_soon, ends_later, flagged)}
 
     @pytest.mark.parametrize(
         "query", ["status=lost", "region=mars", "service=26", "window_from=soon"]
