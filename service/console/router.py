@@ -21,7 +21,7 @@ from service.auth import sessions
 from service.auth.deps import ClientAddress, ThrottleDep
 from service.auth.roles import STAFF_ROLES, Role
 from service.auth.security import decode_token
-from service.console import i18n, routes_reports, routes_visits
+from service.console import i18n, routes_accounts, routes_offices, routes_reports, routes_visits
 from service.console import session as console_session
 from service.console.deps import (
     CheckedForm,
@@ -133,6 +133,8 @@ def console_language(console: ConsoleDep, form: CheckedForm) -> Response:
 
 router.include_router(routes_visits.router)
 router.include_router(routes_reports.router)
+router.include_router(routes_accounts.router)
+router.include_router(routes_offices.router)
 
 
 # Which page answers which error, and with which status.
