@@ -105,7 +105,9 @@ ADMIN_PROBLEMS: dict[str, str] = {
     "user-exists": N_("An account with this e-mail already exists."),
     "email-confusable": N_("This e-mail looks like another account's; type it as it is spelled."),
     "password-too-short": N_("The password is too short."),
-    "old-password-required": N_("Change your own password on your account page."),
+    "old-password-required": N_(
+        "Your own password cannot be reset here; ask another administrator."
+    ),
     "self-demotion": N_("You cannot deactivate your own account."),
     "validation-failed": N_("App tokens are for active mystery shoppers only."),
     "too-many-app-tokens": N_("The shopper has too many active app tokens; revoke one first."),

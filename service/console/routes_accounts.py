@@ -199,6 +199,10 @@ def console_reset_password(
     account = _account(session, console, user_id)
     try:
         change = PasswordChange(new_password=str(form.get("new_password", "")))
+    except ValidationError as exc:
+        # An empty one reads as a short one; the form caps the length at the schema's.
+        raise ConsoleProblem(console, f"/console/accounts/{user_id}", "password-too-short") from exc
+    try:
         auth_service.change_password(
             session,
             console.user,
@@ -209,7 +213,7 @@ def console_reset_password(
             address=address,
             now=console.now,
         )
-    except (ValidationError, ServiceError) as exc:
+    except ServiceError as exc:
         raise _refused(console, user_id, exc) from exc
     return redirect(console, f"/console/accounts/{user_id}", done="password-reset")
 

@@ -132,6 +132,26 @@ class TestAccounts:
         old = {"username": shopper.email, "password": PASSWORD}
         assert client.post(api_path("login"), data=old).status_code == 401
 
+    @pytest.mark.parametrize(
+        ("whose", "password", "message"),
+        [
+            ("shopper", "", "Пароль слишком короткий."),
+            ("shopper", "short", "Пароль слишком короткий."),
+            ("own", "brand-new-pass", "Свой пароль здесь сбросить нельзя"),
+        ],
+    )
+    def test_a_refused_password_changes_nothing(
+        self, client: TestClient, session: Session, whose: str, password: str, message: str
+    ) -> None:
+        admin = signed_in(client, session, Role.admin)
+        account = admin if whose == "own" else make_user(session, Role.shopper)
+        before = (account.hashed_password, account.token_version)
+        here = f"/console/accounts/{account.id}"
+        response = post(client, here, f"{here}/password", new_password=password)
+        assert message in response.text
+        account = reread(session, account)
+        assert (account.hashed_password, account.token_version) == before
+
     def test_unlock_forgets_the_failed_logins(
         self, app: FastAPI, client: TestClient, session: Session
     ) -> None:
