@@ -8,6 +8,7 @@ from httpx2 import Response
 from sqlmodel import Session, select
 
 from service.auth.roles import Role
+from service.console.i18n import number
 from service.console.session import CSRF_FIELD
 from service.offices.models import Office
 from tests.conftest import AuthHeaders
@@ -92,6 +93,12 @@ class TestOffices:
 
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
 FEBRUARY = {"compare_from": "2026-02-01", "compare_to": "2026-02-28"}
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    return number(value, "ru", digits)
+
+
 CELL = re.compile(r"<t[hd][^>]*>(.*?)</t[hd]>", re.DOTALL)
 
 
@@ -145,6 +152,27 @@ class TestWaveReport:
         assert total[1] == "Всего"
         assert total[-1] == str(services["total"]["visits"])
         assert total[-2] == str(services["total"]["rated"])
+
+    def test_ranked_by_compliance_as_the_api_ranks(
+        self,
+        client: TestClient,
+        session: Session,
+        report_data: Dataset,
+        auth_headers: AuthHeaders,
+    ) -> None:
+        signed_in(client, session, Role.coordinator)
+        params = {**MARCH, "rank_by": "compliance"}
+        page = client.get("/console/reports/wave", params=params)
+        api = client.get(
+            api_path("rank_agencies"), params=params, headers=auth_headers(Role.coordinator)
+        ).json()
+        shown = table_rows(page.text, "table-2")
+        assert [row[1].split()[0] for row in shown] == [row["agency"] for row in api["items"]]
+        # Mean grade, share of grade 5 and the n graded, for each agency.
+        assert [row[2:5] for row in shown] == [
+            [fmt(row["mean_grade"]), fmt(row["share_grade_5"], 1), str(row["graded"])]
+            for row in api["items"]
+        ]
 
     def test_without_a_comparison_period_the_change_columns_are_left_out(
         self, client: TestClient, session: Session, report_data: Dataset
