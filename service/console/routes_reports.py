@@ -1,7 +1,8 @@
 """Analyst screens: the services ranking with its chart and exports; the printable wave report.
 
-The filters are the API's own dependency (``reports.deps.FiltersDep``: the same names,
-checks and defaults as ``GET /reports/services``); the figures, the chart and the files come
+The filters are the API's own dependencies (``reports.deps.RankingFiltersDep`` for the
+rankings and their chart: one channel, in person unless another is asked for, as
+``GET /reports/services``; ``FiltersDep`` for the export); the figures, the chart and the files come
 from ``reports.service`` and ``exports.service``, read in a read-only transaction as the
 API's reports are.
 """
@@ -54,7 +55,7 @@ ReportSession = Annotated[Session, Depends(report_session)]
     dependencies=[CleanQuery],
 )
 def console_services_report(
-    session: ReportSession, console: ReportConsole, filters: FiltersDep
+    session: ReportSession, console: ReportConsole, filters: RankingFiltersDep
 ) -> Response:
     """The services ranking as a table, with sample sizes, the chart and export links."""
     report = rankings.services_report(session, filters)
@@ -78,7 +79,7 @@ def console_services_report(
 @router.get("/reports/services.png", name="console_services_chart", dependencies=[CleanQuery])
 def console_services_chart(
     session: ReportSession,
-    filters: FiltersDep,
+    filters: RankingFiltersDep,
     cache: ChartCacheDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:

@@ -196,3 +196,27 @@ class TestWaveReport:
         response = client.get("/console/reports/wave", params={"compare_from": "2026-02-01"})
         assert response.status_code == 422
         assert response.headers["content-type"].startswith("text/html")
+
+
+class TestServicesReportChannel:
+    def test_ranks_one_channel_as_the_api_does(
+        self,
+        client: TestClient,
+        session: Session,
+        report_data: Dataset,
+        auth_headers: AuthHeaders,
+    ) -> None:
+        # Astana's S33 in wave w1: V1 in person and V3 by a 1414 call, never pooled.
+        signed_in(client, session, Role.analyst)
+        params = {"region": "astana", "wave": "w1"}
+        api = client.get(
+            api_path("rank_services"), params=params, headers=auth_headers(Role.analyst)
+        ).json()
+        assert [(row["service_code"], row["visits"]) for row in api["items"]] == [("S33", 1)]
+        page = client.get("/console/reports/services", params=params)
+        (row,) = table_rows(page.text, "services-table")
+        assert (row[1].split()[0], row[2]) == ("S33", "1")
+        assert '<option value="in_person" selected>' in page.text
+        call = client.get("/console/reports/services", params={**params, "channel": "call_1414"})
+        (row,) = table_rows(call.text, "services-table")
+        assert (row[1].split()[0], row[2]) == ("S33", "1")
