@@ -6,7 +6,9 @@ through the ASGI app (TestClient):
 
 - the review page of a submitted visit against the JSON a client would fetch to show the same
   (the visit, its answers, photos, score and history: five requests);
-- the services report page (table, figures, links) against ``GET /reports/services``.
+- the services report page (table, figures, links) against ``GET /reports/services``;
+- the printable wave report (Tables 1-3, the second wave compared with the first) against
+  the three rankings behind it: services, agencies and regions (``level=local``).
 
 The two sides of a ratio run in turn, round by round (``bench/reports.py interleaved``); the
 ratio is the median of the rounds' quotients; page weights are printed in KB. Asserts nothing
@@ -24,6 +26,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -92,6 +95,28 @@ def json_get(client: TestClient, path: str, headers: dict[str, str]) -> int:
     return len(response.content)
 
 
+# The demo's second wave against its first (service/demo/generate.py WAVES).
+WAVE_QUERY = {
+    "wave": "2026-2",
+    "from": "2026-04-01",
+    "to": "2026-06-30",
+    "compare_from": "2026-01-01",
+    "compare_to": "2026-03-31",
+}
+
+
+def wave_json(client: TestClient, headers: dict[str, str]) -> int:
+    """The three rankings behind the wave report page; their total size in bytes."""
+    compared = urlencode(WAVE_QUERY)
+    plain = urlencode({k: v for k, v in WAVE_QUERY.items() if not k.startswith("compare")})
+    paths = [
+        f"{api_path('rank_services')}?{plain}",
+        f"{api_path('rank_agencies')}?{compared}",
+        f"{api_path('rank_regions')}?{compared}&level=local",
+    ]
+    return sum(json_get(client, path, headers) for path in paths)
+
+
 def bench(url: str, args: argparse.Namespace) -> None:
     engine = create_db_engine(DatabaseSettings(url=url))
     migrate.upgrade(engine)
@@ -105,7 +130,10 @@ def bench(url: str, args: argparse.Namespace) -> None:
     if not existing:
         started = time.perf_counter()
         generate(engine, settings, visits=args.visits, seed=args.seed)
-        print(f"== {args.visits} visits generated in {time.perf_counter() - started:.1f} s")
+        print(
+            f"== {args.visits} visits generated in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
     with Session(engine) as session:
         coordinator = make_user(session, Role.coordinator).email
         analyst = make_user(session, Role.analyst).email
@@ -137,6 +165,11 @@ def bench(url: str, args: argparse.Namespace) -> None:
                 "services report",
                 lambda: page(reader, "/console/reports/services"),
                 lambda: json_get(reader, api_path("rank_services"), headers),
+            ),
+            (
+                "wave report",
+                lambda: page(reader, f"/console/reports/wave?{urlencode(WAVE_QUERY)}"),
+                lambda: wave_json(reader, headers),
             ),
         ]
         for name, html, data in cases:

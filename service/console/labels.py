@@ -4,7 +4,10 @@ Marked with ``N_`` so the catalogue test (tests/console/test_catalogues.py) find
 finds the templates' strings; translated when the page is rendered.
 """
 
+from service.auth.roles import Role
 from service.checklists.format import ChecklistChannel
+from service.offices.schemas import OfficeKind
+from service.reports.schemas import RankBy
 from service.scoring.verdicts import DeadlineStatus
 from service.standards.catalogue import Level
 from service.visits.repository import VisitOrder
@@ -115,3 +118,47 @@ ALL: tuple[dict[str, str], ...] = (
 def label(names: dict[str, str], value: object) -> str:
     """The interface name of ``value``, untranslated; the value itself when it has none."""
     return names.get(str(value), str(value))
+
+
+# --- Accounts, offices and the wave report (issue 18, admin and analyst part) ---
+ROLES: dict[str, str] = {
+    Role.admin: N_("Administrator"),
+    Role.coordinator: N_("Coordinator"),
+    Role.shopper: N_("Mystery shopper"),
+    Role.analyst: N_("Analyst"),
+}
+OFFICE_KIND_NAMES: dict[str, str] = {
+    OfficeKind.con: N_("Public service centre (CON)"),
+    OfficeKind.agency_office: N_("Agency office"),
+    OfficeKind.call_centre: N_("Call centre"),
+    OfficeKind.portal: N_("Portal"),
+}
+RANK_BY: dict[str, str] = {
+    RankBy.satisfaction: N_("Satisfaction"),
+    RankBy.compliance: N_("Compliance"),
+}
+# A refused account or office action, shown above its form; others read as GENERIC_PROBLEM.
+ADMIN_PROBLEMS: dict[str, str] = {
+    "account-invalid": N_("Check the fields: the e-mail, the name, the phone and the role."),
+    "user-exists": N_("An account with this e-mail already exists."),
+    "email-confusable": N_("This e-mail looks like another account's; type it as it is spelled."),
+    "password-too-short": N_("The password is too short."),
+    "old-password-required": N_(
+        "Your own password cannot be reset here; ask another administrator."
+    ),
+    "self-demotion": N_("You cannot deactivate your own account."),
+    "validation-failed": N_("App tokens are for active mystery shoppers only."),
+    "too-many-app-tokens": N_("The shopper has too many active app tokens; revoke one first."),
+    "office-invalid": N_("Check the fields: the name, the city and the coordinates."),
+    "service-not-found": N_("A service is not in the catalogue."),
+}
+# What a done action says above the page it comes back to.
+ADMIN_DONE: dict[str, str] = {
+    "created": N_("Created."),
+    "saved": N_("Saved."),
+    "activated": N_("The account is active again."),
+    "deactivated": N_("The account is deactivated."),
+    "password-reset": N_("The password is set; the account's sessions ended."),
+    "unlocked": N_("The account can sign in again at once."),
+    "revoked": N_("The app token is revoked."),
+}

@@ -21,7 +21,15 @@ from service.auth import sessions
 from service.auth.deps import ClientAddress, ThrottleDep
 from service.auth.roles import STAFF_ROLES, Role
 from service.auth.security import decode_token
-from service.console import i18n, routes_assign, routes_dashboard, routes_reports, routes_visits
+from service.console import (
+    i18n,
+    routes_accounts,
+    routes_assign,
+    routes_dashboard,
+    routes_offices,
+    routes_reports,
+    routes_visits,
+)
 from service.console import session as console_session
 from service.console.deps import (
     CheckedForm,
@@ -136,6 +144,8 @@ router.include_router(routes_visits.router)
 router.include_router(routes_reports.router)
 router.include_router(routes_dashboard.router)
 router.include_router(routes_assign.router)
+router.include_router(routes_accounts.router)
+router.include_router(routes_offices.router)
 
 
 # Which page answers which error, and with which status.

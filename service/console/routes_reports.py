@@ -1,7 +1,8 @@
-"""Analyst screens: the services ranking with its chart and exports.
+"""Analyst screens: the services ranking with its chart and exports; the printable wave report.
 
-The filters are the API's own dependency (``reports.deps.FiltersDep``: the same names,
-checks and defaults as ``GET /reports/services``); the figures, the chart and the files come
+The filters are the API's own dependencies (``reports.deps.RankingFiltersDep`` for the
+rankings and their chart: one channel, in person unless another is asked for, as
+``GET /reports/services``; ``FiltersDep`` for the export); the figures, the chart and the files come
 from ``reports.service`` and ``exports.service``, read in a read-only transaction as the
 API's reports are.
 """
@@ -23,7 +24,15 @@ from service.offices.regions import REGION_NAMES_RU, Region
 from service.reports import rankings
 from service.reports import service as reports_service
 from service.reports.cache import matches
-from service.reports.deps import ChartCacheDep, FiltersDep
+from service.reports.deps import (
+    ChartCacheDep,
+    CompareFrom,
+    CompareTo,
+    FiltersDep,
+    RankByQuery,
+    RankingFiltersDep,
+)
+from service.reports.schemas import RankBy
 from service.responses import ClosingStreamingResponse
 from service.standards.catalogue import Level
 from service.visits.transitions import VisitStatus
@@ -46,7 +55,7 @@ ReportSession = Annotated[Session, Depends(report_session)]
     dependencies=[CleanQuery],
 )
 def console_services_report(
-    session: ReportSession, console: ReportConsole, filters: FiltersDep
+    session: ReportSession, console: ReportConsole, filters: RankingFiltersDep
 ) -> Response:
     """The services ranking as a table, with sample sizes, the chart and export links."""
     report = rankings.services_report(session, filters)
@@ -70,7 +79,7 @@ def console_services_report(
 @router.get("/reports/services.png", name="console_services_chart", dependencies=[CleanQuery])
 def console_services_chart(
     session: ReportSession,
-    filters: FiltersDep,
+    filters: RankingFiltersDep,
     cache: ChartCacheDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -101,5 +110,46 @@ def console_export_visits(
         headers={
             "Content-Disposition": f'attachment; filename="{export.filename}"',
             "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get(
+    "/reports/wave",
+    response_class=HTMLResponse,
+    name="console_wave_report",
+    dependencies=[CleanQuery],
+)
+def console_wave_report(
+    session: ReportSession,
+    console: ReportConsole,
+    filters: RankingFiltersDep,
+    rank_by: RankByQuery = RankBy.satisfaction,
+    compare_from: CompareFrom = None,
+    compare_to: CompareTo = None,
+) -> Response:
+    """The report's Tables 1-3 on one printable page: services, agencies, local regions.
+
+    The tables are ``GET /reports/services``, ``/reports/agencies`` and ``/reports/regions``
+    with ``level=local``, for the same filters and comparison period.
+    """
+    period = {"compare_from": compare_from, "compare_to": compare_to}
+    local = filters.model_copy(update={"level": Level.local})
+    return page(
+        console,
+        "wave_report.html",
+        {
+            "services": rankings.services_report(session, filters, rank_by),
+            "agencies": rankings.agencies_report(session, filters, rank_by, **period),
+            "regions": rankings.regions_report(session, local, rank_by, **period),
+            "filters": filters,
+            "rank_by": rank_by,
+            "ranks": list(RankBy),
+            "compare_from": compare_from,
+            "compare_to": compare_to,
+            "regions_list": list(Region),
+            "region_names": REGION_NAMES_RU,
+            "levels": list(Level),
+            "channels": list(ChecklistChannel),
         },
     )

@@ -9,7 +9,7 @@ from service.errors import problem_responses
 from service.offices import repository
 from service.offices import service as offices_service
 from service.offices.regions import Region
-from service.offices.schemas import OfficeCreate, OfficeKind, OfficePublic
+from service.offices.schemas import OfficeCreate, OfficeKind, OfficePublic, OfficeUpdate
 from service.pagination import Page, PageDep
 from service.params import RowId
 from service.standards import service as standards_service
@@ -69,4 +69,22 @@ def list_offices(
 def read_office(session: SessionDep, _user: CurrentUser, office_id: RowId) -> OfficePublic:
     """Return one office."""
     office = offices_service.get_office(session, office_id)
+    return OfficePublic.model_validate(office, from_attributes=True)
+
+
+@router.patch(
+    "/offices/{office_id}",
+    summary="Edit an office",
+    response_model=OfficePublic,
+    status_code=status.HTTP_200_OK,
+    responses=problem_responses(
+        *ROLE_CHECKED, offices_service.OfficeNotFound, standards_service.ServiceNotFound
+    ),
+)
+def update_office(
+    session: SessionDep, _staff: StaffUser, office_id: RowId, changes: OfficeUpdate
+) -> OfficePublic:
+    """Change an office's name, place or the services it offers; absent fields stay."""
+    office = offices_service.get_office(session, office_id)
+    offices_service.update_office(session, office, changes)
     return OfficePublic.model_validate(office, from_attributes=True)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from service.checklists.format import ChecklistChannel
 from service.offices.regions import Region
@@ -61,6 +61,29 @@ class OfficeBase(BaseModel):
 
 class OfficeCreate(OfficeBase):
     model_config = ConfigDict(extra="forbid")
+
+
+class OfficeUpdate(BaseModel):
+    """Fields to change; absent fields stay as they are. Only the address and the
+    coordinates may be null (removed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    kind: OfficeKind | None = None
+    region: Region | None = None
+    city: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+    address: Annotated[str, Field(max_length=500)] | None = None
+    latitude: Annotated[float, Field(ge=40.0, le=56.0)] | None = None
+    longitude: Annotated[float, Field(ge=46.0, le=88.0)] | None = None
+    services: ServiceCodes | None = None
+
+    @field_validator("name", "kind", "region", "city", "services")
+    @classmethod
+    def _present_means_a_value(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out, but not null")
+        return value
 
 
 class OfficePublic(OfficeBase):

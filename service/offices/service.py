@@ -9,7 +9,7 @@ from sqlmodel import Session
 from service.errors import ErrorCode, NotFound
 from service.offices import repository
 from service.offices.models import Office
-from service.offices.schemas import OfficeCreate
+from service.offices.schemas import OfficeCreate, OfficeUpdate
 from service.standards import service as standards_service
 
 
@@ -23,6 +23,19 @@ def create_office(session: Session, office_in: OfficeCreate, *, now: dt.datetime
     for code in office_in.services:
         standards_service.require_service(session, code)
     office = Office.model_validate(office_in, update={"created_at": now})
+    return repository.add(session, office)
+
+
+def update_office(session: Session, office: Office, changes: OfficeUpdate) -> Office:
+    """Change an office's fields; every service it is to offer must be in the catalogue.
+
+    Raises:
+        ServiceNotFound: a service code the catalogue does not have.
+    """
+    fields = changes.model_dump(exclude_unset=True)
+    for code in fields.get("services", []):
+        standards_service.require_service(session, code)
+    office.sqlmodel_update(fields)
     return repository.add(session, office)
 
 

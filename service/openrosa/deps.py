@@ -36,6 +36,11 @@ def _basic(request: Request) -> tuple[str, str]:
     return email, password
 
 
+def server_url(request: Request, token: str) -> str:
+    """Collect's server URL for ``token`` on the server this request reached."""
+    return str(request.url_for("openrosa_form_list", app_token=token)).removesuffix("/formList")
+
+
 def get_collect_user(
     request: Request,
     session: SessionDep,

@@ -12,6 +12,7 @@ from service.db import SessionDep
 from service.deps import SettingsDep
 from service.errors import ValidationFailed, problem_responses
 from service.openrosa import repository, tokens
+from service.openrosa.deps import server_url
 from service.openrosa.models import AppToken
 from service.openrosa.schemas import AppTokenCreate, AppTokenCreated, AppTokenList, AppTokenPublic
 
@@ -20,11 +21,6 @@ router = APIRouter()
 
 def _public(row: AppToken) -> AppTokenPublic:
     return AppTokenPublic.model_validate(row, from_attributes=True)
-
-
-def server_url(request: Request, token: str) -> str:
-    """Collect's server URL for ``token`` on the server this request reached."""
-    return str(request.url_for("openrosa_form_list", app_token=token)).removesuffix("/formList")
 
 
 def _shopper(session: SessionDep, actor: User, user_id: uuid.UUID) -> User:
@@ -145,9 +141,7 @@ def create_app_token_qr(
 ) -> Response:
     """Make a phone key and answer Collect's settings QR code; the shopper scans it once."""
     user, row, token, code = _new_token(session, settings, clock, actor, user_id, body)
-    payload = tokens.settings_payload(
-        tokens.collect_settings(server_url(request, token), project=f"mshop: {user.full_name}")
-    )
+    payload = tokens.phone_payload(server_url(request, token), user)
     return Response(
         tokens.qr_png(payload),
         status_code=code,

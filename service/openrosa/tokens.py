@@ -201,6 +201,11 @@ def settings_payload(settings: dict[str, Any]) -> str:
     return base64.b64encode(zlib.compress(raw)).decode("ascii")
 
 
+def phone_payload(server_url: str, user: User) -> str:
+    """The QR text that sets up Collect on ``user``'s phone with the server ``server_url``."""
+    return settings_payload(collect_settings(server_url, project=f"mshop: {user.full_name}"))
+
+
 def qr_png(payload: str) -> bytes:
     out = io.BytesIO()
     segno.make(payload, error="m", micro=False).save(out, kind="png", scale=8, border=4)

@@ -119,6 +119,12 @@ async def ranking_filters(filters: FiltersDep) -> ReportFilters:
 
 
 RankingFiltersDep = Annotated[ReportFilters, Depends(ranking_filters)]
+CompareFrom = Annotated[
+    IsoDate | None, Query(description="First day of the comparison period (UTC+5)")
+]
+CompareTo = Annotated[
+    IsoDate | None, Query(description="Last day of the comparison period (UTC+5)")
+]
 RankByQuery = Annotated[
     RankBy,
     Query(

@@ -6,12 +6,13 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from service.auth.deps import ROLE_CHECKED
 from service.errors import problem_responses
-from service.isotime import IsoDate
 from service.reports import rankings
 from service.reports import service as reports_service
 from service.reports.cache import matches
 from service.reports.deps import (
     ChartCacheDep,
+    CompareFrom,
+    CompareTo,
     FiltersDep,
     LanguageDep,
     RankByQuery,
@@ -47,12 +48,6 @@ PNG: dict[int | str, dict[str, Any]] = {
 }
 # A report reader's copy must be checked each time (no-cache), and only by its own client.
 CHART_CACHE_CONTROL = "private, no-cache"
-CompareFrom = Annotated[
-    IsoDate | None, Query(description="First day of the comparison period (UTC+5)")
-]
-CompareTo = Annotated[
-    IsoDate | None, Query(description="Last day of the comparison period (UTC+5)")
-]
 IfNoneMatch = Annotated[
     str | None, Header(description="ETag of the chart the client has; 304 when still current")
 ]

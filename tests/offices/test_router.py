@@ -78,3 +78,80 @@ class TestListOffices:
         missing = client.get(api_path("read_office", office_id=999999), headers=admin)
         assert missing.status_code == 404
         assert missing.json()["code"] == "office-not-found"
+
+
+class TestUpdateOffice:
+    def _office(self, client: TestClient, auth_headers: AuthHeaders) -> int:
+        created = client.post(
+            api_path("create_office"), json=OFFICE, headers=auth_headers(Role.admin)
+        )
+        office_id: int = created.json()["id"]
+        return office_id
+
+    def test_changes_only_the_fields_sent(
+        self, client: TestClient, auth_headers: AuthHeaders
+    ) -> None:
+        office_id = self._office(client, auth_headers)
+        response = client.patch(
+            api_path("update_office", office_id=office_id),
+            json={"name": "ЦОН №2", "services": ["S33"], "address": None},
+            headers=auth_headers(Role.coordinator),
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["name"], body["services"], body["address"]) == ("ЦОН №2", ["S33"], None)
+        assert (body["city"], body["kind"]) == (OFFICE["city"], OFFICE["kind"])
+        read = client.get(
+            api_path("read_office", office_id=office_id), headers=auth_headers(Role.admin)
+        )
+        assert read.json() == body
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("name", None), ("kind", None), ("services", None), ("region", "moscow"), ("x", 1)],
+    )
+    def test_invalid_is_422(
+        self, client: TestClient, auth_headers: AuthHeaders, field: str, value: Any
+    ) -> None:
+        office_id = self._office(client, auth_headers)
+        response = client.patch(
+            api_path("update_office", office_id=office_id),
+            json={field: value},
+            headers=auth_headers(Role.admin),
+        )
+        assert_problem(response, 422, "validation-failed", field=field)
+
+    def test_unknown_service_changes_nothing(
+        self, client: TestClient, auth_headers: AuthHeaders
+    ) -> None:
+        office_id = self._office(client, auth_headers)
+        admin = auth_headers(Role.admin)
+        response = client.patch(
+            api_path("update_office", office_id=office_id),
+            json={"name": "Другое", "services": ["S99"]},
+            headers=admin,
+        )
+        assert response.status_code == 404
+        assert response.json()["code"] == "service-not-found"
+        read = client.get(api_path("read_office", office_id=office_id), headers=admin).json()
+        assert (read["name"], read["services"]) == (OFFICE["name"], OFFICE["services"])
+
+    @pytest.mark.parametrize("role", [Role.shopper, Role.analyst])
+    def test_only_staff_edit(
+        self, client: TestClient, auth_headers: AuthHeaders, role: Role
+    ) -> None:
+        office_id = self._office(client, auth_headers)
+        response = client.patch(
+            api_path("update_office", office_id=office_id),
+            json={"name": "x"},
+            headers=auth_headers(role),
+        )
+        assert_problem(response, 403, "forbidden")
+
+    def test_unknown_office_is_404(self, client: TestClient, auth_headers: AuthHeaders) -> None:
+        response = client.patch(
+            api_path("update_office", office_id=999999),
+            json={"name": "x"},
+            headers=auth_headers(Role.admin),
+        )
+        assert response.json()["code"] == "office-not-found"
