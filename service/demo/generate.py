@@ -41,6 +41,7 @@ from service.db import core_transaction, create_db_engine, transaction
 from service.demo.answers import answers_for
 from service.isotime import LOCAL_OFFSET
 from service.offices import repository as offices_repository
+from service.offices import service as offices_service
 from service.offices.models import Office
 from service.offices.regions import REGION_NAMES_RU, Region
 from service.scoring.results import AnswerValue
@@ -82,6 +83,8 @@ class _Plan:
     services: list[_Service]
     in_person: list[tuple[int, float]]
     remote: dict[str, tuple[int, float]]
+    # Which application channels each office is, as the scoring service reads them.
+    office_channels: dict[int, frozenset[str]]
     shoppers: list[uuid.UUID]
     coordinator: uuid.UUID
     calendar: WorkingCalendar
@@ -171,6 +174,10 @@ def _prepare(engine: Engine, seed: int) -> _Plan:
         ]
         calendar = calendar_service.working_calendar(session)
         existing = session.exec(select(func.count()).select_from(Visit)).one()
+        office_channels = {
+            office_id: offices_service.application_channels(session, office_id)
+            for office_id in [o for o, _ in in_person] + [call, portal]
+        }
     services = []
     for code, body in in_force:
         difficulty = random.Random(f"{seed}:service:{code}").uniform(-0.15, 0.05)
@@ -186,6 +193,7 @@ def _prepare(engine: Engine, seed: int) -> _Plan:
         services=services,
         in_person=in_person,
         remote={"call_1414": (call, quality(call)), "egov": (portal, quality(portal))},
+        office_channels=office_channels,
         shoppers=shoppers,
         coordinator=coordinator,
         calendar=calendar,
@@ -279,6 +287,7 @@ def _visit(plan: _Plan, rng: random.Random, batch: _Batch, counts: Counter[str])
         calendar=plan.calendar,
         today=TODAY,
         photos=photos,
+        office_channels=plan.office_channels[office],
     )
     score, findings, criteria = stored_rows(visit_id, checklist, result, now=NOW)
     batch.rows["visit_scores"].append(score.model_dump())

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from service.checklists.format import ChecklistChannel
 from service.offices.regions import Region
-from service.standards.catalogue import CODE_PATTERN
+from service.standards.catalogue import CODE_PATTERN, ApplicationChannel
 
 
 class OfficeKind(StrEnum):
@@ -24,14 +24,27 @@ class KindTraits:
     label: str
     # How a shopper meets the service there: in person at a counter, by calling 1414, online.
     channel: ChecklistChannel
+    # Which of a standard's application channels an office of this kind is. Empty: it takes
+    # no applications (1414 informs about every service), so no standard's list applies.
+    applications: frozenset[ApplicationChannel] = frozenset()
 
 
 # The one place that says which channel fits which kind of office; assignment checks it.
 OFFICE_KINDS: dict[OfficeKind, KindTraits] = {
-    OfficeKind.con: KindTraits("a public service centre (ЦОН)", ChecklistChannel.in_person),
-    OfficeKind.agency_office: KindTraits("an agency office", ChecklistChannel.in_person),
+    OfficeKind.con: KindTraits(
+        "a public service centre (ЦОН)",
+        ChecklistChannel.in_person,
+        frozenset({ApplicationChannel.goscorp_con}),
+    ),
+    OfficeKind.agency_office: KindTraits(
+        "an agency office", ChecklistChannel.in_person, frozenset({ApplicationChannel.gov_agency})
+    ),
     OfficeKind.call_centre: KindTraits("a call centre", ChecklistChannel.call_1414),
-    OfficeKind.portal: KindTraits("the portal", ChecklistChannel.egov),
+    OfficeKind.portal: KindTraits(
+        "the portal",
+        ChecklistChannel.egov,
+        frozenset({ApplicationChannel.egov_portal, ApplicationChannel.elicense_portal}),
+    ),
 }
 
 

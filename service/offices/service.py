@@ -9,7 +9,7 @@ from sqlmodel import Session
 from service.errors import ErrorCode, NotFound
 from service.offices import repository
 from service.offices.models import Office
-from service.offices.schemas import OfficeCreate, OfficeUpdate
+from service.offices.schemas import OFFICE_KINDS, OfficeCreate, OfficeKind, OfficeUpdate
 from service.standards import service as standards_service
 
 
@@ -44,6 +44,13 @@ def get_office(session: Session, office_id: int) -> Office:
     if office is None:
         raise OfficeNotFound(f"There is no office {office_id}.")
     return office
+
+
+def application_channels(session: Session, office_id: int) -> frozenset[str]:
+    """Which of a standard's application channels the office is (empty: it takes none, as a
+    call centre); scoring judges being sent elsewhere by it."""
+    office = get_office(session, office_id)
+    return frozenset(c.value for c in OFFICE_KINDS[OfficeKind(office.kind)].applications)
 
 
 def get_many(session: Session, office_ids: Collection[int]) -> dict[int, Office]:

@@ -20,7 +20,7 @@ from service.checklists.format import ChecklistChannel
 from service.scoring.deadlines import DeadlineVerdict
 from service.scoring.messages import Params, render_all
 
-RULES_VERSION = "2026.3"
+RULES_VERSION = "2026.4"
 # The shape of a stored result: bump it when a field is renamed or removed, and teach
 # ``scoring.schemas.upgrade_snapshot`` to read the previous shape.
 SNAPSHOT_VERSION = 3
@@ -46,7 +46,7 @@ FindingCode = Literal[
     "stand-contradicts-standard", "complaint-not-accepted",
 ]
 NoteCode = Literal[
-    "deadline-unknown", "deadline-case-ambiguous", "documents-not-judged",
+    "deadline-unknown", "deadline-case-ambiguous", "documents-not-judged", "office-not-a-channel",
     "interval-negative", "interval-implausible", "answer-invalid",
 ]
 # fmt: on

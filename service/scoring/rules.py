@@ -149,6 +149,36 @@ _TEXTS: dict[item_findings.StandardTopic, Callable[[StandardBody, str], str]] = 
 }
 
 
+# Items whose finding assumes the office is one the standard takes applications at.
+_CHANNEL_ITEMS = frozenset(
+    code
+    for code, rules in item_findings.ITEM_FINDINGS.items()
+    if any(rule.on == "channels" for rule in rules)
+)
+
+
+def _off_channel(
+    standard: StandardBody,
+    office_channels: frozenset[str],
+    values: dict[str, JsonValue],
+    na: set[str],
+) -> list[Note]:
+    """At an office the standard does not name (issue 16: "the office used is not checked
+    against the standard's channels"), being sent elsewhere is no breach: its answer is
+    taken as not applicable, and a note says why."""
+    listed = {c.value for c in standard.channels}
+    # "other" is a channel the extraction could not name: the office may well be it.
+    if not office_channels or not listed or "other" in listed or office_channels & listed:
+        return []
+    answered = sorted(code for code in _CHANNEL_ITEMS if code in values)
+    if not answered:
+        return []
+    for code in answered:
+        del values[code]
+        na.add(code)
+    return [Note.of("office-not-a-channel", {"channels": _topic_text(standard, "channels")})]
+
+
 def _topic_text(standard: StandardBody, topic: item_findings.StandardTopic) -> dict[str, JsonValue]:
     # The standard's texts exist in Russian and English; Kazakh quotes the Russian.
     text = _TEXTS[topic]
@@ -228,6 +258,7 @@ def score_visit(
     config: ScoringConfig = DEFAULT_CONFIG,
     policy: GradingPolicy | None = None,
     result_dates: ResultDates | None = None,
+    office_channels: frozenset[str] | None = None,
 ) -> ScoreResult:
     """Score one visit against its checklist and the standard it was built from.
 
@@ -244,6 +275,9 @@ def score_visit(
         policy: the grading policy: severities, bands and caps (default: the shipped file).
         result_dates: when the result was ready and received, recorded after the visit;
             they win over the answers.
+        office_channels: which of the standard's application channels the visit's office is
+            (``ApplicationChannel`` values; None: not known). At an office the standard does
+            not list, being sent elsewhere is what the standard expects: not judged.
 
     Returns:
         The score (None when nothing applies), grade, per-section and per-item results,
@@ -258,6 +292,8 @@ def score_visit(
     raw, na, notes = _read(checklist, answers, photos)
     shown = checklist.visible(raw)
     values = {code: value for code, value in raw.items() if code in shown}
+    if office_channels is not None:
+        notes += _off_channel(standard, office_channels, values, na)
     judged = judge_norms(
         checklist,
         standard,

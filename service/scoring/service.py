@@ -17,6 +17,7 @@ from service.checklists.pinned import checklist_for_visit
 from service.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from service.isotime import local_date
 from service.observability import metrics
+from service.offices import service as offices_service
 from service.photos import reads as photo_reads
 from service.scoring import repository
 from service.scoring.deadlines import ResultDates
@@ -75,6 +76,9 @@ class ScoredVisit(Protocol):
     def deadline_case_index(self) -> int | None: ...
 
     @property
+    def office_id(self) -> int: ...
+
+    @property
     def result_ready_date(self) -> dt.date | None: ...
 
     @property
@@ -103,6 +107,7 @@ def compute(session: Session, visit: ScoredVisit, *, now: dt.datetime) -> ScoreR
         result_dates=ResultDates(
             ready_on=visit.result_ready_date, received_on=visit.result_received_date
         ),
+        office_channels=offices_service.application_channels(session, visit.office_id),
     )
 
 

@@ -10,10 +10,16 @@ from sqlmodel import Session
 from service.auth.models import User
 from service.auth.roles import Role
 from service.checklists.imports import import_documents
+from service.offices.schemas import OfficeKind
 from service.standards.catalogue import Document
 from service.standards.schemas import DocumentList, DocumentsImport
 from tests.conftest import FrozenClock
-from tests.fixtures.factories import complete_answers, make_visit, upload_required_photos
+from tests.fixtures.factories import (
+    complete_answers,
+    make_office,
+    make_visit,
+    upload_required_photos,
+)
 from tests.fixtures.http import bearer
 from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
@@ -183,3 +189,34 @@ def test_score_is_404_before_submit_and_locked_after_approval(
     assert (
         client.post(api_path("rescore_visit", visit_id=visit.id), headers=phone).status_code == 403
     )
+
+
+def test_being_sent_elsewhere_is_judged_only_where_the_standard_takes_applications(
+    client: TestClient, session: Session, clock: FrozenClock, shopper: User
+) -> None:
+    """S26 is applied for at the National Bank's own office only (report line 2493): a ЦОН
+    that sends the visitor there does what the standard says; the Bank's office does not."""
+    clock.advance(days=19)
+    phone = bearer(shopper, clock)
+    sent_away = PERFECT_TIMES | {"routed_correctly": "no", "redirected_to": "в Нацбанк"}
+    scores = {}
+    for kind in (OfficeKind.con, OfficeKind.agency_office):
+        visit = make_visit(session, shopper=shopper, office=make_office(session, kind=kind))
+        answers = answers_for(client, visit.checklist_id, phone, **sent_away)
+        client.put(
+            api_path("sync_answers", visit_id=visit.id), json={"answers": answers}, headers=phone
+        )
+        assert submit(client, visit.id, phone).status_code == 200
+        scores[kind] = client.get(api_path("read_score", visit_id=visit.id), headers=phone).json()
+
+    at_con, at_bank = scores[OfficeKind.con], scores[OfficeKind.agency_office]
+    assert [f["code"] for f in at_bank["findings"]] == ["routed-elsewhere"]
+    assert at_con["findings"] == []
+    # S26 lists no documents: both visits carry that note; only the ЦОН's carries this one.
+    notes = {n["code"]: n for n in at_con["notes"]}
+    assert set(notes) - {n["code"] for n in at_bank["notes"]} == {"office-not-a-channel"}
+    assert "офис услугодателя" in notes["office-not-a-channel"]["message_ru"]
+    assert notes["office-not-a-channel"]["message_kk"].startswith("Стандарт бойынша")
+    item = {i["code"]: i["status"] for i in at_con["items"]}
+    assert item["routed_correctly"] == "na"
+    assert (at_con["score"], at_con["grade"]) == (100.0, 5)
