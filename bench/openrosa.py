@@ -11,8 +11,10 @@ rounds), with the server's CPU per side.
 Which visit: Collect only sends a finished form, and the server submits it, so the instance
 must answer every required question and carry every required photo. No shipped checklist is
 finished with 40 answers (a call: 19 and no photo; online: 23 or 24 and one photo; in person:
-111 or 112 and four photos), so the bench fills the online-service checklist of S04 (egov):
-its 23 answers and one photo, the visit complete.
+111 or 112 and four photos), so the bench publishes, in its own database only, the shipped
+online-service checklist with one more section of plain required questions (``--answers``,
+40 by default, in all) and fills it for S04: 40 answers and the one required photo, the visit
+complete.
 
 Photo jobs are left queued (``MSHOP_JOBS__IN_PROCESS=false``), as in ``photos.py``: neither side
 waits for the decoder, and neither submits (the visit is submitted once its photo job is done,
@@ -42,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +70,8 @@ from tests.fixtures.users import make_user  # noqa: E402
 from tests.xforms.collect import fields, instance_xml  # noqa: E402
 
 SERVICE, CHANNEL = "S04", ChecklistChannel.egov
+EXTRA_SECTION = "bench_extra"
+SHIPPED_ANSWERS = 23  # what the shipped egov checklist takes for S04 to be finished
 PHOTO_ITEM = "failure_screenshots"  # its one required photo (answers say the portal failed)
 PHOTO_NAME = "1764500000000.jpg"  # as Collect names a photo: the time it was taken
 SIDES = ("openrosa", "json")
@@ -99,7 +104,38 @@ class Content:
     staff: dict[str, str]  # a coordinator, to read both sides' visits back
 
 
-def prepare(url: str, rounds: int) -> tuple[Content, list[Round]]:
+def with_answers(answers: int) -> dict[str, Any]:
+    """The shipped egov template, one version up, with required questions added so that a
+    finished visit has ``answers`` answers (the shipped one has 23 for S04)."""
+    body: dict[str, Any] = yaml.safe_load((Settings().templates_dir / "egov.yaml").read_text())
+    extra = answers - SHIPPED_ANSWERS
+    if extra < 0:
+        raise SystemExit(f"--answers must be at least {SHIPPED_ANSWERS}")
+    body["version"] += 1
+    body["sections"].append(
+        {
+            "code": EXTRA_SECTION,
+            "title_ru": "Дополнительно",
+            "title_en": "More",
+            "weight": 1,
+            "items": [
+                {
+                    "code": f"bench_extra_{n}",
+                    "kind": "number",
+                    "text_ru": f"Вопрос {n}",
+                    "text_en": f"Question {n}",
+                    "unit": "attempts",
+                    "min": 0,
+                    "max": 1000,
+                }
+                for n in range(extra)
+            ],
+        }
+    )
+    return body
+
+
+def prepare(url: str, rounds: int, answers: int) -> tuple[Content, list[Round]]:
     """Two fresh shoppers with a visit each per round (and a warm-up round); the content."""
     engine = migrated_engine(url)
     clock = FrozenClock(dt.datetime.now(dt.UTC))  # the server runs on the real clock
@@ -107,6 +143,8 @@ def prepare(url: str, rounds: int) -> tuple[Content, list[Round]]:
     with Session(engine) as session:
         standards_service.load_standards(session, Settings().catalogue_dir, now=NOW)
         checklists_service.load_template_files(session, Settings().templates_dir, now=NOW)
+        template = checklists_service.parse_template_data(with_answers(answers))
+        checklists_service.publish_template(session, template, now=NOW)
         coordinator = make_user(session, Role.coordinator)
         for _ in range(rounds + 1):
             collector, phone = make_user(session, Role.shopper), make_user(session, Role.shopper)
@@ -137,6 +175,8 @@ def prepare(url: str, rounds: int) -> tuple[Content, list[Round]]:
     )
     # Every required question, each shown (the portal failed: its screenshot is required).
     content = complete_answers(checklist.model_dump(mode="json"))
+    if len(content) != answers:
+        raise RuntimeError(f"the visit is finished with {len(content)} answers, not {answers}")
     return Content(checklist, form, content, staff), made
 
 
@@ -230,7 +270,7 @@ def counts(port: int, one: Round, staff: dict[str, str]) -> tuple[tuple[int, int
 
 
 def run(url: str, work: Path, args: argparse.Namespace) -> None:
-    content, rounds = prepare(url, args.rounds)
+    content, rounds = prepare(url, args.rounds, args.answers)
     answers = len(content.answers)
     photos = [noisy_jpeg(args.photo_mb, seed) for seed in range(len(rounds))]
     planned = [
@@ -296,6 +336,7 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--sqlite", action="store_true", help="use SQLite instead")
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--answers", type=int, default=40, help="answers in the finished visit")
     parser.add_argument("--photo-mb", type=float, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mshop-openrosa-"))
