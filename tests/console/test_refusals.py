@@ -35,7 +35,10 @@ class TestWhoMayNot:
         self, client: TestClient, session: Session
     ) -> None:
         signed_in(client, session, Role.shopper)
-        assert client.get("/console/reports/wave").status_code == 403
+        response = client.get("/console/reports/wave")
+        assert response.status_code == 403
+        assert "Доступ запрещён" in response.text
+        assert "Таблица 1" not in response.text
 
     @pytest.mark.parametrize("role", [Role.admin, Role.coordinator, Role.analyst])
     def test_a_coordinator_cannot_create_staff(
