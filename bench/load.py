@@ -36,7 +36,7 @@ from service.config import Settings  # noqa: E402
 from service.standards import service as standards_service  # noqa: E402
 from tests.conftest import NOW, SECRET, FrozenClock  # noqa: E402
 from tests.fixtures import images  # noqa: E402
-from tests.fixtures.db import migrated_engine, scratch_postgres_database  # noqa: E402
+from tests.fixtures.db import migrated_engine, scratch_database  # noqa: E402
 from tests.fixtures.factories import complete_answers, make_office, make_visit  # noqa: E402
 from tests.fixtures.http import bearer  # noqa: E402
 from tests.fixtures.s3 import start_seaweed, stop_seaweed  # noqa: E402
@@ -230,10 +230,8 @@ def main() -> None:
     # The database has a name of its own (never an earlier run's) and is dropped at the end.
     databases = ExitStack()
     try:
-        url = (
-            f"sqlite:///{work / 'load.db'}"
-            if args.sqlite
-            else databases.enter_context(scratch_postgres_database(args.postgres, "load"))
+        url = scratch_database(
+            databases, work, "load", postgres=None if args.sqlite else args.postgres
         )
         plans = prepare(url, args.phones)
         endpoint = seaweed.endpoint

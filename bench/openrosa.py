@@ -62,7 +62,7 @@ from service.openrosa import tokens  # noqa: E402
 from service.standards import service as standards_service  # noqa: E402
 from service.xforms import XForm, build_xform, form_id_for, version_for  # noqa: E402
 from tests.conftest import NOW, SECRET, FrozenClock  # noqa: E402
-from tests.fixtures.db import migrated_engine, scratch_postgres_database  # noqa: E402
+from tests.fixtures.db import migrated_engine, scratch_database  # noqa: E402
 from tests.fixtures.factories import complete_answers, make_visit  # noqa: E402
 from tests.fixtures.http import bearer  # noqa: E402
 from tests.fixtures.server import free_port  # noqa: E402
@@ -342,10 +342,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="mshop-openrosa-"))
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, work, ignore_errors=True)
-        url = (
-            f"sqlite:///{work / 'openrosa.db'}"
-            if args.sqlite
-            else stack.enter_context(scratch_postgres_database(args.postgres, "openrosa"))
+        url = scratch_database(
+            stack, work, "openrosa", postgres=None if args.sqlite else args.postgres
         )
         print(f"{'SQLite' if args.sqlite else 'PostgreSQL'}, uvicorn with one worker")
         run(url, work, args)

@@ -46,7 +46,7 @@ from service.checklists import service as checklists_service  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.standards import service as standards_service  # noqa: E402
 from tests.conftest import NOW, SECRET, FrozenClock  # noqa: E402
-from tests.fixtures.db import migrated_engine, scratch_postgres_database  # noqa: E402
+from tests.fixtures.db import migrated_engine, scratch_database  # noqa: E402
 from tests.fixtures.factories import complete_answers, make_office, make_visit  # noqa: E402
 from tests.fixtures.http import bearer  # noqa: E402
 from tests.fixtures.server import free_port  # noqa: E402
@@ -293,11 +293,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="mshop-sync-"))
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, work, ignore_errors=True)
-        url = (
-            f"sqlite:///{work / 'sync.db'}"
-            if args.sqlite
-            else stack.enter_context(scratch_postgres_database(args.postgres, "sync"))
-        )
+        url = scratch_database(stack, work, "sync", postgres=None if args.sqlite else args.postgres)
         print(f"{'SQLite' if args.sqlite else 'PostgreSQL'}, {args.answers} answers per batch")
         run(url, work, args)
 
