@@ -20,12 +20,14 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, Route
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 HARNESS = Path(__file__).resolve().parent / "engine"
 # Loopback is a secure context (Web Forms asks for the location); port 9 (discard) is never
 # reached: every request to it is answered by the route below.
 ORIGIN = "http://127.0.0.1:9"
 PAGE_FILES = ("index.html", "harness.js")
+SEND_MS = 120_000  # how long Send may take to hand over the submission
 
 
 def cache_root() -> Path:
@@ -155,14 +157,30 @@ class WebForm:
             handle.press("ArrowRight")
 
     def attach(self, label: str, name: str, content: bytes) -> None:
-        self.question(label).locator('input[type="file"]').set_input_files(
+        question = self.question(label)
+        question.locator('input[type="file"]').set_input_files(
             {"name": name, "mimeType": "image/jpeg", "buffer": content}
         )
+        # Its preview shows once Web Forms has read (and scaled) the photo: Send before that
+        # would find the required photo missing.
+        question.locator("img").first.wait_for(timeout=SEND_MS)
 
     def send(self) -> list[Part]:
         """Press Send; the parts of the submission Web Forms made."""
+        # The last control loses focus first, so its value is committed before the click.
+        self.page.evaluate("document.activeElement && document.activeElement.blur()")
         self.page.get_by_role("button", name="Send").click()
-        self.page.wait_for_function("window.submission !== null")
+        try:
+            # Web Forms scales the photo down in the page before it sends: on CI's two busy
+            # cores that took longer than Playwright's default 30 s once.
+            self.page.wait_for_function("window.submission !== null", timeout=SEND_MS)
+        except PlaywrightTimeout:
+            shown = self.page.evaluate(
+                "Array.from(document.querySelectorAll("
+                "'.validation-message, [role=alert], .p-message, .error'))"
+                ".map(e => e.innerText.trim()).filter(Boolean)"
+            )
+            raise AssertionError(f"Web Forms sent nothing; the page shows: {shown}") from None
         made = self.page.evaluate("window.submission")
         assert made["status"] == "ready", made
         return [
