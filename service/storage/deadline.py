@@ -10,10 +10,10 @@ of a bounded pool, so a hung store cannot pile up threads either.
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 _T = TypeVar("_T")
 # Calls in flight to the store per process; beyond this they queue (and time out in the queue
@@ -45,17 +45,49 @@ class Deadline:
 
         A ``probe`` (readiness) always tries the store, and its success ends a cool-down.
         """
+        return self.start(seconds, call, probe=probe).result()
+
+    def start(
+        self, seconds: float, call: Callable[[], _T], *, probe: bool = False
+    ) -> "Running[_T]":
+        """Start ``call()`` on the pool; its ``result()`` waits for what is left of ``seconds``.
+
+        Raises:
+            DeadlineExceeded: the store missed a deadline moments ago (not for a probe).
+        """
         if not probe and time.monotonic() < self._down_until:
             raise DeadlineExceeded("the store missed a deadline moments ago")
-        future = self._pool.submit(call)
+        return Running(self, self._pool.submit(call), seconds, probe=probe)
+
+    def _missed(self) -> None:
+        with self._lock:
+            self._down_until = time.monotonic() + self.deadlines.cooldown_seconds
+
+    def _answered(self) -> None:
+        with self._lock:
+            self._down_until = 0.0
+
+
+class Running(Generic[_T]):
+    """A store call under way, with the time by which it must have answered."""
+
+    def __init__(
+        self, owner: Deadline, future: "Future[_T]", seconds: float, *, probe: bool
+    ) -> None:
+        self._owner = owner
+        self._future = future
+        self._seconds = seconds
+        self._until = time.monotonic() + seconds
+        self._probe = probe
+
+    def result(self) -> _T:
+        """The call's result (or its exception); DeadlineExceeded once its time is up."""
         try:
-            result = future.result(timeout=seconds)
+            result = self._future.result(timeout=max(0.0, self._until - time.monotonic()))
         except FutureTimeout:
-            future.cancel()  # still queued: never runs; running: ends on its own timeouts
-            with self._lock:
-                self._down_until = time.monotonic() + self.deadlines.cooldown_seconds
-            raise DeadlineExceeded(f"the store did not answer within {seconds:g} s") from None
-        if probe:
-            with self._lock:
-                self._down_until = 0.0
+            self._future.cancel()  # still queued: never runs; running: ends on its own timeouts
+            self._owner._missed()
+            raise DeadlineExceeded(f"the store did not answer within {self._seconds:g} s") from None
+        if self._probe:
+            self._owner._answered()
         return result

@@ -3,6 +3,7 @@
 import base64
 import binascii
 import datetime as dt
+import io
 import shutil
 import stat
 import uuid
@@ -15,7 +16,7 @@ from urllib.parse import quote
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from service.storage.deadline import Deadline, DeadlineExceeded, Deadlines
+from service.storage.deadline import Deadline, DeadlineExceeded, Deadlines, Running
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -25,6 +26,8 @@ _T = TypeVar("_T")
 
 # S3 accepts at most this many keys per DeleteObjects call.
 _DELETE_BATCH = 1000
+# S3 takes at most 5 GiB in one PUT; past it, only a multipart upload.
+_MAX_SINGLE_PUT = 5 * 1024**3
 # SigV4 presigned URLs may not outlive a week.
 _MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
@@ -67,10 +70,64 @@ class PresignedPut:
     headers: dict[str, str]
 
 
+class PendingPut(Protocol):
+    def wait(self) -> None:
+        """Return once the object is stored.
+
+        Raises:
+            StorageUnavailable: the store refused it or missed its deadline.
+        """
+
+
+class _Done:
+    def wait(self) -> None:
+        return None
+
+
+_DONE = _Done()
+
+
+class _S3Put:
+    def __init__(self, running: Running[None], key: str) -> None:
+        self._running = running
+        self._key = key
+
+    def wait(self) -> None:
+        try:
+            self._running.result()
+        except DeadlineExceeded as exc:
+            raise StorageUnavailable(f"object store: {exc}") from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageUnavailable(f"cannot store {self._key}: {exc}") from exc
+
+
 class ObjectStore(Protocol):
     def ensure_ready(self) -> None: ...
     def check(self) -> None: ...
-    def put(self, key: str, data: BinaryIO, *, content_type: str) -> None: ...
+    def put(
+        self,
+        key: str,
+        data: BinaryIO,
+        *,
+        content_type: str,
+        size: int | None = None,
+        sha256: str | None = None,
+    ) -> None:
+        """Store ``data`` under ``key``. ``size`` and ``sha256`` (hex), when the caller knows
+        them, let an S3 store send it in one PUT that the store checks against the hash."""
+
+    def start_put(
+        self,
+        key: str,
+        data: BinaryIO,
+        *,
+        content_type: str,
+        size: int | None = None,
+        sha256: str | None = None,
+    ) -> "PendingPut":
+        """``put``, under way while the caller does other work: nothing else may read
+        ``data`` until ``wait()`` has returned or raised."""
+
     def open(self, key: str) -> BinaryIO: ...
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int | None: ...
@@ -131,7 +188,16 @@ class LocalStore:
         if not self.root.is_dir():
             raise StorageUnavailable(f"storage folder {self.root} is missing or not a folder")
 
-    def put(self, key: str, data: BinaryIO, *, content_type: str) -> None:
+    def put(
+        self,
+        key: str,
+        data: BinaryIO,
+        *,
+        content_type: str,
+        size: int | None = None,
+        sha256: str | None = None,
+    ) -> None:
+        """Write to a partial file, then rename it; ``size`` and ``sha256`` are not needed."""
         path = self._path(key)
         self._root_or_unavailable()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,6 +211,19 @@ class LocalStore:
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
+
+    def start_put(
+        self,
+        key: str,
+        data: BinaryIO,
+        *,
+        content_type: str,
+        size: int | None = None,
+        sha256: str | None = None,
+    ) -> "PendingPut":
+        """A local disk is written at once: the put is done when this returns."""
+        self.put(key, data, content_type=content_type, size=size, sha256=sha256)
+        return _DONE
 
     def open(self, key: str) -> BinaryIO:
         path = self._path(key)
@@ -289,16 +368,55 @@ class S3Store:
         except (ClientError, BotoCoreError) as exc:
             raise StorageUnavailable(f"bucket {self.bucket} unreachable: {exc}") from exc
 
-    def put(self, key: str, data: BinaryIO, *, content_type: str) -> None:
+    def put(
+        self,
+        key: str,
+        data: BinaryIO,
+        *,
+        content_type: str,
+        size: int | None = None,
+        sha256: str | None = None,
+    ) -> None:
+        self.start_put(key, data, content_type=content_type, size=size, sha256=sha256).wait()
+
+    def start_put(
+        self,
+        key: str,
+        data: BinaryIO,
+        *,
+        content_type: str,
+        size: int | None = None,
+        sha256: str | None = None,
+    ) -> "PendingPut":
+        """Start storing on the store's own threads; ``wait()`` for it within the upload
+        deadline. One ``PutObject`` for an object of known size, with the caller's sha256 as its
+        checksum (the store refuses other bytes, and botocore hashes nothing again); a file
+        is sent as it is read, a few KB at a time, so many large uploads at once hold no part
+        buffers. Of unknown size, s3transfer's upload, in 8 MB parts past the threshold."""
+
         def upload() -> None:
+            if size is not None and size <= _MAX_SINGLE_PUT:
+                checksum = {"ChecksumSHA256": _sha256_base64(sha256)} if sha256 else {}
+                # Bytes in memory go in one send; a file object would be read 8 KB at a time.
+                body = data.getvalue() if isinstance(data, io.BytesIO) else data
+                self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=body,
+                    ContentLength=size,
+                    ContentType=content_type,
+                    **checksum,  # type: ignore[arg-type]
+                )
+                return
             self.client.upload_fileobj(
                 data, self.bucket, key, ExtraArgs={"ContentType": content_type}, Config=TRANSFER
             )
 
         try:
-            self._within(self._seconds.upload_seconds, upload)
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageUnavailable(f"cannot store {key}: {exc}") from exc
+            running = self._deadline.start(self._seconds.upload_seconds, upload)
+        except DeadlineExceeded as exc:
+            raise StorageUnavailable(f"object store: {exc}") from exc
+        return _S3Put(running, key)
 
     def open(self, key: str) -> BinaryIO:
         try:

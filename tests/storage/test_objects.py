@@ -322,6 +322,41 @@ class TestS3Store:
         put_bytes(s3_store, "plain.txt", b"no checksum sent")
         assert s3_store.head("plain.txt") == StoredObject(size=16, sha256=None)
 
+    @pytest.mark.parametrize("holder", ["memory", "file"])
+    def test_a_put_of_known_size_and_hash_is_one_put_the_store_checked(
+        self, s3_store: S3Store, tmp_path: Path, holder: str
+    ) -> None:
+        body = b"\xff\xd8\xff" + bytes(range(256)) * 4000
+        source: BinaryIO = io.BytesIO(body)
+        if holder == "file":
+            (tmp_path / "photo").write_bytes(body)
+            source = (tmp_path / "photo").open("rb")
+        calls: list[str] = []
+        s3_store.client.meta.events.register(
+            "before-call.s3", lambda model, **_: calls.append(model.name)
+        )
+        sha = hashlib.sha256(body).hexdigest()
+
+        s3_store.put("p.jpg", source, content_type="image/jpeg", size=len(body), sha256=sha)
+
+        assert calls == ["PutObject"]
+        assert s3_store.head("p.jpg") == StoredObject(size=len(body), sha256=sha)
+        assert read(s3_store, "p.jpg") == body
+        source.close()
+
+    def test_a_put_whose_bytes_are_not_its_hash_is_refused_and_leaves_nothing(
+        self, s3_store: S3Store
+    ) -> None:
+        body = b"evidence" * 1000
+        wrong = hashlib.sha256(b"other evidence").hexdigest()
+
+        with pytest.raises(StorageUnavailable):
+            s3_store.put(
+                "p.jpg", io.BytesIO(body), content_type="image/jpeg", size=len(body), sha256=wrong
+            )
+
+        assert s3_store.head("p.jpg") is None
+
     @pytest.mark.parametrize(
         ("data", "content_type"),
         [
