@@ -103,6 +103,10 @@ class LimitSettings(BaseModel):
 
 class UploadSettings(BaseModel):
     max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
+    # Photo bytes a process holds in memory while receiving and storing them (a phone's 3 MB
+    # photo is received, hashed and stored without touching the disk); an upload that does not
+    # fit, or does not declare its length, goes to a temporary file. 0 keeps none in memory.
+    memory_bytes: int = Field(default=32 * 1024 * 1024, ge=0, le=4 * 1024**3)
     # 48 MP phones (8000x6000) exist; 50 MP takes them with margin and refuses the rarer full
     # 108-200 MP modes, whose files a phone can resend binned. The ceiling stays under Pillow's
     # own bomb fence (MAX_IMAGE_PIXELS, ~89 MP), so its check never fires first.

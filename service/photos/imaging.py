@@ -169,22 +169,27 @@ class HeaderInfo:
     sha256: str
 
 
-def inspect_header(source: ImageSource, limits: ImageLimits | None = None) -> HeaderInfo:
+def inspect_header(
+    source: ImageSource, limits: ImageLimits | None = None, *, sha256: str | None = None
+) -> HeaderInfo:
     """Check a photo from its header alone: format, size, pixel cap, compression ratio, EXIF.
 
-    Reads the bytes once for their sha256 and opens the image lazily (no pixel is decoded,
-    a fraction of a millisecond): what only a decode proves (a truncated or corrupt body) is
-    left to the photo job (``process_image``).
+    Reads the bytes once for their sha256, unless the caller hashed them as they arrived
+    (``sha256``), and opens the image lazily (no pixel is decoded, a fraction of a
+    millisecond): what only a decode proves (a truncated or corrupt body) is left to the
+    photo job (``process_image``).
 
     Raises:
         ImageRejected: Its ``code`` says why the file is refused.
     """
     limits = limits or ImageLimits()
     with _bounded(source, limits.max_bytes) as (stream, size):
-        digest = hashlib.sha256()
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-        stream.seek(0)
+        if sha256 is None:
+            digest = hashlib.sha256()
+            while chunk := stream.read(_CHUNK):
+                digest.update(chunk)
+            sha256 = digest.hexdigest()
+            stream.seek(0)
         fmt = sniff_format(stream.read(_SNIFF_BYTES))
         if fmt is None:
             raise ImageRejected("unsupported-media-type", "not a JPEG, PNG, WebP or HEIC image")
@@ -217,7 +222,7 @@ def inspect_header(source: ImageSource, limits: ImageLimits | None = None) -> He
         taken_at_offset_known=meta.taken_at is not None and meta.taken_at.tzinfo is not None,
         gps=meta.gps,
         device=meta.device,
-        sha256=digest.hexdigest(),
+        sha256=sha256,
     )
 
 

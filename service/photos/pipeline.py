@@ -9,7 +9,7 @@ arrived.
 
 import datetime as dt
 import hashlib
-import tempfile
+import io
 import threading
 from typing import IO, BinaryIO
 
@@ -68,15 +68,18 @@ def _slots(count: int) -> threading.BoundedSemaphore:
         return _SLOTS.setdefault(count, threading.BoundedSemaphore(count))
 
 
-def check_header(source: IO[bytes], settings: UploadSettings) -> HeaderInfo:
+def check_header(
+    source: IO[bytes], settings: UploadSettings, *, sha256: str | None = None
+) -> HeaderInfo:
     """What the upload's header tells (format, size, pixel cap, compression ratio, EXIF) and
-    its sha256, without decoding a pixel.
+    its sha256 (``sha256`` when the caller hashed the bytes as they arrived), without
+    decoding a pixel.
 
     Raises:
         The image rejections (413, 415, 422) the header alone can prove.
     """
     try:
-        return inspect_header(source, limits_of(settings))
+        return inspect_header(source, limits_of(settings), sha256=sha256)
     except ImageRejected as exc:
         metrics.UPLOADS.labels(exc.code).inc()
         raise errors.from_rejection(exc) from exc
@@ -157,10 +160,14 @@ def fill(photo: Photo, done: ProcessedImage, flags: list[str], now: dt.datetime)
 def put_variants(store: ObjectStore, photo: Photo, done: ProcessedImage) -> None:
     for key, name in ((photo.thumb_key, "thumb"), (photo.display_key, "display")):
         assert key is not None
-        with tempfile.SpooledTemporaryFile(max_size=CHUNK) as data:
-            data.write(done.variants[name])
-            data.seek(0)
-            store.put(key, data, content_type="image/jpeg")  # type: ignore[arg-type]
+        data = done.variants[name]
+        store.put(
+            key,
+            io.BytesIO(data),
+            content_type="image/jpeg",
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
 
 
 def delete_after_request(session: Session, store: ObjectStore, keys: list[str]) -> None:

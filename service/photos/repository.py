@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, delete, select
 
 from service.photos.models import Photo, PhotoJob, PhotoStatus
@@ -55,6 +55,26 @@ def same_bytes(session: Session, visit_id: uuid.UUID, item_code: str, sha256: st
             col(Photo.status).in_(COUNTED),
         )
     ).first()
+
+
+def same_client_id_or_bytes(
+    session: Session, client_id: uuid.UUID, visit_id: uuid.UUID, item_code: str, sha256: str
+) -> Photo | None:
+    """``by_client_id`` else ``same_bytes``, in one statement."""
+    rows = session.exec(
+        select(Photo).where(
+            or_(
+                col(Photo.client_id) == client_id,
+                and_(
+                    col(Photo.visit_id) == visit_id,
+                    col(Photo.item_code) == item_code,
+                    col(Photo.sha256) == sha256,
+                    col(Photo.status).in_(COUNTED),
+                ),
+            )
+        )
+    ).all()
+    return next((r for r in rows if r.client_id == client_id), rows[0] if rows else None)
 
 
 def count_for_item(

@@ -17,7 +17,7 @@ from service.photos import errors, jobs, pipeline, repository
 from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import UploadRequest, UploadTicket
 from service.photos.visit import PhotoVisit, VisitWriter
-from service.storage.objects import ObjectStore
+from service.storage.objects import ObjectStore, PendingPut, StorageUnavailable
 
 CHUNK = 1024 * 1024
 
@@ -25,6 +25,7 @@ CHUNK = 1024 * 1024
 def _check_item(
     session: Session, visit: PhotoVisit, item_code: str, *, with_pending: bool = False
 ) -> int:
+    """The item's photo limit, once it is known the item takes one more photo."""
     checklist = checklist_for_visit(session, visit)
     try:
         item = checklist.item(item_code)
@@ -33,10 +34,39 @@ def _check_item(
     bounds = item.photo_bounds()
     if bounds is None:
         raise errors.PhotoItemInvalid(f"Item {item_code} takes no photos.")
-    taken = repository.count_for_item(session, visit.id, item_code, with_pending=with_pending)
-    if taken >= bounds[1]:
-        raise errors.TooManyPhotos(f"Item {item_code} already has its {bounds[1]} photos.")
+    _check_room(session, visit, item_code, bounds[1], with_pending=with_pending)
     return bounds[1]
+
+
+def _check_room(
+    session: Session, visit: PhotoVisit, item_code: str, limit: int, *, with_pending: bool = False
+) -> None:
+    taken = repository.count_for_item(session, visit.id, item_code, with_pending=with_pending)
+    if taken >= limit:
+        raise errors.TooManyPhotos(f"Item {item_code} already has its {limit} photos.")
+
+
+def _same_photo(
+    found: Photo, client_id: uuid.UUID, visit_id: uuid.UUID, item_code: str, sha: str
+) -> Photo:
+    """``found`` when it is this upload sent before; a client id sent with other bytes or for
+    another item is a conflict."""
+    if (found.visit_id, found.item_code, found.sha256) == (visit_id, item_code, sha):
+        return found
+    raise errors.PhotoConflict(
+        f"client_id {client_id} was used for another photo; a new photo needs a new client_id."
+    )
+
+
+def _abandon(session: Session, store: ObjectStore, storing: PendingPut, key: str) -> None:
+    """Let a put the request will not use finish, then delete its object after the request
+    (a delete before the put ends could leave the object behind)."""
+    with db.released(session):
+        try:
+            storing.wait()
+        except StorageUnavailable:
+            pass  # the object may or may not exist: the delete covers both
+    pipeline.delete_after_request(session, store, [key])
 
 
 def max_photos(session: Session, visit: PhotoVisit, item_code: str) -> int:
@@ -66,12 +96,14 @@ def upload(
     client_id: uuid.UUID,
     settings: UploadSettings,
     now: dt.datetime,
+    sha256: str | None = None,
 ) -> tuple[Photo, bool]:
     """Store a photo sent through the API, to be processed; a retry, or the same bytes again,
     is one photo.
 
     Only what the header tells is checked here (format, size, pixels, compression ratio,
-    EXIF) and the original stored: the photo is answered ``processing``, and a photo job,
+    EXIF; ``sha256`` when the caller hashed the bytes as they arrived) and the original
+    stored, its sha256 the store's checksum: the photo is answered ``processing``, and a photo job,
     queued in the same transaction as its row, decodes it, makes its copies and marks it
     ``ready`` or ``rejected`` (``processing.Processor``).
 
@@ -83,22 +115,42 @@ def upload(
         PhotoConflict: the client id was used for other bytes or another item.
         PhotoItemInvalid, TooManyPhotos, and the header's rejections (413, 415, 422).
     """
-    header = pipeline.check_header(source, settings)
+    header = pipeline.check_header(source, settings, sha256=sha256)
     sha = header.sha256
-    existing = repository.by_client_id(session, client_id)
+    existing = repository.by_client_id(session, client_id)  # a retry costs no store call
     if existing is not None:
-        if (existing.visit_id, existing.item_code, existing.sha256) == (visit.id, item_code, sha):
-            return existing, False
-        raise errors.PhotoConflict(
-            f"client_id {client_id} was used for another photo; a new photo needs a new client_id."
-        )
-    same = repository.same_bytes(session, visit.id, item_code, sha)
-    if same is not None:
-        return same, False
-    writer.check_editable()
-    _check_item(session, visit, item_code)
+        return _same_photo(existing, client_id, visit.id, item_code, sha), False
     photo_id = uuid.uuid4()
     original, thumb, display = keys_for(visit.id, photo_id)
+    # The bytes travel to the store (~30 ms for a phone's photo, its deadline when it hangs)
+    # while the checks below read the database; the wait for them holds no transaction,
+    # connection or SQLite lock. A refused photo's object goes once the request has ended.
+    with db.released(session):
+        source.seek(0)
+        try:
+            storing = store.start_put(
+                original, source, content_type=header.mime, size=header.size_bytes, sha256=sha
+            )
+        except BaseException:
+            pipeline.delete_after_request(session, store, [original])
+            raise
+    try:
+        same = repository.same_bytes(session, visit.id, item_code, sha)
+        if same is None:
+            writer.check_editable()
+            limit = _check_item(session, visit, item_code)
+    except BaseException:
+        _abandon(session, store, storing, original)
+        raise
+    if same is not None:
+        _abandon(session, store, storing, original)
+        return same, False
+    with db.released(session):
+        try:
+            storing.wait()
+        except BaseException:
+            pipeline.delete_after_request(session, store, [original])
+            raise
     photo = Photo(
         id=photo_id,
         client_id=client_id,
@@ -113,23 +165,12 @@ def upload(
         created_at=now,
     )
     pipeline.fill_header(photo, header)
-    # Storing takes the store's pace (its deadline when it hangs): no transaction, connection
-    # or SQLite lock is held meanwhile.
-    with db.released(session):
-        try:
-            source.seek(0)
-            store.put(original, source, content_type=header.mime)
-        except BaseException:
-            pipeline.delete_after_request(session, store, [original])
-            raise
     try:
         visit = writer.lock()
         # Checked again under the visit's lock: a parallel retry may have stored it first.
-        raced = repository.by_client_id(session, client_id) or repository.same_bytes(
-            session, visit.id, item_code, sha
-        )
+        raced = repository.same_client_id_or_bytes(session, client_id, visit.id, item_code, sha)
         if raced is None:
-            _check_item(session, visit, item_code)
+            _check_room(session, visit, item_code, limit)
             repository.add(session, photo)
             jobs.enqueue(session, photo.id, now)
     except BaseException:
@@ -138,12 +179,7 @@ def upload(
         raise
     if raced is not None:
         pipeline.delete_after_request(session, store, [original])
-        if (raced.visit_id, raced.item_code, raced.sha256) != (visit.id, item_code, sha):
-            raise errors.PhotoConflict(
-                f"client_id {client_id} was used for another photo; "
-                "a new photo needs a new client_id."
-            )
-        return raced, False
+        return _same_photo(raced, client_id, visit.id, item_code, sha), False
     metrics.UPLOADS.labels("stored").inc()
     metrics.UPLOAD_BYTES.inc(header.size_bytes)
     return photo, True

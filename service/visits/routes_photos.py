@@ -5,9 +5,8 @@ and may start it, both of which only the visits package knows.
 """
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, Response, status
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -26,7 +25,6 @@ from service.errors import (
     ValidationFailed,
     problem_responses,
 )
-from service.isotime import AwareIsoDatetime
 from service.middleware import body_limit
 from service.photos import errors, lifecycle, reads
 from service.photos import service as photos_service
@@ -47,6 +45,7 @@ from service.visits import service as visits_service
 from service.visits.deps import VISIT_ERRORS, VisitDep
 from service.visits.lifecycle import ShopperWrite
 from service.visits.models import Visit
+from service.visits.photo_form import PhotoForm, form_schema
 
 router = APIRouter()
 
@@ -106,9 +105,12 @@ def readable_photo(session: Session, viewer: User, photo_id: uuid.UUID) -> tuple
         **problem_responses(*PHOTO_WRITE, *VISIT_ERRORS, *IMAGE_REJECTIONS),
         200: {"model": PhotoPublic, "description": "Already stored"},
     },
+    # The body is read by PhotoForm as it streams in (see photo_form), so it is declared here.
+    openapi_extra={"requestBody": form_schema()},
 )
 @body_limit(lambda settings: settings.upload.max_bytes + MULTIPART_ROOM)
 def upload_photo(
+    form: PhotoForm,
     response: Response,
     session: SessionDep,
     store: StoreDep,
@@ -116,10 +118,6 @@ def upload_photo(
     clock: ClockDep,
     shopper: ShopperUser,
     visit: VisitDep,
-    file: Annotated[UploadFile, File(description="JPEG, PNG, WebP or HEIC")],
-    item_code: Annotated[str, Form(min_length=1, max_length=64)],
-    taken_at: Annotated[AwareIsoDatetime, Form(description="The phone's clock")],
-    client_id: Annotated[uuid.UUID, Form()],
 ) -> PhotoPublic:
     """Store a photo for a checklist item; sending it again returns the stored one.
 
@@ -127,6 +125,7 @@ def upload_photo(
     decoded it and made its copies, then `ready`, or `rejected` with `rejected_reason` (a
     truncated or undecodable image); the visit's photo list shows which.
     """
+    received = form.photo()
     now = clock()
     photo, created = photos_service.upload(
         session,
@@ -134,12 +133,13 @@ def upload_photo(
         visit,
         shopper,
         ShopperWrite(session, visit, shopper, now),
-        source=file.file,
-        item_code=item_code,
-        taken_at=taken_at,
-        client_id=client_id,
+        source=received.file,
+        item_code=received.fields.item_code,
+        taken_at=received.fields.taken_at,
+        client_id=received.fields.client_id,
         settings=settings.upload,
         now=now,
+        sha256=received.sha256,
     )
     if not created:
         response.status_code = status.HTTP_200_OK

@@ -111,7 +111,7 @@ class TestMultipart:
         assert stored.status_code == 201, stored.text
         assert read.status_code in (200, 307), read.text
         # The upload stores the original; its job reads it back and stores the two copies.
-        assert watched.names()[:4] == ["put", "open", "put", "put"]
+        assert watched.names()[:4] == ["start_put", "open", "put", "put"]
         assert watched.names()[4] in ("head", "open")
         assert watched.under_transaction() == []
 
@@ -132,12 +132,12 @@ class TestMultipart:
             if len(puts) == 1:  # the original, the request's only store call
                 raise StorageUnavailable("the store went away")
 
-        watched.before["put"] = fail_first
+        watched.before["start_put"] = fail_first
 
         response = post_photo(client, visit_id, phone, images.photo())
 
         assert_problem(response, 503, "storage-unavailable")
-        assert watched.names() == ["put", "delete_many"]
+        assert watched.names() == ["start_put", "delete_many"]
         assert watched.under_transaction() == []
         assert list(app.state.store.list_keys("photos/")) == []
         assert photos_of(session, visit_id) == []
@@ -162,7 +162,7 @@ class TestMultipart:
                 winner.append(None)
                 winner[0] = post_photo(client, visit_id, phone, data, client_id=client_id)
 
-        watched.before["put"] = retry_overtakes
+        watched.before["start_put"] = retry_overtakes
 
         loser = post_photo(client, visit_id, phone, data, client_id=client_id)
 

@@ -1,0 +1,284 @@
+"""The photo upload's multipart body, read as it arrives: hashed while streaming, held in memory.
+
+Starlette's form parser spools each file to disk past 1 MB and hands every chunk to a thread,
+so a 3 MB photo cost some fifty thread hops, a disk round trip and a second read to hash it.
+Here the body is parsed on the event loop as it streams in: the photo's bytes are hashed as
+they come (the one sha256 of the upload, later the store's checksum) and kept in memory while
+the process's upload memory (``upload.memory_bytes``) has room for the request's declared
+length; otherwise, or when the length is not declared, they go to a temporary file.
+"""
+
+import hashlib
+import io
+import tempfile
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any, BinaryIO, cast
+
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
+from python_multipart import MultipartParser
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import parse_options_header
+
+from service.config import UploadSettings
+from service.deps import SettingsDep
+from service.errors import BadRequest, ServiceError
+from service.isotime import AwareIsoDatetime
+from service.photos import errors
+
+FILE_FIELD = "file"
+# The form's text fields are short (an item code, a time, a UUID): a larger one is not ours.
+MAX_FIELD_BYTES = 1024
+# Three fields and the file, with room for a client's extra fields (ignored, as before).
+MAX_PARTS = 16
+
+
+class PhotoFields(BaseModel):
+    """The upload form's text fields."""
+
+    item_code: str = Field(min_length=1, max_length=64)
+    taken_at: AwareIsoDatetime = Field(description="The phone's clock")
+    client_id: uuid.UUID
+
+
+def form_schema() -> dict[str, Any]:
+    """The request body as OpenAPI shows it: the text fields and the file."""
+    schema = PhotoFields.model_json_schema()
+    schema["properties"][FILE_FIELD] = {
+        "type": "string",
+        "contentMediaType": "application/octet-stream",
+        "description": "JPEG, PNG, WebP or HEIC",
+        "title": "File",
+    }
+    schema["required"] = [FILE_FIELD, *schema["required"]]
+    schema["title"] = "PhotoUpload"
+    schema["description"] = "A photo for a checklist item, with the phone's time and client id."
+    return {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": schema}},
+    }
+
+
+class MemoryBudget:
+    """Bytes of photos a process holds in memory at once; beyond them, temporary files."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._free = capacity
+        self._lock = threading.Lock()
+
+    def take(self, amount: int) -> bool:
+        with self._lock:
+            if amount > self._free:
+                return False
+            self._free -= amount
+            return True
+
+    def give_back(self, amount: int) -> None:
+        with self._lock:
+            self._free += amount
+
+
+_BUDGETS: dict[int, MemoryBudget] = {}
+_BUDGETS_LOCK = threading.Lock()
+
+
+def shared_budget(capacity: int) -> MemoryBudget:
+    """The process-wide budget of this size, shared by every upload of the process."""
+    with _BUDGETS_LOCK:
+        return _BUDGETS.setdefault(capacity, MemoryBudget(capacity))
+
+
+@dataclass
+class ReceivedPhoto:
+    """The photo's bytes as received (positioned at 0), their size and sha256."""
+
+    file: BinaryIO
+    size: int
+    sha256: str
+    fields: PhotoFields
+    in_memory: bool = False
+
+
+class _Reader:
+    """python-multipart's callbacks, gathering the text fields and the one file."""
+
+    def __init__(self, settings: UploadSettings, declared: int | None) -> None:
+        self.max_bytes = settings.max_bytes
+        self.budget = shared_budget(settings.memory_bytes)
+        self.declared = declared
+        self.fields: dict[str, bytearray] = {}
+        self.parts = 0
+        self.name: str | None = None
+        self.is_file = False
+        self.header_name = bytearray()
+        self.header_value = bytearray()
+        self.disposition = b""
+        self.file: BinaryIO | None = None
+        self.taken = 0  # bytes of the budget this upload holds
+        self.size = 0
+        self.digest = hashlib.sha256()
+        self.value: bytearray | None = None
+
+    def on_part_begin(self) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise BadRequest(f"The form has more than {MAX_PARTS} parts.")
+        self.name, self.is_file, self.disposition, self.value = None, False, b"", None
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        if bytes(self.header_name).lower() == b"content-disposition":
+            self.disposition = bytes(self.header_value)
+        self.header_name.clear()
+        self.header_value.clear()
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self.disposition)
+        if b"name" not in options:
+            raise BadRequest('Each form part needs a Content-Disposition with a "name".')
+        self.name = options[b"name"].decode("utf-8", "replace")
+        self.is_file = self.name == FILE_FIELD
+        if self.is_file:
+            if self.file is not None:
+                raise BadRequest("The form has more than one file; send one photo a request.")
+            self.file = self._holder()
+        else:
+            self.value = bytearray()
+
+    def _holder(self) -> BinaryIO:
+        # The declared length bounds what this upload can hold (the body limit enforces it).
+        if self.declared is not None and self.budget.take(self.declared):
+            self.taken = self.declared
+            return io.BytesIO()
+        return cast(BinaryIO, tempfile.TemporaryFile())
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.is_file:
+            assert self.file is not None
+            chunk = memoryview(data)[start:end]  # hashed and written without a copy
+            self.size += len(chunk)
+            if self.size > self.max_bytes:
+                raise errors.PhotoTooLarge(f"A photo may be at most {self.max_bytes} bytes.")
+            self.digest.update(chunk)
+            self.file.write(chunk)
+            return
+        assert self.value is not None
+        self.value += data[start:end]
+        if len(self.value) > MAX_FIELD_BYTES:
+            raise BadRequest(f"Form field {self.name} is longer than {MAX_FIELD_BYTES} bytes.")
+
+    def on_part_end(self) -> None:
+        if not self.is_file and self.name is not None and self.value is not None:
+            self.fields.setdefault(self.name, self.value)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+        if self.taken:
+            self.budget.give_back(self.taken)
+            self.taken = 0
+
+    def received(self) -> ReceivedPhoto:
+        texts: dict[str, str] = {}
+        for name, value in self.fields.items():
+            try:
+                texts[name] = value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadRequest(f"Form field {name} is not UTF-8 text.") from None
+        problems: list[dict[str, Any]] = []
+        if self.file is None:
+            problems.append(
+                {"type": "missing", "loc": ("body", FILE_FIELD), "msg": "Field required"}
+            )
+        try:
+            fields = PhotoFields.model_validate(texts)
+        except ValidationError as exc:
+            problems[:0] = [
+                {**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)
+            ]
+        if problems:
+            raise RequestValidationError(problems)
+        assert self.file is not None
+        self.file.seek(0)
+        return ReceivedPhoto(
+            file=self.file,
+            size=self.size,
+            sha256=self.digest.hexdigest(),
+            fields=fields,
+            in_memory=isinstance(self.file, io.BytesIO),
+        )
+
+
+def _boundary(content_type: str) -> bytes:
+    kind, options = parse_options_header(content_type)
+    if kind != b"multipart/form-data" or not options.get(b"boundary"):
+        raise BadRequest("Send the photo as multipart/form-data with a boundary.")
+    return options[b"boundary"]
+
+
+@dataclass
+class PhotoBody:
+    """The body as read: the photo, or why it cannot be taken.
+
+    The body is read before the route's other dependencies, so that no database session is
+    held while a phone sends it; its refusal waits for ``photo()``, called by the route once
+    those have run, so that authentication still answers first (401, 403, 404).
+    """
+
+    received: ReceivedPhoto | None = None
+    refusal: Exception | None = None
+
+    def photo(self) -> ReceivedPhoto:
+        if self.refusal is not None:
+            raise self.refusal
+        assert self.received is not None
+        return self.received
+
+
+async def read_photo_form(request: Request, settings: SettingsDep) -> AsyncIterator[PhotoBody]:
+    """Read the body (the dependency's value), and free its bytes once the response is sent."""
+    length = request.headers.get("content-length")
+    declared = int(length) if length and length.isdigit() else None
+    reader = _Reader(settings.upload, declared)
+    try:
+        yield await _read(request, reader)
+    finally:
+        reader.close()
+
+
+async def _read(request: Request, reader: _Reader) -> PhotoBody:
+    try:
+        parser = MultipartParser(
+            _boundary(request.headers.get("content-type", "")),
+            {
+                "on_part_begin": reader.on_part_begin,
+                "on_part_data": reader.on_part_data,
+                "on_part_end": reader.on_part_end,
+                "on_header_field": reader.on_header_field,
+                "on_header_value": reader.on_header_value,
+                "on_header_end": reader.on_header_end,
+                "on_headers_finished": reader.on_headers_finished,
+            },
+        )
+        try:
+            async for chunk in request.stream():
+                parser.write(chunk)
+            parser.finalize()
+        except FormParserError as exc:
+            raise BadRequest("The multipart body cannot be read.") from exc
+        return PhotoBody(received=reader.received())
+    except (ServiceError, RequestValidationError) as exc:
+        return PhotoBody(refusal=exc)
+
+
+PhotoForm = Annotated[PhotoBody, Depends(read_photo_form)]
