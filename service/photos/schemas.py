@@ -84,6 +84,19 @@ class UploadTickets(BaseModel):
     tickets: list[UploadTicket] = Field(description="In the order of the requests")
 
 
+class CompleteRequests(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    photo_ids: list[uuid.UUID] = Field(
+        min_length=1,
+        description="Direct uploads of this visit; at most MSHOP_UPLOAD__MAX_TICKETS_PER_REQUEST",
+    )
+
+
+class CompletedPhotos(BaseModel):
+    photos: list[PhotoPublic] = Field(description="In the order of the ids")
+
+
 class Variant(StrEnum):
     thumb = "thumb"
     display = "display"

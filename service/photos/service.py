@@ -216,6 +216,7 @@ def request_uploads(
             raise errors.PhotoTooLarge(f"A photo may be at most {settings.max_bytes} bytes.")
     photos: list[Photo] = []
     locked: PhotoVisit | None = None
+    limits: dict[str, int] = {}  # an item's limit is read once a request
     for request in requests:
         photo = repository.by_client_id(session, request.client_id)
         if photo is not None:
@@ -231,7 +232,11 @@ def request_uploads(
         else:
             locked = locked or writer.lock()
             # Pending reservations count, this batch's earlier ones included (flushed).
-            _check_item(session, locked, request.item_code, with_pending=True)
+            code = request.item_code
+            if code in limits:
+                _check_room(session, locked, code, limits[code], with_pending=True)
+            else:
+                limits[code] = _check_item(session, locked, code, with_pending=True)
             photo = _reserve(locked, actor, request, settings=settings, now=now)
             repository.add(session, photo)
         photos.append(photo)

@@ -7,8 +7,9 @@ import io
 import shutil
 import stat
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar
 from urllib.parse import quote
@@ -132,6 +133,7 @@ class ObjectStore(Protocol):
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int | None: ...
     def head(self, key: str) -> StoredObject | None: ...
+    def head_many(self, keys: Sequence[str]) -> list[StoredObject | None]: ...
     def delete(self, key: str) -> None: ...
     def delete_many(self, keys: Iterable[str]) -> None: ...
     def list_keys(self, prefix: str) -> Iterator[str]: ...
@@ -241,6 +243,9 @@ class LocalStore:
     def size(self, key: str) -> int | None:
         path = self._path(key)
         return path.stat().st_size if path.is_file() else None
+
+    def head_many(self, keys: Sequence[str]) -> list[StoredObject | None]:
+        return [self.head(key) for key in keys]
 
     def head(self, key: str) -> StoredObject | None:
         path = self._path(key)
@@ -446,20 +451,41 @@ class S3Store:
 
     def head(self, key: str) -> StoredObject | None:
         """Size and, when the object was stored with one, its SHA-256 (a HEAD, no body)."""
-        try:
-            head = self._head(key, checksum=True)
-        except ClientError as exc:
-            if _error_code(exc) in _MISSING:
-                return None
-            raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
-        return StoredObject(size=head["ContentLength"], sha256=_sha256_hex(head))
+        return self.head_many([key])[0]
 
-    def _head(self, key: str, *, checksum: bool = False) -> "HeadObjectOutputTypeDef":
+    def head_many(self, keys: Sequence[str]) -> list[StoredObject | None]:
+        """``head`` of each key, the HEADs sent at once (each within its deadline)."""
+
+        def stored(key: str) -> StoredObject | None:
+            try:
+                head = self.client.head_object(
+                    Bucket=self.bucket, Key=key, ChecksumMode="ENABLED"
+                )  # S3 returns stored checksums only when asked
+            except ClientError as exc:
+                if _error_code(exc) in _MISSING:
+                    return None
+                raise
+            return StoredObject(size=head["ContentLength"], sha256=_sha256_hex(head))
+
+        try:
+            running = [
+                self._deadline.start(self._seconds.operation_seconds, partial(stored, key))
+                for key in keys
+            ]
+        except DeadlineExceeded as exc:
+            raise StorageUnavailable(f"object store: {exc}") from exc
+        found: list[StoredObject | None] = []
+        for key, call in zip(keys, running, strict=True):
+            try:
+                found.append(call.result())
+            except DeadlineExceeded as exc:
+                raise StorageUnavailable(f"object store: {exc}") from exc
+            except (ClientError, BotoCoreError) as exc:
+                raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
+        return found
+
+    def _head(self, key: str) -> "HeadObjectOutputTypeDef":
         def head() -> "HeadObjectOutputTypeDef":
-            if checksum:  # S3 returns stored checksums only when asked
-                return self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
             return self.client.head_object(Bucket=self.bucket, Key=key)
 
         return self._within(self._seconds.operation_seconds, head)

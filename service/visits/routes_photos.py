@@ -31,6 +31,8 @@ from service.photos import service as photos_service
 from service.photos.errors import PhotoNotFound
 from service.photos.models import Photo
 from service.photos.schemas import (
+    CompletedPhotos,
+    CompleteRequests,
     PhotoPublic,
     UploadRequest,
     UploadRequests,
@@ -248,6 +250,50 @@ def complete_upload(
         now=now,
     )
     return reads.to_public(photo, shopper)
+
+
+@router.post(
+    "/visits/{visit_id:uuid}/photos/complete",
+    summary="Complete several direct uploads",
+    response_model=CompletedPhotos,
+    status_code=status.HTTP_200_OK,
+    responses=problem_responses(
+        *PHOTO_WRITE,
+        *VISIT_ERRORS,
+        *IMAGE_REJECTIONS,
+        errors.PhotoNotFound,
+        errors.UploadMissing,
+        errors.ChecksumMismatch,
+        ValidationFailed,
+    ),
+)
+def complete_uploads(
+    session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    shopper: ShopperUser,
+    visit: VisitDep,
+    body: CompleteRequests,
+) -> CompletedPhotos:
+    """Complete a visit's direct uploads in one request, all or nothing, as the tickets
+    were given: the first refusal (it names the photo) refuses the request, and the other
+    uploads stay pending, to be completed again. Each is then `processing`."""
+    limit = settings.upload.max_tickets_per_request
+    if len(body.photo_ids) > limit:
+        raise ValidationFailed(f"photo_ids: at most {limit} photos a request; split them.")
+    photos = reads.photos_of_visit(session, visit.id, list(dict.fromkeys(body.photo_ids)))
+    now = clock()
+    done = lifecycle.complete_many(
+        session,
+        store,
+        photos,
+        visit,
+        ShopperWrite(session, visit, shopper, now),
+        settings=settings.upload,
+        now=now,
+    )
+    return CompletedPhotos(photos=[reads.to_public(p, shopper) for p in done])
 
 
 @router.get(

@@ -195,9 +195,9 @@ class TestDirect:
         done = client.post(api_path("complete_upload", photo_id=body["photo_id"]), headers=phone)
 
         assert done.status_code == 200, done.text
-        assert watched.names() == ["head"]  # the rest is the photo job's
+        assert watched.names() == ["head_many"]  # the rest is the photo job's
         assert photo_jobs.drain(client) == 1
-        assert watched.names() == ["head", "open", "put", "put"]
+        assert watched.names() == ["head_many", "open", "put", "put"]
         assert watched.under_transaction() == []
 
     def test_an_undecodable_upload_is_rejected_by_its_job_with_no_transaction_open(
@@ -219,7 +219,7 @@ class TestDirect:
         assert photo_jobs.drain(client) == 1
 
         # The job read it back, found it undecodable and deleted any copy (none was made).
-        assert watched.names() == ["head", "open", "delete_many"]
+        assert watched.names() == ["head_many", "open", "delete_many"]
         assert watched.under_transaction() == []
         (photo,) = photos_of(session, visit_id)
         assert photo.status == PhotoStatus.rejected
@@ -248,7 +248,7 @@ class TestDirect:
         same = client.post(api_path("complete_upload", photo_id=second["photo_id"]), headers=phone)
 
         assert same.json()["id"] == first["photo_id"]
-        assert watched.names() == ["head", "delete_many"]
+        assert watched.names() == ["head_many", "delete_many"]
         assert watched.under_transaction() == []
         (photo,) = photos_of(session, visit_id)
         assert photo.status == PhotoStatus.ready

@@ -121,6 +121,15 @@ class TestBothBackends:
         with store.open("visits/1/photos/big.bin") as stored:
             assert sha256_of(stored) == sha256_of(LazyStream(20 * MIB))
 
+    def test_head_many_tells_each_key_in_order(self, store: ObjectStore) -> None:
+        store.ensure_ready()
+        put_bytes(store, "a.jpg", b"a" * 10)
+        put_bytes(store, "c.jpg", b"c" * 30)
+
+        found = store.head_many(["c.jpg", "missing.jpg", "a.jpg"])
+
+        assert [f.size if f else None for f in found] == [30, None, 10]
+
     def test_put_replaces_an_object(self, store: ObjectStore) -> None:
         store.ensure_ready()
         put_bytes(store, "a.txt", b"first")

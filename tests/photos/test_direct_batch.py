@@ -1,0 +1,129 @@
+"""Several direct uploads of a visit: tickets in one request, completes in one request."""
+
+import uuid
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from service.auth.models import User
+from service.auth.roles import Role
+from service.photos.models import Photo, PhotoJob, PhotoStatus
+from tests.conftest import FrozenClock
+from tests.fixtures import images, photo_jobs
+from tests.fixtures.factories import make_visit
+from tests.fixtures.http import bearer
+from tests.fixtures.problems import assert_problem
+from tests.fixtures.routes import api_path
+from tests.fixtures.users import make_user
+from tests.photos.test_direct import put, upload_request
+
+pytestmark = pytest.mark.parametrize("backend", [pytest.param("s3", marks=pytest.mark.s3)])
+
+
+def tickets(
+    client: TestClient, visit_id: uuid.UUID, phone: dict[str, str], photos: list[bytes]
+) -> list[dict[str, Any]]:
+    granted = client.post(
+        api_path("start_uploads", visit_id=visit_id),
+        json={"uploads": [upload_request(data) for data in photos]},
+        headers=phone,
+    )
+    assert granted.status_code == 201, granted.text
+    found: list[dict[str, Any]] = granted.json()["tickets"]
+    return found
+
+
+def complete(client: TestClient, visit_id: uuid.UUID, phone: dict[str, str], ids: list[str]) -> Any:
+    return client.post(
+        api_path("complete_uploads", visit_id=visit_id), json={"photo_ids": ids}, headers=phone
+    )
+
+
+def statuses(session: Session, visit_id: uuid.UUID) -> dict[str, PhotoStatus]:
+    session.expire_all()
+    rows = session.exec(select(Photo).where(Photo.visit_id == visit_id)).all()
+    return {str(p.id): p.status for p in rows}
+
+
+def test_a_visits_uploads_complete_in_one_request(
+    app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+) -> None:
+    visit = make_visit(session, shopper=shopper)
+    phone = bearer(shopper, clock)
+    photos = [images.photo(seed=40 + i) for i in range(3)]
+    granted = tickets(client, visit.id, phone, photos)
+    for data, given in zip(photos, granted, strict=True):
+        assert put(given["upload_url"], data, given["headers"]) == 200
+    ids = [t["photo_id"] for t in granted]
+
+    done = complete(client, visit.id, phone, ids)
+
+    assert done.status_code == 200, done.text
+    assert [p["id"] for p in done.json()["photos"]] == ids
+    assert {p["status"] for p in done.json()["photos"]} == {"processing"}
+    assert set(statuses(session, visit.id).values()) == {PhotoStatus.processing}
+    assert len(session.exec(select(PhotoJob)).all()) == 3
+    again = complete(client, visit.id, phone, ids)  # a retry: the same photos, nothing new
+    assert again.status_code == 200, again.text
+    assert again.json() == done.json()
+    assert photo_jobs.drain(client) == 3
+    assert set(statuses(session, visit.id).values()) == {PhotoStatus.ready}
+
+
+def test_one_upload_missing_refuses_the_request_and_the_rest_wait(
+    client: TestClient, session: Session, clock: FrozenClock, shopper: User
+) -> None:
+    visit = make_visit(session, shopper=shopper)
+    phone = bearer(shopper, clock)
+    photos = [images.photo(seed=50 + i) for i in range(3)]
+    granted = tickets(client, visit.id, phone, photos)
+    for data, given in list(zip(photos, granted, strict=True))[:2]:
+        assert put(given["upload_url"], data, given["headers"]) == 200
+    ids = [t["photo_id"] for t in granted]
+
+    refused = complete(client, visit.id, phone, ids)
+
+    problem = assert_problem(refused, 409, "upload-missing")
+    assert ids[2] in problem["detail"]
+    assert set(statuses(session, visit.id).values()) == {PhotoStatus.pending}
+    assert put(granted[2]["upload_url"], photos[2], granted[2]["headers"]) == 200
+    done = complete(client, visit.id, phone, ids)
+    assert done.status_code == 200, done.text
+    assert set(statuses(session, visit.id).values()) == {PhotoStatus.processing}
+
+
+def test_a_photo_of_another_visit_is_not_found(
+    client: TestClient, session: Session, clock: FrozenClock, shopper: User
+) -> None:
+    mine, theirs = (
+        make_visit(session, shopper=shopper),
+        make_visit(session, shopper=make_user(session, Role.shopper)),
+    )
+    phone = bearer(shopper, clock)
+    data = images.photo(seed=60)
+    (given,) = tickets(client, mine.id, phone, [data])
+    assert put(given["upload_url"], data, given["headers"]) == 200
+
+    elsewhere = complete(client, mine.id, phone, [given["photo_id"], str(uuid.uuid4())])
+    not_mine = complete(client, theirs.id, phone, [given["photo_id"]])
+
+    assert "There is no photo" in assert_problem(elsewhere, 404, "photo-not-found")["detail"]
+    assert_problem(not_mine, 404, "visit-not-found")
+    assert statuses(session, mine.id) == {given["photo_id"]: PhotoStatus.pending}
+
+
+def test_more_ids_than_a_request_may_complete_are_refused(
+    app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+) -> None:
+    visit = make_visit(session, shopper=shopper)
+    limit = app.state.settings.upload.max_tickets_per_request
+    ids = [str(uuid.uuid4()) for _ in range(limit + 1)]
+
+    refused = complete(client, visit.id, bearer(shopper, clock), ids)
+    empty = complete(client, visit.id, bearer(shopper, clock), [])
+
+    assert f"at most {limit}" in assert_problem(refused, 422, "validation-failed")["detail"]
+    assert_problem(empty, 422, "validation-failed", field="photo_ids")
