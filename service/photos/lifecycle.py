@@ -161,22 +161,27 @@ def complete_many(
 @dataclass
 class _Completing:
     """What one request completing uploads learns once: the visit under its lock, and the
-    items' photo limits."""
+    photos each item may still take (counted under the lock, then taken as they complete)."""
 
     writer: VisitWriter
     visit: PhotoVisit | None = None
-    limits: dict[str, int] = field(default_factory=dict)
+    room: dict[str, int] = field(default_factory=dict)
 
     def locked(self) -> PhotoVisit:
         if self.visit is None:
             self.visit = self.writer.lock()
         return self.visit
 
-    def limit(self, session: Session, item_code: str) -> int:
+    def take_room(self, session: Session, item_code: str) -> bool:
+        """Whether the item takes one more photo (then counted as taken)."""
         visit = self.locked()
-        if item_code not in self.limits:
-            self.limits[item_code] = photos_service.max_photos(session, visit, item_code)
-        return self.limits[item_code]
+        if item_code not in self.room:
+            limit = photos_service.max_photos(session, visit, item_code)
+            self.room[item_code] = limit - repository.count_for_item(session, visit.id, item_code)
+        if self.room[item_code] <= 0:
+            return False
+        self.room[item_code] -= 1
+        return True
 
 
 def _complete_found(
@@ -220,9 +225,7 @@ def _complete_found(
     photo = current
     if (same := repository.same_bytes(session, visit.id, photo.item_code, sha)) is not None:
         return _drop_duplicate(session, store, photo, same)
-    if repository.count_for_item(session, visit.id, photo.item_code) >= state.limit(
-        session, photo.item_code
-    ):
+    if not state.take_room(session, photo.item_code):
         full = errors.TooManyPhotos(f"Item {photo.item_code} already has all its photos.")
         _reject(session, store, photo, full)
     # The store checked the bytes against the declared sha256 (or the job does, reading them).

@@ -132,6 +132,16 @@ def add(session: Session, photo: Photo) -> None:
     session.flush()
 
 
+def add_all(session: Session, photos: Sequence[Photo]) -> None:
+    session.add_all(photos)
+    session.flush()
+
+
+def by_client_ids(session: Session, client_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Photo]:
+    rows = session.exec(select(Photo).where(col(Photo.client_id).in_(client_ids))).all()
+    return {p.client_id: p for p in rows}
+
+
 def remove(session: Session, photos: Sequence[Photo]) -> None:
     ids = [p.id for p in photos]
     if ids:

@@ -26,6 +26,12 @@ def _check_item(
     session: Session, visit: PhotoVisit, item_code: str, *, with_pending: bool = False
 ) -> int:
     """The item's photo limit, once it is known the item takes one more photo."""
+    limit = _item_limit(session, visit, item_code)
+    _check_room(session, visit, item_code, limit, with_pending=with_pending)
+    return limit
+
+
+def _item_limit(session: Session, visit: PhotoVisit, item_code: str) -> int:
     checklist = checklist_for_visit(session, visit)
     try:
         item = checklist.item(item_code)
@@ -34,7 +40,6 @@ def _check_item(
     bounds = item.photo_bounds()
     if bounds is None:
         raise errors.PhotoItemInvalid(f"Item {item_code} takes no photos.")
-    _check_room(session, visit, item_code, bounds[1], with_pending=with_pending)
     return bounds[1]
 
 
@@ -216,9 +221,13 @@ def request_uploads(
             raise errors.PhotoTooLarge(f"A photo may be at most {settings.max_bytes} bytes.")
     photos: list[Photo] = []
     locked: PhotoVisit | None = None
-    limits: dict[str, int] = {}  # an item's limit is read once a request
+    known = repository.by_client_ids(session, [r.client_id for r in requests])
+    # Per item: its limit and the photos it may still take, pending reservations counted
+    # (read once a request; this batch's own reservations are taken off as they are made).
+    room: dict[str, tuple[int, int]] = {}
+    new: list[Photo] = []
     for request in requests:
-        photo = repository.by_client_id(session, request.client_id)
+        photo = known.get(request.client_id)
         if photo is not None:
             same = (photo.visit_id, photo.item_code, photo.declared_sha256) == (
                 visit.id,
@@ -231,15 +240,20 @@ def request_uploads(
                 )
         else:
             locked = locked or writer.lock()
-            # Pending reservations count, this batch's earlier ones included (flushed).
             code = request.item_code
-            if code in limits:
-                _check_room(session, locked, code, limits[code], with_pending=True)
-            else:
-                limits[code] = _check_item(session, locked, code, with_pending=True)
+            if code not in room:
+                limit = _item_limit(session, locked, code)
+                taken = repository.count_for_item(session, locked.id, code, with_pending=True)
+                room[code] = (limit, limit - taken)
+            limit, left = room[code]
+            if left <= 0:
+                raise errors.TooManyPhotos(f"Item {code} already has its {limit} photos.")
+            room[code] = (limit, left - 1)
             photo = _reserve(locked, actor, request, settings=settings, now=now)
-            repository.add(session, photo)
+            known[request.client_id] = photo
+            new.append(photo)
         photos.append(photo)
+    repository.add_all(session, new)
     tickets = []
     for photo, request in zip(photos, requests, strict=True):
         put = store.presign_put(

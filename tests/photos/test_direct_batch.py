@@ -127,3 +127,40 @@ def test_more_ids_than_a_request_may_complete_are_refused(
 
     assert f"at most {limit}" in assert_problem(refused, 422, "validation-failed")["detail"]
     assert_problem(empty, 422, "validation-failed", field="photo_ids")
+
+
+def test_one_client_id_twice_in_a_ticket_batch_is_one_reservation(
+    client: TestClient, session: Session, clock: FrozenClock, shopper: User
+) -> None:
+    visit = make_visit(session, shopper=shopper)
+    data = images.photo(seed=70)
+    twice = upload_request(data)
+
+    granted = client.post(
+        api_path("start_uploads", visit_id=visit.id),
+        json={"uploads": [twice, twice]},
+        headers=bearer(shopper, clock),
+    )
+
+    assert granted.status_code == 201, granted.text
+    first, second = granted.json()["tickets"]
+    assert first["photo_id"] == second["photo_id"]
+    assert statuses(session, visit.id) == {first["photo_id"]: PhotoStatus.pending}
+
+
+def test_a_ticket_batch_larger_than_the_items_room_is_refused_whole(
+    client: TestClient, session: Session, clock: FrozenClock, shopper: User
+) -> None:
+    visit = make_visit(session, shopper=shopper)
+    phone = bearer(shopper, clock)
+    tickets(client, visit.id, phone, [images.photo(seed=80 + i) for i in range(3)])
+
+    refused = client.post(
+        api_path("start_uploads", visit_id=visit.id),
+        json={"uploads": [upload_request(images.photo(seed=90 + i)) for i in range(3)]},
+        headers=phone,
+    )
+
+    problem = assert_problem(refused, 409, "too-many-photos")
+    assert "signage_clear" in problem["detail"]
+    assert len(statuses(session, visit.id)) == 3
