@@ -1,6 +1,7 @@
 """Finishing direct uploads, deleting a visit's photos, and sweeping what was left behind."""
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
@@ -149,7 +150,7 @@ def complete_many(
     with db.released(session):
         heads = store.head_many([p.original_key for p in waiting])
     found = dict(zip((p.id for p in waiting), heads, strict=True))
-    state = _Completing(writer)
+    state = _Completing(session, writer, waiting)
     return [
         _complete_found(session, store, p, found[p.id], visit, state, settings=settings, now=now)
         if p.id in found
@@ -160,27 +161,50 @@ def complete_many(
 
 @dataclass
 class _Completing:
-    """What one request completing uploads learns once: the visit under its lock, and the
-    photos each item may still take (counted under the lock, then taken as they complete)."""
+    """What one request completing uploads reads once, under the visit's lock: its photos as
+    they are now, the stored photos with their bytes, and the photos each item may still take
+    (then taken, and the stored ones added, as they complete)."""
 
+    session: Session
     writer: VisitWriter
+    waiting: Sequence[Photo]
     visit: PhotoVisit | None = None
+    rows: dict[uuid.UUID, Photo] = field(default_factory=dict)
+    stored: dict[tuple[str, str], Photo] = field(default_factory=dict)
     room: dict[str, int] = field(default_factory=dict)
 
     def locked(self) -> PhotoVisit:
         if self.visit is None:
             self.visit = self.writer.lock()
+            ids = [p.id for p in self.waiting]
+            self.rows = {p.id: p for p in repository.reload_many(self.session, ids)}
+            shas = [p.declared_sha256 for p in self.waiting if p.declared_sha256]
+            self.stored = {
+                (p.item_code, p.sha256 or ""): p
+                for p in repository.with_bytes(self.session, self.visit.id, shas)
+            }
         return self.visit
 
-    def take_room(self, session: Session, item_code: str) -> bool:
-        """Whether the item takes one more photo (then counted as taken)."""
+    def current(self, photo_id: uuid.UUID) -> Photo | None:
+        """The photo as it is under the lock (None: removed meanwhile)."""
+        self.locked()
+        return self.rows.get(photo_id)
+
+    def same_bytes(self, item_code: str, sha: str) -> Photo | None:
+        self.locked()
+        return self.stored.get((item_code, sha))
+
+    def take_room(self, photo: Photo, sha: str) -> bool:
+        """Whether the photo's item takes one more photo (then counted as taken)."""
         visit = self.locked()
-        if item_code not in self.room:
-            limit = photos_service.max_photos(session, visit, item_code)
-            self.room[item_code] = limit - repository.count_for_item(session, visit.id, item_code)
-        if self.room[item_code] <= 0:
+        code = photo.item_code
+        if code not in self.room:
+            limit = photos_service.max_photos(self.session, visit, code)
+            self.room[code] = limit - repository.count_for_item(self.session, visit.id, code)
+        if self.room[code] <= 0:
             return False
-        self.room[item_code] -= 1
+        self.room[code] -= 1
+        self.stored[(code, sha)] = photo
         return True
 
 
@@ -215,7 +239,7 @@ def _complete_found(
         return _drop_duplicate(session, store, photo, same)
     on_step("object-checked")
     visit = state.locked()
-    current = repository.reload(session, photo.id)
+    current = state.current(photo.id)
     if current is None or _done(current):
         # A retry racing this one completed the photo, or found it a duplicate and removed it.
         answer = current or repository.same_bytes(session, visit.id, photo.item_code, sha)
@@ -223,9 +247,9 @@ def _complete_found(
             raise errors.PhotoNotFound(f"There is no photo {photo.id}.")
         return answer
     photo = current
-    if (same := repository.same_bytes(session, visit.id, photo.item_code, sha)) is not None:
+    if (same := state.same_bytes(photo.item_code, sha)) is not None:
         return _drop_duplicate(session, store, photo, same)
-    if not state.take_room(session, photo.item_code):
+    if not state.take_room(photo, sha):
         full = errors.TooManyPhotos(f"Item {photo.item_code} already has all its photos.")
         _reject(session, store, photo, full)
     # The store checked the bytes against the declared sha256 (or the job does, reading them).

@@ -85,6 +85,26 @@ def same_client_id_or_bytes(
     return next((r for r in rows if r.client_id == client_id), rows[0] if rows else None)
 
 
+def reload_many(session: Session, photo_ids: Sequence[uuid.UUID]) -> list[Photo]:
+    """``reload`` of several photos, in one statement."""
+    statement = select(Photo).where(col(Photo.id).in_(photo_ids))
+    return list(session.exec(statement.execution_options(populate_existing=True)).all())
+
+
+def with_bytes(session: Session, visit_id: uuid.UUID, sha256s: Sequence[str]) -> list[Photo]:
+    """The visit's photos (ready or processing) with any of these sha256s: ``same_bytes`` of
+    several uploads, in one statement."""
+    return list(
+        session.exec(
+            select(Photo).where(
+                col(Photo.visit_id) == visit_id,
+                col(Photo.sha256).in_(sha256s),
+                col(Photo.status).in_(COUNTED),
+            )
+        ).all()
+    )
+
+
 def count_for_item(
     session: Session, visit_id: uuid.UUID, item_code: str, *, with_pending: bool = False
 ) -> int:

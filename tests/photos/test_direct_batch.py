@@ -164,3 +164,23 @@ def test_a_ticket_batch_larger_than_the_items_room_is_refused_whole(
     problem = assert_problem(refused, 409, "too-many-photos")
     assert "signage_clear" in problem["detail"]
     assert len(statuses(session, visit.id)) == 3
+
+
+def test_the_same_bytes_twice_in_one_complete_are_one_photo(
+    app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+) -> None:
+    visit = make_visit(session, shopper=shopper)
+    phone = bearer(shopper, clock)
+    data = images.photo(seed=99)
+    granted = tickets(client, visit.id, phone, [data, data])  # two client ids, one picture
+    for given in granted:
+        assert put(given["upload_url"], data, given["headers"]) == 200
+    first, second = (t["photo_id"] for t in granted)
+
+    done = complete(client, visit.id, phone, [first, second])
+
+    assert done.status_code == 200, done.text
+    assert [p["id"] for p in done.json()["photos"]] == [first, first]
+    assert statuses(session, visit.id) == {first: PhotoStatus.processing}
+    # The duplicate's object goes once the request has committed.
+    assert list(app.state.store.list_keys(f"photos/{visit.id}/{second}/")) == []
