@@ -7,6 +7,7 @@ Every other module uses the names below (tests/test_transactions_rule.py checks 
   (``write_lock(session)`` takes it on purpose, before reading what a write depends on); a
   lock not granted in time is ``DatabaseBusy``, a 503 with Retry-After.
 - ``ReadSessionDep``: the same session, moved to a read-only transaction (reports, exports).
+- ``commit_now(session)``: a write route's commit made on its own thread, before it returns.
 - ``released(session)``: no transaction held during slow work that needs no database.
 - ``savepoint(session)``: one statement that may lose a unique-key race, undone alone.
 - ``own_transaction(session)``: a transaction of its own next to the request's (a streamed
@@ -49,6 +50,7 @@ __all__ = [
     "SessionDep",
     "after_commit",
     "after_request",
+    "commit_now",
     "core_transaction",
     "create_db_engine",
     "get_engine",
@@ -387,6 +389,23 @@ def _commit_error(session: Session) -> Exception:
 # "function" scope: the commit runs before the response is sent, so a client is never told
 # "stored" about a write whose commit then failed.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def commit_now(session: Session) -> None:
+    """Commit the request's transaction now, on the route's thread, once its write is done.
+
+    Left to ``get_session``, the commit waits for the route's thread to hand back to the event
+    loop and for a commit thread, with the transaction held: on SQLite the database's one
+    write lock, which the next writer is queued for (bench/sync.py: answer syncs are limited
+    by how long they hold it). The request's thread holds no other lock and needs no other
+    worker, so it cannot deadlock as a commit queued behind the routes' pool could.
+
+    The request still ends in ``get_session``: a failed commit raises here and the request is
+    rolled back and answered with the error; ``after_commit`` and ``after_request`` work runs
+    once the request ends, as for any request; a later statement would begin a new
+    transaction, committed by ``get_session``.
+    """
+    session.commit()
 
 
 def read_only(session: Session) -> Session:

@@ -285,6 +285,42 @@ class TestRequests:
         assert threads
         assert all(name.startswith("mshop-commit") for name in threads)
 
+    def test_an_answer_sync_commits_on_its_own_thread(
+        self, app_client: TestClient, app_engine: Engine
+    ) -> None:
+        """The sync commits as soon as its write is done (``db.commit_now``), on the route's
+        thread: every other writer waits for the lock it holds."""
+        now = dt.datetime.now(dt.UTC)
+        settings: Settings = app_client.app.state.settings  # type: ignore[attr-defined]
+        with Session(app_engine, expire_on_commit=False) as session:
+            standards_service.load_standards(session, settings.catalogue_dir, now=now)
+            checklists_service.load_template_files(session, settings.templates_dir, now=now)
+            shopper = make_user(session, Role.shopper)
+            visit = make_visit(session, shopper=shopper)
+            session.commit()
+        threads: list[str] = []
+
+        @event.listens_for(app_engine, "commit")
+        def _record(_conn: Any) -> None:
+            threads.append(threading.current_thread().name)
+
+        answer = {
+            "client_id": str(uuid.uuid4()),
+            "item_code": "overall_rating",
+            "value": 4,
+            "answered_at": now.isoformat(),
+        }
+        response = app_client.put(
+            api_path("sync_answers", visit_id=visit.id),
+            json={"answers": [answer]},
+            headers=_headers(shopper),
+        )
+        assert response.json()["created"] == 1, response.text
+        assert len(threads) == 1  # get_session found nothing left to commit
+        assert not threads[0].startswith("mshop-commit")
+        with Session(app_engine) as session:
+            assert session.execute(text("SELECT count(*) FROM answers")).scalar_one() == 1
+
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:

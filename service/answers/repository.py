@@ -36,10 +36,27 @@ class SyncState:
 # 40 is new text every time, past psycopg's cache of 50 parameters.
 
 
+class _JsonArray(sa.types.TypeDecorator[list[Any]]):
+    """A list bound as one JSON array of its elements as ``element`` stores them (SQLite)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def __init__(self, element: sa.types.TypeEngine[Any]) -> None:
+        super().__init__()
+        self.element = element
+
+    def process_bind_param(self, value: list[Any] | None, dialect: sa.Dialect) -> str:
+        store = self.element.dialect_impl(dialect).bind_processor(dialect)
+        return json.dumps(value if store is None else [store(v) for v in value or ()])
+
+
 def _one_of(column: sa.Column[Any], name: str, *, postgres: bool) -> sa.ColumnElement[bool]:
     if postgres:
         return column == sa.any_(sa.bindparam(name, type_=sa.ARRAY(column.type)))
-    return column.in_(sa.bindparam(name, expanding=True))
+    # An expanding IN is rendered anew for each execution; a JSON array is one parameter.
+    listed = sa.func.json_each(sa.bindparam(name, type_=_JsonArray(column.type)))
+    return column.in_(sa.select(listed.table_valued("value").c.value))
 
 
 def _state_statement(*, postgres: bool) -> sa.CompoundSelect[Any]:
@@ -59,12 +76,15 @@ def _state_statement(*, postgres: bool) -> sa.CompoundSelect[Any]:
         ).where(_one_of(table.c.client_id, "client_ids", postgres=postgres))
 
     answers = _ANSWERS.c
-    of_items = (
-        answers.visit_id == sa.bindparam("visit_id"),
-        _one_of(answers.item_code, "item_codes", postgres=postgres),
+    # An item with versions has a current one (its first answer is current, and a current
+    # answer is retired only for a newer one), so its count rides on the current answer's
+    # row: read through (visit_id, item_code) alone, one row per item.
+    version = _ANSWERS.alias("version")
+    versions = (
+        sa.select(func.count())
+        .where(version.c.visit_id == answers.visit_id, version.c.item_code == answers.item_code)
+        .scalar_subquery()
     )
-    # Apart, so each reads only an index: the current answer through the partial unique
-    # index, the count of versions through (visit_id, item_code) alone.
     current = sa.select(
         sa.literal_column("'c'"),
         null(sa.Uuid()),
@@ -72,22 +92,13 @@ def _state_statement(*, postgres: bool) -> sa.CompoundSelect[Any]:
         answers.item_code,
         answers.answered_at,
         answers.id,
-        null(sa.Integer()),
-    ).where(answers.is_current, *of_items)
-    counts = (
-        sa.select(
-            sa.literal_column("'n'"),
-            null(sa.Uuid()),
-            null(sa.String()),
-            answers.item_code,
-            null(UtcDateTime()),
-            null(sa.Integer()),
-            func.count(),
-        )
-        .where(*of_items)
-        .group_by(answers.item_code)
+        versions,
+    ).where(
+        answers.is_current,
+        answers.visit_id == sa.bindparam("visit_id"),
+        _one_of(answers.item_code, "item_codes", postgres=postgres),
     )
-    return sa.union_all(sent_from(_ANSWERS), sent_from(_DROPPED), current, counts)
+    return sa.union_all(sent_from(_ANSWERS), sent_from(_DROPPED), current)
 
 
 def _retire_statement(*, postgres: bool) -> sa.Update:
@@ -147,9 +158,8 @@ def sync_state(
     for kind, client_id, digest, item_code, answered_at, row_id, versions in rows:
         if kind == "s":
             sent[client_id] = digest
-        elif kind == "c":
-            now_current[item_code] = (row_id, answered_at)
         else:
+            now_current[item_code] = (row_id, answered_at)
             kept[item_code] = versions
     return SyncState(sent=sent, current=now_current, kept=kept)
 

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from sqlmodel import Session
@@ -16,7 +17,6 @@ from service.answers.schemas import (
     AnswerIn,
     AnswerPage,
     AnswerPublic,
-    AnswerResult,
     DroppedVersions,
     SyncOutcome,
     SyncResult,
@@ -51,26 +51,58 @@ class AnswerVisit(Protocol):
     def checklist_id(self) -> int: ...
 
 
+# One encoder for every hash: ``json.dumps`` with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
 def content_hash(
     visit_id: uuid.UUID, item_code: str, value: Any, na: bool, answered_at: dt.datetime
 ) -> str:
     """What makes two sends of an answer the same answer: its visit, item, value and time."""
-    canonical = json.dumps(
-        [str(visit_id), item_code, value, na, answered_at.astimezone(dt.UTC).isoformat()],
-        sort_keys=True,
-        ensure_ascii=False,
-    )
+    return _content_hash(str(visit_id), item_code, value, na, answered_at)
+
+
+def _content_hash(visit: str, item_code: str, value: Any, na: bool, at: dt.datetime) -> str:
+    # Stored hashes are compared with new ones: the canonical text must never change.
+    canonical = _CANONICAL.encode([visit, item_code, value, na, at.astimezone(dt.UTC).isoformat()])
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    """A batch checked against one checklist: each answer with its value in normal form and
+    its content hash, or, when any does not fit, why (``sync`` refuses the whole batch)."""
+
+    checklist_hash: str
+    answers: list[tuple[AnswerIn, Any, str]]
+    errors: list[dict[str, Any]]
+
+
+def prepare(
+    checklist: ResolvedChecklist,
+    checklist_hash: str,
+    visit_id: uuid.UUID,
+    answers: list[AnswerIn],
+    *,
+    now: dt.datetime,
+) -> PreparedBatch:
+    """Check every answer of a batch against the checklist ``checklist_hash`` of visit
+    ``visit_id``; needs no database, so ``visits.lifecycle`` may run it before the lock."""
+    # A phone clock far ahead would make its answers win over every later correction.
+    prepared, errors = _validate(
+        checklist, str(visit_id), answers, now=now, skew=dt.timedelta(hours=1)
+    )
+    return PreparedBatch(checklist_hash=checklist_hash, answers=prepared, errors=errors)
 
 
 def _validate(
     checklist: ResolvedChecklist,
-    visit: AnswerVisit,
+    visit: str,
     answers: list[AnswerIn],
     *,
     now: dt.datetime,
     skew: dt.timedelta,
-) -> list[tuple[AnswerIn, Any, str]]:
+) -> tuple[list[tuple[AnswerIn, Any, str]], list[dict[str, Any]]]:
     prepared: list[tuple[AnswerIn, Any, str]] = []
     errors: list[dict[str, Any]] = []
     seen: set[Any] = set()
@@ -98,14 +130,9 @@ def _validate(
         if answer.answered_at > latest:
             refuse(index, answer, "answered_at is in the future; check the phone's clock")
             continue
-        digest = content_hash(visit.id, answer.item_code, value, answer.na, answer.answered_at)
+        digest = _content_hash(visit, answer.item_code, value, answer.na, answer.answered_at)
         prepared.append((answer, value, digest))
-    if errors:
-        raise AnswersInvalid(
-            f"{len(errors)} of {len(answers)} answers are invalid; none were stored.",
-            errors=errors,
-        )
-    return prepared
+    return prepared, errors
 
 
 def check_batch(answers: list[AnswerIn], *, max_batch: int) -> None:
@@ -118,9 +145,8 @@ def sync(
     session: Session,
     visit: AnswerVisit,
     actor: User,
-    answers: list[AnswerIn],
+    batch: PreparedBatch,
     *,
-    checklist: ResolvedChecklist,
     now: dt.datetime,
     keep_versions: int,
 ) -> SyncResult:
@@ -134,14 +160,20 @@ def sync(
     keeps its newest ``keep_versions`` versions; older ones are dropped in the same
     transaction, leaving their client id, hash and count. The caller
     (``visits.lifecycle.sync_answers``) has checked the batch's size, holds the visit's lock,
-    passes the visit's checklist and records the sync in the visit's history.
+    passes the batch checked against the visit's checklist (``prepare``) and records the sync
+    in the visit's history.
 
     Raises:
-        AnswersInvalid: any answer does not fit its item (all are listed).
+        AnswersInvalid: any answer did not fit its item (all are listed).
         AnswerConflict: a client id was used before for different content.
     """
-    # A phone clock far ahead would make its answers win over every later correction.
-    prepared = _validate(checklist, visit, answers, now=now, skew=dt.timedelta(hours=1))
+    if batch.errors:
+        raise AnswersInvalid(
+            f"{len(batch.errors)} of {len(batch.errors) + len(batch.answers)} answers are "
+            "invalid; none were stored.",
+            errors=batch.errors,
+        )
+    prepared = batch.answers
     state = repository.sync_state(
         session,
         visit.id,
@@ -196,6 +228,7 @@ def sync(
     over = {code for code, n in added.items() if state.kept.get(code, 0) + n > keep_versions}
     if over:
         repository.prune(session, visit.id, over, keep=keep_versions)
+    outcomes = Counter[SyncOutcome]()
     results = []
     for answer, _, _ in prepared:
         if answer.client_id in state.sent:
@@ -204,22 +237,17 @@ def sync(
             outcome = SyncOutcome.created
         else:
             outcome = SyncOutcome.superseded
-        results.append(_result(answer, outcome))
+        outcomes[outcome] += 1
+        results.append(
+            {"client_id": answer.client_id, "item_code": answer.item_code, "outcome": outcome}
+        )
+    for outcome, count in outcomes.items():
+        metrics.SYNC_ANSWERS.labels(outcome.value).inc(count)
     created = len(new)
-    for outcome in SyncOutcome:
-        count = sum(r.outcome is outcome for r in results)
-        if count:
-            metrics.SYNC_ANSWERS.labels(outcome.value).inc(count)
-    # Built from values already checked (the batch was validated, outcomes are members): no
-    # second validation of each result on a path that holds the visit's lock.
-    return SyncResult.model_construct(
-        created=created, unchanged=len(results) - created, results=results
-    )
-
-
-def _result(answer: AnswerIn, outcome: SyncOutcome) -> AnswerResult:
-    return AnswerResult.model_construct(
-        client_id=answer.client_id, item_code=answer.item_code, outcome=outcome
+    # Validated in one call from plain values: pydantic's core checks 40 results in a third
+    # of the time 40 ``model_construct`` calls take, on a path that holds the visit's lock.
+    return SyncResult.model_validate(
+        {"created": created, "unchanged": len(results) - created, "results": results}
     )
 
 

@@ -5,6 +5,7 @@ the checklists, so none of them has to ask another for it and the parse cache is
 """
 
 import threading
+import uuid
 from collections import OrderedDict
 from typing import Protocol
 
@@ -27,6 +28,13 @@ class PinsChecklist(Protocol):
 _CHECKLISTS: "OrderedDict[str, ResolvedChecklist]" = OrderedDict()
 _CHECKLISTS_MAX = 512
 _CHECKLISTS_LOCK = threading.Lock()
+
+# Visit id -> content hash of the checklist it pinned, as last read with the visit. A visit
+# never changes its checklist once assigned, so a write may check what it carries against the
+# checklist before it queues for the visit's lock (on SQLite, the database's one write lock)
+# and the lock is held for the write alone; the hash read under the lock is still compared.
+_PINS: "OrderedDict[uuid.UUID, str]" = OrderedDict()
+_PINS_MAX = 8192
 
 
 def checklist_for_visit(session: Session, visit: PinsChecklist) -> ResolvedChecklist:
@@ -58,3 +66,25 @@ def checklist_by_hash(session: Session, checklist_id: int, digest: str) -> Resol
         while len(_CHECKLISTS) > _CHECKLISTS_MAX:
             _CHECKLISTS.popitem(last=False)
     return parsed
+
+
+def pinned_checklist(visit_id: uuid.UUID) -> tuple[str, ResolvedChecklist] | None:
+    """The content hash and checklist that visit ``visit_id`` was last read with in this
+    process, if both are still cached; no query. A hint: compare the hash with the one read
+    under the visit's lock before relying on what was checked against it."""
+    with _CHECKLISTS_LOCK:
+        digest = _PINS.get(visit_id)
+        checklist = None if digest is None else _CHECKLISTS.get(digest)
+        if digest is None or checklist is None:
+            return None
+        _PINS.move_to_end(visit_id)
+        return digest, checklist
+
+
+def remember_pin(visit_id: uuid.UUID, digest: str) -> None:
+    """Note that visit ``visit_id`` pinned the checklist of content hash ``digest``."""
+    with _CHECKLISTS_LOCK:
+        _PINS[visit_id] = digest
+        _PINS.move_to_end(visit_id)
+        while len(_PINS) > _PINS_MAX:
+            _PINS.popitem(last=False)

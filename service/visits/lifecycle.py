@@ -18,7 +18,7 @@ from service.answers import service as answers_service
 from service.answers.schemas import AnswerIn, SyncResult
 from service.auth.models import User
 from service.auth.roles import Role
-from service.checklists.pinned import checklist_by_hash
+from service.checklists.pinned import checklist_by_hash, pinned_checklist, remember_pin
 from service.errors import ErrorCode, ValidationFailed
 from service.photos import reads as photo_reads
 from service.photos.errors import PhotosProcessing
@@ -164,12 +164,23 @@ def sync_answers(
     (``answers.service.sync``); the start's update; the events, in one insert. A first sync
     retires nothing (no answer is stored before the visit starts), so it too stays at seven.
 
+    Every writer of the visit queues for its lock (on SQLite every writer of the database),
+    so the answers are checked against the checklist before it is taken when this process
+    has seen the visit's checklist already (``checklists.pinned.pinned_checklist``), and
+    after it otherwise or when the hash read under the lock differs. Refusals keep their
+    order: an unknown or unwritable visit is refused before invalid answers.
+
     Raises:
         VisitNotFound: no visit ``visit_id`` is the actor's.
         VisitNotEditable: the visit is not with its shopper.
         AnswersInvalid, AnswerConflict: see ``answers.service.sync``.
     """
     answers_service.check_batch(answers, max_batch=max_batch)
+    prepared = None
+    seen = pinned_checklist(visit_id)
+    if seen is not None:
+        digest, checklist = seen
+        prepared = answers_service.prepare(checklist, digest, visit_id, answers, now=now)
     found = repository.lock_readable(session, actor, visit_id)
     if found is None:
         raise visits_service.VisitNotFound(f"There is no visit {visit_id}.")
@@ -179,14 +190,12 @@ def sync_answers(
     if actor.role == Role.shopper and visit.status == VisitStatus.assigned:
         events.append(move(visit, actor, VisitAction.start, now=now, detail={"implicit": True}))
         repository.add(session, visit)  # its status, start time and version: one UPDATE
+    if prepared is None or prepared.checklist_hash != checklist_hash:
+        checklist = checklist_by_hash(session, visit.checklist_id, checklist_hash)
+        prepared = answers_service.prepare(checklist, checklist_hash, visit.id, answers, now=now)
+    remember_pin(visit.id, checklist_hash)
     result = answers_service.sync(
-        session,
-        visit,
-        actor,
-        answers,
-        checklist=checklist_by_hash(session, visit.checklist_id, checklist_hash),
-        now=now,
-        keep_versions=keep_versions,
+        session, visit, actor, prepared, now=now, keep_versions=keep_versions
     )
     if result.created:
         detail = {"created": result.created, "unchanged": result.unchanged}

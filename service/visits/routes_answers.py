@@ -10,7 +10,7 @@ from service.answers.schemas import AnswerBatch, AnswerPage, SyncResult
 from service.auth.deps import ROLE_CHECKED, CurrentUser, ShopperUser
 from service.clock import ClockDep
 from service.config import LimitSettings
-from service.db import SessionDep
+from service.db import SessionDep, commit_now
 from service.deps import SettingsDep
 from service.errors import problem_responses
 from service.pagination import PageParams, sized_page
@@ -68,6 +68,9 @@ def sync_answers(
         max_batch=settings.limits.max_batch_answers,
         keep_versions=settings.limits.answer_versions_per_item,
     )
+    # The write is done: committed here, so the lock every other sync waits for is not held
+    # while this thread hands back to the event loop and a commit thread takes over.
+    commit_now(session)
     return model_json(result)  # a SyncResult, already valid: serialized here, no extra hop
 
 
