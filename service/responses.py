@@ -37,12 +37,13 @@ class ClosingStreamingResponse(StreamingResponse):
             close()
 
 
-def model_json(model: BaseModel) -> Response:
-    """``model`` as the JSON body of a 200, serialized in the calling thread.
+def model_json(model: BaseModel, status_code: int = 200) -> Response:
+    """``model`` as the JSON body of a response (200 unless told), serialized in the calling
+    thread.
 
     For a route declared with ``response_model=type(model)`` on a hot write path: returned as a
     model, FastAPI validates it again and serializes it on one more worker-thread hop, after
     the route and before the request's session ends, that is with the transaction (on SQLite,
     the database's write lock) still held.
     """
-    return Response(model.model_dump_json(), media_type="application/json")
+    return Response(model.model_dump_json(), status_code, media_type="application/json")

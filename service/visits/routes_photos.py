@@ -15,7 +15,7 @@ from service import db
 from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, AdminUser, CurrentUser, ShopperUser
 from service.auth.models import User
 from service.clock import ClockDep
-from service.db import SessionDep
+from service.db import SessionDep, commit_now
 from service.deps import SettingsDep, StoreDep
 from service.errors import (
     Forbidden,
@@ -41,7 +41,7 @@ from service.photos.schemas import (
     Variant,
     VisitPhotos,
 )
-from service.responses import ClosingStreamingResponse
+from service.responses import ClosingStreamingResponse, model_json
 from service.storage.objects import content_disposition
 from service.visits import service as visits_service
 from service.visits.deps import VISIT_ERRORS, VisitDep
@@ -113,14 +113,13 @@ def readable_photo(session: Session, viewer: User, photo_id: uuid.UUID) -> tuple
 @body_limit(lambda settings: settings.upload.max_bytes + MULTIPART_ROOM)
 def upload_photo(
     form: PhotoForm,
-    response: Response,
     session: SessionDep,
     store: StoreDep,
     settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
     visit: VisitDep,
-) -> PhotoPublic:
+) -> Response:
     """Store a photo for a checklist item; sending it again returns the stored one.
 
     Only the header is checked before the answer: the photo is `processing` until a job has
@@ -143,9 +142,9 @@ def upload_photo(
         now=now,
         sha256=received.sha256,
     )
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return reads.to_public(photo, shopper)
+    commit_now(session)  # as a sync's: the visit's lock is not held across the hand-back
+    answer = reads.to_public(photo, shopper)
+    return model_json(answer, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 @router.post(
@@ -293,6 +292,7 @@ def complete_uploads(
         settings=settings.upload,
         now=now,
     )
+    commit_now(session)
     return CompletedPhotos(photos=[reads.to_public(p, shopper) for p in done])
 
 
