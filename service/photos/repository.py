@@ -14,11 +14,6 @@ def get(session: Session, photo_id: uuid.UUID) -> Photo | None:
     return session.get(Photo, photo_id)
 
 
-def reload(session: Session, photo_id: uuid.UUID) -> Photo | None:
-    """The row as it is now (another request may have changed or removed it)."""
-    return session.get(Photo, photo_id, populate_existing=True)
-
-
 def by_client_id(session: Session, client_id: uuid.UUID) -> Photo | None:
     return session.exec(select(Photo).where(col(Photo.client_id) == client_id)).first()
 
@@ -86,7 +81,7 @@ def same_client_id_or_bytes(
 
 
 def reload_many(session: Session, photo_ids: Sequence[uuid.UUID]) -> list[Photo]:
-    """``reload`` of several photos, in one statement."""
+    """The rows as they are now (another request may have changed or removed them)."""
     statement = select(Photo).where(col(Photo.id).in_(photo_ids))
     return list(session.exec(statement.execution_options(populate_existing=True)).all())
 

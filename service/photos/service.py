@@ -19,8 +19,6 @@ from service.photos.schemas import UploadRequest, UploadTicket
 from service.photos.visit import PhotoVisit, VisitWriter
 from service.storage.objects import ObjectStore, PendingPut, StorageUnavailable
 
-CHUNK = 1024 * 1024
-
 
 def _check_item(
     session: Session, visit: PhotoVisit, item_code: str, *, with_pending: bool = False
