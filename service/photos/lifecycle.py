@@ -171,11 +171,12 @@ class _Completing:
     visit: PhotoVisit | None = None
     rows: dict[uuid.UUID, Photo] = field(default_factory=dict)
     stored: dict[tuple[str, str], Photo] = field(default_factory=dict)
-    room: dict[str, int] = field(default_factory=dict)
+    room: photos_service.ItemRoom | None = None
 
     def locked(self) -> PhotoVisit:
         if self.visit is None:
-            self.visit = self.writer.lock()
+            visit = self.visit = self.writer.lock()
+            self.room = photos_service.ItemRoom(self.session, visit, photos_service.max_photos)
             ids = [p.id for p in self.waiting]
             self.rows = {p.id: p for p in repository.reload_many(self.session, ids)}
             shas = [p.declared_sha256 for p in self.waiting if p.declared_sha256]
@@ -196,15 +197,11 @@ class _Completing:
 
     def take_room(self, photo: Photo, sha: str) -> bool:
         """Whether the photo's item takes one more photo (then counted as taken)."""
-        visit = self.locked()
-        code = photo.item_code
-        if code not in self.room:
-            limit = photos_service.max_photos(self.session, visit, code)
-            self.room[code] = limit - repository.count_for_item(self.session, visit.id, code)
-        if self.room[code] <= 0:
+        self.locked()
+        assert self.room is not None
+        if not self.room.take(photo.item_code):
             return False
-        self.room[code] -= 1
-        self.stored[(code, sha)] = photo
+        self.stored[(photo.item_code, sha)] = photo
         return True
 
 

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
 from sqlmodel import Session
@@ -47,6 +47,37 @@ def _check_room(
     taken = repository.count_for_item(session, visit.id, item_code, with_pending=with_pending)
     if taken >= limit:
         raise errors.TooManyPhotos(f"Item {item_code} already has its {limit} photos.")
+
+
+class ItemRoom:
+    """The photos each item of a visit held under its lock may still take: counted once an
+    item in a request, then taken off as the request adds photos, flushed or not."""
+
+    def __init__(
+        self,
+        session: Session,
+        visit: PhotoVisit,
+        limit_of: Callable[[Session, PhotoVisit, str], int],
+        *,
+        with_pending: bool = False,
+    ) -> None:
+        self._session, self._visit, self._limit_of = session, visit, limit_of
+        self._with_pending = with_pending
+        self.limits: dict[str, int] = {}
+        self._left: dict[str, int] = {}
+
+    def take(self, item_code: str) -> bool:
+        """Whether the item takes one more photo; if it does, that photo is counted."""
+        if item_code not in self._left:
+            limit = self.limits[item_code] = self._limit_of(self._session, self._visit, item_code)
+            taken = repository.count_for_item(
+                self._session, self._visit.id, item_code, with_pending=self._with_pending
+            )
+            self._left[item_code] = limit - taken
+        if self._left[item_code] <= 0:
+            return False
+        self._left[item_code] -= 1
+        return True
 
 
 def _same_photo(
@@ -220,9 +251,7 @@ def request_uploads(
     photos: list[Photo] = []
     locked: PhotoVisit | None = None
     known = repository.by_client_ids(session, [r.client_id for r in requests])
-    # Per item: its limit and the photos it may still take, pending reservations counted
-    # (read once a request; this batch's own reservations are taken off as they are made).
-    room: dict[str, tuple[int, int]] = {}
+    room: ItemRoom | None = None  # pending reservations count, this batch's own included
     new: list[Photo] = []
     for request in requests:
         photo = known.get(request.client_id)
@@ -237,16 +266,13 @@ def request_uploads(
                     f"client_id {request.client_id} is already used for another or finished upload."
                 )
         else:
-            locked = locked or writer.lock()
+            if locked is None or room is None:
+                locked = writer.lock()
+                room = ItemRoom(session, locked, _item_limit, with_pending=True)
             code = request.item_code
-            if code not in room:
-                limit = _item_limit(session, locked, code)
-                taken = repository.count_for_item(session, locked.id, code, with_pending=True)
-                room[code] = (limit, limit - taken)
-            limit, left = room[code]
-            if left <= 0:
+            if not room.take(code):
+                limit = room.limits[code]
                 raise errors.TooManyPhotos(f"Item {code} already has its {limit} photos.")
-            room[code] = (limit, left - 1)
             photo = _reserve(locked, actor, request, settings=settings, now=now)
             known[request.client_id] = photo
             new.append(photo)

@@ -101,7 +101,6 @@ class ReceivedPhoto:
     size: int
     sha256: str
     fields: PhotoFields
-    in_memory: bool = False
 
 
 class _Reader:
@@ -215,7 +214,6 @@ class _Reader:
             size=self.size,
             sha256=self.digest.hexdigest(),
             fields=fields,
-            in_memory=isinstance(self.file, io.BytesIO),
         )
 
 
