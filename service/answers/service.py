@@ -207,18 +207,16 @@ def sync(
     )
     repository.insert_all(
         session,
+        {"visit_id": visit.id, "received_at": now, "author_id": actor.id},
         [
             {
                 "client_id": answer.client_id,
-                "visit_id": visit.id,
                 "item_code": answer.item_code,
                 "value": value,
                 "na": answer.na,
                 "answered_at": answer.answered_at,
-                "received_at": now,
                 "content_hash": digest,
                 "is_current": leaders.get(answer.item_code) == answer.client_id,
-                "author_id": actor.id,
             }
             for answer, value, digest in new
         ],

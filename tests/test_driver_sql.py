@@ -1,0 +1,51 @@
+"""A statement run through the driver on SQLite reads and writes what SQLAlchemy would."""
+
+import datetime as dt
+import uuid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.db_types import UtcDateTime
+from service.driver_sql import DriverStatement
+
+TABLE = sa.Table(
+    "things",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ref", sa.Uuid()),
+    sa.Column("at", UtcDateTime()),
+    sa.Column("live", sa.Boolean()),
+)
+
+
+def test_rows_and_parameters_match_sqlalchemys(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'driver.db'}")
+    moment = dt.datetime(2026, 11, 30, 17, 30, tzinfo=dt.timezone(dt.timedelta(hours=5)))
+    refs = [uuid.uuid4() for _ in range(3)]
+    select = sa.select(TABLE.c.ref, TABLE.c.at, TABLE.c.live).where(
+        TABLE.c.ref.in_(sa.bindparam("refs", expanding=True))
+    )
+    by_ref = sa.select(TABLE.c.ref, TABLE.c.at).where(TABLE.c.ref == sa.bindparam("ref"))
+    retire = sa.update(TABLE).where(TABLE.c.ref == sa.bindparam("ref")).values(live=False)
+    seen: list[str] = []
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _seen(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+        seen.append(statement.split()[0])
+
+    with engine.begin() as conn:
+        TABLE.create(conn)
+        conn.execute(sa.insert(TABLE), [{"ref": r, "at": moment, "live": True} for r in refs])
+        seen.clear()
+        rows = DriverStatement(by_ref).run(conn, {"ref": refs[0]})
+        # The value fixed in the statement is sent too; the caller gives only the others.
+        assert DriverStatement(retire).run(conn, {"ref": refs[1]}) == []
+        expected = conn.execute(select, {"refs": refs}).all()
+    engine.dispose()
+    assert seen[:2] == ["SELECT", "UPDATE"]  # through the connection: its events fire
+    assert rows == [(refs[0], moment.astimezone(dt.UTC))]
+    assert sorted((r, live) for r, _, live in expected) == sorted(
+        [(refs[0], True), (refs[1], False), (refs[2], True)]
+    )
