@@ -353,13 +353,24 @@ def _slots_of(session: Session) -> _Slots:
 
 
 async def _end(session: Session, *, commit: bool) -> None:
-    loop = asyncio.get_running_loop()
-    committed = await loop.run_in_executor(_ENDINGS, _end_transaction, session, commit)
+    if _ended(session):
+        # The route committed on its own thread (``commit_now``): nothing is left to send to
+        # the database, so closing needs no thread hand-off (a sync's third thread hop).
+        session.close()
+        committed = commit
+    else:
+        loop = asyncio.get_running_loop()
+        committed = await loop.run_in_executor(_ENDINGS, _end_transaction, session, commit)
     if session.info.get(_AFTER_COMMIT) or session.info.get(_CLEANUPS):
         # Store calls and clean-up transactions: slow work for the shared pool, lock released.
         await anyio.to_thread.run_sync(partial(finish_request, session, committed=committed))
     if commit and not committed:
         raise _commit_error(session)
+
+
+def _ended(session: Session) -> bool:
+    """Whether the session holds no transaction and no change a commit would flush."""
+    return not (session.in_transaction() or session.new or session.dirty or session.deleted)
 
 
 _COMMIT_ERROR = "mshop_commit_error"
