@@ -182,7 +182,9 @@ def main() -> None:
     parser.add_argument(
         "--photos", type=int, default=4, help="photos of one visit a round (at most 5)"
     )
-    parser.add_argument("--burst", type=int, default=20, help="concurrent uploads of --burst-mb")
+    parser.add_argument(
+        "--burst", type=int, default=20, help="concurrent uploads of --burst-mb (0: none)"
+    )
     parser.add_argument("--burst-mb", type=float, default=10)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mshop-bench-"))
@@ -267,25 +269,26 @@ def main() -> None:
         for side, goal in goals.items():
             ratio = raw / statistics.median(sides[side])
             print(f"  ratio {side} / put_object (throughput): {ratio:.2f} (goal >= {goal})")
-        big = [noisy_jpeg(args.burst_mb, 1000 + i) for i in range(args.burst)]
-        idle = rss_mb(server.pid, "VmRSS")
-        reset_peak(server.pid)
-        offset = 2 * args.rounds
+        if args.burst > 0:
+            big = [noisy_jpeg(args.burst_mb, 1000 + i) for i in range(args.burst)]
+            idle = rss_mb(server.pid, "VmRSS")
+            reset_peak(server.pid)
+            offset = 2 * args.rounds
 
-        def burst_one(i: int) -> None:
-            with httpx.Client(timeout=300) as own:
-                upload(own, base, visit_ids[offset + i], headers, big[i])
+            def burst_one(i: int) -> None:
+                with httpx.Client(timeout=300) as own:
+                    upload(own, base, visit_ids[offset + i], headers, big[i])
 
-        started = time.perf_counter()
-        with ThreadPoolExecutor(args.burst) as pool:
-            list(pool.map(burst_one, range(args.burst)))
-        elapsed = time.perf_counter() - started
-        growth = rss_mb(server.pid, "VmHWM") - idle
-        print(
-            f"{args.burst} concurrent {len(big[0]) / 1024 / 1024:.1f} MB uploads "
-            f"in {elapsed:.1f} s: "
-            f"server RSS {idle:.0f} MB before, peak growth {growth:.0f} MB (goal < 100)"
-        )
+            started = time.perf_counter()
+            with ThreadPoolExecutor(args.burst) as pool:
+                list(pool.map(burst_one, range(args.burst)))
+            elapsed = time.perf_counter() - started
+            growth = rss_mb(server.pid, "VmHWM") - idle
+            print(
+                f"{args.burst} concurrent {len(big[0]) / 1024 / 1024:.1f} MB uploads "
+                f"in {elapsed:.1f} s: "
+                f"server RSS {idle:.0f} MB before, peak growth {growth:.0f} MB (goal < 100)"
+            )
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         if server is not None:
