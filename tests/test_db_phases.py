@@ -1,6 +1,10 @@
 """The transaction phases of service/db.py, each on its own (the flows test them in use)."""
 
+import asyncio
 import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -102,3 +106,46 @@ def test_each_request_has_a_session_of_its_own(
     assert shopper.full_name == "Test Shopper"
     session.refresh(shopper)
     assert shopper.full_name == "Aigerim Seitkali"
+
+
+class _RecordingEndings(ThreadPoolExecutor):
+    """The commit thread, noting what is sent to it."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.sent: list[bool] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.sent.append(args[-1])  # _end_transaction(session, commit)
+        return super().submit(fn, *args, **kwargs)
+
+
+def _one_request(engine: Engine, commit_in_route: bool) -> tuple[list[bool], int]:
+    endings = _RecordingEndings()
+
+    async def request() -> None:
+        requests = db.get_session(Session(engine, expire_on_commit=False))
+        session = await requests.__anext__()
+        make_user(session, Role.shopper)  # flushed: the transaction is open
+        if commit_in_route:
+            db.commit_now(session)
+        with pytest.raises(StopAsyncIteration):
+            await requests.__anext__()
+
+    original = db._ENDINGS
+    db._ENDINGS = endings
+    try:
+        asyncio.run(request())
+    finally:
+        db._ENDINGS = original
+        endings.shutdown()
+    with Session(engine) as check:
+        stored = len(check.exec(select(User)).all())
+    return endings.sent, stored
+
+
+def test_a_request_its_route_committed_ends_on_the_loop(engine: Engine) -> None:
+    # commit_now ended the transaction: closing needs no commit thread, and the user stays.
+    assert _one_request(engine, commit_in_route=True) == ([], 1)
+    # Left open, the transaction is committed on the commit thread.
+    assert _one_request(engine, commit_in_route=False) == ([True], 2)
