@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -304,6 +305,7 @@ def main() -> None:
             server.wait(timeout=30)
         stop_seaweed(seaweed)
         databases.close()
+        shutil.rmtree(work, ignore_errors=True)  # the store's volumes
 
 
 if __name__ == "__main__":

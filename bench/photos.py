@@ -21,6 +21,7 @@ import datetime as dt
 import io
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -295,6 +296,8 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=20)
         stop_seaweed(seaweed)
+        # The store's volumes and the database: about 900 MB a run.
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
