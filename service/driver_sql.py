@@ -16,7 +16,6 @@ import sqlalchemy as sa
 
 from service.db_types import driver_value, python_value
 
-
 Statement = sa.Select[Any] | sa.CompoundSelect[Any] | sa.Insert | sa.Update | sa.Delete
 
 
