@@ -6,7 +6,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Enum, Uuid
+from sqlalchemy import DateTime, Enum, Uuid
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -71,8 +71,6 @@ def driver_value(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], An
             return _sqlite_utc
         if isinstance(type_, Uuid) and type_.as_uuid:
             return _hex
-        if isinstance(type_, Boolean):
-            return _same  # the driver stores a bool as 1 or 0 itself
     process = type_.dialect_impl(dialect).bind_processor(dialect)
     return _same if process is None else process
 
@@ -91,7 +89,11 @@ def python_value(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], An
 
 
 def _sqlite_utc_loaded(value: str | None) -> dt.datetime | None:
-    return None if value is None else dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    if value is None:
+        return None
+    moment = dt.datetime.fromisoformat(value)
+    # Written here without an offset, in UTC; text written elsewhere may carry one.
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:

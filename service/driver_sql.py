@@ -8,6 +8,7 @@ on SQLite its values are converted by ``db_types.driver_value`` and ``db_types.p
 The statement still passes through the connection, so its events (counters, locks) fire.
 """
 
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,11 +29,20 @@ class _Compiled:
 
 
 class DriverStatement:
-    """A Core statement, run with ``run`` on a connection of any database."""
+    """A Core statement, run with ``run`` on a connection of any database.
+
+    For the statements hot paths run: a ``SELECT`` (or ``UNION``) whose rows are converted by
+    its selected columns' types, or a write that returns no rows. A value written into the
+    statement (``values(is_current=False)``) is sent as written, whatever the caller passes;
+    an expanding ``IN`` is refused (bind a list as one parameter instead).
+    """
 
     def __init__(self, statement: Statement) -> None:
         self.statement = statement
-        self._compiled: dict[str, _Compiled] = {}
+        # Per dialect object: each engine has its own, with its own settings (serializers).
+        self._compiled: weakref.WeakKeyDictionary[sa.Dialect, _Compiled] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def run(self, conn: sa.Connection, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
         """The statement's rows (none for a statement that returns none)."""
@@ -40,7 +50,7 @@ class DriverStatement:
         if dialect.name != "sqlite":
             result = conn.execute(self.statement, params)
             return result.all() if result.returns_rows else []
-        compiled = self._compiled.get(dialect.name) or self._compile(dialect)
+        compiled = self._compiled.get(dialect) or self._compile(dialect)
         values = tuple(
             to_driver(params[name] if given else None) for name, given, to_driver in compiled.params
         )
@@ -56,8 +66,10 @@ class DriverStatement:
         params = []
         for name in compiled.positiontup or []:
             bind = binds[name]
+            if bind.expanding:
+                raise ValueError(f"{name}: an expanding IN has no fixed text to send")
             to_driver = driver_value(bind.type, dialect)
-            if bind.value is not None and bind.callable is None:
+            if not bind.required and bind.callable is None:
                 # A value written into the statement (``values(is_current=False)``).
                 params.append((name, False, _fixed(to_driver(bind.value))))
             else:
@@ -65,7 +77,7 @@ class DriverStatement:
         selected = getattr(self.statement, "selected_columns", [])
         columns = [python_value(column.type, dialect) for column in selected]
         found = _Compiled(text=str(compiled), params=params, columns=columns)
-        self._compiled[dialect.name] = found
+        self._compiled[dialect] = found
         return found
 
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.dialects import sqlite
 
-from service.db_types import UtcDateTime, driver_value
+from service.db_types import UtcDateTime, driver_value, python_value
 
 SQLITE = sqlite.dialect()
 TYPES: list[sa.types.TypeEngine[Any]] = [UtcDateTime(), sa.Uuid(), sa.Boolean()]
@@ -39,16 +39,40 @@ def test_an_aware_time_is_stored_as_sqlalchemy_stores_it(value: dt.datetime) -> 
         )
 
 
-@given(value=st.uuids(), flag=st.booleans())
-def test_ids_and_flags_are_stored_as_sqlalchemy_stores_them(value: uuid.UUID, flag: bool) -> None:
-    assert driver_value(sa.Uuid(), SQLITE)(value) == sqlalchemy_value(sa.Uuid(), SQLITE, value)
-    # The driver turns a bool into the integer SQLAlchemy's processor makes of it.
-    assert driver_value(sa.Boolean(), SQLITE)(flag) == sqlalchemy_value(sa.Boolean(), SQLITE, flag)
+@given(value=st.uuids())
+def test_ids_are_stored_and_read_as_sqlalchemy_does(value: uuid.UUID) -> None:
+    stored = driver_value(sa.Uuid(), SQLITE)(value)
+    assert stored == sqlalchemy_value(sa.Uuid(), SQLITE, value)
+    assert python_value(sa.Uuid(), SQLITE)(stored) == sqlalchemy_read(sa.Uuid(), stored) == value
+
+
+def sqlalchemy_read(type_: sa.types.TypeEngine[Any], stored: Any) -> Any:
+    process = type_.dialect_impl(SQLITE).result_processor(SQLITE, None)
+    return stored if process is None else process(stored)
+
+
+@given(value=aware)
+def test_a_stored_time_reads_back_as_sqlalchemy_reads_it(value: dt.datetime) -> None:
+    stored = driver_value(UtcDateTime(), SQLITE)(value)
+    read = python_value(UtcDateTime(), SQLITE)(stored)
+    assert read == sqlalchemy_read(UtcDateTime(), stored) == value
+    assert read is not None
+    assert read.utcoffset() == dt.timedelta(0)
+    # Text another writer left with an offset is read as the instant it names.
+    marked = value.isoformat(" ")
+    assert python_value(UtcDateTime(), SQLITE)(marked) == sqlalchemy_read(UtcDateTime(), marked)
+
+
+def test_a_flag_keeps_sqlalchemys_strict_check() -> None:
+    assert driver_value(sa.Boolean(), SQLITE)(True) == 1
+    with pytest.raises(TypeError):
+        driver_value(sa.Boolean(), SQLITE)("yes")
 
 
 @pytest.mark.parametrize("type_", TYPES, ids=lambda t: type(t).__name__)
 def test_null_stays_null(type_: sa.types.TypeEngine[Any]) -> None:
     assert driver_value(type_, SQLITE)(None) is None
+    assert python_value(type_, SQLITE)(None) is None
 
 
 def test_a_naive_time_is_refused_as_sqlalchemy_refuses_it() -> None:

@@ -5,6 +5,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from service.db_types import UtcDateTime
@@ -49,3 +50,33 @@ def test_rows_and_parameters_match_sqlalchemys(tmp_path: Path) -> None:
     assert sorted((r, live) for r, _, live in expected) == sorted(
         [(refs[0], True), (refs[1], False), (refs[2], True)]
     )
+
+
+def test_a_union_with_typed_nulls_reads_as_sqlalchemy_reads_it(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'union.db'}")
+    moment = dt.datetime(2026, 11, 30, 12, 0, 0, tzinfo=dt.UTC)
+    ref = uuid.uuid4()
+    union = sa.union_all(
+        sa.select(TABLE.c.ref, sa.cast(sa.null(), UtcDateTime()).label("at")).where(
+            TABLE.c.id == sa.bindparam("id")
+        ),
+        sa.select(sa.cast(sa.null(), sa.Uuid()), TABLE.c.at).where(TABLE.c.live),
+    )
+    with engine.begin() as conn:
+        TABLE.create(conn)
+        conn.execute(sa.insert(TABLE), {"id": 1, "ref": ref, "at": moment, "live": True})
+        driven = DriverStatement(union).run(conn, {"id": 1})
+        expected = conn.execute(union, {"id": 1}).all()
+    engine.dispose()
+    assert [tuple(r) for r in expected] == [(ref, None), (None, moment)]
+    assert list(driven) == [(ref, None), (None, moment)]
+
+
+def test_an_expanding_in_is_refused(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'expanding.db'}")
+    expanding = sa.select(TABLE.c.id).where(TABLE.c.id.in_(sa.bindparam("ids", expanding=True)))
+    with engine.begin() as conn:
+        TABLE.create(conn)
+        with pytest.raises(ValueError, match="expanding IN"):
+            DriverStatement(expanding).run(conn, {"ids": [1]})
+    engine.dispose()
