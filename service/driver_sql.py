@@ -60,6 +60,36 @@ class DriverStatement:
         convert = compiled.columns
         return [tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in result.all()]
 
+    def run_many(
+        self,
+        conn: sa.Connection,
+        rows: Sequence[Mapping[str, Any]],
+        shared: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Run a write once per row, in one ``executemany``; ``shared`` holds the values
+        every row has, converted once for all of them on SQLite."""
+        shared = shared or {}
+        dialect = conn.dialect
+        if dialect.name != "sqlite":
+            conn.execute(self.statement, [dict(shared) | dict(row) for row in rows])
+            return
+        compiled = self._compiled.get(dialect) or self._compile(dialect)
+        # Each ``?`` of a row: a value the same for every row, or the row's own converted.
+        slots = [
+            (name, to_driver(shared[name] if given else None), None)
+            if not given or name in shared
+            else (name, None, to_driver)
+            for name, given, to_driver in compiled.params
+        ]
+        values = [
+            tuple(
+                value if to_driver is None else to_driver(row[name])
+                for name, value, to_driver in slots
+            )
+            for row in rows
+        ]
+        conn.exec_driver_sql(compiled.text, values)
+
     def _compile(self, dialect: sa.Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)
         binds = compiled.binds

@@ -80,3 +80,26 @@ def test_an_expanding_in_is_refused(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match="expanding IN"):
             DriverStatement(expanding).run(conn, {"ids": [1]})
     engine.dispose()
+
+
+def test_many_rows_with_shared_values_store_what_sqlalchemy_stores(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'many.db'}")
+    moment = dt.datetime(2026, 11, 30, 17, 30, tzinfo=dt.timezone(dt.timedelta(hours=5)))
+    refs = [uuid.uuid4() for _ in range(3)]
+    insert = sa.insert(TABLE).values(
+        {name: sa.bindparam(name, type_=TABLE.c[name].type) for name in ("ref", "at", "live")}
+    )
+    with engine.begin() as conn:
+        TABLE.create(conn)
+        # The time is shared by every row; each row has its own id and flag.
+        DriverStatement(insert).run_many(
+            conn, [{"ref": r, "live": i != 1} for i, r in enumerate(refs)], {"at": moment}
+        )
+        conn.execute(sa.insert(TABLE), {"ref": refs[0], "at": moment, "live": True})
+        stored = conn.exec_driver_sql("SELECT ref, at, live FROM things ORDER BY id").all()
+    engine.dispose()
+    # The last row, written through SQLAlchemy, stores the same text as the first.
+    assert stored[0] == stored[3]
+    assert [tuple(row) for row in stored[:3]] == [
+        (r.hex, "2026-11-30 12:30:00.000000", int(i != 1)) for i, r in enumerate(refs)
+    ]

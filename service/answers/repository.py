@@ -3,8 +3,7 @@
 import datetime as dt
 import json
 import uuid
-import weakref
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -242,39 +241,13 @@ def insert_all(
         rows_text = json.dumps(rows, default=_json_plain)
         conn.execute(_FROM_JSON, {"rows": rows_text, **{name: shared[name] for name in SHARED}})
         return
-    stored = _sqlite_storage(conn.dialect)
-    fixed = {name: stored[name](value) for name, value in shared.items()}
-    # Each row's values in the statement's order: a shared one as is, the others converted.
-    slots = [
-        (name, fixed[name], None) if name in fixed else (name, None, stored[name])
-        for name in _INSERTED_NAMES
-    ]
-    params = [
-        tuple(
-            value if to_stored is None else to_stored(row[name]) for name, value, to_stored in slots
-        )
-        for row in rows
-    ]
-    conn.exec_driver_sql(_SQLITE_INSERT, params)
+    _INSERT_ROWS.run_many(conn, rows, shared)
 
 
-_INSERTED_NAMES = [c.name for c in _INSERTED]
-_SQLITE_INSERT = (
-    f"INSERT INTO {_ANSWERS.name} ({', '.join(_INSERTED_NAMES)}) "
-    f"VALUES ({', '.join('?' * len(_INSERTED_NAMES))})"
+# SQLite: one ``executemany``, each column's values converted by its type (``driver_sql``).
+_INSERT_ROWS = DriverStatement(
+    sa.insert(_ANSWERS).values({c.name: sa.bindparam(c.name, type_=c.type) for c in _INSERTED})
 )
-_STORAGE: "weakref.WeakKeyDictionary[sa.Dialect, dict[str, Callable[[Any], Any]]]" = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _sqlite_storage(dialect: sa.Dialect) -> dict[str, Callable[[Any], Any]]:
-    """Column name -> what the driver is given for a value of it, looked up once per process."""
-    found = _STORAGE.get(dialect)
-    if found is None:
-        found = {c.name: driver_value(c.type, dialect) for c in _INSERTED}
-        _STORAGE[dialect] = found
-    return found
 
 
 def _json_plain(value: object) -> str:
