@@ -63,6 +63,10 @@ class S3Settings(BaseModel):
     # After a call ran out of time, further calls fail at once for this long instead of each
     # waiting out its own budget; /readyz keeps probing and closes the gap when it answers.
     cooldown_seconds: float = Field(default=5.0, ge=0, le=600)
+    # Photos stored while their bytes still arrive (each holds a thread and a connection to the
+    # store for as long as its phone sends); past these, a photo is received, then stored.
+    # 0: none (see service.storage.streaming).
+    stream_uploads: int = Field(default=16, ge=0, le=256)
 
 
 class AuthSettings(BaseModel):

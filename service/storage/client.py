@@ -55,5 +55,6 @@ def make_store(storage: StorageSettings, s3: S3Settings) -> ObjectStore:
             create_bucket=s3.create_bucket,
             presign_client=public,
             deadlines=deadlines,
+            streams=s3.stream_uploads,
         )
     return LocalStore(storage.local_dir)

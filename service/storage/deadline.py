@@ -55,9 +55,13 @@ class Deadline:
         Raises:
             DeadlineExceeded: the store missed a deadline moments ago (not for a probe).
         """
-        if not probe and time.monotonic() < self._down_until:
+        if not probe and self.cooling_down():
             raise DeadlineExceeded("the store missed a deadline moments ago")
         return Running(self, self._pool.submit(call), seconds, probe=probe)
+
+    def cooling_down(self) -> bool:
+        """Whether the store missed a deadline moments ago (calls are refused meanwhile)."""
+        return time.monotonic() < self._down_until
 
     def _missed(self) -> None:
         with self._lock:

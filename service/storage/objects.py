@@ -18,6 +18,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from service.storage.deadline import Deadline, DeadlineExceeded, Deadlines, Running
+from service.storage.pipe import BodyPipe
+from service.storage.streaming import StreamingPut, Streams
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -129,6 +131,13 @@ class ObjectStore(Protocol):
         """``put``, under way while the caller does other work: nothing else may read
         ``data`` until ``wait()`` has returned or raised."""
 
+    def start_stream(
+        self, key: str, *, content_type: str, size: int, sha256: str
+    ) -> StreamingPut | None:
+        """A PUT of exactly ``size`` bytes hashing to ``sha256``, fed by the caller's
+        ``write``s as the bytes arrive; None when this store streams nothing (a local folder)
+        or every stream is taken: then ``put`` the bytes once they are all in."""
+
     def open(self, key: str) -> BinaryIO: ...
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int | None: ...
@@ -226,6 +235,11 @@ class LocalStore:
         """A local disk is written at once: the put is done when this returns."""
         self.put(key, data, content_type=content_type, size=size, sha256=sha256)
         return _DONE
+
+    def start_stream(
+        self, key: str, *, content_type: str, size: int, sha256: str
+    ) -> StreamingPut | None:
+        return None  # a file is written at the disk's pace once the bytes are in
 
     def open(self, key: str) -> BinaryIO:
         path = self._path(key)
@@ -328,6 +342,7 @@ class S3Store:
         create_bucket: bool,
         presign_client: "S3Client | None" = None,
         deadlines: Deadlines | None = None,
+        streams: int = 0,
     ) -> None:
         self.client = client
         self.bucket = bucket
@@ -335,6 +350,7 @@ class S3Store:
         self.presign_client = presign_client or client
         self._deadline = Deadline(deadlines or Deadlines())
         self._seconds = self._deadline.deadlines
+        self._streams = Streams(streams, self._seconds.upload_seconds)
 
     def _within(self, seconds: float, call: Callable[[], _T], *, probe: bool = False) -> _T:
         try:
@@ -422,6 +438,35 @@ class S3Store:
         except DeadlineExceeded as exc:
             raise StorageUnavailable(f"object store: {exc}") from exc
         return _S3Put(running, key)
+
+    def start_stream(
+        self, key: str, *, content_type: str, size: int, sha256: str
+    ) -> StreamingPut | None:
+        """One ``PutObject`` whose body is the caller's ``write``s, its length and checksum
+        declared up front, on one of ``streams`` slots (see ``service.storage.streaming``).
+
+        Its deadline (``upload_seconds``) starts when the caller has written the last byte:
+        before that, the time is the client's, not the store's. The store's cool-down after
+        a missed deadline refuses a stream as it refuses any call (None: put it after)."""
+        if size > _MAX_SINGLE_PUT or self._deadline.cooling_down():
+            return None
+
+        def put(body: BodyPipe) -> None:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,  # type: ignore[arg-type]  # read as a file, never sought
+                ContentLength=size,
+                ContentType=content_type,
+                ChecksumSHA256=_sha256_base64(sha256),
+            )
+
+        return self._streams.start(key, put)
+
+    @property
+    def streams_in_use(self) -> int:
+        """Streamed PUTs under way (each holds one of ``streams``)."""
+        return self._streams.in_use
 
     def open(self, key: str) -> BinaryIO:
         try:
