@@ -18,6 +18,7 @@ subprocess on SQLite.
 
 import argparse
 import datetime as dt
+import hashlib
 import io
 import os
 import random
@@ -84,17 +85,30 @@ def multipart(data: bytes, fields: dict[str, str]) -> tuple[bytes, str]:
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
+def declared(data: bytes) -> dict[str, str]:
+    """The size and sha256 a phone declares before a photo's bytes, which lets the server
+    store them as they arrive; it hashed the photo when it took it, offline."""
+    return {"size_bytes": str(len(data)), "sha256": hashlib.sha256(data).hexdigest()}
+
+
 def upload(
-    client: httpx.Client, base: str, visit_id: object, headers: dict[str, str], data: bytes
+    client: httpx.Client,
+    base: str,
+    visit_id: object,
+    headers: dict[str, str],
+    data: bytes,
+    facts: dict[str, str] | None = None,
 ) -> None:
-    """One multipart upload through the API, as a phone sends it."""
+    """One multipart upload through the API, as a phone sends it: ``facts`` from
+    ``declared``, or none (the server then stores the photo once it is all in)."""
     body, content_type = multipart(
         data,
         {
             "item_code": "signage_clear",
             "taken_at": "2026-03-18T10:15:30+05:00",
             "client_id": str(uuid.uuid4()),
-        },
+        }
+        | (facts or {}),
     )
     response = client.post(
         f"{base}/api/v1/visits/{visit_id}/photos",
@@ -151,10 +165,15 @@ def put_objects(s3: Any, bucket: str, round_: int, photos: list[bytes]) -> None:
 
 
 def uploads(
-    client: httpx.Client, base: str, visit_id: object, headers: dict[str, str], photos: list[bytes]
+    client: httpx.Client,
+    base: str,
+    visit_id: object,
+    headers: dict[str, str],
+    photos: list[bytes],
+    facts: list[dict[str, str]],
 ) -> None:
-    for data in photos:
-        upload(client, base, visit_id, headers, data)
+    for data, declared_facts in zip(photos, facts, strict=True):
+        upload(client, base, visit_id, headers, data, declared_facts)
 
 
 def rss_mb(pid: int, field: str) -> float:
@@ -239,7 +258,15 @@ def main() -> None:
             for i, visit_photos in enumerate(photos):
                 one, two = visit_ids[2 * i], visit_ids[2 * i + 1]
                 actions: dict[str, Callable[[], object]] = {
-                    "multipart": partial(uploads, client, base, one, headers, visit_photos),
+                    "multipart": partial(
+                        uploads,
+                        client,
+                        base,
+                        one,
+                        headers,
+                        visit_photos,
+                        [declared(data) for data in visit_photos],
+                    ),
                     "direct": partial(
                         direct,
                         client,

@@ -214,7 +214,7 @@ def inspect_header(
     width, height = (full[1], full[0]) if turned else full
     return HeaderInfo(
         format=fmt,
-        mime=f"image/{fmt}",
+        mime=mime_of(fmt),
         size_bytes=size,
         width=width,
         height=height,
@@ -242,6 +242,11 @@ def process_image(source: ImageSource, limits: ImageLimits | None = None) -> Pro
         ImageRejected: Its ``code`` says why the file is refused.
     """
     return _process(source, limits or ImageLimits(), variants=True)
+
+
+def mime_of(fmt: ImageFormat) -> str:
+    """The media type a photo of this format is stored and served as."""
+    return f"image/{fmt}"
 
 
 def sniff_format(head: bytes) -> ImageFormat | None:
@@ -309,7 +314,7 @@ def _process(source: ImageSource, limits: ImageLimits, *, variants: bool) -> Pro
         with _decoded(stream, size, limits, limits.display_px) as done:
             info = ImageInfo(
                 format=done.format,
-                mime=f"image/{done.format}",
+                mime=mime_of(done.format),
                 size_bytes=size,
                 width=done.size[0],
                 height=done.size[1],

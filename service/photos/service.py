@@ -1,6 +1,7 @@
 """Photo evidence: checked, processed, stored, flagged; never lost half-way."""
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from typing import BinaryIO
@@ -14,10 +15,14 @@ from service.config import UploadSettings
 from service.errors import ValidationFailed
 from service.observability import metrics
 from service.photos import errors, jobs, pipeline, repository
+from service.photos.imaging import HeaderInfo
 from service.photos.models import Photo, PhotoStatus
 from service.photos.schemas import UploadRequest, UploadTicket
 from service.photos.visit import PhotoVisit, VisitWriter
 from service.storage.objects import ObjectStore, PendingPut, StorageUnavailable
+from service.storage.streaming import StreamFailed, StreamingPut
+
+log = logging.getLogger("mshop")
 
 
 def _check_item(
@@ -103,6 +108,35 @@ def _abandon(session: Session, store: ObjectStore, storing: PendingPut, key: str
     pipeline.delete_after_request(session, store, [key])
 
 
+def _start_put(store: ObjectStore, key: str, source: BinaryIO, header: HeaderInfo) -> PendingPut:
+    source.seek(0)
+    return store.start_put(
+        key, source, content_type=header.mime, size=header.size_bytes, sha256=header.sha256
+    )
+
+
+def _put(store: ObjectStore, key: str, source: BinaryIO, header: HeaderInfo) -> None:
+    _start_put(store, key, source, header).wait()
+
+
+class _Streamed:
+    """A stream as a ``PendingPut``: its failure is the store's (StorageUnavailable), or, given
+    ``fallback``, the bytes are put again that way."""
+
+    def __init__(self, stream: StreamingPut, fallback: Callable[[], None] | None = None) -> None:
+        self._stream = stream
+        self._fallback = fallback
+
+    def wait(self) -> None:
+        try:
+            self._stream.wait()
+        except StreamFailed as exc:
+            if self._fallback is None:
+                raise StorageUnavailable(str(exc)) from exc
+            log.info("streamed put failed (%s); storing the received bytes", exc)
+            self._fallback()
+
+
 def max_photos(session: Session, visit: PhotoVisit, item_code: str) -> int:
     bounds = checklist_for_visit(session, visit).item(item_code).photo_bounds()
     return bounds[1] if bounds else 0
@@ -131,6 +165,8 @@ def upload(
     settings: UploadSettings,
     now: dt.datetime,
     sha256: str | None = None,
+    photo_id: uuid.UUID | None = None,
+    stream: StreamingPut | None = None,
 ) -> tuple[Photo, bool]:
     """Store a photo sent through the API, to be processed; a retry, or the same bytes again,
     is one photo.
@@ -141,6 +177,9 @@ def upload(
     queued in the same transaction as its row, decodes it, makes its copies and marks it
     ``ready`` or ``rejected`` (``processing.Processor``).
 
+    ``stream``, when the bytes were stored as they arrived (to ``photo_id``'s original), is
+    waited for instead of a put, and its object deleted when the upload is a retry or refused.
+
     A photo is (visit, item, bytes): the same bytes for another item of the visit are a new
     photo of that item, with objects of its own (see ``keys_for``), so deleting one row's
     objects can never take away another row's evidence.
@@ -149,25 +188,37 @@ def upload(
         PhotoConflict: the client id was used for other bytes or another item.
         PhotoItemInvalid, TooManyPhotos, and the header's rejections (413, 415, 422).
     """
-    header = pipeline.check_header(source, settings, sha256=sha256)
-    sha = header.sha256
-    existing = repository.by_client_id(session, client_id)  # a retry costs no store call
-    if existing is not None:
-        return _same_photo(existing, client_id, visit.id, item_code, sha), False
-    photo_id = uuid.uuid4()
+    photo_id = photo_id or uuid.uuid4()
     original, thumb, display = keys_for(visit.id, photo_id)
-    # The bytes travel to the store (~30 ms for a phone's photo, its deadline when it hangs)
-    # while the checks below read the database; the wait for them holds no transaction,
-    # connection or SQLite lock. A refused photo's object goes once the request has ended.
-    with db.released(session):
-        source.seek(0)
-        try:
-            storing = store.start_put(
-                original, source, content_type=header.mime, size=header.size_bytes, sha256=sha
-            )
-        except BaseException:
-            pipeline.delete_after_request(session, store, [original])
-            raise
+    if stream is not None and stream.key != original:
+        raise ValueError(f"the stream stored {stream.key}, not the photo's {original}")
+    try:
+        header = pipeline.check_header(source, settings, sha256=sha256)
+        existing = repository.by_client_id(session, client_id)  # a retry costs no store call
+    except BaseException:
+        if stream is not None:
+            _abandon(session, store, _Streamed(stream), original)
+        raise
+    sha = header.sha256
+    if existing is not None:
+        if stream is not None:
+            _abandon(session, store, _Streamed(stream), original)
+        return _same_photo(existing, client_id, visit.id, item_code, sha), False
+    storing: PendingPut
+    if stream is not None:
+        # Stored while it arrived (see photo_form); put again from memory if that failed.
+        storing = _Streamed(stream, lambda: _put(store, original, source, header))
+    else:
+        # The bytes travel to the store (~30 ms for a phone's photo, its deadline when it
+        # hangs) while the checks below read the database; the wait for them holds no
+        # transaction, connection or SQLite lock. A refused photo's object goes once the
+        # request has ended.
+        with db.released(session):
+            try:
+                storing = _start_put(store, original, source, header)
+            except BaseException:
+                pipeline.delete_after_request(session, store, [original])
+                raise
     try:
         same = repository.same_bytes(session, visit.id, item_code, sha)
         if same is None:

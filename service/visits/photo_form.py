@@ -6,29 +6,48 @@ Here the body is parsed on the event loop as it streams in: the photo's bytes ar
 they come (the one sha256 of the upload, later the store's checksum) and kept in memory while
 the process's upload memory (``upload.memory_bytes``) has room for the request's declared
 length; otherwise, or when the length is not declared, they go to a temporary file.
+
+When the fields before the file declare its size and sha256 (a phone hashes a photo as it
+takes it), the photo is also stored as it comes: the store's PUT starts with the file's
+first bytes and takes each chunk as it is hashed, so the answer follows the last byte by
+the store's own latency rather than by the whole PUT (``service.storage.streaming``).
 """
 
+import datetime as dt
 import hashlib
 import io
+import logging
 import tempfile
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, BinaryIO, cast
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, Field, ValidationError
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 
-from service.config import UploadSettings
-from service.deps import SettingsDep
+from service.auth.deps import secret_key
+from service.auth.security import decode_token
+from service.clock import ClockDep
+from service.config import Settings, UploadSettings
+from service.deps import SettingsDep, StoreDep
 from service.errors import BadRequest, ServiceError
 from service.isotime import AwareIsoDatetime
 from service.photos import errors
+from service.photos import service as photos_service
+from service.photos.imaging import mime_of, sniff_format
+from service.storage.objects import ObjectStore, StorageUnavailable
+from service.storage.streaming import StreamFailed, StreamingPut
+
+log = logging.getLogger("mshop")
 
 FILE_FIELD = "file"
 # The form's text fields are short (an item code, a time, a UUID): a larger one is not ours.
@@ -43,6 +62,17 @@ class PhotoFields(BaseModel):
     item_code: str = Field(min_length=1, max_length=64)
     taken_at: AwareIsoDatetime = Field(description="The phone's clock")
     client_id: uuid.UUID
+    size_bytes: int | None = Field(
+        default=None,
+        ge=1,
+        description="The photo's size. Sent with `sha256`, before the file, it lets the "
+        "server store the photo while it arrives; bytes that differ are refused (422).",
+    )
+    sha256: str | None = Field(
+        default=None,
+        pattern="^[0-9a-f]{64}$",
+        description="The photo's SHA-256 in lower-case hex (see `size_bytes`).",
+    )
 
 
 def form_schema() -> dict[str, Any]:
@@ -93,21 +123,38 @@ def shared_budget(capacity: int) -> MemoryBudget:
         return _BUDGETS.setdefault(capacity, MemoryBudget(capacity))
 
 
+# Enough of the file to tell its format (HEIC's brands come after its first 16 bytes).
+SNIFF_BYTES = 64
+# Starts storing, as the original of this photo id, a photo of this size and sha256 (hex)
+# whose leading bytes are these; None when it cannot (see service.storage.streaming).
+Streamer = Callable[[uuid.UUID, int, str, bytes], StreamingPut | None]
+
+
 @dataclass
 class ReceivedPhoto:
-    """The photo's bytes as received (positioned at 0), their size and sha256."""
+    """The photo's bytes as received (positioned at 0), their size and sha256; ``stream`` the
+    PUT that stored them as they arrived, if one did, to ``photo_id``'s original."""
 
     file: BinaryIO
     size: int
     sha256: str
     fields: PhotoFields
+    photo_id: uuid.UUID
+    stream: StreamingPut | None = None
 
 
 class _Reader:
     """python-multipart's callbacks, gathering the text fields and the one file."""
 
-    def __init__(self, settings: UploadSettings, declared: int | None) -> None:
+    def __init__(
+        self, settings: UploadSettings, declared: int | None, streamer: Streamer | None = None
+    ) -> None:
         self.max_bytes = settings.max_bytes
+        self.streamer = streamer
+        self.stream: StreamingPut | None = None
+        self.stream_size = 0
+        self.photo_id = uuid.uuid4()
+        self.claimed = False  # the route took the photo: its stream is the route's now
         self.budget = shared_budget(settings.memory_bytes)
         self.declared = declared
         self.fields: dict[str, bytearray] = {}
@@ -170,6 +217,13 @@ class _Reader:
                 raise errors.PhotoTooLarge(f"A photo may be at most {self.max_bytes} bytes.")
             self.digest.update(chunk)
             self.file.write(chunk)
+            if self.stream is not None:
+                if self.size > self.stream_size:
+                    self.stream.abort("the photo is larger than its declared size")
+                else:
+                    self.stream.write(chunk)
+            elif self.streamer is not None and self.size >= SNIFF_BYTES:
+                self._start_stream()
             return
         assert self.value is not None
         self.value += data[start:end]
@@ -177,10 +231,39 @@ class _Reader:
             raise BadRequest(f"Form field {self.name} is longer than {MAX_FIELD_BYTES} bytes.")
 
     def on_part_end(self) -> None:
+        if self.is_file and self.streamer is not None and self.stream is None:
+            self._start_stream()  # a file shorter than SNIFF_BYTES
+        if self.is_file and self.stream is not None:
+            if self.size == self.stream_size:
+                self.stream.finish()
+            else:  # the store would wait for bytes that never come
+                self.stream.abort("the photo is not of its declared size")
         if not self.is_file and self.name is not None and self.value is not None:
             self.fields.setdefault(self.name, self.value)
 
+    def _declared_size(self) -> int | None:
+        text = bytes(self.fields.get("size_bytes", b"")).decode("ascii", "replace")
+        return int(text) if text.isdigit() and len(text) < 16 else None
+
+    def _start_stream(self) -> None:
+        """Start storing the photo when the fields before it declared its size and sha256
+        (a phone hashes a photo as it takes it); then once per upload, whatever happens."""
+        streamer, self.streamer = self.streamer, None
+        size = self._declared_size()
+        sha = bytes(self.fields.get("sha256", b"")).decode("ascii", "replace")
+        if streamer is None or size is None or size > self.max_bytes or len(sha) != 64:
+            return
+        assert self.file is not None
+        self.file.seek(0)
+        head = self.file.read()
+        self.stream = streamer(self.photo_id, size, sha, head[:SNIFF_BYTES])
+        self.stream_size = size
+        if self.stream is not None and len(head) <= size:
+            self.stream.write(head)
+
     def close(self) -> None:
+        if self.stream is not None and not self.claimed:
+            self.stream.abort("the request ended before the photo was taken")
         if self.file is not None:
             self.file.close()
         if self.taken:
@@ -208,13 +291,26 @@ class _Reader:
         if problems:
             raise RequestValidationError(problems)
         assert self.file is not None
+        digest = self.digest.hexdigest()
+        if fields.size_bytes not in (None, self.size) or fields.sha256 not in (None, digest):
+            raise errors.ChecksumMismatch(
+                f"The photo's bytes (sha256 {digest}, {self.size} bytes) are not the declared "
+                f"ones (sha256 {fields.sha256 or 'not declared'}, "
+                f"{fields.size_bytes or 'not declared'} bytes)."
+            )
         self.file.seek(0)
         return ReceivedPhoto(
             file=self.file,
             size=self.size,
-            sha256=self.digest.hexdigest(),
+            sha256=digest,
             fields=fields,
+            photo_id=self.photo_id,
+            stream=self.stream,
         )
+
+    def unclaimed(self) -> StreamingPut | None:
+        """The stream of a photo the route never took: its object, if stored, must go."""
+        return None if self.claimed else self.stream
 
 
 def _boundary(content_type: str) -> bytes:
@@ -235,23 +331,71 @@ class PhotoBody:
 
     received: ReceivedPhoto | None = None
     refusal: Exception | None = None
+    reader: "_Reader | None" = None
 
     def photo(self) -> ReceivedPhoto:
+        """The photo, now the route's (with its stream, if any: the route stores or drops
+        it); raises the body's refusal."""
         if self.refusal is not None:
             raise self.refusal
         assert self.received is not None
+        if self.reader is not None:
+            self.reader.claimed = True
         return self.received
 
 
-async def read_photo_form(request: Request, settings: SettingsDep) -> AsyncIterator[PhotoBody]:
+def _streamer(
+    request: Request, settings: Settings, store: ObjectStore, now: dt.datetime
+) -> Streamer | None:
+    """What starts storing the photo as it arrives; None for a request without a valid access
+    token (checked again, with its user, by the route): nobody else makes the store write."""
+    visit_id = request.path_params.get("visit_id")
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    if not isinstance(visit_id, uuid.UUID) or scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        decode_token(token, expected_type="access", secret=secret_key(settings.auth), now=now)
+    except ServiceError:
+        return None
+
+    def start(photo_id: uuid.UUID, size: int, sha256: str, head: bytes) -> StreamingPut | None:
+        fmt = sniff_format(head)
+        if fmt is None:
+            return None  # refused by the header's check anyway
+        original, _, _ = photos_service.keys_for(visit_id, photo_id)
+        return store.start_stream(original, content_type=mime_of(fmt), size=size, sha256=sha256)
+
+    return start
+
+
+def _drop(store: ObjectStore, stream: StreamingPut) -> None:
+    """Delete what a finished stream stored for a photo the route never took."""
+    if not stream.finished:
+        return  # aborted before its last byte: the store kept nothing
+    try:
+        stream.wait()
+    except StreamFailed:
+        return
+    try:
+        store.delete(stream.key)
+    except StorageUnavailable:
+        log.warning("could not delete %s; the orphan sweep will", stream.key)
+
+
+async def read_photo_form(
+    request: Request, settings: SettingsDep, store: StoreDep, clock: ClockDep
+) -> AsyncIterator[PhotoBody]:
     """Read the body (the dependency's value), and free its bytes once the response is sent."""
     length = request.headers.get("content-length")
     declared = int(length) if length and length.isdigit() else None
-    reader = _Reader(settings.upload, declared)
+    reader = _Reader(settings.upload, declared, _streamer(request, settings, store, clock()))
     try:
         yield await _read(request, reader)
     finally:
         reader.close()
+        if (left := reader.unclaimed()) is not None:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_drop, store, left)
 
 
 async def _read(request: Request, reader: _Reader) -> PhotoBody:
@@ -274,7 +418,7 @@ async def _read(request: Request, reader: _Reader) -> PhotoBody:
             parser.finalize()
         except FormParserError as exc:
             raise BadRequest("The multipart body cannot be read.") from exc
-        return PhotoBody(received=reader.received())
+        return PhotoBody(received=reader.received(), reader=reader)
     except (ServiceError, RequestValidationError) as exc:
         return PhotoBody(refusal=exc)
 

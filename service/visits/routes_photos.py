@@ -125,6 +125,9 @@ def upload_photo(
     Only the header is checked before the answer: the photo is `processing` until a job has
     decoded it and made its copies, then `ready`, or `rejected` with `rejected_reason` (a
     truncated or undecodable image); the visit's photo list shows which.
+
+    Send `size_bytes` and `sha256` before the file and the photo is stored while it arrives
+    (on an S3 store): the answer then comes about as soon as the last byte is in.
     """
     received = form.photo()
     now = clock()
@@ -141,6 +144,8 @@ def upload_photo(
         settings=settings.upload,
         now=now,
         sha256=received.sha256,
+        photo_id=received.photo_id,
+        stream=received.stream,
     )
     commit_now(session)  # as a sync's: the visit's lock is not held across the hand-back
     answer = reads.to_public(photo, shopper)
