@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, String
 from sqlmodel import Field
 
-from service.base import SQLModel
+from service.base import SQLModel, empty_list
 from service.db_types import UtcDateTime
 
 
@@ -22,5 +22,5 @@ class Office(SQLModel, table=True):
     address: str | None = Field(default=None, sa_type=String(500))
     latitude: float | None = None
     longitude: float | None = None
-    services: list[Any] = Field(default_factory=list, sa_type=JSON)
+    services: list[Any] = Field(default_factory=empty_list, sa_type=JSON)
     created_at: dt.datetime = Field(sa_type=UtcDateTime)

@@ -151,12 +151,20 @@ def complete_many(
         heads = store.head_many([p.original_key for p in waiting])
     found = dict(zip((p.id for p in waiting), heads, strict=True))
     state = _Completing(session, writer, waiting)
-    return [
+    done = [
         _complete_found(session, store, p, found[p.id], visit, state, settings=settings, now=now)
         if p.id in found
         else p
         for p in photos
     ]
+    if state.queued:
+        # One UPDATE of the rows and one INSERT of their jobs, for however many photos.
+        session.flush()
+        jobs.enqueue_many(session, [p.id for p in state.queued], now)
+        on_step("row-flushed")
+        metrics.UPLOADS.labels("stored").inc(len(state.queued))
+        metrics.UPLOAD_BYTES.inc(sum(p.size_bytes or 0 for p in state.queued))
+    return done
 
 
 @dataclass
@@ -172,6 +180,7 @@ class _Completing:
     rows: dict[uuid.UUID, Photo] = field(default_factory=dict)
     stored: dict[tuple[str, str], Photo] = field(default_factory=dict)
     room: photos_service.ItemRoom | None = None
+    queued: list[Photo] = field(default_factory=list)
 
     def locked(self) -> PhotoVisit:
         if self.visit is None:
@@ -254,11 +263,7 @@ def _complete_found(
     photo.sha256, photo.size_bytes = sha, found.size
     photo.expires_at = None
     session.add(photo)
-    session.flush()
-    jobs.enqueue(session, photo.id, now)
-    on_step("row-flushed")
-    metrics.UPLOADS.labels("stored").inc()
-    metrics.UPLOAD_BYTES.inc(found.size)
+    state.queued.append(photo)  # flushed, with its job, once every photo is checked
     return photo
 
 

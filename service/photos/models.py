@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, String
 from sqlmodel import Field
 
-from service.base import SQLModel
+from service.base import SQLModel, empty_list
 from service.db_types import UtcDateTime, enum_column
 
 
@@ -62,7 +62,7 @@ class Photo(SQLModel, table=True):
     gps_latitude: float | None = None
     gps_longitude: float | None = None
     device: str | None = Field(default=None, sa_type=String(200))
-    flags: list[Any] = Field(default_factory=list, sa_type=JSON)
+    flags: list[Any] = Field(default_factory=empty_list, sa_type=JSON)
     original_key: str = Field(sa_type=String(300))
     thumb_key: str | None = Field(default=None, sa_type=String(300))
     display_key: str | None = Field(default=None, sa_type=String(300))

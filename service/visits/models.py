@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field
 
-from service.base import SQLModel
+from service.base import SQLModel, empty_dict
 from service.db_types import UtcDateTime, enum_column
 from service.visits.transitions import VisitStatus
 
@@ -121,5 +121,5 @@ class VisitEvent(SQLModel, table=True):
     action: str = Field(sa_type=String(16))
     from_status: VisitStatus | None = Field(default=None, sa_type=enum_column(VisitStatus, 16))
     to_status: VisitStatus | None = Field(default=None, sa_type=enum_column(VisitStatus, 16))
-    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    detail: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSON)
     at: dt.datetime = Field(sa_type=UtcDateTime)

@@ -1,16 +1,19 @@
 """Several direct uploads of a visit: tickets in one request, completes in one request."""
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from service.auth.models import User
 from service.auth.roles import Role
 from service.photos.models import Photo, PhotoJob, PhotoStatus
+from tests.answers.test_statements import Statements
 from tests.conftest import FrozenClock
 from tests.fixtures import images, photo_jobs
 from tests.fixtures.factories import make_visit
@@ -184,3 +187,40 @@ def test_the_same_bytes_twice_in_one_complete_are_one_photo(
     assert statuses(session, visit.id) == {first: PhotoStatus.processing}
     # The duplicate's object goes once the request has committed.
     assert list(app.state.store.list_keys(f"photos/{visit.id}/{second}/")) == []
+
+
+@pytest.fixture
+def statements(engine: Engine) -> Iterator[Statements]:
+    listener = Statements()
+    event.listen(engine, "before_cursor_execute", listener)
+    yield listener
+    event.remove(engine, "before_cursor_execute", listener)
+
+
+def test_completing_more_photos_takes_no_more_statements(
+    app: FastAPI,
+    client: TestClient,
+    session: Session,
+    clock: FrozenClock,
+    shopper: User,
+    statements: Statements,
+) -> None:
+    """The photos' rows are updated in one statement and their jobs inserted in one."""
+    phone = bearer(shopper, clock)
+    counted: list[list[str]] = []
+    for count in (1, 3):
+        visit = make_visit(session, shopper=shopper)
+        photos = [images.photo(seed=60 + count + i) for i in range(count)]
+        granted = tickets(client, visit.id, phone, photos)
+        for data, given in zip(photos, granted, strict=True):
+            assert put(given["upload_url"], data, given["headers"]) == 200
+        statements.seen.clear()
+        statements.recording = True
+        done = complete(client, visit.id, phone, [t["photo_id"] for t in granted])
+        statements.recording = False
+        assert done.status_code == 200, done.text
+        counted.append(list(statements.seen))
+    one, three = counted
+    assert one == three
+    assert three.count("INSERT photo_jobs") == 1
+    assert len(session.exec(select(PhotoJob)).all()) == 4
