@@ -131,7 +131,7 @@ class _Streamed:
         try:
             self._stream.wait()
         except StreamFailed as exc:
-            if self._fallback is None:
+            if self._fallback is None or exc.timed_out:  # a store that hangs would again
                 raise StorageUnavailable(str(exc)) from exc
             log.info("streamed put failed (%s); storing the received bytes", exc)
             self._fallback()

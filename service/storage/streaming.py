@@ -23,7 +23,12 @@ from service.storage.pipe import BodyPipe, PipeAborted
 
 
 class StreamFailed(RuntimeError):
-    """The streamed PUT did not store the object (the store refused it, or it was cut)."""
+    """The streamed PUT did not store the object (the store refused it, or it was cut);
+    ``timed_out``: the store did not answer in time (so another PUT would not either)."""
+
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 class StreamingPut:
@@ -79,7 +84,7 @@ class StreamingPut:
         except FutureTimeout:
             self.abort("the store did not answer in time")
             raise StreamFailed(
-                f"the store did not store {self.key} within {self._seconds:g} s"
+                f"the store did not store {self.key} within {self._seconds:g} s", timed_out=True
             ) from None
         except (ClientError, BotoCoreError, PipeAborted, OSError) as exc:
             raise StreamFailed(f"cannot store {self.key}: {exc}") from exc

@@ -8,6 +8,7 @@ object behind.
 
 import hashlib
 import uuid
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ from service.auth.models import User
 from service.auth.roles import Role
 from service.photos.models import Photo, PhotoStatus
 from service.storage.objects import ObjectStore
+from service.storage.pipe import BodyPipe
+from service.storage.streaming import StreamingPut
 from tests.conftest import FrozenClock
 from tests.fixtures import images, photo_jobs
 from tests.fixtures.factories import make_visit
@@ -183,3 +186,60 @@ def test_without_a_valid_token_the_store_is_never_written(
     assert_problem(response, 401, "invalid-token")
     assert "start_stream" not in watched.names()
     assert objects_of(watched.inner, visit.id) == []
+
+
+class FailingStreams(WatchedStore):
+    """The real store, but each stream's PUT fails: the connection dropped mid-way, or
+    (``timed_out``) the store never answers."""
+
+    def __init__(self, inner: ObjectStore, connection: Connection, *, timed_out: bool) -> None:
+        super().__init__(inner, connection)
+        self.timed_out = timed_out
+
+    def start_stream(self, key: str, **_: Any) -> StreamingPut | None:
+        self.calls.append(("start_stream", False))
+        put: Future[None] = Future()
+        if not self.timed_out:
+            put.set_exception(ConnectionResetError("the store dropped the connection"))
+        return StreamingPut(key, BodyPipe(), put, seconds=0.05)
+
+
+@pytest.mark.parametrize("backend", [pytest.param("s3", marks=pytest.mark.s3)])
+def test_a_stream_cut_short_is_stored_again_from_the_received_bytes(
+    app: FastAPI,
+    client: TestClient,
+    connection: Connection,
+    session: Session,
+    shopper: User,
+    clock: FrozenClock,
+) -> None:
+    store = app.state.store = FailingStreams(app.state.store, connection, timed_out=False)
+    visit = make_visit(session, shopper=shopper)
+    data = images.photo(seed=46)
+    response = post_declared(client, visit.id, bearer(shopper, clock), data)
+    assert response.status_code == 201, response.text
+    assert [n for n in store.names() if n in ("start_stream", "start_put")] == [
+        "start_stream",
+        "start_put",
+    ]
+    original = f"photos/{visit.id}/{response.json()['id']}/original"
+    with store.inner.open(original) as stored:
+        assert stored.read() == data
+
+
+@pytest.mark.parametrize("backend", [pytest.param("s3", marks=pytest.mark.s3)])
+def test_a_stream_the_store_never_answered_is_503_and_not_put_again(
+    app: FastAPI,
+    client: TestClient,
+    connection: Connection,
+    session: Session,
+    shopper: User,
+    clock: FrozenClock,
+) -> None:
+    store = app.state.store = FailingStreams(app.state.store, connection, timed_out=True)
+    visit = make_visit(session, shopper=shopper)
+    response = post_declared(client, visit.id, bearer(shopper, clock), images.photo(seed=47))
+    assert_problem(response, 503, "storage-unavailable")
+    assert "start_put" not in store.names()
+    assert objects_of(store.inner, visit.id) == []
+    assert session.exec(select(Photo).where(Photo.visit_id == visit.id)).all() == []
