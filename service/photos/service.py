@@ -208,6 +208,8 @@ def upload(
     if stream is not None:
         # Stored while it arrived (see photo_form); put again from memory if that failed.
         storing = _Streamed(stream, lambda: _put(store, original, source, header))
+        # An upload given up on waits for the stream only to delete after it: never put.
+        abandoned: PendingPut = _Streamed(stream)
     else:
         # The bytes travel to the store (~30 ms for a phone's photo, its deadline when it
         # hangs) while the checks below read the database; the wait for them holds no
@@ -215,7 +217,7 @@ def upload(
         # request has ended.
         with db.released(session):
             try:
-                storing = _start_put(store, original, source, header)
+                storing = abandoned = _start_put(store, original, source, header)
             except BaseException:
                 pipeline.delete_after_request(session, store, [original])
                 raise
@@ -225,10 +227,10 @@ def upload(
             writer.check_editable()
             limit = _check_item(session, visit, item_code)
     except BaseException:
-        _abandon(session, store, storing, original)
+        _abandon(session, store, abandoned, original)
         raise
     if same is not None:
-        _abandon(session, store, storing, original)
+        _abandon(session, store, abandoned, original)
         return same, False
     with db.released(session):
         try:

@@ -63,7 +63,8 @@ class Deadline:
         """Whether the store missed a deadline moments ago (calls are refused meanwhile)."""
         return time.monotonic() < self._down_until
 
-    def _missed(self) -> None:
+    def missed(self) -> None:
+        """A call missed its deadline: refuse calls for ``cooldown_seconds``."""
         with self._lock:
             self._down_until = time.monotonic() + self.deadlines.cooldown_seconds
 
@@ -90,7 +91,7 @@ class Running(Generic[_T]):
             result = self._future.result(timeout=max(0.0, self._until - time.monotonic()))
         except FutureTimeout:
             self._future.cancel()  # still queued: never runs; running: ends on its own timeouts
-            self._owner._missed()
+            self._owner.missed()
             raise DeadlineExceeded(f"the store did not answer within {self._seconds:g} s") from None
         if self._probe:
             self._owner._answered()

@@ -350,7 +350,7 @@ class S3Store:
         self.presign_client = presign_client or client
         self._deadline = Deadline(deadlines or Deadlines())
         self._seconds = self._deadline.deadlines
-        self._streams = Streams(streams, self._seconds.upload_seconds)
+        self._streams = Streams(streams, self._seconds.upload_seconds, self._deadline.missed)
 
     def _within(self, seconds: float, call: Callable[[], _T], *, probe: bool = False) -> _T:
         try:
@@ -461,7 +461,7 @@ class S3Store:
                 ChecksumSHA256=_sha256_base64(sha256),
             )
 
-        return self._streams.start(key, put)
+        return self._streams.start(key, size, put)
 
     @property
     def streams_in_use(self) -> int:

@@ -3,9 +3,11 @@ thread reads them as the body of its PUT.
 
 Writing never blocks (the chunks are kept, not copied, until read: the writer has them in
 memory already), so a slow store cannot stall the event loop; reading blocks until bytes,
-the end or an abort arrive. An aborted pipe raises on the next read, which makes the HTTP
-client drop its request: the store never receives the object's full length, so it stores
-nothing.
+the end or an abort arrive. The pipe carries exactly ``size`` bytes: once they are read it
+is at its end, whatever the writer does next. An abort before then raises on the next read,
+which makes the HTTP client drop its request: the store, short of the length it was told,
+keeps nothing. After all ``size`` bytes were read, the object may be stored whatever
+happens: only a delete removes it.
 """
 
 import threading
@@ -19,30 +21,46 @@ class PipeAborted(OSError):
 class BodyPipe:
     """File-like enough for ``http.client``: ``read(n)`` and nothing to seek."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int) -> None:
+        self.size = size
         self._chunks: deque[memoryview] = deque()
         self._ready = threading.Condition()
         self._finished = False
         self._aborted: str | None = None
+        self._written = 0
         self.position = 0  # bytes read so far
 
+    @property
+    def closed(self) -> bool:
+        """Finished or aborted: nothing more is taken."""
+        return self._finished or self._aborted is not None
+
     def write(self, chunk: bytes | memoryview) -> None:
+        """Add bytes for the reader; past ``size`` they are refused (ValueError)."""
         if not chunk:
             return
         with self._ready:
-            if self._finished or self._aborted is not None:
+            if self.closed:
                 raise ValueError("write to a closed pipe")
+            self._written += len(chunk)
+            if self._written > self.size:
+                raise ValueError(f"more than the {self.size} bytes the pipe carries")
             self._chunks.append(memoryview(chunk))
             self._ready.notify()
 
     def finish(self) -> None:
-        """The body is complete: reads drain what is left, then return ``b""``."""
+        """The body is complete: reads drain what is left, then return ``b""`` (short of
+        ``size``, it is an abort: the store must not wait for bytes that never come)."""
+        if self._written < self.size:
+            self.abort(f"the body ended after {self._written} of {self.size} bytes")
+            return
         with self._ready:
             self._finished = True
             self._ready.notify_all()
 
     def abort(self, reason: str) -> None:
-        """Make every later read raise ``PipeAborted`` (a no-op once finished)."""
+        """Make later reads raise ``PipeAborted``, unless the pipe was finished or all its
+        bytes were read already."""
         with self._ready:
             if not self._finished:
                 self._aborted = reason
@@ -51,6 +69,8 @@ class BodyPipe:
 
     def read(self, size: int = -1) -> bytes:
         with self._ready:
+            if self.position >= self.size:
+                return b""  # all of it was read: the PUT ends whatever the writer does now
             while not self._chunks and not self._finished and self._aborted is None:
                 self._ready.wait()
             if self._aborted is not None:

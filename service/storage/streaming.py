@@ -17,9 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from service.storage.pipe import BodyPipe, PipeAborted
+from service.storage.pipe import BodyPipe
 
 
 class StreamFailed(RuntimeError):
@@ -34,14 +32,26 @@ class StreamFailed(RuntimeError):
 class StreamingPut:
     """A PUT under way, reading its body from ``write``s."""
 
-    def __init__(self, key: str, pipe: BodyPipe, future: "Future[None]", seconds: float) -> None:
+    def __init__(
+        self,
+        key: str,
+        pipe: BodyPipe,
+        future: "Future[None]",
+        seconds: float,
+        on_missed: Callable[[], None] | None = None,
+    ) -> None:
         self.key = key
         self._pipe = pipe
         self._future = future
         self._seconds = seconds
+        self._on_missed = on_missed
         self._until: float | None = None
 
     def write(self, chunk: bytes | memoryview) -> None:
+        """Hand the PUT the next bytes; dropped once it has ended (refused, cut) or been
+        aborted, so a failed PUT holds no memory while the rest of the body arrives."""
+        if self._future.done() or self._pipe.closed:
+            return
         self._pipe.write(chunk)
 
     @property
@@ -59,8 +69,14 @@ class StreamingPut:
         self._until = time.monotonic() + self._seconds
 
     def abort(self, reason: str) -> None:
-        """Cut the PUT short: the store keeps nothing (harmless once it has answered)."""
+        """Cut the PUT short if it has not taken every byte yet (then the store keeps nothing)."""
         self._pipe.abort(reason)
+
+    def settle(self) -> bool:
+        """Wait (up to the deadline) for the PUT to end; whether the store may hold the
+        object: it took every byte, so only a delete can be sure it is gone."""
+        self.ended(timeout=self._seconds)
+        return self._pipe.position >= self._pipe.size
 
     def ended(self, timeout: float) -> bool:
         """Whether the PUT has ended, stored or not, waiting up to ``timeout`` seconds."""
@@ -83,19 +99,24 @@ class StreamingPut:
             self._future.result(timeout=max(0.0, self._until - time.monotonic()))
         except FutureTimeout:
             self.abort("the store did not answer in time")
+            if self._on_missed is not None:
+                self._on_missed()
             raise StreamFailed(
                 f"the store did not store {self.key} within {self._seconds:g} s", timed_out=True
             ) from None
-        except (ClientError, BotoCoreError, PipeAborted, OSError) as exc:
+        except Exception as exc:  # botocore's, the pipe's, anything the thread met
             raise StreamFailed(f"cannot store {self.key}: {exc}") from exc
 
 
 class Streams:
     """At most ``slots`` streamed PUTs at once, each on a thread of its own."""
 
-    def __init__(self, slots: int, seconds: float) -> None:
+    def __init__(
+        self, slots: int, seconds: float, on_missed: Callable[[], None] | None = None
+    ) -> None:
         self.slots = slots
         self._seconds = seconds
+        self._on_missed = on_missed
         self._free = threading.BoundedSemaphore(slots) if slots > 0 else None
         self._lock = threading.Lock()
         self._in_use = 0
@@ -105,11 +126,12 @@ class Streams:
             else None
         )
 
-    def start(self, key: str, put: Callable[[BodyPipe], None]) -> StreamingPut | None:
-        """Run ``put(pipe)`` on a free slot, or return None when every slot is taken."""
+    def start(self, key: str, size: int, put: Callable[[BodyPipe], None]) -> StreamingPut | None:
+        """Run ``put(pipe)`` for a body of ``size`` bytes on a free slot, or return None when
+        every slot is taken."""
         if self._free is None or self._pool is None or not self._free.acquire(blocking=False):
             return None
-        pipe = BodyPipe()
+        pipe = BodyPipe(size)
         with self._lock:
             self._in_use += 1
         try:
@@ -118,7 +140,7 @@ class Streams:
             self._release()
             raise
         future.add_done_callback(lambda _: self._release())
-        return StreamingPut(key, pipe, future, self._seconds)
+        return StreamingPut(key, pipe, future, self._seconds, self._on_missed)
 
     @property
     def in_use(self) -> int:

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import re
 import tempfile
 import threading
 import uuid
@@ -45,7 +46,7 @@ from service.photos import errors
 from service.photos import service as photos_service
 from service.photos.imaging import mime_of, sniff_format
 from service.storage.objects import ObjectStore, StorageUnavailable
-from service.storage.streaming import StreamFailed, StreamingPut
+from service.storage.streaming import StreamingPut
 
 log = logging.getLogger("mshop")
 
@@ -123,6 +124,7 @@ def shared_budget(capacity: int) -> MemoryBudget:
         return _BUDGETS.setdefault(capacity, MemoryBudget(capacity))
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 # Enough of the file to tell its format (HEIC's brands come after its first 16 bytes).
 SNIFF_BYTES = 64
 # Starts storing, as the original of this photo id, a photo of this size and sha256 (hex)
@@ -165,6 +167,7 @@ class _Reader:
         self.header_value = bytearray()
         self.disposition = b""
         self.file: BinaryIO | None = None
+        self.file_ended = False  # its closing boundary arrived: not a body cut short
         self.taken = 0  # bytes of the budget this upload holds
         self.size = 0
         self.digest = hashlib.sha256()
@@ -233,6 +236,8 @@ class _Reader:
     def on_part_end(self) -> None:
         if self.is_file and self.streamer is not None and self.stream is None:
             self._start_stream()  # a file shorter than SNIFF_BYTES
+        if self.is_file:
+            self.file_ended = True
         if self.is_file and self.stream is not None:
             if self.size == self.stream_size:
                 self.stream.finish()
@@ -251,8 +256,13 @@ class _Reader:
         streamer, self.streamer = self.streamer, None
         size = self._declared_size()
         sha = bytes(self.fields.get("sha256", b"")).decode("ascii", "replace")
-        if streamer is None or size is None or size > self.max_bytes or len(sha) != 64:
+        if streamer is None or size is None or size > self.max_bytes or not _SHA256.match(sha):
             return
+        # The pipe holds what the store has not taken yet (the request's own chunks) beside
+        # the copy kept here: the upload memory pays for both, or nothing is streamed.
+        if not self.budget.take(size):
+            return
+        self.taken += size
         assert self.file is not None
         self.file.seek(0)
         head = self.file.read()
@@ -291,6 +301,11 @@ class _Reader:
         if problems:
             raise RequestValidationError(problems)
         assert self.file is not None
+        if not self.file_ended:
+            raise BadRequest(
+                "The form ended inside the file: the body was cut short or lacks its closing "
+                "boundary."
+            )
         digest = self.digest.hexdigest()
         if fields.size_bytes not in (None, self.size) or fields.sha256 not in (None, digest):
             raise errors.ChecksumMismatch(
@@ -369,13 +384,10 @@ def _streamer(
 
 
 def _drop(store: ObjectStore, stream: StreamingPut) -> None:
-    """Delete what a finished stream stored for a photo the route never took."""
-    if not stream.finished:
-        return  # aborted before its last byte: the store kept nothing
-    try:
-        stream.wait()
-    except StreamFailed:
-        return
+    """Delete what a stream may have stored for a photo the route never took (it was
+    aborted, but had perhaps handed the store every byte already)."""
+    if not stream.settle():
+        return  # cut before its last byte: the store kept nothing
     try:
         store.delete(stream.key)
     except StorageUnavailable:

@@ -196,12 +196,12 @@ class FailingStreams(WatchedStore):
         super().__init__(inner, connection)
         self.timed_out = timed_out
 
-    def start_stream(self, key: str, **_: Any) -> StreamingPut | None:
+    def start_stream(self, key: str, *, size: int, **_: Any) -> StreamingPut | None:
         self.calls.append(("start_stream", False))
         put: Future[None] = Future()
         if not self.timed_out:
             put.set_exception(ConnectionResetError("the store dropped the connection"))
-        return StreamingPut(key, BodyPipe(), put, seconds=0.05)
+        return StreamingPut(key, BodyPipe(size), put, seconds=0.05)
 
 
 @pytest.mark.parametrize("backend", [pytest.param("s3", marks=pytest.mark.s3)])
@@ -243,3 +243,57 @@ def test_a_stream_the_store_never_answered_is_503_and_not_put_again(
     assert "start_put" not in store.names()
     assert objects_of(store.inner, visit.id) == []
     assert session.exec(select(Photo).where(Photo.visit_id == visit.id)).all() == []
+
+
+def test_a_body_cut_after_the_photo_leaves_no_object(
+    client: TestClient,
+    watched: WatchedStore,
+    session: Session,
+    shopper: User,
+    clock: FrozenClock,
+) -> None:
+    """Every byte of the photo arrived (so the store may have stored it), then the body ended
+    without its closing boundary: refused, and what the store kept is deleted."""
+    visit = make_visit(session, shopper=shopper)
+    data = images.photo(seed=48)
+    boundary = uuid.uuid4().hex
+    fields = {
+        "item_code": "ticket_photo",
+        "taken_at": TAKEN,
+        "client_id": str(uuid.uuid4()),
+        "size_bytes": str(len(data)),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    )
+    body += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode() + data
+    response = client.post(
+        api_path("upload_photo", visit_id=visit.id),
+        content=body,
+        headers=bearer(shopper, clock)
+        | {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert_problem(response, 400, "bad-request")
+    assert objects_of(watched.inner, visit.id) == []
+    assert session.exec(select(Photo).where(Photo.visit_id == visit.id)).all() == []
+
+
+def test_a_declared_sha256_that_is_not_hex_is_a_validation_error(
+    client: TestClient,
+    watched: WatchedStore,
+    session: Session,
+    shopper: User,
+    clock: FrozenClock,
+) -> None:
+    visit = make_visit(session, shopper=shopper)
+    response = post_declared(
+        client, visit.id, bearer(shopper, clock), images.photo(seed=49), sha256="g" * 64
+    )
+    assert_problem(response, 422, "validation-failed", field="sha256")
+    assert "start_stream" not in watched.names()
+    assert objects_of(watched.inner, visit.id) == []

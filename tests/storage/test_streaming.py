@@ -3,6 +3,7 @@
 import hashlib
 import os
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from service.storage.client import make_s3_client
 from service.storage.deadline import Deadlines
 from service.storage.objects import LocalStore, S3Store
+from service.storage.pipe import BodyPipe
 from service.storage.streaming import StreamFailed, StreamingPut
 from tests.fixtures.s3 import S3Endpoint
 
@@ -144,3 +146,54 @@ def test_a_store_without_slots_or_a_local_folder_streams_nothing(
     local = LocalStore(tmp_path)
     for store in (none, local):
         assert store.start_stream("k", content_type="image/jpeg", size=1, sha256="0" * 64) is None
+
+
+def test_a_stream_aborted_after_its_last_byte_may_be_stored_and_says_so(store: S3Store) -> None:
+    """A phone that sent every byte but hung up before the form's end: the PUT had them all,
+    so the object may be stored; ``settle`` says it must be deleted."""
+    data = os.urandom(100_000)
+    stream = started(store, "photos/v/whole/original", data)
+    feed(stream, data)
+    taken = threading.Event()
+    for _ in range(600):
+        if stream.sent == len(data):
+            taken.set()
+            break
+        taken.wait(0.05)
+    assert taken.is_set()
+    stream.abort("the closing boundary never came")
+    assert stream.settle()
+    assert store.head("photos/v/whole/original") is not None
+
+
+def test_a_stream_cut_before_its_last_byte_needs_no_delete(store: S3Store) -> None:
+    data = os.urandom(100_000)
+    stream = started(store, "photos/v/half/original", data)
+    stream.write(data[:10_000])
+    stream.abort("the client went away")
+    assert not stream.settle()
+    assert store.head("photos/v/half/original") is None
+
+
+def test_once_the_put_failed_the_rest_of_the_body_is_dropped(store: S3Store) -> None:
+    data = os.urandom(100_000)
+    stream = started(store, "photos/v/refused/original", data, sha_of=b"other")
+    feed(stream, data)
+    stream.finish()
+    with pytest.raises(StreamFailed):
+        stream.wait()
+    stream.write(b"late bytes")  # neither kept nor an error
+    assert store.head("photos/v/refused/original") is None
+
+
+def test_a_missed_deadline_is_reported_to_the_store() -> None:
+    """The store's cool-down starts as for any call that missed its deadline."""
+    missed: list[bool] = []
+    never: Future[None] = Future()
+    stream = StreamingPut("k", BodyPipe(1), never, 0.01, on_missed=lambda: missed.append(True))
+    stream.write(b"x")
+    stream.finish()
+    with pytest.raises(StreamFailed) as failed:
+        stream.wait()
+    assert failed.value.timed_out
+    assert missed == [True]
