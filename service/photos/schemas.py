@@ -49,6 +49,10 @@ class VisitPhotos(BaseModel):
     items: list[ItemPhotos] = Field(description="Expected vs received, per item with photos")
 
 
+# A photo's SHA-256 as a phone declares it: lower-case hex.
+SHA256_HEX = r"^[0-9a-f]{64}$"
+
+
 class UploadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -56,7 +60,7 @@ class UploadRequest(BaseModel):
     item_code: Annotated[str, Field(min_length=1, max_length=64)]
     taken_at: AwareIsoDatetime
     size_bytes: StrictInt = Field(ge=1)
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    sha256: Annotated[str, Field(pattern=SHA256_HEX)]
     content_type: Annotated[str, Field(pattern=r"^image/(jpeg|png|webp|heic|heif)$")]
 
 

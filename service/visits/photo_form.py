@@ -45,6 +45,7 @@ from service.isotime import AwareIsoDatetime
 from service.photos import errors
 from service.photos import service as photos_service
 from service.photos.imaging import mime_of, sniff_format
+from service.photos.schemas import SHA256_HEX
 from service.storage.objects import ObjectStore, StorageUnavailable
 from service.storage.streaming import StreamingPut
 
@@ -71,7 +72,7 @@ class PhotoFields(BaseModel):
     )
     sha256: str | None = Field(
         default=None,
-        pattern="^[0-9a-f]{64}$",
+        pattern=SHA256_HEX,
         description="The photo's SHA-256 in lower-case hex (see `size_bytes`).",
     )
 
@@ -124,7 +125,7 @@ def shared_budget(capacity: int) -> MemoryBudget:
         return _BUDGETS.setdefault(capacity, MemoryBudget(capacity))
 
 
-_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+_SHA256 = re.compile(SHA256_HEX)
 # Enough of the file to tell its format (HEIC's brands come after its first 16 bytes).
 SNIFF_BYTES = 64
 # Starts storing, as the original of this photo id, a photo of this size and sha256 (hex)
@@ -256,7 +257,7 @@ class _Reader:
         streamer, self.streamer = self.streamer, None
         size = self._declared_size()
         sha = bytes(self.fields.get("sha256", b"")).decode("ascii", "replace")
-        if streamer is None or size is None or size > self.max_bytes or not _SHA256.match(sha):
+        if streamer is None or size is None or size > self.max_bytes or not _SHA256.fullmatch(sha):
             return
         # The pipe holds what the store has not taken yet (the request's own chunks) beside
         # the copy kept here: the upload memory pays for both, or nothing is streamed.
