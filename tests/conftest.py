@@ -35,6 +35,7 @@ from tests.fixtures.db import (
     worker_database_url,
 )
 from tests.fixtures.s3 import s3_bucket, seaweed  # noqa: F401  (shared S3 fixtures)
+from tests.fixtures.statements import statements  # noqa: F401  (shared fixture)
 from tests.fixtures.users import make_user
 from tests.reports.data import Dataset
 from tests.reports.data import build as build_report_data

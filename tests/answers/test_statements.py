@@ -8,15 +8,12 @@ request's transaction as a savepoint of their own) and ``BEGIN``/``COMMIT``/``RO
 """
 
 import datetime as dt
-import re
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
 from sqlmodel import Session, col, func, select
 
 from service.answers.models import Answer, DroppedAnswer
@@ -31,12 +28,11 @@ from tests.fixtures.factories import complete_answers, make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.problems import assert_problem
 from tests.fixtures.routes import api_path
+from tests.fixtures.statements import Statements
 
 KEEP = 4  # versions kept per item here, so a test can pass the cap in a few syncs
 SIZES = [1, 10, 40, 200]
 T0 = dt.datetime(2026, 3, 18, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=5)))
-BOOKKEEPING = re.compile(r"(SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT)\b", re.IGNORECASE)
-TABLE = re.compile(r"^(SELECT\b.*?\bFROM|INSERT INTO|UPDATE|DELETE FROM)\s+(\w+)", re.DOTALL)
 
 LATER = ["SELECT users", "SELECT visits", "SELECT answers", "UPDATE answers", "INSERT answers"]
 EVENT = ["INSERT visit_events"]
@@ -48,28 +44,6 @@ START = ["SELECT users", "SELECT visits", "UPDATE visits", "SELECT answers", "IN
 def settings(settings: Settings) -> Settings:
     limits = settings.limits.model_copy(update={"answer_versions_per_item": KEEP})
     return settings.model_copy(update={"limits": limits})
-
-
-class Statements:
-    """What the engine ran while ``recording``, as "VERB table", bookkeeping left out."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-        self.recording = False
-
-    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if self.recording and not BOOKKEEPING.match(statement.lstrip()):
-            found = TABLE.match(statement.lstrip())
-            verb = statement.split(None, 1)[0].upper()
-            self.seen.append(f"{verb} {found.group(2)}" if found else statement[:40])
-
-
-@pytest.fixture
-def statements(engine: Engine) -> Iterator[Statements]:
-    listener = Statements()
-    event.listen(engine, "before_cursor_execute", listener)
-    yield listener
-    event.remove(engine, "before_cursor_execute", listener)
 
 
 @pytest.fixture

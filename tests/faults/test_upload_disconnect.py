@@ -6,7 +6,6 @@ PUT must end short (the store keeps no object), and its stream be free for the n
 which is stored whole.
 """
 
-import hashlib
 import socket
 import time
 import urllib.parse
@@ -30,34 +29,13 @@ from tests.fixtures import images
 from tests.fixtures.db import migrated_engine
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
+from tests.fixtures.photo_forms import declared_form
 from tests.fixtures.routes import api_path
 from tests.fixtures.s3 import S3Endpoint
 from tests.fixtures.server import running
 from tests.fixtures.users import make_user
 
 pytestmark = [pytest.mark.slow, pytest.mark.s3]
-
-TAKEN = "2026-03-18T10:15:30+05:00"
-
-
-def form(boundary: str, data: bytes) -> tuple[bytes, bytes]:
-    """The declared fields with the file's part header, and the closing boundary."""
-    fields = {
-        "item_code": "ticket_photo",
-        "taken_at": TAKEN,
-        "client_id": str(uuid.uuid4()),
-        "size_bytes": str(len(data)),
-        "sha256": hashlib.sha256(data).hexdigest(),
-    }
-    head = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    )
-    head += (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n'
-        "Content-Type: image/jpeg\r\n\r\n"
-    ).encode()
-    return head, f"\r\n--{boundary}--\r\n".encode()
 
 
 def wait_for(check: Callable[[], bool], what: str) -> None:
@@ -73,7 +51,7 @@ def hang_up_half_way(
 ) -> None:
     """Send the head of the form and half the photo; once its PUT is under way, hang up."""
     boundary = uuid.uuid4().hex
-    head, tail = form(boundary, data)
+    head, tail = declared_form(boundary, data)
     url = urllib.parse.urlsplit(base)
     request = [
         f"POST {path} HTTP/1.1",
@@ -116,7 +94,7 @@ def test_a_stream_cut_by_the_client_stores_nothing_and_frees_its_slot(
         wait_for(lambda: store.streams_in_use == 0, "the cut upload's PUT ended")
         assert list(store.list_keys(f"photos/{visit_id}/")) == []
         boundary = uuid.uuid4().hex
-        head, tail = form(boundary, data)
+        head, tail = declared_form(boundary, data)
         whole = httpx.post(
             base + path,
             content=head + data + tail,

@@ -1,25 +1,23 @@
 """Several direct uploads of a visit: tickets in one request, completes in one request."""
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from service.auth.models import User
 from service.auth.roles import Role
 from service.photos.models import Photo, PhotoJob, PhotoStatus
-from tests.answers.test_statements import Statements
 from tests.conftest import FrozenClock
 from tests.fixtures import images, photo_jobs
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.problems import assert_problem
 from tests.fixtures.routes import api_path
+from tests.fixtures.statements import Statements
 from tests.fixtures.users import make_user
 from tests.photos.test_direct import put, upload_request
 
@@ -187,14 +185,6 @@ def test_the_same_bytes_twice_in_one_complete_are_one_photo(
     assert statuses(session, visit.id) == {first: PhotoStatus.processing}
     # The duplicate's object goes once the request has committed.
     assert list(app.state.store.list_keys(f"photos/{visit.id}/{second}/")) == []
-
-
-@pytest.fixture
-def statements(engine: Engine) -> Iterator[Statements]:
-    listener = Statements()
-    event.listen(engine, "before_cursor_execute", listener)
-    yield listener
-    event.remove(engine, "before_cursor_execute", listener)
 
 
 def test_completing_more_photos_takes_no_more_statements(

@@ -27,6 +27,7 @@ from tests.conftest import FrozenClock
 from tests.fixtures import images, photo_jobs
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
+from tests.fixtures.photo_forms import declared_form
 from tests.fixtures.problems import assert_problem
 from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
@@ -257,21 +258,8 @@ def test_a_body_cut_after_the_photo_leaves_no_object(
     visit = make_visit(session, shopper=shopper)
     data = images.photo(seed=48)
     boundary = uuid.uuid4().hex
-    fields = {
-        "item_code": "ticket_photo",
-        "taken_at": TAKEN,
-        "client_id": str(uuid.uuid4()),
-        "size_bytes": str(len(data)),
-        "sha256": hashlib.sha256(data).hexdigest(),
-    }
-    body = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    )
-    body += (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n'
-        "Content-Type: image/jpeg\r\n\r\n"
-    ).encode() + data
+    head, _ = declared_form(boundary, data)
+    body = head + data  # and no closing boundary
     response = client.post(
         api_path("upload_photo", visit_id=visit.id),
         content=body,
