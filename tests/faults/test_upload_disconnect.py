@@ -7,10 +7,8 @@ which is stored whole.
 """
 
 import socket
-import time
 import urllib.parse
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx2 as httpx
@@ -34,16 +32,9 @@ from tests.fixtures.routes import api_path
 from tests.fixtures.s3 import S3Endpoint
 from tests.fixtures.server import running
 from tests.fixtures.users import make_user
+from tests.fixtures.waiting import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.s3]
-
-
-def wait_for(check: Callable[[], bool], what: str) -> None:
-    for _ in range(400):
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within 20 s: {what}")
 
 
 def hang_up_half_way(

@@ -14,6 +14,7 @@ from service.storage.objects import LocalStore, S3Store
 from service.storage.pipe import BodyPipe
 from service.storage.streaming import StreamFailed, StreamingPut
 from tests.fixtures.s3 import S3Endpoint
+from tests.fixtures.waiting import wait_for
 
 PATIENT = Deadlines(operation_seconds=30.0, upload_seconds=60.0, check_seconds=30.0)
 
@@ -71,13 +72,7 @@ def test_the_store_takes_the_bytes_before_the_last_one_is_written(store: S3Store
     data = os.urandom(400_000)
     stream = started(store, "photos/v/early/original", data)
     stream.write(data[:200_000])
-    taken = threading.Event()
-    for _ in range(600):
-        if stream.sent == 200_000:
-            taken.set()
-            break
-        taken.wait(0.05)
-    assert taken.is_set(), f"the PUT took {stream.sent} bytes of the first 200,000"
+    wait_for(lambda: stream.sent == 200_000, "the PUT took the first 200,000 bytes")
     stream.write(data[200_000:])
     stream.finish()
     stream.wait()
@@ -154,13 +149,7 @@ def test_a_stream_aborted_after_its_last_byte_may_be_stored_and_says_so(store: S
     data = os.urandom(100_000)
     stream = started(store, "photos/v/whole/original", data)
     feed(stream, data)
-    taken = threading.Event()
-    for _ in range(600):
-        if stream.sent == len(data):
-            taken.set()
-            break
-        taken.wait(0.05)
-    assert taken.is_set()
+    wait_for(lambda: stream.sent == len(data), "the PUT took every byte")
     stream.abort("the closing boundary never came")
     assert stream.settle()
     assert store.head("photos/v/whole/original") is not None
