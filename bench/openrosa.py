@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load import start  # noqa: E402
-from bench.photos import multipart, noisy_jpeg  # noqa: E402
+from bench.photos import noisy_jpeg  # noqa: E402
 from bench.sync import cpu_seconds, load  # noqa: E402
 from service.auth.roles import Role  # noqa: E402
 from service.checklists import service as checklists_service  # noqa: E402
@@ -65,6 +65,7 @@ from tests.conftest import NOW, SECRET, FrozenClock  # noqa: E402
 from tests.fixtures.db import migrated_engine, scratch_database  # noqa: E402
 from tests.fixtures.factories import complete_answers, make_visit  # noqa: E402
 from tests.fixtures.http import bearer  # noqa: E402
+from tests.fixtures.photo_forms import photo_form  # noqa: E402
 from tests.fixtures.server import free_port  # noqa: E402
 from tests.fixtures.users import make_user  # noqa: E402
 from tests.xforms.collect import fields, instance_xml  # noqa: E402
@@ -220,7 +221,7 @@ def collect_side(content: Content, one: Round, photo: bytes) -> list[Request]:
 def json_side(content: Content, one: Round, photo: bytes) -> list[Request]:
     """What a phone on the JSON API sends: the answers, then the photo."""
     batch = {"answers": [a | {"client_id": str(uuid.uuid4())} for a in content.answers]}
-    body, media_type = multipart(
+    body, media_type = photo_form(
         photo,
         {
             "item_code": PHOTO_ITEM,

@@ -51,6 +51,7 @@ from tests.conftest import NOW, SECRET, FrozenClock  # noqa: E402
 from tests.fixtures.db import migrated_engine  # noqa: E402
 from tests.fixtures.factories import make_visit  # noqa: E402
 from tests.fixtures.http import bearer  # noqa: E402
+from tests.fixtures.photo_forms import photo_form  # noqa: E402
 from tests.fixtures.s3 import start_seaweed, stop_seaweed  # noqa: E402
 from tests.fixtures.server import api_env, free_port  # noqa: E402
 from tests.fixtures.users import make_user  # noqa: E402
@@ -70,21 +71,6 @@ def noisy_jpeg(megabytes: float, seed: int, exif: bytes = b"") -> bytes:
     return out.getvalue()
 
 
-def multipart(data: bytes, fields: dict[str, str]) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n'
-        "Content-Type: image/jpeg\r\n\r\n".encode()
-        + data
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
 def declared(data: bytes) -> dict[str, str]:
     """The size and sha256 a phone declares before a photo's bytes, which lets the server
     store them as they arrive; it hashed the photo when it took it, offline."""
@@ -101,7 +87,7 @@ def upload(
 ) -> None:
     """One multipart upload through the API, as a phone sends it: ``facts`` from
     ``declared``, or none (the server then stores the photo once it is all in)."""
-    body, content_type = multipart(
+    body, content_type = photo_form(
         data,
         {
             "item_code": "signage_clear",

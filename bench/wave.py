@@ -58,12 +58,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load import pct  # noqa: E402
-from bench.photos import multipart, noisy_jpeg  # noqa: E402
+from bench.photos import noisy_jpeg  # noqa: E402
 from service.isotime import LOCAL_OFFSET  # noqa: E402
 from service.offices.regions import Region  # noqa: E402
 from tests.fixtures import images  # noqa: E402
 from tests.fixtures.db import scratch_postgres_database  # noqa: E402
 from tests.fixtures.factories import complete_answers  # noqa: E402
+from tests.fixtures.photo_forms import photo_form  # noqa: E402
 from tests.fixtures.routes import api_path  # noqa: E402
 from tests.fixtures.s3 import SeaweedServer, start_seaweed, stop_seaweed  # noqa: E402
 from tests.fixtures.server import free_port  # noqa: E402
@@ -286,7 +287,7 @@ async def upload_photos(wave: Wave, cast: Cast, me: Phone, visit_id: str, items:
         # The same picture as another upload, but other bytes: a new photo to the server.
         data = cast.photos[cast.uploads % len(cast.photos)] + uuid.uuid4().bytes
         form = {"item_code": item, "taken_at": local_now(), "client_id": str(uuid.uuid4())}
-        content, content_type = multipart(data, form)
+        content, content_type = photo_form(data, form)
         headers = me.headers | {"Content-Type": content_type}
         await wave.persist("photo upload", "POST", path, headers=headers, content=content)
         await wave.think()

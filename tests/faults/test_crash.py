@@ -36,6 +36,7 @@ from tests.fixtures import images
 from tests.fixtures.db import database_url_for, drop_postgres_database, migrated_engine
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
+from tests.fixtures.photo_forms import TAKEN, photo_form
 from tests.fixtures.routes import api_path
 from tests.fixtures.s3 import S3Endpoint
 from tests.fixtures.server import api_env, free_port
@@ -89,25 +90,8 @@ def call(url: str, data: bytes, headers: dict[str, str], method: str) -> int:
 
 
 def photo_request(visit_id: object, seed: int, client_id: str) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    fields = {
-        "item_code": "signage_clear",
-        "taken_at": "2026-03-18T10:15:30+05:00",
-        "client_id": client_id,
-    }
-    body = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    )
-    body += (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n'
-            "Content-Type: image/jpeg\r\n\r\n"
-        ).encode()
-        + images.photo(seed=seed, size=(1600, 1200))
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return body, f"multipart/form-data; boundary={boundary}"
+    fields = {"item_code": "signage_clear", "taken_at": TAKEN, "client_id": client_id}
+    return photo_form(images.photo(seed=seed, size=(1600, 1200)), fields)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from tests.fixtures import images
 from tests.fixtures.db import database_url_for, migrated_engine
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
+from tests.fixtures.photo_forms import TAKEN, photo_form
 from tests.fixtures.routes import api_path
 from tests.fixtures.s3 import S3Endpoint
 from tests.fixtures.server import api_env, free_port
@@ -113,28 +114,15 @@ def test_two_workers_on_one_database_and_store(
         ]
         assert [s for s, _ in statuses] == [200] * 6
         assert [json.loads(b)["created"] for _, b in statuses] == [1, 0, 0, 0, 0, 0]
-        boundary = uuid.uuid4().hex
-        form = (
-            b"".join(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-                for k, v in {
-                    "item_code": "signage_clear",
-                    "taken_at": "2026-03-18T10:15:30+05:00",
-                    "client_id": str(uuid.uuid4()),
-                }.items()
-            )
-            + (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"'
-                "\r\nContent-Type: image/jpeg\r\n\r\n"
-            ).encode()
-            + images.photo()
-            + (f"\r\n--{boundary}--\r\n").encode()
+        form, content_type = photo_form(
+            images.photo(),
+            {"item_code": "signage_clear", "taken_at": TAKEN, "client_id": str(uuid.uuid4())},
         )
         status, _ = request(
             base + api_path("upload_photo", visit_id=visit_id),
             data=form,
             method="POST",
-            headers=headers | {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+            headers=headers | {"Content-Type": content_type},
         )
         assert status == 201
         listed = json.loads(
