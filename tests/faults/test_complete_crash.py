@@ -36,6 +36,7 @@ from tests.fixtures.routes import api_path
 from tests.fixtures.s3 import S3Endpoint
 from tests.fixtures.server import api_env, free_port
 from tests.fixtures.users import make_user
+from tests.fixtures.waiting import wait_for
 
 # Every step ``complete`` names, in order: after the upload was checked (HEAD) and before
 # the row changed; after the row was updated (and its job queued) and before the commit.
@@ -146,14 +147,13 @@ def test_complete_killed_at_a_step_is_finished_by_the_retry(
         again, repeated = call(complete, headers=phone)
         replay, _ = call(ticket["upload_url"], method="PUT", data=data, headers=ticket["headers"])
         # The server's own job runner processes the photo.
-        deadline = time.monotonic() + 60
-        while True:
+
+        def ready() -> bool:
             with Session(engine) as session:
                 found = session.get(Photo, uuid.UUID(ticket["photo_id"]))
-                if found is not None and found.status == PhotoStatus.ready:
-                    break
-            assert time.monotonic() < deadline, "the photo job did not finish within 60 s"
-            time.sleep(0.2)
+                return found is not None and found.status == PhotoStatus.ready
+
+        wait_for(ready, "the photo job finished", seconds=60)
     finally:
         api.terminate()
         api.wait(timeout=30)
