@@ -32,6 +32,9 @@ class DatabaseSettings(BaseModel):
     pool_timeout_seconds: float = Field(default=10, gt=0, le=300)
     # The longest wait for the write lock (SQLite) or a row lock (PostgreSQL's lock_timeout).
     lock_timeout_seconds: float = Field(default=5, gt=0, le=300)
+    # PostgreSQL: a pooled connection idle this long is pinged before use; a busier one is
+    # only checked for the server's goodbye on its socket (service/db_liveness.py). 0: always.
+    ping_idle_seconds: float = Field(default=10, ge=0, le=3600)
     migrate_on_start: bool = True
 
 

@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
+from service import db_liveness
 from service.base import metadata
 from service.config import DatabaseSettings
 from service.errors import DatabaseBusy
@@ -234,11 +235,11 @@ def create_db_engine(settings: DatabaseSettings) -> Engine:
     engine = create_engine(
         url,
         echo=settings.echo,
-        pool_pre_ping=True,
         # A row lock not granted in time is an error (55P03), answered 503 like SQLite's.
         connect_args={"options": f"-c lock_timeout={lock_ms}"},
         **pool,
     )
+    db_liveness.check_on_checkout(engine, ping_idle_seconds=settings.ping_idle_seconds)
     _SLOTS[engine] = _Slots(settings.pool_size, settings.pool_timeout_seconds)
     return engine
 

@@ -111,12 +111,13 @@ def test_requests_recover_after_database_connections_are_dropped(
 
     with running(create_app(settings, clock=clock)) as base:
         assert me(base) == 200
-        # What a database restart looks like from the API: every pooled connection dies.
+        # What a database restart looks like from the API: every pooled connection dies (each
+        # backend waited for, up to 5 s, until it has gone, as a restart is over by then).
         killer = create_engine(pg_url, isolation_level="AUTOCOMMIT")
         with killer.connect() as conn:
             killed = conn.execute(
                 text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
             ).scalar_one()
