@@ -2,6 +2,7 @@
 after sitting idle (service/db_liveness.py)."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -17,8 +18,10 @@ def pg_url() -> Iterator[str]:
     yield from postgres_url_or_skip("liveness")
 
 
-def pooled(url: str, ping_idle_seconds: float) -> tuple[Engine, list[object]]:
-    """An engine of one pooled connection, and the list its every ping is appended to."""
+@contextmanager
+def pooled(url: str, ping_idle_seconds: float) -> Iterator[tuple[Engine, list[object]]]:
+    """An engine of one pooled connection, and the list its every ping is appended to;
+    disposed of at the end."""
     engine = create_db_engine(
         DatabaseSettings(url=url, pool_size=1, max_overflow=0, ping_idle_seconds=ping_idle_seconds)
     )
@@ -30,7 +33,10 @@ def pooled(url: str, ping_idle_seconds: float) -> tuple[Engine, list[object]]:
         return do_ping(dbapi_connection)
 
     engine.dialect.do_ping = counted  # type: ignore[method-assign]
-    return engine, pings
+    try:
+        yield engine, pings
+    finally:
+        engine.dispose()
 
 
 def backend_pid(engine: Engine) -> int:
@@ -51,18 +57,14 @@ def terminate(url: str, pid: int) -> None:
 
 
 def test_a_busy_connection_is_reused_without_a_ping(pg_url: str) -> None:
-    engine, pings = pooled(pg_url, ping_idle_seconds=60)
-    try:
+    with pooled(pg_url, ping_idle_seconds=60) as (engine, pings):
         first = backend_pid(engine)
         assert [backend_pid(engine) for _ in range(5)] == [first] * 5
         assert pings == []
-    finally:
-        engine.dispose()
 
 
 def test_a_connection_the_server_ended_is_replaced_without_a_ping(pg_url: str) -> None:
-    engine, pings = pooled(pg_url, ping_idle_seconds=60)
-    try:
+    with pooled(pg_url, ping_idle_seconds=60) as (engine, pings):
         first = backend_pid(engine)
         terminate(pg_url, first)
         # The checkout sees the goodbye on the socket and opens another connection; the
@@ -71,38 +73,30 @@ def test_a_connection_the_server_ended_is_replaced_without_a_ping(pg_url: str) -
         assert second != first
         assert backend_pid(engine) == second
         assert pings == []
-    finally:
-        engine.dispose()
 
 
 def test_a_connection_idle_past_the_setting_is_pinged_first(pg_url: str) -> None:
-    engine, pings = pooled(pg_url, ping_idle_seconds=0)
-    try:
+    with pooled(pg_url, ping_idle_seconds=0) as (engine, pings):
         first = backend_pid(engine)
         assert pings == []  # a connection opened for the checkout is not pinged
         assert backend_pid(engine) == first
         assert backend_pid(engine) == first
         assert len(pings) == 2
-    finally:
-        engine.dispose()
 
 
 def test_a_connection_that_fails_its_ping_is_replaced(pg_url: str) -> None:
-    engine, pings = pooled(pg_url, ping_idle_seconds=0)
+    with pooled(pg_url, ping_idle_seconds=0) as (engine, pings):
 
-    def silent(dbapi_connection: Any) -> bool:
-        # A peer gone without a word (no goodbye to read): only the ping finds out.
-        pings.append(dbapi_connection)
-        raise OSError("no answer")
+        def silent(dbapi_connection: Any) -> bool:
+            # A peer gone without a word (no goodbye to read): only the ping finds out.
+            pings.append(dbapi_connection)
+            raise OSError("no answer")
 
-    try:
         first = backend_pid(engine)
         engine.dialect.do_ping = silent  # type: ignore[method-assign]
         second = backend_pid(engine)
         assert second != first
         assert len(pings) == 1
-    finally:
-        engine.dispose()
 
 
 def test_the_setting_is_bounded() -> None:
