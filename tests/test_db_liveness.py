@@ -6,11 +6,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from service.config import DatabaseSettings
 from service.db import create_db_engine
-from tests.fixtures.db import postgres_url_or_skip
+from tests.fixtures.db import postgres_url_or_skip, terminate_backends
 
 
 @pytest.fixture
@@ -45,17 +45,6 @@ def backend_pid(engine: Engine) -> int:
         return pid
 
 
-def terminate(url: str, pid: int) -> None:
-    """End one backend as a restart would, and wait (up to 5 s) until it is gone."""
-    killer = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with killer.connect() as conn:
-            ended = conn.execute(text("SELECT pg_terminate_backend(:p, 5000)"), {"p": pid})
-            assert ended.scalar_one() is True
-    finally:
-        killer.dispose()
-
-
 def test_a_busy_connection_is_reused_without_a_ping(pg_url: str) -> None:
     with pooled(pg_url, ping_idle_seconds=60) as (engine, pings):
         first = backend_pid(engine)
@@ -66,7 +55,7 @@ def test_a_busy_connection_is_reused_without_a_ping(pg_url: str) -> None:
 def test_a_connection_the_server_ended_is_replaced_without_a_ping(pg_url: str) -> None:
     with pooled(pg_url, ping_idle_seconds=60) as (engine, pings):
         first = backend_pid(engine)
-        terminate(pg_url, first)
+        assert terminate_backends(pg_url, first) == 1
         # The checkout sees the goodbye on the socket and opens another connection; the
         # request that asked for one never sees the dead one.
         second = backend_pid(engine)

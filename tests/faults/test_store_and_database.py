@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from service.auth.roles import Role
@@ -23,7 +22,7 @@ from service.config import (
 from service.main import create_app
 from tests.conftest import NOW, SECRET, FrozenClock
 from tests.fixtures import images
-from tests.fixtures.db import migrated_engine, postgres_url_or_skip
+from tests.fixtures.db import migrated_engine, postgres_url_or_skip, terminate_backends
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.routes import api_path
@@ -111,17 +110,8 @@ def test_requests_recover_after_database_connections_are_dropped(
 
     with running(create_app(settings, clock=clock)) as base:
         assert me(base) == 200
-        # What a database restart looks like from the API: every pooled connection dies (each
-        # backend waited for, up to 5 s, until it has gone, as a restart is over by then).
-        killer = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-        with killer.connect() as conn:
-            killed = conn.execute(
-                text(
-                    "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            ).scalar_one()
-        killer.dispose()
+        # What a database restart looks like from the API: every pooled connection dies.
+        killed = terminate_backends(pg_url)
         assert killed >= 1
         assert me(base) == 200
         assert me(base) == 200
