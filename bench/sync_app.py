@@ -31,7 +31,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Response
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from service.answers.schemas import AnswerBatch, AnswerIn, AnswerResult, SyncOutcome, SyncResult
+from service.answers.schemas import AnswerBatch, AnswerIn, SyncOutcome, SyncResult
 from service.answers.service import content_hash
 from service.config import get_settings
 from service.main import create_app
@@ -228,11 +228,14 @@ def floor_sync(raw: RawDatabase, visit_id: uuid.UUID, answers: Sequence[AnswerIn
             return SyncOutcome.created
         return SyncOutcome.superseded
 
+    # Built as the sync builds its result (one validation of plain values, a third of the
+    # time of 40 model constructions): the floor must not pay what the sync does not.
     results = [
-        AnswerResult(client_id=a.client_id, item_code=a.item_code, outcome=outcome(a))
-        for a in answers
+        {"client_id": a.client_id, "item_code": a.item_code, "outcome": outcome(a)} for a in answers
     ]
-    return SyncResult(created=len(new), unchanged=len(answers) - len(new), results=results)
+    return SyncResult.model_validate(
+        {"created": len(new), "unchanged": len(answers) - len(new), "results": results}
+    )
 
 
 def create() -> FastAPI:
