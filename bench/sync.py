@@ -202,10 +202,34 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     return start(["--factory", "bench.sync_app:create", "--workers", "1"], env, port)
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_times(pid: int) -> tuple[float, float]:
     """User and system CPU time the process has used (``/proc/<pid>/stat``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used, together."""
+    return sum(cpu_times(pid))
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time used by this machine's ``postgres`` processes (a local server's backends): to
+    tell whether a ratio measures the API process or a database server it saturates."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and (proc / "comm").read_text().strip() == "postgres":
+                total += cpu_seconds(int(proc.name))
+        except OSError:  # gone between listing and reading
+            continue
+    return total
+
+
+def usage(pid: int) -> list[float]:
+    """The server's user and system CPU seconds and the local PostgreSQL's, now."""
+    return [*cpu_times(pid), postgres_cpu_seconds()]
 
 
 def load() -> str:
@@ -232,7 +256,8 @@ def run(url: str, work: Path, args: argparse.Namespace) -> None:
             )
             if failed:
                 raise RuntimeError(f"{target.name}: {failed} failed in warm-up: {sample!r}")
-        totals = {name: [0, 0, 0.0, 0.0] for name in ENDPOINTS}
+        # Per endpoint: requests done, failed, seconds; server user, system and PostgreSQL CPU.
+        totals = {name: [0.0] * 6 for name in ENDPOINTS}
         per_sync = []
         print(f"load at start (1, 5, 15 min): {load()}")
         header = "".join(f"{name:>10}" for name in ENDPOINTS)
@@ -241,7 +266,7 @@ def run(url: str, work: Path, args: argparse.Namespace) -> None:
             order = ENDPOINTS[r % 3 :] + ENDPOINTS[: r % 3]
             rates = {}
             for name in order:
-                before, cpu = statements(port), cpu_seconds(server.pid)
+                before, used = statements(port), usage(server.pid)
                 done, failed, elapsed, sample = asyncio.run(
                     saturate(
                         port,
@@ -255,18 +280,23 @@ def run(url: str, work: Path, args: argparse.Namespace) -> None:
                 if name == "sync" and done + failed:
                     after = statements(port)
                     per_sync.append((after["statements"] - before["statements"]) / (done + failed))
-                totals[name][3] += cpu_seconds(server.pid) - cpu
-                totals[name][0] += done
-                totals[name][1] += failed
-                totals[name][2] += elapsed
+                measured = [done, failed, elapsed] + [
+                    now - then for now, then in zip(usage(server.pid), used, strict=True)
+                ]
+                totals[name] = [t + m for t, m in zip(totals[name], measured, strict=True)]
                 rates[name] = done / elapsed
             print(f"{r + 1:>5}" + "".join(f"{rates[name]:>10.0f}" for name in ENDPOINTS))
-        rate = {name: done / elapsed for name, (done, _, elapsed, _) in totals.items()}
+        rate = {name: ok / seconds for name, (ok, _, seconds, *_) in totals.items()}
         for name in ENDPOINTS:
-            done, failed, _, cpu = totals[name]  # type: ignore[assignment]
+            ok, refused, _, user, system, database = totals[name]
+            ms = 1000 / max(1, ok + refused)
+            # The database's CPU: with the API process under one core and PostgreSQL's well
+            # under the other, the ratio measures the API process, not a saturated machine.
+            on_postgres = f"; PostgreSQL {database * ms:.1f} ms" if not args.sqlite else ""
             print(
-                f"{name:>5}: {rate[name]:6.0f} req/s, {failed:.0f} failed, "
-                f"server CPU {1000 * cpu / max(1, done + failed):.1f} ms per request"
+                f"{name:>5}: {rate[name]:6.0f} req/s, {refused:.0f} failed, "
+                f"server CPU {(user + system) * ms:.1f} ms per request "
+                f"(user {user * ms:.1f}, system {system * ms:.1f}){on_postgres}"
             )
         print(f"ratio sync / floor: {rate['sync'] / rate['floor']:.2f}   (goal >= 0.7)")
         print(f"ratio sync / bare:  {rate['sync'] / rate['bare']:.2f}   (goal >= 0.25)")
