@@ -37,12 +37,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.sync import cpu_seconds  # noqa: E402  (the re-exec keeps the pid)
 from tests.fixtures.routes import api_path  # noqa: E402
 
 POLL_SECONDS = 0.02
 # A start on a busy machine: beyond this the round is reported as failed.
 GIVE_UP_SECONDS = 300.0
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -60,12 +60,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds of a process, from /proc (the re-exec keeps the pid)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def request(
