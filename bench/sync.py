@@ -295,8 +295,8 @@ def run(url: str, work: Path, args: argparse.Namespace) -> None:
         for name in ENDPOINTS:
             ok, refused, _, user, system, database = totals[name]
             ms = 1000 / max(1, ok + refused)
-            # The database's CPU: with the API process under one core and PostgreSQL's well
-            # under the other, the ratio measures the API process, not a saturated machine.
+            # PostgreSQL's CPU beside the API process's: it tells whether a ratio measures the
+            # API process or a database server the load saturates.
             on_postgres = f"; PostgreSQL {database * ms:.1f} ms" if not args.sqlite else ""
             print(
                 f"{name:>5}: {rate[name]:6.0f} req/s, {refused:.0f} failed, "
