@@ -232,9 +232,9 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
-def usage(pid: int) -> list[float]:
-    """The server's user and system CPU seconds and the local PostgreSQL's, now."""
-    return [*cpu_times(pid), postgres_cpu_seconds()]
+def usage(pid: int, *, postgres: bool) -> list[float]:
+    """The server's user and system CPU seconds and, on PostgreSQL, the local server's, now."""
+    return [*cpu_times(pid), postgres_cpu_seconds() if postgres else 0.0]
 
 
 def load() -> str:
@@ -271,7 +271,7 @@ def run(url: str, work: Path, args: argparse.Namespace) -> None:
             order = ENDPOINTS[r % 3 :] + ENDPOINTS[: r % 3]
             rates = {}
             for name in order:
-                before, used = statements(port), usage(server.pid)
+                before, used = statements(port), usage(server.pid, postgres=not args.sqlite)
                 done, failed, elapsed, sample = asyncio.run(
                     saturate(
                         port,
@@ -286,7 +286,10 @@ def run(url: str, work: Path, args: argparse.Namespace) -> None:
                     after = statements(port)
                     per_sync.append((after["statements"] - before["statements"]) / (done + failed))
                 measured = [done, failed, elapsed] + [
-                    now - then for now, then in zip(usage(server.pid), used, strict=True)
+                    now - then
+                    for now, then in zip(
+                        usage(server.pid, postgres=not args.sqlite), used, strict=True
+                    )
                 ]
                 totals[name] = [t + m for t, m in zip(totals[name], measured, strict=True)]
                 rates[name] = done / elapsed
