@@ -18,6 +18,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from service.storage.deadline import Deadline, DeadlineExceeded, Deadlines, Running
+from service.storage.heads import HeadFailed, SignedHeads
 from service.storage.pipe import BodyPipe
 from service.storage.streaming import StreamingPut, Streams
 
@@ -351,6 +352,7 @@ class S3Store:
         self._deadline = Deadline(deadlines or Deadlines())
         self._seconds = self._deadline.deadlines
         self._streams = Streams(streams, self._seconds.upload_seconds, self._deadline.missed)
+        self._heads = SignedHeads(client, bucket)
 
     def _within(self, seconds: float, call: Callable[[], _T], *, probe: bool = False) -> _T:
         try:
@@ -484,15 +486,8 @@ class S3Store:
         return self.size(key) is not None
 
     def size(self, key: str) -> int | None:
-        try:
-            head = self._head(key)
-        except ClientError as exc:
-            if _error_code(exc) in _MISSING:
-                return None
-            raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
-        return head["ContentLength"]
+        found = self.head(key)
+        return None if found is None else found.size
 
     def head(self, key: str) -> StoredObject | None:
         """Size and, when the object was stored with one, its SHA-256 (a HEAD, no body)."""
@@ -502,15 +497,11 @@ class S3Store:
         """``head`` of each key, the HEADs sent at once (each within its deadline)."""
 
         def stored(key: str) -> StoredObject | None:
-            try:
-                head = self.client.head_object(
-                    Bucket=self.bucket, Key=key, ChecksumMode="ENABLED"
-                )  # S3 returns stored checksums only when asked
-            except ClientError as exc:
-                if _error_code(exc) in _MISSING:
-                    return None
-                raise
-            return StoredObject(size=head["ContentLength"], sha256=_sha256_hex(head))
+            head = self._heads.head(key)
+            if head is None:
+                return None
+            sha256 = _sha256_hex(head.checksum_sha256, head.checksum_type)
+            return StoredObject(size=head.size, sha256=sha256)
 
         try:
             running = [
@@ -525,7 +516,7 @@ class S3Store:
                 found.append(call.result())
             except DeadlineExceeded as exc:
                 raise StorageUnavailable(f"object store: {exc}") from exc
-            except (ClientError, BotoCoreError) as exc:
+            except (HeadFailed, BotoCoreError) as exc:
                 raise StorageUnavailable(f"cannot check {key}: {exc}") from exc
         return found
 
@@ -669,10 +660,10 @@ def _sha256_base64(sha256: str) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def _sha256_hex(head: "HeadObjectOutputTypeDef") -> str | None:
-    value = head.get("ChecksumSHA256")
+def _sha256_hex(value: str | None, checksum_type: str | None) -> str | None:
+    """The hex SHA-256 of a whole object from a HEAD's base64 checksum and its type."""
     # A multipart upload's checksum is of its parts ("...-3"), not of the object.
-    if not value or "-" in value or head.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
+    if not value or "-" in value or (checksum_type or "FULL_OBJECT") != "FULL_OBJECT":
         return None
     try:
         digest = base64.b64decode(value, validate=True)
