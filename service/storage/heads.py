@@ -15,6 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botocore.awsrequest import AWSRequest
+from botocore.exceptions import ConnectionError as StoreConnectionError
 from botocore.exceptions import HTTPClientError
 from botocore.httpsession import URLLib3Session
 from botocore.session import get_session
@@ -84,7 +85,7 @@ class SignedHeads:
                 time.sleep(random.uniform(0, min(_BACKOFF_CAP_SECONDS, 0.05 * 2**attempt)))
             try:
                 response = self.http.send(request)
-            except HTTPClientError as exc:
+            except (HTTPClientError, StoreConnectionError) as exc:  # refused, reset, timed out
                 problem = str(exc)
                 continue
             status = response.status_code

@@ -120,6 +120,8 @@ def test_an_endpoint_that_is_down_is_the_store_unavailable() -> None:
     )
     store = S3Store(make_s3_client(settings), "mshop", create_bucket=False)
 
+    with pytest.raises(HeadFailed, match="Could not connect"):
+        SignedHeads(store.client, "mshop").head("k")
     with pytest.raises(StorageUnavailable, match="cannot check k"):
         store.head_many(["k"])
 
