@@ -3,6 +3,7 @@
 import datetime as dt
 import math
 import uuid
+from functools import cache
 from typing import Any, Literal, NamedTuple
 
 import jwt
@@ -19,8 +20,14 @@ MAX_JTI_LENGTH = 64
 CLOCK_LEEWAY_SECONDS = 60
 
 _hasher = PasswordHasher()
-# Verifying against a real hash for unknown accounts keeps login timing uniform.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A real hash with the hasher's own parameters: verifying against it for unknown
+    accounts keeps login timing uniform. Made on first use, not at import, where its
+    argon2 work was a tenth of the API's start-up (bench/demo.py)."""
+    return _hasher.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
@@ -30,7 +37,7 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, hashed: str | None) -> bool:
     """Check ``password`` against ``hashed``; with no hash, the same work against a dummy."""
     try:
-        return _hasher.verify(hashed or _DUMMY_HASH, password) and hashed is not None
+        return _hasher.verify(hashed or _dummy_hash(), password) and hashed is not None
     except (VerificationError, InvalidHashError):
         return False
 

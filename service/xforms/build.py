@@ -4,6 +4,10 @@ Pure: no web, database or storage imports. The XLSForm sheets (``survey.py``) ar
 an in-memory workbook with openpyxl and converted by pyxform, the reference XLSForm
 implementation Collect's own tooling uses. Equal inputs give equal bytes, so the ``md5:``
 hash a formList announces only changes when the form does.
+
+pyxform and openpyxl are imported on first use, not at import time: together they were a
+fifth of the API's start-up (``mshop serve --demo`` must answer a login within 5 s,
+bench/demo.py), and a process that serves no form never needs them.
 """
 
 import hashlib
@@ -11,9 +15,6 @@ import io
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-
-import openpyxl
-from pyxform.xls2xform import convert
 
 from service.checklists.format import ResolvedChecklist
 from service.xforms import names
@@ -65,6 +66,8 @@ def workbook(form: Sheets) -> bytes:
     give the same form (a test compares them); ``render`` skips the round trip, which
     took half of the conversion time.
     """
+    import openpyxl
+
     book = openpyxl.Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
     for title, rows in (("survey", form.survey), ("choices", form.choices)) + (
@@ -98,6 +101,8 @@ def render(
         "settings": form.settings,
         "settings_header": _columns(form.settings),
     }
+    from pyxform.xls2xform import convert
+
     warnings: list[str] = []
     result = convert(definition, warnings=warnings, form_name=_ROOT)
     return str(result.xform).encode()
