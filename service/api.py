@@ -31,10 +31,14 @@ def unique_id(route: APIRoute) -> str:
 # What the router-level dependencies answer on every operation below ``api_router``.
 ROUTER_ERRORS: tuple[type[ServiceError], ...] = (UnknownQueryParameter,)
 
+# The prefix is given where the application includes the router, not on the router: FastAPI
+# checks every route of a router included without a prefix for an empty path, building each
+# route's dependency analysis again for it (0.3-0.6 s of start-up, on objects no request uses).
+API_PREFIX = "/api/v1"
+
 # Every operation may now answer 422 for an unknown query parameter, so each declares it
 # (spec.install merges ROUTER_ERRORS into the routes that declare a 422 of their own).
 api_router = APIRouter(
-    prefix="/api/v1",
     dependencies=[Depends(reject_unknown_query_parameters)],
     responses={422: ValidationFailed.schema()},
 )

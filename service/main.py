@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service import __version__, docs_pages, migrate, spec
-from service.api import ROUTER_ERRORS, api_router, unique_id
+from service.api import API_PREFIX, ROUTER_ERRORS, api_router, unique_id
 from service.auth.throttle import LoginThrottle
 from service.clock import Clock, now_utc
 from service.config import Settings, check_settings, get_settings
@@ -114,11 +114,11 @@ def create_app(
     app.add_middleware(RequestObserver)
     app.include_router(health_router, tags=["health"])
     app.include_router(metrics_router, tags=["health"])
-    app.include_router(api_router)
+    app.include_router(api_router, prefix=API_PREFIX)
     # ODK Collect's server URL: the QR code's (an app token) or HTTP Basic's.
     app.include_router(openrosa_router, prefix="/openrosa/key/{app_token}")
     app.include_router(openrosa_router, prefix="/openrosa")
-    spec.install(app, router_errors={api_router.prefix: ROUTER_ERRORS})
+    spec.install(app, router_errors={API_PREFIX: ROUTER_ERRORS})
     console.install(app)
     docs_pages.install(app)
     return app

@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from service.api import api_router
+from service.api import API_PREFIX
 from service.auth.roles import Role
 from service.routing import declared_query_names
 from tests.conftest import AuthHeaders
@@ -23,7 +23,7 @@ SAMPLE_PATH_VALUES = {
     "version": "2026.1",
 }
 
-API = api_router.prefix + "/"
+API = API_PREFIX + "/"
 
 
 def concrete(path: str) -> str:

@@ -53,7 +53,8 @@ from service.visits import service as visits_service
 PREFIX = "/console"
 STATIC = f"{PREFIX}/static"
 
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
+# The prefix is given at inclusion (see service.api.API_PREFIX for why).
+router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse, name="console_home")
@@ -185,7 +186,7 @@ def _language(request: Request) -> str:
 
 def install(app: FastAPI) -> None:
     """Serve the console under /console/ with its static files and its error pages."""
-    app.include_router(router)
+    app.include_router(router, prefix=PREFIX)
     app.mount(STATIC, StaticFiles(packages=[("service.console", "static")]), name="console_static")
 
     async def sign_in(request: Request, exc: Exception) -> Response:
