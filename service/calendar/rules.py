@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from service import yaml_load
+
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -111,7 +113,7 @@ def parse_overrides(text: str) -> CalendarOverrides:
             a date listed twice, a date both off and working, or a year given twice.
     """
     try:
-        raw: Any = yaml.safe_load(text)
+        raw: Any = yaml_load.safe_load(text)
     except yaml.YAMLError as exc:
         raise CalendarError(f"cannot read YAML: {exc}") from exc
     if raw is None:

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from service import yaml_load
 from service.checklists.format import ChecklistChannel, ChecklistError, ChecklistTemplate
 
 __all__ = ["ChecklistError", "describe_errors", "load_templates", "parse_template", "read_yaml"]
@@ -25,7 +26,7 @@ MAX_YAML_NODES = 50_000
 MAX_ERRORS_SHOWN = 20
 
 
-class _StrictYamlLoader(yaml.SafeLoader):
+class _StrictYamlLoader(yaml_load.SafeLoader):
     """YAML 1.2 booleans and no duplicate keys.
 
     YAML 1.1 reads ``yes``/``no``/``on``/``off`` as booleans, which would turn the answer

@@ -25,12 +25,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
+from service import yaml_load
 from service.isotime import LOCAL_OFFSET
 
 Lang = Literal["en", "ru", "kk"]
@@ -112,7 +112,7 @@ class Catalogue(BaseModel):
 
 def load(path: Path) -> Catalogue:
     """Read and check a catalogue file (every key in every language, every plural form)."""
-    return Catalogue.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return Catalogue.model_validate(yaml_load.safe_load(path.read_text(encoding="utf-8")))
 
 
 @functools.cache

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from service import yaml_load
 from service.scoring.deadlines import DeadlineStatus
 from service.scoring.results import (
     SEVERITY_RANK,
@@ -194,7 +195,7 @@ def parse_policy(data: Any) -> GradingPolicy:
 def read_policy(text: str) -> GradingPolicy:
     """Parse a policy file's YAML text (JSON is YAML too)."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml_load.safe_load(text)
     except yaml.YAMLError as exc:
         raise PolicyError(f"not YAML: {exc}") from exc
     return parse_policy(data)

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from service import yaml_load
 from service.isotime import IsoDate
 from service.standards.terms import Bound as Bound
 from service.standards.terms import Deadline as Deadline
@@ -211,7 +212,7 @@ def _describe(error: ValidationError) -> str:
 def parse_standard(path: Path) -> StandardFile:
     """Read and validate one catalogue file, or raise ``CatalogueError`` naming path and field."""
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: Any = yaml_load.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CatalogueError(f"{path}: cannot read YAML: {exc}") from exc
     if not isinstance(raw, dict):

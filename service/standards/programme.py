@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
+from service import yaml_load
 from service.isotime import IsoDate
 from service.standards.catalogue import (
     CatalogueError,
@@ -91,7 +92,7 @@ class MrpTable(_Strict):
 
 def _load(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml_load.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CatalogueError(f"{path}: cannot read YAML: {exc}") from exc
 
