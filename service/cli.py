@@ -138,7 +138,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # Only the accounts before listening: a login works at once, the data loads after.
         with _session(settings) as session:
             demo_startup.create_accounts(session, now=now_utc())
-        jobs.append(demo_startup.demo_job(settings, visits=args.demo_visits, seed=1, now=now_utc))
+        jobs.append(
+            demo_startup.demo_job(
+                settings, visits=args.demo_visits, seed=1, now=now_utc, own_process=True
+            )
+        )
         base = f"http://{args.host}:{args.port}"
         print(
             f"Demo accounts (password '{demo_startup.DEMO_PASSWORD}'):",

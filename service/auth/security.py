@@ -34,6 +34,11 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def needs_rehash(hashed: str) -> bool:
+    """Whether ``hashed`` was made with other parameters than the hasher's own."""
+    return _hasher.check_needs_rehash(hashed)
+
+
 def verify_password(password: str, hashed: str | None) -> bool:
     """Check ``password`` against ``hashed``; with no hash, the same work against a dummy."""
     try:

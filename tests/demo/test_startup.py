@@ -18,12 +18,18 @@ from sqlalchemy import ColumnElement, Engine, func
 from sqlmodel import Session, col, select
 
 from service.auth.models import User
-from service.auth.security import verify_password
+from service.auth.security import needs_rehash, verify_password
 from service.config import AuthSettings, DatabaseSettings, Settings, StorageSettings
 from service.db import transaction
 from service.demo import generate
 from service.demo.accounts import DEMO_ACCOUNTS, SHOPPER
-from service.demo.startup import DEMO_PASSWORD, JOB_NAME, create_accounts, demo_job
+from service.demo.startup import (
+    DEMO_PASSWORD,
+    DEMO_PASSWORD_HASH,
+    JOB_NAME,
+    create_accounts,
+    demo_job,
+)
 from service.main import create_app
 from service.standards.models import ServiceStandard
 from service.startup import JobState
@@ -166,3 +172,9 @@ class TestDataJob:
             made = generate.generated_visits(session)
         assert made % generate.BATCH == 0
         assert 0 < made < planned
+
+
+def test_the_shipped_hash_is_the_demo_passwords_with_the_hashers_parameters() -> None:
+    # Else every start would hash again (a tenth of the time to the first login).
+    assert verify_password(DEMO_PASSWORD, DEMO_PASSWORD_HASH)
+    assert not needs_rehash(DEMO_PASSWORD_HASH)

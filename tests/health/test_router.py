@@ -12,7 +12,7 @@ from sqlmodel import Session
 from service.auth.roles import Role
 from service.config import S3Settings, Settings, StorageBackend, StorageSettings
 from service.main import create_app
-from service.startup import JobState, StartupJob
+from service.startup import JobControl, JobState, StartupJob
 from tests.conftest import FrozenClock
 from tests.fixtures.http import bearer
 from tests.fixtures.server import free_port
@@ -117,7 +117,7 @@ class TestStartupJobs:
 
     @pytest.fixture
     def job(self, app: FastAPI, gate: threading.Event) -> Iterator[StartupJob]:
-        def work(job: StartupJob) -> None:
+        def work(job: JobControl) -> None:
             job.report("generating visits: 200 of 1000")
             gate.wait(timeout=30)
 
@@ -168,7 +168,7 @@ class TestStartupJobs:
         }
 
     def test_a_failed_job_stays_not_ready(self, app: FastAPI, client: TestClient) -> None:
-        def work(_job: StartupJob) -> None:
+        def work(_job: JobControl) -> None:
             raise RuntimeError("the catalogue is broken")
 
         job = StartupJob("demo data", work)
@@ -188,7 +188,7 @@ def test_the_app_starts_its_jobs_and_stops_them_when_it_ends(
 ) -> None:
     stopped = threading.Event()
 
-    def work(job: StartupJob) -> None:
+    def work(job: JobControl) -> None:
         while not job.stopping():
             threading.Event().wait(0.01)
         stopped.set()
