@@ -1,4 +1,4 @@
-"""YAML read with libyaml's parser where PyYAML was built with it.
+"""YAML read with libyaml's parser where PyYAML was built with it, errors told by PyYAML's.
 
 The pure-Python parser is 5-10 times slower; the demo's start loads every standard and
 checklist template (about 150 ms of parsing a start with libyaml, over a second without it),
@@ -17,5 +17,15 @@ else:
 
 
 def safe_load(text: str) -> Any:
-    """``yaml.safe_load`` through ``SafeLoader``; raises ``yaml.YAMLError`` as it does."""
-    return yaml.load(text, Loader=SafeLoader)
+    """``yaml.safe_load`` through ``SafeLoader``; raises ``yaml.YAMLError`` as it does.
+
+    libyaml's errors name the line but not its text, nor the alias or character at fault: a
+    document it refuses is read again by PyYAML's own parser, whose error says them (only on
+    failure, so it costs nothing on the way that succeeds).
+    """
+    try:
+        return yaml.load(text, Loader=SafeLoader)
+    except yaml.YAMLError:
+        if SafeLoader is yaml.SafeLoader:
+            raise
+    return yaml.load(text, Loader=yaml.SafeLoader)

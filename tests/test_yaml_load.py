@@ -6,6 +6,8 @@ import pytest
 import yaml
 
 from service import yaml_load
+from service.checklists.format import ChecklistError
+from service.checklists.loader import read_yaml
 from service.config import PROJECT_ROOT
 
 SHIPPED = sorted((PROJECT_ROOT / "checklists").rglob("*.yaml"))
@@ -41,3 +43,38 @@ def test_yaml_11_values_resolve_as_pyyaml_resolves_them() -> None:
 def test_a_syntax_error_is_pyyamls_error() -> None:
     with pytest.raises(yaml.YAMLError):
         yaml_load.safe_load("a: [1, 2\n")
+
+
+def test_an_error_shows_the_lines_text_and_names_what_is_at_fault() -> None:
+    # libyaml's own message has neither: the document is read again by PyYAML's parser.
+    with pytest.raises(yaml.YAMLError) as caught:
+        yaml_load.safe_load("a: 1\nb: *nope\n")
+    message = str(caught.value)
+    assert "found undefined alias 'nope'" in message
+    assert "line 2, column 4:\n    b: *nope\n       ^" in message
+
+
+def test_a_checklist_files_error_shows_the_line_and_names_the_alias() -> None:
+    with pytest.raises(ChecklistError) as caught:
+        read_yaml("code: x\noptions: *choices\n", "in_person.yaml")
+    message = str(caught.value)
+    assert message.startswith("in_person.yaml: cannot read YAML: found undefined alias 'choices'")
+    assert "    options: *choices\n             ^" in message
+
+
+def test_a_checklist_files_duplicate_key_shows_both_lines() -> None:
+    with pytest.raises(ChecklistError) as caught:
+        read_yaml("code: x\ncode: y\n", "t.yaml")
+    message = str(caught.value)
+    assert "duplicate key 'code'" in message
+    assert "    code: x\n    ^" in message
+    assert "    code: y\n    ^" in message
+
+
+def test_a_checklist_file_reads_yaml_12_booleans_and_shared_lists() -> None:
+    assert read_yaml("a: yes\nb: true\nc: &x [1]\nd: *x\n", "t.yaml") == {
+        "a": "yes",
+        "b": True,
+        "c": [1],
+        "d": [1],
+    }

@@ -7,7 +7,7 @@ Pure: text or files in, models out; no web, database or storage imports. Every r
 import re
 from collections.abc import Hashable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
@@ -26,7 +26,13 @@ MAX_YAML_NODES = 50_000
 MAX_ERRORS_SHOWN = 20
 
 
-class _StrictYamlLoader(yaml_load.SafeLoader):
+if TYPE_CHECKING:  # a mixin of the loaders below, which are SafeLoaders
+    _Loader = yaml.SafeLoader
+else:
+    _Loader = object
+
+
+class _Strict(_Loader):
     """YAML 1.2 booleans and no duplicate keys.
 
     YAML 1.1 reads ``yes``/``no``/``on``/``off`` as booleans, which would turn the answer
@@ -49,13 +55,23 @@ class _StrictYamlLoader(yaml_load.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-_StrictYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_StrictYamlLoader.add_implicit_resolver(
-    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+class _StrictYamlLoader(_Strict, yaml_load.SafeLoader):
+    """Parsed by libyaml where PyYAML has it (``service.yaml_load``)."""
+
+
+class _StrictPyYamlLoader(_Strict, yaml.SafeLoader):
+    """Parsed by PyYAML's own parser, whose errors show the line's text and name the alias
+    or character at fault (libyaml's do not): a refused document is read again by it."""
+
+
+for _kind in (_StrictYamlLoader, _StrictPyYamlLoader):
+    _kind.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _kind.add_implicit_resolver(
+        _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
 
 
 def read_yaml(
@@ -71,8 +87,18 @@ def read_yaml(
     """
     if len(text) > max_bytes:
         raise ChecklistError(f"{name}: larger than {max_bytes} characters")
-    loader = _StrictYamlLoader(text)
     try:
+        return _read(_StrictYamlLoader, text, name, max_nodes)
+    except ChecklistError as exc:
+        if not isinstance(exc.__cause__, yaml.YAMLError):
+            raise
+    return _read(_StrictPyYamlLoader, text, name, max_nodes)  # for its error's message
+
+
+def _read(kind: type[_Strict], text: str, name: str, max_nodes: int) -> Any:
+    loader: _Strict | None = None
+    try:
+        loader = kind(text)
         node = loader.get_single_node()
         if node is None:
             return None
@@ -84,7 +110,8 @@ def read_yaml(
     except RecursionError as exc:
         raise ChecklistError(f"{name}: nested too deeply") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int], limit: int) -> int:
