@@ -66,13 +66,18 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.database.migrate_on_start:
             migrate.upgrade(engine)
+        if any(job.own_process for job in jobs):
+            # Forked next: no connection may be carried across (a SQLite connection copied
+            # into a child can take the file's locks from under it), and no thread of ours
+            # may be running yet (the store's calls run on threads: after the fork).
+            engine.dispose()
+        for job in jobs:
+            job.start()
         try:
             store.ensure_ready()
         except StorageUnavailable as exc:
             # Answers can still sync without the store; /readyz reports it until it is back.
             log.warning("object store not ready at start-up: %s", exc)
-        for job in jobs:
-            job.start()
         if settings.jobs.in_process:
             runner.start()
         remove_probe = metrics.add_probe(queue_probe(engine, clock))

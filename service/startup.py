@@ -25,7 +25,6 @@ import threading
 from collections.abc import Callable
 from enum import StrEnum
 from multiprocessing.connection import Connection
-from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Protocol
 
 log = logging.getLogger("mshop")
@@ -69,7 +68,9 @@ class StartupJob:
     ) -> None:
         self.name = name
         self._work = work
-        self._own_process = own_process and _FORK is not None
+        self.own_process = own_process and _FORK is not None
+        """Runs in a forked process: whoever starts it closes its database connections
+        first (SQLite's advice: none may be carried across a fork)."""
         self._child: _Child | None = None
         self._lock = threading.Lock()
         self._state = JobState.pending
@@ -104,7 +105,7 @@ class StartupJob:
                 return
             self._state = JobState.running
         run = self._run
-        if self._own_process:
+        if self.own_process:
             # Forked here, on the caller's thread (the server's, before it serves), so no
             # other thread of ours is half-way through a write when the child is made.
             self._child = _Child.fork(self.name, self._work)
@@ -118,10 +119,11 @@ class StartupJob:
         that has not returned by then is terminated)."""
         self._stop.set()
         if self._child is not None:
-            self._child.stop.set()
+            self._child.stop.value = True
         if self._thread is not None:
             self._thread.join(timeout)
         if self._child is not None and self._child.process.is_alive():
+            self._child.terminated = True
             self._child.process.terminate()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -144,19 +146,18 @@ class StartupJob:
             self._finish(JobState.done, "done")
 
     def _supervise(self) -> None:
-        """Relay the child's progress until it exits, then finish as it did."""
+        """Relay the child's progress until it exits, then finish as it said it ended."""
         assert self._child is not None
-        failure = self._child.relay(self.report)
+        failure, ended = self._child.relay(self.report)
         code = self._child.process.exitcode
         if failure is not None:
             self._finish(JobState.failed, f"failed ({failure}); see the server log")
-        elif self._stop.is_set():
-            # Returned when asked, or terminated for not returning in time: stopped either way.
+        elif ended is not None and code == 0:
+            self._finish(ended, "done" if ended is JobState.done else "stopped before it finished")
+        elif self._child.terminated:
             self._finish(JobState.stopped, "stopped before it finished")
-        elif code != 0:
+        else:  # killed, or ended without a word: a crash
             self._finish(JobState.failed, f"failed (exit code {code}); see the server log")
-        else:
-            self._finish(JobState.done, "done")
 
     def _finish(self, state: JobState, progress: str) -> None:
         with self._lock:
@@ -165,18 +166,22 @@ class StartupJob:
 
 
 class _Child:
-    """A job's work in a forked process: its progress and failure come back on a pipe."""
+    """A job's work in a forked process: its progress and how it ended come back on a pipe."""
 
     def __init__(
-        self, process: multiprocessing.process.BaseProcess, pipe: Connection, stop: ProcessEvent
+        self, process: multiprocessing.process.BaseProcess, pipe: Connection, stop: "_Flag"
     ) -> None:
         self.process, self.pipe, self.stop = process, pipe, stop
+        self.terminated = False
+        """Set before the server terminates a child that did not stop in time."""
 
     @classmethod
     def fork(cls, name: str, work: Callable[[JobControl], None]) -> "_Child":
         assert _FORK is not None
         ours, theirs = _FORK.Pipe(duplex=False)
-        stop = _FORK.Event()
+        # A flag in shared memory, with no lock: a child killed while holding an Event's lock
+        # would leave the server's stop() waiting for it for ever.
+        stop: _Flag = _FORK.RawValue(ctypes.c_bool, False)
         process = _FORK.Process(
             target=_child_main,
             args=(name, work, theirs, stop, os.getpid()),
@@ -187,9 +192,10 @@ class _Child:
         theirs.close()  # the child's end: once the child exits, reading ours ends
         return cls(process, ours, stop)
 
-    def relay(self, report: Callable[[str], None]) -> str | None:
-        """Pass each progress text to ``report`` until the child exits; what it failed with."""
-        failure = None
+    def relay(self, report: Callable[[str], None]) -> tuple[str | None, JobState | None]:
+        """Pass each progress text to ``report`` until the child exits; what it failed with,
+        or how it said it ended (None when it said neither)."""
+        failure, ended = None, None
         try:
             while True:
                 try:
@@ -198,30 +204,36 @@ class _Child:
                     break
                 if kind == "progress":
                     report(text)
-                else:
+                elif kind == "failed":
                     failure = text
+                else:
+                    ended = JobState(text)
         finally:
             self.pipe.close()
             self.process.join()
-        return failure
+        return failure, ended
+
+
+class _Flag(Protocol):
+    value: bool
 
 
 class _ChildControl:
-    def __init__(self, pipe: Connection, stop: ProcessEvent) -> None:
+    def __init__(self, pipe: Connection, stop: _Flag) -> None:
         self._pipe, self._stop = pipe, stop
 
     def report(self, progress: str) -> None:
         self._pipe.send(("progress", progress))
 
     def stopping(self) -> bool:
-        return self._stop.is_set()
+        return bool(self._stop.value)
 
 
 def _child_main(
     name: str,
     work: Callable[[JobControl], None],
     pipe: Connection,
-    stop: ProcessEvent,
+    stop: _Flag,
     server_pid: int,
 ) -> None:
     # The server's signal set-up came along: its wake-up descriptor is the server's event
@@ -237,6 +249,8 @@ def _child_main(
     except Exception as exc:
         log.exception("%s failed", name)
         pipe.send(("failed", type(exc).__name__))
+    else:
+        pipe.send(("ended", JobState.stopped if stop.value else JobState.done))
     finally:
         pipe.close()
 
