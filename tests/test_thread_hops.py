@@ -58,9 +58,8 @@ def route_hops(app: FastAPI) -> dict[str, list[str]]:
 
 def test_a_sync_makes_at_most_three_hops(app: FastAPI) -> None:
     table = route_hops(app)
-    # The route reads the visit itself, once and under its lock (no VisitDep hop), and the
-    # caller's account on its own thread (``ShopperOnRouteThread``): one hop in all.
-    assert table["sync_answers"] == ["endpoint"]
+    # The route reads the visit itself, once and under its lock: no VisitDep hop.
+    assert table["sync_answers"] == ["get_current_user", "endpoint"]
     assert len(table["upload_photo"]) <= 3
 
 

@@ -192,7 +192,7 @@ def refresh(
     )
     if not rotated:
         _refuse(session, family_id, claims, now)
-    user = user_of(session, claims)
+    user = _user_of(session, claims)
     return issue_tokens(
         user,
         secret=secret,
@@ -265,8 +265,7 @@ def _refuse(
     )
 
 
-def user_of(session: Session, claims: TokenClaims) -> User:
-    """The active user a valid token's claims name, or raise a 401."""
+def _user_of(session: Session, claims: TokenClaims) -> User:
     user = repository.get_by_id(session, claims.subject)
     if user is None:
         raise InvalidToken("The token's user no longer exists.")
@@ -282,4 +281,4 @@ def user_from_token(
 ) -> User:
     """Resolve a token to an active user, or raise a 401 error."""
     claims = decode_token(token, expected_type=expected_type, secret=secret, now=now)
-    return user_of(session, claims)
+    return _user_of(session, claims)

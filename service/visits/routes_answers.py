@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Response, status
 
 from service.answers import service as answers_service
 from service.answers.schemas import AnswerBatch, AnswerPage, SyncResult
-from service.auth.deps import ROLE_CHECKED, CurrentUser, ShopperOnRouteThread
+from service.auth.deps import ROLE_CHECKED, CurrentUser, ShopperUser
 from service.clock import ClockDep
 from service.config import LimitSettings
 from service.db import SessionDep, commit_now
@@ -53,12 +53,11 @@ def sync_answers(
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
-    caller: ShopperOnRouteThread,
+    shopper: ShopperUser,
     visit_id: uuid.UUID,
     batch: AnswerBatch,
 ) -> Response:
     """Store a batch of answers from the phone: all or nothing, safe to send again."""
-    shopper = caller.user()  # the account read here, on this thread (see the dependency)
     # No VisitDep: the lifecycle reads the visit once, under its lock (404 the same way).
     result = lifecycle.sync_answers(
         session,

@@ -1,6 +1,5 @@
-"""Who may sync answers: the sync checks its caller on its own thread (``ShopperOnRouteThread``)
-and must answer every refusal as the routes checking through ``ShopperUser`` do, storing
-nothing."""
+"""Who may sync answers: the sync checks its caller through ``ShopperUser`` and must answer
+every refusal as the other shopper routes do, before its body is read, storing nothing."""
 
 import datetime as dt
 from collections.abc import Callable
@@ -110,7 +109,7 @@ def test_refusals_match_current_user_routes(
         ]
     }
     synced = client.put(api_path("sync_answers", visit_id=visit.id), json=body, headers=headers)
-    # The same caller on a route that checks a shopper through ``ShopperUser``.
+    # The same caller on another route that checks a shopper through ``ShopperUser``.
     started = client.post(api_path("start_visit", visit_id=visit.id), headers=headers)
     assert synced.status_code == status
     assert synced.headers["content-type"] == "application/problem+json"
@@ -146,3 +145,26 @@ def test_the_shopper_syncs(
     assert [(r.item_code, r.value, r.author_id) for r in rows] == [
         ("overall_rating", 4, shopper.id)
     ]
+
+
+@pytest.mark.parametrize(
+    ("arrange", "status", "code"),
+    [(_disabled, 401, "user-inactive"), (_coordinator, 403, "forbidden")],
+)
+def test_the_caller_is_refused_before_the_body_is_read(
+    client: TestClient,
+    session: Session,
+    clock: FrozenClock,
+    shopper: User,
+    arrange: Arrange,
+    status: int,
+    code: str,
+) -> None:
+    """A caller who may not sync learns that, not what is wrong with the body: the account's
+    checks are dependencies, which FastAPI runs before it validates the body."""
+    visit = make_visit(session, shopper=shopper)
+    headers = arrange(session, shopper, clock)
+    response = client.put(
+        api_path("sync_answers", visit_id=visit.id), json={"answers": "none"}, headers=headers
+    )
+    assert (response.status_code, response.json()["code"]) == (status, code)
