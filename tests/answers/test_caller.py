@@ -87,7 +87,7 @@ Arrange = Callable[[Session, User, FrozenClock], dict[str, str]]
         (_coordinator, 403, "forbidden"),
     ],
 )
-def test_refusals_match_current_user_routes(
+def test_refusals_match_other_shopper_routes(
     client: TestClient,
     session: Session,
     clock: FrozenClock,
