@@ -13,6 +13,7 @@ from service.answers.models import Answer
 from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.security import encode_token
+from tests.answers.test_router import answer, sync
 from tests.conftest import SECRET, FrozenClock
 from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
@@ -98,17 +99,7 @@ def test_refusals_match_other_shopper_routes(
 ) -> None:
     visit = make_visit(session, shopper=shopper)
     headers = arrange(session, shopper, clock)
-    body = {
-        "answers": [
-            {
-                "client_id": "00000000-0000-4000-8000-000000000001",
-                "item_code": "overall_rating",
-                "value": 4,
-                "answered_at": clock().isoformat(),
-            }
-        ]
-    }
-    synced = client.put(api_path("sync_answers", visit_id=visit.id), json=body, headers=headers)
+    synced = sync(client, visit, headers, answer("overall_rating", 4))
     # The same caller on another route that checks a shopper through ``ShopperUser``.
     started = client.post(api_path("start_visit", visit_id=visit.id), headers=headers)
     assert synced.status_code == status
@@ -128,17 +119,7 @@ def test_the_shopper_syncs(
     client: TestClient, session: Session, clock: FrozenClock, shopper: User
 ) -> None:
     visit = make_visit(session, shopper=shopper)
-    answer = {
-        "client_id": "00000000-0000-4000-8000-000000000002",
-        "item_code": "overall_rating",
-        "value": 4,
-        "answered_at": clock().isoformat(),
-    }
-    response = client.put(
-        api_path("sync_answers", visit_id=visit.id),
-        json={"answers": [answer]},
-        headers=bearer(shopper, clock),
-    )
+    response = sync(client, visit, bearer(shopper, clock), answer("overall_rating", 4))
     assert response.status_code == 200
     assert response.json()["created"] == 1
     rows = session.exec(select(Answer).where(col(Answer.visit_id) == visit.id)).all()
