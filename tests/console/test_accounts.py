@@ -1,19 +1,14 @@
 """Accounts and app tokens as a browser would use them (refusals: test_refusals.py)."""
 
 import base64
-import io
-import json
 import re
 import uuid
-import zlib
 from typing import Any
 
 import pytest
-import zxingcpp
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
-from PIL import Image
 from sqlmodel import Session, select
 
 from service.auth.models import User
@@ -22,19 +17,12 @@ from service.console.session import CSRF_FIELD
 from service.openrosa import tokens
 from service.openrosa.models import AppToken
 from tests.console.helpers import csrf_of, signed_in
+from tests.fixtures.qr import decode_qr
 from tests.fixtures.routes import api_path
 from tests.fixtures.users import PASSWORD, make_user
 from tests.openrosa.collect import Collect
 
 QR_IMAGE = re.compile(r'id="app-token-qr" src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
-
-
-def decode_qr(png: bytes) -> dict[str, Any]:
-    """Collect's settings read back from a QR code image, as the phone's scanner reads them."""
-    (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert found.format == zxingcpp.BarcodeFormat.QRCode
-    settings: dict[str, Any] = json.loads(zlib.decompress(base64.b64decode(found.text)))
-    return settings
 
 
 def shown_qr(html: str) -> bytes:

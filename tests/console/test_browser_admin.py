@@ -18,7 +18,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from service.auth.roles import Role
 from service.console.i18n import LANGUAGES
 from tests.console import test_browser as base
-from tests.console.test_accounts import decode_qr
+from tests.fixtures.qr import decode_qr
 
 pytestmark = pytest.mark.slow
 

@@ -1,22 +1,17 @@
 """App tokens over the JSON API, and the QR code that sets Collect up (read back by zxing)."""
 
-import base64
-import io
-import json
 import uuid
-import zlib
 from typing import Any
 
 import pytest
-import zxingcpp
 from fastapi.testclient import TestClient
-from PIL import Image
 from sqlmodel import Session
 
 from service.auth.models import User
 from service.auth.roles import Role
 from service.openrosa import repository, tokens
 from tests.conftest import NOW, AuthHeaders
+from tests.fixtures.qr import decode_qr
 from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
 from tests.openrosa.collect import Collect
@@ -245,9 +240,7 @@ class TestQrCode:
         assert response.status_code == 201
         assert response.headers["content-type"] == "image/png"
         assert response.headers["cache-control"] == "no-store"
-        (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(response.content)))
-        assert found.format == zxingcpp.BarcodeFormat.QRCode
-        settings = json.loads(zlib.decompress(base64.b64decode(found.text)))
+        settings = decode_qr(response.content)
         url = settings["general"]["server_url"]
         assert url.startswith("http://127.0.0.1/openrosa/key/")
         assert settings["general"]["form_update_mode"] == "match_exactly"
