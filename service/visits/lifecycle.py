@@ -37,6 +37,12 @@ from service.visits.transitions import (
     next_status,
 )
 
+
+def _implicit_start() -> dict[str, Any]:
+    """The start's event detail when a shopper's first write starts the visit."""
+    return {"implicit": True}
+
+
 # Statuses whose score may be computed again on purpose; an approved score is locked.
 RESCORABLE = {VisitStatus.submitted, VisitStatus.returned, VisitStatus.rejected}
 
@@ -111,21 +117,20 @@ def lock_for_write(session: Session, visit: Visit, actor: User, *, now: dt.datet
     visit = lock(session, visit)
     check_editable(visit)
     if actor.role == Role.shopper and visit.status == VisitStatus.assigned:
-        start(session, visit, actor, now=now, implicit=True)
+        # Locked and current already: ``start`` would read it again under the lock.
+        act(session, visit, actor, VisitAction.start, now=now, detail=_implicit_start())
     return visit
 
 
-def start(
-    session: Session, visit: Visit, actor: User, *, now: dt.datetime, implicit: bool = False
-) -> Visit:
-    """Mark an assigned visit in progress; ``implicit`` when a shopper's first write does it.
+def start(session: Session, visit: Visit, actor: User, *, now: dt.datetime) -> Visit:
+    """Mark an assigned visit in progress (the start action; a shopper's first write starts it
+    implicitly, see ``lock_for_write``).
 
     Raises:
         TransitionNotAllowed: the visit is not assigned, or the actor may not start it.
     """
     visit = lock(session, visit)
-    detail = {"implicit": True} if implicit else None
-    return act(session, visit, actor, VisitAction.start, now=now, detail=detail)
+    return act(session, visit, actor, VisitAction.start, now=now)
 
 
 @dataclass(frozen=True)
@@ -188,7 +193,7 @@ def sync_answers(
     check_editable(visit)
     events = []
     if actor.role == Role.shopper and visit.status == VisitStatus.assigned:
-        events.append(move(visit, actor, VisitAction.start, now=now, detail={"implicit": True}))
+        events.append(move(visit, actor, VisitAction.start, now=now, detail=_implicit_start()))
         repository.add(session, visit)  # its status, start time and version: one UPDATE
     if prepared is None or prepared.checklist_hash != checklist_hash:
         checklist = checklist_by_hash(session, visit.checklist_id, checklist_hash)

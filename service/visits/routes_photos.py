@@ -14,7 +14,8 @@ from sqlmodel import Session
 from service import db
 from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, AdminUser, CurrentUser, ShopperUser
 from service.auth.models import User
-from service.clock import ClockDep
+from service.clock import Clock, ClockDep
+from service.config import Settings
 from service.db import SessionDep, commit_now
 from service.deps import SettingsDep, StoreDep
 from service.errors import (
@@ -42,7 +43,7 @@ from service.photos.schemas import (
     VisitPhotos,
 )
 from service.responses import ClosingStreamingResponse, model_json
-from service.storage.objects import content_disposition
+from service.storage.objects import ObjectStore, content_disposition
 from service.visits import service as visits_service
 from service.visits.deps import VISIT_ERRORS, VisitDep
 from service.visits.lifecycle import ShopperWrite
@@ -165,26 +166,16 @@ def start_upload(
     settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
-    visit: VisitDep,
+    visit_id: uuid.UUID,
     body: UploadRequest,
-) -> UploadTicket:
+) -> Response:
     """Reserve a photo and get a short-lived URL to PUT its bytes straight to storage.
 
     Send the ticket's headers unchanged: the URL accepts only the declared bytes, and only
     once (a second PUT is 412: the bytes are there, call complete).
     """
-    now = clock()
-    (ticket,) = photos_service.request_uploads(
-        session,
-        store,
-        visit,
-        shopper,
-        ShopperWrite(session, visit, shopper, now),
-        [body],
-        settings=settings.upload,
-        now=now,
-    )
-    return ticket
+    (ticket,) = _request_uploads(session, store, settings, clock, shopper, visit_id, [body])
+    return model_json(ticket, status.HTTP_201_CREATED)
 
 
 @router.post(
@@ -200,10 +191,26 @@ def start_uploads(
     settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
-    visit: VisitDep,
+    visit_id: uuid.UUID,
     body: UploadRequests,
-) -> UploadTickets:
+) -> Response:
     """Reserve several photos at once, all or nothing, each with its own upload URL."""
+    tickets = _request_uploads(session, store, settings, clock, shopper, visit_id, body.uploads)
+    return model_json(UploadTickets(tickets=tickets), status.HTTP_201_CREATED)
+
+
+def _request_uploads(
+    session: Session,
+    store: ObjectStore,
+    settings: Settings,
+    clock: Clock,
+    shopper: User,
+    visit_id: uuid.UUID,
+    requests: list[UploadRequest],
+) -> list[UploadTicket]:
+    # The visit is read here, not by VisitDep: one worker-thread hop less a request (as a
+    # sync's), and the ticket is serialized and committed on this thread (``model_json``).
+    visit = visits_service.get_visit(session, shopper, visit_id)
     now = clock()
     tickets = photos_service.request_uploads(
         session,
@@ -211,11 +218,12 @@ def start_uploads(
         visit,
         shopper,
         ShopperWrite(session, visit, shopper, now),
-        body.uploads,
+        requests,
         settings=settings.upload,
         now=now,
     )
-    return UploadTickets(tickets=tickets)
+    commit_now(session)
+    return tickets
 
 
 @router.post(
@@ -277,15 +285,16 @@ def complete_uploads(
     settings: SettingsDep,
     clock: ClockDep,
     shopper: ShopperUser,
-    visit: VisitDep,
+    visit_id: uuid.UUID,
     body: CompleteRequests,
-) -> CompletedPhotos:
+) -> Response:
     """Complete a visit's direct uploads in one request, all or nothing, as the tickets
     were given: the first refusal (it names the photo) refuses the request, and the other
     uploads stay pending, to be completed again. Each is then `processing`."""
     limit = settings.upload.max_tickets_per_request
     if len(body.photo_ids) > limit:
         raise ValidationFailed(f"photo_ids: at most {limit} photos a request; split them.")
+    visit = visits_service.get_visit(session, shopper, visit_id)  # here: one hop less
     photos = reads.photos_of_visit(session, visit.id, list(dict.fromkeys(body.photo_ids)))
     now = clock()
     done = lifecycle.complete_many(
@@ -298,7 +307,7 @@ def complete_uploads(
         now=now,
     )
     commit_now(session)
-    return CompletedPhotos(photos=[reads.to_public(p, shopper) for p in done])
+    return model_json(CompletedPhotos(photos=[reads.to_public(p, shopper) for p in done]))
 
 
 @router.get(
