@@ -237,12 +237,6 @@ def _complete_found(
         _reject(session, store, photo, problem)
     sha = photo.declared_sha256
     assert sha is not None  # a reservation always declares it
-    # Before the lock, a duplicate takes no lock; once the visit is locked (an earlier photo
-    # of the request), the check under the lock below is the one.
-    if state.visit is None and (
-        same := repository.same_bytes(session, visit.id, photo.item_code, sha)
-    ):
-        return _drop_duplicate(session, store, photo, same)
     on_step("object-checked")
     visit = state.locked()
     current = state.current(photo.id)
