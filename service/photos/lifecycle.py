@@ -4,6 +4,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import NoReturn
 
 from sqlmodel import Session
@@ -185,7 +186,8 @@ class _Completing:
     def locked(self) -> PhotoVisit:
         if self.visit is None:
             visit = self.visit = self.writer.lock()
-            self.room = photos_service.ItemRoom(self.session, visit, photos_service.max_photos)
+            limits = partial(photos_service.max_photos, self.writer.checklist())
+            self.room = photos_service.ItemRoom(self.session, visit, limits)
             ids = [p.id for p in self.waiting]
             self.rows = {p.id: p for p in repository.reload_many(self.session, ids)}
             shas = [p.declared_sha256 for p in self.waiting if p.declared_sha256]

@@ -4,13 +4,14 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import BinaryIO
 
 from sqlmodel import Session
 
 from service import db
 from service.auth.models import User
-from service.checklists.pinned import checklist_for_visit
+from service.checklists.format import ResolvedChecklist
 from service.config import UploadSettings
 from service.errors import ValidationFailed
 from service.observability import metrics
@@ -26,16 +27,20 @@ log = logging.getLogger("mshop")
 
 
 def _check_item(
-    session: Session, visit: PhotoVisit, item_code: str, *, with_pending: bool = False
+    session: Session,
+    visit: PhotoVisit,
+    checklist: ResolvedChecklist,
+    item_code: str,
+    *,
+    with_pending: bool = False,
 ) -> int:
     """The item's photo limit, once it is known the item takes one more photo."""
-    limit = _item_limit(session, visit, item_code)
+    limit = _item_limit(checklist, item_code)
     _check_room(session, visit, item_code, limit, with_pending=with_pending)
     return limit
 
 
-def _item_limit(session: Session, visit: PhotoVisit, item_code: str) -> int:
-    checklist = checklist_for_visit(session, visit)
+def _item_limit(checklist: ResolvedChecklist, item_code: str) -> int:
     try:
         item = checklist.item(item_code)
     except KeyError:
@@ -62,7 +67,7 @@ class ItemRoom:
         self,
         session: Session,
         visit: PhotoVisit,
-        limit_of: Callable[[Session, PhotoVisit, str], int],
+        limit_of: Callable[[str], int],
         *,
         with_pending: bool = False,
     ) -> None:
@@ -74,7 +79,7 @@ class ItemRoom:
     def take(self, item_code: str) -> bool:
         """Whether the item takes one more photo; if it does, that photo is counted."""
         if item_code not in self._left:
-            limit = self.limits[item_code] = self._limit_of(self._session, self._visit, item_code)
+            limit = self.limits[item_code] = self._limit_of(item_code)
             taken = repository.count_for_item(
                 self._session, self._visit.id, item_code, with_pending=self._with_pending
             )
@@ -137,8 +142,8 @@ class _Streamed:
             self._fallback()
 
 
-def max_photos(session: Session, visit: PhotoVisit, item_code: str) -> int:
-    bounds = checklist_for_visit(session, visit).item(item_code).photo_bounds()
+def max_photos(checklist: ResolvedChecklist, item_code: str) -> int:
+    bounds = checklist.item(item_code).photo_bounds()
     return bounds[1] if bounds else 0
 
 
@@ -225,7 +230,7 @@ def upload(
         same = repository.same_bytes(session, visit.id, item_code, sha)
         if same is None:
             writer.check_editable()
-            limit = _check_item(session, visit, item_code)
+            limit = _check_item(session, visit, writer.checklist(), item_code)
     except BaseException:
         _abandon(session, store, abandoned, original)
         raise
@@ -321,7 +326,8 @@ def request_uploads(
         else:
             if locked is None or room is None:
                 locked = writer.lock()
-                room = ItemRoom(session, locked, _item_limit, with_pending=True)
+                limits = partial(_item_limit, writer.checklist())
+                room = ItemRoom(session, locked, limits, with_pending=True)
             code = request.item_code
             if not room.take(code):
                 limit = room.limits[code]

@@ -10,6 +10,8 @@ import datetime as dt
 import uuid
 from typing import Protocol
 
+from service.checklists.format import ResolvedChecklist
+
 
 class PhotoVisit(Protocol):
     """The fields of a visit that photos read: which checklist, where and when."""
@@ -37,8 +39,12 @@ class VisitWriter(Protocol):
         """Raise ``VisitNotEditable`` unless the shopper still holds the visit."""
 
     def lock(self) -> PhotoVisit:
-        """Take the visit's row lock (starting an assigned visit) and return it, re-read.
+        """Take the visit's row lock (starting an assigned visit) and return it, re-read;
+        asked again, the visit as the lock read it.
 
         Raises:
             VisitNotEditable: the visit was submitted (or cancelled) meanwhile.
         """
+
+    def checklist(self) -> ResolvedChecklist:
+        """The visit's checklist (no query once the lock has read its hash and it is cached)."""

@@ -18,7 +18,13 @@ from service.answers import service as answers_service
 from service.answers.schemas import AnswerIn, SyncResult
 from service.auth.models import User
 from service.auth.roles import Role
-from service.checklists.pinned import checklist_by_hash, pinned_checklist, remember_pin
+from service.checklists.format import ResolvedChecklist
+from service.checklists.pinned import (
+    checklist_by_hash,
+    checklist_for_visit,
+    pinned_checklist,
+    remember_pin,
+)
 from service.errors import ErrorCode, ValidationFailed
 from service.photos import reads as photo_reads
 from service.photos.errors import PhotosProcessing
@@ -108,18 +114,25 @@ def check_editable(visit: Visit) -> None:
         )
 
 
-def lock_for_write(session: Session, visit: Visit, actor: User, *, now: dt.datetime) -> Visit:
+def lock_for_write(
+    session: Session, visit_id: uuid.UUID, actor: User, *, now: dt.datetime
+) -> tuple[Visit, str]:
     """Lock the visit for a write by its shopper; an assigned visit starts on its first write.
+    Returns it with its checklist's content hash, read in the same statement.
 
     Raises:
         VisitNotEditable: the visit is submitted, approved, rejected or cancelled.
     """
-    visit = lock(session, visit)
+    visit, checklist_hash = repository.lock_with_checklist(session, visit_id)
+    _start_writing(session, visit, actor, now=now)
+    return visit, checklist_hash
+
+
+def _start_writing(session: Session, visit: Visit, actor: User, *, now: dt.datetime) -> None:
     check_editable(visit)
     if actor.role == Role.shopper and visit.status == VisitStatus.assigned:
         # Locked and current already: ``start`` would read it again under the lock.
         act(session, visit, actor, VisitAction.start, now=now, detail=_implicit_start())
-    return visit
 
 
 def start(session: Session, visit: Visit, actor: User, *, now: dt.datetime) -> Visit:
@@ -133,20 +146,53 @@ def start(session: Session, visit: Visit, actor: User, *, now: dt.datetime) -> V
     return act(session, visit, actor, VisitAction.start, now=now)
 
 
-@dataclass(frozen=True)
+@dataclass
 class ShopperWrite:
-    """A shopper's write to one visit, handed to photos (``photos.visit.VisitWriter``)."""
+    """A shopper's write to one visit, handed to photos (``photos.visit.VisitWriter``).
+
+    The lock is taken once, when first asked (or by ``locked_write``, before photos are
+    called): it reads the visit again, with its checklist's content hash.
+    """
 
     session: Session
     visit: Visit
     actor: User
     now: dt.datetime
+    checklist_hash: str | None = None  # read with the lock, once it is held
 
     def check_editable(self) -> None:
         check_editable(self.visit)
 
     def lock(self) -> Visit:
-        return lock_for_write(self.session, self.visit, self.actor, now=self.now)
+        if self.checklist_hash is None:
+            self.visit, self.checklist_hash = lock_for_write(
+                self.session, self.visit.id, self.actor, now=self.now
+            )
+        return self.visit
+
+    def checklist(self) -> ResolvedChecklist:
+        if self.checklist_hash is None:
+            return checklist_for_visit(self.session, self.visit)
+        return checklist_by_hash(self.session, self.visit.checklist_id, self.checklist_hash)
+
+
+def locked_write(
+    session: Session, visit_id: uuid.UUID, actor: User, *, now: dt.datetime
+) -> ShopperWrite:
+    """A shopper's write whose visit is read once, under its lock, with its checklist's hash
+    (one statement where ``get_visit`` and the lock would take two, the hash a third); for a
+    write that takes the lock anyway.
+
+    Raises:
+        VisitNotFound: no visit ``visit_id`` is the actor's.
+        VisitNotEditable: the visit is not with its shopper.
+    """
+    found = repository.lock_readable(session, actor, visit_id)
+    if found is None:
+        raise visits_service.VisitNotFound(f"There is no visit {visit_id}.")
+    visit, checklist_hash = found
+    _start_writing(session, visit, actor, now=now)
+    return ShopperWrite(session, visit, actor, now, checklist_hash)
 
 
 def sync_answers(

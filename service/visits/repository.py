@@ -208,6 +208,13 @@ def lock_readable(session: Session, user: User, visit_id: uuid.UUID) -> tuple[Vi
     return None if row is None else (row[0], row[1])
 
 
+def lock_with_checklist(session: Session, visit_id: uuid.UUID) -> tuple[Visit, str]:
+    """``lock``, with the visit's checklist's content hash read in the same statement."""
+    db.write_lock(session)
+    row = session.execute(_LOCKED_READ[False], {"visit_id": visit_id}).one()
+    return row[0], row[1]
+
+
 def scores_for(
     session: Session, visit_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[float | None, int | None]]:

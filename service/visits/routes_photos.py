@@ -46,7 +46,7 @@ from service.responses import ClosingStreamingResponse, model_json
 from service.storage.objects import ObjectStore, content_disposition
 from service.visits import service as visits_service
 from service.visits.deps import VISIT_ERRORS, VisitDep
-from service.visits.lifecycle import ShopperWrite
+from service.visits.lifecycle import ShopperWrite, locked_write
 from service.visits.models import Visit
 from service.visits.photo_form import PhotoForm, form_schema
 
@@ -208,16 +208,17 @@ def _request_uploads(
     visit_id: uuid.UUID,
     requests: list[UploadRequest],
 ) -> list[UploadTicket]:
-    # The visit is read here, not by VisitDep: one worker-thread hop less a request (as a
-    # sync's), and the ticket is serialized and committed on this thread (``model_json``).
-    visit = visits_service.get_visit(session, shopper, visit_id)
+    # The visit is read here, once, under the lock the reservations need (not by VisitDep,
+    # which is one worker-thread hop and one statement more); the tickets are committed and
+    # serialized on this thread (``model_json``), as a sync's answer.
     now = clock()
+    writer = locked_write(session, visit_id, shopper, now=now)
     tickets = photos_service.request_uploads(
         session,
         store,
-        visit,
+        writer.visit,
         shopper,
-        ShopperWrite(session, visit, shopper, now),
+        writer,
         requests,
         settings=settings.upload,
         now=now,
