@@ -4,8 +4,9 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlmodel import Session
 
@@ -306,11 +307,13 @@ def request_uploads(
     for request in requests:
         if request.size_bytes > settings.max_bytes:
             raise errors.PhotoTooLarge(f"A photo may be at most {settings.max_bytes} bytes.")
-    photos: list[Photo] = []
+    photos: list[Photo | _Reservation] = []
     locked: PhotoVisit | None = None
-    known = repository.by_client_ids(session, [r.client_id for r in requests])
+    known: dict[uuid.UUID, Photo | _Reservation] = dict(
+        repository.by_client_ids(session, [r.client_id for r in requests])
+    )
     room: ItemRoom | None = None  # pending reservations count, this batch's own included
-    new: list[Photo] = []
+    new: list[_Reservation] = []
     for request in requests:
         photo = known.get(request.client_id)
         if photo is not None:
@@ -336,7 +339,7 @@ def request_uploads(
             known[request.client_id] = photo
             new.append(photo)
         photos.append(photo)
-    repository.add_all(session, new)
+    repository.insert_rows(session, [reservation.row for reservation in new])
     tickets = []
     for photo, request in zip(photos, requests, strict=True):
         put = store.presign_put(
@@ -362,6 +365,22 @@ def request_uploads(
     return tickets
 
 
+@dataclass(frozen=True, slots=True)
+class _Reservation:
+    """A photo this request reserves: what the batch's checks and its ticket read, and its
+    row, inserted with the batch's others in one statement (an ORM ``Photo`` costs more to
+    build and flush than the insert itself: about 0.3 ms each on the bench machine)."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    visit_id: uuid.UUID
+    item_code: str
+    declared_sha256: str
+    original_key: str
+    row: dict[str, Any]
+    status: PhotoStatus = PhotoStatus.pending
+
+
 def _reserve(
     visit: PhotoVisit,
     actor: User,
@@ -369,22 +388,31 @@ def _reserve(
     *,
     settings: UploadSettings,
     now: dt.datetime,
-) -> Photo:
+) -> _Reservation:
     photo_id = uuid.uuid4()
     original, thumb, display = keys_for(visit.id, photo_id)
-    return Photo(
+    row = {
+        "id": photo_id,
+        "client_id": request.client_id,
+        "visit_id": visit.id,
+        "item_code": request.item_code,
+        "status": PhotoStatus.pending,
+        "declared_sha256": request.sha256,
+        "declared_size": request.size_bytes,
+        "taken_at": request.taken_at.astimezone(dt.UTC),
+        "original_key": original,
+        "thumb_key": thumb,
+        "display_key": display,
+        "uploaded_by_id": actor.id,
+        "created_at": now,
+        "expires_at": now + dt.timedelta(seconds=settings.pending_ttl_seconds),
+    }
+    return _Reservation(
         id=photo_id,
         client_id=request.client_id,
         visit_id=visit.id,
         item_code=request.item_code,
-        status=PhotoStatus.pending,
         declared_sha256=request.sha256,
-        declared_size=request.size_bytes,
-        taken_at=request.taken_at.astimezone(dt.UTC),
         original_key=original,
-        thumb_key=thumb,
-        display_key=display,
-        uploaded_by_id=actor.id,
-        created_at=now,
-        expires_at=now + dt.timedelta(seconds=settings.pending_ttl_seconds),
+        row=row,
     )
