@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_
+from sqlalchemy import and_, bindparam, func, insert, or_
 from sqlmodel import Session, col, delete, select
 
 from service.photos.models import Photo, PhotoJob, PhotoStatus
@@ -15,14 +15,51 @@ def get(session: Session, photo_id: uuid.UUID) -> Photo | None:
     return session.get(Photo, photo_id)
 
 
-def by_client_id(session: Session, client_id: uuid.UUID) -> Photo | None:
-    return session.exec(select(Photo).where(col(Photo.client_id) == client_id)).first()
-
-
 # A photo that holds its place among an item's photos: evidence, or about to be.
 COUNTED = (PhotoStatus.ready, PhotoStatus.processing)
 # Photos a visit lists: all but unconfirmed direct uploads (a rejected one says why).
 LISTED = (PhotoStatus.ready, PhotoStatus.processing, PhotoStatus.rejected)
+
+# The queries of an upload's path (multipart, tickets, complete) are built once, with bound
+# parameters: building a select of Photo and its cache key cost about 0.4 ms a query on the
+# bench machine, more than running it on SQLite.
+_VISIT = col(Photo.visit_id) == bindparam("visit_id")
+_ITEM = col(Photo.item_code) == bindparam("item_code")
+_BY_CLIENT_ID = select(Photo).where(col(Photo.client_id) == bindparam("client_id"))
+_BY_CLIENT_IDS = select(Photo).where(col(Photo.client_id).in_(bindparam("ids", expanding=True)))
+_OF_VISIT = select(Photo).where(_VISIT, col(Photo.id).in_(bindparam("ids", expanding=True)))
+_SAME_BYTES = select(Photo).where(
+    _VISIT, _ITEM, col(Photo.sha256) == bindparam("sha256"), col(Photo.status).in_(COUNTED)
+)
+_SAME_CLIENT_ID_OR_BYTES = select(Photo).where(
+    or_(
+        col(Photo.client_id) == bindparam("client_id"),
+        and_(
+            _VISIT,
+            _ITEM,
+            col(Photo.sha256) == bindparam("sha256"),
+            col(Photo.status).in_(COUNTED),
+        ),
+    )
+)
+_RELOAD = (
+    select(Photo)
+    .where(col(Photo.id).in_(bindparam("ids", expanding=True)))
+    .execution_options(populate_existing=True)
+)
+_WITH_BYTES = select(Photo).where(
+    _VISIT,
+    col(Photo.sha256).in_(bindparam("shas", expanding=True)),
+    col(Photo.status).in_(COUNTED),
+)
+_COUNT = {
+    with_pending: select(func.count()).where(_VISIT, _ITEM, col(Photo.status).in_(statuses))
+    for with_pending, statuses in ((False, COUNTED), (True, (*COUNTED, PhotoStatus.pending)))
+}
+
+
+def by_client_id(session: Session, client_id: uuid.UUID) -> Photo | None:
+    return session.exec(_BY_CLIENT_ID, params={"client_id": client_id}).first()
 
 
 def for_visit(
@@ -38,10 +75,8 @@ def for_visit(
 
 def of_visit(session: Session, visit_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[Photo]:
     """Those of the photos that belong to the visit."""
-    rows = session.exec(
-        select(Photo).where(col(Photo.visit_id) == visit_id, col(Photo.id).in_(photo_ids))
-    ).all()
-    return list(rows)
+    params = {"visit_id": visit_id, "ids": list(photo_ids)}
+    return list(session.exec(_OF_VISIT, params=params).all())
 
 
 def all_for_visit(session: Session, visit_id: uuid.UUID) -> list[Photo]:
@@ -51,67 +86,42 @@ def all_for_visit(session: Session, visit_id: uuid.UUID) -> list[Photo]:
 def same_bytes(session: Session, visit_id: uuid.UUID, item_code: str, sha256: str) -> Photo | None:
     """The photo (ready or processing) with these bytes for this item of the visit: a
     photo's identity."""
-    return session.exec(
-        select(Photo).where(
-            col(Photo.visit_id) == visit_id,
-            col(Photo.item_code) == item_code,
-            col(Photo.sha256) == sha256,
-            col(Photo.status).in_(COUNTED),
-        )
-    ).first()
+    params = {"visit_id": visit_id, "item_code": item_code, "sha256": sha256}
+    return session.exec(_SAME_BYTES, params=params).first()
 
 
 def same_client_id_or_bytes(
     session: Session, client_id: uuid.UUID, visit_id: uuid.UUID, item_code: str, sha256: str
 ) -> Photo | None:
     """``by_client_id`` else ``same_bytes``, in one statement."""
-    rows = session.exec(
-        select(Photo).where(
-            or_(
-                col(Photo.client_id) == client_id,
-                and_(
-                    col(Photo.visit_id) == visit_id,
-                    col(Photo.item_code) == item_code,
-                    col(Photo.sha256) == sha256,
-                    col(Photo.status).in_(COUNTED),
-                ),
-            )
-        )
-    ).all()
+    params = {
+        "client_id": client_id,
+        "visit_id": visit_id,
+        "item_code": item_code,
+        "sha256": sha256,
+    }
+    rows = session.exec(_SAME_CLIENT_ID_OR_BYTES, params=params).all()
     return next((r for r in rows if r.client_id == client_id), rows[0] if rows else None)
 
 
 def reload_many(session: Session, photo_ids: Sequence[uuid.UUID]) -> list[Photo]:
     """The rows as they are now (another request may have changed or removed them)."""
-    statement = select(Photo).where(col(Photo.id).in_(photo_ids))
-    return list(session.exec(statement.execution_options(populate_existing=True)).all())
+    return list(session.exec(_RELOAD, params={"ids": list(photo_ids)}).all())
 
 
 def with_bytes(session: Session, visit_id: uuid.UUID, sha256s: Sequence[str]) -> list[Photo]:
     """The visit's photos (ready or processing) with any of these sha256s: ``same_bytes`` of
     several uploads, in one statement."""
-    return list(
-        session.exec(
-            select(Photo).where(
-                col(Photo.visit_id) == visit_id,
-                col(Photo.sha256).in_(sha256s),
-                col(Photo.status).in_(COUNTED),
-            )
-        ).all()
-    )
+    params = {"visit_id": visit_id, "shas": list(sha256s)}
+    return list(session.exec(_WITH_BYTES, params=params).all())
 
 
 def count_for_item(
     session: Session, visit_id: uuid.UUID, item_code: str, *, with_pending: bool = False
 ) -> int:
-    statuses = [*COUNTED, PhotoStatus.pending] if with_pending else list(COUNTED)
-    return session.exec(
-        select(func.count()).where(
-            col(Photo.visit_id) == visit_id,
-            col(Photo.item_code) == item_code,
-            col(Photo.status).in_(statuses),
-        )
-    ).one()
+    params = {"visit_id": visit_id, "item_code": item_code}
+    count: int = session.exec(_COUNT[with_pending], params=params).one()
+    return count
 
 
 def lookalike_candidates(
@@ -161,7 +171,7 @@ def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def by_client_ids(session: Session, client_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Photo]:
-    rows = session.exec(select(Photo).where(col(Photo.client_id).in_(client_ids))).all()
+    rows = session.exec(_BY_CLIENT_IDS, params={"ids": list(client_ids)}).all()
     return {p.client_id: p for p in rows}
 
 
