@@ -24,9 +24,21 @@ from service.visits.models import Visit, VisitBulk, VisitEvent, VisitResult
 from service.visits.transitions import OVERDUE_STATUSES, VisitStatus
 
 
+def _sees_own_only(user: User) -> bool:
+    """Whether ``user`` may see only their own visits (a shopper) or all."""
+    return user.role == Role.shopper
+
+
 def readable_by(user: User) -> list[ColumnElement[bool]]:
     """The conditions on visits ``user`` may see: a shopper only their own, others all."""
-    return [col(Visit.shopper_id) == user.id] if user.role == Role.shopper else []
+    return [col(Visit.shopper_id) == user.id] if _sees_own_only(user) else []
+
+
+def _own_params(user: User, visit_id: uuid.UUID) -> tuple[bool, dict[str, Any]]:
+    """Which of a prebuilt pair of statements (``own``: with ``readable_by``'s condition on
+    ``user_id``) serves ``user``, and its parameters."""
+    own = _sees_own_only(user)
+    return own, ({"visit_id": visit_id, "user_id": user.id} if own else {"visit_id": visit_id})
 
 
 def readable_statement(user: User) -> SelectOfScalar[Visit]:
@@ -164,8 +176,19 @@ def waves(session: Session, *, limit: int) -> list[str]:
     return [wave for wave in session.exec(query).all() if wave]
 
 
+def _readable_one(*, own: bool) -> SelectOfScalar[Visit]:
+    query = select(Visit).where(col(Visit.id) == sa.bindparam("visit_id"))
+    # A shopper reads only their own visits, as ``readable_by`` says.
+    return query.where(col(Visit.shopper_id) == sa.bindparam("user_id")) if own else query
+
+
+# Built once: a query built per request cost more than running it (photos.repository).
+_READABLE_ONE = {own: _readable_one(own=own) for own in (False, True)}
+
+
 def get_readable(session: Session, user: User, visit_id: uuid.UUID) -> Visit | None:
-    return session.exec(readable_statement(user).where(col(Visit.id) == visit_id)).first()
+    own, params = _own_params(user, visit_id)
+    return session.exec(_READABLE_ONE[own], params=params).first()
 
 
 def lock(session: Session, visit_id: uuid.UUID) -> Visit:
@@ -200,11 +223,8 @@ def lock_readable(session: Session, user: User, visit_id: uuid.UUID) -> tuple[Vi
     """A visit ``user`` may see, read once and under its lock (as ``lock``), with its
     checklist's content hash; None when there is no such visit for them."""
     db.write_lock(session)
-    own = user.role == Role.shopper
-    row = session.execute(
-        _LOCKED_READ[own],
-        {"visit_id": visit_id, "user_id": user.id} if own else {"visit_id": visit_id},
-    ).first()
+    own, params = _own_params(user, visit_id)
+    row = session.execute(_LOCKED_READ[own], params).first()
     return None if row is None else (row[0], row[1])
 
 
