@@ -298,12 +298,17 @@ async def get_session(
     loop, and keeps it until its transaction has ended.
     """
     slots = _slots_of(session)
-    with anyio.move_on_after(slots.timeout) as waited:
-        await slots.semaphore.acquire()
-    if waited.cancelled_caught:
-        raise PoolTimeout(
-            "no database slot free within the pool timeout", None, None
-        )  # answered 503 with Retry-After
+    try:
+        # A free slot is taken at once (a slot is free only while nobody waits for one):
+        # no timer and no trip through the event loop, which every request paid.
+        slots.semaphore.acquire_nowait()
+    except anyio.WouldBlock:
+        with anyio.move_on_after(slots.timeout) as waited:
+            await slots.semaphore.acquire()
+        if waited.cancelled_caught:
+            raise PoolTimeout(
+                "no database slot free within the pool timeout", None, None
+            ) from None  # answered 503 with Retry-After
     try:
         try:
             yield session
@@ -311,8 +316,11 @@ async def get_session(
             with anyio.CancelScope(shield=True):
                 await _end(session, commit=False)
             raise
-        with anyio.CancelScope(shield=True):
-            await _end(session, commit=True)
+        if _ended(session) and not _after_work(session):
+            session.close()  # committed by the route (``commit_now``): nothing to wait for
+        else:
+            with anyio.CancelScope(shield=True):
+                await _end(session, commit=True)
     finally:
         slots.semaphore.release()
 
@@ -362,11 +370,16 @@ async def _end(session: Session, *, commit: bool) -> None:
     else:
         loop = asyncio.get_running_loop()
         committed = await loop.run_in_executor(_ENDINGS, _end_transaction, session, commit)
-    if session.info.get(_AFTER_COMMIT) or session.info.get(_CLEANUPS):
+    if _after_work(session):
         # Store calls and clean-up transactions: slow work for the shared pool, lock released.
         await anyio.to_thread.run_sync(partial(finish_request, session, committed=committed))
     if commit and not committed:
         raise _commit_error(session)
+
+
+def _after_work(session: Session) -> bool:
+    """Whether ``after_commit`` or ``after_request`` gave the request work for its end."""
+    return bool(session.info.get(_AFTER_COMMIT) or session.info.get(_CLEANUPS))
 
 
 def _ended(session: Session) -> bool:
