@@ -238,12 +238,7 @@ def upload(
     if same is not None:
         _abandon(session, store, abandoned, original)
         return same, False
-    with db.released(session):
-        try:
-            storing.wait()
-        except BaseException:
-            pipeline.delete_after_request(session, store, [original])
-            raise
+    # Built while the store still receives: after the wait, only what needs the lock.
     photo = Photo(
         id=photo_id,
         client_id=client_id,
@@ -258,6 +253,12 @@ def upload(
         created_at=now,
     )
     pipeline.fill_header(photo, header)
+    with db.released(session):
+        try:
+            storing.wait()
+        except BaseException:
+            pipeline.delete_after_request(session, store, [original])
+            raise
     try:
         visit = writer.lock()
         # Checked again under the visit's lock: a parallel retry may have stored it first.
