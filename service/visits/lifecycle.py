@@ -131,8 +131,11 @@ def lock_for_write(
 def _start_writing(session: Session, visit: Visit, actor: User, *, now: dt.datetime) -> None:
     check_editable(visit)
     if actor.role == Role.shopper and visit.status == VisitStatus.assigned:
-        # Locked and current already: ``start`` would read it again under the lock.
-        act(session, visit, actor, VisitAction.start, now=now, detail=_implicit_start())
+        # Locked and current already (``start`` would read it again under the lock); the
+        # event goes in as a sync's do, in an INSERT that asks no id back.
+        event = move(visit, actor, VisitAction.start, now=now, detail=_implicit_start())
+        repository.add(session, visit)
+        repository.insert_events(session, [event])
 
 
 def start(session: Session, visit: Visit, actor: User, *, now: dt.datetime) -> Visit:
