@@ -27,9 +27,10 @@ def same_second(sign: Callable[[], str], reference: Callable[[], str]) -> tuple[
     """Both URLs, signed within one second (a signature covers its second)."""
     for _ in range(5):
         ours, theirs = sign(), reference()
-        if parse_qs(urlsplit(ours).query)["X-Amz-Date"] == parse_qs(urlsplit(theirs).query)[
-            "X-Amz-Date"
-        ]:
+        if (
+            parse_qs(urlsplit(ours).query)["X-Amz-Date"]
+            == parse_qs(urlsplit(theirs).query)["X-Amz-Date"]
+        ):
             return ours, theirs
     raise AssertionError("could not sign twice within one second")
 
