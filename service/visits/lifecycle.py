@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from service.answers import service as answers_service
@@ -153,24 +154,27 @@ def start(session: Session, visit: Visit, actor: User, *, now: dt.datetime) -> V
 class ShopperWrite:
     """A shopper's write to one visit, handed to photos (``photos.visit.VisitWriter``).
 
-    The lock is taken once, when first asked (or by ``locked_write``, before photos are
-    called): it reads the visit again, with its checklist's content hash.
+    The lock is taken when first asked (or by ``locked_write``, before photos are called)
+    and again only in a later transaction (the one that took it has ended): it reads the
+    visit again, with its checklist's content hash.
     """
 
     session: Session
     visit: Visit
     actor: User
     now: dt.datetime
-    checklist_hash: str | None = None  # read with the lock, once it is held
+    checklist_hash: str | None = None  # read with the lock
+    locked_in: SessionTransaction | None = None  # the transaction that holds the lock
 
     def check_editable(self) -> None:
         check_editable(self.visit)
 
     def lock(self) -> Visit:
-        if self.checklist_hash is None:
+        if self.locked_in is None or self.session.get_transaction() is not self.locked_in:
             self.visit, self.checklist_hash = lock_for_write(
                 self.session, self.visit.id, self.actor, now=self.now
             )
+            self.locked_in = self.session.get_transaction()
         return self.visit
 
     def checklist(self) -> ResolvedChecklist:
@@ -195,7 +199,7 @@ def locked_write(
         raise visits_service.VisitNotFound(f"There is no visit {visit_id}.")
     visit, checklist_hash = found
     _start_writing(session, visit, actor, now=now)
-    return ShopperWrite(session, visit, actor, now, checklist_hash)
+    return ShopperWrite(session, visit, actor, now, checklist_hash, session.get_transaction())
 
 
 def sync_answers(
