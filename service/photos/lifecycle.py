@@ -97,7 +97,6 @@ def complete(
     session: Session,
     store: ObjectStore,
     photo: Photo,
-    visit: PhotoVisit,
     writer: VisitWriter,
     *,
     settings: UploadSettings,
@@ -121,7 +120,7 @@ def complete(
             objects) once the request's transaction has rolled back.
         StorageUnavailable: nothing is removed; retry later.
     """
-    (done,) = complete_many(session, store, [photo], visit, writer, settings=settings, now=now)
+    (done,) = complete_many(session, store, [photo], writer, settings=settings, now=now)
     return done
 
 
@@ -129,7 +128,6 @@ def complete_many(
     session: Session,
     store: ObjectStore,
     photos: Sequence[Photo],
-    visit: PhotoVisit,
     writer: VisitWriter,
     *,
     settings: UploadSettings,
@@ -153,7 +151,7 @@ def complete_many(
     found = dict(zip((p.id for p in waiting), heads, strict=True))
     state = _Completing(session, writer, waiting)
     done = [
-        _complete_found(session, store, p, found[p.id], visit, state, settings=settings, now=now)
+        _complete_found(session, store, p, found[p.id], state, settings=settings, now=now)
         if p.id in found
         else p
         for p in photos
@@ -221,7 +219,6 @@ def _complete_found(
     store: ObjectStore,
     photo: Photo,
     found: StoredObject | None,
-    visit: PhotoVisit,
     state: "_Completing",
     *,
     settings: UploadSettings,
