@@ -157,10 +157,12 @@ OUTCOME: dict[tuple[str, str], tuple[int, str]] = {
     ("POST", "upload_photo"): (404, "visit-not-found"),
     ("GET", "list_photos"): (404, "visit-not-found"),
     ("DELETE", "delete_photos"): (404, "visit-not-found"),
-    ("POST", "start_upload"): (404, "visit-not-found"),
-    ("POST", "start_uploads"): (404, "visit-not-found"),
+    # As a sync's: the body is checked before the visit is read (in the route, once); another
+    # shopper's visit with a valid body is 404 (tests/photos/test_direct_batch.py).
+    ("POST", "start_upload"): (422, "validation-failed"),
+    ("POST", "start_uploads"): (422, "validation-failed"),
     ("POST", "complete_upload"): (404, "photo-not-found"),
-    ("POST", "complete_uploads"): (404, "visit-not-found"),
+    ("POST", "complete_uploads"): (422, "validation-failed"),
     ("GET", "read_photo_content"): (404, "photo-not-found"),
     ("GET", "rank_services"): (200, "application/json"),
     ("GET", "rank_agencies"): (200, "application/json"),

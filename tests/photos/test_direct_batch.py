@@ -117,6 +117,23 @@ def test_a_photo_of_another_visit_is_not_found(
     assert statuses(session, mine.id) == {given["photo_id"]: PhotoStatus.pending}
 
 
+def test_tickets_for_another_shoppers_visit_are_not_found(
+    client: TestClient, session: Session, clock: FrozenClock, shopper: User
+) -> None:
+    theirs = make_visit(session, shopper=make_user(session, Role.shopper))
+    phone = bearer(shopper, clock)
+    body = {"uploads": [upload_request(images.photo(seed=61))]}
+
+    batch = client.post(api_path("start_uploads", visit_id=theirs.id), json=body, headers=phone)
+    one = client.post(
+        api_path("start_upload", visit_id=theirs.id), json=body["uploads"][0], headers=phone
+    )
+
+    assert_problem(batch, 404, "visit-not-found")
+    assert_problem(one, 404, "visit-not-found")
+    assert statuses(session, theirs.id) == {}
+
+
 def test_more_ids_than_a_request_may_complete_are_refused(
     app: FastAPI, client: TestClient, session: Session, clock: FrozenClock, shopper: User
 ) -> None:
