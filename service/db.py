@@ -8,6 +8,7 @@ Every other module uses the names below (tests/test_transactions_rule.py checks 
   lock not granted in time is ``DatabaseBusy``, a 503 with Retry-After.
 - ``ReadSessionDep``: the same session, moved to a read-only transaction (reports, exports).
 - ``commit_now(session)``: a write route's commit made on its own thread, before it returns.
+- ``insert_rows(session, insert, rows)``: rows in one Core INSERT on the request's connection.
 - ``released(session)``: no transaction held during slow work that needs no database.
 - ``savepoint(session)``: one statement that may lose a unique-key race, undone alone.
 - ``own_transaction(session)``: a transaction of its own next to the request's (a streamed
@@ -25,7 +26,7 @@ import logging
 import sqlite3
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
@@ -35,7 +36,7 @@ from typing import Annotated, Any
 import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Executable, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
@@ -58,6 +59,7 @@ __all__ = [
     "get_read_session",
     "finish_request",
     "get_session",
+    "insert_rows",
     "is_lock_timeout",
     "new_session",
     "write_lock",
@@ -414,6 +416,14 @@ def _commit_error(session: Session) -> Exception:
 # "function" scope: the commit runs before the response is sent, so a client is never told
 # "stored" about a write whose commit then failed.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def insert_rows(session: Session, insert: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``rows`` through ``insert`` (a Core INSERT built once) on the session's connection, in
+    one statement that asks nothing back; nothing is loaded into the session."""
+    if rows:
+        # One row is a plain execute: an executemany of one is a pipeline on psycopg.
+        session.connection().execute(insert, rows[0] if len(rows) == 1 else list(rows))
 
 
 def commit_now(session: Session) -> None:

@@ -67,8 +67,7 @@ def enqueue_many(session: Session, photo_ids: Sequence[uuid.UUID], now: dt.datet
     ]
     if rows:
         session.flush()  # the photos' rows first: each job points at its photo
-        # One row is a plain execute: an executemany of one is a pipeline on psycopg.
-        session.connection().execute(_INSERT_JOB, rows[0] if len(rows) == 1 else rows)
+        db.insert_rows(session, _INSERT_JOB, rows)
 
 
 def _free(now: dt.datetime) -> object:

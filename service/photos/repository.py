@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, insert, or_
 from sqlmodel import Session, col, delete, select
 
+from service import db
 from service.photos.models import Photo, PhotoJob, PhotoStatus
 
 
@@ -166,8 +167,7 @@ def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     nothing back; nothing of them is loaded into the session."""
     if rows:
         session.flush()  # what the session holds first: a row may point at it
-        # One row is a plain execute: an executemany of one is a pipeline on psycopg.
-        session.connection().execute(_INSERT_PHOTO, rows[0] if len(rows) == 1 else list(rows))
+        db.insert_rows(session, _INSERT_PHOTO, rows)
 
 
 def by_client_ids(session: Session, client_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Photo]:

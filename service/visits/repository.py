@@ -307,9 +307,7 @@ def insert_events(session: Session, events: list[VisitEvent]) -> None:
     """Append events in one statement that asks no ids back (the ORM inserts them one by one
     on SQLite to learn each id), built once (see ``answers.repository``)."""
     rows = [{n: getattr(e, n) for n in _EVENT_COLUMNS} for e in events]
-    if rows:
-        # One row is a plain execute: an executemany of one is a pipeline on psycopg.
-        session.connection().execute(_INSERT_EVENT, rows[0] if len(rows) == 1 else rows)
+    db.insert_rows(session, _INSERT_EVENT, rows)
 
 
 def events(session: Session, visit_id: uuid.UUID) -> list[VisitEvent]:
