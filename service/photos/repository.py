@@ -29,19 +29,13 @@ _ITEM = col(Photo.item_code) == bindparam("item_code")
 _BY_CLIENT_ID = select(Photo).where(col(Photo.client_id) == bindparam("client_id"))
 _BY_CLIENT_IDS = select(Photo).where(col(Photo.client_id).in_(bindparam("ids", expanding=True)))
 _OF_VISIT = select(Photo).where(_VISIT, col(Photo.id).in_(bindparam("ids", expanding=True)))
-_SAME_BYTES = select(Photo).where(
+# A photo's identity: these bytes, for this item of the visit, ready or processing.
+_SAME = and_(
     _VISIT, _ITEM, col(Photo.sha256) == bindparam("sha256"), col(Photo.status).in_(COUNTED)
 )
+_SAME_BYTES = select(Photo).where(_SAME)
 _SAME_CLIENT_ID_OR_BYTES = select(Photo).where(
-    or_(
-        col(Photo.client_id) == bindparam("client_id"),
-        and_(
-            _VISIT,
-            _ITEM,
-            col(Photo.sha256) == bindparam("sha256"),
-            col(Photo.status).in_(COUNTED),
-        ),
-    )
+    or_(col(Photo.client_id) == bindparam("client_id"), _SAME)
 )
 _RELOAD = (
     select(Photo)
