@@ -214,6 +214,12 @@ class ServerSettings(BaseModel):
     # address is the connection's own. uvicorn alone would trust 127.0.0.1, letting anyone
     # behind a pass-through proxy on the same host pick the address the login limits count.
     forwarded_allow_ips: str = ""
+    # Once started, a process freezes the objects it holds out of the garbage collector's
+    # walks, and collects its youngest generation after this many allocations not yet freed
+    # (Python's default: 700). Full collections of a started server cost over 1 ms a request
+    # (service/collector.py).
+    gc_freeze: bool = True
+    gc_young_threshold: int = Field(default=10_000, ge=100, le=1_000_000)
 
     @field_validator("forwarded_allow_ips")
     @classmethod

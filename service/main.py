@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service import __version__, docs_pages, migrate, spec
+from service import __version__, collector, docs_pages, migrate, spec
 from service.api import API_PREFIX, ROUTER_ERRORS, api_router, unique_id
 from service.auth.throttle import LoginThrottle
 from service.clock import Clock, now_utc
@@ -81,6 +81,10 @@ def create_app(
         if settings.jobs.in_process:
             runner.start()
         remove_probe = metrics.add_probe(queue_probe(engine, clock))
+        collector.settle_after_start(
+            freeze=settings.server.gc_freeze,
+            young_threshold=settings.server.gc_young_threshold,
+        )
         yield
         remove_probe()
         runner.stop(settings.server.graceful_shutdown_seconds)
