@@ -44,6 +44,7 @@ from sqlmodel import Session
 from service import db_liveness
 from service.base import metadata
 from service.config import DatabaseSettings
+from service.driver_sql import DriverStatement
 from service.errors import DatabaseBusy
 
 __all__ = [
@@ -418,12 +419,23 @@ def _commit_error(session: Session) -> Exception:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def insert_rows(session: Session, insert: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
-    """``rows`` through ``insert`` (a Core INSERT built once) on the session's connection, in
-    one statement that asks nothing back; nothing is loaded into the session."""
-    if rows:
-        # One row is a plain execute: an executemany of one is a pipeline on psycopg.
-        session.connection().execute(insert, rows[0] if len(rows) == 1 else list(rows))
+def insert_rows(
+    session: Session, insert: Executable | DriverStatement, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """``rows`` through ``insert`` (a Core INSERT built once, or one compiled once when every
+    row gives every column) on the session's connection, in one statement that asks nothing
+    back; nothing is loaded into the session."""
+    if not rows:
+        return
+    conn = session.connection()
+    # One row is a plain execute: an executemany of one is a pipeline on psycopg.
+    if isinstance(insert, DriverStatement):
+        if len(rows) == 1:
+            insert.run(conn, rows[0])
+        else:
+            insert.run_many(conn, rows)
+        return
+    conn.execute(insert, rows[0] if len(rows) == 1 else list(rows))
 
 
 def commit_now(session: Session) -> None:

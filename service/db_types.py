@@ -72,7 +72,7 @@ def driver_value(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], An
         if isinstance(type_, Uuid) and type_.as_uuid:
             return _hex
     process = type_.dialect_impl(dialect).bind_processor(dialect)
-    return _same if process is None else process
+    return unchanged if process is None else process
 
 
 def python_value(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
@@ -85,7 +85,7 @@ def python_value(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], An
         if isinstance(type_, Uuid) and type_.as_uuid:
             return _uuid
     process = type_.dialect_impl(dialect).result_processor(dialect, None)
-    return _same if process is None else process
+    return unchanged if process is None else process
 
 
 def _sqlite_utc_loaded(value: str | None) -> dt.datetime | None:
@@ -113,5 +113,6 @@ def _hex(value: uuid.UUID | None) -> str | None:
     return None if value is None else value.hex
 
 
-def _same(value: Any) -> Any:
+def unchanged(value: Any) -> Any:
+    """The conversion of a type whose values the driver takes and returns as they are."""
     return value

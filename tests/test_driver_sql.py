@@ -1,7 +1,9 @@
-"""A statement run through the driver on SQLite reads and writes what SQLAlchemy would."""
+"""A statement run through the driver reads and writes what SQLAlchemy would, on SQLite and
+(with ``MSHOP_TEST_DATABASE_URL``) on PostgreSQL."""
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import sqlalchemy as sa
 
 from service.db_types import UtcDateTime
 from service.driver_sql import DriverStatement
+from tests.fixtures.db import postgres_url_or_skip
 
 TABLE = sa.Table(
     "things",
@@ -21,8 +24,22 @@ TABLE = sa.Table(
 )
 
 
-def test_rows_and_parameters_match_sqlalchemys(tmp_path: Path) -> None:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'driver.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """A new, empty database of each kind."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'driver.db'}"
+        made = sa.create_engine(url)
+        yield made
+        made.dispose()
+        return
+    for url in postgres_url_or_skip("driver"):
+        made = sa.create_engine(url)
+        yield made
+        made.dispose()
+
+
+def test_rows_and_parameters_match_sqlalchemys(engine: sa.Engine) -> None:
     moment = dt.datetime(2026, 11, 30, 17, 30, tzinfo=dt.timezone(dt.timedelta(hours=5)))
     refs = [uuid.uuid4() for _ in range(3)]
     select = sa.select(TABLE.c.ref, TABLE.c.at, TABLE.c.live).where(
@@ -44,16 +61,16 @@ def test_rows_and_parameters_match_sqlalchemys(tmp_path: Path) -> None:
         # The value fixed in the statement is sent too; the caller gives only the others.
         assert DriverStatement(retire).run(conn, {"ref": refs[1]}) == []
         expected = conn.execute(select, {"refs": refs}).all()
-    engine.dispose()
     assert seen[:2] == ["SELECT", "UPDATE"]  # through the connection: its events fire
     assert rows == [(refs[0], moment.astimezone(dt.UTC))]
+    assert rows[0][1].tzinfo is dt.UTC  # the column type's conversion ran (equal instants
+    # compare equal whatever their offset)
     assert sorted((r, live) for r, _, live in expected) == sorted(
         [(refs[0], True), (refs[1], False), (refs[2], True)]
     )
 
 
-def test_a_union_with_typed_nulls_reads_as_sqlalchemy_reads_it(tmp_path: Path) -> None:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'union.db'}")
+def test_a_union_with_typed_nulls_reads_as_sqlalchemy_reads_it(engine: sa.Engine) -> None:
     moment = dt.datetime(2026, 11, 30, 12, 0, 0, tzinfo=dt.UTC)
     ref = uuid.uuid4()
     union = sa.union_all(
@@ -67,7 +84,6 @@ def test_a_union_with_typed_nulls_reads_as_sqlalchemy_reads_it(tmp_path: Path) -
         conn.execute(sa.insert(TABLE), {"id": 1, "ref": ref, "at": moment, "live": True})
         driven = DriverStatement(union).run(conn, {"id": 1})
         expected = conn.execute(union, {"id": 1}).all()
-    engine.dispose()
     assert [tuple(r) for r in expected] == [(ref, None), (None, moment)]
     assert list(driven) == [(ref, None), (None, moment)]
 

@@ -120,19 +120,23 @@ _RECORDS = (
     .table_valued(*(sa.column(c.name, c.type) for c in _INSERTED if c.name not in SHARED))
     .render_derived(name="r", with_types=True)
 )
-_FROM_JSON = sa.insert(_ANSWERS).from_select(
-    [c.name for c in _INSERTED],
-    sa.select(
-        *(
-            sa.bindparam(c.name, type_=c.type)
-            if c.name in SHARED
-            # A JSON null value comes out as SQL NULL; stored as JSON null, as the ORM does.
-            else sa.func.coalesce(_RECORDS.c.value, sa.cast(sa.literal_column("'null'"), sa.JSON))
-            if c.name == "value"
-            else _RECORDS.c[c.name]
-            for c in _INSERTED
-        )
-    ),
+_FROM_JSON = DriverStatement(
+    sa.insert(_ANSWERS).from_select(
+        [c.name for c in _INSERTED],
+        sa.select(
+            *(
+                sa.bindparam(c.name, type_=c.type)
+                if c.name in SHARED
+                # A JSON null value comes out as SQL NULL; stored as JSON null, as the ORM does.
+                else sa.func.coalesce(
+                    _RECORDS.c.value, sa.cast(sa.literal_column("'null'"), sa.JSON)
+                )
+                if c.name == "value"
+                else _RECORDS.c[c.name]
+                for c in _INSERTED
+            )
+        ),
+    )
 )
 _STATE = {
     postgres: DriverStatement(_state_statement(postgres=postgres)) for postgres in (False, True)
@@ -239,7 +243,7 @@ def insert_all(
     conn, postgres = _core(session)
     if postgres:
         rows_text = json.dumps(rows, default=_json_plain)
-        conn.execute(_FROM_JSON, {"rows": rows_text, **{name: shared[name] for name in SHARED}})
+        _FROM_JSON.run(conn, {"rows": rows_text, **{name: shared[name] for name in SHARED}})
         return
     _INSERT_ROWS.run_many(conn, rows, shared)
 

@@ -17,6 +17,7 @@ from service.auth.models import User
 from service.auth.roles import Role
 from service.base import metadata
 from service.checklists.models import Checklist
+from service.driver_sql import DriverStatement
 from service.offices.models import Office
 from service.photos.models import Photo
 from service.scoring.models import VisitScore
@@ -300,7 +301,12 @@ def add(session: Session, row: Visit | VisitEvent | VisitBulk | VisitResult) -> 
 
 _EVENTS: sa.Table = VisitEvent.__table__  # type: ignore[attr-defined]
 _EVENT_COLUMNS = [c.name for c in _EVENTS.columns if not c.primary_key]
-_INSERT_EVENT = sa.insert(_EVENTS)
+# Every event row gives every column: compiled once, sent as text (``driver_sql``).
+_INSERT_EVENT = DriverStatement(
+    sa.insert(_EVENTS).values(
+        {name: sa.bindparam(name, type_=_EVENTS.c[name].type) for name in _EVENT_COLUMNS}
+    )
+)
 
 
 def insert_events(session: Session, events: list[VisitEvent]) -> None:
