@@ -74,28 +74,28 @@ class DriverStatement:
         rows: Sequence[Mapping[str, Any]],
         shared: Mapping[str, Any] | None = None,
     ) -> None:
-        """Run a write once per row, in one ``executemany``; ``shared`` holds the values
-        every row has, converted once for all of them on SQLite."""
+        """Run a write once per row, in one ``executemany`` (on psycopg, one pipeline);
+        ``shared`` holds the values every row has, converted once for all of them."""
         shared = shared or {}
-        dialect = conn.dialect
-        if dialect.name != "sqlite":
-            conn.execute(self.statement, [dict(shared) | dict(row) for row in rows])
-            return
-        compiled = self._compiled.get(dialect) or self._compile(dialect)
-        # Each ``?`` of a row: a value the same for every row, or the row's own converted.
+        compiled = self._compiled.get(conn.dialect) or self._compile(conn.dialect)
+        # Each parameter of a row: a value the same for every row, or the row's own converted.
         slots = [
             (name, to_driver(shared[name] if given else None), None)
             if not given or name in shared
             else (name, None, to_driver)
             for name, given, to_driver in compiled.params
         ]
-        values = [
-            tuple(
-                value if to_driver is None else to_driver(row[name])
-                for name, value, to_driver in slots
-            )
-            for row in rows
-        ]
+        values: list[Any]
+        if compiled.positional:
+            values = [
+                tuple(value if f is None else f(row[name]) for name, value, f in slots)
+                for row in rows
+            ]
+        else:
+            values = [
+                {name: value if f is None else f(row[name]) for name, value, f in slots}
+                for row in rows
+            ]
         conn.exec_driver_sql(compiled.text, values)
 
     def _compile(self, dialect: sa.Dialect) -> _Compiled:

@@ -119,3 +119,21 @@ def test_many_rows_with_shared_values_store_what_sqlalchemy_stores(tmp_path: Pat
     assert [tuple(row) for row in stored[:3]] == [
         (r.hex, "2026-11-30 12:30:00.000000", int(i != 1)) for i, r in enumerate(refs)
     ]
+
+
+def test_many_rows_read_back_as_written(engine: sa.Engine) -> None:
+    moment = dt.datetime(2026, 11, 30, 17, 30, tzinfo=dt.timezone(dt.timedelta(hours=5)))
+    refs = [uuid.uuid4() for _ in range(3)]
+    insert = sa.insert(TABLE).values(
+        {name: sa.bindparam(name, type_=TABLE.c[name].type) for name in ("ref", "at", "live")}
+    )
+    with engine.begin() as conn:
+        TABLE.create(conn)
+        DriverStatement(insert).run_many(
+            conn, [{"ref": r, "live": i != 1} for i, r in enumerate(refs)], {"at": moment}
+        )
+        stored = conn.execute(sa.select(TABLE.c.ref, TABLE.c.at, TABLE.c.live)).all()
+    assert sorted(tuple(row) for row in stored) == sorted(
+        (r, moment, i != 1) for i, r in enumerate(refs)
+    )
+    assert {row.at.tzinfo for row in stored} == {dt.UTC}  # stored as the instant, read as UTC
