@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from service import late_body
 from service.errors import (
     BY_STATUS,
     PROBLEM_MEDIA_TYPE,
@@ -115,6 +116,8 @@ def install(
         spec = generate()
         schemas = spec.setdefault("components", {}).setdefault("schemas", {})
         schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, schema in late_body.body_schemas().items():
+            schemas.setdefault(name, schema)
         for name in ("HTTPValidationError", "ValidationError"):
             schemas.pop(name, None)
         _declare_router_errors(spec.get("paths", {}), router_errors or {})
