@@ -58,8 +58,9 @@ def route_hops(app: FastAPI) -> dict[str, list[str]]:
 
 def test_a_sync_makes_at_most_three_hops(app: FastAPI) -> None:
     table = route_hops(app)
-    # The route reads the visit itself, once and under its lock: no VisitDep hop.
-    assert table["sync_answers"] == ["get_current_user", "endpoint"]
+    # The route reads the visit itself, once and under its lock, with the token's user in
+    # the same statement: no VisitDep hop and no CurrentUser hop.
+    assert table["sync_answers"] == ["endpoint"]
     assert len(table["upload_photo"]) <= 3
 
 

@@ -136,7 +136,7 @@ def _validate(
 
 
 def check_batch(answers: list[AnswerIn], *, max_batch: int) -> None:
-    """Refuse a batch over the configured size before anything is locked or read."""
+    """Refuse a batch over the configured size before any of its answers is read."""
     if len(answers) > max_batch:
         raise AnswersInvalid(f"answers: a batch holds at most {max_batch} answers; split it.")
 

@@ -9,6 +9,7 @@ in again; the thief cannot. Access tokens stay stateless and live only minutes.
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import ClassVar, NoReturn
 
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,7 @@ from service import db
 from service.auth import repository
 from service.auth.emails import normalise_email
 from service.auth.models import RefreshFamily, User
+from service.auth.roles import Role
 from service.auth.schemas import TokenPair
 from service.auth.security import (
     TokenClaims,
@@ -27,7 +29,17 @@ from service.auth.security import (
     verify_password,
 )
 from service.auth.throttle import LoginThrottle
-from service.errors import ErrorCode, InvalidCredentials, InvalidToken, TooManyRequests
+from service.errors import (
+    ErrorCode,
+    Forbidden,
+    InvalidCredentials,
+    InvalidToken,
+    NotAuthenticated,
+    TooManyRequests,
+)
+
+# The challenge a 401 for a missing or refused access token carries (RFC 6750).
+BEARER = {"WWW-Authenticate": "Bearer"}
 
 # The longest a refresh token can live (AuthSettings.refresh_token_days): how long the family
 # started for a token issued before families existed is kept at most.
@@ -266,7 +278,16 @@ def _refuse(
 
 
 def _user_of(session: Session, claims: TokenClaims) -> User:
-    user = repository.get_by_id(session, claims.subject)
+    return verified_user(claims, repository.get_by_id(session, claims.subject))
+
+
+def verified_user(claims: TokenClaims, user: User | None) -> User:
+    """The token's user as read from the database, if the token still speaks for them.
+
+    Raises:
+        InvalidToken: the user is gone, or changed their password since the token was issued.
+        UserInactive: the account is disabled.
+    """
     if user is None:
         raise InvalidToken("The token's user no longer exists.")
     if claims.version != user.token_version:
@@ -274,6 +295,55 @@ def _user_of(session: Session, claims: TokenClaims) -> User:
     if not user.is_active:
         raise UserInactive("This account is disabled.")
     return user
+
+
+def check_role(user: User, allowed: frozenset[Role]) -> User:
+    """``user``, if they hold one of the ``allowed`` roles.
+
+    Raises:
+        Forbidden: they hold none of them.
+    """
+    if user.role not in allowed:
+        names = ", ".join(sorted(allowed))
+        raise Forbidden(f"This action needs one of the roles: {names}.")
+    return user
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A valid access token, and the roles the route allows, whose user the route reads in
+    its own first statement (``visits.repository.lock_own``) instead of one of its own.
+
+    ``CurrentUser`` reads the user in a statement and a worker-thread hand-off of its own
+    before the route starts: on answer sync, the hottest route, that was a sixth of its
+    cost. ``check`` answers as ``CurrentUser`` and ``require_role`` do, from the row read.
+    """
+
+    claims: TokenClaims
+    roles: frozenset[Role]
+
+    @property
+    def user_id(self) -> uuid.UUID:
+        return self.claims.subject
+
+    def check(self, user: User | None) -> User:
+        """The user read for this token, if the token still speaks for them and they hold
+        an allowed role.
+
+        Raises:
+            InvalidToken, UserInactive: as ``verified_user``, with the Bearer challenge.
+            Forbidden: as ``check_role``.
+        """
+        try:
+            found = verified_user(self.claims, user)
+        except NotAuthenticated as exc:
+            exc.headers.update(BEARER)
+            raise
+        return check_role(found, self.roles)
+
+    def read(self, session: Session) -> User:
+        """The token's user, read alone and checked (``check``)."""
+        return self.check(repository.get_by_id(session, self.user_id))
 
 
 def user_from_token(

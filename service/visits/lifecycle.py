@@ -19,6 +19,7 @@ from service.answers import service as answers_service
 from service.answers.schemas import AnswerIn, SyncResult
 from service.auth.models import User
 from service.auth.roles import Role
+from service.auth.sessions import Caller
 from service.checklists.format import ResolvedChecklist
 from service.checklists.pinned import (
     checklist_by_hash,
@@ -205,7 +206,7 @@ def locked_write(
 def sync_answers(
     session: Session,
     visit_id: uuid.UUID,
-    actor: User,
+    caller: User | Caller,
     answers: list[AnswerIn],
     *,
     now: dt.datetime,
@@ -216,8 +217,10 @@ def sync_answers(
 
     The visit is read once, locked, with its checklist's hash (the checklist itself comes
     from the parse cache); on the first sync of an assigned visit it is started; the sync is
-    recorded in the visit's history when it stored anything. Whatever the batch's size this
-    takes at most seven statements besides the token's user: the visit; the answers' state,
+    recorded in the visit's history when it stored anything. ``caller`` is the actor, or a
+    shopper's token whose user is read with the visit (``repository.lock_own``, as the API's
+    route does). Whatever the batch's size this takes at most seven statements, the token's
+    user included when read with the visit: the visit; the answers' state,
     the retirement of replaced ones, one insert and, past the versions kept, two to prune
     (``answers.service.sync``); the start's update; the events, in one insert. A first sync
     retires nothing (no answer is stored before the visit starts), so it too stays at seven.
@@ -232,14 +235,19 @@ def sync_answers(
         VisitNotFound: no visit ``visit_id`` is the actor's.
         VisitNotEditable: the visit is not with its shopper.
         AnswersInvalid, AnswerConflict: see ``answers.service.sync``.
+        InvalidToken, UserInactive, Forbidden: a ``Caller`` who may not sync (first).
     """
-    answers_service.check_batch(answers, max_batch=max_batch)
     prepared = None
     seen = pinned_checklist(visit_id)
-    if seen is not None:
+    if seen is not None and len(answers) <= max_batch:
         digest, checklist = seen
         prepared = answers_service.prepare(checklist, digest, visit_id, answers, now=now)
-    found = repository.lock_readable(session, actor, visit_id)
+    if isinstance(caller, User):
+        actor, found = caller, repository.lock_readable(session, caller, visit_id)
+    else:
+        actor, found = repository.lock_own(session, caller, visit_id)
+    # After the caller's check (a caller who may not sync learns that first), before the visit.
+    answers_service.check_batch(answers, max_batch=max_batch)
     if found is None:
         raise visits_service.VisitNotFound(f"There is no visit {visit_id}.")
     visit, checklist_hash = found

@@ -15,6 +15,7 @@ from sqlmodel.sql.expression import Select, SelectOfScalar
 from service import db
 from service.auth.models import User
 from service.auth.roles import Role
+from service.auth.sessions import Caller
 from service.base import metadata
 from service.checklists.models import Checklist
 from service.driver_sql import DriverStatement
@@ -227,6 +228,36 @@ def lock_readable(session: Session, user: User, visit_id: uuid.UUID) -> tuple[Vi
     own, params = _own_params(user, visit_id)
     row = session.execute(_LOCKED_READ[own], params).first()
     return None if row is None else (row[0], row[1])
+
+
+# A shopper's own visit under its lock, with its checklist's hash and the shopper's row.
+_LOCKED_OWN_READ = (
+    _locked_read(own=True).add_columns(User).join(User, col(User.id) == col(Visit.shopper_id))
+)
+
+
+def lock_own(
+    session: Session, caller: Caller, visit_id: uuid.UUID
+) -> tuple[User, tuple[Visit, str] | None]:
+    """``lock_readable`` for a shopper known so far only by their token: the visit and their
+    user row in one statement, the user checked by ``caller`` (one statement and no thread
+    hand-off less than ``CurrentUser`` and ``lock_readable``). Without such a visit the
+    user is read alone, so an account that may not call is refused before a 404.
+
+    Raises:
+        As ``Caller.check``.
+    """
+    if caller.roles != _SHOPPERS:
+        raise ValueError("lock_own reads a shopper's own visit; the caller allows other roles")
+    db.write_lock(session)
+    params = {"visit_id": visit_id, "user_id": caller.user_id}
+    row = session.execute(_LOCKED_OWN_READ, params).first()
+    if row is None:
+        return caller.read(session), None
+    return caller.check(row[2]), (row[0], row[1])
+
+
+_SHOPPERS = frozenset({Role.shopper})
 
 
 def lock_with_checklist(session: Session, visit_id: uuid.UUID) -> tuple[Visit, str]:

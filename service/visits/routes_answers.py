@@ -5,14 +5,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
+from service import late_body
 from service.answers import service as answers_service
 from service.answers.schemas import AnswerBatch, AnswerPage, SyncResult
-from service.auth.deps import ROLE_CHECKED, CurrentUser, ShopperUser
+from service.auth.deps import ROLE_CHECKED, CurrentUser, ShopperCaller
 from service.clock import ClockDep
 from service.config import LimitSettings
 from service.db import SessionDep, commit_now
 from service.deps import SettingsDep
 from service.errors import problem_responses
+from service.late_body import LateJsonBody
 from service.pagination import PageParams, sized_page
 from service.responses import model_json
 from service.visits import lifecycle
@@ -48,17 +50,21 @@ AnswerPageDep = Annotated[
         answers_service.AnswersInvalid,
         answers_service.AnswerConflict,
     ),
+    openapi_extra=late_body.openapi_body(AnswerBatch),
 )
 def sync_answers(
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
-    shopper: ShopperUser,
+    shopper: ShopperCaller,
     visit_id: uuid.UUID,
-    batch: AnswerBatch,
+    body: LateJsonBody,
 ) -> Response:
     """Store a batch of answers from the phone: all or nothing, safe to send again."""
-    # No VisitDep: the lifecycle reads the visit once, under its lock (404 the same way).
+    # No VisitDep and no CurrentUser: the lifecycle reads the visit once, under its lock,
+    # with the token's user in the same statement (404, 401 and 403 the same way). So the
+    # body is validated here, and a caller who may not sync is refused before its errors.
+    batch = late_body.validated(AnswerBatch, body, first=lambda: shopper.read(session))
     result = lifecycle.sync_answers(
         session,
         visit_id,

@@ -1,8 +1,10 @@
-"""Who may sync answers: the sync checks its caller through ``ShopperUser`` and must answer
-every refusal as the other shopper routes do, before its body is validated, storing
-nothing."""
+"""Who may sync answers: the sync reads its caller's account in the visit's own statement
+(``ShopperCaller``, ``visits.repository.lock_own``), and must answer every refusal as the
+shopper routes that check it through ``ShopperUser`` do, before its body is validated or
+its visit looked for, storing nothing."""
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -110,12 +112,28 @@ def test_refusals_match_other_shopper_routes(
     if status == 401:
         assert synced.headers["WWW-Authenticate"] == "Bearer"
         assert started.headers["WWW-Authenticate"] == "Bearer"
-    # A caller who may not sync learns that, not what is wrong with the body: the account's
-    # checks are dependencies, which FastAPI runs before it validates the body.
-    bad_body = client.put(
-        api_path("sync_answers", visit_id=visit.id), json={"answers": "none"}, headers=headers
-    )
-    assert (bad_body.status_code, bad_body.json()["code"]) == (status, code)
+    # A caller who may not sync learns that, not what is wrong with the body or the visit,
+    # as the dependencies of other routes answer before FastAPI validates their bodies.
+    too_many = [answer("overall_rating", 4) for _ in range(501)]  # the limit is 500
+    bad_bodies: list[dict[str, Any]] = [
+        {"json": {"answers": "none"}},
+        {"json": {"answers": too_many}},
+        {"content": b""},
+        {"json": [{"answers": []}]},
+    ]
+    for bad in bad_bodies:
+        refused = client.put(api_path("sync_answers", visit_id=visit.id), headers=headers, **bad)
+        assert (refused.status_code, refused.json()["code"]) == (status, code), bad
+    for elsewhere in (
+        uuid.uuid4(),
+        make_visit(session, shopper=make_user(session, Role.shopper)).id,
+    ):
+        refused = client.put(
+            api_path("sync_answers", visit_id=elsewhere),
+            json={"answers": [answer("overall_rating", 4)]},
+            headers=headers,
+        )
+        assert (refused.status_code, refused.json()["code"]) == (status, code)
     stored = session.exec(
         select(func.count()).select_from(Answer).where(col(Answer.visit_id) == visit.id)
     ).one()

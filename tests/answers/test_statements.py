@@ -1,4 +1,5 @@
-"""SQL statements per answer sync: the same for 1, 10, 40 or 200 answers, never above eight.
+"""SQL statements per answer sync: the same for 1, 10, 40 or 200 answers, never above seven,
+the token's user included (read in the visit's statement).
 
 A ``before_cursor_execute`` listener on the engine sees every statement a request sends to the
 database (issue 15: 52 on SQLite and 12 on PostgreSQL before). Left out, because they are the
@@ -34,10 +35,10 @@ KEEP = 4  # versions kept per item here, so a test can pass the cap in a few syn
 SIZES = [1, 10, 40, 200]
 T0 = dt.datetime(2026, 3, 18, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=5)))
 
-LATER = ["SELECT users", "SELECT visits", "SELECT answers", "UPDATE answers", "INSERT answers"]
+LATER = ["SELECT visits", "SELECT answers", "UPDATE answers", "INSERT answers"]
 EVENT = ["INSERT visit_events"]
 PRUNE = ["INSERT dropped_answers", "DELETE answers"]
-START = ["SELECT users", "SELECT visits", "UPDATE visits", "SELECT answers", "INSERT answers"]
+START = ["SELECT visits", "UPDATE visits", "SELECT answers", "INSERT answers"]
 
 
 @pytest.fixture
@@ -128,7 +129,7 @@ def counts(session: Session, visit: Visit) -> tuple[int, int, int, int]:
 
 @pytest.mark.parametrize("size", SIZES)
 class TestStatementsPerSync:
-    def test_first_sync_starts_the_visit_in_six(
+    def test_first_sync_starts_the_visit_in_five(
         self,
         client: TestClient,
         session: Session,
@@ -149,7 +150,7 @@ class TestStatementsPerSync:
         items = min(size, 100)
         assert counts(session, visit) == (size, items, 0, 1)
 
-    def test_later_sync_replacing_answers_in_six(
+    def test_later_sync_replacing_answers_in_five(
         self,
         client: TestClient,
         session: Session,
@@ -171,7 +172,7 @@ class TestStatementsPerSync:
         assert seen == [*LATER, *EVENT]
         assert counts(session, visit) == (100 + size, 100, 0, 2)
 
-    def test_later_sync_past_the_cap_prunes_in_eight(
+    def test_later_sync_past_the_cap_prunes_in_seven(
         self,
         client: TestClient,
         session: Session,
@@ -192,10 +193,10 @@ class TestStatementsPerSync:
         )
         assert response.json()["created"] == size, response.text
         assert seen == [*LATER, *PRUNE, *EVENT]
-        assert len(seen) == 8
+        assert len(seen) == 7
         assert counts(session, visit) == (100 * KEEP, 100, size, KEEP + 1)
 
-    def test_resend_stores_nothing_in_three(
+    def test_resend_stores_nothing_in_two(
         self,
         client: TestClient,
         session: Session,
@@ -211,10 +212,10 @@ class TestStatementsPerSync:
         assert sync(client, visit, phone, answers).status_code == 200
         response, seen = recorded(statements, client, visit, phone, answers)
         assert (response.json()["created"], response.json()["unchanged"]) == (0, size)
-        assert seen == ["SELECT users", "SELECT visits", "SELECT answers"]
+        assert seen == ["SELECT visits", "SELECT answers"]
         assert counts(session, visit)[3] == 1
 
-    def test_conflict_is_found_in_three(
+    def test_conflict_is_found_in_two(
         self,
         client: TestClient,
         session: Session,
@@ -232,11 +233,11 @@ class TestStatementsPerSync:
         response, seen = recorded(statements, client, visit, phone, edited)
         assert_problem(response, 409, "answer-conflict")
         assert len(response.json()["errors"]) == size
-        assert seen == ["SELECT users", "SELECT visits", "SELECT answers"]
+        assert seen == ["SELECT visits", "SELECT answers"]
 
 
 @pytest.mark.parametrize("size", SIZES[1:])  # one answer cannot pass the cap on its own
-def test_first_sync_past_the_cap_prunes_in_eight(
+def test_first_sync_past_the_cap_prunes_in_seven(
     client: TestClient,
     session: Session,
     clock: FrozenClock,
@@ -268,7 +269,7 @@ def test_a_cold_checklist_cache_costs_one_read_then_none(
     first, second = make_visit(session, shopper=shopper), make_visit(session, shopper=shopper)
     _, cold = recorded(statements, client, first, phone, batch(templates, 10, at=T0))
     _, warm = recorded(statements, client, second, phone, batch(templates, 10, at=T0))
-    assert cold == [*START[:3], "SELECT checklists", *START[3:], *EVENT]
+    assert cold == [*START[:2], "SELECT checklists", *START[2:], *EVENT]
     assert warm == [*START, *EVENT]
     # Keyed by content hash, not by id: one entry for both visits' checklist.
     assert list(pinned._CHECKLISTS) == [
