@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
@@ -40,21 +40,24 @@ class _Missing:
     """No body was sent (FastAPI: ``Field required`` at ``body``)."""
 
 
-MISSING = _Missing()
+_MISSING = _Missing()
 
 
 async def read_json(request: Request) -> object:
     """The body as JSON values, or its bytes when it is not declared JSON (as FastAPI
-    passes them to validation), or ``MISSING``; malformed JSON is a 422 here, as FastAPI
-    answers it, before any dependency."""
+    passes them to validation), or ``_MISSING``; malformed JSON is a 422 here and bytes that
+    are not text a 400, as FastAPI answers them, before any dependency."""
     body = await request.body()  # bounded by MSHOP_LIMITS__MAX_BODY_BYTES
     if not body:
-        return MISSING
+        return _MISSING
     if not _is_json(request.headers.get("content-type")):
         return body
     try:
         return json.loads(body)
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:
+        if not isinstance(exc, json.JSONDecodeError):
+            # Bytes that are no text at all (UnicodeDecodeError): FastAPI's own answer.
+            raise HTTPException(400, "There was an error parsing the body") from exc
         raise RequestValidationError(
             [
                 {
