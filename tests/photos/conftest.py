@@ -11,6 +11,7 @@ from service.config import Settings, StorageBackend, StorageSettings
 from service.main import create_app
 from tests.conftest import FrozenClock
 from tests.fixtures import photo_jobs
+from tests.fixtures.s3 import PATIENT_DEADLINES
 
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
@@ -27,7 +28,8 @@ def photo_settings(backend: str, settings: Settings, request: pytest.FixtureRequ
     return settings.model_copy(
         update={
             "storage": StorageSettings(backend=StorageBackend.s3),
-            "s3": endpoint.settings(bucket),
+            # What photos do with a store, not how long it may take (PATIENT_DEADLINES).
+            "s3": endpoint.settings(bucket, **PATIENT_DEADLINES),
         }
     )
 

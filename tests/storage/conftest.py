@@ -7,12 +7,14 @@ import pytest
 from service.storage.client import make_s3_client
 from service.storage.deadline import Deadlines
 from service.storage.objects import LocalStore, ObjectStore, S3Store
-from tests.fixtures.s3 import S3Endpoint
+from tests.fixtures.s3 import PATIENT_DEADLINES, S3Endpoint
 
-# These stores test what a store does, not how long it may take: on CI's two busy cores a
-# SeaweedFS HEAD once took over the production default of 5 s. The deadlines have tests of
-# their own (tests/storage/test_hung_store.py, tests/faults/), with their own numbers.
-PATIENT = Deadlines(operation_seconds=30.0, upload_seconds=60.0, check_seconds=30.0)
+# These stores test what a store does, not how long it may take (``PATIENT_DEADLINES``).
+PATIENT = Deadlines(
+    operation_seconds=PATIENT_DEADLINES["operation_timeout_seconds"],
+    upload_seconds=PATIENT_DEADLINES["upload_timeout_seconds"],
+    check_seconds=PATIENT_DEADLINES["readiness_timeout_seconds"],
+)
 
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
