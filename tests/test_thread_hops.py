@@ -61,6 +61,9 @@ def test_a_sync_makes_at_most_three_hops(app: FastAPI) -> None:
     # The route reads the visit itself, once and under its lock, with the token's user in
     # the same statement: no VisitDep hop and no CurrentUser hop.
     assert table["sync_answers"] == ["endpoint"]
+    # So do the direct upload's tickets and completion.
+    for route in ("start_upload", "start_uploads", "complete_uploads"):
+        assert table[route] == ["endpoint"], route
     assert len(table["upload_photo"]) <= 3
 
 

@@ -185,22 +185,34 @@ class ShopperWrite:
 
 
 def locked_write(
-    session: Session, visit_id: uuid.UUID, actor: User, *, now: dt.datetime
+    session: Session, visit_id: uuid.UUID, caller: User | Caller, *, now: dt.datetime
 ) -> ShopperWrite:
     """A shopper's write whose visit is read once, under its lock, with its checklist's hash
     (one statement where ``get_visit`` and the lock would take two, the hash a third); for a
-    write that takes the lock anyway.
+    write that takes the lock anyway. ``caller``: the actor, or a shopper's token whose user
+    is read in the same statement (``repository.lock_own``).
 
     Raises:
+        InvalidToken, UserInactive, Forbidden: a ``Caller`` who may not write (first).
         VisitNotFound: no visit ``visit_id`` is the actor's.
         VisitNotEditable: the visit is not with its shopper.
     """
-    found = repository.lock_readable(session, actor, visit_id)
+    actor, found = _lock_for(session, caller, visit_id)
     if found is None:
         raise visits_service.VisitNotFound(f"There is no visit {visit_id}.")
     visit, checklist_hash = found
     _start_writing(session, visit, actor, now=now)
     return ShopperWrite(session, visit, actor, now, checklist_hash, session.get_transaction())
+
+
+def _lock_for(
+    session: Session, caller: User | Caller, visit_id: uuid.UUID
+) -> tuple[User, tuple[Visit, str] | None]:
+    """The visit ``caller`` may see under its lock with its checklist's hash, and the actor:
+    ``caller`` itself, or a ``Caller``'s user read and checked in the same statement."""
+    if isinstance(caller, User):
+        return caller, repository.lock_readable(session, caller, visit_id)
+    return repository.lock_own(session, caller, visit_id)
 
 
 def sync_answers(
@@ -242,10 +254,7 @@ def sync_answers(
     if seen is not None and len(answers) <= max_batch:
         digest, checklist = seen
         prepared = answers_service.prepare(checklist, digest, visit_id, answers, now=now)
-    if isinstance(caller, User):
-        actor, found = caller, repository.lock_readable(session, caller, visit_id)
-    else:
-        actor, found = repository.lock_own(session, caller, visit_id)
+    actor, found = _lock_for(session, caller, visit_id)
     # After the caller's check (a caller who may not sync learns that first), before the visit.
     answers_service.check_batch(answers, max_batch=max_batch)
     if found is None:

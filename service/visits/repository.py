@@ -33,7 +33,12 @@ def _sees_own_only(user: User) -> bool:
 
 def readable_by(user: User) -> list[ColumnElement[bool]]:
     """The conditions on visits ``user`` may see: a shopper only their own, others all."""
-    return [col(Visit.shopper_id) == user.id] if _sees_own_only(user) else []
+    return readable_by_id(user.id) if _sees_own_only(user) else []
+
+
+def readable_by_id(shopper_id: Any) -> list[ColumnElement[bool]]:
+    """``readable_by``'s condition for the shopper ``shopper_id`` (a value or a parameter)."""
+    return [col(Visit.shopper_id) == shopper_id]
 
 
 def _own_params(user: User, visit_id: uuid.UUID) -> tuple[bool, dict[str, Any]]:
@@ -181,7 +186,7 @@ def waves(session: Session, *, limit: int) -> list[str]:
 def _readable_one(*, own: bool) -> SelectOfScalar[Visit]:
     query = select(Visit).where(col(Visit.id) == sa.bindparam("visit_id"))
     # A shopper reads only their own visits, as ``readable_by`` says.
-    return query.where(col(Visit.shopper_id) == sa.bindparam("user_id")) if own else query
+    return query.where(*readable_by_id(sa.bindparam("user_id"))) if own else query
 
 
 # Built once: a query built per request cost more than running it (photos.repository).
@@ -214,7 +219,7 @@ def _locked_read(*, own: bool) -> Select[Visit, str]:
         .execution_options(populate_existing=True)
     )
     # A shopper reads only their own visits, as ``readable_by`` says.
-    return query.where(col(Visit.shopper_id) == sa.bindparam("user_id")) if own else query
+    return query.where(*readable_by_id(sa.bindparam("user_id"))) if own else query
 
 
 # Built once: a sync's statement keeps its cache key instead of computing it per request.
@@ -230,34 +235,56 @@ def lock_readable(session: Session, user: User, visit_id: uuid.UUID) -> tuple[Vi
     return None if row is None else (row[0], row[1])
 
 
-# A shopper's own visit under its lock, with its checklist's hash and the shopper's row.
+# A shopper's own visit with their users row; under its lock, with its checklist's hash.
+_OWN_READ = (
+    sa.select(Visit, User)
+    .join(User, col(User.id) == col(Visit.shopper_id))
+    .where(col(Visit.id) == sa.bindparam("visit_id"), *readable_by_id(sa.bindparam("user_id")))
+)
 _LOCKED_OWN_READ = (
     _locked_read(own=True).add_columns(User).join(User, col(User.id) == col(Visit.shopper_id))
 )
+_SHOPPERS = frozenset({Role.shopper})
+
+
+def _with_user(
+    session: Session, caller: Caller, statement: sa.Executable, visit_id: uuid.UUID
+) -> tuple[User, Any]:
+    """The row of ``statement`` (its last entity the caller's user, checked by ``caller``);
+    without one, the user read alone and checked, so an account that may not call is
+    refused before a 404."""
+    if caller.roles != _SHOPPERS:
+        raise ValueError("a shopper's own visit is read for a caller allowing other roles")
+    params = {"visit_id": visit_id, "user_id": caller.user_id}
+    row: Any = session.execute(statement, params).first()
+    if row is None:
+        return caller.read(session), None
+    return caller.check(row[-1]), row
+
+
+def get_own(session: Session, caller: Caller, visit_id: uuid.UUID) -> tuple[User, Visit | None]:
+    """``get_readable`` for a shopper known so far only by their token: the visit and their
+    user row in one statement, the user checked by ``caller`` (one statement and no thread
+    hand-off less than ``CurrentUser`` and ``get_readable``).
+
+    Raises:
+        As ``Caller.check``.
+    """
+    user, row = _with_user(session, caller, _OWN_READ, visit_id)
+    return user, None if row is None else row[0]
 
 
 def lock_own(
     session: Session, caller: Caller, visit_id: uuid.UUID
 ) -> tuple[User, tuple[Visit, str] | None]:
-    """``lock_readable`` for a shopper known so far only by their token: the visit and their
-    user row in one statement, the user checked by ``caller`` (one statement and no thread
-    hand-off less than ``CurrentUser`` and ``lock_readable``). Without such a visit the
-    user is read alone, so an account that may not call is refused before a 404.
+    """``lock_readable`` for a shopper known so far only by their token, as ``get_own``.
 
     Raises:
         As ``Caller.check``.
     """
-    if caller.roles != _SHOPPERS:
-        raise ValueError("lock_own reads a shopper's own visit; the caller allows other roles")
     db.write_lock(session)
-    params = {"visit_id": visit_id, "user_id": caller.user_id}
-    row = session.execute(_LOCKED_OWN_READ, params).first()
-    if row is None:
-        return caller.read(session), None
-    return caller.check(row[2]), (row[0], row[1])
-
-
-_SHOPPERS = frozenset({Role.shopper})
+    user, row = _with_user(session, caller, _LOCKED_OWN_READ, visit_id)
+    return user, None if row is None else (row[0], row[1])
 
 
 def lock_with_checklist(session: Session, visit_id: uuid.UUID) -> tuple[Visit, str]:

@@ -11,9 +11,17 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from service import db
-from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, AdminUser, CurrentUser, ShopperUser
+from service import db, late_body
+from service.auth.deps import (
+    AUTHENTICATED,
+    ROLE_CHECKED,
+    AdminUser,
+    CurrentUser,
+    ShopperCaller,
+    ShopperUser,
+)
 from service.auth.models import User
+from service.auth.sessions import Caller
 from service.clock import Clock, ClockDep
 from service.config import Settings
 from service.db import SessionDep, commit_now
@@ -26,6 +34,7 @@ from service.errors import (
     ValidationFailed,
     problem_responses,
 )
+from service.late_body import LateJsonBody
 from service.middleware import body_limit
 from service.photos import errors, lifecycle, reads
 from service.photos import service as photos_service
@@ -159,22 +168,25 @@ def upload_photo(
     response_model=UploadTicket,
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(*DIRECT_UPLOAD_START),
+    openapi_extra=late_body.openapi_body(UploadRequest),
 )
 def start_upload(
     session: SessionDep,
     store: StoreDep,
     settings: SettingsDep,
     clock: ClockDep,
-    shopper: ShopperUser,
+    shopper: ShopperCaller,
     visit_id: uuid.UUID,
-    body: UploadRequest,
+    body: LateJsonBody,
 ) -> Response:
     """Reserve a photo and get a short-lived URL to PUT its bytes straight to storage.
 
     Send the ticket's headers unchanged: the URL accepts only the declared bytes, and only
     once (a second PUT is 412: the bytes are there, call complete).
     """
-    (ticket,) = _request_uploads(session, store, settings, clock, shopper, visit_id, [body])
+    # The shopper's account is read with the visit, so the body is validated here (as sync).
+    request = late_body.validated(UploadRequest, body, first=lambda: shopper.read(session))
+    (ticket,) = _request_uploads(session, store, settings, clock, shopper, visit_id, [request])
     return model_json(ticket, status.HTTP_201_CREATED)
 
 
@@ -184,18 +196,20 @@ def start_upload(
     response_model=UploadTickets,
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(*DIRECT_UPLOAD_START, ValidationFailed),
+    openapi_extra=late_body.openapi_body(UploadRequests),
 )
 def start_uploads(
     session: SessionDep,
     store: StoreDep,
     settings: SettingsDep,
     clock: ClockDep,
-    shopper: ShopperUser,
+    shopper: ShopperCaller,
     visit_id: uuid.UUID,
-    body: UploadRequests,
+    body: LateJsonBody,
 ) -> Response:
     """Reserve several photos at once, all or nothing, each with its own upload URL."""
-    tickets = _request_uploads(session, store, settings, clock, shopper, visit_id, body.uploads)
+    requests = late_body.validated(UploadRequests, body, first=lambda: shopper.read(session))
+    tickets = _request_uploads(session, store, settings, clock, shopper, visit_id, requests.uploads)
     return model_json(UploadTickets(tickets=tickets), status.HTTP_201_CREATED)
 
 
@@ -204,20 +218,21 @@ def _request_uploads(
     store: ObjectStore,
     settings: Settings,
     clock: Clock,
-    shopper: User,
+    shopper: Caller,
     visit_id: uuid.UUID,
     requests: list[UploadRequest],
 ) -> list[UploadTicket]:
-    # The visit is read here, once, under the lock the reservations need (not by VisitDep,
-    # which is one worker-thread hop and one statement more); the tickets are committed and
-    # serialized on this thread (``model_json``), as a sync's answer.
+    # The visit is read here, once, under the lock the reservations need, with the shopper's
+    # account (not by VisitDep and CurrentUser, each a worker-thread hop and a statement
+    # more); the tickets are committed and serialized on this thread (``model_json``), as a
+    # sync's answer.
     now = clock()
     writer = locked_write(session, visit_id, shopper, now=now)
     tickets = photos_service.request_uploads(
         session,
         store,
         writer.visit,
-        shopper,
+        writer.actor,
         writer,
         requests,
         settings=settings.upload,
@@ -278,23 +293,27 @@ def complete_upload(
         errors.ChecksumMismatch,
         ValidationFailed,
     ),
+    openapi_extra=late_body.openapi_body(CompleteRequests),
 )
 def complete_uploads(
     session: SessionDep,
     store: StoreDep,
     settings: SettingsDep,
     clock: ClockDep,
-    shopper: ShopperUser,
+    caller: ShopperCaller,
     visit_id: uuid.UUID,
-    body: CompleteRequests,
+    raw: LateJsonBody,
 ) -> Response:
     """Complete a visit's direct uploads in one request, all or nothing, as the tickets
     were given: the first refusal (it names the photo) refuses the request, and the other
     uploads stay pending, to be completed again. Each is then `processing`."""
+    body = late_body.validated(CompleteRequests, raw, first=lambda: caller.read(session))
     limit = settings.upload.max_tickets_per_request
     if len(body.photo_ids) > limit:
+        caller.read(session)  # a caller who may not complete learns that first
         raise ValidationFailed(f"photo_ids: at most {limit} photos a request; split them.")
-    visit = visits_service.get_visit(session, shopper, visit_id)  # here: one hop less
+    # The visit here, not by VisitDep, with the shopper's account: two hops and a read less.
+    shopper, visit = visits_service.get_own_visit(session, caller, visit_id)
     photos = reads.photos_of_visit(session, visit.id, list(dict.fromkeys(body.photo_ids)))
     now = clock()
     done = lifecycle.complete_many(

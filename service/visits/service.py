@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from service.auth.models import User
 from service.auth.roles import Role
+from service.auth.sessions import Caller
 from service.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from service.visits import repository
 from service.visits.models import Visit, VisitEvent
@@ -181,6 +182,20 @@ def get_visit(session: Session, user: User, visit_id: uuid.UUID) -> Visit:
     if visit is None:
         raise VisitNotFound(f"There is no visit {visit_id}.")
     return visit
+
+
+def get_own_visit(session: Session, caller: Caller, visit_id: uuid.UUID) -> tuple[User, Visit]:
+    """``get_visit`` for a shopper known so far only by their token, whose user is read with
+    the visit (``repository.get_own``): the user, checked first, and the visit.
+
+    Raises:
+        InvalidToken, UserInactive, Forbidden: the caller may not call (``Caller.check``).
+        VisitNotFound: no visit ``visit_id`` is theirs.
+    """
+    user, visit = repository.get_own(session, caller, visit_id)
+    if visit is None:
+        raise VisitNotFound(f"There is no visit {visit_id}.")
+    return user, visit
 
 
 def to_public(

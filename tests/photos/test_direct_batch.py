@@ -213,9 +213,10 @@ def test_tickets_and_complete_send_the_same_statements_for_one_photo_or_three(
     shopper: User,
     statements: Statements,
 ) -> None:
-    """Tickets read the visit once, under its lock, with its checklist's hash; complete
-    updates the photos' rows in one statement and inserts their jobs in one. The parse
-    cache is warm (a server that has seen the checklist once)."""
+    """Tickets read the visit once, under its lock, with its checklist's hash and the
+    shopper's account; complete reads the visit with the account, updates the photos' rows
+    in one statement and inserts their jobs in one. The parse cache is warm (a server that
+    has seen the checklist once)."""
     phone = bearer(shopper, clock)
     counted: list[list[str]] = []
     granting: list[list[str]] = []
@@ -238,12 +239,12 @@ def test_tickets_and_complete_send_the_same_statements_for_one_photo_or_three(
         counted.append(list(statements.seen))
     # The visit, locked (starting it: its update and event); the batch's client ids; each
     # item's photos so far; the reservations.
-    reserve = ["SELECT users", "SELECT visits", "UPDATE visits", "INSERT visit_events"]
+    reserve = ["SELECT visits", "UPDATE visits", "INSERT visit_events"]
     reserve += ["SELECT photos", "SELECT photos", "INSERT photos"]
     assert granting == [reserve, reserve]
     # Before the HEADs: the visit, the photos. Under the lock: the visit, the photos again,
     # those of the same bytes, each item's count; then the rows and the jobs.
-    check = ["SELECT users", "SELECT visits", "SELECT photos", "SELECT visits"]
+    check = ["SELECT visits", "SELECT photos", "SELECT visits"]
     check += ["SELECT photos", "SELECT photos", "SELECT photos", "UPDATE photos"]
     assert counted == [check + ["INSERT photo_jobs"]] * 2
     assert len(session.exec(select(PhotoJob)).all()) == 4
