@@ -45,8 +45,9 @@ _MISSING = _Missing()
 
 async def read_json(request: Request) -> object:
     """The body as JSON values, or its bytes when it is not declared JSON (as FastAPI
-    passes them to validation), or ``_MISSING``; malformed JSON is a 422 here and bytes that
-    are not text a 400, as FastAPI answers them, before any dependency."""
+    passes them to validation), or ``_MISSING``; malformed JSON is a 422 here and a body
+    that cannot be parsed otherwise (not text, nested too deep) a 400, as FastAPI answers
+    them, before any dependency."""
     body = await request.body()  # bounded by MSHOP_LIMITS__MAX_BODY_BYTES
     if not body:
         return _MISSING
@@ -54,10 +55,7 @@ async def read_json(request: Request) -> object:
         return body
     try:
         return json.loads(body)
-    except ValueError as exc:
-        if not isinstance(exc, json.JSONDecodeError):
-            # Bytes that are no text at all (UnicodeDecodeError): FastAPI's own answer.
-            raise HTTPException(400, "There was an error parsing the body") from exc
+    except json.JSONDecodeError as exc:
         raise RequestValidationError(
             [
                 {
@@ -69,6 +67,10 @@ async def read_json(request: Request) -> object:
                 }
             ]
         ) from exc
+    except Exception as exc:
+        # Bytes that are no text (UnicodeDecodeError), nesting deeper than Python's stack
+        # (RecursionError): whatever else parsing raises, FastAPI's own answer.
+        raise HTTPException(400, "There was an error parsing the body") from exc
 
 
 LateJsonBody = Annotated[object, Depends(read_json)]

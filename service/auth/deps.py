@@ -91,7 +91,7 @@ def require_caller(*roles: Role) -> Callable[..., Awaitable[sessions.Caller]]:
     """Build a dependency that checks the access token on the event loop and leaves its user
     to the route's first statement, which must pass what it reads to ``Caller.check``.
 
-    For routes that start by reading one row under a lock anyway (answer sync): no
+    For routes that start by reading their visit anyway (answer sync, direct uploads): no
     statement and no worker thread of its own. A token that is missing, malformed, of
     another type or expired is refused here, as by ``CurrentUser``.
     """
