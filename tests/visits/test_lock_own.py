@@ -1,19 +1,18 @@
 """``lock_own``: a shopper's own visit and their user row in one statement, the user checked
 as ``CurrentUser`` and ``require_role`` check it; without such a visit, the user alone."""
 
-import datetime as dt
+import uuid
 
 import pytest
 from sqlmodel import Session
 
 from service.auth.models import User
 from service.auth.roles import Role
-from service.auth.security import decode_token, encode_token
+from service.auth.security import TokenClaims
 from service.auth.sessions import Caller, UserInactive
 from service.checklists.models import Checklist
 from service.errors import Forbidden, InvalidToken
 from service.visits.repository import lock_own
-from tests.conftest import NOW, SECRET
 from tests.fixtures.factories import make_visit
 from tests.fixtures.statements import Statements
 from tests.fixtures.users import make_user
@@ -22,15 +21,9 @@ SHOPPERS = frozenset({Role.shopper})
 
 
 def caller(user: User, roles: frozenset[Role] = SHOPPERS) -> Caller:
-    token = encode_token(
-        subject=user.id,
-        token_type="access",
-        secret=SECRET,
-        now=NOW,
-        ttl=dt.timedelta(minutes=5),
-        version=user.token_version,
-    )
-    return Caller(decode_token(token, expected_type="access", secret=SECRET, now=NOW), roles)
+    """The claims of a valid access token of ``user`` (decoding has tests of its own)."""
+    claims = TokenClaims(subject=user.id, version=user.token_version, jti=uuid.uuid4().hex)
+    return Caller(claims, roles)
 
 
 def test_the_visit_and_its_shopper_in_one_statement(
