@@ -30,8 +30,9 @@ class _Compiled:
     params: list[tuple[str, bool, Callable[[Any], Any]]]
     """Each parameter (each ``?`` in order, or each ``%(name)s``): its name, whether the
     caller gives it, and its conversion."""
-    columns: list[Callable[[Any], Any]] | None
-    """Each selected column's conversion; None when every one leaves the value as it is."""
+    columns: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """The selected columns whose values are converted, by position, with their conversion
+    (most leave the value as it is: on PostgreSQL, psycopg's values are SQLAlchemy's)."""
     positional: bool
 
 
@@ -64,9 +65,15 @@ class DriverStatement:
         if not result.returns_rows:
             return []
         convert = compiled.columns
-        if convert is None:
+        if not convert:
             return result.all()
-        return [tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in result.all()]
+        rows = []
+        for row in result.all():
+            converted = list(row)
+            for index, f in convert:
+                converted[index] = f(converted[index])
+            rows.append(tuple(converted))
+        return rows
 
     def run_many(
         self,
@@ -120,7 +127,7 @@ class DriverStatement:
         found = _Compiled(
             text=str(compiled),
             params=params,
-            columns=None if all(f is unchanged for f in columns) else columns,
+            columns=tuple((i, f) for i, f in enumerate(columns) if f is not unchanged),
             positional=positional,
         )
         self._compiled[dialect] = found
