@@ -22,7 +22,7 @@ from service.answers.schemas import (
     SyncResult,
 )
 from service.answers.values import AnswerValueError, normalize
-from service.auth.models import User
+from service.auth.sessions import Account
 from service.checklists.format import ResolvedChecklist
 from service.checklists.kinds import kind_of
 from service.checklists.pinned import checklist_for_visit
@@ -144,7 +144,7 @@ def check_batch(answers: list[AnswerIn], *, max_batch: int) -> None:
 def sync(
     session: Session,
     visit: AnswerVisit,
-    actor: User,
+    actor: Account,
     batch: PreparedBatch,
     *,
     now: dt.datetime,

@@ -19,7 +19,7 @@ from service.answers import service as answers_service
 from service.answers.schemas import AnswerIn, SyncResult
 from service.auth.models import User
 from service.auth.roles import Role
-from service.auth.sessions import Caller
+from service.auth.sessions import Account, Caller
 from service.checklists.format import ResolvedChecklist
 from service.checklists.pinned import (
     checklist_by_hash,
@@ -35,6 +35,7 @@ from service.scoring.models import VisitScore
 from service.visits import repository
 from service.visits import service as visits_service
 from service.visits.models import Visit, VisitEvent
+from service.visits.repository import LockedVisit
 from service.visits.schemas import ReviewRequest, SubmitRequest
 from service.visits.service import TransitionNotAllowed, VisitNotEditable
 from service.visits.transitions import (
@@ -62,7 +63,7 @@ class SubmissionIncomplete(ValidationFailed):
 
 def move(
     visit: Visit,
-    actor: User,
+    actor: Account,
     action: VisitAction,
     *,
     now: dt.datetime,
@@ -107,7 +108,7 @@ def lock(session: Session, visit: Visit) -> Visit:
     return repository.lock(session, visit.id)
 
 
-def check_editable(visit: Visit) -> None:
+def check_editable(visit: Visit | LockedVisit) -> None:
     """Raise ``VisitNotEditable`` unless the shopper holds the visit."""
     if visit.status not in EDITABLE:
         raise VisitNotEditable(
@@ -215,6 +216,15 @@ def _lock_for(
     return repository.lock_own(session, caller, visit_id)
 
 
+def _lock_row_for(
+    session: Session, caller: User | Caller, visit_id: uuid.UUID
+) -> tuple[Account, tuple[Visit | LockedVisit, str] | None]:
+    """``_lock_for``, with a ``Caller``'s visit and account read as plain values."""
+    if isinstance(caller, User):
+        return caller, repository.lock_readable(session, caller, visit_id)
+    return repository.lock_own_row(session, caller, visit_id)
+
+
 def sync_answers(
     session: Session,
     visit_id: uuid.UUID,
@@ -230,12 +240,13 @@ def sync_answers(
     The visit is read once, locked, with its checklist's hash (the checklist itself comes
     from the parse cache); on the first sync of an assigned visit it is started; the sync is
     recorded in the visit's history when it stored anything. ``caller`` is the actor, or a
-    shopper's token whose user is read with the visit (``repository.lock_own``, as the API's
-    route does). Whatever the batch's size this takes at most seven statements, the token's
-    user included when read with the visit: the visit; the answers' state,
-    the retirement of replaced ones, one insert and, past the versions kept, two to prune
-    (``answers.service.sync``); the start's update; the events, in one insert. A first sync
-    retires nothing (no answer is stored before the visit starts), so it too stays at seven.
+    shopper's token whose user is read with the visit as plain values
+    (``repository.lock_own_row``, as the API's route does). Whatever the batch's size this
+    takes at most eight statements, the token's user included when read with the visit: the
+    visit; the answers' state, the retirement of replaced ones, one insert and, past the
+    versions kept, two to prune (``answers.service.sync``); the events, in one insert. A
+    first sync retires nothing (no answer is stored before the visit starts) and starts the
+    visit instead: its object read (for a ``Caller``) and its update, eight at most.
 
     Every writer of the visit queues for its lock (on SQLite every writer of the database),
     so the answers are checked against the checklist before it is taken when this process
@@ -254,7 +265,7 @@ def sync_answers(
     if seen is not None and len(answers) <= max_batch:
         digest, checklist = seen
         prepared = answers_service.prepare(checklist, digest, visit_id, answers, now=now)
-    actor, found = _lock_for(session, caller, visit_id)
+    actor, found = _lock_row_for(session, caller, visit_id)
     # After the caller's check (a caller who may not sync learns that first), before the visit.
     answers_service.check_batch(answers, max_batch=max_batch)
     if found is None:
@@ -263,8 +274,10 @@ def sync_answers(
     check_editable(visit)
     events = []
     if actor.role == Role.shopper and visit.status == VisitStatus.assigned:
-        events.append(move(visit, actor, VisitAction.start, now=now, detail=_implicit_start()))
-        repository.add(session, visit)  # its status, start time and version: one UPDATE
+        # The visit's first sync starts it: its object is read for that (locked already).
+        started = visit if isinstance(visit, Visit) else repository.lock(session, visit.id)
+        events.append(move(started, actor, VisitAction.start, now=now, detail=_implicit_start()))
+        repository.add(session, started)  # its status, start time and version: one UPDATE
     if prepared is None or prepared.checklist_hash != checklist_hash:
         checklist = checklist_by_hash(session, visit.checklist_id, checklist_hash)
         prepared = answers_service.prepare(checklist, checklist_hash, visit.id, answers, now=now)

@@ -8,10 +8,11 @@ from sqlmodel import Session
 
 from service.auth.models import User
 from service.auth.roles import Role
-from service.auth.sessions import Caller
+from service.auth.sessions import Account, Caller
 from service.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from service.visits import repository
 from service.visits.models import Visit, VisitEvent
+from service.visits.repository import LockedVisit
 from service.visits.schemas import (
     VisitEventPublic,
     VisitPublic,
@@ -130,8 +131,8 @@ ONE_PROBLEM: dict[str, type[AssignmentInvalid]] = {
 
 
 def event(
-    visit: Visit,
-    actor: User,
+    visit: Visit | LockedVisit,
+    actor: Account,
     action: str,
     *,
     now: dt.datetime,
