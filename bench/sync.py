@@ -125,8 +125,8 @@ def prepare(url: str, visits: int, answers: int) -> dict[str, Target]:
                 paths.append(
                     {
                         "sync": f"/api/v1/visits/{visit.id}/answers",
-                        "floor": f"/bench/floor/{visit.id}",
-                        "bare": "/bench/bare",
+                        "floor": f"/api/v1/visits/{visit.id}/answers-floor",
+                        "bare": f"/api/v1/visits/{visit.id}/answers-bare",
                     }[name]
                 )
                 headers.append(tokens[owner] if name == "sync" else b"")
