@@ -96,4 +96,29 @@ def test_the_claims_kept_cannot_be_changed_by_a_reader() -> None:
     claims = security._verified(token, SECRET)
     with pytest.raises(TypeError):
         claims["typ"] = "refresh"  # type: ignore[index]
-    assert decode_token(token, expected_type="access", secret=SECRET, now=NOW)
+    assert claims["typ"] == "access"
+
+
+def test_a_kept_token_with_a_claim_of_the_wrong_type_is_refused_each_time() -> None:
+    # Signed with the secret, so its signature is kept; its claims are checked on every use.
+    token = jwt.encode(
+        {"sub": str(uuid.uuid4()), "typ": "access", "jti": "x", "iat": 0, "exp": "soon"},
+        SECRET,
+        algorithm="HS256",
+    )
+    for _ in range(2):
+        with pytest.raises(InvalidToken, match="exp is not a time"):
+            decode_token(token, expected_type="access", secret=SECRET, now=NOW)
+    info = security._verified.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+
+
+def test_refresh_tokens_are_not_kept() -> None:
+    # Each is exchanged once: keeping them would only push out access tokens in use.
+    token = encode_token(
+        subject=uuid.uuid4(), token_type="refresh", secret=SECRET, now=NOW, ttl=LIFETIME
+    )
+    for _ in range(2):
+        claims = decode_token(token, expected_type="refresh", secret=SECRET, now=NOW)
+    assert claims.version == 0
+    assert security._verified.cache_info().currsize == 0
