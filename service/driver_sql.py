@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from service.db_types import driver_value, python_value, unchanged
 
-Statement = sa.Select[Any] | sa.CompoundSelect[Any] | sa.Insert | sa.Update | sa.Delete
+Statement = sa.Select[*tuple[Any, ...]] | sa.CompoundSelect[Any] | sa.Insert | sa.Update | sa.Delete
 
 
 @dataclass(frozen=True)

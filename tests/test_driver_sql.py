@@ -88,6 +88,24 @@ def test_a_union_with_typed_nulls_reads_as_sqlalchemy_reads_it(engine: sa.Engine
     assert list(driven) == [(ref, None), (None, moment)]
 
 
+def test_values_left_as_they_are_keep_their_place_among_converted_ones(
+    engine: sa.Engine,
+) -> None:
+    # Only the columns whose type converts are converted, by position (the id never is).
+    moment = dt.datetime(2026, 11, 30, 9, 15, tzinfo=dt.UTC)
+    rows = [{"id": i, "ref": uuid.uuid4(), "at": moment, "live": i % 2 == 0} for i in (1, 2, 3)]
+    mixed = sa.select(TABLE.c.id, TABLE.c.ref, TABLE.c.id.label("again"), TABLE.c.at).order_by(
+        TABLE.c.id
+    )
+    with engine.begin() as conn:
+        TABLE.create(conn)
+        conn.execute(sa.insert(TABLE), rows)
+        driven = DriverStatement(mixed).run(conn, {})
+        expected = [tuple(r) for r in conn.execute(mixed).all()]
+    assert list(driven) == expected == [(r["id"], r["ref"], r["id"], moment) for r in rows]
+    assert [type(v) for v in driven[0]] == [int, uuid.UUID, int, dt.datetime]
+
+
 def test_an_expanding_in_is_refused(tmp_path: Path) -> None:
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'expanding.db'}")
     expanding = sa.select(TABLE.c.id).where(TABLE.c.id.in_(sa.bindparam("ids", expanding=True)))

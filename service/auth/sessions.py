@@ -342,8 +342,8 @@ def check_role(user: A, allowed: frozenset[Role]) -> A:
 @dataclass(frozen=True)
 class Caller:
     """A valid access token, and the roles the route allows, whose user the route reads in
-    its own first statement (``visits.repository.lock_own``, ``get_own``) instead of one of
-    its own.
+    its own first statement (``visits.repository.lock_own_row``, ``lock_own``, ``get_own``)
+    instead of one of its own.
 
     ``CurrentUser`` reads the user in a statement and a worker-thread hand-off of its own
     before the route starts: on answer sync, the hottest route, that was a sixth of its

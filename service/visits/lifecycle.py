@@ -278,6 +278,7 @@ def sync_answers(
         started = visit if isinstance(visit, Visit) else repository.lock(session, visit.id)
         events.append(move(started, actor, VisitAction.start, now=now, detail=_implicit_start()))
         repository.add(session, started)  # its status, start time and version: one UPDATE
+        visit = started  # as it is now, in progress
     if prepared is None or prepared.checklist_hash != checklist_hash:
         checklist = checklist_by_hash(session, visit.checklist_id, checklist_hash)
         prepared = answers_service.prepare(checklist, checklist_hash, visit.id, answers, now=now)

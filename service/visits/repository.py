@@ -2,7 +2,7 @@
 
 import datetime as dt
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple, TypeVar
@@ -15,7 +15,7 @@ from sqlmodel.sql.expression import Select, SelectOfScalar
 from service import db
 from service.auth.models import User
 from service.auth.roles import Role
-from service.auth.sessions import AccountRow, Caller
+from service.auth.sessions import Account, AccountRow, Caller
 from service.base import metadata
 from service.checklists.models import Checklist
 from service.driver_sql import DriverStatement
@@ -247,19 +247,34 @@ _LOCKED_OWN_READ = (
 _SHOPPERS = frozenset({Role.shopper})
 
 
+Found = TypeVar("Found", bound=Account)
+
+
 def _with_user(
-    session: Session, caller: Caller, statement: sa.Executable, visit_id: uuid.UUID
-) -> tuple[User, Any]:
-    """The row of ``statement`` (its last entity the caller's user, checked by ``caller``);
-    without one, the user read alone and checked, so an account that may not call is
-    refused before a 404."""
+    session: Session,
+    caller: Caller,
+    visit_id: uuid.UUID,
+    read: Callable[[dict[str, Any]], Any],
+    account: Callable[[Any], Found],
+) -> tuple[Found | User, Any]:
+    """The row ``read`` finds for the visit and the caller's id, with the caller's account in
+    it (``account``), checked by ``caller``; without one, the user read alone and checked, so
+    an account that may not call is refused before a 404."""
     if caller.roles != _SHOPPERS:
         raise ValueError("a shopper's own visit is read for a caller allowing other roles")
-    params = {"visit_id": visit_id, "user_id": caller.user_id}
-    row: Any = session.execute(statement, params).first()
+    row = read({"visit_id": visit_id, "user_id": caller.user_id})
     if row is None:
         return caller.read(session), None
-    return caller.check(row[-1]), row
+    return caller.check(account(row)), row
+
+
+def _orm_read(session: Session, statement: sa.Executable) -> Callable[[dict[str, Any]], Any]:
+    return lambda params: session.execute(statement, params).first()
+
+
+def _last_entity(row: Any) -> User:
+    user: User = row[-1]
+    return user
 
 
 class LockedVisit(NamedTuple):
@@ -270,27 +285,20 @@ class LockedVisit(NamedTuple):
     checklist_id: int
 
 
-_V: sa.Table = Visit.__table__  # type: ignore[attr-defined]
-_U: sa.Table = User.__table__  # type: ignore[attr-defined]
-_C: sa.Table = Checklist.__table__  # type: ignore[attr-defined]
-# Eight columns as plain values: psycopg describes each column of a result in Python, and
-# the ORM builds an object of each entity, which for the visit's and the user's 41 columns
-# cost a third of the statement.
+# The same read as eight plain values: psycopg describes each column of a result in Python,
+# and the ORM builds an object of each entity, which for the visit's and the user's 41
+# columns cost a third of the statement.
 _LOCKED_OWN_ROW = DriverStatement(
-    sa.select(
-        _V.c.id,
-        _V.c.status,
-        _V.c.checklist_id,
-        _C.c.content_hash,
-        _U.c.id,
-        _U.c.role,
-        _U.c.is_active,
-        _U.c.token_version,
+    _LOCKED_OWN_READ.with_only_columns(
+        col(Visit.id),
+        col(Visit.status),
+        col(Visit.checklist_id),
+        col(Checklist.content_hash),
+        col(User.id),
+        col(User.role),
+        col(User.is_active),
+        col(User.token_version),
     )
-    .join_from(_V, _C, _C.c.id == _V.c.checklist_id)
-    .join(_U, _U.c.id == _V.c.shopper_id)
-    .where(_V.c.id == sa.bindparam("visit_id"), *readable_by_id(sa.bindparam("user_id")))
-    .with_for_update(of=_V)  # the visit's row, not the shared checklist's or the user's
 )
 
 
@@ -298,22 +306,27 @@ def lock_own_row(
     session: Session, caller: Caller, visit_id: uuid.UUID
 ) -> tuple[AccountRow | User, tuple[LockedVisit, str] | None]:
     """``lock_own``, read as plain values: the visit's ``LockedVisit`` with its checklist's
-    hash, and the caller's account, checked by ``caller``; for a write that needs no
-    ``Visit`` object (a sync of a visit already started: ``visits.lifecycle``).
+    hash, and the caller's account, checked by ``caller``; for a write that needs the visit's
+    object only to change it (answer sync: ``visits.lifecycle``, which reads it to start the
+    visit on its first sync).
 
     Raises:
         As ``Caller.check``.
     """
-    if caller.roles != _SHOPPERS:
-        raise ValueError("a shopper's own visit is read for a caller allowing other roles")
     db.write_lock(session)
-    params = {"visit_id": visit_id, "user_id": caller.user_id}
-    rows = _LOCKED_OWN_ROW.run(session.connection(), params)
-    if not rows:
-        return caller.read(session), None
-    visit, status, checklist_id, digest, user, role, active, version = rows[0]
-    # As the ORM reads them: the status a member (its column's type), the role as stored.
-    account = caller.check(AccountRow(user, role, active, version))
+
+    def read(params: dict[str, Any]) -> Sequence[Any] | None:
+        rows = _LOCKED_OWN_ROW.run(session.connection(), params)
+        return rows[0] if rows else None
+
+    def account_of(row: Sequence[Any]) -> AccountRow:
+        # As the ORM reads them: the status a member (its column's type), the role as stored.
+        return AccountRow(*row[4:])
+
+    account, row = _with_user(session, caller, visit_id, read, account_of)
+    if row is None:
+        return account, None
+    visit, status, checklist_id, digest = row[:4]
     return account, (LockedVisit(visit, status, checklist_id), digest)
 
 
@@ -325,7 +338,7 @@ def get_own(session: Session, caller: Caller, visit_id: uuid.UUID) -> tuple[User
     Raises:
         As ``Caller.check``.
     """
-    user, row = _with_user(session, caller, _OWN_READ, visit_id)
+    user, row = _with_user(session, caller, visit_id, _orm_read(session, _OWN_READ), _last_entity)
     return user, None if row is None else row[0]
 
 
@@ -338,7 +351,8 @@ def lock_own(
         As ``Caller.check``.
     """
     db.write_lock(session)
-    user, row = _with_user(session, caller, _LOCKED_OWN_READ, visit_id)
+    read = _orm_read(session, _LOCKED_OWN_READ)
+    user, row = _with_user(session, caller, visit_id, read, _last_entity)
     return user, None if row is None else (row[0], row[1])
 
 

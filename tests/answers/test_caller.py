@@ -1,5 +1,6 @@
 """Who may sync answers or upload directly: these routes read their caller's account in the
-visit's own statement (``ShopperCaller``, ``visits.repository.lock_own`` and ``get_own``),
+visit's own statement (``ShopperCaller``; ``visits.repository.lock_own_row`` for a sync,
+``lock_own`` and ``get_own`` for uploads),
 and must answer every refusal as the shopper routes that check it through ``ShopperUser``
 do, before their body is validated or their visit looked for, storing nothing."""
 

@@ -146,8 +146,14 @@ class TestStatementsPerSync:
         )
         assert response.json()["created"] == size, response.text
         assert seen == [*START, *EVENT]
+        version = visit.version
         session.refresh(visit)
-        assert visit.status == VisitStatus.in_progress
+        # Started by the object read for it: status, time and version as ``move`` sets them.
+        assert (visit.status, visit.started_at, visit.version) == (
+            VisitStatus.in_progress,
+            clock(),
+            version + 1,
+        )
         items = min(size, 100)
         assert counts(session, visit) == (size, items, 0, 1)
 
