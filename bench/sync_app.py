@@ -251,9 +251,14 @@ def create() -> FastAPI:
     settings = get_settings()
     raw = RawDatabase(settings.database.url, settings.database.pool_size)
     counts = {"statements": 0, "begin": 0}
-    # Beside the sync, in its router (see the module's docstring); this process serves only
-    # the bench, so the router the API shares is changed before the app includes it.
+    # Beside the sync, in its router (see the module's docstring), so they also pay what the
+    # API's router adds to each route (its query-parameter check) and the path's id check.
+    # The router is shared by every app of the process, included already by ``service.api``:
+    # FastAPI (>= 0.165, as pyproject requires) includes a router by reference, so routes added
+    # now are found; the process serving the bench builds one app, and only once.
     beside_sync = answers_router
+    if any(getattr(route, "name", None) in ("floor", "bare") for route in beside_sync.routes):
+        raise RuntimeError("the bench's endpoints are added once per process")
 
     @beside_sync.put("/visits/{visit_id:uuid}/answers-floor", response_model=SyncResult)
     def floor(visit_id: uuid.UUID, batch: AnswerBatch) -> Response:
