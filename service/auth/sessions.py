@@ -300,7 +300,7 @@ class Account(Protocol):
 class AccountRow(NamedTuple):
     """A user's columns an ``Account`` is, read beside another row without loading a ``User``
     (``visits.repository.lock_own_row``: answer sync, where loading the visit and the user
-    as ORM objects was a tenth of its CPU)."""
+    as ORM objects cost about 0.1 ms of the read's 0.45 ms on PostgreSQL)."""
 
     id: uuid.UUID
     role: Role

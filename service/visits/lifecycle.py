@@ -221,7 +221,7 @@ def _lock_row_for(
 ) -> tuple[Account, tuple[Visit | LockedVisit, str] | None]:
     """``_lock_for``, with a ``Caller``'s visit and account read as plain values."""
     if isinstance(caller, User):
-        return caller, repository.lock_readable(session, caller, visit_id)
+        return _lock_for(session, caller, visit_id)
     return repository.lock_own_row(session, caller, visit_id)
 
 

