@@ -7,7 +7,9 @@ from botocore.config import Config
 
 from service.config import S3Settings, StorageBackend, StorageSettings
 from service.storage.deadline import Deadlines
-from service.storage.objects import LocalStore, ObjectStore, S3Store
+from service.storage.local import LocalStore
+from service.storage.objects import ObjectStore
+from service.storage.s3 import S3Store
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -26,7 +26,7 @@ from service.auth.roles import Role
 from service.photos import lifecycle
 from service.photos.models import Photo, PhotoStatus
 from service.storage.client import make_s3_client
-from service.storage.objects import S3Store
+from service.storage.s3 import S3Store
 from tests.conftest import SECRET, FrozenClock
 from tests.faults.test_crash import ROOT, database  # noqa: F401  (the database fixture)
 from tests.fixtures import images

@@ -30,7 +30,7 @@ from service.config import Settings
 from service.photos import lifecycle
 from service.standards import service as standards_service
 from service.storage.client import make_s3_client
-from service.storage.objects import S3Store
+from service.storage.s3 import S3Store
 from tests.conftest import NOW, SECRET, FrozenClock
 from tests.fixtures import images
 from tests.fixtures.db import database_url_for, drop_postgres_database, migrated_engine

@@ -21,7 +21,7 @@ from service.checklists import service as checklists_service
 from service.config import AuthSettings, DatabaseSettings, Settings, StorageBackend, StorageSettings
 from service.main import create_app
 from service.standards import service as standards_service
-from service.storage.objects import S3Store
+from service.storage.s3 import S3Store
 from tests.conftest import NOW, SECRET, FrozenClock
 from tests.fixtures import images
 from tests.fixtures.db import migrated_engine

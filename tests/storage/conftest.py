@@ -6,7 +6,9 @@ import pytest
 
 from service.storage.client import make_s3_client
 from service.storage.deadline import Deadlines
-from service.storage.objects import LocalStore, ObjectStore, S3Store
+from service.storage.local import LocalStore
+from service.storage.objects import ObjectStore
+from service.storage.s3 import S3Store
 from tests.fixtures.s3 import PATIENT_DEADLINES, S3Endpoint
 
 # These stores test what a store does, not how long it may take (``PATIENT_DEADLINES``).

@@ -13,7 +13,8 @@ import pytest
 
 from service.storage.client import make_s3_client
 from service.storage.heads import Head, HeadFailed, SignedHeads
-from service.storage.objects import S3Store, StorageUnavailable, StoredObject
+from service.storage.objects import StorageUnavailable, StoredObject
+from service.storage.s3 import S3Store
 from tests.fixtures.s3 import S3Endpoint, free_ports
 
 pytestmark = pytest.mark.s3

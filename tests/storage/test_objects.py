@@ -14,16 +14,16 @@ from typing import Any, BinaryIO
 import pytest
 
 from service.storage.client import make_s3_client
+from service.storage.local import LocalStore
 from service.storage.objects import (
-    LocalStore,
     ObjectNotFound,
     ObjectStore,
     PresignedPut,
-    S3Store,
     StorageUnavailable,
     StoredObject,
     content_disposition,
 )
+from service.storage.s3 import S3Store
 from tests.fixtures import s3 as s3_fixtures
 from tests.fixtures.images import as_binary
 from tests.fixtures.s3 import S3Endpoint, SeaweedError, assert_loopback, free_ports

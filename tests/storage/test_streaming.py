@@ -10,8 +10,9 @@ import pytest
 
 from service.storage.client import make_s3_client
 from service.storage.deadline import Deadlines
-from service.storage.objects import LocalStore, S3Store
+from service.storage.local import LocalStore
 from service.storage.pipe import BodyPipe
+from service.storage.s3 import S3Store
 from service.storage.streaming import StreamFailed, StreamingPut
 from tests.fixtures.s3 import S3Endpoint
 from tests.fixtures.waiting import wait_for
