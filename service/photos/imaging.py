@@ -1,4 +1,4 @@
-"""Photo evidence imaging: verify, read EXIF, orient, strip metadata, resize and hash.
+"""Photo evidence imaging: verify, orient, strip metadata, resize and hash (EXIF: ``exif``).
 
 Pure: bytes or files in, values out; no web, database or storage imports. Pillow work is
 CPU-bound, so callers run it off the event loop.
@@ -9,18 +9,24 @@ import hashlib
 import io
 import math
 import os
-import re
-import struct
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal, TypeVar
+from typing import IO, Literal
 
 import pillow_heif
-from PIL import ExifTags, Image, ImageFile, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 from service.photos.budget import BudgetTimeout, shared
+from service.photos.exif import (
+    DECODE_ERRORS,
+    EXIF_ERRORS,
+    Device,
+    GeoPoint,
+    Metadata,
+    read_metadata,
+)
 
 pillow_heif.register_heif_opener(thumbnails=False)
 
@@ -50,13 +56,9 @@ _HEIC_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", 
 _SNIFF_BYTES = 64
 _CHUNK = 1024 * 1024
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError)
-_EXIF_ERRORS = (*_DECODE_ERRORS, TypeError, KeyError, ZeroDivisionError, OverflowError)
 # Below this many pixels a decode costs a few megabytes whatever the file, so the
 # compression-ratio check (which guards memory, not correctness) does not apply.
 RATIO_FLOOR_PIXELS = 1_000_000
-_OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
-_T = TypeVar("_T")
 
 
 class ImageRejected(Exception):
@@ -92,18 +94,6 @@ class ImageLimits:
 
 
 @dataclass(frozen=True)
-class GeoPoint:
-    latitude: float
-    longitude: float
-
-
-@dataclass(frozen=True)
-class Device:
-    make: str | None
-    model: str | None
-
-
-@dataclass(frozen=True)
 class ImageInfo:
     """What a photo says about itself; ``width``/``height`` are after EXIF orientation.
 
@@ -128,13 +118,6 @@ class ImageInfo:
 class ProcessedImage:
     info: ImageInfo
     variants: dict[str, bytes] = field(repr=False)
-
-
-@dataclass(frozen=True)
-class _Metadata:
-    taken_at: dt.datetime | None = None
-    gps: GeoPoint | None = None
-    device: Device | None = None
 
 
 def inspect_image(source: ImageSource, limits: ImageLimits | None = None) -> ImageInfo:
@@ -200,14 +183,14 @@ def inspect_header(
                     raise ImageRejected("unsupported-media-type", f"the data is not {fmt.upper()}")
                 full = image.size
                 _check_cost(full, size, limits)
-                meta = _read_metadata(image)
+                meta = read_metadata(image)
                 try:
                     turned = image.getexif().get(0x0112) in (5, 6, 7, 8)
-                except _EXIF_ERRORS:
+                except EXIF_ERRORS:
                     turned = False
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise ImageRejected("image-too-large", "the image has too many pixels") from exc
-        except _DECODE_ERRORS as exc:
+        except DECODE_ERRORS as exc:
             raise ImageRejected("image-corrupt", "the image cannot be decoded") from exc
         finally:
             stream.seek(0)
@@ -301,7 +284,7 @@ def draft_box(size: tuple[int, int], longest: int) -> tuple[int, int] | None:
 class _Decoded:
     format: ImageFormat
     rgb: Image.Image
-    meta: _Metadata
+    meta: Metadata
     size: tuple[int, int]  # the full size after orientation, whatever was decoded
 
 
@@ -392,7 +375,7 @@ def _decoded(stream: IO[bytes], size: int, limits: ImageLimits, needed: int) -> 
                 # reads every coded block); PNG EXIF may sit after the image data, so metadata
                 # is read once loading succeeded.
                 image.load()
-                meta = _read_metadata(image)
+                meta = read_metadata(image)
                 rgb = _to_clean_rgb(_oriented(image))
                 turned = rgb.size != image.size
                 yield _Decoded(fmt, rgb, meta, (full[1], full[0]) if turned else full)
@@ -404,7 +387,7 @@ def _decoded(stream: IO[bytes], size: int, limits: ImageLimits, needed: int) -> 
         # Pillow's own fence (MAX_IMAGE_PIXELS, ~89 MP) sits above any allowed max_pixels, so
         # only an image over our cap meets it; with warnings as errors its warning lands here.
         raise ImageRejected("image-too-large", "the image has too many pixels") from exc
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise ImageRejected("image-corrupt", "the image cannot be decoded") from exc
 
 
@@ -427,7 +410,7 @@ def _check_cost(full: tuple[int, int], size: int, limits: ImageLimits) -> None:
 def _oriented(image: Image.Image) -> Image.Image:
     try:
         return ImageOps.exif_transpose(image)
-    except _EXIF_ERRORS:  # a malformed EXIF block must not fail an otherwise sound photo
+    except EXIF_ERRORS:  # a malformed EXIF block must not fail an otherwise sound photo
         return image
 
 
@@ -473,86 +456,3 @@ def _jpeg(image: Image.Image, limits: ImageLimits) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=limits.jpeg_quality)
     return out.getvalue()
-
-
-def _read_metadata(image: Image.Image) -> _Metadata:
-    """Read orientation, time, place and camera; metadata is optional, so bad EXIF is no EXIF."""
-    try:
-        exif = image.getexif()
-    except _EXIF_ERRORS:
-        return _Metadata()
-    return _Metadata(
-        taken_at=_guard(_taken_at, exif),
-        gps=_guard(_gps, exif),
-        device=_guard(_device, exif),
-    )
-
-
-def _guard(read: Callable[[Image.Exif], _T | None], exif: Image.Exif) -> _T | None:
-    try:
-        return read(exif)
-    except _EXIF_ERRORS:
-        return None
-
-
-def _taken_at(exif: Image.Exif) -> dt.datetime | None:
-    ifd = exif.get_ifd(ExifTags.IFD.Exif)
-    text = _text(ifd.get(ExifTags.Base.DateTimeOriginal))
-    if text is None:
-        return None
-    try:
-        taken = dt.datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
-    except ValueError:  # cameras without a clock write "0000:00:00 00:00:00" or blanks
-        return None
-    subsec = _text(ifd.get(ExifTags.Base.SubsecTimeOriginal))
-    if subsec and subsec.isdigit():
-        taken = taken.replace(microsecond=int(subsec[:6].ljust(6, "0")))
-    offset = _OFFSET.fullmatch(_text(ifd.get(ExifTags.Base.OffsetTimeOriginal)) or "")
-    if offset is None:
-        return taken
-    sign = -1 if offset[1] == "-" else 1
-    delta = dt.timedelta(hours=int(offset[2]), minutes=int(offset[3]))
-    if delta > dt.timedelta(hours=14):
-        return taken
-    return taken.replace(tzinfo=dt.timezone(sign * delta))
-
-
-def _gps(exif: Image.Exif) -> GeoPoint | None:
-    ifd = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    lat = _degrees(ifd.get(ExifTags.GPS.GPSLatitude), ifd.get(ExifTags.GPS.GPSLatitudeRef), "NS")
-    lon = _degrees(ifd.get(ExifTags.GPS.GPSLongitude), ifd.get(ExifTags.GPS.GPSLongitudeRef), "EW")
-    if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
-        return None
-    # Phones without a fix write zeros; nobody photographs a public-service office at 0,0.
-    if lat == 0 and lon == 0:
-        return None
-    return GeoPoint(latitude=round(lat, 7), longitude=round(lon, 7))
-
-
-def _degrees(value: Any, ref: Any, hemispheres: str) -> float | None:
-    """Degrees from a (degrees, minutes, seconds) tuple of rationals and a hemisphere letter."""
-    hemisphere = _text(ref)
-    if not isinstance(value, tuple | list) or len(value) != 3 or not hemisphere:
-        return None
-    # Pillow gives IFDRational, whose float() of a zero denominator is NaN, caught below.
-    deg, minutes, seconds = (float(part) for part in value)
-    total = deg + minutes / 60 + seconds / 3600
-    if not math.isfinite(total) or hemisphere[0].upper() not in hemispheres:
-        return None
-    return -total if hemisphere[0].upper() == hemispheres[1] else total
-
-
-def _device(exif: Image.Exif) -> Device | None:
-    make, model = _text(exif.get(ExifTags.Base.Make)), _text(exif.get(ExifTags.Base.Model))
-    if make is None and model is None:
-        return None
-    return Device(make=make and make[:64], model=model and model[:64])
-
-
-def _text(value: Any) -> str | None:
-    """EXIF ASCII as str: NUL-padded bytes or str, blank meaning absent."""
-    if isinstance(value, bytes):
-        value = value.decode("ascii", errors="replace")
-    if not isinstance(value, str):
-        return None
-    return value.replace("\x00", "").strip() or None

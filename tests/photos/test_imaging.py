@@ -13,7 +13,7 @@ import pytest
 from PIL import ExifTags, Image, ImageFile
 from PIL.TiffImagePlugin import IFDRational
 
-from service.photos import budget, imaging
+from service.photos import budget, exif, imaging
 from service.photos.imaging import ImageLimits, ImageRejected
 from tests.fixtures import images, memory
 
@@ -119,7 +119,7 @@ def test_metadata_is_read_from_every_format(fmt: str) -> None:
     assert info.taken_at_offset_known
     assert info.gps is not None
     assert (info.gps.latitude, info.gps.longitude) == pytest.approx(images.ASTANA, abs=1e-6)
-    assert info.device == imaging.Device(make="Samsung", model="Galaxy A54")
+    assert info.device == exif.Device(make="Samsung", model="Galaxy A54")
 
 
 def shot(us: int = 0, tz: dt.tzinfo | None = None) -> dt.datetime:
