@@ -2,34 +2,27 @@
 
 import argparse
 import datetime as dt
-import getpass
 import ipaddress
 import os
 import secrets
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
-from pydantic import SecretStr, ValidationError
-from sqlmodel import Session
+from pydantic import SecretStr
 
-from service import migrate, serving
+from service import cli_users, serving
 from service.auth import service as auth_service
-from service.auth.emails import normalise_email
-from service.auth.models import User
-from service.auth.roles import Role
-from service.auth.schemas import UserCreate, UserUpdate
 from service.calendar import service as calendar_service
 from service.calendar.rules import CalendarError
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistError
 from service.checklists.imports import import_documents
+from service.cli_support import CliError, session_of, upgrade, validated
 from service.clock import now_utc
 from service.config import ConfigError, ServerSettings, Settings, check_settings
-from service.db import create_db_engine, transaction
+from service.db import create_db_engine
 from service.demo import startup as demo_startup
 from service.demo.accounts import DEMO_ACCOUNTS
 from service.demo.generate import run_demo_generate
@@ -45,14 +38,8 @@ from service.standards.documents import parse_documents_csv
 from service.storage.client import make_store
 from service.visits.photo_jobs import photo_processor
 
-T = TypeVar("T")
-
 # A bound on one run: a million visits is ~40 million answers, hours of inserts.
 MAX_DEMO_VISITS = 1_000_000
-
-
-class CliError(Exception):
-    """A command failed for a reason the user can fix; printed without a traceback."""
 
 
 def _is_loopback(host: str) -> bool:
@@ -64,27 +51,8 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _upgrade(settings: Settings) -> None:
-    engine = create_db_engine(settings.database)
-    try:
-        migrate.upgrade(engine)
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def _session(settings: Settings) -> Iterator[Session]:
-    """One session on a short-lived engine, committed when the block succeeds."""
-    engine = create_db_engine(settings.database)
-    try:
-        with transaction(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 def _load_standards(settings: Settings) -> str:
-    with _session(settings) as session:
+    with session_of(settings) as session:
         report = standards_service.load_standards(session, settings.catalogue_dir, now=now_utc())
     line = f"standards: {report.created} added, {report.unchanged} already loaded"
     if report.corrected:
@@ -93,7 +61,7 @@ def _load_standards(settings: Settings) -> str:
 
 
 def _load_templates(settings: Settings) -> str:
-    with _session(settings) as session:
+    with session_of(settings) as session:
         report = checklists_service.load_template_files(
             session, settings.templates_dir, now=now_utc()
         )
@@ -116,7 +84,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if args.demo and args.workers > 1:
         raise CliError("demo mode runs one worker: its accounts and secret live in-process")
     if args.forwarded_allow_ips is not None:
-        server = _validated(
+        server = validated(
             lambda: ServerSettings.model_validate(
                 settings.server.model_dump() | {"forwarded_allow_ips": args.forwarded_allow_ips}
             )
@@ -132,11 +100,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
             )
             settings = settings.model_copy(update={"auth": auth})
     check_settings(settings)
-    _upgrade(settings)
+    upgrade(settings)
     jobs = []
     if args.demo:
         # Only the accounts before listening: a login works at once, the data loads after.
-        with _session(settings) as session:
+        with session_of(settings) as session:
             demo_startup.create_accounts(session, now=now_utc())
         jobs.append(
             demo_startup.demo_job(
@@ -191,7 +159,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> None:
-    _upgrade(Settings())
+    upgrade(Settings())
     print("database is up to date")
 
 
@@ -199,7 +167,7 @@ def cmd_standards_load(args: argparse.Namespace) -> None:
     settings = Settings()
     if args.dir:
         settings = settings.model_copy(update={"catalogue_dir": Path(args.dir)})
-    _upgrade(settings)
+    upgrade(settings)
     print(_load_standards(settings))
 
 
@@ -211,9 +179,9 @@ def cmd_standards_import_documents(args: argparse.Namespace) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"{path}: cannot read: {exc}") from exc
     batch = parse_documents_csv(text, source=str(path))
-    _upgrade(settings)
+    upgrade(settings)
     try:
-        with _session(settings) as session:
+        with session_of(settings) as session:
             report = import_documents(session, batch, now=now_utc(), actor_id=None)
     except ServiceError as exc:
         # Nothing was written: the session rolled every list back.
@@ -225,14 +193,14 @@ def cmd_checklists_load(args: argparse.Namespace) -> None:
     settings = Settings()
     if args.dir:
         settings = settings.model_copy(update={"templates_dir": Path(args.dir)})
-    _upgrade(settings)
+    upgrade(settings)
     print(_load_templates(settings))
 
 
 def cmd_calendar_show(args: argparse.Namespace) -> None:
     settings = Settings()
-    _upgrade(settings)
-    with _session(settings) as session:
+    upgrade(settings)
+    with session_of(settings) as session:
         view = calendar_service.year_view(session, args.year)
     month = 0
     for day in view.days:
@@ -250,26 +218,26 @@ def cmd_calendar_show(args: argparse.Namespace) -> None:
 
 def cmd_calendar_load(args: argparse.Namespace) -> None:
     settings = Settings()
-    _upgrade(settings)
+    upgrade(settings)
     try:
         text = Path(args.file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"cannot read {args.file}: {exc}") from exc
-    with _session(settings) as session:
+    with session_of(settings) as session:
         report = calendar_service.load_overrides(session, text, now=now_utc())
     print(f"calendar: {report.days_off} days off, {report.working_days} working days loaded")
 
 
 def cmd_grading_publish(args: argparse.Namespace) -> None:
     settings = Settings()
-    _upgrade(settings)
+    upgrade(settings)
     try:
         text = Path(args.file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"cannot read {args.file}: {exc}") from exc
     # Validated here first, so a broken file names its problems before the database opens.
     body = read_policy(text).model_dump(mode="json")
-    with _session(settings) as session:
+    with session_of(settings) as session:
         published, created = scoring_service.publish_policy(session, body, now=now_utc(), by=None)
     if created:
         print(f"grading policy {published.version} published; new scores and rescores use it")
@@ -279,9 +247,9 @@ def cmd_grading_publish(args: argparse.Namespace) -> None:
 
 def cmd_photos_cleanup(args: argparse.Namespace) -> None:
     settings = Settings()
-    _upgrade(settings)
+    upgrade(settings)
     store = make_store(settings.storage, settings.s3)
-    with _session(settings) as session:
+    with session_of(settings) as session:
         report = photo_lifecycle.cleanup(
             session, store, now=now_utc(), grace=dt.timedelta(minutes=args.grace_minutes)
         )
@@ -294,7 +262,7 @@ def cmd_photos_cleanup(args: argparse.Namespace) -> None:
 def cmd_worker(args: argparse.Namespace) -> None:
     """Process photo jobs until SIGTERM or Ctrl-C (``--once``: until none is due)."""
     settings = Settings()
-    _upgrade(settings)
+    upgrade(settings)
     engine = create_db_engine(settings.database)
     store = make_store(settings.storage, settings.s3)
     processor = photo_processor(engine, store, settings, now_utc)
@@ -318,122 +286,6 @@ def cmd_demo_generate(args: argparse.Namespace) -> None:
     if args.visits < 1 or args.visits > MAX_DEMO_VISITS:
         raise CliError(f"--visits must be between 1 and {MAX_DEMO_VISITS}")
     print(run_demo_generate(Settings(), visits=args.visits, seed=args.seed))
-
-
-def _read_password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("Password: ")
-    if first != getpass.getpass("Repeat password: "):
-        raise CliError("the passwords differ")
-    return first
-
-
-def _validated(build: Callable[[], T]) -> T:
-    try:
-        return build()
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise CliError(problems) from exc
-
-
-def _user_by_email(session: Session, email: str) -> User:
-    user = auth_service.get_user_by_email(session, email)
-    if user is None:
-        raise CliError(f"there is no user {normalise_email(email)}")
-    return user
-
-
-def cmd_users_create(args: argparse.Namespace) -> None:
-    settings = Settings()
-    user_in = _validated(
-        lambda: UserCreate(
-            email=args.email,
-            full_name=args.full_name or args.email,
-            role=Role(args.role),
-            password=_read_password(args),
-        )
-    )
-    _upgrade(settings)
-    with _session(settings) as session:
-        user = auth_service.create_user(
-            session, user_in, now=now_utc(), min_password_length=settings.auth.password_min_length
-        )
-        print(f"created {user.role} {user.email} ({user.id})")
-
-
-# Pages read from the database at a time; the console prints every matching account.
-_LIST_BATCH = 500
-
-
-def cmd_users_list(args: argparse.Namespace) -> None:
-    settings = Settings()
-    _upgrade(settings)
-    with _session(settings) as session:
-        offset = 0
-        while True:
-            users, total = auth_service.list_users(
-                session,
-                None,
-                email=args.email,
-                role=Role(args.role) if args.role else None,
-                limit=_LIST_BATCH,
-                offset=offset,
-            )
-            for user in users:
-                state = "active" if user.is_active else "disabled"
-                print(f"{user.email}\t{user.role}\t{state}\t{user.id}\t{user.full_name}")
-            offset += len(users)
-            if not users or offset >= total:
-                break
-    print(f"{total} user(s)", file=sys.stderr)
-
-
-def cmd_users_set_password(args: argparse.Namespace) -> None:
-    settings = Settings()
-    password = _read_password(args)
-    _upgrade(settings)
-    with _session(settings) as session:
-        user = _user_by_email(session, args.email)
-        auth_service.set_password(
-            session, user, password, min_length=settings.auth.password_min_length
-        )
-        print(f"password set for {user.email}; its sessions are ended")
-
-
-def _set_active(args: argparse.Namespace, active: bool) -> None:
-    settings = Settings()
-    _upgrade(settings)
-    with _session(settings) as session:
-        user = _user_by_email(session, args.email)
-        auth_service.update_user(None, user, UserUpdate(is_active=active))
-        print(f"{'activated' if active else 'deactivated'} {user.role} {user.email}")
-
-
-def cmd_users_deactivate(args: argparse.Namespace) -> None:
-    _set_active(args, active=False)
-
-
-def cmd_users_activate(args: argparse.Namespace) -> None:
-    _set_active(args, active=True)
-
-
-def cmd_users_unlock(args: argparse.Namespace) -> None:
-    settings = Settings()
-    _upgrade(settings)
-    with _session(settings) as session:
-        user = _user_by_email(session, args.email)
-        # No throttle here: the running API processes read the unlock from the account's row.
-        auth_service.unlock_user(session, user, now=now_utc(), throttle=None)
-        print(f"unlocked {user.email}: its failed logins no longer count")
-
-
-def cmd_users_cleanup(_args: argparse.Namespace) -> None:
-    settings = Settings()
-    _upgrade(settings)
-    with _session(settings) as session:
-        removed = auth_service.remove_expired_sessions(session, now=now_utc())
-    print(f"users: {removed} expired sign-in sessions removed")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -475,32 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
 
-    users = sub.add_parser("users", help="accounts").add_subparsers(dest="action", required=True)
-    create = users.add_parser("create", help="create an account")
-    create.add_argument("--email", required=True)
-    create.add_argument("--role", required=True, choices=[r.value for r in Role])
-    create.add_argument("--full-name")
-    create.add_argument("--password-stdin", action="store_true")
-    create.set_defaults(func=cmd_users_create)
-    ls = users.add_parser("list", help="list accounts (tab-separated)")
-    ls.add_argument("--role", choices=[r.value for r in Role])
-    ls.add_argument("--email", help="exact email, in any letter case")
-    ls.set_defaults(func=cmd_users_list)
-    set_password = users.add_parser("set-password", help="set a password; ends its sessions")
-    set_password.add_argument("--email", required=True)
-    set_password.add_argument("--password-stdin", action="store_true")
-    set_password.set_defaults(func=cmd_users_set_password)
-    for action, func, text in (
-        ("deactivate", cmd_users_deactivate, "disable an account: no login, tokens refused"),
-        ("activate", cmd_users_activate, "enable a disabled account"),
-        ("unlock", cmd_users_unlock, "forget an account's failed logins"),
-    ):
-        command = users.add_parser(action, help=text)
-        command.add_argument("--email", required=True)
-        command.set_defaults(func=func)
-    users.add_parser(
-        "cleanup", help="remove expired sign-in sessions (refresh token families)"
-    ).set_defaults(func=cmd_users_cleanup)
+    cli_users.add_commands(sub)
 
     standards = sub.add_parser("standards", help="service standards catalogue")
     std_sub = standards.add_subparsers(dest="action", required=True)
