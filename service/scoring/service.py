@@ -248,7 +248,11 @@ def publish_policy(
         "replaced, publish under a new version."
     )
     if policy.version == default_policy().version:
-        raise taken
+        # Even with the same content: the shipped policy is the file's, never a published row.
+        raise PolicyExists(
+            f"Grading policy {policy.version!r} is the version shipped with mshop, in force "
+            "without publishing; publish a changed policy under a new version."
+        )
     stored = repository.get_policy(session, policy.version)
     if stored is not None:
         # Compared as policies, not JSON: a set's order in the JSON differs between processes.

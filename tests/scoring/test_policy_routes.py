@@ -79,6 +79,16 @@ class TestPublishPolicy:
         current = client.get(api_path("read_policy", version="2027.1"), headers=admin).json()
         assert current["body"]["severities"]["rudeness"]["severity"] == "major"
 
+    def test_the_shipped_version_is_refused_as_the_shipped_one_whatever_its_content(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        admin = bearer(make_user(session, Role.admin), clock)
+        for body in (policy("2026.1"), policy("2026.1", rudeness="minor")):
+            refused = publish(client, admin, body)
+            assert (refused.status_code, refused.json()["code"]) == (409, "grading-policy-exists")
+            assert "shipped with mshop" in refused.json()["detail"]
+            assert "other content" not in refused.json()["detail"]
+
     @pytest.mark.parametrize(
         ("section", "field", "value"),
         [
