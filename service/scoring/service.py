@@ -243,16 +243,16 @@ def publish_policy(
     except PolicyError as exc:
         raise PolicyInvalid(f"The grading policy is not valid: {exc}") from exc
     document = policy.model_dump(mode="json")
+    if policy.version == default_policy().version:
+        # Even with the same content: the shipped policy is the file's, never a published row.
+        raise PolicyExists(
+            f"Grading policy {policy.version!r} is the version shipped with mshop and cannot "
+            "be published; publish it, or a changed policy, under a new version."
+        )
     taken = PolicyExists(
         f"Grading policy {policy.version!r} exists with other content; versions are never "
         "replaced, publish under a new version."
     )
-    if policy.version == default_policy().version:
-        # Even with the same content: the shipped policy is the file's, never a published row.
-        raise PolicyExists(
-            f"Grading policy {policy.version!r} is the version shipped with mshop, in force "
-            "without publishing; publish a changed policy under a new version."
-        )
     stored = repository.get_policy(session, policy.version)
     if stored is not None:
         # Compared as policies, not JSON: a set's order in the JSON differs between processes.
