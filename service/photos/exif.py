@@ -56,6 +56,14 @@ def read_metadata(image: Image.Image) -> Metadata:
     )
 
 
+def quarter_turned(image: Image.Image) -> bool:
+    """Whether the EXIF orientation turns the picture a quarter (its width and height swap)."""
+    try:
+        return image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
+    except EXIF_ERRORS:
+        return False
+
+
 def _guard(read: Callable[[Image.Exif], _T | None], exif: Image.Exif) -> _T | None:
     try:
         return read(exif)

@@ -25,6 +25,7 @@ from service.photos.exif import (
     Device,
     GeoPoint,
     Metadata,
+    quarter_turned,
     read_metadata,
 )
 
@@ -184,10 +185,7 @@ def inspect_header(
                 full = image.size
                 _check_cost(full, size, limits)
                 meta = read_metadata(image)
-                try:
-                    turned = image.getexif().get(0x0112) in (5, 6, 7, 8)
-                except EXIF_ERRORS:
-                    turned = False
+                turned = quarter_turned(image)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise ImageRejected("image-too-large", "the image has too many pixels") from exc
         except DECODE_ERRORS as exc:

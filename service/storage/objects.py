@@ -46,14 +46,6 @@ class PendingPut(Protocol):
         """
 
 
-class _Done:
-    def wait(self) -> None:
-        return None
-
-
-_DONE = _Done()
-
-
 class ObjectStore(Protocol):
     def ensure_ready(self) -> None: ...
     def check(self) -> None: ...
