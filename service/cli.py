@@ -270,9 +270,15 @@ def cmd_worker(args: argparse.Namespace) -> None:
         if args.once:
             print(f"photo jobs: {processor.run_once()} processed")
             return
-        runner = JobRunner(
-            lambda: processor.run_once(limit=10), settings.jobs.poll_seconds, settings.jobs.nice
-        )
+        heartbeat = settings.jobs.heartbeat_file
+
+        def round_of_jobs() -> int:
+            taken = processor.run_once(limit=10)
+            if heartbeat is not None:  # only after a round that did not raise
+                heartbeat.touch()
+            return taken
+
+        runner = JobRunner(round_of_jobs, settings.jobs.poll_seconds, settings.jobs.nice)
         signal.signal(signal.SIGTERM, lambda _signum, _frame: runner.request_stop())
         try:
             runner.run()

@@ -16,7 +16,7 @@ def compose() -> dict:  # type: ignore[type-arg]
 
 def test_every_service_has_a_healthcheck_and_restarts() -> None:
     services = compose()["services"]
-    assert set(services) == {"api", "db", "s3"}
+    assert set(services) == {"api", "db", "s3", "worker"}
     for name, service in services.items():
         assert "test" in service["healthcheck"], name
         assert service["restart"] == "unless-stopped", name
@@ -58,3 +58,18 @@ def test_image_runs_as_non_root_with_workers_and_a_healthcheck() -> None:
     assert "uvicorn" not in cmd
     assert cmd.index("mshop db upgrade") < cmd.index("mshop serve")
     assert text.count("FROM python:3.11-slim") == 2
+
+
+def test_photo_jobs_run_in_the_worker_on_the_apis_database_and_store() -> None:
+    services = compose()["services"]
+    api, worker = services["api"]["environment"], services["worker"]["environment"]
+    assert api["MSHOP_JOBS__IN_PROCESS"] == "false"
+    shared = {k: v for k, v in api.items() if k.startswith(("MSHOP_DATABASE", "MSHOP_S3"))}
+    assert len(shared) == 6
+    assert {k: worker[k] for k in shared} == shared
+    assert worker["MSHOP_AUTH__SECRET_KEY"] == api["MSHOP_AUTH__SECRET_KEY"]
+    assert "exec mshop worker" in " ".join(services["worker"]["command"])
+    # The API migrates before the worker starts; the health check reads the worker's heartbeat.
+    assert services["worker"]["depends_on"] == {"api": {"condition": "service_healthy"}}
+    beat = worker["MSHOP_JOBS__HEARTBEAT_FILE"]
+    assert f"getmtime('{beat}')" in " ".join(services["worker"]["healthcheck"]["test"])
