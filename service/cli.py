@@ -5,14 +5,13 @@ import datetime as dt
 import ipaddress
 import os
 import secrets
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import SecretStr
 
-from service import cli_users, serving
+from service import cli_users, cli_worker, serving
 from service.auth import service as auth_service
 from service.calendar import service as calendar_service
 from service.calendar.rules import CalendarError
@@ -22,21 +21,18 @@ from service.checklists.imports import import_documents
 from service.cli_support import CliError, session_of, upgrade, validated
 from service.clock import now_utc
 from service.config import ConfigError, ServerSettings, Settings, check_settings
-from service.db import create_db_engine
 from service.demo import startup as demo_startup
 from service.demo.accounts import DEMO_ACCOUNTS
 from service.demo.generate import run_demo_generate
 from service.errors import ServiceError
 from service.observability import logs
 from service.photos import lifecycle as photo_lifecycle
-from service.photos.runner import JobRunner
 from service.scoring import service as scoring_service
 from service.scoring.policy import PolicyError, read_policy
 from service.standards import service as standards_service
 from service.standards.catalogue import CatalogueError
 from service.standards.documents import parse_documents_csv
 from service.storage.client import make_store
-from service.visits.photo_jobs import photo_processor
 
 # A bound on one run: a million visits is ~40 million answers, hours of inserts.
 MAX_DEMO_VISITS = 1_000_000
@@ -259,35 +255,6 @@ def cmd_photos_cleanup(args: argparse.Namespace) -> None:
     )
 
 
-def cmd_worker(args: argparse.Namespace) -> None:
-    """Process photo jobs until SIGTERM or Ctrl-C (``--once``: until none is due)."""
-    settings = Settings()
-    upgrade(settings)
-    engine = create_db_engine(settings.database)
-    store = make_store(settings.storage, settings.s3)
-    processor = photo_processor(engine, store, settings, now_utc)
-    try:
-        if args.once:
-            print(f"photo jobs: {processor.run_once()} processed")
-            return
-        heartbeat = settings.jobs.heartbeat_file
-
-        def round_of_jobs() -> int:
-            taken = processor.run_once(limit=10)
-            if heartbeat is not None:  # only after a round that did not raise
-                heartbeat.touch()
-            return taken
-
-        runner = JobRunner(round_of_jobs, settings.jobs.poll_seconds, settings.jobs.nice)
-        signal.signal(signal.SIGTERM, lambda _signum, _frame: runner.request_stop())
-        try:
-            runner.run()
-        except KeyboardInterrupt:
-            pass
-    finally:
-        engine.dispose()
-
-
 def cmd_demo_generate(args: argparse.Namespace) -> None:
     if args.visits < 1 or args.visits > MAX_DEMO_VISITS:
         raise CliError(f"--visits must be between 1 and {MAX_DEMO_VISITS}")
@@ -365,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
         "worker", help="process photo jobs (with MSHOP_JOBS__IN_PROCESS=false on the servers)"
     )
     worker.add_argument("--once", action="store_true", help="process what is due, then exit")
-    worker.set_defaults(func=cmd_worker)
+    worker.set_defaults(func=cli_worker.cmd_worker)
 
     checklists = sub.add_parser("checklists", help="checklist templates")
     cl_sub = checklists.add_subparsers(dest="action", required=True)

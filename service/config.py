@@ -161,10 +161,15 @@ class JobSettings(BaseModel):
     # ~0.2 s of CPU, so a wave's photos can take more CPU than the machine has: at 10 the
     # requests run first and the queue catches up in the pauses (bench/wave.py). 0 leaves it.
     nice: int = Field(default=10, ge=0, le=19)
-    # `mshop worker` touches this file after every round that reached the database and found
-    # its jobs, so a container's health check can read its age (docker/compose.yaml); a worker
-    # that keeps failing, or hangs, lets it age. Unset: no file.
+    # `mshop worker` touches this file after every round that reached the database (one job,
+    # or none due), so a container's health check can read its age (docker/compose.yaml); a
+    # worker that keeps failing, or hangs, lets it age. Unset: no file.
     heartbeat_file: Path | None = None
+    # `mshop worker` serves its own metrics (photo jobs by outcome) at /metrics on this port
+    # when set: the API's /metrics counts only what the API's processes did. Loopback unless
+    # told otherwise (a container's network: 0.0.0.0).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
 
 
 class ReportSettings(BaseModel):

@@ -57,9 +57,10 @@ def create_app(
     store = make_store(settings.storage, settings.s3)
     processor = photo_processor(engine, store, settings, clock)
     # Photo jobs (decoding, copies, flags) run after the upload is answered: here on the
-    # embedded default, in `mshop worker` processes when MSHOP_JOBS__IN_PROCESS is off.
+    # embedded default, in `mshop worker` processes when MSHOP_JOBS__IN_PROCESS is off. One
+    # job a round: a stopping server waits for the job at hand only.
     runner = JobRunner(
-        lambda: processor.run_once(limit=10), settings.jobs.poll_seconds, settings.jobs.nice
+        lambda: processor.run_once(limit=1), settings.jobs.poll_seconds, settings.jobs.nice
     )
 
     @asynccontextmanager

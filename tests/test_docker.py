@@ -67,8 +67,12 @@ def test_photo_jobs_run_in_the_worker_on_the_apis_database_and_store() -> None:
     shared = {k: v for k, v in api.items() if k.startswith(("MSHOP_DATABASE", "MSHOP_S3"))}
     assert len(shared) == 6
     assert {k: worker[k] for k in shared} == shared
-    assert worker["MSHOP_AUTH__SECRET_KEY"] == api["MSHOP_AUTH__SECRET_KEY"]
+    # The worker decodes untrusted images and never signs a token: it is not given the key.
+    assert "MSHOP_AUTH__SECRET_KEY" not in worker
     assert "exec mshop worker" in " ".join(services["worker"]["command"])
+    assert worker["MSHOP_JOBS__METRICS_PORT"].isdigit()
+    assert "ports" not in services["worker"]  # its metrics stay on the compose network
+    assert services["worker"]["stop_grace_period"] == "60s"
     # The API migrates before the worker starts; the health check reads the worker's heartbeat.
     assert services["worker"]["depends_on"] == {"api": {"condition": "service_healthy"}}
     beat = worker["MSHOP_JOBS__HEARTBEAT_FILE"]

@@ -12,6 +12,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
 )
 
 log = logging.getLogger("mshop")
@@ -93,3 +94,17 @@ def render() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
         return generate_latest(merged), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def serve(host: str, port: int) -> None:
+    """Serve this process's metrics on a thread of their own, for ``mshop worker``, which has
+    no API; merged with its other processes' when ``PROMETHEUS_MULTIPROC_DIR`` is set.
+
+    Raises:
+        OSError: the port is taken or the address is not this machine's.
+    """
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    start_http_server(port, addr=host, registry=registry)
