@@ -11,23 +11,16 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlmodel import Session, select
 
-from service.auth.roles import Role
-from service.checklists import service as checklists_service
-from service.config import AuthSettings, DatabaseSettings, JobSettings, Settings, StorageSettings
-from service.db import transaction
+from service.config import JobSettings
 from service.main import create_app
 from service.photos.models import Photo, PhotoJob, PhotoStatus
 from service.photos.runner import JobRunner
-from service.standards import service as standards_service
-from tests.conftest import NOW, SECRET, FrozenClock
-from tests.fixtures import images
+from tests.conftest import NOW, FrozenClock
+from tests.fixtures import committed, images
 from tests.fixtures.db import database_url_for, migrated_engine
-from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
-from tests.fixtures.users import make_user
 from tests.fixtures.waiting import wait_for
 from tests.photos.test_router import post_photo
 
@@ -37,16 +30,9 @@ def test_the_app_runner_makes_an_uploaded_photo_ready(tmp_path: Path) -> None:
     engine = migrated_engine(url)
     clock = FrozenClock(NOW)
     try:
-        with transaction(engine) as session:
-            standards_service.load_standards(session, Settings().catalogue_dir, now=NOW)
-            checklists_service.load_template_files(session, Settings().templates_dir, now=NOW)
-            shopper = make_user(session, Role.shopper)
-            visit_id = make_visit(session, shopper=shopper).id
-        settings = Settings(
-            database=DatabaseSettings(url=url, migrate_on_start=False),
-            storage=StorageSettings(local_dir=tmp_path / "blobs"),
-            auth=AuthSettings(secret_key=SecretStr(SECRET)),
-            jobs=JobSettings(in_process=True, poll_seconds=0.05),
+        shopper, visit_id = committed.shopper_and_visit(engine)
+        settings = committed.server_settings(
+            url, tmp_path, JobSettings(in_process=True, poll_seconds=0.05)
         )
         with TestClient(create_app(settings, clock=clock), base_url="http://127.0.0.1") as client:
             answer = post_photo(
