@@ -89,11 +89,17 @@ def render() -> tuple[bytes, str]:
             probe()
         except Exception:
             log.exception("a metrics probe failed; its gauges keep their last value")
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        merged = CollectorRegistry()
-        multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
-        return generate_latest(merged), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    return generate_latest(_exposed()), CONTENT_TYPE_LATEST
+
+
+def _exposed() -> CollectorRegistry:
+    """What a scrape reads: this process's metrics, or with several processes writing to
+    ``PROMETHEUS_MULTIPROC_DIR``, the merged view of all of them."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    merged = CollectorRegistry()
+    multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+    return merged
 
 
 def serve(host: str, port: int) -> None:
@@ -103,8 +109,4 @@ def serve(host: str, port: int) -> None:
     Raises:
         OSError: the port is taken or the address is not this machine's.
     """
-    registry = REGISTRY
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    start_http_server(port, addr=host, registry=registry)
+    start_http_server(port, addr=host, registry=_exposed())
