@@ -10,7 +10,7 @@ from service.offices.schemas import OfficeKind
 from service.reports.schemas import RankBy
 from service.scoring.verdicts import DeadlineStatus
 from service.standards.catalogue import Level
-from service.visits.repository import VisitOrder
+from service.visits.repository_lists import VisitOrder
 from service.visits.transitions import VisitAction, VisitStatus
 
 

@@ -47,7 +47,7 @@ from service.console.deps import (
 from service.console.pages import PAGE_HEADERS, page, redirect, render, safe_next
 from service.db import SessionDep
 from service.errors import InvalidCredentials, ServiceError, TooManyRequests
-from service.visits import repository as visits_repository
+from service.visits import repository_lists as visits_lists
 from service.visits import service as visits_service
 
 PREFIX = "/console"
@@ -65,8 +65,8 @@ def console_home(session: SessionDep, console: SignedIn) -> Response:
         return routes_dashboard.dashboard(session, console, wave=None)
     if console.user.role == Role.analyst:
         return redirect(console, f"{PREFIX}/reports/services")
-    rows, _ = visits_repository.list_visits(
-        session, console.user, visits_repository.VisitFilters(), limit=100, offset=0
+    rows, _ = visits_lists.list_visits(
+        session, console.user, visits_lists.VisitFilters(), limit=100, offset=0
     )
     visits = visits_service.page_public(session, rows, console.user)
     return page(console, "shopper.html", {"visits": visits})

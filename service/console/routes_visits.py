@@ -1,7 +1,7 @@
 """Coordinator screens: the visits list, a visit's review, its moves, its photos.
 
 Every figure and move comes from the services the JSON API calls: the list from
-``visits.repository.list_visits`` (the filters of ``GET /visits``), the review from the
+``visits.repository_lists.list_visits`` (the filters of ``GET /visits``), the review from the
 visit, answer, photo and score services, the moves from ``visits.lifecycle``.
 """
 
@@ -40,7 +40,7 @@ from service.responses import ClosingStreamingResponse
 from service.scoring import service as scoring_service
 from service.standards.catalogue import CODE_PATTERN
 from service.visits import follow_up, lifecycle
-from service.visits import repository as visits_repository
+from service.visits import repository_lists as visits_lists
 from service.visits import service as visits_service
 from service.visits.models import Visit
 from service.visits.schemas import ResultRequest, ReviewRequest
@@ -74,7 +74,7 @@ def console_visits(
     wave: Annotated[str | None, Query(max_length=64)] = None,
     date_from: Annotated[dt.date | None, Query(alias="from")] = None,
     date_to: Annotated[dt.date | None, Query(alias="to")] = None,
-    sort: visits_repository.VisitOrder = visits_repository.VisitOrder.window,
+    sort: visits_lists.VisitOrder = visits_lists.VisitOrder.window,
     desc: bool = False,
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
     overdue: bool = False,
@@ -82,7 +82,7 @@ def console_visits(
 ) -> Response:
     """The visits list: the API's filters, a sort, pages; every state is in the URL."""
     assert console.user is not None
-    filters = visits_repository.VisitFilters(
+    filters = visits_lists.VisitFilters(
         status=status_,
         service_code=service,
         office_id=office_id,
@@ -94,7 +94,7 @@ def console_visits(
         overdue_at=console.now if overdue else None,
         flagged=flagged,
     )
-    rows, total = visits_repository.list_visits(
+    rows, total = visits_lists.list_visits(
         session,
         console.user,
         filters,
@@ -120,7 +120,7 @@ def console_visits(
             "statuses": list(VisitStatus),
             "regions": list(Region),
             "region_names": REGION_NAMES_RU,
-            "orders": list(visits_repository.VisitOrder),
+            "orders": list(visits_lists.VisitOrder),
             "sort": sort,
             "desc": desc,
             "overdue": overdue,

@@ -18,7 +18,7 @@ from service.offices.models import Office
 from service.offices.schemas import OFFICE_KINDS, OfficeKind
 from service.standards import service as standards_service
 from service.standards.models import ServiceStandard
-from service.visits import repository
+from service.visits import repository, repository_bulk
 from service.visits import service as visits_service
 from service.visits.checks import (
     AssignmentCode,
@@ -116,7 +116,7 @@ def look_up(
 ) -> Lookups:
     ids = {c.shopper_id for c in candidates if c.shopper_id is not None}
     emails = {c.shopper_email for c in candidates if c.shopper_email is not None}
-    shoppers = repository.active_shoppers(session, ids=ids, emails=emails)
+    shoppers = repository_bulk.active_shoppers(session, ids=ids, emails=emails)
     codes = {c.service_code for c in candidates if c.service_code is not None}
     return Lookups(
         session=session,

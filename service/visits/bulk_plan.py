@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from service.visits import assignments, repository
+from service.visits import assignments, repository_bulk
 from service.visits import service as visits_service
 from service.visits.assignments import Lookups
 from service.visits.bulk import COLUMNS, BulkRow, flag_repeated_client_ids, read_cells
@@ -50,7 +50,7 @@ def plan(
     plans = [Planned(r, v, Candidate.of(v)) for r in rows for v in [read_cells(r)]]
     flag_repeated_client_ids([(p.row, p.values) for p in plans])
     client_ids = {p.values["client_id"] for p in plans if "client_id" in p.values}
-    earlier = repository.by_client_ids(session, client_ids)
+    earlier = repository_bulk.by_client_ids(session, client_ids)
     fresh = [p for p in plans if p.row.line not in written]
     lookups = assignments.look_up(session, [p.candidate for p in fresh], now=now, save=False)
     for one in plans:

@@ -43,7 +43,7 @@ from service.auth.models import User
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel
 from service.isotime import local_date
-from service.visits import assignments, bulk_plan, repository
+from service.visits import assignments, bulk_plan, repository, repository_bulk
 from service.visits import service as visits_service
 from service.visits.bulk import BulkRow, content_hash
 from service.visits.bulk_plan import Planned
@@ -108,10 +108,10 @@ def bulk_assign(
     """
     digest = content_hash(rows)
     key = client_id or uuid.uuid5(_DERIVED_KEYS, f"{actor.id}:{digest}")
-    bulk = repository.bulk_by_client_id(session, key)
+    bulk = repository_bulk.bulk_by_client_id(session, key)
     if bulk is not None and bulk.content_hash != digest:
         raise _conflict(bulk)
-    written = repository.bulk_rows(session, bulk.id) if bulk is not None else {}
+    written = repository_bulk.bulk_rows(session, bulk.id) if bulk is not None else {}
     plans = bulk_plan.plan(session, rows, written=written, now=now)
     writer = Writer(key, digest, len(rows), actor.id, now, bulk.id if bulk else None)
     todo = [p for p in plans if p.made is None]
@@ -154,9 +154,9 @@ def _insert(own: Session, writer: Writer, batch: list[Planned], *, last: bool) -
     made: dict[int, tuple[uuid.UUID, bool]] = {}
     if not stored_now:
         # A parallel retry of this bulk may have written some of these rows meanwhile.
-        found = repository.bulk_rows(own, bulk_id, [p.row.line for p in batch])
+        found = repository_bulk.bulk_rows(own, bulk_id, [p.row.line for p in batch])
         made |= {row: (visit_id, False) for row, visit_id in found.items()}
-    taken = repository.by_client_ids(
+    taken = repository_bulk.by_client_ids(
         own, [p.visit_in.client_id for p in batch if p.visit_in and p.visit_in.client_id]
     )
     checklists: dict[PinKey, int] = {}
@@ -201,9 +201,9 @@ def _insert(own: Session, writer: Writer, batch: list[Planned], *, last: bool) -
             }
         )
         made[plan.row.line] = (visit_id, True)
-    repository.insert_visits(own, visits, events)
+    repository_bulk.insert_visits(own, visits, events)
     if last:
-        repository.finish_bulk(own, bulk_id, writer.now)
+        repository_bulk.finish_bulk(own, bulk_id, writer.now)
     return Written(bulk_id, checklists, made)
 
 
@@ -234,7 +234,7 @@ def _store_checklist(
 
 def _store_bulk(own: Session, writer: Writer) -> tuple[uuid.UUID, bool]:
     """The bulk's id, stored now unless a parallel request stored it; whether stored now."""
-    bulk = repository.bulk_by_client_id(own, writer.client_id)
+    bulk = repository_bulk.bulk_by_client_id(own, writer.client_id)
     if bulk is None:
         bulk = VisitBulk(
             client_id=writer.client_id,

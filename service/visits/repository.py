@@ -1,14 +1,11 @@
 """Every query on visits and their events."""
 
-import datetime as dt
 import uuid
-from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, func, insert, update
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
@@ -16,14 +13,11 @@ from service import db
 from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.sessions import Account, AccountRow, Caller
-from service.base import metadata
 from service.checklists.models import Checklist
 from service.driver_sql import DriverStatement
-from service.offices.models import Office
-from service.photos.models import Photo
 from service.scoring.models import VisitScore
 from service.visits.models import Visit, VisitBulk, VisitEvent, VisitResult
-from service.visits.transitions import OVERDUE_STATUSES, VisitStatus
+from service.visits.transitions import VisitStatus
 
 
 def _sees_own_only(user: User) -> bool:
@@ -51,136 +45,6 @@ def _own_params(user: User, visit_id: uuid.UUID) -> tuple[bool, dict[str, Any]]:
 def readable_statement(user: User) -> SelectOfScalar[Visit]:
     """Visits ``user`` may see: a shopper only their own, every other role all."""
     return select(Visit).where(*readable_by(user))
-
-
-class VisitOrder(StrEnum):
-    """What a visits list may be sorted by (the console's columns)."""
-
-    window = "window"
-    status = "status"
-    service = "service"
-    submitted = "submitted"
-    wave = "wave"
-
-
-_ORDER_COLUMNS: dict[VisitOrder, Any] = {
-    VisitOrder.window: col(Visit.window_start_at),
-    VisitOrder.status: col(Visit.status),
-    VisitOrder.service: col(Visit.service_code),
-    VisitOrder.submitted: col(Visit.submitted_at),
-    VisitOrder.wave: col(Visit.wave),
-}
-
-
-@dataclass(frozen=True)
-class VisitFilters:
-    status: VisitStatus | None = None
-    service_code: str | None = None
-    office_id: int | None = None
-    region: str | None = None
-    shopper_id: uuid.UUID | None = None
-    wave: str | None = None
-    window_from: dt.datetime | None = None
-    window_to: dt.datetime | None = None
-    # Overdue at this moment: still the shopper's to do, and its window has ended.
-    overdue_at: dt.datetime | None = None
-    # Only visits with at least one flagged photo.
-    flagged: bool = False
-
-
-def _flagged_photo() -> ColumnElement[bool]:
-    return func.json_array_length(col(Photo.flags)) > 0
-
-
-def filtered(user: User, filters: VisitFilters) -> SelectOfScalar[Visit]:
-    """The visits ``user`` may see that match ``filters``."""
-    query = readable_statement(user)
-    if filters.status is not None:
-        query = query.where(col(Visit.status) == filters.status)
-    if filters.service_code is not None:
-        query = query.where(col(Visit.service_code) == filters.service_code)
-    if filters.office_id is not None:
-        query = query.where(col(Visit.office_id) == filters.office_id)
-    if filters.region is not None:
-        query = query.join(Office, col(Office.id) == col(Visit.office_id)).where(
-            col(Office.region) == filters.region
-        )
-    if filters.shopper_id is not None:
-        query = query.where(col(Visit.shopper_id) == filters.shopper_id)
-    if filters.wave is not None:
-        query = query.where(col(Visit.wave) == filters.wave)
-    if filters.window_from is not None:
-        query = query.where(col(Visit.window_end_at) >= filters.window_from)
-    if filters.window_to is not None:
-        query = query.where(col(Visit.window_start_at) <= filters.window_to)
-    if filters.overdue_at is not None:
-        query = query.where(
-            col(Visit.status).in_(OVERDUE_STATUSES), col(Visit.window_end_at) < filters.overdue_at
-        )
-    if filters.flagged:
-        flagged = select(Photo.id).where(col(Photo.visit_id) == col(Visit.id), _flagged_photo())
-        query = query.where(flagged.exists())
-    return query
-
-
-def list_visits(
-    session: Session,
-    user: User,
-    filters: VisitFilters,
-    *,
-    limit: int,
-    offset: int,
-    order: VisitOrder = VisitOrder.window,
-    descending: bool = False,
-) -> tuple[list[Visit], int]:
-    query = filtered(user, filters)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    column = _ORDER_COLUMNS[order]
-    first = column.desc() if descending else column.asc()
-    if order in (VisitOrder.submitted, VisitOrder.wave):
-        first = first.nulls_last()  # not yet submitted, or in no wave: after the rest
-    # Ties fall back to the window and the id, so pages never overlap.
-    rows = session.exec(
-        query.order_by(first, col(Visit.window_start_at), col(Visit.id)).limit(limit).offset(offset)
-    ).all()
-    return list(rows), total
-
-
-def count_by_status(session: Session, user: User, filters: VisitFilters) -> dict[str, int]:
-    ids = filtered(user, filters).with_only_columns(col(Visit.id)).subquery()
-    rows = session.exec(
-        select(Visit.status, func.count())
-        .where(col(Visit.id).in_(select(ids.c.id)))
-        .group_by(col(Visit.status))
-    ).all()
-    return {str(status): count for status, count in rows}
-
-
-def count(session: Session, user: User, filters: VisitFilters) -> int:
-    query = filtered(user, filters)
-    return session.exec(select(func.count()).select_from(query.subquery())).one()
-
-
-def count_flagged_photos(session: Session, user: User, filters: VisitFilters) -> int:
-    ids = filtered(user, filters).with_only_columns(col(Visit.id)).subquery()
-    query = (
-        select(func.count())
-        .select_from(Photo)
-        .where(col(Photo.visit_id).in_(select(ids.c.id)), _flagged_photo())
-    )
-    return session.exec(query).one()
-
-
-def waves(session: Session, *, limit: int) -> list[str]:
-    """The waves visits were assigned in, the one with the latest visits first."""
-    query = (
-        select(Visit.wave)
-        .where(col(Visit.wave).is_not(None))
-        .group_by(col(Visit.wave))
-        .order_by(func.max(col(Visit.window_start_at)).desc(), col(Visit.wave))
-        .limit(limit)
-    )
-    return [wave for wave in session.exec(query).all() if wave]
 
 
 def _readable_one(*, own: bool) -> SelectOfScalar[Visit]:
@@ -381,46 +245,6 @@ def get_by_client_id(session: Session, client_id: uuid.UUID) -> Visit | None:
     return session.exec(select(Visit).where(col(Visit.client_id) == client_id)).first()
 
 
-T = TypeVar("T")
-
-# Each IN list stays well under the databases' bound-parameter limits (SQLite: 32,766).
-_CHUNK = 5000
-
-
-def _chunks(values: Collection[T]) -> Iterator[list[T]]:
-    ordered = list(values)
-    for start in range(0, len(ordered), _CHUNK):
-        yield ordered[start : start + _CHUNK]
-
-
-def by_client_ids(session: Session, client_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Visit]:
-    found: dict[uuid.UUID, Visit] = {}
-    for chunk in _chunks(client_ids):
-        for visit in session.exec(select(Visit).where(col(Visit.client_id).in_(chunk))).all():
-            assert visit.client_id is not None
-            found[visit.client_id] = visit
-    return found
-
-
-def active_shoppers(
-    session: Session, *, ids: Collection[uuid.UUID] = (), emails: Collection[str] = ()
-) -> list[tuple[uuid.UUID, str]]:
-    """Id and e-mail of the active shoppers among ``ids`` and ``emails`` (already lower case).
-
-    Assignment asks about a whole wave of shoppers at once, a question the auth package does not
-    offer, so the query lives here.
-    """
-    rows: list[tuple[uuid.UUID, str]] = []
-    shoppers = select(User.id, User.email).where(
-        col(User.role) == Role.shopper, col(User.is_active)
-    )
-    for id_chunk in _chunks(ids):
-        rows.extend(session.exec(shoppers.where(col(User.id).in_(id_chunk))).all())
-    for email_chunk in _chunks(emails):
-        rows.extend(session.exec(shoppers.where(col(User.email).in_(email_chunk))).all())
-    return rows
-
-
 def add(session: Session, row: Visit | VisitEvent | VisitBulk | VisitResult) -> None:
     session.add(row)
     session.flush()
@@ -453,39 +277,3 @@ def events(session: Session, visit_id: uuid.UUID) -> list[VisitEvent]:
 def result_by_client_id(session: Session, client_id: uuid.UUID) -> VisitResult | None:
     query = select(VisitResult).where(col(VisitResult.client_id) == client_id)
     return session.exec(query).first()
-
-
-def bulk_by_client_id(session: Session, client_id: uuid.UUID) -> VisitBulk | None:
-    return session.exec(select(VisitBulk).where(col(VisitBulk.client_id) == client_id)).first()
-
-
-def bulk_rows(
-    session: Session, bulk_id: uuid.UUID, rows: Collection[int] | None = None
-) -> dict[int, uuid.UUID]:
-    """The visit each row of a bulk made (of ``rows`` only, when given), by row."""
-    query = select(Visit.bulk_row, Visit.id).where(col(Visit.bulk_id) == bulk_id)
-    found: dict[int, uuid.UUID] = {}
-    for chunk in [None] if rows is None else _chunks(rows):
-        asked = query if chunk is None else query.where(col(Visit.bulk_row).in_(chunk))
-        for row, visit_id in session.exec(asked).all():
-            assert row is not None
-            found[row] = visit_id
-    return found
-
-
-def insert_visits(
-    session: Session, visits: list[dict[str, Any]], events: list[dict[str, Any]]
-) -> None:
-    """Insert many visits and their events, one multi-row statement each (no flush per row).
-
-    Each dict has every column (``Visit.model_dump()``, events but their ``id``).
-    """
-    # Core inserts of the tables: the ORM's bulk path costs as much again per row.
-    if visits:
-        session.execute(insert(metadata.tables[Visit.__tablename__]), visits)
-    if events:
-        session.execute(insert(metadata.tables[VisitEvent.__tablename__]), events)
-
-
-def finish_bulk(session: Session, bulk_id: uuid.UUID, at: dt.datetime) -> None:
-    session.execute(update(VisitBulk).where(col(VisitBulk.id) == bulk_id).values(finished_at=at))

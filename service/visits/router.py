@@ -18,7 +18,7 @@ from service.offices.regions import Region
 from service.pagination import Page, PageDep
 from service.params import RowIdQuery
 from service.standards.catalogue import CODE_PATTERN
-from service.visits import assignments, bulk_write, repository
+from service.visits import assignments, bulk_write, repository_lists
 from service.visits import service as visits_service
 from service.visits.bulk import BulkCellTooLong, BulkFileError, parse_csv
 from service.visits.deps import VISIT_ERRORS, VisitDep
@@ -150,7 +150,7 @@ def list_visits(
     flagged: Annotated[bool, Query(description="Only visits with a flagged photo")] = False,
 ) -> Page[VisitPublic]:
     """List the visits the caller may see: a shopper their own, others all."""
-    filters = repository.VisitFilters(
+    filters = repository_lists.VisitFilters(
         status=status_,
         service_code=service,
         office_id=office_id,
@@ -162,7 +162,7 @@ def list_visits(
         overdue_at=clock() if overdue else None,
         flagged=flagged,
     )
-    rows, total = repository.list_visits(
+    rows, total = repository_lists.list_visits(
         session, user, filters, limit=page.limit, offset=page.offset
     )
     return Page[VisitPublic].of(visits_service.page_public(session, rows, user), total, page)

@@ -10,7 +10,7 @@ from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.sessions import Account, Caller
 from service.errors import Conflict, ErrorCode, NotFound, ValidationFailed
-from service.visits import repository
+from service.visits import repository, repository_lists
 from service.visits.models import Visit, VisitEvent
 from service.visits.repository import LockedVisit
 from service.visits.schemas import (
@@ -227,30 +227,31 @@ def history(session: Session, visit: Visit) -> list[VisitEventPublic]:
 
 def summarise(session: Session, user: User, wave: str | None, *, now: dt.datetime) -> WaveSummary:
     """How the visits of ``wave`` (every visit when None) stand at ``now``."""
-    scope = repository.VisitFilters(wave=wave)
-    counts = repository.count_by_status(session, user, scope)
+    scope = repository_lists.VisitFilters(wave=wave)
+    counts = repository_lists.count_by_status(session, user, scope)
     by_status = {status: counts.get(status.value, 0) for status in VisitStatus}
-    flagged = repository.VisitFilters(wave=wave, flagged=True)
+    flagged = repository_lists.VisitFilters(wave=wave, flagged=True)
+    overdue = repository_lists.VisitFilters(wave=wave, overdue_at=now)
     return WaveSummary(
         wave=wave,
         total=sum(by_status.values()),
         by_status=by_status,
         awaiting_review=by_status[VisitStatus.submitted],
-        overdue=repository.count(session, user, repository.VisitFilters(wave=wave, overdue_at=now)),
-        flagged_photos=repository.count_flagged_photos(session, user, scope),
-        visits_with_flagged_photos=repository.count(session, user, flagged),
+        overdue=repository_lists.count(session, user, overdue),
+        flagged_photos=repository_lists.count_flagged_photos(session, user, scope),
+        visits_with_flagged_photos=repository_lists.count(session, user, flagged),
     )
 
 
 def waves(session: Session, *, limit: int = 50) -> list[str]:
     """The waves visits were assigned in, the one with the latest visits first."""
-    return repository.waves(session, limit=limit)
+    return repository_lists.waves(session, limit=limit)
 
 
 def next_in_queue(session: Session, user: User, visit_id: uuid.UUID) -> uuid.UUID | None:
     """The visit waiting longest for review, other than ``visit_id``; None when none waits."""
-    waiting = repository.VisitFilters(status=VisitStatus.submitted)
-    rows, _ = repository.list_visits(
-        session, user, waiting, limit=2, offset=0, order=repository.VisitOrder.submitted
+    waiting = repository_lists.VisitFilters(status=VisitStatus.submitted)
+    rows, _ = repository_lists.list_visits(
+        session, user, waiting, limit=2, offset=0, order=repository_lists.VisitOrder.submitted
     )
     return next((v.id for v in rows if v.id != visit_id), None)

@@ -27,7 +27,7 @@ from service.config import AuthSettings, DatabaseSettings, LimitSettings, Settin
 from service.main import create_app
 from service.offices.models import Office
 from service.standards import service as standards_service
-from service.visits import bulk_plan, bulk_write, repository
+from service.visits import bulk_plan, bulk_write, repository_bulk
 from service.visits.models import Visit, VisitBulk, VisitEvent
 from tests.conftest import NOW, SECRET, FrozenClock
 from tests.fixtures.db import database_url_for, drop_postgres_database, migrated_engine
@@ -305,7 +305,7 @@ def test_a_batch_whose_rows_another_try_wrote_meanwhile_skips_them(
     # The check and the first batch do not see the rows written before, as when a parallel
     # try of the bulk writes them in between: the batch's insert hits the unique key, rolls
     # back alone and is written again after reading them.
-    read, stale = repository.bulk_rows, [2]
+    read, stale = repository_bulk.bulk_rows, [2]
 
     def reading(*args: Any, **kw: Any) -> dict[int, uuid.UUID]:
         if stale[0]:
@@ -313,7 +313,7 @@ def test_a_batch_whose_rows_another_try_wrote_meanwhile_skips_them(
             return {}
         return read(*args, **kw)
 
-    monkeypatch.setattr(repository, "bulk_rows", reading)
+    monkeypatch.setattr(repository_bulk, "bulk_rows", reading)
     response = upload(client, headers, text, key)
     assert response.status_code == 201, response.text
     assert stale == [0]
@@ -425,7 +425,7 @@ def test_other_requests_write_between_the_batches(
     email = shoppers[0].email
     probes: dict[str, list[str | None]] = {"check": [], "batch": [], "between": []}
     logins: list[Any] = []
-    check, insert, write = bulk_plan.plan, repository.insert_visits, bulk_write.write_batch
+    check, insert, write = bulk_plan.plan, repository_bulk.insert_visits, bulk_write.write_batch
 
     def checking(*args: Any, **kw: Any) -> Any:
         planned = check(*args, **kw)
@@ -450,7 +450,7 @@ def test_other_requests_write_between_the_batches(
         return made
 
     monkeypatch.setattr(bulk_plan, "plan", checking)
-    monkeypatch.setattr(repository, "insert_visits", inserting)
+    monkeypatch.setattr(repository_bulk, "insert_visits", inserting)
     monkeypatch.setattr(bulk_write, "write_batch", writing)
     with TestClient(create_app(settings, clock=clock), base_url="http://127.0.0.1") as client:
         response = upload(client, bearer(coordinator, clock), csv(office, shoppers, 8))
