@@ -1,7 +1,7 @@
 """A JSON body validated on the route's own thread, after the checks that must come first.
 
 FastAPI validates a body model after a route's dependencies and before the route, so a
-route whose caller's account is read by its own first statement (``auth.sessions.Caller``,
+route whose caller's account is read by its own first statement (``auth.callers.Caller``,
 on answer sync) would answer an invalid body before refusing a caller who may not call.
 Such a route takes the body parsed but not validated (``LateJsonBody``) and validates it
 with ``validated``, which runs the caller's check first when the body is not valid. The

@@ -22,7 +22,7 @@ from service.answers.schemas import (
     SyncResult,
 )
 from service.answers.values import AnswerValueError, normalize
-from service.auth.sessions import Account
+from service.auth.callers import Account
 from service.checklists.format import ResolvedChecklist
 from service.checklists.kinds import kind_of
 from service.checklists.pinned import checklist_for_visit

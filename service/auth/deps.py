@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from service.auth import sessions
+from service.auth import callers
 from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.security import TokenClaims, decode_token
@@ -55,12 +55,12 @@ ClientAddress = Annotated[str, Depends(client_address)]
 def _access_claims(token: str | None, auth: AuthSettings, now: dt.datetime) -> TokenClaims:
     if not token:
         raise NotAuthenticated(
-            "Send an access token: Authorization: Bearer <token>.", headers=sessions.BEARER
+            "Send an access token: Authorization: Bearer <token>.", headers=callers.BEARER
         )
     try:
         return decode_token(token, expected_type="access", secret=secret_key(auth), now=now)
     except NotAuthenticated as exc:
-        exc.headers.update(sessions.BEARER)
+        exc.headers.update(callers.BEARER)
         raise
 
 
@@ -71,7 +71,7 @@ def get_current_user(
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
     claims = _access_claims(token, auth, clock())
-    return sessions.Caller(claims, _ANY_ROLE).read(session)
+    return callers.Caller(claims, _ANY_ROLE).read(session)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -82,12 +82,12 @@ def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     allowed = frozenset(roles)
 
     async def check(user: CurrentUser) -> User:
-        return sessions.check_role(user, allowed)
+        return callers.check_role(user, allowed)
 
     return check
 
 
-def require_caller(*roles: Role) -> Callable[..., Awaitable[sessions.Caller]]:
+def require_caller(*roles: Role) -> Callable[..., Awaitable[callers.Caller]]:
     """Build a dependency that checks the access token on the event loop and leaves its user
     to the route's first statement, which must pass what it reads to ``Caller.check``.
 
@@ -101,8 +101,8 @@ def require_caller(*roles: Role) -> Callable[..., Awaitable[sessions.Caller]]:
         clock: ClockDep,
         auth: AuthSettingsDep,
         token: Annotated[str | None, Depends(oauth2_scheme)],
-    ) -> sessions.Caller:
-        return sessions.Caller(_access_claims(token, auth, clock()), allowed)
+    ) -> callers.Caller:
+        return callers.Caller(_access_claims(token, auth, clock()), allowed)
 
     return caller
 
@@ -110,7 +110,7 @@ def require_caller(*roles: Role) -> Callable[..., Awaitable[sessions.Caller]]:
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 StaffUser = Annotated[User, Depends(require_role(Role.admin, Role.coordinator))]
 ShopperUser = Annotated[User, Depends(require_role(Role.shopper))]
-ShopperCaller = Annotated[sessions.Caller, Depends(require_caller(Role.shopper))]
+ShopperCaller = Annotated[callers.Caller, Depends(require_caller(Role.shopper))]
 
 # What the dependencies above answer, for the ``responses=`` of the routes that use them.
 # Finding the user takes a pooled connection: 503 when none frees up within the pool timeout.
@@ -118,7 +118,7 @@ AUTHENTICATED: tuple[type[ServiceError], ...] = (
     NotAuthenticated,
     InvalidToken,
     TokenExpired,
-    sessions.UserInactive,
+    callers.UserInactive,
     ServiceUnavailable,
 )
 ROLE_CHECKED: tuple[type[ServiceError], ...] = (*AUTHENTICATED, Forbidden)

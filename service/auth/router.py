@@ -6,8 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
+from service.auth import callers, sessions
 from service.auth import service as auth_service
-from service.auth import sessions
 from service.auth.deps import (
     AUTHENTICATED,
     ROLE_CHECKED,
@@ -82,7 +82,7 @@ def login(
         TokenExpired,
         sessions.TokenReused,
         sessions.TokenRevoked,
-        sessions.UserInactive,
+        callers.UserInactive,
         ServiceUnavailable,
     ),
 )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, status
 from sqlalchemy.exc import SQLAlchemyError
 
 from service import __version__, db
-from service.auth import sessions as auth_sessions
+from service.auth import callers as auth_callers
 from service.auth.deps import AuthSettingsDep, oauth2_scheme, secret_key
 from service.auth.roles import Role
 from service.clock import ClockDep
@@ -46,7 +46,7 @@ def _is_admin(
         return False
     try:
         with db.own_transaction(session, read=True) as own:
-            user = auth_sessions.user_from_token(
+            user = auth_callers.user_from_token(
                 own, token, expected_type="access", secret=secret_key(auth), now=clock()
             )
             return bool(user.role == Role.admin)

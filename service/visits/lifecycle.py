@@ -17,9 +17,9 @@ from sqlmodel import Session
 
 from service.answers import service as answers_service
 from service.answers.schemas import AnswerIn, SyncResult
+from service.auth.callers import Account, Caller
 from service.auth.models import User
 from service.auth.roles import Role
-from service.auth.sessions import Account, Caller
 from service.checklists.format import ResolvedChecklist
 from service.checklists.pinned import (
     checklist_by_hash,

@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from service import db
+from service.auth.callers import Account, AccountRow, Caller
 from service.auth.models import User
 from service.auth.roles import Role
-from service.auth.sessions import Account, AccountRow, Caller
 from service.checklists.models import Checklist
 from service.driver_sql import DriverStatement
 from service.scoring.models import VisitScore

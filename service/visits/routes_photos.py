@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from service import db, late_body
+from service.auth.callers import Caller
 from service.auth.deps import (
     AUTHENTICATED,
     ROLE_CHECKED,
@@ -21,7 +22,6 @@ from service.auth.deps import (
     ShopperUser,
 )
 from service.auth.models import User
-from service.auth.sessions import Caller
 from service.clock import Clock, ClockDep
 from service.config import Settings
 from service.db import SessionDep, commit_now

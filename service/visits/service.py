@@ -6,9 +6,9 @@ from typing import Any, ClassVar
 
 from sqlmodel import Session
 
+from service.auth.callers import Account, Caller
 from service.auth.models import User
 from service.auth.roles import Role
-from service.auth.sessions import Account, Caller
 from service.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from service.visits import repository, repository_lists
 from service.visits.models import Visit, VisitEvent

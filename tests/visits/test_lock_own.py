@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
+from service.auth.callers import Caller, UserInactive
 from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.security import TokenClaims
-from service.auth.sessions import Caller, UserInactive
 from service.checklists.models import Checklist
 from service.errors import Forbidden, InvalidToken
 from service.visits.repository import LockedVisit, lock_own, lock_own_row
