@@ -38,6 +38,7 @@ from service.late_body import LateJsonBody
 from service.middleware import body_limit
 from service.photos import errors, lifecycle, reads
 from service.photos import service as photos_service
+from service.photos import tickets as photo_tickets
 from service.photos.errors import PhotoNotFound
 from service.photos.models import Photo
 from service.photos.schemas import (
@@ -228,7 +229,7 @@ def _request_uploads(
     # sync's answer.
     now = clock()
     writer = locked_write(session, visit_id, shopper, now=now)
-    tickets = photos_service.request_uploads(
+    tickets = photo_tickets.request_uploads(
         session,
         store,
         writer.visit,
