@@ -4,7 +4,7 @@ The 2018 report's Table 1 ranks services by the respondents' own 1-5 ratings (me
 of 5s) with a pooled «Всего» row; Table 2 ranks agencies and Table 3 the regions of local
 services, each with the change since the year before. These reports give the same form,
 with compliance beside satisfaction and the sample size on every row. The database does all
-the aggregating (``repository.ranking_groups``); this module rounds, ranks and compares.
+the aggregating (``repository_ranking.ranking_groups``); this module rounds, ranks and compares.
 """
 
 import datetime as dt
@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 from service.offices.models import Office
 from service.offices.regions import REGION_NAMES_RU, Region
 from service.offices.schemas import OfficeKind
-from service.reports import repository
+from service.reports import repository, repository_ranking
 from service.reports.periods import check_comparison
 from service.reports.schemas import (
     AgencyRow,
@@ -109,7 +109,8 @@ def _groups(
     keys: list[ColumnElement[Any]],
     shown: list[ColumnElement[Any]] | None = None,
 ) -> list[Row[Any]]:
-    return list(repository.ranking_groups(session, filters, keys, shown or [], rank_by=rank_by))
+    groups = repository_ranking.ranking_groups(session, filters, keys, shown or [], rank_by=rank_by)
+    return list(groups)
 
 
 def services_report(
@@ -125,7 +126,7 @@ def services_report(
         filters,
         rank_by,
         [col(Visit.service_code).label("service_code")],
-        [repository.service_name()],
+        [repository_ranking.service_name()],
     )
     items = [
         ServiceRow(rank=rank, service_code=row.service_code, name_ru=row.name_ru, **shown)

@@ -35,7 +35,7 @@ from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel
 from service.isotime import LOCAL_OFFSET
 from service.offices.models import Office
-from service.reports.repository import SATISFACTION_ITEM
+from service.reports.repository_ranking import SATISFACTION_ITEM
 from service.scoring.models import VisitCriterion, VisitFinding, VisitScore
 from service.visits.models import Visit
 from tests.fixtures.users import make_user

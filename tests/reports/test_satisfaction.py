@@ -35,7 +35,7 @@ from service.auth.roles import Role
 from service.checklists import service as checklists_service
 from service.checklists.format import ChecklistChannel, ResolvedChecklist
 from service.checklists.items import RatingItem
-from service.reports.repository import SATISFACTION_ITEM
+from service.reports.repository_ranking import SATISFACTION_ITEM
 from tests.conftest import AuthHeaders
 from tests.fixtures.routes import api_path
 from tests.reports.data import NOW, Dataset, add_rating, add_visit
