@@ -386,6 +386,33 @@ def test_photos_cleanup(env: dict[str, str]) -> None:
     assert "0 expired uploads, 0 orphan objects and 0 partial files removed" in result.stdout
 
 
+def test_worker_once_processes_what_is_due(env: dict[str, str]) -> None:
+    result = run(env, "worker", "--once")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "photo jobs: 0 processed"
+
+
+def test_worker_refuses_a_heartbeat_it_cannot_write(env: dict[str, str], tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    beat = blocker / "worker.alive"
+    result = run(env | {"MSHOP_JOBS__HEARTBEAT_FILE": str(beat)}, "worker")
+    assert result.returncode == 2
+    assert f"cannot write the heartbeat file {beat}" in result.stderr
+    assert blocker.read_text() == "not a folder"
+
+
+def test_worker_refuses_a_metrics_port_already_taken(env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(env | {"MSHOP_JOBS__METRICS_PORT": str(port)}, "worker")
+    # Refused at start, not after a round: a worker the health check cannot see is no worker.
+    assert result.returncode == 2
+    assert f"cannot serve metrics on 127.0.0.1:{port}" in result.stderr
+
+
 class TestLogFormat:
     @pytest.mark.parametrize("value", ["json", "text", "auto"])
     def test_flag_is_parsed(self, value: str) -> None:
