@@ -12,7 +12,7 @@ from service.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from service.photos.imaging import ImageRejected
+from service.photos.header import ImageRejected
 
 
 class PhotoNotFound(NotFound):

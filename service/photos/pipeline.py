@@ -22,15 +22,8 @@ from service.observability import metrics
 from service.offices import service as offices_service
 from service.photos import errors, repository
 from service.photos.flags import Flag, PhotoFacts, bands, flags_for
-from service.photos.imaging import (
-    HeaderInfo,
-    ImageLimits,
-    ImageRejected,
-    ProcessedImage,
-    hamming,
-    inspect_header,
-    process_image,
-)
+from service.photos.header import HeaderInfo, ImageLimits, ImageRejected, inspect_header
+from service.photos.imaging import ProcessedImage, hamming, process_image
 from service.photos.models import Photo, PhotoStatus
 from service.photos.visit import PhotoVisit
 from service.storage.objects import ObjectStore

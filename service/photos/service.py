@@ -14,7 +14,7 @@ from service.checklists.format import ResolvedChecklist
 from service.config import UploadSettings
 from service.observability import metrics
 from service.photos import errors, jobs, pipeline, repository
-from service.photos.imaging import HeaderInfo
+from service.photos.header import HeaderInfo
 from service.photos.models import Photo, PhotoStatus
 from service.photos.visit import PhotoVisit, VisitWriter
 from service.storage.objects import ObjectStore, PendingPut, StorageUnavailable

@@ -44,7 +44,7 @@ from service.errors import BadRequest, ServiceError
 from service.isotime import AwareIsoDatetime
 from service.photos import errors
 from service.photos import service as photos_service
-from service.photos.imaging import mime_of, sniff_format
+from service.photos.header import mime_of, sniff_format
 from service.photos.schemas import SHA256_HEX
 from service.storage.objects import ObjectStore, StorageUnavailable
 from service.storage.streaming import StreamingPut

@@ -14,7 +14,7 @@ from PIL import ExifTags, Image, ImageFile
 from PIL.TiffImagePlugin import IFDRational
 
 from service.photos import budget, exif, imaging
-from service.photos.imaging import ImageLimits, ImageRejected
+from service.photos.header import ImageLimits, ImageRejected
 from tests.fixtures import images, memory
 
 UTC5 = dt.timezone(dt.timedelta(hours=5))
