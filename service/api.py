@@ -21,6 +21,7 @@ from service.visits.routes_lifecycle import router as workflow_router
 from service.visits.routes_photos import router as photos_router
 from service.visits.routes_result import router as result_router
 from service.visits.routes_scores import router as scoring_router
+from service.visits.routes_uploads import router as uploads_router
 
 
 def unique_id(route: APIRoute) -> str:
@@ -56,5 +57,6 @@ api_router.include_router(calendar_router, tags=["calendar"])
 api_router.include_router(scoring_router, tags=["scores"])
 api_router.include_router(grading_router, tags=["grading"])
 api_router.include_router(photos_router, tags=["photos"])
+api_router.include_router(uploads_router, tags=["photos"])
 api_router.include_router(reports_router, tags=["reports"])
 api_router.include_router(exports_router, tags=["exports"])
