@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from service.auth.models import User
 from service.config import Settings, UploadSettings
 from service.photos.models import Photo, PhotoStatus
-from service.visits.photo_form import MAX_FIELD_BYTES, MAX_PARTS, MemoryBudget, _Reader
+from service.visits.photo_reader import MAX_FIELD_BYTES, MAX_PARTS, MemoryBudget, Reader
 from tests.conftest import FrozenClock
 from tests.fixtures import images
 from tests.fixtures.factories import make_visit
@@ -242,17 +242,17 @@ class TestMemory:
         # A capacity of its own: the process-wide budgets are shared by size.
         upload = UploadSettings(memory_bytes=1_234_567)
 
-        def in_memory(reader: _Reader) -> bool:
+        def in_memory(reader: Reader) -> bool:
             reader.file = reader._holder()
             return isinstance(reader.file, io.BytesIO)
 
-        first, second = _Reader(upload, 1_000_000), _Reader(upload, 1_000_000)
+        first, second = Reader(upload, 1_000_000), Reader(upload, 1_000_000)
         assert in_memory(first)
         assert not in_memory(second)  # the budget is taken
         first.close()
-        third = _Reader(upload, 1_000_000)
+        third = Reader(upload, 1_000_000)
         assert in_memory(third)  # given back on close
-        unknown = _Reader(upload, None)  # chunked: no length to reserve
+        unknown = Reader(upload, None)  # chunked: no length to reserve
         assert not in_memory(unknown)
         for reader in (second, third, unknown):
             reader.close()
