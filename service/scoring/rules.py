@@ -27,27 +27,24 @@ How a visit is scored:
 """
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from pydantic import JsonValue
 
 from service.answers.values import AnswerValueError, normalize
 from service.calendar.rules import WorkingCalendar
-from service.checklists import texts
 from service.checklists.format import ResolvedChecklist
 from service.checklists.items import DocumentsItem, ItemBase
 from service.checklists.kinds import kind_of
 from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
 from service.scoring import findings as item_findings
+from service.scoring import topics
 from service.scoring.deadlines import ResultDates
-from service.scoring.messages import Params, localized
 from service.scoring.norms import NORM_ITEMS, judge_norms
 from service.scoring.policy import GradingPolicy, default_policy
 from service.scoring.results import (
     RULES_VERSION,
     AnswerValue,
-    DocumentsFacts,
-    FindingCode,
     ItemResult,
     ItemStatus,
     Judged,
@@ -55,7 +52,6 @@ from service.scoring.results import (
     ScoreResult,
     ScoringConfig,
     SectionResult,
-    Source,
     attach_photos,
     visit_score,
 )
@@ -137,115 +133,6 @@ def _score_item(
     return result(ItemStatus.of(fraction), weight * fraction, weight)
 
 
-def _norm_name(name: str) -> str:
-    return " ".join(name.casefold().split())
-
-
-_TEXTS: dict[item_findings.StandardTopic, Callable[[StandardBody, str], str]] = {
-    "documents": texts.documents_text,
-    "deadline": texts.deadline_text,
-    "cost": texts.cost_text,
-    "channels": texts.channels_text,
-}
-
-
-# Items whose finding assumes the office is one the standard takes applications at.
-_CHANNEL_ITEMS = frozenset(
-    code
-    for code, rules in item_findings.ITEM_FINDINGS.items()
-    if any(rule.on == "channels" for rule in rules)
-)
-
-
-def _off_channel(
-    standard: StandardBody,
-    office_channels: frozenset[str],
-    values: dict[str, JsonValue],
-    na: set[str],
-) -> list[Note]:
-    """At an office the standard does not name (issue 16: "the office used is not checked
-    against the standard's channels"), being sent elsewhere is no breach: its answer is
-    taken as not applicable, and a note says why."""
-    listed = {c.value for c in standard.channels}
-    # "other" is a channel the extraction could not name: the office may well be it.
-    if not office_channels or not listed or "other" in listed or office_channels & listed:
-        return []
-    answered = sorted(code for code in _CHANNEL_ITEMS if code in values)
-    if not answered:
-        return []
-    for code in answered:
-        del values[code]
-        na.add(code)
-    return [Note.of("office-not-a-channel", {"channels": _topic_text(standard, "channels")})]
-
-
-def _topic_text(standard: StandardBody, topic: item_findings.StandardTopic) -> dict[str, JsonValue]:
-    # The standard's texts exist in Russian and English; Kazakh quotes the Russian.
-    text = _TEXTS[topic]
-    # The messages end the quote with their own full stop.
-    return localized(text(standard, "ru").rstrip("."), text(standard, "en").rstrip("."))
-
-
-def _sources(code: str, standard: StandardBody) -> dict[item_findings.StandardTopic, Source]:
-    """What a finding on each topic of the standard rests on: the standard and its line."""
-    source = standard.source
-    section = source.section_line if source else None
-    deadline = source.deadline_line if source else None
-    lines: dict[item_findings.StandardTopic, int | None] = {
-        "documents": section,
-        "deadline": deadline or section,
-        "cost": standard.cost.line or section,
-        "channels": section,
-    }
-    return {
-        topic: Source(document=code, clause=f"{topic}: the standard's text", line=line)
-        for topic, line in lines.items()
-    }
-
-
-def _documents(
-    j: Judged,
-    item: DocumentsItem,
-    value: JsonValue,
-    standard: StandardBody,
-    sources: Mapping[item_findings.StandardTopic, Source],
-) -> None:
-    """Compare the documents demanded with the standard's list: each extra is a finding."""
-    if not isinstance(value, dict):
-        return
-    names = {o.code: o.text_ru for o in item.options}
-    chosen, typed = (
-        v if isinstance(v, list) else [] for v in (value.get("selected"), value.get("extras"))
-    )
-    demanded = [names[c] for c in chosen if isinstance(c, str) and c in names]
-    on_list = {_norm_name(d.name_ru): d.name_ru for d in standard.documents}
-    on_list |= {_norm_name(d.name_en): d.name_ru for d in standard.documents if d.name_en}
-    extras: list[str] = []
-    for extra in map(str, typed):
-        # A shopper may type a listed document as an extra; it is then not beyond the list.
-        known = on_list.get(_norm_name(extra))
-        if known is None:
-            extras.append(extra)
-        elif known not in demanded:
-            demanded.append(known)
-    listed = [d.name_ru for d in standard.documents]
-    j.documents = DocumentsFacts(
-        judged=bool(listed), standard=listed, demanded=demanded, extras=extras
-    )
-    if not listed:
-        j.note("documents-not-judged", {})
-        return
-    j.documents_fraction = 0.0 if extras else 1.0
-    n = len(listed)
-    source = sources["documents"].model_copy(update={"clause": f"documents: list of {n}"})
-    # One finding per document: each is a separate demand the law does not allow, and
-    # reports count and name them.
-    for extra in extras:
-        params: Params = {"extra": extra, "n": n, "list": _topic_text(standard, "documents")}
-        code: FindingCode = "documents-beyond-standard"
-        j.add(code, [item.code], code, params, source)
-
-
 def score_visit(
     checklist: ResolvedChecklist,
     standard: StandardBody,
@@ -293,7 +180,7 @@ def score_visit(
     shown = checklist.visible(raw)
     values = {code: value for code, value in raw.items() if code in shown}
     if office_channels is not None:
-        notes += _off_channel(standard, office_channels, values, na)
+        notes += topics.off_channel(standard, office_channels, values, na)
     judged = judge_norms(
         checklist,
         standard,
@@ -306,9 +193,11 @@ def score_visit(
     )
     documents_code = SCORING_ROLES[ScoringRole.documents_demanded][0]
     documents_item = next((i for i in checklist.items() if i.code == documents_code), None)
-    sources = _sources(checklist.service_code, standard)
+    sources = topics.sources(checklist.service_code, standard)
     if isinstance(documents_item, DocumentsItem):
-        _documents(judged, documents_item, values.get(documents_code), standard, sources)
+        topics.judge_documents(
+            judged, documents_item, values.get(documents_code), standard, sources
+        )
     items: dict[str, ItemResult] = {}
     sections = []
     for section in checklist.sections:
@@ -328,15 +217,15 @@ def score_visit(
     critical_failed = any(
         i.critical and items[i.code].status is ItemStatus.non_compliant for i in checklist.items()
     )
-    topics = item_findings.StandardTexts(
-        texts={topic: _topic_text(standard, topic) for topic in _TEXTS},
+    standard_texts = item_findings.StandardTexts(
+        texts={topic: topics.topic_text(standard, topic) for topic in topics.TEXTS},
         sources=sources,
     )
     found = item_findings.answer_findings(
         checklist,
         values,
         items,
-        topics,
+        standard_texts,
         prior=judged.findings,
         skip_generic=frozenset(_NORM_OF_ITEM),
         generic=config.generic_findings,
