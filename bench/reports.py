@@ -46,7 +46,8 @@ from service.auth.security import encode_token  # noqa: E402
 from service.config import AuthSettings, DatabaseSettings, Settings, StorageSettings  # noqa: E402
 from service.db import create_db_engine  # noqa: E402
 from service.db_types import UtcDateTime  # noqa: E402
-from service.demo.generate import NOW, generate  # noqa: E402
+from service.demo.generate import generate  # noqa: E402
+from service.demo.plan import NOW  # noqa: E402
 from service.main import create_app  # noqa: E402
 from service.reports.cache import ChartCache  # noqa: E402
 from tests.fixtures.db import scratch_postgres_database  # noqa: E402

@@ -28,7 +28,7 @@ from service.checklists.format import ChecklistChannel, ResolvedChecklist
 from service.checklists.pinned import checklist_for_visit
 from service.config import Settings
 from service.demo.answers import answers_for
-from service.demo.generate import PREFIX, find_or_add_office
+from service.demo.plan import PREFIX, find_or_add_office
 from service.isotime import LOCAL_OFFSET, local_date
 from service.offices.regions import REGION_NAMES_RU, Region
 from service.photos import processing

@@ -21,7 +21,7 @@ from service.auth.models import User
 from service.auth.security import hash_password, needs_rehash
 from service.config import Settings
 from service.db import create_db_engine, transaction
-from service.demo import generate
+from service.demo import generate, plan
 from service.demo.accounts import COORDINATOR, DEMO_ACCOUNTS, seed_account_visits
 from service.startup import JobControl, StartupJob
 from service.storage.client import make_store
@@ -98,7 +98,7 @@ def _load(
     now: Callable[[], dt.datetime],
 ) -> None:
     job.report("loading the service standards and checklist templates")
-    standards, templates = generate.load_catalogue(engine, settings, now=now())
+    standards, templates = plan.load_catalogue(engine, settings, now=now())
     job.report(
         f"standards: {standards.created} added, {standards.unchanged} already loaded; "
         f"checklists: {templates.created} published, {templates.unchanged} already published"
@@ -129,7 +129,7 @@ def _load(
 
 def _to_generate(session: Session, planned: int) -> tuple[int, int]:
     """Visits the generator has made, and how many more to make (none on a database in use)."""
-    made = generate.generated_visits(session)
+    made = plan.generated_visits(session)
     coordinator = auth_repository.get_by_email(session, COORDINATOR)
     demo_creators = [coordinator.id] if coordinator is not None else []
     not_the_accounts = select(func.count()).where(col(Visit.created_by_id).not_in(demo_creators))

@@ -20,6 +20,7 @@ from service.checklists.pinned import checklist_for_visit
 from service.config import DatabaseSettings, Settings
 from service.db import create_db_engine
 from service.demo import generate as demo
+from service.demo import plan as demo_plan
 from service.exports import service as exports_service
 from service.exports.schemas import ExportFormat
 from service.offices.models import Office
@@ -148,10 +149,10 @@ def test_stored_scores_are_what_the_scoring_service_computes(
     ).all()
     assert {v.status for v in visits} == {"submitted", "approved"}
     for visit in visits:
-        result = scoring_service.compute(session, visit, now=demo.NOW)
+        result = scoring_service.compute(session, visit, now=demo_plan.NOW)
         checklist = checklist_for_visit(session, visit)
         score, findings, criteria = scoring_service.stored_rows(
-            visit.id, checklist, result, now=demo.NOW
+            visit.id, checklist, result, now=demo_plan.NOW
         )
         stored = session.get(VisitScore, visit.id)
         assert stored is not None
@@ -208,7 +209,7 @@ def test_an_export_in_progress_does_not_block_writers(demo_db: tuple[Engine, str
     engine = demo_db[0]
     with Session(engine) as reading:
         export = exports_service.export_visits(
-            reading, ReportFilters(), ExportFormat.csv, now=demo.NOW
+            reading, ReportFilters(), ExportFormat.csv, now=demo_plan.NOW
         )
         head = next(export.chunks) + next(export.chunks)  # the query is open now
         with engine.connect() as conn:

@@ -21,7 +21,7 @@ from service.auth.models import User
 from service.auth.security import needs_rehash, verify_password
 from service.config import AuthSettings, DatabaseSettings, Settings, StorageSettings
 from service.db import transaction
-from service.demo import generate
+from service.demo import generate, plan
 from service.demo.accounts import DEMO_ACCOUNTS, SHOPPER
 from service.demo.startup import (
     DEMO_PASSWORD,
@@ -113,7 +113,7 @@ class TestDataJob:
             # 60 services, S02 in two versions (its November 2018 change, report line 874).
             assert session.exec(select(func.count()).select_from(ServiceStandard)).one() == 61
             shopper = session.exec(select(User).where(col(User.email) == SHOPPER)).one()
-            assert generate.generated_visits(session) == 30
+            assert plan.generated_visits(session) == 30
         assert count(engine, col(Visit.shopper_id) == shopper.id) == 4
         # The accounts' visits come first: shopper1 has something to do before the rest is in.
         steps = [m.removeprefix(f"{JOB_NAME}: ") for m in caplog.messages]
@@ -132,7 +132,7 @@ class TestDataJob:
         before = count(engine)
         load(settings, visits=50)
         with Session(engine) as session:
-            assert generate.generated_visits(session) == 50
+            assert plan.generated_visits(session) == 50
         assert count(engine) == before + 30
         load(settings, visits=50)
         assert count(engine) == before + 30
@@ -143,12 +143,12 @@ class TestDataJob:
         settings, engine = demo
         with transaction(engine) as session:
             create_accounts(session, now=NOW)
-        generate.load_catalogue(engine, settings, now=NOW)
+        plan.load_catalogue(engine, settings, now=NOW)
         with transaction(engine) as session:
             make_visit(session)
         load(settings, visits=30)
         with Session(engine) as session:
-            assert generate.generated_visits(session) == 0
+            assert plan.generated_visits(session) == 0
         # The accounts still get theirs: four for shopper1, one for shopper2.
         assert count(engine) == 1 + 5
 
@@ -169,7 +169,7 @@ class TestDataJob:
         job.stop(timeout=600)
         assert job.state is JobState.stopped
         with Session(engine) as session:
-            made = generate.generated_visits(session)
+            made = plan.generated_visits(session)
         assert made % generate.BATCH == 0
         assert 0 < made < planned
 
