@@ -124,8 +124,9 @@ def inspect_header(
                 digest.update(chunk)
             sha256 = digest.hexdigest()
             stream.seek(0)
+        fmt = claimed_format(stream)
         try:
-            with opened(stream, size, limits) as (fmt, image):
+            with opened(stream, fmt, size, limits) as image:
                 full = image.size
                 meta = read_metadata(image)
                 turned = quarter_turned(image)
@@ -205,25 +206,34 @@ def _check_size(size: int, max_bytes: int) -> None:
         raise ImageRejected("payload-too-large", f"the file is larger than {max_bytes} bytes")
 
 
-@contextmanager
-def opened(
-    stream: IO[bytes], size: int, limits: ImageLimits
-) -> Iterator[tuple[ImageFormat, ImageFile.ImageFile]]:
-    """Open the image its leading bytes claim, with that format's decoder only, once its
-    header shows decoding it would not cost too much (no pixel is decoded here).
+def claimed_format(stream: IO[bytes]) -> ImageFormat:
+    """The accepted format the stream's leading bytes claim; the stream is left at 0.
 
-    Pillow's own errors pass through: each caller names them (``DECODE_ERRORS``).
+    Read before ``opened`` and outside the handler that maps Pillow's errors, so a failing
+    read of the server's own file is not taken for a corrupt image.
     """
     stream.seek(0)
     fmt = sniff_format(stream.read(SNIFF_BYTES))
     if fmt is None:
         raise ImageRejected("unsupported-media-type", "not a JPEG, PNG, WebP or HEIC image")
     stream.seek(0)
+    return fmt
+
+
+@contextmanager
+def opened(
+    stream: IO[bytes], fmt: ImageFormat, size: int, limits: ImageLimits
+) -> Iterator[ImageFile.ImageFile]:
+    """Open the image (``claimed_format``) with that format's decoder only, once its header
+    shows decoding it would not cost too much (no pixel is decoded here).
+
+    Pillow's own errors pass through: each caller names them (``DECODE_ERRORS``).
+    """
     with Image.open(stream, formats=[_PILLOW_NAMES[fmt]]) as image:
         if _PILLOW_RESULTS.get(image.format or "") != fmt:
             raise ImageRejected("unsupported-media-type", f"the data is not {fmt.upper()}")
         check_cost(image.size, size, limits)
-        yield fmt, image
+        yield image
 
 
 def check_cost(full: tuple[int, int], size: int, limits: ImageLimits) -> None:

@@ -31,6 +31,7 @@ from service.photos.header import (
     ImageRejected,
     ImageSource,
     bounded,
+    claimed_format,
     mime_of,
     opened,
 )
@@ -171,11 +172,12 @@ def _decoded(stream: IO[bytes], size: int, limits: ImageLimits, needed: int) -> 
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # Another import flipped a process-wide switch; half a photo is not evidence.
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
+    fmt = claimed_format(stream)
     budget = shared(limits.decode_budget_pixels)
     # Library messages are never passed on: they can carry reprs of server objects
     # (Pillow names the file object it could not identify), so each refusal has a fixed text.
     try:
-        with opened(stream, size, limits) as (fmt, image):
+        with opened(stream, fmt, size, limits) as image:
             full = image.size
             if fmt == "jpeg" and (box := draft_box(full, needed)) is not None:
                 image.draft("RGB", box)

@@ -22,13 +22,11 @@ from service.observability import metrics
 from service.offices import service as offices_service
 from service.photos import errors, repository
 from service.photos.flags import Flag, PhotoFacts, bands, flags_for
-from service.photos.header import HeaderInfo, ImageLimits, ImageRejected, inspect_header
+from service.photos.header import CHUNK, HeaderInfo, ImageLimits, ImageRejected, inspect_header
 from service.photos.imaging import ProcessedImage, hamming, process_image
 from service.photos.models import Photo, PhotoStatus
 from service.photos.visit import PhotoVisit
 from service.storage.objects import ObjectStore
-
-CHUNK = 1024 * 1024
 
 
 def limits_of(settings: UploadSettings) -> ImageLimits:

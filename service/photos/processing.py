@@ -26,6 +26,7 @@ from service.errors import ServiceError
 from service.observability import metrics
 from service.photos import jobs, pipeline
 from service.photos.errors import ImageDecoderBusy
+from service.photos.header import CHUNK
 from service.photos.imaging import ProcessedImage
 from service.photos.models import Photo, PhotoStatus
 from service.photos.visit import PhotoVisit
@@ -166,11 +167,11 @@ class Processor:
 
 def _download(store: ObjectStore, key: str, limit: int) -> tuple[IO[bytes], str]:
     """Copy an object into a spooled file (at most one byte over ``limit``), with its sha256."""
-    spool = tempfile.SpooledTemporaryFile(max_size=pipeline.CHUNK * 8)
+    spool = tempfile.SpooledTemporaryFile(max_size=CHUNK * 8)
     digest, size = hashlib.sha256(), 0
     try:
         with store.open(key) as body:
-            while chunk := body.read(pipeline.CHUNK):
+            while chunk := body.read(CHUNK):
                 size += len(chunk)
                 digest.update(chunk)
                 spool.write(chunk)

@@ -13,7 +13,7 @@ import pytest
 from PIL import ExifTags, Image, ImageFile
 from PIL.TiffImagePlugin import IFDRational
 
-from service.photos import budget, exif, imaging
+from service.photos import budget, exif, header, imaging
 from service.photos.header import ImageLimits, ImageRejected
 from tests.fixtures import images, memory
 
@@ -480,3 +480,27 @@ def test_library_messages_with_object_reprs_never_reach_the_detail() -> None:
     assert caught.value.code == "image-corrupt"
     assert caught.value.detail == "the image cannot be decoded"
     assert " object at 0x" not in str(caught.value)
+
+
+class _FailingRead(io.BytesIO):
+    """A stream of the server's own whose reads fail, as a broken disk's would."""
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        raise OSError("input/output error")
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda s: header.inspect_header(s, sha256="0" * 64),  # hashed as it arrived
+        lambda s: imaging.inspect_image(s),
+    ],
+    ids=["header", "decode"],
+)
+def test_a_failing_read_is_the_servers_error_not_a_corrupt_image(
+    check: Callable[[io.BytesIO], object],
+) -> None:
+    # A refusal would tell the phone its photo is broken and, in the job, reject it for
+    # good; the server's own failure must surface as one (a 500, or the job's retry).
+    with pytest.raises(OSError, match="input/output error"):
+        check(_FailingRead(images.photo("JPEG")))
