@@ -8,7 +8,7 @@ from typing import Any
 from service.calendar import service as calendar_service
 from service.checklists import service as checklists_service
 from service.checklists.imports import import_documents
-from service.cli_support import CliError, session_of, upgrade
+from service.cli_support import CliError, read_text, session_of, upgrade
 from service.clock import now_utc
 from service.config import Settings
 from service.errors import ServiceError
@@ -83,10 +83,7 @@ def cmd_standards_load(args: argparse.Namespace) -> None:
 def cmd_standards_import_documents(args: argparse.Namespace) -> None:
     settings = Settings()
     path = Path(args.file)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"{path}: cannot read: {exc}") from exc
+    text = read_text(path)
     batch = parse_documents_csv(text, source=str(path))
     upgrade(settings)
     try:
@@ -128,10 +125,7 @@ def cmd_calendar_show(args: argparse.Namespace) -> None:
 def cmd_calendar_load(args: argparse.Namespace) -> None:
     settings = Settings()
     upgrade(settings)
-    try:
-        text = Path(args.file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"cannot read {args.file}: {exc}") from exc
+    text = read_text(Path(args.file))
     with session_of(settings) as session:
         report = calendar_service.load_overrides(session, text, now=now_utc())
     print(f"calendar: {report.days_off} days off, {report.working_days} working days loaded")
@@ -140,10 +134,7 @@ def cmd_calendar_load(args: argparse.Namespace) -> None:
 def cmd_grading_publish(args: argparse.Namespace) -> None:
     settings = Settings()
     upgrade(settings)
-    try:
-        text = Path(args.file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"cannot read {args.file}: {exc}") from exc
+    text = read_text(Path(args.file))
     # Validated here first, so a broken file names its problems before the database opens.
     body = read_policy(text).model_dump(mode="json")
     with session_of(settings) as session:

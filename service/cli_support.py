@@ -1,7 +1,8 @@
-"""What the ``mshop`` commands share: their error, the schema upgrade, one session."""
+"""What the ``mshop`` commands share: their error, a file read, the schema upgrade, a session."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from pydantic import ValidationError
@@ -16,6 +17,14 @@ T = TypeVar("T")
 
 class CliError(Exception):
     """A command failed for a reason the user can fix; printed without a traceback."""
+
+
+def read_text(path: Path) -> str:
+    """The UTF-8 text of a file a command was given; a missing or unreadable file is the user's."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {path}: {exc}") from exc
 
 
 def upgrade(settings: Settings) -> None:

@@ -380,6 +380,26 @@ def test_calendar_load_refuses_a_broken_file(env: dict[str, str], tmp_path: Path
     assert "outside the declared year" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "command",
+    [("calendar", "load"), ("grading", "publish"), ("standards", "import-documents")],
+    ids=lambda command: "-".join(command),
+)
+def test_commands_that_read_a_file_say_when_they_cannot(
+    env: dict[str, str], tmp_path: Path, command: tuple[str, str]
+) -> None:
+    missing = tmp_path / "absent.yaml"
+    gone = run(env, *command, str(missing))
+    assert gone.returncode == 2
+    assert f"cannot read {missing}: " in gone.stderr
+    assert "Traceback" not in gone.stderr
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes("Справка".encode("cp1251"))  # a spreadsheet's export, not UTF-8
+    undecodable = run(env, *command, str(latin))
+    assert undecodable.returncode == 2
+    assert f"cannot read {latin}: 'utf-8' codec can't decode" in undecodable.stderr
+
+
 def test_photos_cleanup(env: dict[str, str]) -> None:
     result = run(env, "photos", "cleanup")
     assert result.returncode == 0, result.stderr
