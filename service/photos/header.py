@@ -14,12 +14,19 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Literal
+from typing import IO, Literal, Self
 
 import pillow_heif
 from PIL import Image, ImageFile
 
-from service.photos.exif import DECODE_ERRORS, Device, GeoPoint, quarter_turned, read_metadata
+from service.photos.exif import (
+    DECODE_ERRORS,
+    Device,
+    GeoPoint,
+    Metadata,
+    quarter_turned,
+    read_metadata,
+)
 
 pillow_heif.register_heif_opener(thumbnails=False)
 
@@ -89,7 +96,12 @@ class ImageLimits:
 
 @dataclass(frozen=True)
 class HeaderInfo:
-    """What a photo's header tells without decoding its pixels (see ``inspect_header``)."""
+    """What a photo's header tells without decoding its pixels (see ``inspect_header``).
+
+    ``width``/``height`` are after EXIF orientation. ``taken_at`` is the camera's
+    DateTimeOriginal: timezone-aware when the camera recorded OffsetTimeOriginal
+    (``taken_at_offset_known``), else naive local camera time.
+    """
 
     format: ImageFormat
     mime: str
@@ -101,6 +113,31 @@ class HeaderInfo:
     gps: GeoPoint | None
     device: Device | None
     sha256: str
+
+    @classmethod
+    def of(
+        cls,
+        fmt: ImageFormat,
+        size: int,
+        oriented: tuple[int, int],
+        meta: Metadata,
+        sha256: str,
+        **more: str,
+    ) -> Self:
+        """The description of a photo from its parts; ``more``, the fields a subclass adds."""
+        return cls(
+            format=fmt,
+            mime=mime_of(fmt),
+            size_bytes=size,
+            width=oriented[0],
+            height=oriented[1],
+            taken_at=meta.taken_at,
+            taken_at_offset_known=meta.taken_at is not None and meta.taken_at.tzinfo is not None,
+            gps=meta.gps,
+            device=meta.device,
+            sha256=sha256,
+            **more,
+        )
 
 
 def inspect_header(
@@ -136,19 +173,7 @@ def inspect_header(
             raise ImageRejected("image-corrupt", "the image cannot be decoded") from exc
         finally:
             stream.seek(0)
-    width, height = (full[1], full[0]) if turned else full
-    return HeaderInfo(
-        format=fmt,
-        mime=mime_of(fmt),
-        size_bytes=size,
-        width=width,
-        height=height,
-        taken_at=meta.taken_at,
-        taken_at_offset_known=meta.taken_at is not None and meta.taken_at.tzinfo is not None,
-        gps=meta.gps,
-        device=meta.device,
-        sha256=sha256,
-    )
+    return HeaderInfo.of(fmt, size, (full[1], full[0]) if turned else full, meta, sha256)
 
 
 def mime_of(fmt: ImageFormat) -> str:

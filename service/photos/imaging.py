@@ -4,7 +4,6 @@ Pure: bytes or files in, values out; no web, database or storage imports. Pillow
 CPU-bound, so callers run it off the event loop.
 """
 
-import datetime as dt
 import hashlib
 import io
 import math
@@ -19,20 +18,18 @@ from service.photos.budget import BudgetTimeout, shared
 from service.photos.exif import (
     DECODE_ERRORS,
     EXIF_ERRORS,
-    Device,
-    GeoPoint,
     Metadata,
     read_metadata,
 )
 from service.photos.header import (
     CHUNK,
+    HeaderInfo,
     ImageFormat,
     ImageLimits,
     ImageRejected,
     ImageSource,
     bounded,
     claimed_format,
-    mime_of,
     opened,
 )
 
@@ -40,23 +37,9 @@ _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
 
 
 @dataclass(frozen=True)
-class ImageInfo:
-    """What a photo says about itself; ``width``/``height`` are after EXIF orientation.
+class ImageInfo(HeaderInfo):
+    """What a photo says about itself: its header's description, and the decoded pixels' dHash."""
 
-    ``taken_at`` is the camera's DateTimeOriginal: timezone-aware when the camera recorded
-    OffsetTimeOriginal (``taken_at_offset_known``), else naive local camera time.
-    """
-
-    format: ImageFormat
-    mime: str
-    size_bytes: int
-    width: int
-    height: int
-    taken_at: dt.datetime | None
-    taken_at_offset_known: bool
-    gps: GeoPoint | None
-    device: Device | None
-    sha256: str
     phash: str
 
 
@@ -147,20 +130,8 @@ def _process(source: ImageSource, limits: ImageLimits, *, variants: bool) -> Pro
             digest.update(chunk)
         # One decode size whatever is asked for, so inspecting and processing agree on the hash.
         with _decoded(stream, size, limits, limits.display_px) as done:
-            info = ImageInfo(
-                format=done.format,
-                mime=mime_of(done.format),
-                size_bytes=size,
-                width=done.size[0],
-                height=done.size[1],
-                taken_at=done.meta.taken_at,
-                taken_at_offset_known=(
-                    done.meta.taken_at is not None and done.meta.taken_at.tzinfo is not None
-                ),
-                gps=done.meta.gps,
-                device=done.meta.device,
-                sha256=digest.hexdigest(),
-                phash=dhash(done.rgb),
+            info = ImageInfo.of(
+                done.format, size, done.size, done.meta, digest.hexdigest(), phash=dhash(done.rgb)
             )
             # Still inside the budget: the variants are made from the decoded pixels.
             return ProcessedImage(info, _variants(done.rgb, limits) if variants else {})
