@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from pydantic import JsonValue
 
 from service.isotime import local_date
+from service.scoring.judged import Judged
 from service.scoring.messages import Params, localized
-from service.scoring.results import Finding, Judged, Norm, Severity, Source
+from service.scoring.results import Finding, Norm, Severity, Source
 from service.standards.catalogue import Cost
 from service.standards.programme import MrpTable, allowed_fee
 

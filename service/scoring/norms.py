@@ -22,8 +22,9 @@ from service.scoring import fees, waits
 from service.scoring.deadlines import judge_case, pick_case, terms_message
 from service.scoring.durations import judge_duration
 from service.scoring.fees import visit_day
+from service.scoring.judged import Judged
 from service.scoring.messages import Params, message
-from service.scoring.results import FindingCode, Judged, Norm, QueueFacts, ScoringConfig, Source
+from service.scoring.results import FindingCode, Norm, QueueFacts, ScoringConfig, Source
 from service.scoring.verdicts import DeadlineStatus, ResultBasis, ResultDates, amount, verdict
 from service.standards.catalogue import StandardBody
 from service.standards.programme import (

@@ -40,6 +40,7 @@ from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
 from service.scoring import findings as item_findings
 from service.scoring import topics
 from service.scoring.deadlines import ResultDates
+from service.scoring.judged import Judged, attach_photos
 from service.scoring.norms import NORM_ITEMS, judge_norms
 from service.scoring.policy import GradingPolicy, default_policy
 from service.scoring.results import (
@@ -47,12 +48,10 @@ from service.scoring.results import (
     AnswerValue,
     ItemResult,
     ItemStatus,
-    Judged,
     Note,
     ScoreResult,
     ScoringConfig,
     SectionResult,
-    attach_photos,
     visit_score,
 )
 from service.standards.catalogue import StandardBody

@@ -12,8 +12,9 @@ from pydantic import JsonValue
 from service.checklists import texts
 from service.checklists.items import DocumentsItem
 from service.scoring import findings as item_findings
+from service.scoring.judged import Judged
 from service.scoring.messages import Params, localized
-from service.scoring.results import DocumentsFacts, FindingCode, Judged, Note, Source
+from service.scoring.results import DocumentsFacts, FindingCode, Note, Source
 from service.standards.catalogue import StandardBody
 
 

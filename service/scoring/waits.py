@@ -10,8 +10,9 @@ from collections.abc import Mapping
 
 from pydantic import JsonValue
 
+from service.scoring.judged import Judged
 from service.scoring.messages import Params
-from service.scoring.results import FindingCode, Judged, Source
+from service.scoring.results import FindingCode, Source
 from service.standards.programme import ProgrammeNorms
 
 RECORDED_WAIT, HOLD = "queue_recorded_wait", "hold_duration"
