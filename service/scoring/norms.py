@@ -9,23 +9,32 @@ judge, and the fraction (0..1, None when not judged) its norm adds to the score.
 """
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 
 from pydantic import JsonValue
 
 from service.calendar.rules import WorkingCalendar
-from service.checklists import texts
 from service.checklists.format import ResolvedChecklist
-from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
 from service.scoring import fees, waits
-from service.scoring.deadlines import judge_case, pick_case, terms_message
-from service.scoring.durations import judge_duration
+from service.scoring.deadline_norm import judge_deadline
 from service.scoring.fees import visit_day
 from service.scoring.judged import Judged
+from service.scoring.measures import (
+    CALLED,
+    CONNECTED,
+    DIALLED,
+    ENDED,
+    RECEIVED,
+    STARTED,
+    SUBMITTED,
+    TICKET,
+    Reader,
+    programme_source,
+    tenth,
+)
 from service.scoring.messages import Params, message
 from service.scoring.results import FindingCode, Norm, QueueFacts, ScoringConfig, Source
-from service.scoring.verdicts import DeadlineStatus, ResultBasis, ResultDates, amount, verdict
+from service.scoring.verdicts import ResultDates
 from service.standards.catalogue import StandardBody
 from service.standards.programme import (
     AppliedNorm,
@@ -38,19 +47,7 @@ from service.standards.programme import (
     service_norm,
     wait_norm,
 )
-from service.standards.terms import Bound, DeadlineCase, DeadlineUnit, UpperBound
 
-R = ScoringRole
-CODE = {role: code for role, (code, _) in SCORING_ROLES.items()}
-TICKET, CALLED = CODE[R.queue_wait_start], CODE[R.queue_wait_end]
-STARTED, ENDED = CODE[R.service_start], CODE[R.service_end]
-DIALLED, CONNECTED = CODE[R.call_wait_start], CODE[R.call_wait_end]
-SUBMITTED, PROMISED, RECEIVED, READY = (
-    CODE[R.deadline_start],
-    CODE[R.deadline_promised],
-    CODE[R.deadline_end],
-    CODE[R.deadline_ready],
-)
 # Not scoring roles: when the visitor first sought a ticket (the wait for one counts), and
 # the README's start of the wait for a visitor who got no ticket.
 TICKET_SOUGHT, ARRIVED_AT = "ticket_sought_at", "arrived_at"
@@ -62,16 +59,12 @@ NORM_ITEMS = {
     Norm.deadline: RECEIVED,
     Norm.fee: fees.FEE_AMOUNT,
 }
-_FRACTION = {DeadlineStatus.on_time: 1.0, DeadlineStatus.late: 0.0, DeadlineStatus.overdue: 0.0}
-Interval = tuple[float, str, str]  # minutes, start and end as ISO date-times
 
 
 def _source(norm: AppliedNorm, what: str, service: str, programme: ProgrammeNorms) -> Source:
     """What a wait or service finding rests on: whose norm, and where it is written."""
     if norm.source is NormSource.programme:
-        field = f"max_{what}_minutes"
-        clause = f"checklists/programme.yaml: {field} = {norm.minutes} (норма программы)"
-        return Source(document="programme", clause=clause, line=programme.lines.get(field))
+        return programme_source(programme, f"max_{what}_minutes", norm.minutes)
     line = f", report line {norm.line}" if norm.line else ""
     clause = f"standard: {what} {norm.minutes} min{line}"
     return Source(document=service, clause=clause, line=norm.line)
@@ -86,46 +79,7 @@ def _norm_words(norm: AppliedNorm) -> dict[str, JsonValue]:
     return message("norm.standard", amount=norm.minutes)
 
 
-def _num(x: float) -> float:
-    return round(x, 1)
-
-
-def _moment(values: Mapping[str, JsonValue], code: str) -> dt.datetime | None:
-    value = values.get(code)
-    return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
-def _date(values: Mapping[str, JsonValue], code: str) -> dt.date | None:
-    value = values.get(code)
-    return dt.date.fromisoformat(value) if isinstance(value, str) else None
-
-
-class _Reader:
-    """Reads intervals between answered timestamps, refusing negative or absurd ones."""
-
-    def __init__(self, j: Judged, values: Mapping[str, JsonValue], config: ScoringConfig) -> None:
-        self.j, self.values, self.config = j, values, config
-
-    def interval(self, start_code: str, end_code: str, what: str) -> Interval | None:
-        """Minutes between two answered moments, with the moments; ``what`` names the
-        interval in notes (``interval.*`` in the catalogue)."""
-        start, end = _moment(self.values, start_code), _moment(self.values, end_code)
-        if start is None or end is None:
-            return None
-        minutes = (end - start).total_seconds() / 60
-        first, last = start.isoformat(), end.isoformat()
-        named = message(f"interval.{what}")
-        if minutes < 0:
-            self.j.note("interval-negative", {"what": named, "start": first, "end": last})
-            return None
-        if minutes > self.config.max_plausible_minutes:
-            params: Params = {"what": named, "minutes": _num(minutes), "start": first, "end": last}
-            self.j.note("interval-implausible", params)
-            return None
-        return minutes, first, last
-
-
-def _queue(j: Judged, read: _Reader, norm: AppliedNorm, source: Source) -> None:
+def _queue(j: Judged, read: Reader, norm: AppliedNorm, source: Source) -> None:
     formal = read.interval(TICKET, CALLED, "formal-wait")
     # The wait runs from when the visitor first tried to get a ticket: a wait for the ticket
     # itself counts (report line 3749: 48 minutes before the base issued one).
@@ -142,7 +96,7 @@ def _queue(j: Judged, read: _Reader, norm: AppliedNorm, source: Source) -> None:
     params: Params
     if formal is not None and formal[0] > limit:
         params = {
-            "took": _num(formal[0]),
+            "took": tenth(formal[0]),
             "norm": whose,
             "ticket": formal[1],
             "called": formal[2],
@@ -151,9 +105,9 @@ def _queue(j: Judged, read: _Reader, norm: AppliedNorm, source: Source) -> None:
     elif actual is not None and actual[0] > limit:
         shown: list[JsonValue] = []
         if formal is not None:
-            shown.append(message("queue.formal", called=formal[2], took=_num(formal[0])))
+            shown.append(message("queue.formal", called=formal[2], took=tenth(formal[0])))
         params = {
-            "took": _num(actual[0]),
+            "took": tenth(actual[0]),
             "norm": whose,
             "since": message(f"wait-start.{since}"),
             "start": actual[1],
@@ -165,7 +119,7 @@ def _queue(j: Judged, read: _Reader, norm: AppliedNorm, source: Source) -> None:
 
 
 def _service(
-    j: Judged, read: _Reader, norm: AppliedNorm, source: Source, *, in_deadline: bool
+    j: Judged, read: Reader, norm: AppliedNorm, source: Source, *, in_deadline: bool
 ) -> None:
     service = read.interval(STARTED, ENDED, "service-time")
     j.queue = j.queue.model_copy(update={"service_minutes": service and service[0]})
@@ -176,19 +130,19 @@ def _service(
     limit = norm.minutes
     j.fractions[Norm.service_time] = None if service is None else float(service[0] <= limit)
     if service is not None and service[0] > limit:
-        took, start, end = _num(service[0]), service[1], service[2]
+        took, start, end = tenth(service[0]), service[1], service[2]
         params: Params = {"took": took, "norm": _norm_words(norm), "start": start, "end": end}
         j.add("service-time-over-norm", [STARTED, ENDED], "service-time-over-norm", params, source)
 
 
-def _call(j: Judged, read: _Reader, limit: int) -> None:
+def _call(j: Judged, read: Reader, limit: int) -> None:
     connect = read.interval(DIALLED, CONNECTED, "connect-time")
     seconds = None if connect is None else round(connect[0] * 60, 1)
     j.queue = j.queue.model_copy(update={"call_connect_seconds": seconds})
     j.fractions[Norm.call_connect] = None if seconds is None else float(seconds <= limit)
     if connect is not None and seconds is not None and seconds > limit:
         params: Params = {
-            "took": _num(connect[0]),
+            "took": tenth(connect[0]),
             "limit": limit,
             "start": connect[1],
             "end": connect[2],
@@ -197,109 +151,6 @@ def _call(j: Judged, read: _Reader, limit: int) -> None:
         source = Source(document="programme", clause=clause)
         code: FindingCode = "call-not-connected-quickly"
         j.add(code, [DIALLED, CONNECTED], code, params, source, minor=True)
-
-
-def _term(case: DeadlineCase) -> tuple[dict[str, JsonValue], str]:
-    """The picked case's term as a message parameter, and the clause a finding rests on."""
-    en = " + ".join(texts.amount_en(t.amount, t.unit) for t in case.terms)
-    first = case.entries[0]
-    minimum = case.minimum
-    term = (
-        terms_message(case)
-        if case.terms or minimum is None
-        else amount(minimum.amount, minimum.unit)
-    )
-    if first.bound is Bound.min and len(case.entries) > 1 and case.entries[1].bound is Bound.max:
-        return term, f"deadline: {first.amount}–{en} (upper bound judged)"
-    if minimum is not None:
-        return term, f"deadline: not earlier than {texts.amount_en(minimum.amount, minimum.unit)}"
-    labels = [label for e in case.entries if (label := e.case_en or e.case_ru)]
-    clause = f"deadline: {en}" + (f" ({'; '.join(labels)})" if labels else "")
-    return term, clause + (" [declared extension]" if case.extension else "")
-
-
-def _dates(values: Mapping[str, JsonValue], follow_up: ResultDates | None) -> ResultDates:
-    """The result's dates: those recorded after the visit win over the visit's answers."""
-    ready, received = _date(values, READY), _date(values, RECEIVED)
-    if follow_up is not None:
-        ready = follow_up.ready_on or ready
-        received = follow_up.received_on or received
-    return ResultDates(ready_on=ready, received_on=received)
-
-
-def _deadline(
-    j: Judged,
-    read: _Reader,
-    standard: StandardBody,
-    *,
-    service: str,
-    calendar: WorkingCalendar,
-    today: dt.date,
-    case_index: int | None,
-    follow_up: ResultDates | None,
-) -> None:
-    values = read.values
-    chosen = re.fullmatch(r"case_(\d+)", str(values.get(CODE[R.deadline_case], "")))
-    picked = pick_case(standard.deadlines, int(chosen[1]) - 1 if chosen else case_index)
-    params: Params
-    if picked is None:
-        params = {"cases": len(standard.deadline_cases())}
-        j.note("deadline-case-ambiguous", params)
-        j.deadline = verdict(DeadlineStatus.unknown, "deadline-case-ambiguous", params)
-        return
-    term, clause = _term(picked)
-    line = standard.source.deadline_line if standard.source else None
-    source = Source(document=service, clause=clause, line=line)
-    if any(e.unit in (DeadlineUnit.minutes, DeadlineUnit.hours) for e in picked.entries):
-        # A term in minutes runs from accepting the application at the desk to the result,
-        # so it is the service interval; the queue before it has its own norm.
-        start, end = _moment(values, STARTED), _moment(values, ENDED)
-        judged = judge_duration(picked.entries[-1], started_at=start, ended_at=end)
-        if judged.status is DeadlineStatus.late and start and end:
-            params = {
-                "took": _num(judged.measured_minutes or 0),
-                "term": term,
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-                "late": _num(judged.late_by_minutes or 0),
-            }
-            j.add("deadline-late", [STARTED, ENDED], "deadline-late.duration", params, source)
-    else:
-        submitted = _date(values, SUBMITTED)
-        promised = _date(values, PROMISED)
-        minimum = picked.minimum
-        applicant = minimum is not None and minimum.upper is UpperBound.applicant_choice
-        judged = judge_case(
-            picked,
-            calendar,
-            submitted_on=submitted,
-            result=_dates(values, follow_up),
-            today=today,
-            # The receipt's date is the one the applicant chose when the standard lets them.
-            chosen_on=promised if applicant else None,
-        )
-        # The verdict's sentence already gives the due date, the term and the working days.
-        judged_on = READY if judged.result_basis is ResultBasis.ready else RECEIVED
-        if judged.status in (DeadlineStatus.late, DeadlineStatus.overdue):
-            is_late = judged.status is DeadlineStatus.late
-            code: FindingCode = "deadline-late" if is_late else "deadline-overdue"
-            items = [SUBMITTED, judged_on if is_late else RECEIVED]
-            j.add(code, items, code, {"verdict": judged.explanation()}, source)
-        due = judged.due_date
-        if promised is not None and due is not None and promised > due and not applicant:
-            params = {
-                "promised": promised.isoformat(),
-                "due": due.isoformat(),
-                "term": term,
-                "submitted": str(submitted),
-            }
-            late_promise: FindingCode = "deadline-promised-beyond-standard"
-            items = [SUBMITTED, PROMISED]
-            j.add(late_promise, items, late_promise, params, source, minor=True)
-    j.deadline = judged
-    j.fractions[Norm.deadline] = _FRACTION.get(judged.status)
-    if judged.status is DeadlineStatus.unknown:
-        j.note("deadline-unknown", {"verdict": judged.explanation()})
 
 
 def judge_norms(
@@ -341,7 +192,7 @@ def judge_norms(
     programme = programme or default_programme()
     wait, service = wait_norm(standard, programme), service_norm(standard, programme)
     j = Judged(queue=QueueFacts(max_wait_minutes=wait.minutes, max_service_minutes=service.minutes))
-    read = _Reader(j, values, config)
+    read = Reader(j, values, config)
     code = checklist.service_code
     if STARTED in codes or CALLED in codes:
         _queue(j, read, wait, _source(wait, "wait", code, programme))
@@ -355,7 +206,7 @@ def judge_norms(
     day = visit_day(values, today)
     fees.judge_fee(j, values, standard.cost, code, day=day, mrp=mrp or default_mrp())
     if standard.deadlines and codes & {SUBMITTED, RECEIVED}:
-        _deadline(
+        judge_deadline(
             j,
             read,
             standard,

@@ -11,20 +11,12 @@ from collections.abc import Mapping
 from pydantic import JsonValue
 
 from service.scoring.judged import Judged
+from service.scoring.measures import STARTED, programme_source, tenth
 from service.scoring.messages import Params
-from service.scoring.results import FindingCode, Source
+from service.scoring.results import FindingCode
 from service.standards.programme import ProgrammeNorms
 
 RECORDED_WAIT, HOLD = "queue_recorded_wait", "hold_duration"
-
-
-def _num(x: float) -> float:
-    return round(x, 1)
-
-
-def _source(programme: ProgrammeNorms, field: str, value: int) -> Source:
-    clause = f"checklists/programme.yaml: {field} = {value} (норма программы)"
-    return Source(document="programme", clause=clause, line=programme.lines.get(field))
 
 
 def judge_recorded_wait(
@@ -39,14 +31,14 @@ def judge_recorded_wait(
     if actual - minutes <= tolerance:
         return
     params: Params = {
-        "recorded": _num(minutes),
-        "actual": _num(actual),
-        "gap": _num(actual - minutes),
+        "recorded": tenth(minutes),
+        "actual": tenth(actual),
+        "gap": tenth(actual - minutes),
         "tolerance": tolerance,
     }
-    source = _source(programme, "recorded_wait_tolerance_minutes", tolerance)
+    source = programme_source(programme, "recorded_wait_tolerance_minutes", tolerance)
     code: FindingCode = "queue-recorded-wait-understated"
-    j.add(code, [RECORDED_WAIT, "service_started_at"], code, params, source)
+    j.add(code, [RECORDED_WAIT, STARTED], code, params, source)
 
 
 def judge_transfer_hold(
@@ -59,7 +51,7 @@ def judge_transfer_hold(
     limit = programme.max_transfer_hold_minutes
     if held <= limit * 60:
         return
-    params: Params = {"held": _num(held / 60), "limit": limit}
-    source = _source(programme, "max_transfer_hold_minutes", limit)
+    params: Params = {"held": tenth(held / 60), "limit": limit}
+    source = programme_source(programme, "max_transfer_hold_minutes", limit)
     code: FindingCode = "call-hold-over-norm"
     j.add(code, ["call_transferred", HOLD], code, params, source, minor=True)
