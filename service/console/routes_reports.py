@@ -19,6 +19,7 @@ from service.console.deps import CleanQuery, ReportConsole
 from service.console.pages import page
 from service.db import ReadSessionDep
 from service.exports import service as exports_service
+from service.exports.router import attachment
 from service.exports.schemas import ExportFormat
 from service.offices.regions import REGION_NAMES_RU, Region
 from service.reports import rankings
@@ -33,7 +34,6 @@ from service.reports.deps import (
     RankingFiltersDep,
 )
 from service.reports.schemas import RankBy
-from service.responses import ClosingStreamingResponse
 from service.standards.catalogue import Level
 from service.visits.transitions import VisitStatus
 
@@ -104,14 +104,7 @@ def console_export_visits(
     export = exports_service.export_visits(
         session, filters, fmt, now=clock(), bom=fmt is ExportFormat.csv
     )
-    return ClosingStreamingResponse(
-        export.chunks,
-        media_type=export.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{export.filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return attachment(export)
 
 
 @router.get(

@@ -13,6 +13,7 @@ from service.exports.schemas import MEDIA_TYPES, ExportFormat
 from service.reports.deps import FiltersDep, ReportSession
 from service.reports.periods import ReportFiltersInvalid
 from service.responses import ClosingStreamingResponse
+from service.storage.objects import content_disposition
 
 router = APIRouter()
 
@@ -31,12 +32,14 @@ BomQuery = Annotated[
 ]
 
 
-def _attachment(export: exports_service.Export) -> StreamingResponse:
+def attachment(export: exports_service.Export) -> StreamingResponse:
+    """The export as a download, streamed as its rows are read; never cached (personal data
+    aside, it is the data as of now). The console's downloads are answered the same way."""
     return ClosingStreamingResponse(
         export.chunks,
         media_type=export.media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "Content-Disposition": content_disposition(export.filename),
             "Cache-Control": "no-store",
         },
     )
@@ -57,7 +60,7 @@ def export_visits(
     bom: BomQuery = False,
 ) -> StreamingResponse:
     """Export one row per visit with its scores and findings counts."""
-    return _attachment(exports_service.export_visits(session, filters, fmt, now=clock(), bom=bom))
+    return attachment(exports_service.export_visits(session, filters, fmt, now=clock(), bom=bom))
 
 
 @router.get(
@@ -75,4 +78,4 @@ def export_answers(
     bom: BomQuery = False,
 ) -> StreamingResponse:
     """Export one row per current answer of the filtered visits."""
-    return _attachment(exports_service.export_answers(session, filters, fmt, now=clock(), bom=bom))
+    return attachment(exports_service.export_answers(session, filters, fmt, now=clock(), bom=bom))

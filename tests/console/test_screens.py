@@ -240,7 +240,9 @@ class TestServicesReport:
         assert 'href="/console/exports/visits?region=astana&amp;format=csv"' in page.text
         response = client.get("/console/exports/visits", params={"region": "astana"})
         assert response.status_code == 200
-        assert "attachment" in response.headers["content-disposition"]
+        disposition = response.headers["content-disposition"]
+        assert re.fullmatch(r'attachment; filename="visits-\d{8}T\d{6}Z\.csv"; .*', disposition)
+        assert response.headers["cache-control"] == "no-store"
         # A BOM first, so Excel reads the file as UTF-8.
         assert response.content.startswith(b"\xef\xbb\xbf")
         rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))

@@ -41,7 +41,8 @@ def download(
     )
     assert response.status_code == 200, response.text
     disposition = response.headers["content-disposition"]
-    assert disposition == f'attachment; filename="{what}-20260318T093000Z.{fmt}"'
+    name = f"{what}-20260318T093000Z.{fmt}"
+    assert disposition == f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
     names = [c.name for c in (VISIT_COLUMNS if what == "visits" else ANSWER_COLUMNS)]
     if fmt == "csv":
         assert response.headers["content-type"] == "text/csv; charset=utf-8"
