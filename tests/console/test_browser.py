@@ -230,6 +230,38 @@ def switch_language(page: Page, language: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", language)
 
 
+def pages_of_screens(
+    context: BrowserContext,
+    live: Live,
+    screens: list[tuple[str, Role | None, str | None]],
+    language: str,
+) -> Iterator[tuple[str, str | None, Page]]:
+    """Each screen's name, path and a page signed in as its role in ``language``.
+
+    A role's consecutive screens share one sign-in and one language switch: signing in again
+    for every screen (argon2 on the server, three page loads) tested nothing more and cost most
+    of these tests' time.
+    """
+    page: Page | None = None
+    current: Role | None | str = "nobody yet"
+    for name, role, path in screens:
+        if page is None or role != current:
+            if page is not None:
+                page.close()
+            context.clear_cookies()
+            if role is None:
+                page = context.new_page()
+                page.goto(f"{live.base}/console/signin")
+            else:
+                page = sign_in(context, live, role)
+            if language != "ru":
+                switch_language(page, language)
+            current = role
+        yield name, path, page
+    if page is not None:
+        page.close()
+
+
 def thumbnails_loaded(page: Page) -> int:
     count: int = page.evaluate(
         "Array.from(document.querySelectorAll('td.photos img'))"
@@ -406,8 +438,8 @@ class TestShopper:
         screenshot(page, "forbidden-shopper-ru")
 
 
-# Each screen, by who sees it and where it is.
-SCREENS = [
+# Each screen, by who sees it and where it is; a role's screens side by side (one sign-in).
+SCREENS: list[tuple[str, Role | None, str | None]] = [
     ("signin", None, "/console/signin"),
     ("visits", Role.coordinator, "/console/visits"),
     ("review", Role.coordinator, "/console/visits/{visit_id}"),
@@ -425,16 +457,9 @@ SCREENS = [
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_page_passes_axe_core(context: BrowserContext, live: Live, language: str) -> None:
     failures: dict[str, Any] = {}
-    for name, role, path in SCREENS:
-        context.clear_cookies()
-        if role is None:
-            page = context.new_page()
-            page.goto(f"{live.base}{path}")
-        else:
-            page = sign_in(context, live, role)
-        if language != "ru":
-            switch_language(page, language)
-        flow = live.flow
+    flow = live.flow
+    for name, path, page in pages_of_screens(context, live, SCREENS, language):
+        assert path is not None
         where = path.format(
             visit_id=live.visit_id, shopper_id=flow.shopper_id, office_id=flow.office_id
         )
@@ -445,5 +470,4 @@ def test_every_page_passes_axe_core(context: BrowserContext, live: Live, languag
         found = serious_violations(page)
         if found:
             failures[name] = found
-        page.close()
     assert failures == {}

@@ -92,14 +92,15 @@ class TestAdmin:
         (base.SCREENSHOTS / "wave-report-ru.pdf").write_bytes(pdf)
 
 
-# The new screens: who sees them and where (the QR page is the answer to a form).
-SCREENS: list[tuple[str, Role, str | None]] = [
+# The new screens: who sees them and where (the QR page is the answer to a form); a role's
+# screens side by side (one sign-in).
+SCREENS: list[tuple[str, Role | None, str | None]] = [
     ("accounts", Role.admin, "/console/accounts"),
     ("account", Role.admin, None),
+    ("office-new", Role.admin, "/console/offices/new"),
     ("app-token-qr", Role.coordinator, None),
     ("offices", Role.coordinator, "/console/offices"),
     ("office", Role.coordinator, "/console/offices/1"),
-    ("office-new", Role.admin, "/console/offices/new"),
     ("wave-report", Role.analyst, COMPARED),
 ]
 
@@ -118,11 +119,7 @@ def test_every_new_page_passes_axe_core(
     context: BrowserContext, live: base.Live, language: str
 ) -> None:
     failures: dict[str, Any] = {}
-    for name, role, path in SCREENS:
-        context.clear_cookies()
-        page = base.sign_in(context, live, role)
-        if language != "ru":
-            base.switch_language(page, language)
+    for name, path, page in base.pages_of_screens(context, live, SCREENS, language):
         _open(page, live, name, path)
         expect(page.locator("html")).to_have_attribute("lang", language)
         page.wait_for_load_state("networkidle")
@@ -130,5 +127,4 @@ def test_every_new_page_passes_axe_core(
         found = base.serious_violations(page)
         if found:
             failures[name] = found
-        page.close()
     assert failures == {}
