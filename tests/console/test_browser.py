@@ -239,8 +239,8 @@ def pages_of_screens(
     """Each screen's name, path and a page signed in as its role in ``language``.
 
     A role's consecutive screens share one sign-in and one language switch: signing in again
-    for every screen (argon2 on the server, three page loads) tested nothing more and cost most
-    of these tests' time.
+    for every screen (argon2 on the server, three page loads) tested nothing more and cost about
+    two fifths of these tests' time.
     """
     page: Page | None = None
     current: Role | None | str = "nobody yet"
