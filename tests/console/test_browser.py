@@ -243,7 +243,7 @@ def pages_of_screens(
     two fifths of these tests' time.
     """
     page: Page | None = None
-    current: Role | None | str = "nobody yet"
+    current: Role | None = None  # whose page it is; unread until a page exists
     for name, role, path in screens:
         if page is None or role != current:
             if page is not None:
