@@ -3,7 +3,6 @@ judged against, loaded and published from files."""
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from service.calendar import service as calendar_service
 from service.checklists import service as checklists_service
@@ -16,41 +15,6 @@ from service.scoring import service as scoring_service
 from service.scoring.policy import read_policy
 from service.standards import service as standards_service
 from service.standards.documents import parse_documents_csv
-
-
-def add_commands(subcommands: "argparse._SubParsersAction[Any]") -> None:
-    """Add ``standards``, ``calendar``, ``checklists`` and ``grading`` to the ``mshop`` parser."""
-    standards = subcommands.add_parser("standards", help="service standards catalogue")
-    std_sub = standards.add_subparsers(dest="action", required=True)
-    load = std_sub.add_parser("load", help="load checklists/standards into the database")
-    load.add_argument("--dir", help="folder of standard YAML files")
-    load.set_defaults(func=cmd_standards_load)
-    imp = std_sub.add_parser(
-        "import-documents", help="load document lists from a CSV, one version per service"
-    )
-    imp.add_argument("file", help="CSV: code,effective_from,name_ru[,name_en][,note_ru]")
-    imp.set_defaults(func=cmd_standards_import_documents)
-
-    calendar = subcommands.add_parser("calendar", help="the working calendar used for deadlines")
-    cal_sub = calendar.add_subparsers(dest="action", required=True)
-    show = cal_sub.add_parser("show", help="print a year's days off and working weekends")
-    show.add_argument("year", type=int)
-    show.set_defaults(func=cmd_calendar_show)
-    cal_load = cal_sub.add_parser("load", help="load a decree's overrides from a YAML file")
-    cal_load.add_argument("file")
-    cal_load.set_defaults(func=cmd_calendar_load)
-
-    checklists = subcommands.add_parser("checklists", help="checklist templates")
-    cl_sub = checklists.add_subparsers(dest="action", required=True)
-    cl_load = cl_sub.add_parser("load", help="publish checklists/templates not published yet")
-    cl_load.add_argument("--dir", help="folder of <channel>.yaml templates")
-    cl_load.set_defaults(func=cmd_checklists_load)
-
-    grading = subcommands.add_parser("grading", help="grading policies")
-    gr_sub = grading.add_subparsers(dest="action", required=True)
-    gr_publish = gr_sub.add_parser("publish", help="publish a new grading policy version")
-    gr_publish.add_argument("file", help="a policy YAML file like checklists/grading.yaml")
-    gr_publish.set_defaults(func=cmd_grading_publish)
 
 
 def load_standards(settings: Settings) -> str:

@@ -3,7 +3,6 @@
 import argparse
 import getpass
 import sys
-from typing import Any
 
 from sqlmodel import Session
 
@@ -15,38 +14,6 @@ from service.auth.schemas import UserCreate, UserUpdate
 from service.cli_support import CliError, session_of, upgrade, validated
 from service.clock import now_utc
 from service.config import Settings
-
-
-def add_commands(subcommands: "argparse._SubParsersAction[Any]") -> None:
-    """Add ``users`` and its actions to the ``mshop`` parser."""
-    users = subcommands.add_parser("users", help="accounts").add_subparsers(
-        dest="action", required=True
-    )
-    create = users.add_parser("create", help="create an account")
-    create.add_argument("--email", required=True)
-    create.add_argument("--role", required=True, choices=[r.value for r in Role])
-    create.add_argument("--full-name")
-    create.add_argument("--password-stdin", action="store_true")
-    create.set_defaults(func=cmd_users_create)
-    ls = users.add_parser("list", help="list accounts (tab-separated)")
-    ls.add_argument("--role", choices=[r.value for r in Role])
-    ls.add_argument("--email", help="exact email, in any letter case")
-    ls.set_defaults(func=cmd_users_list)
-    set_password = users.add_parser("set-password", help="set a password; ends its sessions")
-    set_password.add_argument("--email", required=True)
-    set_password.add_argument("--password-stdin", action="store_true")
-    set_password.set_defaults(func=cmd_users_set_password)
-    for action, func, text in (
-        ("deactivate", cmd_users_deactivate, "disable an account: no login, tokens refused"),
-        ("activate", cmd_users_activate, "enable a disabled account"),
-        ("unlock", cmd_users_unlock, "forget an account's failed logins"),
-    ):
-        command = users.add_parser(action, help=text)
-        command.add_argument("--email", required=True)
-        command.set_defaults(func=func)
-    users.add_parser(
-        "cleanup", help="remove expired sign-in sessions (refresh token families)"
-    ).set_defaults(func=cmd_users_cleanup)
 
 
 def _read_password(args: argparse.Namespace) -> str:

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from service.checklists.format import ChecklistChannel
-from service.cli import _log_format, build_parser
+from service.cli import build_parser
+from service.cli_serve import chosen_log_format
 from service.config import Settings
 from service.observability.logs import LogFormat
 from tests.fixtures.routes import api_path
@@ -437,7 +438,7 @@ class TestLogFormat:
     @pytest.mark.parametrize("value", ["json", "text", "auto"])
     def test_flag_is_parsed(self, value: str) -> None:
         args = build_parser().parse_args(["serve", "--log-format", value])
-        assert _log_format(args, Settings()) is LogFormat(value)
+        assert chosen_log_format(args, Settings()) is LogFormat(value)
 
     def test_flag_wins_over_the_setting_and_the_setting_over_auto(
         self, monkeypatch: pytest.MonkeyPatch
@@ -446,11 +447,11 @@ class TestLogFormat:
         settings = Settings()
         assert settings.log_format is LogFormat.json
         flagged = build_parser().parse_args(["serve", "--log-format", "text"])
-        assert _log_format(flagged, settings) is LogFormat.text
+        assert chosen_log_format(flagged, settings) is LogFormat.text
         bare = build_parser().parse_args(["serve"])
-        assert _log_format(bare, settings) is LogFormat.json
+        assert chosen_log_format(bare, settings) is LogFormat.json
         monkeypatch.delenv("MSHOP_LOG_FORMAT")
-        assert _log_format(bare, Settings()) is LogFormat.auto
+        assert chosen_log_format(bare, Settings()) is LogFormat.auto
 
     def test_unknown_format_is_refused(self, capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit) as exit_info:
