@@ -159,7 +159,7 @@ def sync(
     current one, so a late retry of an old answer never overwrites a newer one. Each item
     keeps its newest ``keep_versions`` versions; older ones are dropped in the same
     transaction, leaving their client id, hash and count. The caller
-    (``visits.lifecycle.sync_answers``) has checked the batch's size, holds the visit's lock,
+    (``visits.writes.sync_answers``) has checked the batch's size, holds the visit's lock,
     passes the batch checked against the visit's checklist (``prepare``) and records the sync
     in the visit's history.
 

@@ -36,7 +36,7 @@ from service.photos import reads as photo_reads
 from service.photos import service as photos_service
 from service.standards import service as standards_service
 from service.storage.objects import ObjectStore
-from service.visits import assignments, lifecycle
+from service.visits import assignments, lifecycle, writes
 from service.visits.models import Visit
 from service.visits.schemas import ReviewRequest, SubmitRequest, VisitCreate
 from service.visits.transitions import VisitAction
@@ -123,7 +123,7 @@ def _answer(ctx: _Context, visit: Visit, shopper: User, rng: random.Random, shar
         )
         for n, (code, (value, na)) in enumerate(items)
     ]
-    lifecycle.sync_answers(
+    writes.sync_answers(
         ctx.session,
         visit.id,  # the same object, started in place: one identity per session
         shopper,
@@ -147,7 +147,7 @@ def _photograph(ctx: _Context, visit: Visit, shopper: User, rng: random.Random) 
                 ctx.store,
                 visit,
                 shopper,
-                lifecycle.ShopperWrite(ctx.session, visit, shopper, ctx.now),
+                writes.ShopperWrite(ctx.session, visit, shopper, ctx.now),
                 source=source,
                 item_code=row.item_code,
                 taken_at=taken,

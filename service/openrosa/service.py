@@ -1,6 +1,6 @@
 """A submission from Collect, through the same services as the JSON API.
 
-Answers go through the visit's answer sync (``visits.lifecycle.sync_answers``), photos through
+Answers go through the visit's answer sync (``visits.writes.sync_answers``), photos through
 the photo pipeline (``photos.service.upload``: header checks, the store, the photo job and its
 flags), and the visit through the same submit and scoring. Nothing here stores an answer or a
 photo itself: it only turns an instance into those calls, with ids derived from the
@@ -27,7 +27,7 @@ from service.photos import repository as photos_repository
 from service.photos import service as photos_service
 from service.photos.errors import PhotosProcessing
 from service.storage.objects import ObjectStore
-from service.visits import lifecycle
+from service.visits import lifecycle, writes
 from service.visits import service as visits_service
 from service.visits.schemas import SubmitRequest
 from service.visits.transitions import VisitStatus
@@ -139,7 +139,7 @@ def receive(
             store,
             visit,
             shopper,
-            lifecycle.ShopperWrite(session, visit, shopper, now),
+            writes.ShopperWrite(session, visit, shopper, now),
             source=source,
             item_code=item_code,
             taken_at=now,  # Collect sends no capture time; EXIF's is checked by the photo job
@@ -158,7 +158,7 @@ def receive(
         for answer in instance.answers
     ]
     if answers:
-        lifecycle.sync_answers(
+        writes.sync_answers(
             session,
             visit.id,
             shopper,

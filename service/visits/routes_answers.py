@@ -17,8 +17,8 @@ from service.errors import problem_responses
 from service.late_body import LateJsonBody
 from service.pagination import PageParams, sized_page
 from service.responses import model_json
-from service.visits import lifecycle
 from service.visits import service as visits_service
+from service.visits import writes
 from service.visits.deps import VISIT_ERRORS, VisitDep
 
 router = APIRouter()
@@ -61,11 +61,11 @@ def sync_answers(
     body: LateJsonBody,
 ) -> Response:
     """Store a batch of answers from the phone: all or nothing, safe to send again."""
-    # No VisitDep and no CurrentUser: the lifecycle reads the visit once, under its lock,
+    # No VisitDep and no CurrentUser: the sync reads the visit once, under its lock,
     # with the token's user in the same statement (404, 401 and 403 the same way). So the
     # body is validated here, and a caller who may not sync is refused before its errors.
     batch = late_body.validated(AnswerBatch, body, first=lambda: shopper.read(session))
-    result = lifecycle.sync_answers(
+    result = writes.sync_answers(
         session,
         visit_id,
         shopper,

@@ -45,9 +45,9 @@ from service.responses import ClosingStreamingResponse, model_json
 from service.storage.objects import content_disposition
 from service.visits import service as visits_service
 from service.visits.deps import VISIT_ERRORS, VisitDep
-from service.visits.lifecycle import ShopperWrite
 from service.visits.models import Visit
 from service.visits.photo_form import PhotoForm, form_schema
+from service.visits.writes import ShopperWrite
 
 router = APIRouter()
 

@@ -34,8 +34,8 @@ from service.responses import model_json
 from service.storage.objects import ObjectStore
 from service.visits import service as visits_service
 from service.visits.deps import VISIT_ERRORS
-from service.visits.lifecycle import ShopperWrite, locked_write
 from service.visits.routes_photos import IMAGE_REJECTIONS, PHOTO_WRITE, readable_photo
+from service.visits.writes import ShopperWrite, locked_write
 
 router = APIRouter()
 

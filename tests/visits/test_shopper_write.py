@@ -7,10 +7,10 @@ from sqlmodel import Session, col, select
 from service.auth.models import User
 from service.auth.roles import Role
 from service.checklists import pinned
-from service.visits.lifecycle import ShopperWrite, locked_write
 from service.visits.models import VisitEvent
 from service.visits.service import VisitNotFound
 from service.visits.transitions import VisitStatus
+from service.visits.writes import ShopperWrite, locked_write
 from tests.conftest import NOW
 from tests.fixtures.factories import make_visit
 from tests.fixtures.statements import Statements
