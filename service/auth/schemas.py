@@ -8,6 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from service.auth.emails import normalise_email
 from service.auth.roles import Role
+from service.plain_text import TypedText
 
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s.]{2,63}$"
 # argon2 hashes any length, but a bound keeps one login from costing megabytes of hashing.
@@ -34,7 +35,7 @@ Password = Annotated[
         description="At least MSHOP_AUTH__PASSWORD_MIN_LENGTH characters (default 8)",
     ),
 ]
-FullName = Annotated[str, Field(min_length=1, max_length=200)]
+FullName = Annotated[TypedText, Field(min_length=1, max_length=200)]
 Phone = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^\+?[0-9 ()-]+$")]
 
 

@@ -203,7 +203,7 @@ def console_review_visit(
     visit = _visit(session, console, visit_id)
     comment = str(form.get("comment", "")).strip() or None
     try:
-        body = ReviewRequest(action=VisitAction(str(form.get("action", ""))), comment=comment)
+        body = ReviewRequest.model_validate({"action": form.get("action"), "comment": comment})
         lifecycle.review(session, visit, console.user, body, now=console.now)
     except (ValueError, ValidationError) as exc:
         raise ConsoleProblem(console, here, "comment-required") from exc

@@ -39,7 +39,7 @@ from service.storage.objects import ObjectStore
 from service.visits import assignments, lifecycle, writes
 from service.visits.models import Visit
 from service.visits.schemas import ReviewRequest, SubmitRequest, VisitCreate
-from service.visits.transitions import VisitAction
+from service.visits.transitions import ReviewAction
 
 DEMO_ACCOUNTS = (
     ("admin@demo.kz", "Demo Admin", Role.admin),
@@ -203,7 +203,7 @@ def _visit(
         skew_warn_seconds=ctx.settings.limits.clock_skew_warn_seconds,
     )
     if status == "returned":
-        review = ReviewRequest(action=VisitAction.return_, comment=RETURN_COMMENT)
+        review = ReviewRequest(action=ReviewAction.return_, comment=RETURN_COMMENT)
         lifecycle.review(ctx.session, visit, ctx.coordinator, review, now=ctx.now)
     return visit
 

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from service.checklists.format import ChecklistChannel
 from service.offices.regions import Region
+from service.plain_text import TypedText
 from service.standards.catalogue import CODE_PATTERN, ApplicationChannel
 
 
@@ -62,11 +63,11 @@ ServiceCodes = Annotated[
 
 
 class OfficeBase(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=300)]
+    name: Annotated[TypedText, Field(min_length=1, max_length=300)]
     kind: OfficeKind
     region: Region
-    city: Annotated[str, Field(min_length=1, max_length=120)]
-    address: Annotated[str, Field(max_length=500)] | None = None
+    city: Annotated[TypedText, Field(min_length=1, max_length=120)]
+    address: Annotated[TypedText, Field(max_length=500)] | None = None
     latitude: Annotated[float, Field(ge=40.0, le=56.0)] | None = None
     longitude: Annotated[float, Field(ge=46.0, le=88.0)] | None = None
     services: ServiceCodes = Field(default_factory=list)
@@ -82,11 +83,11 @@ class OfficeUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    name: Annotated[TypedText, Field(min_length=1, max_length=300)] | None = None
     kind: OfficeKind | None = None
     region: Region | None = None
-    city: Annotated[str, Field(min_length=1, max_length=120)] | None = None
-    address: Annotated[str, Field(max_length=500)] | None = None
+    city: Annotated[TypedText, Field(min_length=1, max_length=120)] | None = None
+    address: Annotated[TypedText, Field(max_length=500)] | None = None
     latitude: Annotated[float, Field(ge=40.0, le=56.0)] | None = None
     longitude: Annotated[float, Field(ge=46.0, le=88.0)] | None = None
     services: ServiceCodes | None = None

@@ -96,8 +96,8 @@ def check_editable(visit: Visit | LockedVisit) -> None:
     """Raise ``VisitNotEditable`` unless the shopper holds the visit."""
     if visit.status not in EDITABLE:
         raise VisitNotEditable(
-            f"The visit is {visit.status}; answers are accepted only while it is assigned, "
-            "in progress or returned."
+            f"The visit is {visit.status}; answers and photos are accepted only while it is "
+            "assigned, in progress or returned."
         )
 
 
@@ -192,7 +192,8 @@ def review(
 ) -> Visit:
     """Approve, return (to the shopper, with a comment) or reject a submitted visit."""
     visit = lock(session, visit)
-    act(session, visit, actor, request.action, now=now, detail={"comment": request.comment})
+    action = VisitAction(request.action.value)
+    act(session, visit, actor, action, now=now, detail={"comment": request.comment})
     visit.reviewed_at = now
     visit.reviewed_by_id = actor.id
     visit.review_comment = request.comment

@@ -5,10 +5,12 @@ import uuid
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StrictInt,
+    StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -17,11 +19,17 @@ from pydantic import (
 from service.checklists.format import ChecklistChannel
 from service.db_types import MAX_ROW_ID
 from service.isotime import AwareIsoDatetime, IsoDate
+from service.plain_text import TypedText, no_control_characters
 from service.standards.catalogue import CODE_PATTERN
 from service.visits.checks import DefectCode
-from service.visits.transitions import VisitAction, VisitStatus
+from service.visits.transitions import ReviewAction, VisitAction, VisitStatus
 
-Comment = Annotated[str, Field(min_length=1, max_length=2000)]
+# Said by a person: whitespace around it is dropped, so a blank one is no comment at all.
+Comment = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(no_control_characters),
+]
 
 
 class VisitCreate(BaseModel):
@@ -36,8 +44,8 @@ class VisitCreate(BaseModel):
     channel: ChecklistChannel
     window_start_at: AwareIsoDatetime
     window_end_at: AwareIsoDatetime
-    notes: Annotated[str, Field(max_length=2000)] | None = None
-    wave: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    notes: Annotated[TypedText, Field(max_length=2000)] | None = None
+    wave: Annotated[TypedText, Field(min_length=1, max_length=64)] | None = None
     deadline_case_index: StrictInt | None = Field(
         default=None, ge=0, le=49, description="Which of the standard's deadline cases applies"
     )
@@ -90,14 +98,12 @@ class SubmitRequest(BaseModel):
 class ReviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: VisitAction = Field(description="approve, return or reject")
-    comment: Comment | None = None
+    action: ReviewAction
+    comment: Comment | None = Field(default=None, description="Required to return or reject")
 
     @model_validator(mode="after")
     def _review_actions(self) -> "ReviewRequest":
-        if self.action not in (VisitAction.approve, VisitAction.return_, VisitAction.reject):
-            raise ValueError("action must be approve, return or reject")
-        if self.action is not VisitAction.approve and self.comment is None:
+        if self.action is not ReviewAction.approve and self.comment is None:
             raise ValueError(f"a comment is required to {self.action.value} a visit")
         return self
 

@@ -25,6 +25,15 @@ class VisitAction(StrEnum):
     reopen = "reopen"
 
 
+class ReviewAction(StrEnum):
+    """What a reviewer does with a submitted visit: approve it, or return or reject it (each
+    of those with a comment)."""
+
+    approve = VisitAction.approve.value
+    return_ = VisitAction.return_.value
+    reject = VisitAction.reject.value
+
+
 SHOPPER = frozenset({Role.shopper})
 STAFF = frozenset({Role.admin, Role.coordinator})
 

@@ -354,10 +354,11 @@ class TestWorkflow:
         assert late.json()["code"] == "visit-not-editable"
         returned = client.post(
             api_path("review_visit", visit_id=visit.id),
-            json={"action": "return", "comment": "Фото стенда нечёткое"},
+            json={"action": "return", "comment": "  Фото стенда нечёткое\n"},
             headers=staff,
         )
         assert returned.json()["status"] == "returned"
+        # Whitespace around a comment is dropped: it is what the shopper reads.
         assert returned.json()["review_comment"] == "Фото стенда нечёткое"
         fixed = sync(
             client, visit, phone, answer("overall_rating", 3, at="2026-03-18T12:00:00+05:00")
@@ -402,8 +403,16 @@ class TestWorkflow:
         assert events[-1]["detail"] == {"reason": "Жалоба офиса"}
 
     @pytest.mark.parametrize(
-        ("action", "comment"),
-        [("return", None), ("reject", None), ("delete", "x"), ("submit", "x")],
+        ("action", "comment", "said"),
+        [
+            ("return", None, "a comment is required to return a visit"),
+            ("reject", None, "a comment is required to reject a visit"),
+            ("delete", "x", "Input should be 'approve', 'return' or 'reject'"),
+            ("submit", "x", "Input should be 'approve', 'return' or 'reject'"),
+            ("return", "   \n", "String should have at least 1 character"),
+            ("reject", "Нет\x00бейджа", "the text holds a control character (U+0000)"),
+            ("approve", "ok\x07", "the text holds a control character (U+0007)"),
+        ],
     )
     def test_review_needs_a_valid_action_and_comment(
         self,
@@ -413,6 +422,7 @@ class TestWorkflow:
         coordinator: User,
         action: str,
         comment: str | None,
+        said: str,
     ) -> None:
         visit = make_visit(session)
         response = client.post(
@@ -421,6 +431,8 @@ class TestWorkflow:
             headers=bearer(coordinator, clock),
         )
         assert_problem(response, 422, "validation-failed")
+        (error,) = response.json()["errors"]
+        assert said in error["msg"], error
 
     def test_cancel(
         self,

@@ -55,6 +55,7 @@ PHOTO = item("photo")
         ),
         pytest.param(DATE, "2024-02-29", "2024-02-29", id="leap-day"),
         pytest.param(TEXT, "Да", "Да", id="text"),
+        pytest.param(TEXT, "a\tb\r\n", "a\tb\r\n", id="text-with-tab-and-breaks"),
         pytest.param(
             DOCUMENTS,
             {"selected": ["b", "a"], "extras": ["  справка  "]},
@@ -114,6 +115,9 @@ def test_na_where_allowed_is_none() -> None:
         pytest.param(TEXT, "", False, "expected a non-empty text", id="empty-text"),
         pytest.param(TEXT, "   ", False, "expected a non-empty text", id="blank-text"),
         pytest.param(TEXT, "abcdef", False, "longer than 5 characters", id="too-long"),
+        pytest.param(TEXT, "a\x00b", False, "a control character (U+0000)", id="nul-text"),
+        pytest.param(TEXT, "a\x1bb", False, "a control character (U+001B)", id="escape-text"),
+        pytest.param(DOCUMENTS, {"extras": ["ok", "x\x00"]}, False, "(U+0000)", id="nul-in-extras"),
         pytest.param(DOCUMENTS, {"other": []}, False, '{"selected"', id="documents-key"),
         pytest.param(DOCUMENTS, {"selected": ["z"]}, False, "got 'z'", id="documents-option"),
         pytest.param(
