@@ -10,7 +10,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import Settings
-from service.errors import PROBLEM_MEDIA_TYPE, ErrorCode, problem_body
+from service.errors import PROBLEM_MEDIA_TYPE, ErrorCode, PayloadTooLarge, problem_body
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 ACCEPTED_TYPES = (
@@ -133,7 +133,7 @@ class RequestGuard:
 
     def _too_large(self, scope: Scope, limit: int) -> list[Message]:
         detail = f"The request body is larger than {limit} bytes."
-        return _problem(scope, 413, "Payload Too Large", "payload-too-large", detail)
+        return _problem(scope, 413, PayloadTooLarge.title, PayloadTooLarge.code, detail)
 
     @staticmethod
     async def _send_all(send: Send, messages: list[Message]) -> None:

@@ -93,15 +93,23 @@ def _allowed_methods(request: Request) -> str | None:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = BY_STATUS.get(exc.status_code, BadRequest).code
-    detail = exc.detail if isinstance(exc.detail, str) else title_for(exc.status_code)
+    # The API's own error of the status, so a 413 or a 404 is titled as the API's are.
+    known = BY_STATUS.get(exc.status_code)
+    code = (known or BadRequest).code
+    title = known.title if known is not None else title_for(exc.status_code)
+    detail = exc.detail if isinstance(exc.detail, str) else title
     headers = dict(exc.headers) if exc.headers else {}
     if exc.status_code == 405:
         allowed = _allowed_methods(request)
         if allowed:
             headers["Allow"] = allowed
     return problem_response(
-        request, status=exc.status_code, code=code, detail=detail, headers=headers or None
+        request,
+        status=exc.status_code,
+        code=code,
+        title=title,
+        detail=detail,
+        headers=headers or None,
     )
 
 
