@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from service.calendar import service as calendar_service
+from service.calendar.rules import check_year
 from service.checklists import service as checklists_service
 from service.checklists.imports import import_documents
 from service.cli_support import CliError, read_text, session_of, upgrade
@@ -68,6 +69,7 @@ def cmd_checklists_load(args: argparse.Namespace) -> None:
 
 
 def cmd_calendar_show(args: argparse.Namespace) -> None:
+    check_year(args.year)
     settings = Settings()
     upgrade(settings)
     with session_of(settings) as session:

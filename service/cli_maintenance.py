@@ -20,6 +20,8 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> None:
 
 
 def cmd_photos_cleanup(args: argparse.Namespace) -> None:
+    if args.grace_minutes < 0:
+        raise CliError(f"--grace-minutes must not be negative, not {args.grace_minutes}")
     settings = Settings()
     upgrade(settings)
     store = make_store(settings.storage, settings.s3)

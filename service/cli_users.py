@@ -18,7 +18,13 @@ from service.config import Settings
 
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise CliError("no password on standard input")
+        return password
+    if not sys.stdin.isatty():
+        # getpass would warn that it may echo, then fail at the input's end.
+        raise CliError("standard input is not a terminal: pass the password with --password-stdin")
     first = getpass.getpass("Password: ")
     if first != getpass.getpass("Repeat password: "):
         raise CliError("the passwords differ")

@@ -210,6 +210,23 @@ def test_users_create_refuses_a_short_password(env: dict[str, str]) -> None:
     assert "password" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        # No terminal to prompt on (the input is a pipe), and no flag to read the pipe.
+        ((), "standard input is not a terminal: pass the password with --password-stdin"),
+        (("--password-stdin",), "no password on standard input"),
+    ],
+)
+def test_users_create_says_when_there_is_no_password(
+    env: dict[str, str], flags: tuple[str, ...], said: str
+) -> None:
+    args = ("users", "create", "--email", "x@example.kz", "--role", "shopper", *flags)
+    result = run(env, *args, stdin="")
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"mshop: {said}"
+
+
 def _account(env: dict[str, str], email: str) -> tuple[bool, str, int, object]:
     from sqlalchemy import create_engine, text
 
@@ -357,6 +374,11 @@ def test_calendar_show_and_load(env: dict[str, str], tmp_path: Path) -> None:
     loaded = run(env, "calendar", "load", str(decree))
     assert "1 working days loaded" in loaded.stdout
     assert "2026: 248 working days" in run(env, "calendar", "show", "2026").stdout
+    for year in ("0", "1800", "10000"):
+        refused = run(env, "calendar", "show", year)
+        assert refused.returncode == 2
+        said = f"mshop: year must be between 1991 and 2100, not {year}"
+        assert refused.stderr.strip() == said
 
 
 def test_calendar_show_lists_transferred_working_saturdays(env: dict[str, str]) -> None:
@@ -405,6 +427,9 @@ def test_photos_cleanup(env: dict[str, str]) -> None:
     result = run(env, "photos", "cleanup")
     assert result.returncode == 0, result.stderr
     assert "0 expired uploads, 0 orphan objects and 0 partial files removed" in result.stdout
+    negative = run(env, "photos", "cleanup", "--grace-minutes", "-5")
+    assert negative.returncode == 2
+    assert negative.stderr.strip() == "mshop: --grace-minutes must not be negative, not -5"
 
 
 def test_worker_once_processes_what_is_due(env: dict[str, str]) -> None:

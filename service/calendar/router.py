@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path, status
 
 from service.auth.deps import AUTHENTICATED, CurrentUser
 from service.calendar import service as calendar_service
+from service.calendar.rules import FIRST_YEAR, LAST_YEAR
 from service.calendar.schemas import CalendarYear
 from service.db import SessionDep
 from service.errors import problem_responses
@@ -21,7 +22,7 @@ router = APIRouter()
     responses=problem_responses(*AUTHENTICATED),
 )
 def read_calendar(
-    session: SessionDep, _user: CurrentUser, year: Annotated[int, Path(ge=1991, le=2100)]
+    session: SessionDep, _user: CurrentUser, year: Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 ) -> CalendarYear:
     """Return every day of a year: working or not, and why (weekend, holiday, decree)."""
     return calendar_service.year_view(session, year)

@@ -28,7 +28,19 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class CalendarError(ValueError):
-    """An overrides file is broken; the message names the field and the value."""
+    """An overrides file is broken, or a year is out of range; the message says which."""
+
+
+# The years a calendar is shown for: from independence (1991, the first year of Kazakhstan's
+# own holidays) to a bound far beyond any decree; ``GET /calendar/{year}`` and the CLI alike.
+FIRST_YEAR, LAST_YEAR = 1991, 2100
+
+
+def check_year(year: int) -> int:
+    """``year`` itself, or CalendarError when a calendar is not shown for it."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise CalendarError(f"year must be between {FIRST_YEAR} and {LAST_YEAR}, not {year}")
+    return year
 
 
 def _strict_date(value: object) -> dt.date:
