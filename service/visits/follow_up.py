@@ -45,11 +45,21 @@ def _same(row: VisitResult, visit: Visit, request: ResultRequest) -> bool:
     return (row.visit_id, row.ready_date, row.received_date) == sent
 
 
-def _check_dates(ready: dt.date | None, received: dt.date | None, today: dt.date) -> None:
+def _check_dates(
+    ready: dt.date | None, received: dt.date | None, *, earliest: dt.date, today: dt.date
+) -> None:
+    """``earliest``: the day the visit's window opened; no application, so no result, was
+    made before it (a typo of the year would otherwise turn a verdict into ``unknown``)."""
     for name, day in (("ready_on", ready), ("received_on", received)):
         if day is not None and day > today:
             raise ResultDatesInvalid(
                 f"{name} {day} is after today ({today}); record a result once it has come.",
+                errors=[{"field": name, "value": day.isoformat()}],
+            )
+        if day is not None and day < earliest:
+            raise ResultDatesInvalid(
+                f"{name} {day} is before the visit's window opened ({earliest}); a result "
+                "comes after its visit.",
                 errors=[{"field": name, "value": day.isoformat()}],
             )
     if ready is not None and received is not None and received < ready:
@@ -84,7 +94,8 @@ def record_result(
     Raises:
         ResultConflict: the ``client_id`` was used for other dates or another visit.
         VisitNotEditable: a shopper's visit is no longer theirs, or the visit is cancelled.
-        ResultDatesInvalid: a date is in the future, or received before ready.
+        ResultDatesInvalid: a date is in the future or before the visit's window, or
+            received before ready.
     """
     visit = lifecycle.lock(session, visit)
     existing = repository.result_by_client_id(session, request.client_id)
@@ -101,7 +112,7 @@ def record_result(
         raise visits_service.VisitNotEditable("The visit is cancelled; it has no result to judge.")
     ready = request.ready_on or visit.result_ready_date
     received = request.received_on or visit.result_received_date
-    _check_dates(ready, received, local_date(now))
+    _check_dates(ready, received, earliest=local_date(visit.window_start_at), today=local_date(now))
     before = _verdict(session, visit)
     visit.result_ready_date, visit.result_received_date = ready, received
     session.add(visit)

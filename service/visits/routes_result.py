@@ -26,13 +26,16 @@ ResultRecorder = Annotated[User, Depends(require_role(Role.admin, Role.coordinat
     summary="Record when the result was ready and received",
     response_model=VisitResultPublic,
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(
-        *ROLE_CHECKED,
-        *VISIT_ERRORS,
-        visits_service.VisitNotEditable,
-        follow_up.ResultConflict,
-        follow_up.ResultDatesInvalid,
-    ),
+    responses={
+        **problem_responses(
+            *ROLE_CHECKED,
+            *VISIT_ERRORS,
+            visits_service.VisitNotEditable,
+            follow_up.ResultConflict,
+            follow_up.ResultDatesInvalid,
+        ),
+        200: {"model": VisitResultPublic, "description": "A retry: the follow-up recorded"},
+    },
 )
 def record_visit_result(
     session: SessionDep,

@@ -300,6 +300,29 @@ class TestBadInput:
         assert response.status_code == 422
         assert response.json()["code"] == "result-dates-invalid"
 
+    @pytest.mark.parametrize("field", ["ready_on", "received_on"])
+    def test_a_day_before_the_visits_window_is_refused_and_nothing_stored(
+        self,
+        client: TestClient,
+        session: Session,
+        clock: FrozenClock,
+        coordinator: User,
+        field: str,
+    ) -> None:
+        # The window opens on 18 March 2026 (Astana time): a year typed wrong is refused.
+        visit = make_visit(session, service_code="S26")
+        response = post_result(client, visit, bearer(coordinator, clock), **{field: "2016-03-18"})
+        assert response.status_code == 422
+        body = response.json()
+        assert body["code"] == "result-dates-invalid"
+        assert body["errors"] == [{"field": field, "value": "2016-03-18"}]
+        assert "before the visit's window opened (2026-03-18)" in body["detail"]
+        session.expire_all()
+        assert session.exec(select(VisitResult)).all() == []
+        stored = session.get(Visit, visit.id)
+        assert stored is not None
+        assert (stored.result_ready_date, stored.result_received_date) == (None, None)
+
     def test_a_cancelled_visit_is_409(
         self, client: TestClient, session: Session, clock: FrozenClock, coordinator: User
     ) -> None:
