@@ -88,6 +88,25 @@ class ChecksumMismatch(ValidationFailed):
     title = "Checksum mismatch"
 
 
+def checksum_mismatch(*checks: tuple[str, object, object], retry: str) -> ChecksumMismatch | None:
+    """The refusal of bytes that are not the declared ones, naming each field that differs
+    (``checks``: field, declared, received; a side that is None is not known and not
+    compared), or None when they all match. ``retry``: what the phone should do."""
+    mismatched = [
+        {"field": field, "declared": declared, "received": received}
+        for field, declared, received in checks
+        if declared is not None and received is not None and declared != received
+    ]
+    if not mismatched:
+        return None
+    said = "; ".join(
+        f"{m['field']} declared {m['declared']}, received {m['received']}" for m in mismatched
+    )
+    return ChecksumMismatch(
+        f"The photo's bytes are not the ones declared ({said}); {retry}", errors=mismatched
+    )
+
+
 class UploadMissing(Conflict):
     code: ClassVar[ErrorCode] = "upload-missing"
     title = "Upload not received"

@@ -75,11 +75,10 @@ def on_step(name: str) -> None:
 
 
 def _mismatch(photo: Photo, size: int, sha256: str | None) -> ServiceError | None:
-    if size == photo.declared_size and sha256 in (None, photo.declared_sha256):
-        return None
-    return errors.ChecksumMismatch(
-        f"The uploaded bytes (sha256 {sha256 or 'not known'}, {size} bytes) are not the "
-        f"declared ones (sha256 {photo.declared_sha256}, {photo.declared_size} bytes)."
+    return errors.checksum_mismatch(
+        ("sha256", photo.declared_sha256, sha256),
+        ("size_bytes", photo.declared_size, size),
+        retry="upload them again.",
     )
 
 

@@ -266,12 +266,13 @@ class Reader:
                 "boundary."
             )
         digest = self.digest.hexdigest()
-        if fields.size_bytes not in (None, self.size) or fields.sha256 not in (None, digest):
-            raise errors.ChecksumMismatch(
-                f"The photo's bytes (sha256 {digest}, {self.size} bytes) are not the declared "
-                f"ones (sha256 {fields.sha256 or 'not declared'}, "
-                f"{fields.size_bytes or 'not declared'} bytes)."
-            )
+        mismatch = errors.checksum_mismatch(
+            ("sha256", fields.sha256, digest),
+            ("size_bytes", fields.size_bytes, self.size),
+            retry="the upload was cut or changed on the way; send it again.",
+        )
+        if mismatch is not None:
+            raise mismatch
         self.file.seek(0)
         return ReceivedPhoto(
             file=self.file,

@@ -96,7 +96,9 @@ def readable_photo(session: Session, viewer: User, photo_id: uuid.UUID) -> tuple
     response_model=PhotoPublic,
     status_code=status.HTTP_201_CREATED,
     responses={
-        **problem_responses(*PHOTO_WRITE, *VISIT_ERRORS, *IMAGE_REJECTIONS),
+        **problem_responses(
+            *PHOTO_WRITE, *VISIT_ERRORS, *IMAGE_REJECTIONS, errors.ChecksumMismatch
+        ),
         200: {"model": PhotoPublic, "description": "Already stored"},
     },
     # The body is read by PhotoForm as it streams in (see photo_form), so it is declared here.

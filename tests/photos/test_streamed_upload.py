@@ -130,7 +130,20 @@ def test_bytes_other_than_the_declared_ones_are_refused_and_nothing_is_kept(
     )
     body = assert_problem(response, 422, "checksum-mismatch")
     assert watched.names().count("start_stream") == 1
-    assert hashlib.sha256(data).hexdigest() in body["detail"]
+    declared_sha = hashlib.sha256(sha_of).hexdigest() if sha_of else None
+    expected = (
+        [
+            {
+                "field": "sha256",
+                "declared": declared_sha,
+                "received": hashlib.sha256(data).hexdigest(),
+            }
+        ]
+        if sha_of
+        else [{"field": "size_bytes", "declared": len(data) + size_change, "received": len(data)}]
+    )
+    assert body["errors"] == expected
+    assert all(f"{e['field']} declared {e['declared']}" in body["detail"] for e in expected)
     assert objects_of(watched.inner, visit.id) == []
     assert session.exec(select(Photo).where(Photo.visit_id == visit.id)).all() == []
 
