@@ -25,7 +25,7 @@ from service.checklists.items import (
     TimestampItem,
     YesNoItem,
 )
-from service.plain_text import control_character
+from service.plain_text import no_control_characters
 
 MAX_EXTRA_LENGTH = 500
 MAX_MAGNITUDE = 10**15
@@ -82,10 +82,10 @@ def _text(value: Any, max_length: int) -> str:
         raise AnswerValueError("expected a non-empty text")
     if len(value) > max_length:
         raise AnswerValueError(f"the text is longer than {max_length} characters")
-    control = control_character(value)
-    if control is not None:
-        raise AnswerValueError(f"the text holds a control character ({control}); remove it")
-    return value
+    try:
+        return no_control_characters(value)
+    except ValueError as exc:
+        raise AnswerValueError(str(exc)) from None
 
 
 def yes_no(item: YesNoItem, value: Any) -> str:

@@ -61,11 +61,15 @@ SEVERITIES: dict[str, str] = {
 # A refused action, shown above the review; any other code reads as the generic message.
 PROBLEMS: dict[str, str] = {
     "comment-required": N_("A comment is required to return or reject a visit."),
+    "comment-invalid": N_(
+        "The comment is refused: longer than 2,000 characters, or it holds a control character."
+    ),
     "reason-required": N_("A reason is required to reopen a visit."),
     "transition-not-allowed": N_("This move is not allowed in the visit's current state."),
     "visit-conflict": N_("Someone else changed this visit; look at it again."),
     "result-dates-invalid": N_(
-        "The result dates are refused: a day in the future, or received before ready."
+        "The result dates are refused: a day in the future or before the visit's window, "
+        "or received before ready."
     ),
     "result-date-required": N_("Give the day the result was ready, received, or both."),
     "result-conflict": N_("This follow-up was already recorded with other dates."),

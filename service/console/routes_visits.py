@@ -204,12 +204,24 @@ def console_review_visit(
     comment = str(form.get("comment", "")).strip() or None
     try:
         body = ReviewRequest.model_validate({"action": form.get("action"), "comment": comment})
+    except ValidationError as exc:
+        raise ConsoleProblem(console, here, _review_refusal(exc)) from exc
+    try:
         lifecycle.review(session, visit, console.user, body, now=console.now)
-    except (ValueError, ValidationError) as exc:
-        raise ConsoleProblem(console, here, "comment-required") from exc
     except ServiceError as exc:
         raise ConsoleProblem(console, here, exc.code) from exc
     return redirect(console, here)
+
+
+def _review_refusal(exc: ValidationError) -> str:
+    """The problem code of a review form the API's model refused: a comment that is there but
+    not acceptable (too long, a control character), a missing one, or anything else."""
+    places = {error["loc"][:1] for error in exc.errors()}
+    if ("comment",) in places:
+        return "comment-invalid"
+    if () in places:  # the model's own check: return and reject need a comment
+        return "comment-required"
+    return "validation-failed"
 
 
 @router.post("/visits/{visit_id:uuid}/result", name="console_record_result")

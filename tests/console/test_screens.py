@@ -187,6 +187,31 @@ class TestReview:
         session.expire_all()
         assert session.get(Visit, visit.id).status == VisitStatus.submitted  # type: ignore[union-attr]
 
+    @pytest.mark.parametrize(
+        ("comment", "said"),
+        [
+            ("Фото\x00 табло", "Комментарий отклонён: длиннее 2 000 символов или содержит"),
+            ("x" * 2001, "Комментарий отклонён: длиннее 2 000 символов или содержит"),
+            ("   ", "Чтобы вернуть или отклонить визит, нужен комментарий."),
+        ],
+        ids=["control-character", "too-long", "blank"],
+    )
+    def test_a_refused_comment_is_told_as_refused_and_changes_nothing(
+        self, client: TestClient, session: Session, clock: FrozenClock, comment: str, said: str
+    ) -> None:
+        visit, _ = submitted_visit(client, session, clock)
+        signed_in(client, session, Role.coordinator)
+        page = client.get(f"/console/visits/{visit.id}")
+        response = client.post(
+            f"/console/visits/{visit.id}/review",
+            data={"action": "reject", "comment": comment, CSRF_FIELD: csrf_of(page)},
+        )
+        assert said in response.text
+        session.expire_all()
+        stored = session.get(Visit, visit.id)
+        assert stored is not None
+        assert (stored.status, stored.review_comment) == (VisitStatus.submitted, None)
+
     def test_reopen_an_approved_visit_with_a_reason(
         self, client: TestClient, session: Session, clock: FrozenClock
     ) -> None:
