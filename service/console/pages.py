@@ -17,6 +17,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from service.console import i18n, labels
 from service.console import session as console_session
 from service.console.deps import Console
+from service.offices.regions import region_names
+from service.standards import service as standards_service
 
 TEMPLATES = Path(__file__).parent / "templates"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
@@ -92,6 +94,10 @@ def render(template: str, language: str, context: dict[str, Any]) -> str:
             labels.label(getattr(labels, names), value)
         ),
         loc=lambda obj, name: localized(obj, name, language),
+        region_names=region_names(language),
+        # A catalogue name (``standards.service.Names``) in the page's language, else ``fallback``.
+        in_language=lambda names, fallback: names.in_language(language) if names else fallback,
+        standard_name=lambda row: standards_service.names_of(row).in_language(language),
         with_query=with_query,
         lang=language,
         languages=i18n.LANGUAGE_NAMES,

@@ -29,7 +29,7 @@ from service.isotime import LOCAL_OFFSET
 from service.offices import repository as offices_repository
 from service.offices import service as offices_service
 from service.offices.models import Office
-from service.offices.regions import REGION_NAMES_RU, Region
+from service.offices.regions import Region
 from service.offices.schemas import OFFICE_KINDS, OfficeCreate, OfficeKind, OfficeUpdate
 from service.params import RowId
 from service.standards import service as standards_service
@@ -53,18 +53,19 @@ def _context(session: SessionDep, console: Console, problem: str | None) -> dict
     today = console.now.astimezone(LOCAL_OFFSET).date()
     text = labels.ADMIN_PROBLEMS.get(problem or "", labels.GENERIC_PROBLEM) if problem else None
     return {
-        "catalogue": _catalogue(session, today),
+        "catalogue": _catalogue(session, today, console.language),
         "kinds": list(OfficeKind),
         "kind_channels": {kind: traits.channel for kind, traits in OFFICE_KINDS.items()},
         "regions": list(Region),
-        "region_names": REGION_NAMES_RU,
         "problem_text": console.gettext(text) if text else None,
     }
 
 
-def _catalogue(session: SessionDep, today: dt.date) -> list[tuple[str, str]]:
+def _catalogue(session: SessionDep, today: dt.date, language: str) -> list[tuple[str, str]]:
     rows = standards_service.all_in_force(session, today)
-    return sorted({(row.service_code, row.name_ru) for row in rows})
+    return sorted(
+        {(row.service_code, standards_service.names_of(row).in_language(language)) for row in rows}
+    )
 
 
 def _office(session: SessionDep, console: Console, office_id: int) -> Office:

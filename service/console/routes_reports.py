@@ -21,7 +21,7 @@ from service.db import ReadSessionDep
 from service.exports import service as exports_service
 from service.exports.router import attachment
 from service.exports.schemas import ExportFormat
-from service.offices.regions import REGION_NAMES_RU, Region
+from service.offices.regions import Region
 from service.reports import rankings
 from service.reports import service as reports_service
 from service.reports.cache import matches
@@ -34,6 +34,7 @@ from service.reports.deps import (
     RankingFiltersDep,
 )
 from service.reports.schemas import RankBy
+from service.standards import service as standards_service
 from service.standards.catalogue import Level
 from service.visits.transitions import VisitStatus
 
@@ -64,10 +65,10 @@ def console_services_report(
         "services.html",
         {
             "report": report,
+            "names": standards_service.newest_names(session),
             "filters": filters,
             "query": str(console.request.url.query),
             "regions": list(Region),
-            "region_names": REGION_NAMES_RU,
             "levels": list(Level),
             "channels": list(ChecklistChannel),
             "statuses": list(VisitStatus),
@@ -135,13 +136,13 @@ def console_wave_report(
             "services": rankings.services_report(session, filters, rank_by),
             "agencies": rankings.agencies_report(session, filters, rank_by, **period),
             "regions": rankings.regions_report(session, local, rank_by, **period),
+            "names": standards_service.newest_names(session),
             "filters": filters,
             "rank_by": rank_by,
             "ranks": list(RankBy),
             "compare_from": compare_from,
             "compare_to": compare_to,
             "regions_list": list(Region),
-            "region_names": REGION_NAMES_RU,
             "levels": list(Level),
             "channels": list(ChecklistChannel),
         },

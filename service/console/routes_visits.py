@@ -31,7 +31,7 @@ from service.deps import StoreDep
 from service.errors import ServiceError
 from service.isotime import LOCAL_OFFSET
 from service.offices import service as offices_service
-from service.offices.regions import REGION_NAMES_RU, Region
+from service.offices.regions import Region
 from service.params import RowIdQuery
 from service.photos import reads
 from service.photos.errors import PhotoNotFound
@@ -119,7 +119,6 @@ def console_visits(
             "query": query,
             "statuses": list(VisitStatus),
             "regions": list(Region),
-            "region_names": REGION_NAMES_RU,
             "orders": list(visits_lists.VisitOrder),
             "sort": sort,
             "desc": desc,

@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 from service.offices.models import Office
 from service.offices.regions import REGION_NAMES_RU, Region
 from service.offices.schemas import OfficeKind
-from service.reports import repository, repository_ranking
+from service.reports import repository_ranking
 from service.reports.periods import check_comparison
 from service.reports.schemas import (
     AgencyRow,
@@ -31,6 +31,7 @@ from service.reports.schemas import (
     ServiceRow,
     TotalRow,
 )
+from service.standards import service as standards_service
 from service.standards.models import ServiceStandard
 from service.visits.models import Visit
 
@@ -137,13 +138,8 @@ def services_report(
 
 
 def _agency_names(session: Session) -> dict[str, str]:
-    newest: dict[str, tuple[dt.date, str]] = {}
-    for row in repository.latest_standards(session):
-        name = str(row.agency_name_ru or row.agency_abbr)
-        seen = newest.get(row.agency_abbr)
-        if seen is None or row.effective_from > seen[0]:
-            newest[row.agency_abbr] = (row.effective_from, name)
-    return {abbr: name for abbr, (_, name) in newest.items()}
+    names = standards_service.newest_names(session).agencies
+    return {abbr: name.ru for abbr, name in names.items()}
 
 
 def _change(now: float | None, before: float | None) -> float | None:

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Float,
     Row,
     Select,
-    and_,
     case,
     cast,
     distinct,
@@ -219,37 +218,6 @@ def finding_examples(
         .add_columns(ranked.c.message)
         .where(ranked.c.position <= per_group)
         .order_by(ranked.c.code, ranked.c.severity, ranked.c.item_code, ranked.c.position)
-    )
-    return execute(session, query)
-
-
-def latest_standards(session: Session) -> Sequence[Row[Any]]:
-    """Code, agency, Russian name, agency's Russian name and date of each service's newest
-    standard version.
-
-    The agency's name is read out of ``body`` by the database: decoding the whole body of 60
-    standards (~200 KB of JSON) cost more than the ranking's own query on PostgreSQL.
-    """
-    newest = (
-        select(
-            col(ServiceStandard.service_code).label("code"),
-            func.max(col(ServiceStandard.version)).label("version"),
-        )
-        .group_by(col(ServiceStandard.service_code))
-        .subquery()
-    )
-    query = select(
-        col(ServiceStandard.service_code),
-        col(ServiceStandard.agency_abbr),
-        col(ServiceStandard.name_ru),
-        col(ServiceStandard.body)[("agency", "name_ru")].as_string().label("agency_name_ru"),
-        col(ServiceStandard.effective_from),
-    ).join(
-        newest,
-        and_(
-            col(ServiceStandard.service_code) == newest.c.code,
-            col(ServiceStandard.version) == newest.c.version,
-        ),
     )
     return execute(session, query)
 

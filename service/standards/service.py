@@ -3,6 +3,7 @@
 import datetime as dt
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -241,3 +242,45 @@ def require_service(session: Session, code: str) -> None:
 def existing_codes(session: Session, codes: Collection[str]) -> set[str]:
     """The codes among ``codes`` that are in the catalogue, in one query."""
     return repository.existing_codes(session, codes)
+
+
+@dataclass(frozen=True)
+class Names:
+    """A service's or agency's name in Russian and, where the catalogue gives it, English."""
+
+    ru: str
+    en: str | None = None
+
+    def in_language(self, language: str) -> str:
+        """The name a reader of ``language`` reads: no Kazakh name is in the catalogue (the
+        2018 report is in Russian), so Kazakh, like any language without one, reads Russian."""
+        return self.en or self.ru if language == "en" else self.ru
+
+
+def names_of(row: ServiceStandard) -> Names:
+    """The names of a standard version's service."""
+    english = row.body.get("name_en")
+    return Names(row.name_ru, english if isinstance(english, str) else None)
+
+
+@dataclass(frozen=True)
+class CatalogueNames:
+    """The names of the newest standard version of each service, and of each agency (as its
+    newest-dated standard names it)."""
+
+    services: dict[str, Names]
+    agencies: dict[str, Names]
+
+
+def newest_names(session: Session) -> CatalogueNames:
+    services: dict[str, Names] = {}
+    agencies: dict[str, tuple[dt.date, Names]] = {}
+    for row in repository.newest_names(session):
+        services[row.service_code] = Names(row.name_ru, row.name_en)
+        agency = Names(str(row.agency_name_ru or row.agency_abbr), row.agency_name_en)
+        seen = agencies.get(row.agency_abbr)
+        if seen is None or row.effective_from > seen[0]:
+            agencies[row.agency_abbr] = (row.effective_from, agency)
+    return CatalogueNames(
+        services=services, agencies={abbr: names for abbr, (_, names) in agencies.items()}
+    )

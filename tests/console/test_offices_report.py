@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from service.auth.roles import Role
 from service.console.i18n import number
-from service.console.session import CSRF_FIELD
+from service.console.session import CSRF_FIELD, LANGUAGE_COOKIE
 from service.offices.models import Office
 from tests.conftest import AuthHeaders
 from tests.console.helpers import csrf_of, signed_in
@@ -152,6 +152,42 @@ class TestWaveReport:
         assert total[1] == "Всего"
         assert total[-1] == str(services["total"]["visits"])
         assert total[-2] == str(services["total"]["rated"])
+
+    @pytest.mark.parametrize(
+        ("language", "service", "agency", "region"),
+        [
+            ("en", "S33 Assignment of childbirth and childcare allowances",
+             "МТСЗН · Ministry of Labour and Social Protection of the Population", "Astana"),
+            ("kk", "S33 Назначение пособий на рождение", "МТСЗН · Министерство труда",
+             "Астана қ."),
+            ("ru", "S33 Назначение пособий на рождение", "МТСЗН · Министерство труда",
+             "г. Астана"),
+        ],
+    )  # fmt: skip
+    def test_names_are_in_the_readers_language_where_the_catalogue_has_them(
+        self,
+        client: TestClient,
+        session: Session,
+        report_data: Dataset,
+        language: str,
+        service: str,
+        agency: str,
+        region: str,
+    ) -> None:
+        # The catalogue names services and agencies in Russian and English, not Kazakh: a
+        # Kazakh page reads them in Russian. Regions are named in all three.
+        signed_in(client, session, Role.analyst)
+        client.cookies.set(LANGUAGE_COOKIE, language)
+        page = client.get("/console/reports/wave", params=MARCH).text
+        services = [row[1] for row in table_rows(page, "table-1")]
+        assert any(name.startswith(service) for name in services), services
+        agencies = [row[1] for row in table_rows(page, "table-2")]
+        assert any(name.startswith(agency) for name in agencies), agencies
+        # Table 3: March's local services (S39) were seen in Almaty; the filter lists all.
+        assert [row[1] for row in table_rows(page, "table-3")] == [
+            {"en": "Almaty", "kk": "Алматы қ.", "ru": "г. Алматы"}[language]
+        ]
+        assert f'<option value="astana">{region}</option>' in page
 
     def test_ranked_by_compliance_as_the_api_ranks(
         self,
