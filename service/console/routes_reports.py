@@ -9,7 +9,7 @@ API's reports are.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Cookie, Depends, Header, Query
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
@@ -17,6 +17,7 @@ from service.checklists.format import ChecklistChannel
 from service.clock import ClockDep
 from service.console.deps import CleanQuery, ReportConsole
 from service.console.pages import page
+from service.console.session import LANGUAGE_COOKIE
 from service.db import ReadSessionDep
 from service.exports import service as exports_service
 from service.exports.router import attachment
@@ -32,6 +33,7 @@ from service.reports.deps import (
     FiltersDep,
     RankByQuery,
     RankingFiltersDep,
+    language_named,
 )
 from service.reports.schemas import RankBy
 from service.standards import service as standards_service
@@ -83,14 +85,17 @@ def console_services_chart(
     filters: RankingFiltersDep,
     cache: ChartCacheDep,
     if_none_match: Annotated[str | None, Header()] = None,
+    chosen: Annotated[str | None, Cookie(alias=LANGUAGE_COOKIE)] = None,
 ) -> Response:
-    """The chart of ``GET /reports/services.png``, for the page's image."""
+    """The chart of ``GET /reports/services.png``, for the page's image, in the page's
+    language (the cookie the language switcher sets; a new language, a new ``ETag``)."""
     kind = reports_service.ChartKind.services
-    etag = reports_service.chart_tag(session, filters, kind)
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    language = language_named(chosen) or "ru"
+    etag = reports_service.chart_tag(session, filters, kind, language)
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Content-Language": language}
     if matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
-    png = reports_service.chart_png(session, filters, kind, etag, cache)
+    png = reports_service.chart_png(session, filters, kind, language, etag, cache)
     return Response(content=png, media_type="image/png", headers=headers)
 
 

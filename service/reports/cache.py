@@ -21,9 +21,6 @@ from service import __version__
 from service.reports.charts import STYLE
 from service.reports.schemas import ReportFilters
 
-# The charts' one language today; part of the tag, so a translated chart gets tags of its own.
-LANGUAGE = "ru"
-
 
 @dataclass(frozen=True)
 class DataVersion:

@@ -149,9 +149,14 @@ def _accepted(header: str | None) -> Language | None:
                 quality = 0.0
         wanted.append((-quality, position, tag.strip().lower().split("-")[0]))
     for quality, _, tag in sorted(wanted):
-        if quality < 0 and tag in LANGUAGES:
-            return next(language for language in LANGUAGES if language == tag)
+        if quality < 0 and (language := language_named(tag)) is not None:
+            return language
     return None
+
+
+def language_named(tag: str | None) -> Language | None:
+    """``tag`` as one of ``LANGUAGES``, or None when it is none of them."""
+    return next((language for language in LANGUAGES if language == tag), None)
 
 
 async def report_language(

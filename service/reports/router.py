@@ -25,6 +25,7 @@ from service.reports.schemas import (
     ComparedRanking,
     CriterionRow,
     FindingsReport,
+    Language,
     OfficeRow,
     RankBy,
     Ranking,
@@ -59,12 +60,19 @@ def _chart(
     cache: ChartCacheDep,
     if_none_match: str | None,
     kind: reports_service.ChartKind,
+    language: Language,
 ) -> Response:
-    etag = reports_service.chart_tag(session, filters, kind)
-    headers = {"ETag": etag, "Cache-Control": CHART_CACHE_CONTROL}
+    etag = reports_service.chart_tag(session, filters, kind, language)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": CHART_CACHE_CONTROL,
+        "Content-Language": language,
+        # Without ?lang the language is the Accept-Language header's choice.
+        "Vary": "Accept-Language",
+    }
     if matches(if_none_match, etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    png = reports_service.chart_png(session, filters, kind, etag, cache)
+    png = reports_service.chart_png(session, filters, kind, language, etag, cache)
     return Response(content=png, media_type="image/png", headers=headers)
 
 
@@ -189,14 +197,17 @@ def chart_services(
     session: ReportSession,
     filters: RankingFiltersDep,
     cache: ChartCacheDep,
+    language: LanguageDep,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     """Draw Table 1 as a bar chart: mean satisfaction, the share of 5s, n, and the total.
 
-    The same chart is drawn once per change of the data (its `ETag`); `If-None-Match` with
-    the current `ETag` is answered 304.
+    Its texts are in `lang`, else the `Accept-Language` header's choice, else Russian. The
+    same chart is drawn once per change of the data (its `ETag`, one per language);
+    `If-None-Match` with the current `ETag` is answered 304.
     """
-    return _chart(session, filters, cache, if_none_match, reports_service.ChartKind.services)
+    kind = reports_service.ChartKind.services
+    return _chart(session, filters, cache, if_none_match, kind, language)
 
 
 @router.get(
@@ -210,11 +221,14 @@ def chart_criteria(
     session: ReportSession,
     filters: FiltersDep,
     cache: ChartCacheDep,
+    language: LanguageDep,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     """Draw the criteria as a bar chart of mean percent with the share fully met.
 
-    The same chart is drawn once per change of the data (its `ETag`); `If-None-Match` with
-    the current `ETag` is answered 304.
+    Its texts are in `lang`, else the `Accept-Language` header's choice, else Russian. The
+    same chart is drawn once per change of the data (its `ETag`, one per language);
+    `If-None-Match` with the current `ETag` is answered 304.
     """
-    return _chart(session, filters, cache, if_none_match, reports_service.ChartKind.criteria)
+    kind = reports_service.ChartKind.criteria
+    return _chart(session, filters, cache, if_none_match, kind, language)

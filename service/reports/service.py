@@ -11,7 +11,7 @@ from sqlmodel import Session
 from service import db
 from service.checklists.vocabulary import Criterion
 from service.reports import charts, rankings, repository
-from service.reports.cache import LANGUAGE, ChartCache, DataVersion, chart_etag
+from service.reports.cache import ChartCache, DataVersion, chart_etag
 from service.reports.schemas import (
     CriterionRow,
     FindingRow,
@@ -19,7 +19,9 @@ from service.reports.schemas import (
     Language,
     Report,
     ReportFilters,
+    ServiceRow,
 )
+from service.standards import service as standards_service
 
 CRITERIA_RU: dict[Criterion, str] = {
     Criterion.information: "Информированность",
@@ -33,6 +35,36 @@ CRITERIA_RU: dict[Criterion, str] = {
     Criterion.call_centre: "Контакт-центр 1414",
     Criterion.portal: "Портал egov.kz",
     Criterion.overall: "Общая оценка",
+}
+# The criteria's names where a person reads them in Kazakh or English (the charts).
+CRITERIA: dict[Language, dict[Criterion, str]] = {
+    "ru": CRITERIA_RU,
+    "kk": {
+        Criterion.information: "Ақпараттандыру",
+        Criterion.premises: "Үй-жай және ыңғайлылық",
+        Criterion.queue: "Кезек және күту",
+        Criterion.staff: "Қызметкерлер",
+        Criterion.documents: "Құжаттар",
+        Criterion.deadline: "Мерзімдер",
+        Criterion.integrity: "Адалдық",
+        Criterion.technical: "Техникалық ақаулар",
+        Criterion.call_centre: "1414 байланыс орталығы",
+        Criterion.portal: "egov.kz порталы",
+        Criterion.overall: "Жалпы баға",
+    },
+    "en": {
+        Criterion.information: "Information",
+        Criterion.premises: "Premises and amenities",
+        Criterion.queue: "Queue and waiting",
+        Criterion.staff: "Staff",
+        Criterion.documents: "Documents",
+        Criterion.deadline: "Deadlines",
+        Criterion.integrity: "Integrity",
+        Criterion.technical: "Technical failures",
+        Criterion.call_centre: "1414 contact centre",
+        Criterion.portal: "egov.kz portal",
+        Criterion.overall: "Overall rating",
+    },
 }
 
 
@@ -110,23 +142,40 @@ class ChartKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class _Chart:
-    """What a chart shows: its rows, read from the database, and how they are drawn."""
+class _Texts:
+    """What a chart says, in one language."""
 
-    bars: Callable[[Session, ReportFilters], list[charts.Bar]]
     title: str
     value_label: str
-    value_max: float
     second_label: str
 
 
-def _service_bars(session: Session, filters: ReportFilters) -> list[charts.Bar]:
+@dataclass(frozen=True)
+class _Chart:
+    """What a chart shows: its rows, read from the database, and how they are drawn."""
+
+    bars: Callable[[Session, ReportFilters, Language], list[charts.Bar]]
+    texts: dict[Language, _Texts]
+    value_max: float
+
+
+# The pooled row's label: the «Всего» row of the report's tables.
+TOTAL: dict[Language, str] = {"ru": "Всего", "kk": "Барлығы", "en": "Total"}
+
+
+def _service_bars(session: Session, filters: ReportFilters, language: Language) -> list[charts.Bar]:
     report = rankings.services_report(session, filters)
+    names = standards_service.newest_names(session).services
     total = report.total
+
+    def name(row: ServiceRow) -> str:
+        found = names.get(row.service_code)
+        return found.in_language(language) if found else row.name_ru or ""
+
     return [
         *(
             charts.Bar(
-                label=f"{row.service_code} {row.name_ru or ''}".strip(),
+                label=f"{row.service_code} {name(row)}".strip(),
                 value=row.mean_rating,
                 second=row.share_rating_5,
                 n=row.rated,
@@ -134,15 +183,23 @@ def _service_bars(session: Session, filters: ReportFilters) -> list[charts.Bar]:
             for row in report.items
         ),
         charts.Bar(
-            label="Всего", value=total.mean_rating, second=total.share_rating_5, n=total.rated
+            label=TOTAL[language],
+            value=total.mean_rating,
+            second=total.share_rating_5,
+            n=total.rated,
         ),
     ]
 
 
-def _criterion_bars(session: Session, filters: ReportFilters) -> list[charts.Bar]:
+def _criterion_bars(
+    session: Session, filters: ReportFilters, language: Language
+) -> list[charts.Bar]:
     return [
         charts.Bar(
-            label=row.name_ru, value=row.mean_percent, second=row.share_compliant, n=row.visits
+            label=CRITERIA[language][row.criterion],
+            value=row.mean_percent,
+            second=row.share_compliant,
+            n=row.visits,
         )
         for row in criteria_report(session, filters).items
     ]
@@ -153,35 +210,70 @@ CHARTS: dict[ChartKind, _Chart] = {
     # of 5s beside each, best at the top, the pooled total last; n beside every label.
     ChartKind.services: _Chart(
         bars=_service_bars,
-        title="Рейтинг услуг: удовлетворённость (средний балл) и доля оценок «5»",
-        value_label="Средний балл (1–5)",
+        texts={
+            "ru": _Texts(
+                "Рейтинг услуг: удовлетворённость (средний балл) и доля оценок «5»",
+                "Средний балл (1–5)",
+                "Доля «5», %",
+            ),
+            "kk": _Texts(
+                "Қызметтер рейтингі: қанағаттану (орташа балл) және «5» бағаларының үлесі",
+                "Орташа балл (1–5)",
+                "«5» үлесі, %",
+            ),
+            "en": _Texts(
+                "Services ranking: satisfaction (mean rating) and share of 5s",
+                "Mean rating (1–5)",
+                "Share of 5s, %",
+            ),
+        },
         value_max=5,
-        second_label="Доля «5», %",
     ),
     # Each criterion's mean percent of points as bars, the share fully met beside.
     ChartKind.criteria: _Chart(
         bars=_criterion_bars,
-        title="Критерии качества: доля набранных баллов и полного соответствия",
-        value_label="Набрано баллов, %",
+        texts={
+            "ru": _Texts(
+                "Критерии качества: доля набранных баллов и полного соответствия",
+                "Набрано баллов, %",
+                "Полное соответствие, %",
+            ),
+            "kk": _Texts(
+                "Сапа өлшемдері: жиналған ұпай үлесі және толық сәйкестік",
+                "Жиналған ұпай, %",
+                "Толық сәйкестік, %",
+            ),
+            "en": _Texts(
+                "Quality criteria: share of points earned and full compliance",
+                "Points earned, %",
+                "Full compliance, %",
+            ),
+        },
         value_max=100,
-        second_label="Полное соответствие, %",
     ),
 }
 
 
-def chart_tag(session: Session, filters: ReportFilters, kind: ChartKind) -> str:
-    """The ETag of chart ``kind`` for ``filters`` on the data as it is now (one small query).
+def chart_tag(session: Session, filters: ReportFilters, kind: ChartKind, language: Language) -> str:
+    """The ETag of chart ``kind`` in ``language`` for ``filters`` on the data as it is now
+    (one small query).
 
     Call it before ``chart_png`` in the same transaction: the version is read first.
     """
     epoch, version = repository.data_version(session)
-    return chart_etag(kind.value, filters, DataVersion(epoch, version), LANGUAGE)
+    return chart_etag(kind.value, filters, DataVersion(epoch, version), language)
 
 
 def chart_png(
-    session: Session, filters: ReportFilters, kind: ChartKind, etag: str, cache: ChartCache
+    session: Session,
+    filters: ReportFilters,
+    kind: ChartKind,
+    language: Language,
+    etag: str,
+    cache: ChartCache,
 ) -> bytes:
-    """Chart ``kind`` tagged ``etag`` (from ``chart_tag``): kept in ``cache``, or drawn.
+    """Chart ``kind`` in ``language`` tagged ``etag`` (from ``chart_tag``): kept in
+    ``cache``, or drawn.
 
     On a miss the rows are read, then the transaction ends before matplotlib draws (about a
     second for 60 bars): no pooled connection waits on a drawing.
@@ -190,15 +282,16 @@ def chart_png(
     if png is not None:
         return png
     chart = CHARTS[kind]
-    bars = chart.bars(session, filters)
+    texts = chart.texts[language]
+    bars = chart.bars(session, filters, language)
     with db.released(session):
         return cache.get_or_draw(
             etag,
             lambda: charts.bar_chart_png(
                 bars,
-                title=chart.title,
-                value_label=chart.value_label,
+                title=texts.title,
+                value_label=texts.value_label,
                 value_max=chart.value_max,
-                second_label=chart.second_label,
+                second_label=texts.second_label,
             ),
         )

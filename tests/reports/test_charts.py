@@ -5,6 +5,7 @@ missing from font") fails these tests; the last test shows such a label does war
 """
 
 import io
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -89,3 +90,68 @@ class TestChartRoutes:
             headers=auth_headers(Role.analyst),
         )
         assert_problem(response, 422, "validation-failed", field="region")
+
+
+@pytest.mark.usefixtures("report_data")
+class TestChartLanguages:
+    """A chart is drawn in the reader's language: its title, axes, names and total row."""
+
+    @pytest.mark.parametrize(
+        ("route", "language", "title", "first_label", "last_label"),
+        [
+            ("chart_services", "en", "Services ranking: satisfaction", "S", "Total"),
+            ("chart_services", "kk", "Қызметтер рейтингі", "S", "Барлығы"),
+            ("chart_services", "ru", "Рейтинг услуг", "S", "Всего"),
+            ("chart_criteria", "en", "Quality criteria", "", ""),
+            ("chart_criteria", "kk", "Сапа өлшемдері", "", ""),
+        ],
+    )
+    def test_texts_follow_lang_and_each_language_has_its_own_etag(
+        self,
+        client: TestClient,
+        auth_headers: AuthHeaders,
+        monkeypatch: pytest.MonkeyPatch,
+        route: str,
+        language: str,
+        title: str,
+        first_label: str,
+        last_label: str,
+    ) -> None:
+        drawn: list[dict[str, object]] = []
+        draw = charts.bar_chart_png
+
+        def recording(bars: list[charts.Bar], **texts: Any) -> bytes:
+            drawn.append({"labels": [bar.label for bar in bars], **texts})
+            return draw(bars, **texts)  # the real drawing: a glyph missing fails the test
+
+        monkeypatch.setattr(charts, "bar_chart_png", recording)
+        headers = auth_headers(Role.analyst)
+        response = client.get(api_path(route), params={"lang": language}, headers=headers)
+        assert response.status_code == 200
+        assert response.headers["content-language"] == language
+        assert image(response.content).width >= 600
+        [texts] = drawn
+        assert str(texts["title"]).startswith(title)
+        labels = [str(label) for label in texts["labels"]]  # type: ignore[attr-defined]
+        assert labels[0].startswith(first_label)
+        assert labels[-1].endswith(last_label)
+        russian = client.get(api_path(route), params={"lang": "ru"}, headers=headers)
+        assert (russian.headers["etag"] == response.headers["etag"]) == (language == "ru")
+
+    def test_english_names_services_and_criteria_from_the_catalogue(
+        self, client: TestClient, auth_headers: AuthHeaders, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        drawn: list[list[str]] = []
+        draw = charts.bar_chart_png
+
+        def recording(bars: list[charts.Bar], **texts: Any) -> bytes:
+            drawn.append([bar.label for bar in bars])
+            return draw(bars, **texts)
+
+        monkeypatch.setattr(charts, "bar_chart_png", recording)
+        headers = auth_headers(Role.analyst) | {"Accept-Language": "en-GB,en;q=0.9,ru;q=0.5"}
+        client.get(api_path("chart_services"), headers=headers)
+        client.get(api_path("chart_criteria"), headers=headers)
+        services, criteria = drawn
+        assert "S33 Assignment of childbirth and childcare allowances" in services
+        assert "Staff" in criteria
