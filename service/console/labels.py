@@ -58,6 +58,8 @@ SEVERITIES: dict[str, str] = {
     "major": N_("Major"),
     "minor": N_("Minor"),
 }
+# Answers that are words, not values (the review's answers: ``answer_text``).
+ANSWERS: dict[str, str] = {"yes": N_("Yes"), "no": N_("No"), "na": N_("Not applicable")}
 # A refused action, shown above the review; any other code reads as the generic message.
 PROBLEMS: dict[str, str] = {
     "comment-required": N_("A comment is required to return or reject a visit."),

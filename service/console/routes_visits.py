@@ -7,7 +7,7 @@ visit, answer, photo and score services, the moves from ``visits.lifecycle``.
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,6 +17,7 @@ from service import db
 from service.answers import service as answers_service
 from service.checklists import pinned
 from service.console import labels
+from service.console.answer_text import answer_text
 from service.console.deps import (
     CheckedForm,
     CleanQuery,
@@ -136,17 +137,6 @@ def _visit(session: SessionDep, console: Console, visit_id: uuid.UUID) -> Visit:
         raise ConsoleNotFound(console) from None
 
 
-def _answer_text(answer: Any) -> str | None:
-    if answer is None:
-        return None
-    if answer.na:
-        return "N/A"
-    value = answer.value
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return None if value is None else str(value)
-
-
 @router.get("/visits/{visit_id:uuid}", response_class=HTMLResponse, name="console_review")
 def console_review(
     session: SessionDep,
@@ -160,6 +150,7 @@ def console_review(
     public = visits_service.one_public(session, visit, console.user)
     checklist = pinned.checklist_for_visit(session, visit)
     answers = answers_service.current_answers(session, visit)
+    codes = {item.code for item in checklist.items()}
     photos = reads.visit_photos(session, visit, console.user).photos
     try:
         score = scoring_service.get_public(session, visit)
@@ -179,7 +170,17 @@ def console_review(
             "visit": public,
             "office": office,
             "checklist": checklist,
-            "answers": {code: _answer_text(a) for code, a in answers.items()},
+            "answers": {
+                code: answer_text(
+                    checklist.item(code),
+                    a.value,
+                    na=a.na,
+                    language=console.language,
+                    gettext=console.gettext,
+                )
+                for code, a in answers.items()
+                if code in codes
+            },
             "photos": photos,
             "score": score,
             "history": history,

@@ -108,6 +108,12 @@ class TestReview:
             assert f'name="action" value="{action}"' in page.text
         assert "История" in page.text
         assert "Отправить" in page.text  # the shopper's submit, in the history
+        # Answers read as words and local times, not as the codes and UTC text the phone sent.
+        answers = page.text.split('id="answers-heading"')[1].split("</section>")[0]
+        assert re.search(r"\d{4}-\d{2}-\d{2}T\d", answers) is None
+        assert re.search(r"<td>\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}</td>", answers)
+        assert "<td>Да</td>" in answers
+        assert "<td>yes</td>" not in answers
 
     @pytest.mark.parametrize(
         ("language", "message", "source"),
