@@ -134,10 +134,19 @@ class TestForm:
         label = _texts(root, f"/data/sec__preparation/{item.code}:label")
         assert label == {
             "Russian (ru)": item.text_ru,
-            "Kazakh (kk)": item.text_ru,
+            "Kazakh (kk)": item.text_kk,
             "English (en)": item.text_en,
         }
+        assert item.text_kk is not None
+        assert "сипаттамасын" in item.text_kk  # the shipped templates speak Kazakh
         assert _texts(root, "/data/visit:label")["Kazakh (kk)"] == "Бұл қай сапар?"
+        # A checklist an admin published without Kazakh reads Russian in Kazakh.
+        bare = _tree(build_xform(every_kind(), form_id="f", version="1", title="t"))
+        assert _texts(bare, "/data/sec__all/k_date:label") == {
+            "Russian (ru)": "Вопрос k_date",
+            "Kazakh (kk)": "Вопрос k_date",
+            "English (en)": "Question k_date",
+        }
 
     def test_required_na_and_constraints(self) -> None:
         root = _tree(build_xform(every_kind(allow_na=True), form_id="f", version="1", title="t"))
