@@ -7,6 +7,7 @@ finds the templates' strings; translated when the page is rendered.
 from service.auth.roles import Role
 from service.checklists.format import ChecklistChannel
 from service.offices.schemas import OfficeKind
+from service.photos.flags import Flag
 from service.reports.schemas import RankBy
 from service.scoring.verdicts import DeadlineStatus
 from service.standards.catalogue import Level
@@ -57,6 +58,14 @@ SEVERITIES: dict[str, str] = {
     "critical": N_("Critical"),
     "major": N_("Major"),
     "minor": N_("Minor"),
+}
+# Why a photo deserves a second look (photos.flags.Flag); a flag informs, never rejects.
+PHOTO_FLAGS: dict[str, str] = {
+    Flag.no_exif: N_("No camera data (EXIF)"),
+    Flag.taken_outside_window: N_("Taken outside the visit window"),
+    Flag.taken_far_from_claim: N_("Camera time far from the time given"),
+    Flag.far_from_office: N_("Taken far from the office"),
+    Flag.reused_image: N_("Looks like a photo of another visit"),
 }
 # Answers that are words, not values (the review's answers: ``answer_text``).
 ANSWERS: dict[str, str] = {"yes": N_("Yes"), "no": N_("No"), "na": N_("Not applicable")}
@@ -117,6 +126,8 @@ ALL: tuple[dict[str, str], ...] = (
     PROBLEMS,
     DEADLINES,
     DEFECTS,
+    PHOTO_FLAGS,
+    ANSWERS,
     {"": GENERIC_PROBLEM},
 )
 

@@ -9,7 +9,7 @@ API's reports are.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
@@ -17,7 +17,6 @@ from service.checklists.format import ChecklistChannel
 from service.clock import ClockDep
 from service.console.deps import CleanQuery, ReportConsole
 from service.console.pages import page
-from service.console.session import LANGUAGE_COOKIE
 from service.db import ReadSessionDep
 from service.exports import service as exports_service
 from service.exports.router import attachment
@@ -84,13 +83,13 @@ def console_services_chart(
     session: ReportSession,
     filters: RankingFiltersDep,
     cache: ChartCacheDep,
+    console: ReportConsole,
     if_none_match: Annotated[str | None, Header()] = None,
-    chosen: Annotated[str | None, Cookie(alias=LANGUAGE_COOKIE)] = None,
 ) -> Response:
     """The chart of ``GET /reports/services.png``, for the page's image, in the page's
-    language (the cookie the language switcher sets; a new language, a new ``ETag``)."""
+    language (a new language, a new ``ETag``)."""
     kind = reports_service.ChartKind.services
-    language = language_named(chosen) or "ru"
+    language = language_named(console.language) or "ru"
     etag = reports_service.chart_tag(session, filters, kind, language)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Content-Language": language}
     if matches(if_none_match, etag):

@@ -8,16 +8,20 @@ requests share no global pyplot state.
 import io
 import os
 import tempfile
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from babel.numbers import format_decimal
+
 # DejaVu Sans ships with matplotlib and covers Cyrillic and Kazakh letters.
 FONT = "DejaVu Sans"
 MAX_LABEL = 60
+TITLE_WIDTH = 80  # characters a title line holds before it wraps
 # Part of every chart's ETag (reports/cache.py): raise it when a chart is drawn differently,
 # so no client keeps a picture drawn the old way on a 304.
-STYLE = 2
+STYLE = 3
 WIDTH_IN = 11.0
 DPI = 100
 
@@ -42,6 +46,20 @@ def _configure_cache() -> None:
         os.environ["MPLCONFIGDIR"] = str(cache)
 
 
+@dataclass(frozen=True)
+class ChartWords:
+    """What a chart says besides its title and axes, and the locale its numbers are written
+    in (a decimal comma in ru and kk, as the console's tables beside the chart write them)."""
+
+    no_data: str = "Нет данных"
+    unrated: str = "нет оценок"
+    locale: str = "ru"
+
+    def number(self, value: float, digits: int) -> str:
+        pattern = "0." + "0" * digits if digits else "0"
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+
 def _short(label: str) -> str:
     label = " ".join(label.split())
     return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1].rstrip() + "…"
@@ -54,6 +72,7 @@ def bar_chart_png(
     value_label: str,
     value_max: float,
     second_label: str,
+    words: "ChartWords | None" = None,
 ) -> bytes:
     """Draw ``bars`` top to bottom as horizontal bars, ``second`` as markers on a top axis.
 
@@ -63,6 +82,7 @@ def bar_chart_png(
         value_label: the bottom axis' label, for ``Bar.value`` (0..``value_max``).
         value_max: the end of the bottom axis.
         second_label: the top axis' label, for ``Bar.second`` (a percentage, 0..100).
+        words: what the chart says besides, in its language (Russian by default).
 
     Returns:
         A PNG image, ``WIDTH_IN`` × ``DPI`` pixels wide, taller the more rows it has.
@@ -75,13 +95,15 @@ def bar_chart_png(
     figure = Figure(figsize=(WIDTH_IN, 1.6 + 0.32 * rows), dpi=DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    axes.set_title(title, fontfamily=FONT, fontsize=12)
+    words = words or ChartWords()
+    # Wrapped: a long title (Kazakh runs longer than Russian) would be cut at the edge.
+    axes.set_title(textwrap.fill(title, TITLE_WIDTH), fontfamily=FONT, fontsize=12)
     positions = list(range(len(bars)))
     values = [bar.value or 0.0 for bar in bars]
     drawn = axes.barh(positions, values, color="#4C78A8", height=0.6, label=value_label)
     axes.bar_label(
         drawn,
-        labels=[_value_text(bar) for bar in bars],
+        labels=[_value_text(bar, words) for bar in bars],
         padding=3,
         fontsize=8,
         fontfamily=FONT,
@@ -97,7 +119,7 @@ def bar_chart_png(
     share.set_xlabel(second_label, fontfamily=FONT, color="#F58518")
     if not bars:
         axes.text(
-            value_max / 2, 0, "Нет данных", ha="center", va="center", fontfamily=FONT, fontsize=14
+            value_max / 2, 0, words.no_data, ha="center", va="center", fontfamily=FONT, fontsize=14
         )
         axes.set_yticks([])
     for tick in [*axes.get_xticklabels(), *share.get_xticklabels()]:
@@ -113,8 +135,8 @@ def _tick(bar: Bar) -> str:
     return label if bar.n is None else f"{label} (n={bar.n})"
 
 
-def _value_text(bar: Bar) -> str:
+def _value_text(bar: Bar, words: "ChartWords") -> str:
     if bar.value is None:
-        return "нет оценок"
-    text = f"{bar.value:.2f}"
-    return text if bar.second is None else f"{text} · {bar.second:.0f}%"
+        return words.unrated
+    text = words.number(bar.value, 2)
+    return text if bar.second is None else f"{text} · {words.number(bar.second, 0)}%"

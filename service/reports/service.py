@@ -40,7 +40,7 @@ CRITERIA_RU: dict[Criterion, str] = {
 CRITERIA: dict[Language, dict[Criterion, str]] = {
     "ru": CRITERIA_RU,
     "kk": {
-        Criterion.information: "Ақпараттандыру",
+        Criterion.information: "Хабардарлық",
         Criterion.premises: "Үй-жай және ыңғайлылық",
         Criterion.queue: "Кезек және күту",
         Criterion.staff: "Қызметкерлер",
@@ -161,6 +161,12 @@ class _Chart:
 
 # The pooled row's label: the «Всего» row of the report's tables.
 TOTAL: dict[Language, str] = {"ru": "Всего", "kk": "Барлығы", "en": "Total"}
+# A chart with no rows, and a bar with no rating, in each language.
+WORDS: dict[Language, charts.ChartWords] = {
+    "ru": charts.ChartWords("Нет данных", "нет оценок", "ru"),
+    "kk": charts.ChartWords("Деректер жоқ", "бағалар жоқ", "kk"),
+    "en": charts.ChartWords("No data", "no ratings", "en"),
+}
 
 
 def _service_bars(session: Session, filters: ReportFilters, language: Language) -> list[charts.Bar]:
@@ -214,12 +220,12 @@ CHARTS: dict[ChartKind, _Chart] = {
             "ru": _Texts(
                 "Рейтинг услуг: удовлетворённость (средний балл) и доля оценок «5»",
                 "Средний балл (1–5)",
-                "Доля «5», %",
+                "Доля пятёрок, %",
             ),
             "kk": _Texts(
-                "Қызметтер рейтингі: қанағаттану (орташа балл) және «5» бағаларының үлесі",
+                "Қызметтер рейтингі: қанағаттану (орташа балл) және 5 деген бағалардың үлесі",
                 "Орташа балл (1–5)",
-                "«5» үлесі, %",
+                "5 деген бағалардың үлесі, %",
             ),
             "en": _Texts(
                 "Services ranking: satisfaction (mean rating) and share of 5s",
@@ -293,5 +299,6 @@ def chart_png(
                 value_label=texts.value_label,
                 value_max=chart.value_max,
                 second_label=texts.second_label,
+                words=WORDS[language],
             ),
         )

@@ -45,22 +45,35 @@ def _same(row: VisitResult, visit: Visit, request: ResultRequest) -> bool:
     return (row.visit_id, row.ready_date, row.received_date) == sent
 
 
+def _earliest(visit: Visit) -> dt.date:
+    """The first day a result of ``visit`` can come: its window's first day, or the day it
+    started if the shopper started before the window (nothing stops them)."""
+    started = [visit.window_start_at, *([visit.started_at] if visit.started_at else [])]
+    return local_date(min(started))
+
+
 def _check_dates(
-    ready: dt.date | None, received: dt.date | None, *, earliest: dt.date, today: dt.date
+    request: ResultRequest,
+    ready: dt.date | None,
+    received: dt.date | None,
+    *,
+    earliest: dt.date,
+    today: dt.date,
 ) -> None:
-    """``earliest``: the day the visit's window opened; no application, so no result, was
-    made before it (a typo of the year would otherwise turn a verdict into ``unknown``)."""
+    """``ready`` and ``received``: the dates as they will be (sent, else stored). A date sent
+    before ``earliest`` is refused: no application, so no result, was made before the visit
+    (a year typed wrong would otherwise turn a verdict into ``unknown``)."""
     for name, day in (("ready_on", ready), ("received_on", received)):
         if day is not None and day > today:
             raise ResultDatesInvalid(
                 f"{name} {day} is after today ({today}); record a result once it has come.",
                 errors=[{"field": name, "value": day.isoformat()}],
             )
-        if day is not None and day < earliest:
+    for name, sent in (("ready_on", request.ready_on), ("received_on", request.received_on)):
+        if sent is not None and sent < earliest:
             raise ResultDatesInvalid(
-                f"{name} {day} is before the visit's window opened ({earliest}); a result "
-                "comes after its visit.",
-                errors=[{"field": name, "value": day.isoformat()}],
+                f"{name} {sent} is before the visit ({earliest}); a result comes after its visit.",
+                errors=[{"field": name, "value": sent.isoformat()}],
             )
     if ready is not None and received is not None and received < ready:
         raise ResultDatesInvalid(
@@ -112,7 +125,7 @@ def record_result(
         raise visits_service.VisitNotEditable("The visit is cancelled; it has no result to judge.")
     ready = request.ready_on or visit.result_ready_date
     received = request.received_on or visit.result_received_date
-    _check_dates(ready, received, earliest=local_date(visit.window_start_at), today=local_date(now))
+    _check_dates(request, ready, received, earliest=_earliest(visit), today=local_date(now))
     before = _verdict(session, visit)
     visit.result_ready_date, visit.result_received_date = ready, received
     session.add(visit)

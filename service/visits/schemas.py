@@ -25,6 +25,7 @@ from service.visits.checks import DefectCode
 from service.visits.transitions import ReviewAction, VisitAction, VisitStatus
 
 # Said by a person: whitespace around it is dropped, so a blank one is no comment at all.
+# The console's refusal says "longer than 2,000 characters" (console/labels.py, PROBLEMS).
 Comment = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from service.auth.models import User
 from service.auth.roles import Role
-from service.console.session import CSRF_FIELD
+from service.console.session import CSRF_FIELD, LANGUAGE_COOKIE
 from service.offices.schemas import OfficeKind
 from service.photos.models import Photo
 from service.visits.models import Visit, VisitResult
@@ -201,6 +201,32 @@ class TestWaveFile:
         assert "Назначено визитов: 2; уже были назначены: 0" in done.text
         waves = session.exec(select(Visit.service_code).where(col(Visit.wave) == "w9")).all()
         assert sorted(waves) == ["S26", "S33"]
+
+    @pytest.mark.parametrize(
+        ("language", "problem", "detail"),
+        [
+            ("kk", "Жарамсыз мән", None),
+            ("en", "Invalid value", "expected a service code such as S26"),
+        ],
+    )
+    def test_a_problem_reads_in_the_pages_language_details_in_english_only(
+        self, client: TestClient, session: Session, language: str, problem: str, detail: str | None
+    ) -> None:
+        shopper = make_user(session, Role.shopper)
+        office = make_office(session)
+        signed_in(client, session, Role.coordinator)
+        client.cookies.set(LANGUAGE_COOKIE, language)
+        form = client.get("/console/assign/wave")
+        data = {CSRF_FIELD: csrf_of(form), "client_id": str(uuid.uuid4())}
+        bad = _wave_file(office.id or 0, shopper.email, "X1")
+        refused = client.post(
+            "/console/assign/wave", data=data, files={"file": ("w.csv", bad, "text/csv")}
+        )
+        row = re.search(r"<tr><td>2</td><td><code>service_code</code></td>(.*?)</tr>", refused.text)
+        assert row is not None
+        cells = re.findall(r"<td>([^<]*)</td>", row.group(1))
+        assert cells == [problem] + ([detail] if detail else [])
+        assert ("expected a service code" in refused.text) == (language == "en")
 
     def test_a_file_that_is_not_csv_is_explained(
         self, client: TestClient, session: Session

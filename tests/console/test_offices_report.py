@@ -189,6 +189,20 @@ class TestWaveReport:
         ]
         assert f'<option value="astana">{region}</option>' in page
 
+    def test_the_services_chart_follows_the_pages_language(
+        self, client: TestClient, session: Session, report_data: Dataset
+    ) -> None:
+        signed_in(client, session, Role.analyst)
+        tags = {}
+        for language in ("ru", "kk", "en"):
+            client.cookies.set(LANGUAGE_COOKIE, language)
+            chart = client.get("/console/reports/services.png", params=MARCH)
+            assert chart.status_code == 200
+            assert chart.content.startswith(b"\x89PNG")
+            assert chart.headers["content-language"] == language
+            tags[language] = chart.headers["etag"]
+        assert len(set(tags.values())) == 3
+
     def test_ranked_by_compliance_as_the_api_ranks(
         self,
         client: TestClient,

@@ -13,6 +13,7 @@ from PIL import Image
 
 from service.auth.roles import Role
 from service.reports import charts
+from service.reports import service as reports_service
 from tests.conftest import AuthHeaders
 from tests.fixtures.problems import assert_problem
 from tests.fixtures.routes import api_path
@@ -102,8 +103,14 @@ class TestChartLanguages:
             ("chart_services", "en", "Services ranking: satisfaction", "S", "Total"),
             ("chart_services", "kk", "Қызметтер рейтингі", "S", "Барлығы"),
             ("chart_services", "ru", "Рейтинг услуг", "S", "Всего"),
-            ("chart_criteria", "en", "Quality criteria", "", ""),
-            ("chart_criteria", "kk", "Сапа өлшемдері", "", ""),
+            (
+                "chart_criteria",
+                "en",
+                "Quality criteria",
+                "Queue and waiting",
+                "1414 contact centre",
+            ),
+            ("chart_criteria", "kk", "Сапа өлшемдері", "Кезек және күту", "1414 байланыс орталығы"),
         ],
     )
     def test_texts_follow_lang_and_each_language_has_its_own_etag(
@@ -155,3 +162,24 @@ class TestChartLanguages:
         services, criteria = drawn
         assert "S33 Assignment of childbirth and childcare allowances" in services
         assert "Staff" in criteria
+
+
+@pytest.mark.parametrize(
+    ("language", "mean", "share"),
+    [("ru", "4,05", "62"), ("kk", "4,05", "62"), ("en", "4.05", "62")],
+)
+def test_numbers_are_written_as_the_readers_locale_writes_them(
+    language: str, mean: str, share: str
+) -> None:
+    words = reports_service.WORDS[language]  # type: ignore[index]
+    assert words.number(4.049, 2) == mean
+    assert words.number(61.6, 0) == share
+    # The words are drawn: a glyph the font lacks would fail here (warnings are errors).
+    charts.bar_chart_png(
+        [charts.Bar("x", None)],
+        title="t",
+        value_label="v",
+        value_max=5,
+        second_label="s",
+        words=words,
+    )

@@ -4,6 +4,7 @@ S26 is 7 working days (report line 2498). Filed Wednesday 18 March 2026, it is d
 1 April: Nauryz (23-25 March) and the weekends do not count.
 """
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -316,12 +317,37 @@ class TestBadInput:
         body = response.json()
         assert body["code"] == "result-dates-invalid"
         assert body["errors"] == [{"field": field, "value": "2016-03-18"}]
-        assert "before the visit's window opened (2026-03-18)" in body["detail"]
+        assert "before the visit (2026-03-18)" in body["detail"]
         session.expire_all()
         assert session.exec(select(VisitResult)).all() == []
         stored = session.get(Visit, visit.id)
         assert stored is not None
         assert (stored.result_ready_date, stored.result_received_date) == (None, None)
+
+    def test_the_windows_own_local_day_is_accepted(
+        self, client: TestClient, session: Session, clock: FrozenClock, coordinator: User
+    ) -> None:
+        # 19:30 UTC on 17 March is 00:30 on 18 March in Astana: the window's first day is the
+        # 18th, so the 17th is refused and the 18th recorded.
+        start = dt.datetime(2026, 3, 17, 19, 30, tzinfo=dt.UTC)
+        visit = make_visit(session, service_code="S26", window_start_at=start)
+        staff = bearer(coordinator, clock)
+        early = post_result(client, visit, staff, received_on="2026-03-17")
+        assert early.json()["code"] == "result-dates-invalid"
+        recorded = post_result(client, visit, staff, received_on="2026-03-18")
+        assert recorded.status_code == 201
+        assert recorded.json()["received_on"] == "2026-03-18"
+
+    def test_a_shopper_who_started_before_the_window_may_date_from_that_day(
+        self, client: TestClient, session: Session, clock: FrozenClock, coordinator: User
+    ) -> None:
+        visit = make_visit(session, service_code="S26")  # its window opens on 18 March
+        visit.started_at = dt.datetime(2026, 3, 16, 5, 0, tzinfo=dt.UTC)
+        session.add(visit)
+        session.flush()
+        response = post_result(client, visit, bearer(coordinator, clock), ready_on="2026-03-16")
+        assert response.status_code == 201
+        assert response.json()["ready_on"] == "2026-03-16"
 
     def test_a_cancelled_visit_is_409(
         self, client: TestClient, session: Session, clock: FrozenClock, coordinator: User
