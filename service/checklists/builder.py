@@ -21,7 +21,7 @@ from service.checklists.format import (
 )
 from service.checklists.items import ChoiceItem, DocumentsItem, ItemBase
 from service.checklists.loader import describe_errors
-from service.standards.catalogue import ApplicationChannel, StandardBody, StandardFile
+from service.standards.catalogue import ApplicationChannel, Names, StandardBody, StandardFile
 from service.standards.programme import AppliedNorm, default_programme, service_norm, wait_norm
 
 _PORTALS = frozenset({ApplicationChannel.egov_portal, ApplicationChannel.elicense_portal})
@@ -50,9 +50,9 @@ def placeholder_values(standard: StandardBody) -> dict[str, str]:
     """The value of every placeholder a template may use, taken from ``standard``."""
     values = {
         "service_name_ru": standard.name_ru,
-        "service_name_en": standard.name_en or standard.name_ru,
+        "service_name_en": Names(standard.name_ru, standard.name_en).in_language("en"),
         "agency_name_ru": standard.agency.name_ru,
-        "agency_name_en": standard.agency.name_en or standard.agency.name_ru,
+        "agency_name_en": Names(standard.agency.name_ru, standard.agency.name_en).in_language("en"),
     }
     # The norms in force: the standard's where it states them, else the programme's, and
     # the help text says whose (never "the standard's" for the programme's choice).
@@ -91,7 +91,11 @@ def _resolve_item(item: ItemBase, standard: StandardBody) -> dict[str, Any] | No
     data = item.model_dump(mode="json", by_alias=True)
     if isinstance(item, DocumentsItem):
         data["options"] = [
-            {"code": f"doc_{n}", "text_ru": doc.name_ru, "text_en": doc.name_en or doc.name_ru}
+            {
+                "code": f"doc_{n}",
+                "text_ru": doc.name_ru,
+                "text_en": Names(doc.name_ru, doc.name_en).in_language("en"),
+            }
             for n, doc in enumerate(standard.documents, start=1)
         ]
     elif isinstance(item, ChoiceItem) and item.options_from == "deadline_cases":

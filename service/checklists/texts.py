@@ -11,6 +11,7 @@ from service.standards.catalogue import (
     Bound,
     Deadline,
     DeadlineUnit,
+    Names,
     Payment,
     StandardBody,
 )
@@ -184,7 +185,7 @@ def documents_text(standard: StandardBody, lang: str) -> str:
     """The standard's document list in one line, or where to look when it has none."""
     if not standard.documents:
         return _NO_DOCUMENTS[lang]
-    names = [(d.name_en or d.name_ru) if lang == "en" else d.name_ru for d in standard.documents]
+    names = [Names(d.name_ru, d.name_en).in_language(lang) for d in standard.documents]
     return "; ".join(names)
 
 

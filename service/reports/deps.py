@@ -162,7 +162,7 @@ def language_named(tag: str | None) -> Language | None:
 async def report_language(
     lang: Annotated[
         Language | None,
-        Query(description="Language of the messages; else Accept-Language, else ru"),
+        Query(description="Language of the texts; else Accept-Language, else ru"),
     ] = None,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> Language:

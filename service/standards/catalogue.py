@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -64,6 +65,20 @@ class Payment(StrEnum):
 
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+@dataclass(frozen=True)
+class Names:
+    """A service's, agency's or document's name in Russian and, where the catalogue gives
+    it, English."""
+
+    ru: str
+    en: str | None = None
+
+    def in_language(self, language: str) -> str:
+        """The name a reader of ``language`` reads: no Kazakh name is in the catalogue (the
+        2018 report is in Russian), so Kazakh, like any language without one, reads Russian."""
+        return self.en or self.ru if language == "en" else self.ru
 
 
 class _Strict(BaseModel):

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from service import db
 from service.errors import Conflict, ErrorCode, NotFound
 from service.standards import repository
-from service.standards.catalogue import StandardBody, StandardFile, load_catalogue
+from service.standards.catalogue import Names, StandardBody, StandardFile, load_catalogue
 from service.standards.models import PublicService, ServiceStandard
 from service.standards.schemas import (
     DocumentList,
@@ -244,19 +244,6 @@ def existing_codes(session: Session, codes: Collection[str]) -> set[str]:
     return repository.existing_codes(session, codes)
 
 
-@dataclass(frozen=True)
-class Names:
-    """A service's or agency's name in Russian and, where the catalogue gives it, English."""
-
-    ru: str
-    en: str | None = None
-
-    def in_language(self, language: str) -> str:
-        """The name a reader of ``language`` reads: no Kazakh name is in the catalogue (the
-        2018 report is in Russian), so Kazakh, like any language without one, reads Russian."""
-        return self.en or self.ru if language == "en" else self.ru
-
-
 def names_of(row: ServiceStandard) -> Names:
     """The names of a standard version's service."""
     english = row.body.get("name_en")
@@ -273,6 +260,8 @@ class CatalogueNames:
 
 
 def newest_names(session: Session) -> CatalogueNames:
+    """The names readers see of each service and agency, from the newest standard versions
+    (one query, the English names read out of ``body`` by the database)."""
     services: dict[str, Names] = {}
     agencies: dict[str, tuple[dt.date, Names]] = {}
     for row in repository.newest_names(session):
