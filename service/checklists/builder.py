@@ -61,7 +61,7 @@ def placeholder_values(standard: StandardBody) -> dict[str, str]:
         str(wait.minutes),
         str(service.minutes),
     )
-    for lang in ("ru", "en"):
+    for lang in ("ru", "kk", "en"):
         values[f"deadline_text_{lang}"] = texts.deadline_text(standard, lang)
         values[f"documents_list_{lang}"] = texts.documents_text(standard, lang)
         values[f"cost_text_{lang}"] = texts.cost_text(standard, lang)
@@ -107,6 +107,7 @@ def _resolve_item(item: ItemBase, standard: StandardBody) -> dict[str, Any] | No
             {
                 "code": case.option_code,
                 "text_ru": case.text("ru", several=True),
+                "text_kk": case.text("kk", several=True),
                 "text_en": case.text("en", several=True),
             }
             for case in cases

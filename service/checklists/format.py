@@ -29,20 +29,21 @@ PLACEHOLDERS = frozenset(
         "service_name_en",
         "agency_name_ru",
         "agency_name_en",
-        "deadline_text_ru",
-        "deadline_text_en",
-        "documents_list_ru",
-        "documents_list_en",
-        "cost_text_ru",
-        "cost_text_en",
-        "channels_text_ru",
-        "channels_text_en",
+        # The standards have no Kazakh names; these texts are the program's, so they have.
+        *(
+            f"{text}_{lang}"
+            for text in (
+                "deadline_text",
+                "documents_list",
+                "cost_text",
+                "channels_text",
+                "wait_norm",
+                "service_norm",
+            )
+            for lang in ("ru", "kk", "en")
+        ),
         "max_wait_minutes",
         "max_service_minutes",
-        "wait_norm_ru",
-        "wait_norm_en",
-        "service_norm_ru",
-        "service_norm_en",
     }
 )
 PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")

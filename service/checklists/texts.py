@@ -24,6 +24,14 @@ _UNIT_RU = {
     DeadlineUnit.calendar_days: ("календарный день", "календарных дня", "календарных дней"),
     DeadlineUnit.months: ("месяц", "месяца", "месяцев"),
 }
+# Kazakh does not inflect a noun after a numeral: «1 жұмыс күні», «5 жұмыс күні».
+_UNIT_KK = {
+    DeadlineUnit.minutes: "минут",
+    DeadlineUnit.hours: "сағат",
+    DeadlineUnit.working_days: "жұмыс күні",
+    DeadlineUnit.calendar_days: "күнтізбелік күн",
+    DeadlineUnit.months: "ай",
+}
 _UNIT_EN = {
     DeadlineUnit.minutes: ("minute", "minutes"),
     DeadlineUnit.hours: ("hour", "hours"),
@@ -36,18 +44,26 @@ _LEAD_WORDS = frozenset({"до", "на", "более", "чем", "to", "than", "
 _BOUND = {
     "ru": {Bound.min: "минимум", Bound.max: "максимум"},
     "en": {Bound.min: "at least", Bound.max: "at most"},
+    "kk": {Bound.min: "кемінде", Bound.max: "ең көбі"},
 }
 _EXTENSION = {
     "ru": " [продление: учитывается, только если орган его объявил]",
     "en": " [extension: counts only if the office declared it]",
+    "kk": " [ұзарту: орган оны жариялаған жағдайда ғана есептеледі]",
 }
-_MAIN_TERM = {"ru": "основной срок", "en": "standard term"}
-_TOTAL = {"ru": "всего не более", "en": "in all at most"}
-_UP_TO = {"ru": "не более чем на", "en": "by at most"}
-_NO_DEADLINE = {"ru": "в стандарте срок не указан", "en": "the standard states no deadline"}
+_MAIN_TERM = {"ru": "основной срок", "en": "standard term", "kk": "негізгі мерзім"}
+_TOTAL = {"ru": "всего не более", "en": "in all at most", "kk": "барлығы ең көбі"}
+_UP_TO = {"ru": "не более чем на", "en": "by at most", "kk": "ең көбі"}
+_NO_DEADLINE = {
+    "ru": "в стандарте срок не указан",
+    "en": "the standard states no deadline",
+    "kk": "стандартта мерзім көрсетілмеген",
+}
 _NO_DOCUMENTS = {
     "ru": "в каталоге стандартов перечень не приведён; сверьтесь с описанием услуги на egov.kz",
     "en": "the catalogue gives no list for this service; compare with its description on egov.kz",
+    "kk": "стандарттар каталогында тізбе берілмеген; egov.kz сайтындағы қызмет сипаттамасымен "
+    "салыстырыңыз",
 }
 _COST = {
     "ru": {
@@ -61,6 +77,12 @@ _COST = {
         Payment.paid: "paid",
         Payment.conditional: "paid in some cases",
         None: "not stated in the standard",
+    },
+    "kk": {
+        Payment.free: "тегін",
+        Payment.paid: "ақылы",
+        Payment.conditional: "жекелеген жағдайларда ақылы",
+        None: "стандартта көрсетілмеген",
     },
 }
 _CHANNELS = {
@@ -78,6 +100,15 @@ _CHANNELS = {
         ApplicationChannel.elicense_portal: "the elicense.kz portal",
         ApplicationChannel.other: "another channel named in the standard",
     },
+    "kk": {
+        ApplicationChannel.gov_agency: "көрсетілетін қызметті берушінің кеңсесі",
+        ApplicationChannel.goscorp_con: (
+            "ХҚКО («Азаматтарға арналған үкімет» мемлекеттік корпорациясы)"
+        ),
+        ApplicationChannel.egov_portal: "egov.kz порталы",
+        ApplicationChannel.elicense_portal: "elicense.kz порталы",
+        ApplicationChannel.other: "стандартта көрсетілген басқа арна",
+    },
 }
 
 
@@ -89,6 +120,17 @@ def amount_ru(amount: int, unit: DeadlineUnit) -> str:
     if 2 <= amount % 10 <= 4 and not 12 <= amount % 100 <= 14:
         return f"{amount} {few}"
     return f"{amount} {many}"
+
+
+def amount_kk(amount: int, unit: DeadlineUnit) -> str:
+    """``amount`` with the Kazakh name of ``unit``, which a numeral leaves uninflected."""
+    return f"{amount} {_UNIT_KK[unit]}"
+
+
+def amount_in(lang: str, amount: int, unit: DeadlineUnit) -> str:
+    """``amount`` of ``unit`` in ``lang`` (ru, kk or en)."""
+    render = {"ru": amount_ru, "kk": amount_kk}.get(lang, amount_en)
+    return render(amount, unit)
 
 
 def amount_en(amount: int, unit: DeadlineUnit) -> str:
@@ -117,8 +159,8 @@ class DeadlineCase:
         return f"case_{self.index + 1}"
 
     def text(self, lang: str, *, several: bool) -> str:
-        """The case and its term in ``lang`` ("ru" or "en"): stages and extensions added up."""
-        render = amount_ru if lang == "ru" else amount_en
+        """The case and its term in ``lang`` (ru, kk or en): stages and extensions added up.
+        The case's own words are the catalogue's, which has no Kazakh: kk quotes Russian."""
         head, rest = self._head(), self.entries[len(self._head()) :]
         parts = [self._part(head, lang, several=several or bool(rest))]
         parts += [self._part((entry,), lang, several=False) for entry in rest]
@@ -126,7 +168,7 @@ class DeadlineCase:
         units = {e.unit for e in self.entries if e.bound is not Bound.min}
         if rest and len(units) == 1 and DeadlineUnit.months not in units:
             total = sum(e.amount for e in self.entries if e.bound is not Bound.min)
-            text += f" ({_TOTAL[lang]} {render(total, units.pop())})"
+            text += f" ({_TOTAL[lang]} {amount_in(lang, total, units.pop())})"
         return text + (_EXTENSION[lang] if self.extension else "")
 
     def _head(self) -> tuple[Deadline, ...]:
@@ -143,11 +185,10 @@ class DeadlineCase:
     def _part(entries: tuple[Deadline, ...], lang: str, *, several: bool) -> str:
         label = _label(entries, lang)
         first, last = entries[0], entries[-1]
-        render = amount_ru if lang == "ru" else amount_en
         if len(entries) > 1:
-            amount = f"{first.amount}–{render(last.amount, last.unit)}"
+            amount = f"{first.amount}–{amount_in(lang, last.amount, last.unit)}"
         else:
-            amount = render(first.amount, first.unit)
+            amount = amount_in(lang, first.amount, first.unit)
         lead = bool(label) and label.split()[-1].lower() in _LEAD_WORDS
         if first.bound is not None and len(entries) == 1 and not lead:
             amount = f"{amount} ({_BOUND[lang][first.bound]})"

@@ -61,10 +61,11 @@ def off_channel(
 
 
 def topic_text(standard: StandardBody, topic: item_findings.StandardTopic) -> dict[str, JsonValue]:
-    # The standard's texts exist in Russian and English; Kazakh quotes the Russian.
     text = TEXTS[topic]
-    # The messages end the quote with their own full stop.
-    return localized(text(standard, "ru").rstrip("."), text(standard, "en").rstrip("."))
+    # The messages end the quote with their own full stop. Kazakh quotes the standard's own
+    # words (its documents, its cases) in Russian, as the catalogue has no Kazakh.
+    ru, en, kk = (text(standard, lang).rstrip(".") for lang in ("ru", "en", "kk"))
+    return localized(ru, en, kk)
 
 
 def sources(code: str, standard: StandardBody) -> dict[item_findings.StandardTopic, Source]:

@@ -140,14 +140,19 @@ class AppliedNorm(_Strict):
 
     def label(self, lang: str) -> str:
         """Whose norm, as a finding says it: «норма программы мониторинга: 15 минут»."""
-        amount = minutes_ru(self.minutes) if lang == "ru" else minutes_en(self.minutes)
+        amount = {"ru": minutes_ru, "kk": minutes_kk}.get(lang, minutes_en)(self.minutes)
         if self.source is NormSource.programme:
             if lang == "ru":
                 return f"норма программы мониторинга: {amount}"
+            if lang == "kk":
+                return f"мониторинг бағдарламасының нормасы: {amount}"
             return f"the monitoring programme's norm: {amount}"
         if lang == "ru":
             where = f", строка {self.line} отчёта" if self.line else ""
             return f"норма стандарта: {amount}{where}"
+        if lang == "kk":
+            where = f", есептің {self.line}-жолы" if self.line else ""
+            return f"стандарт нормасы: {amount}{where}"
         where = f", report line {self.line}" if self.line else ""
         return f"the standard's norm: {amount}{where}"
 
@@ -158,6 +163,10 @@ def minutes_ru(n: int) -> str:
         return f"{n} минута"
     if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
         return f"{n} минуты"
+    return f"{n} минут"
+
+
+def minutes_kk(n: int) -> str:
     return f"{n} минут"
 
 

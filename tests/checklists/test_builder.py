@@ -171,6 +171,32 @@ def test_russian_plural(amount: int, ru: str) -> None:
     assert texts.amount_ru(amount, DeadlineUnit.working_days) == ru
 
 
+@pytest.mark.parametrize(
+    ("code", "kk"),
+    [
+        ("S26", "7 жұмыс күні"),
+        ("S06", "стандартта мерзім көрсетілмеген"),
+        # The case's words are the catalogue's Russian; the term is Kazakh.
+        ("S11", "отличаются по видам возврата: 15–180 күнтізбелік күн"),
+    ],
+)
+def test_deadline_text_in_kazakh(code: str, kk: str) -> None:
+    assert texts.deadline_text(CATALOGUE[code], "kk") == kk
+
+
+def test_kazakh_texts_are_filled_from_the_programs_own_kazakh() -> None:
+    # S30: two cases, the first with no label of its own; S33: no document list, free.
+    s30 = build_checklist(IN_PERSON, CATALOGUE["S30"]).item("deadline_case")
+    assert isinstance(s30, ChoiceItem)
+    assert s30.options[0].text_kk == "негізгі мерзім: 25 жұмыс күні"
+    call = build_checklist(TEMPLATES[CALL], CATALOGUE["S33"])
+    assert "тізбе берілмеген" in (call.item("answer_documents_match").help_kk or "")
+    assert "7 жұмыс күні" in (call.item("answer_deadline_match").help_kk or "")
+    assert "тегін" in (call.item("answer_cost_match").help_kk or "")
+    wait = build_checklist(IN_PERSON, CATALOGUE["S33"]).item("number_called_at")
+    assert "мониторинг бағдарламасының нормасы: 15 минут" in (wait.help_kk or "")
+
+
 def test_call_checklist_shows_the_standard_in_help() -> None:
     call = build_checklist(TEMPLATES[CALL], CATALOGUE["S33"])
     assert "перечень не приведён" in (call.item("answer_documents_match").help_ru or "")
