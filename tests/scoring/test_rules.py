@@ -250,6 +250,21 @@ def test_required_unanswered_items_earn_nothing_and_are_one_finding() -> None:
     assert [i.applicable for i in result.items if i.code in ("free_seats", "badge_worn")] == [1, 1]
     assert result.score is not None
     assert result.score < 100
+    # The items are named by their questions, in each language, not by their codes.
+    seats = "Были ли свободные места для ожидания?"
+    assert seats in finding.message_ru
+    assert "Күтуге арналған бос орындар болды ма?" in finding.message_kk
+    assert "free_seats" not in finding.message_ru + finding.message_kk + finding.message_en
+
+
+def test_a_failure_type_reads_as_its_option_text_in_each_language() -> None:
+    visit = Visit("S33", EGOV).set(
+        technical_failure="yes", failure_types=["portal_down", "payment_failed"]
+    )
+    finding = next(f for f in visit.score().findings if f.code == "portal-technical-failure")
+    assert "Не прошла оплата, Портал недоступен" in finding.message_ru  # the options order
+    assert "Төлем өтпеді, Портал қолжетімсіз" in finding.message_kk
+    assert "portal_down" not in finding.message_en
 
 
 @pytest.mark.parametrize(
@@ -497,3 +512,11 @@ def test_nothing_applicable_scores_none() -> None:
     result = score_visit(small, CATALOGUE["S33"], answers, calendar=CAL, today=TODAY)
     assert (result.score, result.grade, result.findings) == (None, None, [])
     assert [s.score for s in result.sections] == [None]
+
+
+def test_a_generic_finding_quotes_the_chosen_option_not_its_code() -> None:
+    (finding,) = Visit("S33").set(status_tracking="not_possible").score().findings
+    assert finding.code == "non-compliant-item"
+    assert finding.message_ru.endswith("ответ «Никак».")
+    assert "«Ешқалай»" in finding.message_kk
+    assert finding.message_en.endswith('answered "Not at all".')
