@@ -15,8 +15,9 @@ from typing import Any, Literal
 from pydantic import JsonValue
 
 from service.checklists.format import ResolvedChecklist
-from service.checklists.items import ChoiceItem, DocumentsItem, ItemBase, MultiChoiceItem
-from service.scoring.messages import Params, localized, message
+from service.checklists.items import DocumentsItem, ItemBase
+from service.scoring import answer_words
+from service.scoring.messages import Params, message
 from service.scoring.results import (
     Finding,
     FindingCode,
@@ -178,39 +179,10 @@ def _detail(code: str, value: JsonValue, item: ItemBase | None) -> dict[str, Jso
         return message("more.hold_duration", minutes=round(value / 60))
     if code == "failure_types":
         chosen = value if isinstance(value, list) else [value]
-        return message("more.failure_types", value=[_option_text(item, c) for c in chosen])
+        return message(
+            "more.failure_types", value=[answer_words.option_text(item, c) for c in chosen]
+        )
     return message(f"more.{code}", value=value)
-
-
-def _option_text(item: ItemBase | None, code: JsonValue) -> JsonValue:
-    """The option ``code`` of ``item`` as its texts in each language; the code itself when
-    the item has no such option (a reader sees «Портал недоступен», not ``portal_down``)."""
-    options = item.options if isinstance(item, ChoiceItem | MultiChoiceItem) else []
-    found = next((o for o in options if o.code == code), None)
-    return localized(found.text_ru, found.text_en, found.text_kk) if found else code
-
-
-def _joined(parts: list[JsonValue]) -> dict[str, JsonValue]:
-    """Texts (each a code or texts in each language) joined by commas, in each language."""
-
-    def text(part: JsonValue, lang: str) -> str:
-        if isinstance(part, dict):
-            return str(part.get(f"text_{lang}") or part["text_ru"])
-        return str(part)
-
-    ru, en, kk = (", ".join(text(p, lang) for p in parts) for lang in ("ru", "en", "kk"))
-    return localized(ru, en, kk)
-
-
-def _item(checklist: ResolvedChecklist, code: str) -> ItemBase | None:
-    try:
-        return checklist.item(code)
-    except KeyError:
-        return None
-
-
-def _question(item: ItemBase) -> dict[str, JsonValue]:
-    return localized(item.text_ru, item.text_en, item.text_kk)
 
 
 def _quote(text: JsonValue) -> str:
@@ -244,7 +216,7 @@ def _rule_findings(
         more: list[JsonValue] = []
         for code in rule.details:
             if code in values:
-                more.append(_detail(code, values[code], _item(checklist, code)))
+                more.append(_detail(code, values[code], answer_words.item_of(checklist, code)))
                 codes.append(code)
         if rule.quote and rule.quote in values:
             more.append(message("more.said", quote=_quote(values[rule.quote])))
@@ -280,10 +252,10 @@ def _generic(item: ItemBase, value: JsonValue, code: FindingCode, severity: Seve
     if isinstance(value, str) and value in _ANSWER_WORDS:
         answer = message(_ANSWER_WORDS[value])
     elif isinstance(value, list):
-        answer = _joined([_option_text(item, v) for v in value])
+        answer = answer_words.joined([answer_words.option_text(item, v) for v in value])
     else:
-        answer = _option_text(item, value) if isinstance(value, str) else str(value)
-    question = _question(item)
+        answer = answer_words.option_text(item, value) if isinstance(value, str) else str(value)
+    question = answer_words.question(item)
     clause = f"checklist: {item.code} (weight {item.weight:g})"
     source = Source(document="checklist", clause=clause)
     params: Params = {"question": question, "answer": answer}
@@ -338,6 +310,6 @@ def answer_findings(
     if missing:
         code: FindingCode = "required-item-unanswered"
         source = Source(document="checklist", clause="checklist: required items")
-        params: Params = {"items": [_question(checklist.item(c)) for c in missing]}
+        params: Params = {"items": [answer_words.question(checklist.item(c)) for c in missing]}
         found.append(Finding.of(code, Severity.minor, missing, code, params, source))
     return found
