@@ -4,6 +4,7 @@ Pure Pydantic: no web, database or storage imports. An item validates only its o
 rules that span items (unique codes, ``show_if`` targets) live in ``format.py``.
 """
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
@@ -90,6 +91,12 @@ class ItemBase(Strict):
     def answer_codes(self) -> list[str] | None:
         """Answers a ``show_if`` may test, or None when the kind cannot be tested."""
         return None
+
+    def option(self, code: object) -> "Option | None":
+        """This item's option ``code`` (a choice's, a multi-choice's or a documents item's),
+        or None when it has none such."""
+        options: Sequence[Option] = getattr(self, "options", ())
+        return next((o for o in options if o.code == code), None)
 
     def photo_bounds(self) -> tuple[int, int] | None:
         """(fewest, most) photos the item takes, or None when it takes no photos."""

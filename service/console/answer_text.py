@@ -6,7 +6,7 @@ does not fit its item any more (a checklist corrected since) is shown as stored.
 """
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from pydantic import JsonValue
 
@@ -18,7 +18,6 @@ from service.checklists.items import (
     ItemBase,
     MultiChoiceItem,
     NumberItem,
-    Option,
     TimestampItem,
     YesNoItem,
 )
@@ -50,11 +49,11 @@ def _text(item: ItemBase, value: JsonValue, language: str, gettext: Callable[[st
     if isinstance(item, YesNoItem) and value in ("yes", "no"):
         return gettext(labels.ANSWERS[str(value)])
     if isinstance(item, ChoiceItem) and isinstance(value, str):
-        return _option(item.options, value, language)
+        return _option(item, value, language)
     if isinstance(item, MultiChoiceItem) and isinstance(value, list):
-        return "; ".join(_option(item.options, str(code), language) for code in value)
+        return "; ".join(_option(item, str(code), language) for code in value)
     if isinstance(item, DocumentsItem) and isinstance(value, dict):
-        chosen = [_option(item.options, str(code), language) for code in _list(value, "selected")]
+        chosen = [_option(item, str(code), language) for code in _list(value, "selected")]
         extras = [f"«{text}»" for text in _list(value, "extras")]
         return "; ".join([*chosen, *extras]) or "—"
     if isinstance(item, TimestampItem) and isinstance(value, str):
@@ -72,8 +71,8 @@ def _text(item: ItemBase, value: JsonValue, language: str, gettext: Callable[[st
     return _plain(value)
 
 
-def _option(options: Sequence[Option], code: str, language: str) -> str:
-    found = next((option for option in options if option.code == code), None)
+def _option(item: ItemBase, code: str, language: str) -> str:
+    found = item.option(code)
     return localized(found, "text", language) if found else code
 
 

@@ -12,8 +12,7 @@ from service.scoring.messages import localized
 def option_text(item: ItemBase | None, code: JsonValue) -> JsonValue:
     """The option ``code`` of ``item`` as its texts in each language; the code itself when
     the item has no such option (a reader sees «Портал недоступен», not ``portal_down``)."""
-    options = item.options if isinstance(item, ChoiceItem | MultiChoiceItem) else []
-    found = next((o for o in options if o.code == code), None)
+    found = item.option(code) if isinstance(item, ChoiceItem | MultiChoiceItem) else None
     return localized(found.text_ru, found.text_en, found.text_kk) if found else code
 
 
