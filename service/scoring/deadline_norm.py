@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from pydantic import JsonValue
 
 from service.calendar.rules import WorkingCalendar
-from service.checklists import texts
 from service.scoring.deadlines import judge_case, pick_case, terms_message
 from service.scoring.durations import judge_duration
 from service.scoring.judged import Judged
@@ -30,7 +29,7 @@ from service.scoring.measures import (
     moment,
     tenth,
 )
-from service.scoring.messages import Params
+from service.scoring.messages import Params, localized, message
 from service.scoring.results import FindingCode, Norm, Source
 from service.scoring.verdicts import DeadlineStatus, ResultBasis, ResultDates, amount, verdict
 from service.standards.catalogue import StandardBody
@@ -40,9 +39,9 @@ from service.standards.terms import Bound, DeadlineCase, DeadlineUnit, UpperBoun
 _FRACTION = {DeadlineStatus.on_time: 1.0, DeadlineStatus.late: 0.0, DeadlineStatus.overdue: 0.0}
 
 
-def _term(case: DeadlineCase) -> tuple[dict[str, JsonValue], str]:
-    """The picked case's term as a message parameter, and the clause a finding rests on."""
-    en = " + ".join(texts.amount_en(t.amount, t.unit) for t in case.terms)
+def _term(case: DeadlineCase) -> tuple[dict[str, JsonValue], str, Params]:
+    """The picked case's term as a message parameter, and the clause a finding rests on (the
+    catalogue's ``source.<key>`` and its parameters)."""
     first = case.entries[0]
     minimum = case.minimum
     term = (
@@ -50,13 +49,20 @@ def _term(case: DeadlineCase) -> tuple[dict[str, JsonValue], str]:
         if case.terms or minimum is None
         else amount(minimum.amount, minimum.unit)
     )
+    added = message("deadline.terms", terms=[amount(t.amount, t.unit) for t in case.terms])
     if first.bound is Bound.min and len(case.entries) > 1 and case.entries[1].bound is Bound.max:
-        return term, f"deadline: {first.amount}–{en} (upper bound judged)"
+        return term, "deadline.range", {"low": first.amount, "high": added}
     if minimum is not None:
-        return term, f"deadline: not earlier than {texts.amount_en(minimum.amount, minimum.unit)}"
-    labels = [label for e in case.entries if (label := e.case_en or e.case_ru)]
-    clause = f"deadline: {en}" + (f" ({'; '.join(labels)})" if labels else "")
-    return term, clause + (" [declared extension]" if case.extension else "")
+        return term, "deadline.minimum", {"minimum": amount(minimum.amount, minimum.unit)}
+    named = [e for e in case.entries if e.case_ru or e.case_en]
+    cases: JsonValue = ""
+    if named:
+        # The standard names its cases in Russian (some in English too), never in Kazakh.
+        ru = "; ".join(e.case_ru or e.case_en or "" for e in named)
+        en = "; ".join(e.case_en or e.case_ru or "" for e in named)
+        cases = message("source.deadline.cases", cases=localized(ru, en))
+    extension = message("source.deadline.extension") if case.extension else ""
+    return term, "deadline", {"term": added, "cases": cases, "extension": extension}
 
 
 def _dates(values: Mapping[str, JsonValue], follow_up: ResultDates | None) -> ResultDates:
@@ -90,9 +96,9 @@ def judge_deadline(
         j.note("deadline-case-ambiguous", params)
         j.deadline = verdict(DeadlineStatus.unknown, "deadline-case-ambiguous", params)
         return
-    term, clause = _term(picked)
+    term, clause, clause_params = _term(picked)
     line = standard.source.deadline_line if standard.source else None
-    source = Source(document=service, clause=clause, line=line)
+    source = Source.of(service, clause, clause_params, line=line)
     if any(e.unit in (DeadlineUnit.minutes, DeadlineUnit.hours) for e in picked.entries):
         # A term in minutes runs from accepting the application at the desk to the result,
         # so it is the service interval; the queue before it has its own norm.

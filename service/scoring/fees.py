@@ -63,9 +63,8 @@ def judge_fee(
     allowed = allowed_fee(cost, day, mrp)
     if allowed is None:
         return
-    line = f", report line {cost.line}" if cost.line else ""
-    clause = f"cost: {cost.text_ru or cost.payment}{line}"
-    source = Source(document=service, clause=clause, line=cost.line)
+    # The standard's own words, in Russian: the catalogue has them in no other language.
+    source = Source.of(service, "cost", {"text": cost.text_ru or cost.payment}, line=cost.line)
     said = localized(allowed.explanation_ru, allowed.explanation_en, allowed.explanation_kk)
     if not isinstance(amount, int | float):
         if allowed.tenge == 0 and paid:

@@ -36,9 +36,10 @@ class ItemRule:
     """When an item's answer is in ``when``, report ``finding`` at ``severity``.
 
     ``key`` is the catalogue's message (default: the finding code); ``clause`` is what the
-    finding rests on, in the standard (``on`` names the topic, so the source is the standard
-    with its report line) or else in the monitoring's checklist (``line``: the report line the
-    checklist's question comes from, when it names one). ``rated`` passes the answer (a
+    finding rests on, the catalogue's ``source.<clause>``, in the standard (``on`` or
+    ``compare`` names the topic, so the source is the standard with its report line) or else in
+    the monitoring's checklist (``line``: the report line the checklist's question comes from,
+    when it names one). ``rated`` passes the answer (a
     rating) to the message as ``value``; ``asked`` names the topic an operator was asked
     about, passed as ``what``. ``quote`` names a text item
     whose answer is quoted; ``details`` names items whose values are appended; ``compare``
@@ -68,6 +69,11 @@ class ItemRule:
     def topic(self) -> StandardTopic | None:
         return self.on or (self.compare[0] if self.compare else None)
 
+    @property
+    def clause_params(self) -> Params:
+        # "<topic>: the standard's text" names the topic the rule compares with.
+        return {"topic": message(f"topic.{self.topic}")} if self.clause == "standard-text" else {}
+
 
 YES, NO = frozenset({"yes"}), frozenset({"no"})
 LOW_RATING = frozenset({1, 2})
@@ -75,14 +81,14 @@ C, M, m = Severity.critical, Severity.major, Severity.minor  # short, so rows st
 
 
 def _match_rules(topic: StandardTopic) -> tuple[ItemRule, ...]:
-    clause = f"{topic}: the standard's text"
     # The operator's own words come from the call's notes, when the shopper wrote them.
     extra: dict[str, Any] = {"compare": (topic,), "quote": "call_notes", "asked": topic}
     return (
-        ItemRule("call-answer-contradicts-standard", M, frozenset({"mismatch"}), clause, **extra),
-        ItemRule("call-answer-contradicts-standard", m, frozenset({"partial"}), clause,
+        ItemRule("call-answer-contradicts-standard", M, frozenset({"mismatch"}), "standard-text",
+                 **extra),
+        ItemRule("call-answer-contradicts-standard", m, frozenset({"partial"}), "standard-text",
                  key="call-answer-contradicts-standard.partial", **extra),
-        ItemRule("call-answer-missing", m, frozenset({"no_answer"}), clause, **extra),
+        ItemRule("call-answer-missing", m, frozenset({"no_answer"}), "standard-text", **extra),
     )  # fmt: skip
 
 
@@ -90,71 +96,71 @@ def _match_rules(topic: StandardTopic) -> tuple[ItemRule, ...]:
 ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
     # in_person: queue
     "display_matches_voice": (
-        ItemRule("queue-display-voice-mismatch", M, NO, "queue: electronic queue (C3)"),),
+        ItemRule("queue-display-voice-mismatch", M, NO, "queue-display"),),
     "display_order_followed": (ItemRule("queue-order-not-followed", M,
-        frozenset({"called_then_live", "not_followed"}), "queue: electronic queue (C4)"),),
+        frozenset({"called_then_live", "not_followed"}), "queue-followed"),),
     "live_queue_without_tickets": (
-        ItemRule("live-queue-without-tickets", M, YES, "queue: electronic queue (C4)"),),
-    "queue_jumping_seen": (ItemRule("queue-jumping", M, YES, "queue: order of service (C7)",
+        ItemRule("live-queue-without-tickets", M, YES, "queue-followed"),),
+    "queue_jumping_seen": (ItemRule("queue-jumping", M, YES, "queue-order",
         quote="queue_jumping_details"),),
     "new_ticket_requested": (ItemRule("queue-timer-reset", M, YES,
-        "queue: the wait runs from the first ticket (C6)"),),
+        "queue-first-ticket"),),
     # in_person: staff
-    "badge_worn": (ItemRule("badge-missing", m, NO, "staff: badge (D1)"),),
-    "badge_readable": (ItemRule("badge-unreadable", m, NO, "staff: badge (D1)"),),
-    "rudeness_seen": (ItemRule("rudeness", M, YES, "staff: courtesy (D2)",
+    "badge_worn": (ItemRule("badge-missing", m, NO, "staff-badge"),),
+    "badge_readable": (ItemRule("badge-unreadable", m, NO, "staff-badge"),),
+    "rudeness_seen": (ItemRule("rudeness", M, YES, "staff-courtesy",
         quote="rudeness_quote"),),
-    "staff_politeness": (ItemRule("rudeness", m, LOW_RATING, "staff: courtesy (D2)",
+    "staff_politeness": (ItemRule("rudeness", m, LOW_RATING, "staff-courtesy",
         key="rudeness.staff_politeness", rated=True),),
-    "help_desk_courtesy": (ItemRule("rudeness", m, LOW_RATING, "staff: courtesy (D2)",
+    "help_desk_courtesy": (ItemRule("rudeness", m, LOW_RATING, "staff-courtesy",
         key="rudeness.help_desk_courtesy", rated=True),),
-    "routed_correctly": (ItemRule("routed-elsewhere", M, NO, "channels: the standard's list",
+    "routed_correctly": (ItemRule("routed-elsewhere", M, NO, "channels-list",
         on="channels", quote="redirected_to"),),
     # in_person: information stands
-    "stand_present": (ItemRule("stand-missing", M, NO, "information: stands (B4)"),),
+    "stand_present": (ItemRule("stand-missing", M, NO, "stands"),),
     "stand_has_service_info": (
-        ItemRule("stand-without-service-info", M, NO, "information: stands (B4)"),),
+        ItemRule("stand-without-service-info", M, NO, "stands"),),
     "stand_matches_standard": (
         ItemRule("stand-contradicts-standard", M, frozenset({"differs"}),
-            "information: stands vs the standard (B4)", compare=("deadline", "cost", "documents")),
+            "stands-vs-standard", compare=("deadline", "cost", "documents")),
         ItemRule("stand-contradicts-standard", m, frozenset({"partly_shown"}),
-            "information: stands vs the standard (B4)", key="stand-contradicts-standard.partly",
+            "stands-vs-standard", key="stand-contradicts-standard.partly",
             compare=("deadline", "cost", "documents")),
     ),
-    "stand_reachable": (ItemRule("stand-unreachable", m, NO, "information: stands (B4)"),),
+    "stand_reachable": (ItemRule("stand-unreachable", m, NO, "stands"),),
     # in_person: documents, fees, result
     "documents_beyond_posted_list": (ItemRule("documents-beyond-standard", M, YES,
-        "documents: the published list", key="documents-beyond-standard.posted",
+        "documents-posted", key="documents-beyond-standard.posted",
         on="documents", unless="documents-beyond-standard"),),
     "refusal_for_non_standard_document": (ItemRule("refusal-for-non-standard-document", M,
-        YES, "documents: the standard's list", on="documents", quote="refusal_reason"),),
-    "application_refused": (ItemRule("application-refused", m, YES, "documents (E2)",
+        YES, "documents-list", on="documents", quote="refusal_reason"),),
+    "application_refused": (ItemRule("application-refused", m, YES, "application-refused",
         quote="refusal_reason", unless="refusal-for-non-standard-document"),),
-    "unofficial_charge": (ItemRule("unofficial-charge", M, YES, "cost: the standard's text",
+    "unofficial_charge": (ItemRule("unofficial-charge", M, YES, "standard-text",
         compare=("cost",)),),
-    "result_withheld": (ItemRule("result-withheld", M, YES, "deadline (F4)", on="deadline"),),
+    "result_withheld": (ItemRule("result-withheld", M, YES, "result-withheld", on="deadline"),),
     "result_has_errors": (
-        ItemRule("result-has-errors", M, YES, "result: document without errors (E5)"),),
+        ItemRule("result-has-errors", M, YES, "result-errors"),),
     # in_person: complaints (report line 362: 3.1% complained, 0.6% in writing)
     "complaint_accepted": (ItemRule("complaint-not-accepted", M, NO,
-        "complaints: the right to complain (report line 362)", line=362),),
+        "complaints", line=362),),
     # in_person: integrity (critical items)
     "informal_payment_asked": (ItemRule("informal-payment", C, YES,
-        "integrity: no informal payments (G1)", quote="informal_payment_quote"),),
+        "integrity-payment", quote="informal_payment_quote"),),
     "pressure_to_falsify": (ItemRule("pressure-to-falsify", C, YES,
-        "integrity: no falsification (G2)", quote="pressure_quote"),),
+        "integrity-falsify", quote="pressure_quote"),),
     "acquaintance_offer": (
-        ItemRule("acquaintance-offer", C, YES, "integrity: equal treatment (G3)"),),
+        ItemRule("acquaintance-offer", C, YES, "integrity-equal"),),
     # call_1414
     "call_answered": (
-        ItemRule("call-not-answered", M, NO, "call centre: an operator answers (A5)"),),
-    "call_dropped": (ItemRule("call-dropped", M, YES, "call centre: complete answer (A5)",
+        ItemRule("call-not-answered", M, NO, "call-answered"),),
+    "call_dropped": (ItemRule("call-dropped", M, YES, "call-complete",
         details=("transfer_count", "hold_duration")),),
     "call_transferred": (ItemRule("call-transferred", m, YES,
-        "call centre: answer without transfers (A5)",
+        "call-no-transfers",
         details=("transfer_count", "hold_duration")),),
     "redirected_elsewhere": (ItemRule("call-redirected", M, YES,
-        "call centre: answer on the spot (A5)", quote="call_notes"),),
+        "call-on-the-spot", quote="call_notes"),),
     "answer_documents_match": _match_rules("documents"),
     "answer_deadline_match": _match_rules("deadline"),
     "answer_cost_match": _match_rules("cost"),
@@ -162,13 +168,13 @@ ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
     # ЕНПФ and egov.kz provide; lines 2606-2607 list the channels the operator left out).
     "answer_channels_match": _match_rules("channels"),
     "operator_politeness": (ItemRule("rudeness", m, LOW_RATING,
-        "call centre: courtesy (A5, D2)", key="rudeness.operator_politeness",
+        "call-courtesy", key="rudeness.operator_politeness",
         rated=True),),
     # egov
     "info_matches_standard": (ItemRule("portal-info-contradicts-standard", M, NO,
-        "deadline and cost: the standard's text", compare=("deadline", "cost")),),
+        "deadline-and-cost", compare=("deadline", "cost")),),
     "technical_failure": (ItemRule("portal-technical-failure", m, YES,
-        "portal: application online (A7)", quote="failure_details",
+        "portal-online", quote="failure_details",
         details=("failure_types",)),),
 }
 # fmt: on
@@ -193,9 +199,8 @@ def _quote(text: JsonValue) -> str:
 def _source(rule: ItemRule, sources: Mapping[StandardTopic, Source]) -> Source:
     topic = rule.topic
     if topic is not None:
-        found = sources[topic]
-        return found.model_copy(update={"clause": rule.clause})
-    return Source(document="checklist", clause=rule.clause, line=rule.line)
+        return sources[topic].citing(rule.clause, rule.clause_params)
+    return Source.of("checklist", rule.clause, rule.clause_params, line=rule.line)
 
 
 def _rule_findings(
@@ -256,8 +261,7 @@ def _generic(item: ItemBase, value: JsonValue, code: FindingCode, severity: Seve
     else:
         answer = answer_words.option_text(item, value) if isinstance(value, str) else str(value)
     question = answer_words.question(item)
-    clause = f"checklist: {item.code} (weight {item.weight:g})"
-    source = Source(document="checklist", clause=clause)
+    source = Source.of("checklist", "checklist-item", {"question": question, "weight": item.weight})
     params: Params = {"question": question, "answer": answer}
     return Finding.of(code, severity, [item.code], code, params, source)
 
@@ -309,7 +313,7 @@ def answer_findings(
     ]
     if missing:
         code: FindingCode = "required-item-unanswered"
-        source = Source(document="checklist", clause="checklist: required items")
+        source = Source.of("checklist", "required-items")
         params: Params = {"items": [answer_words.question(checklist.item(c)) for c in missing]}
         found.append(Finding.of(code, Severity.minor, missing, code, params, source))
     return found

@@ -47,8 +47,9 @@ def day(values: Mapping[str, JsonValue], code: str) -> dt.date | None:
 
 def programme_source(programme: ProgrammeNorms, field: str, value: int) -> Source:
     """What a finding against one of the programme's own norms rests on, said as such."""
-    clause = f"checklists/programme.yaml: {field} = {value} (норма программы)"
-    return Source(document="programme", clause=clause, line=programme.lines.get(field))
+    norm = message(f"norm-name.{field.removeprefix('max_').removesuffix('_minutes')}")
+    params: Params = {"norm": norm, "value": value}
+    return Source.of("programme", "programme-norm", params, line=programme.lines.get(field))
 
 
 class Reader:

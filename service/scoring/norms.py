@@ -65,9 +65,8 @@ def _source(norm: AppliedNorm, what: str, service: str, programme: ProgrammeNorm
     """What a wait or service finding rests on: whose norm, and where it is written."""
     if norm.source is NormSource.programme:
         return programme_source(programme, f"max_{what}_minutes", norm.minutes)
-    line = f", report line {norm.line}" if norm.line else ""
-    clause = f"standard: {what} {norm.minutes} min{line}"
-    return Source(document=service, clause=clause, line=norm.line)
+    params: Params = {"norm": message(f"norm-name.{what}"), "value": norm.minutes}
+    return Source.of(service, "standard-norm", params, line=norm.line)
 
 
 def _norm_words(norm: AppliedNorm) -> dict[str, JsonValue]:
@@ -147,8 +146,7 @@ def _call(j: Judged, read: Reader, limit: int) -> None:
             "start": connect[1],
             "end": connect[2],
         }
-        clause = f"норма программы мониторинга: соединение за {limit} с (стандарт не устанавливает)"
-        source = Source(document="programme", clause=clause)
+        source = Source.of("programme", "programme-connect", {"limit": limit})
         code: FindingCode = "call-not-connected-quickly"
         j.add(code, [DIALLED, CONNECTED], code, params, source, minor=True)
 

@@ -36,8 +36,17 @@ class SourcePublic(_Snapshot):
         "programme's norms, `checklist` for the monitoring's checklist; empty in scores "
         "stored before sources were recorded",
     )
-    clause: str = ""
+    clause: str = Field(default="", description="The clause, in English")
     line: int | None = Field(default=None, description="The report line, when known")
+    clause_key: str = Field(
+        default="",
+        description="The message catalogue's key of the clause; empty in scores stored before "
+        "clauses had languages",
+    )
+    clause_params: dict[str, Any] = {}
+    clause_en: str = ""
+    clause_ru: str = ""
+    clause_kk: str = ""
 
 
 class FindingPublic(_Snapshot):

@@ -13,7 +13,7 @@ from service.checklists import texts
 from service.checklists.items import DocumentsItem
 from service.scoring import findings as item_findings
 from service.scoring.judged import Judged
-from service.scoring.messages import Params, localized
+from service.scoring.messages import Params, localized, message
 from service.scoring.results import DocumentsFacts, FindingCode, Note, Source
 from service.standards.catalogue import StandardBody
 
@@ -80,7 +80,7 @@ def sources(code: str, standard: StandardBody) -> dict[item_findings.StandardTop
         "channels": section,
     }
     return {
-        topic: Source(document=code, clause=f"{topic}: the standard's text", line=line)
+        topic: Source.of(code, "standard-text", {"topic": message(f"topic.{topic}")}, line=line)
         for topic, line in lines.items()
     }
 
@@ -119,7 +119,7 @@ def judge_documents(
         return
     j.documents_fraction = 0.0 if extras else 1.0
     n = len(listed)
-    source = sources["documents"].model_copy(update={"clause": f"documents: list of {n}"})
+    source = sources["documents"].citing("documents-list-of", {"n": n})
     # One finding per document: each is a separate demand the law does not allow, and
     # reports count and name them.
     for extra in extras:

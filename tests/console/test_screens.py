@@ -119,11 +119,14 @@ class TestReview:
         ("language", "message", "source"),
         [
             ("kk", "Күту 40 мин (мониторинг бағдарламасының нормасы: 15 минут;",
-             "Мониторинг бағдарламасы: checklists/programme.yaml"),
+             "Мониторинг бағдарламасы: кезекте күту: 15 минут, мониторинг бағдарламасының "
+             "нормасы (стандартта белгіленбеген)"),
             ("ru", "Ожидание 40 мин (норма программы мониторинга: 15 минут;",
-             "Программа мониторинга: checklists/programme.yaml"),
+             "Программа мониторинга: ожидание в очереди: 15 минут, норма программы "
+             "мониторинга (стандарт не устанавливает)"),
             ("en", "Wait 40 min (the monitoring programme&#39;s norm: 15 minutes;",
-             "Monitoring programme: checklists/programme.yaml"),
+             "Monitoring programme: wait in the queue: 15 minutes, the monitoring "
+             "programme&#39;s norm (the standard sets none)"),
         ],
     )  # fmt: skip
     def test_findings_in_the_users_language_with_their_source(
@@ -154,6 +157,9 @@ class TestReview:
         # The deadline finding cites the standard and the report line of S33's deadline.
         line = {"kk": "Есеп жолы", "ru": "Строка отчёта", "en": "Report line"}[language]
         assert f"{line} 2934" in page
+        # The standard's clause in the reader's language too, not the English one.
+        deadline = {"kk": "мерзім: 7 жұмыс күні", "ru": "срок: 7 рабочих дней"}
+        assert deadline.get(language, "deadline: 7 working days") in page
 
     def test_return_then_approve_after_the_shopper_resubmits(
         self, client: TestClient, session: Session, clock: FrozenClock

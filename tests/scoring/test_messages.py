@@ -214,16 +214,27 @@ def _literal_keys() -> set[str]:
     for path in (ROOT / "service" / "scoring").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if node.value in CATALOGUE.messages:
-                    found.add(node.value)
+                # A clause is named without its prefix: ``Source.of(doc, "cost", ...)``.
+                for key in (node.value, f"source.{node.value}"):
+                    if key in CATALOGUE.messages:
+                        found.add(key)
     return found
 
 
 def test_every_catalogue_key_is_used_by_the_code() -> None:
     # A key no rule writes is dead text that translators would keep up for nothing; keys
     # built from a prefix (``amount.<unit>``, ``interval.<what>``, ...) count by prefix.
-    built = ("amount.", "interval.", "wait-start.", "topic.", "asked.", "more.", "answer.")
-    item_keys = {r.message_key for rules in _item_rules() for r in rules}
+    built = (
+        "amount.",
+        "interval.",
+        "wait-start.",
+        "topic.",
+        "asked.",
+        "more.",
+        "answer.",
+        "norm-name.",
+    )
+    item_keys = {k for rules in _item_rules() for r in rules for k in _keys_of(r)}
     codes = set(get_args(FindingCode)) | set(get_args(NoteCode))
     unused = {
         key
@@ -239,10 +250,32 @@ def _item_rules() -> list[Any]:
     return list(ITEM_FINDINGS.values())
 
 
+def _keys_of(rule: Any) -> tuple[str, str]:
+    """An item rule's message and its clause, as catalogue keys."""
+    return rule.message_key, f"source.{rule.clause}"
+
+
 def test_every_item_rule_names_a_catalogue_key() -> None:
     for rules in _item_rules():
         for rule in rules:
-            assert rule.message_key in CATALOGUE.messages, rule
+            assert set(_keys_of(rule)) <= set(CATALOGUE.messages), rule
+
+
+def test_each_finding_cites_its_clause_in_three_languages(scored: list[ScoreResult]) -> None:
+    cited = set()
+    for result in scored:
+        for finding in result.findings:
+            source = finding.source
+            assert source.clause_key in CATALOGUE.messages, finding.code
+            for lang in LANGS:
+                text = getattr(source, f"clause_{lang}")
+                assert text == render(source.clause_key, source.clause_params, lang)
+                assert text, (finding.code, lang)
+                assert "{" not in text, (finding.code, lang, text)
+            # The English clause is the one snapshots stored before languages had.
+            assert finding.clause == source.clause == source.clause_en
+            cited.add(source.clause_key)
+    assert len(cited) >= 10, cited
 
 
 def test_nested_messages_in_a_finding_are_catalogue_keys(scored: list[ScoreResult]) -> None:

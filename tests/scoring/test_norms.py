@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from service.checklists.format import ChecklistChannel
-from service.scoring.results import ItemStatus, Severity, Source
+from service.scoring.results import ItemStatus, Severity
 from tests.scoring.test_rules import CALL, IP, Visit, at, codes, status
 
 # (id, the report's words, service, channel, changed answers, expected finding codes)
@@ -76,7 +76,10 @@ def test_programme_norm_is_named_as_the_programmes() -> None:
         "Обслуживание заняло 30 мин (норма программы мониторинга: 15 минут; 10:06–10:36)."
     )
     assert "standard" not in finding.message_en.replace("standards", "")
-    assert finding.clause.startswith("checklists/programme.yaml: max_service_minutes = 15")
+    assert (finding.source.document, finding.source.clause_ru) == (
+        "programme",
+        "время обслуживания: 15 минут, норма программы мониторинга (стандарт не устанавливает)",
+    )
     assert result.queue.max_service_minutes == 15
 
 
@@ -128,8 +131,10 @@ def test_mrp_tariff_is_priced_at_the_visit_years_value() -> None:
     assert "1 МРП × 4325 = 4325 тг" in finding.message_ru
     assert "0.25 МРП × 4325 = 1081.25 тг" in finding.message_ru
     assert "0.25 АЕК × 4325 = 1081.25 теңге" in finding.message_kk
-    assert finding.clause.endswith("report line 4691")
-    assert finding.source == Source(document="S59", clause=finding.clause, line=4691)
+    source = finding.source
+    assert (source.document, source.line, source.clause_key) == ("S59", 4691, "source.cost")
+    # The standard's own words stay Russian in every language of the clause.
+    assert source.clause_kk.startswith("құны: Государственная услуга оказывается платно")
 
 
 def test_payment_for_a_free_service_without_an_amount_is_still_a_finding() -> None:

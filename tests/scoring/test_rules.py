@@ -163,10 +163,14 @@ def test_acceptance_s33_documents_wait_and_late_result() -> None:
         "Wait 40 min (the monitoring programme's norm: 15 minutes; ticket 10:05, called 10:45)."
     )
     assert wait.message_ru.startswith("Ожидание 40 мин (норма программы мониторинга: 15 минут;")
-    clause = "checklists/programme.yaml: max_wait_minutes = 15 (норма программы)"
-    assert (wait.clause, wait.photo_ids) == (clause, ["ticket-1"])
+    clause = "ожидание в очереди: 15 минут, норма программы мониторинга (стандарт не устанавливает)"
+    assert (wait.source.clause_ru, wait.photo_ids) == (clause, ["ticket-1"])
     late = by_code["deadline-late"]
     assert late.clause == "deadline: 7 working days"
+    assert (late.source.clause_ru, late.source.clause_kk) == (
+        "срок: 7 рабочих дней",
+        "мерзім: 7 жұмыс күні",
+    )
     assert "Due February 11, 2026" in late.message_en
     assert "late by 2 working days" in late.message_en
     assert "просрочка 2 рабочих дня" in late.message_ru
@@ -179,7 +183,7 @@ def test_acceptance_s33_documents_wait_and_late_result() -> None:
     extras = [f for f in result.findings if f.code == "documents-beyond-standard"]
     assert ["свидетельство о браке" in extras[0].message_ru, extras[0].severity] == [True, "major"]
     assert "справка о составе семьи" in extras[1].message_en
-    assert {f.clause for f in extras} == {"documents: list of 2"}
+    assert {f.source.clause_ru for f in extras} == {"документы: перечень стандарта из 2 документов"}
     assert result.queue.wait_minutes == 40
     assert result.documents is not None
     assert result.documents.extras == ["свидетельство о браке", "справка о составе семьи"]
@@ -305,7 +309,7 @@ def test_s17_case_falls_back_to_the_coordinators_index_then_to_unknown() -> None
         (
             "2026-08-20",
             DeadlineStatus.late,
-            ["deadline: 15–180 calendar days (upper bound judged)"],
+            ["deadline: 15–180 calendar days (the upper bound is judged)"],
         ),
     ],
 )

@@ -110,7 +110,14 @@ def test_a_score_stored_by_rules_2026_2_reads_as_it_was_made(
     assert late["message_ru"].endswith("просрочка 2 рабочих дня.")
     # Version 2 knew no Kazakh and no source: the clause becomes the source's, nothing is made up.
     assert (late["message_kk"], late["message_key"]) == ("", "")
-    assert late["source"] == {"document": "", "clause": "deadline: 7 working days", "line": None}
+    # Nor had it the clause's languages: they stay empty, and readers show the clause itself.
+    assert late["source"] == {
+        "document": "",
+        "clause": "deadline: 7 working days",
+        "line": None,
+        **dict.fromkeys(("clause_key", "clause_en", "clause_ru", "clause_kk"), ""),
+        "clause_params": {},
+    }
     assert body["snapshot_version"] == 3
     assert body["deadline"]["late_by_working_days"] == 2
 
