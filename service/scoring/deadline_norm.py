@@ -30,7 +30,8 @@ from service.scoring.measures import (
     tenth,
 )
 from service.scoring.messages import Params, localized, message
-from service.scoring.results import FindingCode, Norm, Source
+from service.scoring.results import FindingCode, Norm
+from service.scoring.sources import Source
 from service.scoring.verdicts import DeadlineStatus, ResultBasis, ResultDates, amount, verdict
 from service.standards.catalogue import StandardBody
 from service.standards.terms import Bound, DeadlineCase, DeadlineUnit, UpperBound

@@ -15,7 +15,8 @@ from pydantic import JsonValue
 from service.isotime import local_date
 from service.scoring.judged import Judged
 from service.scoring.messages import Params, localized
-from service.scoring.results import Finding, Norm, Severity, Source
+from service.scoring.results import Finding, Norm, Severity
+from service.scoring.sources import Source
 from service.standards.catalogue import Cost
 from service.standards.programme import MrpTable, allowed_fee
 

@@ -24,8 +24,8 @@ from service.scoring.results import (
     ItemResult,
     ItemStatus,
     Severity,
-    Source,
 )
+from service.scoring.sources import Source
 
 StandardTopic = Literal["documents", "deadline", "cost", "channels"]
 QUOTE_LIMIT = 300

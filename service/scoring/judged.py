@@ -20,8 +20,8 @@ from service.scoring.results import (
     NoteCode,
     QueueFacts,
     Severity,
-    Source,
 )
+from service.scoring.sources import Source
 
 
 @dataclass

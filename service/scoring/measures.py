@@ -13,7 +13,8 @@ from pydantic import JsonValue
 from service.checklists.vocabulary import SCORING_ROLES, ScoringRole
 from service.scoring.judged import Judged
 from service.scoring.messages import Params, message
-from service.scoring.results import ScoringConfig, Source
+from service.scoring.results import ScoringConfig
+from service.scoring.sources import Source
 from service.standards.programme import ProgrammeNorms
 
 R = ScoringRole

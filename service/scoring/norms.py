@@ -33,7 +33,8 @@ from service.scoring.measures import (
     tenth,
 )
 from service.scoring.messages import Params, message
-from service.scoring.results import FindingCode, Norm, QueueFacts, ScoringConfig, Source
+from service.scoring.results import FindingCode, Norm, QueueFacts, ScoringConfig
+from service.scoring.sources import Source
 from service.scoring.verdicts import ResultDates
 from service.standards.catalogue import StandardBody
 from service.standards.programme import (

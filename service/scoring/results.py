@@ -11,13 +11,14 @@ the text rendered in each language.
 
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from service.checklists.format import ChecklistChannel
 from service.scoring.deadlines import DeadlineVerdict
 from service.scoring.messages import Params, render_all
+from service.scoring.sources import Source
 
 RULES_VERSION = "2026.4"
 # The shape of a stored result: bump it when a field is renamed or removed, and teach
@@ -64,48 +65,6 @@ class Severity(StrEnum):
 SEVERITY_RANK = {Severity.critical: 0, Severity.major: 1, Severity.minor: 2}
 
 
-class Source(_Frozen):
-    """What a finding rests on: the document (a standard's service code such as ``S33``,
-    ``programme`` for the monitoring programme's norms, ``checklist`` for the monitoring's own
-    checklist), its clause, and the line of the 2018 report it is quoted from, when known.
-
-    ``clause_key`` and ``clause_params`` name the clause in the message catalogue (its
-    ``source.*`` keys); ``clause_en``, ``clause_ru`` and ``clause_kk`` are it rendered, and
-    ``clause`` is the English one, as in snapshots stored before the clause had languages.
-    """
-
-    document: str
-    clause: str
-    line: int | None = None
-    clause_key: str = ""
-    clause_params: Params = {}
-    clause_en: str = ""
-    clause_ru: str = ""
-    clause_kk: str = ""
-
-    @classmethod
-    def of(
-        cls, document: str, key: str, params: Params | None = None, *, line: int | None = None
-    ) -> "Source":
-        """The clause ``source.<key>`` of the catalogue, with ``params``, in ``document``."""
-        params = params or {}
-        texts = render_all(f"source.{key}", params)
-        return cls(
-            document=document,
-            clause=texts["en"],
-            line=line,
-            clause_key=f"source.{key}",
-            clause_params=params,
-            clause_en=texts["en"],
-            clause_ru=texts["ru"],
-            clause_kk=texts["kk"],
-        )
-
-    def citing(self, key: str, params: Params | None = None) -> "Source":
-        """Another clause of the same document, at the same report line."""
-        return Source.of(self.document, key, params, line=self.line)
-
-
 class Finding(_Frozen):
     """One breach, with the items and photos that show it and the source it rests on.
 
@@ -137,18 +96,14 @@ class Finding(_Frozen):
         source: Source,
     ) -> "Finding":
         """A finding whose message is the catalogue's ``key`` with ``params``."""
-        texts = render_all(key, params)
+        said = _message_fields(key, params)
         return cls(
             code=code,
             severity=severity,
             item_codes=items,
-            message_key=key,
-            params=params,
-            message_en=texts["en"],
-            message_ru=texts["ru"],
-            message_kk=texts["kk"],
             clause=source.clause,
             source=source,
+            **said,
         )
 
 
@@ -165,16 +120,13 @@ class Note(_Frozen):
     @classmethod
     def of(cls, code: NoteCode, params: Params, key: str | None = None) -> "Note":
         """A note whose message is the catalogue's ``key`` (default: its code)."""
-        key = key or code
-        texts = render_all(key, params)
-        return cls(
-            code=code,
-            message_key=key,
-            params=params,
-            message_en=texts["en"],
-            message_ru=texts["ru"],
-            message_kk=texts["kk"],
-        )
+        return cls(code=code, **_message_fields(key or code, params))
+
+
+def _message_fields(key: str, params: Params) -> dict[str, Any]:
+    """A finding's or note's message: its key and parameters, and its texts rendered."""
+    texts = render_all(key, params)
+    return {"message_key": key, "params": params} | {f"message_{k}": v for k, v in texts.items()}
 
 
 class AnswerValue(_Frozen):

@@ -14,7 +14,8 @@ from service.checklists.items import DocumentsItem
 from service.scoring import findings as item_findings
 from service.scoring.judged import Judged
 from service.scoring.messages import Params, localized, message
-from service.scoring.results import DocumentsFacts, FindingCode, Note, Source
+from service.scoring.results import DocumentsFacts, FindingCode, Note
+from service.scoring.sources import Source
 from service.standards.catalogue import StandardBody
 
 

@@ -16,9 +16,10 @@ from service.checklists.builder import build_checklist
 from service.checklists.format import ChecklistChannel
 from service.checklists.loader import load_templates
 from service.scoring.messages import localized, message
-from service.scoring.results import Finding, Severity, Source
+from service.scoring.results import Finding, Severity
 from service.scoring.rules import score_visit
 from service.scoring.service import stored_rows
+from service.scoring.sources import Source
 from service.standards.catalogue import load_catalogue
 from tests.conftest import AuthHeaders
 from tests.fixtures.problems import assert_problem

@@ -15,7 +15,8 @@ from service.scoring.policy import (
     read_policy,
     stored_policy,
 )
-from service.scoring.results import Finding, FindingCode, Severity, Source
+from service.scoring.results import Finding, FindingCode, Severity
+from service.scoring.sources import Source
 from tests.scoring.test_rules import Visit, at
 
 C, M, m = Severity.critical, Severity.major, Severity.minor
