@@ -51,9 +51,9 @@ class ChartWords:
     """What a chart says besides its title and axes, and the locale its numbers are written
     in (a decimal comma in ru and kk, as the console's tables beside the chart write them)."""
 
-    no_data: str = "Нет данных"
-    unrated: str = "нет оценок"
-    locale: str = "ru"
+    no_data: str
+    unrated: str
+    locale: str
 
     def number(self, value: float, digits: int) -> str:
         pattern = "0." + "0" * digits if digits else "0"
@@ -72,7 +72,7 @@ def bar_chart_png(
     value_label: str,
     value_max: float,
     second_label: str,
-    words: "ChartWords | None" = None,
+    words: "ChartWords",
 ) -> bytes:
     """Draw ``bars`` top to bottom as horizontal bars, ``second`` as markers on a top axis.
 
@@ -82,7 +82,7 @@ def bar_chart_png(
         value_label: the bottom axis' label, for ``Bar.value`` (0..``value_max``).
         value_max: the end of the bottom axis.
         second_label: the top axis' label, for ``Bar.second`` (a percentage, 0..100).
-        words: what the chart says besides, in its language (Russian by default).
+        words: what the chart says besides, in its language (``reports.service.WORDS``).
 
     Returns:
         A PNG image, ``WIDTH_IN`` × ``DPI`` pixels wide, taller the more rows it has.
@@ -95,7 +95,6 @@ def bar_chart_png(
     figure = Figure(figsize=(WIDTH_IN, 1.6 + 0.32 * rows), dpi=DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    words = words or ChartWords()
     # Wrapped: a long title (Kazakh runs longer than Russian) would be cut at the edge.
     axes.set_title(textwrap.fill(title, TITLE_WIDTH), fontfamily=FONT, fontsize=12)
     positions = list(range(len(bars)))

@@ -20,6 +20,7 @@ from tests.fixtures.routes import api_path
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KAZAKH = "Әлеуметтік көмек — Ұлттық банк, Қызылорда"
+RU = reports_service.WORDS["ru"]
 
 
 def image(png: bytes) -> Image.Image:
@@ -37,7 +38,12 @@ class TestBarChart:
             charts.Bar("S39 без оценок", None, None),
         ]
         png = charts.bar_chart_png(
-            bars, title="Рейтинг услуг", value_label="Оценка", value_max=5, second_label="Доля"
+            bars,
+            title="Рейтинг услуг",
+            value_label="Оценка",
+            value_max=5,
+            second_label="Доля",
+            words=RU,
         )
         picture = image(png)
         assert picture.format == "PNG"
@@ -48,7 +54,7 @@ class TestBarChart:
         def height(n: int) -> int:
             bars = [charts.Bar(f"Услуга {i}", i % 5 + 1, 20.0) for i in range(n)]
             png = charts.bar_chart_png(
-                bars, title="Т", value_label="О", value_max=5, second_label="Д"
+                bars, title="Т", value_label="О", value_max=5, second_label="Д", words=RU
             )
             return image(png).height
 
@@ -56,7 +62,7 @@ class TestBarChart:
 
     def test_no_rows_still_draws(self) -> None:
         png = charts.bar_chart_png(
-            [], title="Пусто", value_label="О", value_max=5, second_label="Д"
+            [], title="Пусто", value_label="О", value_max=5, second_label="Д", words=RU
         )
         assert image(png).width >= 600
 
@@ -67,7 +73,12 @@ class TestBarChart:
     def test_a_glyph_the_font_lacks_would_be_caught(self) -> None:
         with pytest.warns(UserWarning, match="missing from font"):
             charts.bar_chart_png(
-                [charts.Bar("漢字", 1.0)], title="x", value_label="x", value_max=5, second_label="x"
+                [charts.Bar("漢字", 1.0)],
+                title="x",
+                value_label="x",
+                value_max=5,
+                second_label="x",
+                words=RU,
             )
 
 
