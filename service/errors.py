@@ -2,103 +2,14 @@
 
 from collections.abc import Iterable
 from http import HTTPStatus
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from service.error_codes import ErrorCode
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
-
-# The one list of error codes: a code raised or answered anywhere must be here (a test checks
-# both ways), and the spec lists them as the enum of Problem.code.
-ErrorCode = Literal[
-    "bad-request",
-    "not-authenticated",
-    "invalid-token",
-    "token-expired",
-    "token-reused",
-    "token-revoked",
-    "invalid-credentials",
-    "user-inactive",
-    "forbidden",
-    "not-found",
-    "method-not-allowed",
-    "conflict",
-    "payload-too-large",
-    "unsupported-media-type",
-    "validation-failed",
-    "query-parameter-unknown",
-    "too-many-requests",
-    "internal-error",
-    "service-unavailable",
-    "database-busy",
-    "user-not-found",
-    "user-exists",
-    "email-confusable",
-    "role-not-grantable",
-    "self-demotion",
-    "password-too-short",
-    "old-password-required",
-    "wrong-password",
-    "service-not-found",
-    "standard-version-exists",
-    "standard-not-in-force",
-    "checklist-not-found",
-    "checklist-not-offered",
-    "checklist-version-exists",
-    "checklist-invalid",
-    "office-not-found",
-    "visit-not-found",
-    "visit-conflict",
-    "transition-not-allowed",
-    "visit-not-editable",
-    "result-conflict",
-    "result-dates-invalid",
-    "assignment-invalid",
-    "shopper-not-active",
-    "service-not-offered-at-office",
-    "channel-not-available-at-office",
-    "deadline-case-out-of-range",
-    "window-in-the-past",
-    "bulk-file-invalid",
-    "bulk-rows-invalid",
-    "bulk-cell-too-long",
-    "bulk-conflict",
-    "answer-conflict",
-    "answers-invalid",
-    "submission-incomplete",
-    "score-not-found",
-    "score-locked",
-    "grading-policy-not-found",
-    "grading-policy-exists",
-    "grading-policy-invalid",
-    "photo-not-found",
-    "photo-conflict",
-    "photo-processing",
-    "photo-rejected",
-    "photos-processing",
-    "photo-item-invalid",
-    "too-many-photos",
-    "image-too-large",
-    "image-too-compressed",
-    "image-decoder-busy",
-    "empty-file",
-    "image-corrupt",
-    "checksum-mismatch",
-    "upload-missing",
-    "direct-upload-unavailable",
-    "storage-unavailable",
-    "report-filters-invalid",
-    "export-bom-not-csv",
-    "app-token-not-found",
-    "too-many-app-tokens",
-    "app-token-conflict",
-    "app-token-revoked",
-    "openrosa-version-missing",
-    "form-not-found",
-    "submission-invalid",
-    "submission-conflict",
-]
 
 
 class Problem(BaseModel):

@@ -10,7 +10,8 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import Settings
-from service.errors import PROBLEM_MEDIA_TYPE, ErrorCode, PayloadTooLarge, problem_body
+from service.error_codes import ErrorCode
+from service.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge, problem_body
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 ACCEPTED_TYPES = (

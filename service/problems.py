@@ -13,12 +13,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.db import is_lock_timeout
+from service.error_codes import ErrorCode
 from service.errors import (
     BY_STATUS,
     PROBLEM_MEDIA_TYPE,
     BadRequest,
     DatabaseBusy,
-    ErrorCode,
     InternalError,
     ServiceError,
     ServiceUnavailable,

@@ -12,7 +12,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from service.errors import ErrorCode, ValidationFailed
+from service.error_codes import ErrorCode
+from service.errors import ValidationFailed
 
 
 class UnknownQueryParameter(ValidationFailed):

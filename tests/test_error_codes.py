@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import get_args
 
 import service
-from service.errors import BY_STATUS, ErrorCode, ServiceError
+from service.error_codes import ErrorCode
+from service.errors import BY_STATUS, ServiceError
 from service.openapi import render
 from service.openrosa.router import OPENROSA_ERRORS
 from service.spec import declared_codes
@@ -73,14 +74,14 @@ def _spec_codes() -> set[str]:
 
 def test_every_error_class_has_a_listed_code() -> None:
     unlisted = {name: code for name, code in _class_codes().items() if code not in CODES}
-    assert not unlisted, f"add these codes to ErrorCode in service/errors.py: {unlisted}"
+    assert not unlisted, f"add these codes to ErrorCode in service/error_codes.py: {unlisted}"
 
 
 def test_every_code_literal_given_to_a_problem_builder_is_listed() -> None:
     found = list(_builder_literals())
     assert found, "the scan finds no builder call: has a builder been renamed?"
     unlisted = [(where, code) for where, code in found if code not in CODES]
-    assert not unlisted, f"add these codes to ErrorCode in service/errors.py: {unlisted}"
+    assert not unlisted, f"add these codes to ErrorCode in service/error_codes.py: {unlisted}"
 
 
 def test_every_listed_code_is_used() -> None:

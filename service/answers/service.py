@@ -26,7 +26,8 @@ from service.auth.callers import Account
 from service.checklists.format import ResolvedChecklist
 from service.checklists.kinds import kind_of
 from service.checklists.pinned import checklist_for_visit
-from service.errors import Conflict, ErrorCode, ValidationFailed
+from service.error_codes import ErrorCode
+from service.errors import Conflict, ValidationFailed
 from service.observability import metrics
 
 

@@ -13,7 +13,8 @@ from service.auth import repository
 from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.security import TokenClaims, TokenType, decode_token
-from service.errors import ErrorCode, Forbidden, InvalidCredentials, InvalidToken, NotAuthenticated
+from service.error_codes import ErrorCode
+from service.errors import Forbidden, InvalidCredentials, InvalidToken, NotAuthenticated
 
 # The challenge a 401 for a missing or refused access token carries (RFC 6750).
 BEARER = {"WWW-Authenticate": "Bearer"}

@@ -17,7 +17,8 @@ from service.auth.schemas import PasswordChange, UserCreate, UserUpdate
 from service.auth.security import hash_password, verify_password
 from service.auth.sessions import wait_for_throttle
 from service.auth.throttle import LoginThrottle
-from service.errors import Conflict, ErrorCode, Forbidden, NotFound, ValidationFailed
+from service.error_codes import ErrorCode
+from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 
 class UserExists(Conflict):

@@ -27,8 +27,8 @@ from service.auth.security import (
     verify_password,
 )
 from service.auth.throttle import LoginThrottle
+from service.error_codes import ErrorCode
 from service.errors import (
-    ErrorCode,
     InvalidCredentials,
     InvalidToken,
     TooManyRequests,

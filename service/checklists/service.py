@@ -23,7 +23,8 @@ from service.checklists.format import (
 from service.checklists.loader import describe_errors, load_templates
 from service.checklists.models import Checklist, ChecklistTemplateRow
 from service.checklists.schemas import ChecklistPublic, ChecklistSummary, TemplateLoadReport
-from service.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from service.error_codes import ErrorCode
+from service.errors import Conflict, NotFound, ValidationFailed
 from service.standards import service as standards_service
 from service.standards.catalogue import StandardBody
 from service.standards.models import ServiceStandard

@@ -11,7 +11,8 @@ from sqlalchemy import Row
 from sqlmodel import Session
 
 from service import db
-from service.errors import ErrorCode, ValidationFailed
+from service.error_codes import ErrorCode
+from service.errors import ValidationFailed
 from service.exports import repository, writers
 from service.exports.schemas import ANSWER_COLUMNS, MEDIA_TYPES, VISIT_COLUMNS, ExportFormat
 from service.reports.schemas import ReportFilters

@@ -6,7 +6,8 @@ from typing import ClassVar
 
 from sqlmodel import Session
 
-from service.errors import ErrorCode, NotFound
+from service.error_codes import ErrorCode
+from service.errors import NotFound
 from service.offices import repository
 from service.offices.models import Office
 from service.offices.schemas import OFFICE_KINDS, OfficeCreate, OfficeKind, OfficeUpdate

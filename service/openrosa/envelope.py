@@ -15,7 +15,8 @@ from typing import ClassVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import PROBLEM_MEDIA_TYPE, BadRequest, ErrorCode
+from service.error_codes import ErrorCode
+from service.errors import PROBLEM_MEDIA_TYPE, BadRequest
 from service.openrosa import documents, messages
 
 PREFIX = "/openrosa"

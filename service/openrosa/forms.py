@@ -18,7 +18,8 @@ from sqlmodel import Session
 from service.auth.models import User
 from service.checklists.format import ResolvedChecklist
 from service.checklists.pinned import checklist_by_hash
-from service.errors import ErrorCode, NotFound
+from service.error_codes import ErrorCode
+from service.errors import NotFound
 from service.isotime import local_date
 from service.openrosa import documents, repository
 from service.xforms import XForm, build_xform, form_id_for, version_for

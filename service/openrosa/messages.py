@@ -4,7 +4,7 @@ English takes the problem's own detail (the most precise text we have); Russian 
 take the sentence for its code here, else the one for its status.
 """
 
-from service.errors import ErrorCode
+from service.error_codes import ErrorCode
 
 _BY_CODE: dict[str, dict[str, str]] = {
     "openrosa-version-missing": {

@@ -19,7 +19,8 @@ from service.answers.schemas import AnswerIn
 from service.auth.models import User
 from service.checklists.pinned import checklist_for_visit
 from service.config import Settings
-from service.errors import BadRequest, Conflict, ErrorCode
+from service.error_codes import ErrorCode
+from service.errors import BadRequest, Conflict
 from service.openrosa import documents, facts, forms, repository
 from service.openrosa.models import OpenRosaSubmission, SubmissionState
 from service.photos import pipeline

@@ -29,7 +29,8 @@ from sqlmodel import Session
 from service import db
 from service.auth.models import User
 from service.auth.roles import Role
-from service.errors import Conflict, ErrorCode, Forbidden, NotFound, ValidationFailed
+from service.error_codes import ErrorCode
+from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.openrosa import repository
 from service.openrosa.models import AppToken
 

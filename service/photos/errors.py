@@ -2,9 +2,9 @@
 
 from typing import ClassVar
 
+from service.error_codes import ErrorCode
 from service.errors import (
     Conflict,
-    ErrorCode,
     NotFound,
     PayloadTooLarge,
     ServiceError,

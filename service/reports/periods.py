@@ -3,7 +3,8 @@
 import datetime as dt
 from typing import ClassVar
 
-from service.errors import ErrorCode, ValidationFailed
+from service.error_codes import ErrorCode
+from service.errors import ValidationFailed
 from service.reports.schemas import ReportFilters
 
 

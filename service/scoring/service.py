@@ -14,7 +14,8 @@ from service.answers import service as answers_service
 from service.calendar import service as calendar_service
 from service.checklists.format import ResolvedChecklist
 from service.checklists.pinned import checklist_for_visit
-from service.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from service.error_codes import ErrorCode
+from service.errors import Conflict, NotFound, ValidationFailed
 from service.isotime import local_date
 from service.observability import metrics
 from service.offices import service as offices_service

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from service import db
-from service.errors import Conflict, ErrorCode, NotFound
+from service.error_codes import ErrorCode
+from service.errors import Conflict, NotFound
 from service.standards import repository
 from service.standards.catalogue import Names, StandardBody, StandardFile, load_catalogue
 from service.standards.models import PublicService, ServiceStandard

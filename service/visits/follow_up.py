@@ -16,7 +16,8 @@ from sqlmodel import Session
 from service import db
 from service.auth.models import User
 from service.auth.roles import Role
-from service.errors import Conflict, ErrorCode, ValidationFailed
+from service.error_codes import ErrorCode
+from service.errors import Conflict, ValidationFailed
 from service.isotime import local_date
 from service.scoring import service as scoring_service
 from service.visits import lifecycle, repository

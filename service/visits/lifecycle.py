@@ -17,7 +17,8 @@ from service.answers import service as answers_service
 from service.auth.callers import Account
 from service.auth.models import User
 from service.auth.roles import Role
-from service.errors import ErrorCode, ValidationFailed
+from service.error_codes import ErrorCode
+from service.errors import ValidationFailed
 from service.photos import reads as photo_reads
 from service.photos.errors import PhotosProcessing
 from service.scoring import service as scoring_service

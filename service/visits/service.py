@@ -9,7 +9,8 @@ from sqlmodel import Session
 from service.auth.callers import Account, Caller
 from service.auth.models import User
 from service.auth.roles import Role
-from service.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from service.error_codes import ErrorCode
+from service.errors import Conflict, NotFound, ValidationFailed
 from service.visits import repository, repository_lists
 from service.visits.models import Visit, VisitEvent
 from service.visits.repository import LockedVisit
