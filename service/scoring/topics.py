@@ -11,7 +11,7 @@ from pydantic import JsonValue
 
 from service.checklists import texts
 from service.checklists.items import DocumentsItem
-from service.scoring import findings as item_findings
+from service.scoring import item_rules
 from service.scoring.judged import Judged
 from service.scoring.messages import Params, localized, message
 from service.scoring.results import DocumentsFacts, FindingCode, Note
@@ -23,7 +23,7 @@ def _norm_name(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-TEXTS: dict[item_findings.StandardTopic, Callable[[StandardBody, str], str]] = {
+TEXTS: dict[item_rules.StandardTopic, Callable[[StandardBody, str], str]] = {
     "documents": texts.documents_text,
     "deadline": texts.deadline_text,
     "cost": texts.cost_text,
@@ -34,7 +34,7 @@ TEXTS: dict[item_findings.StandardTopic, Callable[[StandardBody, str], str]] = {
 # Items whose finding assumes the office is one the standard takes applications at.
 _CHANNEL_ITEMS = frozenset(
     code
-    for code, rules in item_findings.ITEM_FINDINGS.items()
+    for code, rules in item_rules.ITEM_FINDINGS.items()
     if any(rule.on == "channels" for rule in rules)
 )
 
@@ -61,7 +61,7 @@ def off_channel(
     return [Note.of("office-not-a-channel", {"channels": topic_text(standard, "channels")})]
 
 
-def topic_text(standard: StandardBody, topic: item_findings.StandardTopic) -> dict[str, JsonValue]:
+def topic_text(standard: StandardBody, topic: item_rules.StandardTopic) -> dict[str, JsonValue]:
     text = TEXTS[topic]
     # The messages end the quote with their own full stop. Kazakh quotes the standard's own
     # words (its documents, its cases) in Russian, as the catalogue has no Kazakh.
@@ -69,12 +69,12 @@ def topic_text(standard: StandardBody, topic: item_findings.StandardTopic) -> di
     return localized(ru, en, kk)
 
 
-def sources(code: str, standard: StandardBody) -> dict[item_findings.StandardTopic, Source]:
+def sources(code: str, standard: StandardBody) -> dict[item_rules.StandardTopic, Source]:
     """What a finding on each topic of the standard rests on: the standard and its line."""
     source = standard.source
     section = source.section_line if source else None
     deadline = source.deadline_line if source else None
-    lines: dict[item_findings.StandardTopic, int | None] = {
+    lines: dict[item_rules.StandardTopic, int | None] = {
         "documents": section,
         "deadline": deadline or section,
         "cost": standard.cost.line or section,
@@ -91,7 +91,7 @@ def judge_documents(
     item: DocumentsItem,
     value: JsonValue,
     standard: StandardBody,
-    sources: Mapping[item_findings.StandardTopic, Source],
+    sources: Mapping[item_rules.StandardTopic, Source],
 ) -> None:
     """Compare the documents demanded with the standard's list: each extra is a finding."""
     if not isinstance(value, dict):

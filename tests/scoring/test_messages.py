@@ -245,7 +245,7 @@ def test_every_catalogue_key_is_used_by_the_code() -> None:
 
 
 def _item_rules() -> list[Any]:
-    from service.scoring.findings import ITEM_FINDINGS
+    from service.scoring.item_rules import ITEM_FINDINGS
 
     return list(ITEM_FINDINGS.values())
 
@@ -287,7 +287,7 @@ def test_nested_messages_in_a_finding_are_catalogue_keys(scored: list[ScoreResul
 
 def _rule_rows() -> list[Any]:
     from service.checklists.format import ChecklistChannel
-    from service.scoring.findings import ITEM_FINDINGS
+    from service.scoring.item_rules import ITEM_FINDINGS
     from tests.scoring.test_rules import checklist
 
     rows = []
