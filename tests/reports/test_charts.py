@@ -194,3 +194,28 @@ def test_numbers_are_written_as_the_readers_locale_writes_them(
         second_label="s",
         words=words,
     )
+
+
+@pytest.mark.parametrize("kind", list(reports_service.ChartKind))
+@pytest.mark.parametrize("language", ["ru", "kk", "en"])
+def test_the_title_stays_inside_the_image_beside_the_longest_labels(
+    kind: reports_service.ChartKind, language: str
+) -> None:
+    # The Kazakh title ran past the right edge: centred over the axes, which the longest
+    # row labels push to the right. The image's edge columns stay background (white).
+    chart = reports_service.CHARTS[kind]
+    texts = chart.texts[language]  # type: ignore[index]
+    wide = [charts.Bar("Ш" * 200, 4.1, 50.0, n=12345) for _ in range(5)]
+    png = charts.bar_chart_png(
+        wide,
+        title=texts.title,
+        value_label=texts.value_label,
+        value_max=chart.value_max,
+        second_label=texts.second_label,
+        words=reports_service.WORDS[language],  # type: ignore[index]
+    )
+    picture = image(png).convert("L")
+    width = picture.width
+    for left in (0, width - 4):
+        edge = picture.crop((left, 0, left + 4, 60))
+        assert edge.getextrema() == (255, 255), (kind, language, left)
