@@ -40,9 +40,11 @@ from service.standards.terms import Bound, DeadlineCase, DeadlineUnit, UpperBoun
 _FRACTION = {DeadlineStatus.on_time: 1.0, DeadlineStatus.late: 0.0, DeadlineStatus.overdue: 0.0}
 
 
-def _term(case: DeadlineCase) -> tuple[dict[str, JsonValue], str, Params]:
-    """The picked case's term as a message parameter, and the clause a finding rests on (the
-    catalogue's ``source.<key>`` and its parameters)."""
+def _term(
+    case: DeadlineCase, service: str, line: int | None
+) -> tuple[dict[str, JsonValue], Source]:
+    """The picked case's term as a message parameter, and the clause a finding rests on, in
+    standard ``service`` at report line ``line``."""
     first = case.entries[0]
     minimum = case.minimum
     term = (
@@ -52,9 +54,11 @@ def _term(case: DeadlineCase) -> tuple[dict[str, JsonValue], str, Params]:
     )
     added = message("deadline.terms", terms=[amount(t.amount, t.unit) for t in case.terms])
     if first.bound is Bound.min and len(case.entries) > 1 and case.entries[1].bound is Bound.max:
-        return term, "deadline.range", {"low": first.amount, "high": added}
+        bounds: Params = {"low": first.amount, "high": added}
+        return term, Source.of(service, "deadline.range", bounds, line=line)
     if minimum is not None:
-        return term, "deadline.minimum", {"minimum": amount(minimum.amount, minimum.unit)}
+        least: Params = {"minimum": amount(minimum.amount, minimum.unit)}
+        return term, Source.of(service, "deadline.minimum", least, line=line)
     named = [e for e in case.entries if e.case_ru or e.case_en]
     cases: JsonValue = ""
     if named:
@@ -63,7 +67,8 @@ def _term(case: DeadlineCase) -> tuple[dict[str, JsonValue], str, Params]:
         en = "; ".join(e.case_en or e.case_ru or "" for e in named)
         cases = message("source.deadline.cases", cases=localized(ru, en))
     extension = message("source.deadline.extension") if case.extension else ""
-    return term, "deadline", {"term": added, "cases": cases, "extension": extension}
+    params: Params = {"term": added, "cases": cases, "extension": extension}
+    return term, Source.of(service, "deadline", params, line=line)
 
 
 def _dates(values: Mapping[str, JsonValue], follow_up: ResultDates | None) -> ResultDates:
@@ -97,9 +102,8 @@ def judge_deadline(
         j.note("deadline-case-ambiguous", params)
         j.deadline = verdict(DeadlineStatus.unknown, "deadline-case-ambiguous", params)
         return
-    term, clause, clause_params = _term(picked)
     line = standard.source.deadline_line if standard.source else None
-    source = Source.of(service, clause, clause_params, line=line)
+    term, source = _term(picked, service, line)
     if any(e.unit in (DeadlineUnit.minutes, DeadlineUnit.hours) for e in picked.entries):
         # A term in minutes runs from accepting the application at the desk to the result,
         # so it is the service interval; the queue before it has its own norm.

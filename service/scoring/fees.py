@@ -14,7 +14,7 @@ from pydantic import JsonValue
 
 from service.isotime import local_date
 from service.scoring.judged import Judged
-from service.scoring.messages import Params, localized
+from service.scoring.messages import Params, localized, message
 from service.scoring.results import Finding, Norm, Severity
 from service.scoring.sources import Source
 from service.standards.catalogue import Cost
@@ -64,8 +64,10 @@ def judge_fee(
     allowed = allowed_fee(cost, day, mrp)
     if allowed is None:
         return
-    # The standard's own words, in Russian: the catalogue has them in no other language.
-    source = Source.of(service, "cost", {"text": cost.text_ru or cost.payment}, line=cost.line)
+    # The standard's own words, in Russian (the catalogue has them in no other language), or
+    # else what its payment says (a cost is judged only when free or paid with tariffs).
+    text = cost.text_ru or message(f"source.cost.{cost.payment}")
+    source = Source.of(service, "cost", {"text": text}, line=cost.line)
     said = localized(allowed.explanation_ru, allowed.explanation_en, allowed.explanation_kk)
     if not isinstance(amount, int | float):
         if allowed.tenge == 0 and paid:

@@ -110,7 +110,8 @@ def _generic(item: ItemBase, value: JsonValue, code: FindingCode, severity: Seve
     else:
         answer = answer_words.option_text(item, value) if isinstance(value, str) else str(value)
     question = answer_words.question(item)
-    source = Source.of("checklist", "checklist-item", {"question": question, "weight": item.weight})
+    weight = f"{item.weight:g}"  # as the checklist writes it: 0.25, not the messages' 0.2
+    source = Source.of("checklist", "checklist-item", {"question": question, "weight": weight})
     params: Params = {"question": question, "answer": answer}
     return Finding.of(code, severity, [item.code], code, params, source)
 

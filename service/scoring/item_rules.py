@@ -56,7 +56,13 @@ class ItemRule:
     @property
     def clause_params(self) -> Params:
         # "<topic>: the standard's text" names the topic the rule compares with.
-        return {"topic": message(f"topic.{self.topic}")} if self.clause == "standard-text" else {}
+        topic = self.topic
+        return standard_text(topic) if self.clause == "standard-text" and topic else {}
+
+
+def standard_text(topic: StandardTopic) -> Params:
+    """The parameters of the clause ``source.standard-text`` on ``topic``."""
+    return {"topic": message(f"topic.{topic}")}
 
 
 YES, NO = frozenset({"yes"}), frozenset({"no"})
@@ -96,7 +102,7 @@ ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
         quote="rudeness_quote"),),
     "staff_politeness": (ItemRule("rudeness", m, LOW_RATING, "staff-courtesy",
         key="rudeness.staff_politeness", rated=True),),
-    "help_desk_courtesy": (ItemRule("rudeness", m, LOW_RATING, "staff-courtesy",
+    "help_desk_courtesy": (ItemRule("rudeness", m, LOW_RATING, "help-desk-courtesy",
         key="rudeness.help_desk_courtesy", rated=True),),
     "routed_correctly": (ItemRule("routed-elsewhere", M, NO, "channels-list",
         on="channels", quote="redirected_to"),),

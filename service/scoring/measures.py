@@ -46,10 +46,19 @@ def day(values: Mapping[str, JsonValue], code: str) -> dt.date | None:
     return dt.date.fromisoformat(value) if isinstance(value, str) else None
 
 
+# What each of the programme's norms (checklists/programme.yaml) is called where a finding cites
+# it; a standard's own norm in its place is called the same.
+NORM_NAMES = {
+    "max_wait_minutes": "norm-name.wait",
+    "max_service_minutes": "norm-name.service",
+    "max_transfer_hold_minutes": "norm-name.transfer_hold",
+    "recorded_wait_tolerance_minutes": "norm-name.recorded_wait_tolerance",
+}
+
+
 def programme_source(programme: ProgrammeNorms, field: str, value: int) -> Source:
     """What a finding against one of the programme's own norms rests on, said as such."""
-    norm = message(f"norm-name.{field.removeprefix('max_').removesuffix('_minutes')}")
-    params: Params = {"norm": norm, "value": value}
+    params: Params = {"norm": message(NORM_NAMES[field]), "value": value}
     return Source.of("programme", "programme-norm", params, line=programme.lines.get(field))
 
 

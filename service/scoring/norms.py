@@ -24,6 +24,7 @@ from service.scoring.measures import (
     CONNECTED,
     DIALLED,
     ENDED,
+    NORM_NAMES,
     RECEIVED,
     STARTED,
     SUBMITTED,
@@ -66,7 +67,7 @@ def _source(norm: AppliedNorm, what: str, service: str, programme: ProgrammeNorm
     """What a wait or service finding rests on: whose norm, and where it is written."""
     if norm.source is NormSource.programme:
         return programme_source(programme, f"max_{what}_minutes", norm.minutes)
-    params: Params = {"norm": message(f"norm-name.{what}"), "value": norm.minutes}
+    params: Params = {"norm": message(NORM_NAMES[f"max_{what}_minutes"]), "value": norm.minutes}
     return Source.of(service, "standard-norm", params, line=norm.line)
 
 

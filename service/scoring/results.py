@@ -20,7 +20,7 @@ from service.scoring.deadlines import DeadlineVerdict
 from service.scoring.messages import Params, render_all
 from service.scoring.sources import Source
 
-RULES_VERSION = "2026.4"
+RULES_VERSION = "2026.5"
 # The shape of a stored result: bump it when a field is renamed or removed, and teach
 # ``scoring.schemas.upgrade_snapshot`` to read the previous shape.
 SNAPSHOT_VERSION = 3

@@ -43,10 +43,14 @@ class SourcePublic(_Snapshot):
         description="The message catalogue's key of the clause; empty in scores stored before "
         "clauses had languages",
     )
-    clause_params: dict[str, Any] = {}
-    clause_en: str = ""
-    clause_ru: str = ""
-    clause_kk: str = ""
+    clause_params: dict[str, Any] = Field(
+        default={}, description="The clause's parameters, as the message catalogue names them"
+    )
+    clause_en: str = Field(default="", description="The clause in English (as `clause`)")
+    clause_ru: str = Field(default="", description="The clause in Russian")
+    clause_kk: str = Field(
+        default="", description="The clause in Kazakh; a standard's own words quoted in Russian"
+    )
 
 
 class FindingPublic(_Snapshot):

@@ -13,7 +13,7 @@ from service.checklists import texts
 from service.checklists.items import DocumentsItem
 from service.scoring import item_rules
 from service.scoring.judged import Judged
-from service.scoring.messages import Params, localized, message
+from service.scoring.messages import Params, localized
 from service.scoring.results import DocumentsFacts, FindingCode, Note
 from service.scoring.sources import Source
 from service.standards.catalogue import StandardBody
@@ -81,7 +81,7 @@ def sources(code: str, standard: StandardBody) -> dict[item_rules.StandardTopic,
         "channels": section,
     }
     return {
-        topic: Source.of(code, "standard-text", {"topic": message(f"topic.{topic}")}, line=line)
+        topic: Source.of(code, "standard-text", item_rules.standard_text(topic), line=line)
         for topic, line in lines.items()
     }
 

@@ -3,6 +3,7 @@ scorer uses renders through the real scorer with the parameters the catalogue de
 
 import ast
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, get_args
 
@@ -207,17 +208,33 @@ def test_the_scenarios_reach_most_finding_and_note_codes(scored: list[ScoreResul
     }  # fmt: skip
 
 
+def _clause_name(node: ast.Call) -> ast.expr | None:
+    """The clause a call names, without its ``source.`` prefix: ``Source.of(doc, "cost")``,
+    ``source.citing("documents-list-of", ...)``."""
+    func = node.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    if func.attr == "of" and getattr(func.value, "id", None) == "Source" and len(node.args) > 1:
+        return node.args[1]
+    if func.attr == "citing" and node.args:
+        return node.args[0]
+    return None
+
+
 def _literal_keys() -> set[str]:
     """Message keys written as string literals in the scoring rules (``message("…")``,
-    ``Finding.of(…, "key", …)``, ``add(code, items, "key", …)``, rule ``key=``)."""
+    ``Finding.of(…, "key", …)``, ``add(code, items, "key", …)``, rule ``key=``), and the
+    clauses named where a source is made (a rule's clause is counted from the rule)."""
     found: set[str] = set()
     for path in (ROOT / "service" / "scoring").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                # A clause is named without its prefix: ``Source.of(doc, "cost", ...)``.
-                for key in (node.value, f"source.{node.value}"):
-                    if key in CATALOGUE.messages:
-                        found.add(key)
+                if node.value in CATALOGUE.messages:
+                    found.add(node.value)
+            elif isinstance(node, ast.Call):
+                name = _clause_name(node)
+                if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                    found.add(f"source.{name.value}")
     return found
 
 
@@ -232,7 +249,7 @@ def test_every_catalogue_key_is_used_by_the_code() -> None:
         "asked.",
         "more.",
         "answer.",
-        "norm-name.",
+        "source.cost.",
     )
     item_keys = {k for rules in _item_rules() for r in rules for k in _keys_of(r)}
     codes = set(get_args(FindingCode)) | set(get_args(NoteCode))
@@ -259,6 +276,27 @@ def test_every_item_rule_names_a_catalogue_key() -> None:
     for rules in _item_rules():
         for rule in rules:
             assert set(_keys_of(rule)) <= set(CATALOGUE.messages), rule
+
+
+def test_a_rules_clause_cites_an_observable_its_item_asks() -> None:
+    # "(C3)" in a clause must be what checklists/observables.yaml tags the item with: a
+    # help desk's courtesy once cited D2 (staff) where the item asks B5.
+    tagged: dict[str, set[str]] = {}
+    observables = yaml.safe_load((ROOT / "checklists" / "observables.yaml").read_text("utf-8"))
+    for code, channels in observables.items():
+        for items in (channels or {}).values():
+            for item in items:
+                tagged.setdefault(item, set()).add(code)
+    from service.scoring.item_rules import ITEM_FINDINGS
+
+    cited_any = 0
+    for item, rules in ITEM_FINDINGS.items():
+        for rule in rules:
+            text = render(f"source.{rule.clause}", rule.clause_params, "en")
+            cited = set(re.findall(r"\b([A-H]\d)\b", text))
+            assert cited <= tagged.get(item, set()), (item, text)
+            cited_any += bool(cited)
+    assert cited_any >= 20
 
 
 def test_each_finding_cites_its_clause_in_three_languages(scored: list[ScoreResult]) -> None:
