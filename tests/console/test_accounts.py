@@ -127,7 +127,7 @@ class TestAccounts:
         [
             ("shopper", "", "Пароль слишком короткий."),
             ("shopper", "short", "Пароль слишком короткий."),
-            ("own", "brand-new-pass", "Свой пароль здесь сбросить нельзя"),
+            ("own", "brand-new-pass", "Свой пароль здесь сменить нельзя"),
         ],
     )
     def test_a_refused_password_changes_nothing(
