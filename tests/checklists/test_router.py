@@ -211,14 +211,17 @@ class TestPublishChecklist:
         assert response.json()["code"] == "checklist-version-exists"
 
     def test_version_must_grow(self, client: TestClient, coordinator: dict[str, str]) -> None:
+        # Past the shipped template's version, then back to one between the two.
         client.post(
-            api_path("publish_checklist"), json=template() | {"version": 5}, headers=coordinator
+            api_path("publish_checklist"),
+            json=template() | {"version": NEXT + 1},
+            headers=coordinator,
         )
         response = client.post(
-            api_path("publish_checklist"), json=template() | {"version": 4}, headers=coordinator
+            api_path("publish_checklist"), json=template() | {"version": NEXT}, headers=coordinator
         )
         assert response.status_code == 409
-        assert "version 5" in response.json()["detail"]
+        assert f"version {NEXT + 1}" in response.json()["detail"]
 
     @pytest.mark.parametrize(
         ("change", "message"),
