@@ -1,4 +1,4 @@
-"""Locks of service/db.py on a real database file: readers never wait, a writer holds the lock
+"""Locks of service/db/ on a real database file: readers never wait, a writer holds the lock
 from its first write to its commit, and a wait past the limits is a 503, never a 500.
 
 These tests use an engine and an app of their own (a file each), not the suite's shared

@@ -1,4 +1,4 @@
-"""The transaction phases of service/db.py, each on its own (the flows test them in use)."""
+"""The transaction phases of service/db/, each on its own (the flows test them in use)."""
 
 import asyncio
 import datetime as dt
@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from service import db
 from service.auth.models import User
 from service.auth.roles import Role
+from service.db import request as db_request
 from tests.conftest import AuthHeaders
 from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
@@ -132,12 +133,12 @@ def _one_request(engine: Engine, commit_in_route: bool) -> tuple[list[bool], int
         with pytest.raises(StopAsyncIteration):
             await requests.__anext__()
 
-    original = db._ENDINGS
-    db._ENDINGS = endings
+    original = db_request._ENDINGS
+    db_request._ENDINGS = endings
     try:
         asyncio.run(request())
     finally:
-        db._ENDINGS = original
+        db_request._ENDINGS = original
         endings.shutdown()
     with Session(engine) as check:
         stored = len(check.exec(select(User)).all())
