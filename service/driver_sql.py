@@ -12,6 +12,7 @@ so most are none). The statement still passes through the connection, so its eve
 (counters, locks) fire.
 """
 
+import json
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -136,3 +137,30 @@ class DriverStatement:
 
 def _fixed(value: Any) -> Callable[[Any], Any]:
     return lambda _ignored: value
+
+
+class _JsonArray(sa.types.TypeDecorator[list[Any]]):
+    """A list bound as one JSON array of its elements as ``element`` stores them (SQLite)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def __init__(self, element: sa.types.TypeEngine[Any]) -> None:
+        super().__init__()
+        self.element = element
+
+    def process_bind_param(self, value: list[Any] | None, dialect: sa.Dialect) -> str:
+        store = driver_value(self.element, dialect)
+        return json.dumps([store(v) for v in value or ()])
+
+
+def one_of(column: sa.Column[Any], name: str, *, postgres: bool) -> sa.ColumnElement[bool]:
+    """``column`` is one of the list bound as ``name``: one parameter whatever its length, so
+    the statement's text is constant. On PostgreSQL ``= ANY`` of an array, which psycopg
+    converts once and the server prepares once (an IN list of 40 is new text every time, past
+    psycopg's cache of 50 parameters); on SQLite ``IN`` the values of a JSON array."""
+    if postgres:
+        return column == sa.any_(sa.bindparam(name, type_=sa.ARRAY(column.type)))
+    # An expanding IN is rendered anew for each execution; a JSON array is one parameter.
+    listed = sa.func.json_each(sa.bindparam(name, type_=_JsonArray(column.type)))
+    return column.in_(sa.select(listed.table_valued("value").c.value))

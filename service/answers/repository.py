@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, delete, func, insert, select
 
 from service.answers.models import Answer, DroppedAnswer
-from service.db_types import UtcDateTime, driver_value
-from service.driver_sql import DriverStatement
+from service.db_types import UtcDateTime
+from service.driver_sql import DriverStatement, one_of
 
 _ANSWERS: sa.Table = Answer.__table__  # type: ignore[attr-defined]
 _DROPPED: sa.Table = DroppedAnswer.__table__  # type: ignore[attr-defined]
@@ -31,33 +31,8 @@ class SyncState:
     """Item -> versions kept, for the batch's items that have any."""
 
 
-# The sync's statements are built once, in Core, with their lists as one parameter each: no
-# ORM compile step, a cache key computed once, and on PostgreSQL a constant text (``= ANY``
-# of an array) that psycopg converts once and the server prepares once, where an IN list of
-# 40 is new text every time, past psycopg's cache of 50 parameters.
-
-
-class _JsonArray(sa.types.TypeDecorator[list[Any]]):
-    """A list bound as one JSON array of its elements as ``element`` stores them (SQLite)."""
-
-    impl = sa.Text
-    cache_ok = True
-
-    def __init__(self, element: sa.types.TypeEngine[Any]) -> None:
-        super().__init__()
-        self.element = element
-
-    def process_bind_param(self, value: list[Any] | None, dialect: sa.Dialect) -> str:
-        store = driver_value(self.element, dialect)
-        return json.dumps([store(v) for v in value or ()])
-
-
-def _one_of(column: sa.Column[Any], name: str, *, postgres: bool) -> sa.ColumnElement[bool]:
-    if postgres:
-        return column == sa.any_(sa.bindparam(name, type_=sa.ARRAY(column.type)))
-    # An expanding IN is rendered anew for each execution; a JSON array is one parameter.
-    listed = sa.func.json_each(sa.bindparam(name, type_=_JsonArray(column.type)))
-    return column.in_(sa.select(listed.table_valued("value").c.value))
+# The sync's statements are built once, in Core, with their lists as one parameter each
+# (``driver_sql.one_of``): no ORM compile step, and a cache key computed once.
 
 
 def _state_statement(*, postgres: bool) -> sa.CompoundSelect[Any]:
@@ -74,7 +49,7 @@ def _state_statement(*, postgres: bool) -> sa.CompoundSelect[Any]:
             null(UtcDateTime()).label("answered_at"),
             null(sa.Integer()).label("row_id"),
             null(sa.Integer()).label("versions"),
-        ).where(_one_of(table.c.client_id, "client_ids", postgres=postgres))
+        ).where(one_of(table.c.client_id, "client_ids", postgres=postgres))
 
     answers = _ANSWERS.c
     # An item with versions has a current one (its first answer is current, and a current
@@ -97,7 +72,7 @@ def _state_statement(*, postgres: bool) -> sa.CompoundSelect[Any]:
     ).where(
         answers.is_current,
         answers.visit_id == sa.bindparam("visit_id"),
-        _one_of(answers.item_code, "item_codes", postgres=postgres),
+        one_of(answers.item_code, "item_codes", postgres=postgres),
     )
     return sa.union_all(sent_from(_ANSWERS), sent_from(_DROPPED), current)
 
@@ -105,7 +80,7 @@ def _state_statement(*, postgres: bool) -> sa.CompoundSelect[Any]:
 def _retire_statement(*, postgres: bool) -> sa.Update:
     return (
         sa.update(_ANSWERS)
-        .where(_one_of(_ANSWERS.c.id, "ids", postgres=postgres))
+        .where(one_of(_ANSWERS.c.id, "ids", postgres=postgres))
         .values(is_current=False)
     )
 
