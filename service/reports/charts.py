@@ -82,7 +82,7 @@ def bar_chart_png(
         value_label: the bottom axis' label, for ``Bar.value`` (0..``value_max``).
         value_max: the end of the bottom axis.
         second_label: the top axis' label, for ``Bar.second`` (a percentage, 0..100).
-        words: what the chart says besides, in its language (``reports.service.WORDS``).
+        words: what the chart says besides, in its language (``reports.words.WORDS``).
 
     Returns:
         A PNG image, ``WIDTH_IN`` × ``DPI`` pixels wide, taller the more rows it has.

@@ -14,13 +14,14 @@ from PIL import Image
 from service.auth.roles import Role
 from service.reports import charts
 from service.reports import service as reports_service
+from service.reports import words as reports_words
 from tests.conftest import AuthHeaders
 from tests.fixtures.problems import assert_problem
 from tests.fixtures.routes import api_path
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KAZAKH = "Әлеуметтік көмек — Ұлттық банк, Қызылорда"
-RU = reports_service.WORDS["ru"]
+RU = reports_words.WORDS["ru"]
 
 
 def image(png: bytes) -> Image.Image:
@@ -182,7 +183,7 @@ class TestChartLanguages:
 def test_numbers_are_written_as_the_readers_locale_writes_them(
     language: str, mean: str, share: str
 ) -> None:
-    words = reports_service.WORDS[language]  # type: ignore[index]
+    words = reports_words.WORDS[language]  # type: ignore[index]
     assert words.number(4.049, 2) == mean
     assert words.number(61.6, 0) == share
     # The words are drawn: a glyph the font lacks would fail here (warnings are errors).
@@ -212,7 +213,7 @@ def test_the_title_stays_inside_the_image_beside_the_longest_labels(
         value_label=texts.value_label,
         value_max=chart.value_max,
         second_label=texts.second_label,
-        words=reports_service.WORDS[language],  # type: ignore[index]
+        words=reports_words.WORDS[language],  # type: ignore[index]
     )
     picture = image(png).convert("L")
     width = picture.width
