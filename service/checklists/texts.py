@@ -4,6 +4,7 @@ Pure: a ``StandardBody`` in, strings out. The builder puts these into placeholde
 the options of the ``deadline_case`` item.
 """
 
+import re
 from dataclasses import dataclass
 
 from service.standards.catalogue import (
@@ -41,6 +42,8 @@ _UNIT_EN = {
 }
 # Case texts such as «продлевается не более чем на» read on into the amount.
 _LEAD_WORDS = frozenset({"до", "на", "более", "чем", "to", "than", "by"})
+# The Russian words of such a case that state its limit, dropped where Kazakh says the limit.
+_LEAD_TAIL_RU = re.compile(r"\s*(?:не более(?: чем)?(?: на)?|до|на)$", re.IGNORECASE)
 _BOUND = {
     "ru": {Bound.min: "минимум", Bound.max: "максимум"},
     "en": {Bound.min: "at least", Bound.max: "at most"},
@@ -190,9 +193,14 @@ class DeadlineCase:
         else:
             amount = amount_in(lang, first.amount, first.unit)
         lead = bool(label) and label.split()[-1].lower() in _LEAD_WORDS
-        if first.bound is not None and len(entries) == 1 and not lead:
+        if lead and lang == "kk":
+            # The case's words are the catalogue's Russian: run on into a Kazakh amount they
+            # read as neither language. Their limit («до», «не более чем на») is said in
+            # Kazakh before the amount, and the rest of the label quoted before a colon.
+            label, amount, lead = _LEAD_TAIL_RU.sub("", label), f"{_UP_TO[lang]} {amount}", False
+        elif first.bound is not None and len(entries) == 1 and not lead:
             amount = f"{amount} ({_BOUND[lang][first.bound]})"
-        if first.extension and not lead:
+        if first.extension and not lead and not amount.startswith(_UP_TO[lang]):
             amount = f"{_UP_TO[lang]} {amount}"
         if not label and several:
             label = _MAIN_TERM[lang]

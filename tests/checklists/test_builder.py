@@ -1,5 +1,6 @@
 """The builder: every service gets its checklists, resolved from the standard."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -178,10 +179,38 @@ def test_russian_plural(amount: int, ru: str) -> None:
         ("S06", "стандартта мерзім көрсетілмеген"),
         # The case's words are the catalogue's Russian; the term is Kazakh.
         ("S11", "отличаются по видам возврата: 15–180 күнтізбелік күн"),
+        # Russian that would run on into the amount («не более», «до») is said in Kazakh.
+        ("S48", "ең көбі 60 минут"),
     ],
 )
 def test_deadline_text_in_kazakh(code: str, kk: str) -> None:
     assert texts.deadline_text(CATALOGUE[code], "kk") == kk
+
+
+@pytest.mark.parametrize(
+    ("code", "part"),
+    [
+        ("S30", "срок продлевается: ең көбі 4 ай"),
+        ("S37", "обследования продлевается: ең көбі 48 жұмыс күні (барлығы ең көбі 99"),
+    ],
+)
+def test_kazakh_extension_states_its_limit_in_kazakh(code: str, part: str) -> None:
+    assert part in texts.deadline_text(CATALOGUE[code], "kk")
+
+
+def test_no_kazakh_deadline_runs_russian_into_an_amount() -> None:
+    # A Russian limit word right before a Kazakh amount (quoted Russian with its own Russian
+    # amount, as S32's case says «до 5 или 30 рабочих дней», is a quote and stays).
+    run_on = re.compile(
+        r"\b(?:до|на|более|чем) \d+(?:–\d+)? (?:жұмыс|күнтізбелік|сағат|ай\b|минут)"
+    )
+    assert run_on.search("продлевается до 48 жұмыс күні")  # what it finds
+    found = {
+        code: text
+        for code, standard in CATALOGUE.items()
+        if run_on.search(text := texts.deadline_text(standard, "kk"))
+    }
+    assert found == {}
 
 
 def test_kazakh_texts_are_filled_from_the_programs_own_kazakh() -> None:
