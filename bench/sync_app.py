@@ -62,8 +62,8 @@ class RawDatabase:
         parsed = make_url(url)
         self.sqlite = parsed.get_backend_name() == "sqlite"
         self.pool: queue.LifoQueue[Connection] = queue.LifoQueue()
-        # As the API does (service/db/sqlite_locks.py): writers of this process queue on a lock in front of
-        # SQLite's, instead of sleeping in its busy handler.
+        # As the API does (service/db/sqlite_locks.py): writers of this process queue on a
+        # lock in front of SQLite's, instead of sleeping in its busy handler.
         self.writer = threading.Lock()
         for _ in range(size):
             self.pool.put(self._connect(parsed))
