@@ -193,16 +193,22 @@ class DeadlineCase:
         else:
             amount = amount_in(lang, first.amount, first.unit)
         lead = bool(label) and label.split()[-1].lower() in _LEAD_WORDS
+        labelled = bool(label)
+        limited = False
         if lead and lang == "kk":
             # The case's words are the catalogue's Russian: run on into a Kazakh amount they
-            # read as neither language. Their limit («до», «не более чем на») is said in
-            # Kazakh before the amount, and the rest of the label quoted before a colon.
-            label, amount, lead = _LEAD_TAIL_RU.sub("", label), f"{_UP_TO[lang]} {amount}", False
-        elif first.bound is not None and len(entries) == 1 and not lead:
+            # read as neither language, so kk quotes them before a colon. An upper limit they
+            # end in («до», «не более чем на») is said in Kazakh before the amount instead;
+            # any other («не менее чем») stays quoted, the amount after it as it is.
+            lead = False
+            stripped, limits = _LEAD_TAIL_RU.subn("", label)
+            if limits and first.bound is not Bound.min and len(entries) == 1:
+                label, amount, limited = stripped, f"{_UP_TO[lang]} {amount}", True
+        if first.bound is not None and len(entries) == 1 and not lead and not limited:
             amount = f"{amount} ({_BOUND[lang][first.bound]})"
-        if first.extension and not lead and not amount.startswith(_UP_TO[lang]):
+        if first.extension and not lead and not limited:
             amount = f"{_UP_TO[lang]} {amount}"
-        if not label and several:
+        if not labelled and several:
             label = _MAIN_TERM[lang]
         return f"{label} {amount}" if lead else f"{label}: {amount}" if label else amount
 

@@ -1,4 +1,4 @@
-"""Engine factory and the transaction phases: the one module that begins and ends transactions.
+"""Engine factory and the transaction phases: the one package that begins and ends transactions.
 
 Every other module uses the names below (tests/test_transactions_rule.py checks it):
 

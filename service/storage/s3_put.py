@@ -55,8 +55,8 @@ def put_object(
     """Store ``data`` under ``key``. One ``PutObject`` for an object of known size, with the
     caller's sha256 as its checksum (the store refuses other bytes, and botocore hashes nothing
     again); a file is sent as it is read, a few KB at a time, so many large uploads at once
-    hold no part buffers. Of unknown size, s3transfer's upload, in 8 MB parts past the
-    threshold."""
+    hold no part buffers. Of unknown size, or over 5 GiB, s3transfer's upload, in 8 MB parts
+    past the threshold."""
     if size is not None and size <= MAX_SINGLE_PUT:
         checksum = {"ChecksumSHA256": sha256_base64(sha256)} if sha256 else {}
         # Bytes in memory go in one send; a file object would be read 8 KB at a time.

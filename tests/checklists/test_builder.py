@@ -2,6 +2,7 @@
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,13 @@ from service.checklists.format import (
 )
 from service.checklists.items import ChoiceItem, DocumentsItem
 from service.checklists.loader import load_templates, parse_template
-from service.standards.catalogue import DeadlineUnit, StandardFile, load_catalogue
+from service.standards.catalogue import (
+    Bound,
+    Deadline,
+    DeadlineUnit,
+    StandardFile,
+    load_catalogue,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = load_templates(ROOT / "checklists" / "templates")
@@ -196,6 +203,47 @@ def test_deadline_text_in_kazakh(code: str, kk: str) -> None:
 )
 def test_kazakh_extension_states_its_limit_in_kazakh(code: str, part: str) -> None:
     assert part in texts.deadline_text(CATALOGUE[code], "kk")
+
+
+def _case(*entries: Deadline) -> texts.DeadlineCase:
+    return texts.DeadlineCase(0, entries)
+
+
+def _term(case_ru: str | None, amount: int = 10, **more: Any) -> Deadline:
+    return Deadline(case_ru=case_ru, amount=amount, unit=DeadlineUnit.working_days, **more)
+
+
+@pytest.mark.parametrize(
+    ("entries", "kk"),
+    [
+        # An upper limit in Russian words is said in Kazakh; the rest of the label quoted.
+        ((_term("выдача до"),), "выдача: ең көбі 10 жұмыс күні"),
+        ((_term("не более"),), "ең көбі 10 жұмыс күні"),
+        ((_term("срок не более чем на", bound=Bound.max),), "срок: ең көбі 10 жұмыс күні"),
+        # A lower limit, or a limit word the Kazakh cannot say for it, stays a quote: the
+        # amount after it keeps its own bound, never «ең көбі».
+        ((_term("не менее чем"),), "не менее чем: 10 жұмыс күні"),
+        ((_term("не ранее чем на", bound=Bound.min),), "не ранее чем на: 10 жұмыс күні (кемінде)"),
+        ((_term("выдача до", bound=Bound.min),), "выдача до: 10 жұмыс күні (кемінде)"),
+        (
+            (_term("возврат до", 15, bound=Bound.min), _term("возврат до", 180, bound=Bound.max)),
+            "возврат до: 15–180 жұмыс күні",
+        ),
+    ],
+)
+def test_kazakh_quotes_russian_limits_by_what_they_mean(
+    entries: tuple[Deadline, ...], kk: str
+) -> None:
+    case = _case(*entries)
+    assert case.text("kk", several=False) == kk
+    # Russian reads on as before.
+    assert case.text("ru", several=False).startswith(entries[0].case_ru or "")
+
+
+def test_a_label_stripped_to_nothing_is_not_called_the_main_term() -> None:
+    case = _case(_term("не более"))
+    assert case.text("kk", several=True) == "ең көбі 10 жұмыс күні"
+    assert _case(_term(None)).text("kk", several=True) == "негізгі мерзім: 10 жұмыс күні"
 
 
 def test_no_kazakh_deadline_runs_russian_into_an_amount() -> None:
