@@ -70,6 +70,10 @@ class Deadline(BaseModel):
             raise ValueError("only a stage can be optional")
         if self.upper is not None and self.bound is not Bound.min:
             raise ValueError("upper applies to a minimum term (bound: min)")
+        if self.extension and self.bound is not None:
+            # An extension is "by at most amount" already; a bound would say it twice, or
+            # (min) contradict it.
+            raise ValueError("an extension is at most its amount; it takes no bound")
         return self
 
 

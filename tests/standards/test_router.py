@@ -246,6 +246,13 @@ class TestPutStandard:
             ("deadlines", [{"amount": 5, "unit": "working_days", "extension": True}]),
             ("deadlines", [{"amount": 5, "unit": "working_days", "optional": True}]),
             ("deadlines", [{"amount": 5, "unit": "working_days", "upper": "applicant_choice"}]),
+            (
+                "deadlines",
+                [
+                    {"amount": 5, "unit": "working_days"},
+                    {"amount": 5, "unit": "working_days", "extension": True, "bound": "max"},
+                ],
+            ),
             ("channels", []),
             ("name_ru", ""),
             ("effective_from", "2026-02-30"),
