@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request, Response
 from starlette.datastructures import FormData
 
+from service import languages
 from service.auth import repository as auth_repository
 from service.auth.models import User
 from service.auth.roles import STAFF_ROLES, Role
@@ -86,7 +87,7 @@ def get_console(
     now = clock()
     secret = settings.auth.secret_key.get_secret_value()
     state = console_session.decode(request.cookies.get(console_session.COOKIE), secret)
-    language = i18n.language_of(request.cookies.get(console_session.LANGUAGE_COOKIE))
+    language = languages.language_of(request.cookies.get(console_session.LANGUAGE_COOKIE))
     if state is None:
         return Console(request, settings, console_session.anonymous(now), now, language)
     if not state.signed_in:

@@ -20,19 +20,12 @@ from babel.numbers import format_decimal
 from babel.support import Translations
 
 from service.isotime import LOCAL_OFFSET
+from service.languages import language_of
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
-# Russian first: the default, as in the report and the offices' daily work.
-LANGUAGES: tuple[str, ...] = ("ru", "kk", "en")
-DEFAULT_LANGUAGE = "ru"
 # Each language named in itself, for the switcher.
 LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
-
-
-def language_of(value: str | None) -> str:
-    """A supported language code, or the default for anything else."""
-    return value if value in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def catalogue_path(language: str) -> Path:

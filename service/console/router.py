@@ -16,13 +16,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service import languages
 from service.auth import repository as auth_repository
 from service.auth import sessions
 from service.auth.deps import ClientAddress, ThrottleDep
 from service.auth.roles import STAFF_ROLES, Role
 from service.auth.security import decode_token
 from service.console import (
-    i18n,
     routes_accounts,
     routes_assign,
     routes_dashboard,
@@ -136,7 +136,7 @@ def console_signout(session: SessionDep, console: SignedIn, _form: CheckedForm) 
 @router.post("/language", name="console_language")
 def console_language(console: ConsoleDep, form: CheckedForm) -> Response:
     """Switch the console's language; the browser remembers it."""
-    console.language = i18n.language_of(str(form.get("lang", "")))
+    console.language = languages.language_of(str(form.get("lang", "")))
     console.cookies[console_session.LANGUAGE_COOKIE] = console.language
     return redirect(console, safe_next(str(form.get("next", ""))))
 
@@ -181,7 +181,7 @@ def _as_page(problem: Handler) -> Handler:
 
 
 def _language(request: Request) -> str:
-    return i18n.language_of(request.cookies.get(console_session.LANGUAGE_COOKIE))
+    return languages.language_of(request.cookies.get(console_session.LANGUAGE_COOKIE))
 
 
 def install(app: FastAPI) -> None:

@@ -21,6 +21,7 @@ from service.db import ReadSessionDep
 from service.exports import service as exports_service
 from service.exports.router import attachment
 from service.exports.schemas import ExportFormat
+from service.languages import language_of
 from service.offices.regions import Region
 from service.reports import rankings
 from service.reports import service as reports_service
@@ -32,7 +33,6 @@ from service.reports.deps import (
     FiltersDep,
     RankByQuery,
     RankingFiltersDep,
-    language_named,
 )
 from service.reports.schemas import RankBy
 from service.standards import service as standards_service
@@ -89,7 +89,7 @@ def console_services_chart(
     """The chart of ``GET /reports/services.png``, for the page's image, in the page's
     language (a new language, a new ``ETag``)."""
     kind = reports_service.ChartKind.services
-    language = language_named(console.language) or "ru"
+    language = language_of(console.language)
     etag = reports_service.chart_tag(session, filters, kind, language)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Content-Language": language}
     if matches(if_none_match, etag):

@@ -7,7 +7,6 @@ KoboCollect read them.
 
 import csv
 import io
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ RESPONSE_NS = "http://openrosa.org/http/response"
 FORM_LIST_NS = "http://openrosa.org/xforms/xformsList"
 MANIFEST_NS = "http://openrosa.org/xforms/xformsManifest"
 XML_MEDIA_TYPE = "text/xml; charset=utf-8"
-LANGUAGES = ("ru", "kk", "en")
 
 
 def _document(root: ET.Element) -> bytes:
@@ -117,23 +115,3 @@ def visits_csv(rows: Sequence[VisitRow]) -> bytes:
             ]
         )
     return out.getvalue().encode()
-
-
-_LANG = re.compile(r"^\s*([A-Za-z]{2,3})(?:-[A-Za-z0-9-]+)?\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
-
-
-def language(accept_language: str | None) -> str:
-    """The best of ru, kk, en for an Accept-Language header; Russian when none matches."""
-    best, best_q = "ru", -1.0
-    for part in (accept_language or "").split(",")[:20]:
-        match = _LANG.match(part)
-        if match is None:
-            continue
-        lang = match.group(1).lower()
-        try:
-            q = float(match.group(2) or 1)
-        except ValueError:
-            continue
-        if lang in LANGUAGES and q > best_q:
-            best, best_q = lang, q
-    return best

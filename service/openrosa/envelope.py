@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service import languages
 from service.error_codes import ErrorCode
 from service.errors import PROBLEM_MEDIA_TYPE, BadRequest
 from service.openrosa import documents, messages
@@ -44,7 +45,7 @@ class OpenRosaEnvelope:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        lang = documents.language(headers.get(b"accept-language", b"").decode("latin-1"))
+        lang = languages.negotiated(headers.get(b"accept-language", b"").decode("latin-1"))
         extra = [
             (b"x-openrosa-version", VERSION.encode()),
             (b"content-language", lang.encode()),

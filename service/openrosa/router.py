@@ -12,6 +12,7 @@ from typing import Annotated, BinaryIO
 from fastapi import APIRouter, Depends, Request, Response, status
 from starlette.datastructures import UploadFile
 
+from service import languages
 from service.clock import ClockDep
 from service.db import SessionDep
 from service.deps import SettingsDep, StoreDep
@@ -51,7 +52,7 @@ def _url(request: Request, name: str, **params: str) -> str:
 
 
 def _lang(request: Request) -> str:
-    return documents.language(request.headers.get("accept-language"))
+    return languages.negotiated(request.headers.get("accept-language"))
 
 
 @router.get("/formList", name="openrosa_form_list")

@@ -15,13 +15,14 @@ from typing import BinaryIO, ClassVar
 
 from sqlmodel import Session
 
+from service import languages
 from service.answers.schemas import AnswerIn
 from service.auth.models import User
 from service.checklists.pinned import checklist_for_visit
 from service.config import Settings
 from service.error_codes import ErrorCode
 from service.errors import BadRequest, Conflict
-from service.openrosa import documents, facts, forms, repository
+from service.openrosa import facts, forms, repository
 from service.openrosa.models import OpenRosaSubmission, SubmissionState
 from service.photos import pipeline
 from service.photos import repository as photos_repository
@@ -70,7 +71,7 @@ def derived_id(instance_id: str, *parts: str) -> uuid.UUID:
 
 def _invalid(exc: InstanceError) -> SubmissionInvalid:
     # The reader words its reasons for the shopper in every language; the envelope picks one.
-    texts = {lang: exc.text(lang) for lang in documents.LANGUAGES}
+    texts = {lang: exc.text(lang) for lang in languages.LANGUAGES}
     return SubmissionInvalid(exc.text("en"), errors=[{"reason": exc.code, "message": texts}])
 
 

@@ -12,11 +12,12 @@ from service.checklists.format import ChecklistChannel
 from service.db import ReadSessionDep
 from service.deps import state_dependency
 from service.isotime import IsoDate
+from service.languages import Language, negotiated
 from service.offices.regions import Region
 from service.params import RowIdQuery
 from service.reports.cache import ChartCache
 from service.reports.periods import ReportFiltersInvalid, check_period
-from service.reports.schemas import Language, RankBy, ReportFilters
+from service.reports.schemas import RankBy, ReportFilters
 from service.standards.catalogue import CODE_PATTERN, Level
 from service.visits.transitions import VisitStatus
 
@@ -133,31 +134,6 @@ RankByQuery = Annotated[
     ),
 ]
 
-LANGUAGES: tuple[Language, ...] = ("ru", "kk", "en")
-
-
-def _accepted(header: str | None) -> Language | None:
-    """The first of ``LANGUAGES`` an ``Accept-Language`` header asks for, by its q-values."""
-    wanted: list[tuple[float, int, str]] = []
-    for position, part in enumerate((header or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        wanted.append((-quality, position, tag.strip().lower().split("-")[0]))
-    for quality, _, tag in sorted(wanted):
-        if quality < 0 and (language := language_named(tag)) is not None:
-            return language
-    return None
-
-
-def language_named(tag: str | None) -> Language | None:
-    """``tag`` as one of ``LANGUAGES``, or None when it is none of them."""
-    return next((language for language in LANGUAGES if language == tag), None)
-
 
 async def report_language(
     lang: Annotated[
@@ -168,7 +144,7 @@ async def report_language(
 ) -> Language:
     """The language a report's texts are given in: ``lang``, else the first of ours the
     ``Accept-Language`` header asks for, else Russian, the report's own language."""
-    return lang or _accepted(accept_language) or "ru"
+    return lang or negotiated(accept_language)
 
 
 LanguageDep = Annotated[Language, Depends(report_language)]

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from service.auth.deps import ROLE_CHECKED
 from service.errors import problem_responses
+from service.languages import Language
 from service.reports import rankings
 from service.reports import service as reports_service
 from service.reports.cache import matches
@@ -25,7 +26,6 @@ from service.reports.schemas import (
     ComparedRanking,
     CriterionRow,
     FindingsReport,
-    Language,
     OfficeRow,
     RankBy,
     Ranking,

@@ -3,12 +3,13 @@
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Generic, Literal, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.checklists.format import ChecklistChannel
 from service.checklists.vocabulary import Criterion
+from service.languages import Language
 from service.offices.regions import Region
 from service.offices.schemas import OfficeKind
 from service.standards.catalogue import Level
@@ -163,9 +164,8 @@ class FindingRow(BaseModel):
 
 
 RowT = TypeVar("RowT", bound=BaseModel)
-# The languages findings' messages are stored in (Kazakh since rules 2026.3; older findings
-# fall back to Russian).
-Language = Literal["ru", "kk", "en"]
+# Findings' messages are stored in each of ``Language`` (Kazakh since rules 2026.3; older
+# findings fall back to Russian).
 
 
 class Report(BaseModel, Generic[RowT]):

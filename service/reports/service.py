@@ -10,13 +10,13 @@ from sqlmodel import Session
 
 from service import db
 from service.checklists.vocabulary import Criterion
+from service.languages import Language
 from service.reports import charts, rankings, repository
 from service.reports.cache import ChartCache, DataVersion, chart_etag
 from service.reports.schemas import (
     CriterionRow,
     FindingRow,
     FindingsReport,
-    Language,
     Report,
     ReportFilters,
     ServiceRow,

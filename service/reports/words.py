@@ -1,8 +1,8 @@
 """What reports and charts say in Russian, Kazakh and English besides the data itself."""
 
 from service.checklists.vocabulary import Criterion
+from service.languages import Language
 from service.reports import charts
-from service.reports.schemas import Language
 
 CRITERIA_RU: dict[Criterion, str] = {
     Criterion.information: "Информированность",

@@ -27,7 +27,7 @@ from sqlmodel import Session
 from service.auth.roles import Role
 from service.checklists import service as checklists_service
 from service.config import AuthSettings, DatabaseSettings, Settings, StorageSettings
-from service.console.i18n import LANGUAGES
+from service.languages import LANGUAGES
 from service.main import create_app
 from service.standards import service as standards_service
 from tests.conftest import NOW, SECRET

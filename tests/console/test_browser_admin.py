@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from service.auth.roles import Role
-from service.console.i18n import LANGUAGES
+from service.languages import LANGUAGES
 from tests.console import test_browser as base
 from tests.fixtures.qr import decode_qr
 

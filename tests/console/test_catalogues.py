@@ -10,8 +10,9 @@ import pytest
 from babel.messages.extract import extract_from_dir
 
 from service.console import i18n
-from service.console.i18n import LANGUAGES, read_catalogue
+from service.console.i18n import read_catalogue
 from service.console.pages import TEMPLATES
+from service.languages import LANGUAGES, language_of
 
 PACKAGE = TEMPLATES.parent
 METHODS = [("templates/**.html", "jinja2"), ("labels.py", "python")]
@@ -106,4 +107,4 @@ class TestFormats:
 
     @pytest.mark.parametrize("value", ["", "de", None, "RU"])
     def test_unknown_language_is_russian(self, value: str | None) -> None:
-        assert i18n.language_of(value) == "ru"
+        assert language_of(value) == "ru"
