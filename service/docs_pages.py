@@ -19,6 +19,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 
+from service.languages import LANGUAGE_NAMES, LANGUAGES, Language, language_named, negotiated
+from service.start_texts import START_TEXTS
+
 STATIC_URL = "/static/docs"
 CONSOLE_URL = "/console/"
 TOKEN_URL = "/api/v1/auth/token"
@@ -47,34 +50,38 @@ def _has_console(app: FastAPI) -> bool:
     return any(route.path in (console, CONSOLE_URL) for route in iter_route_contexts(app.routes))
 
 
-def start_page(app: FastAPI, root: str, base_url: str) -> str:
-    """The start page's HTML: what this is and where to go, with no external assets.
+def start_page(app: FastAPI, root: str, base_url: str, language: Language) -> str:
+    """The start page's HTML in ``language``: what this is and where to go, with no external
+    assets, and links to itself in the other languages.
 
     ``base_url`` (this server as the client reached it) only fills in the sign-in example.
     """
+    said = START_TEXTS[language]
     openapi_url = f"{root}{app.openapi_url}"
     if _has_console(app):
-        console = f'<a href="{root}{CONSOLE_URL}">Console</a> for coordinators and analysts'
+        console = f'<a href="{root}{CONSOLE_URL}">{said["console"]}</a>'
     else:
-        console = (
-            f"Console for coordinators and analysts (<code>{CONSOLE_URL}</code>): "
-            "coming, not yet available"
-        )
+        console = f"{said['console']} (<code>{CONSOLE_URL}</code>): {said['console_missing']}"
     links = [
-        f'<a href="{root}/docs">API documentation</a> (Swagger UI: try the API, '
-        "<em>Authorize</em> to sign in)",
-        f'<a href="{root}/redoc">API reference</a> (ReDoc)',
-        f'<a href="{openapi_url}">OpenAPI document</a> (<code>{html.escape(openapi_url)}</code>)',
-        f'<a href="{root}/healthz">Liveness</a> (<code>/healthz</code>)',
-        f'<a href="{root}/readyz">Readiness</a> (<code>/readyz</code>: database and file store)',
+        f'<a href="{root}/docs">{said["docs"]}</a>',
+        f'<a href="{root}/redoc">{said["redoc"]}</a>',
+        f'<a href="{openapi_url}">{said["openapi"]}</a> (<code>{html.escape(openapi_url)}</code>)',
+        f'<a href="{root}/healthz">{said["healthz"]}</a> (<code>/healthz</code>)',
+        f'<a href="{root}/readyz">{said["readyz"]}</a>',
         console,
     ]
     items = "\n".join(f"<li>{link}</li>" for link in links)
+    others = " · ".join(
+        f'<a href="{root}/?lang={code}" hreflang="{code}" lang="{code}">{LANGUAGE_NAMES[code]}</a>'
+        for code in LANGUAGES
+        if code != language
+    )
+    docs = f'<a href="{root}/docs">{said["docs_link"]}</a>'
     title = html.escape(app.title)
     # The Host header is the client's to choose: escape it like any other input.
     token_url = html.escape(base_url.rstrip("/") + TOKEN_URL)
     return f"""<!doctype html>
-<html lang="en">
+<html lang="{language}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -84,19 +91,18 @@ line-height:1.5}}code,pre{{background:#f3f3f3;padding:0 .2em}}pre{{padding:.5em;
 </style>
 </head>
 <body>
+<nav>{others}</nav>
 <main>
 <h1>{title}</h1>
-<p>The mshop API: mystery-shopper monitoring of Kazakhstan's public services.</p>
+<p>{said["intro"]}</p>
 <ul>
 {items}
 </ul>
-<h2>First step: sign in</h2>
-<p>Get a token with an account's e-mail and password (<code>mshop serve --demo</code> makes
-<code>shopper1@demo.kz</code> with password <code>demo</code>), or press <em>Authorize</em>
-in the <a href="{root}/docs">API documentation</a>:</p>
+<h2>{said["sign_in"]}</h2>
+<p>{said["token"].format(docs=docs)}</p>
 <pre>curl -s -X POST {token_url} \\
   -d username=shopper1@demo.kz -d password=demo</pre>
-<p>Then send <code>Authorization: Bearer &lt;access_token&gt;</code> with each request.</p>
+<p>{said["bearer"]}</p>
 </main>
 </body>
 </html>
@@ -147,8 +153,14 @@ def install(app: FastAPI) -> None:
 
     @app.get("/", include_in_schema=False)
     def read_start_page(request: Request) -> HTMLResponse:
-        """Answer a small page saying what this is and where the docs, probes and console are."""
+        """Answer a small page saying what this is and where the docs, probes and console are,
+        in ``?lang=`` (ru, kk, en), else the Accept-Language header's choice, else Russian."""
         root = request.scope.get("root_path", "")
-        page = HTMLResponse(start_page(app, root, str(request.base_url)))
+        language = language_named(request.query_params.get("lang")) or negotiated(
+            request.headers.get("accept-language")
+        )
+        page = HTMLResponse(start_page(app, root, str(request.base_url), language))
         page.headers["Content-Security-Policy"] = START_POLICY
+        page.headers["Content-Language"] = language
+        page.headers["Vary"] = "Accept-Language"
         return page

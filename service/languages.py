@@ -10,6 +10,8 @@ from typing import Literal, get_args
 Language = Literal["ru", "kk", "en"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 DEFAULT_LANGUAGE: Language = "ru"
+# Each language named in itself, for a switcher.
+LANGUAGE_NAMES: dict[Language, str] = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 # An Accept-Language header is read up to this many entries: browsers and phones send a
 # handful, and a longer one is someone else's.
 MAX_ACCEPTED_ENTRIES = 20

@@ -48,6 +48,18 @@ CHROMIUM_ARGS = [
 # ReDoc 2 always shows this logo; the page's content security policy refuses it.
 REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 START_LINKS = {"/docs", "/redoc", "/openapi.json", "/healthz", "/readyz", CONSOLE_URL}
+# The start page's intro in each language, and its links to itself in the others.
+INTROS = {
+    "ru": "мониторинг государственных услуг Казахстана",
+    "kk": "мемлекеттік қызметтерін",
+    "en": "mystery-shopper monitoring",
+}
+
+
+def start_links(language: str) -> set[str]:
+    return START_LINKS | {f"/?lang={other}" for other in INTROS if other != language}
+
+
 RENDER_TIMEOUT_MS = 60_000
 
 
@@ -162,13 +174,41 @@ class TestStartPage:
         assert response.status_code == 200
         assert response.headers["content-type"] == "text/html; charset=utf-8"
         page = _parse(response.text)
-        assert set(page.urls) == START_LINKS
-        assert page.lang == "en"
+        # No Accept-Language: Russian, the programme's default.
+        assert set(page.urls) == start_links("ru")
+        assert page.lang == "ru"
+        assert response.headers["content-language"] == "ru"
+        assert response.headers["vary"] == "Accept-Language"
         assert "<title>mshop " in response.text
-        assert "mystery-shopper monitoring" in response.text
+        assert INTROS["ru"] in response.text
         # Tiny and self-contained: nothing to fetch from anywhere.
         assert not {"script", "link", "img", "iframe"} & set(page.tags)
         assert response.headers["content-security-policy"].startswith("default-src 'none'")
+
+    @pytest.mark.parametrize(
+        ("query", "accept", "language"),
+        [
+            ("", "kk-KZ,kk;q=0.9,ru;q=0.8", "kk"),
+            ("", "en-US,en;q=0.9", "en"),
+            ("", "de;q=0.9,ru;q=0.5", "ru"),
+            ("?lang=en", "kk", "en"),  # the switcher's link wins over the header
+            ("?lang=kk", None, "kk"),
+            ("?lang=xx", "en", "en"),  # an unknown one is ignored
+        ],
+    )
+    def test_speaks_the_readers_language(
+        self, client: TestClient, query: str, accept: str | None, language: str
+    ) -> None:
+        headers = {"Accept-Language": accept} if accept else {}
+        response = client.get(f"/{query}", headers=headers)
+        assert response.status_code == 200
+        page = _parse(response.text)
+        assert page.lang == language
+        assert response.headers["content-language"] == language
+        assert set(page.urls) == start_links(language)
+        assert INTROS[language] in response.text
+        assert [INTROS[o] in response.text for o in INTROS if o != language] == [False, False]
+        assert "curl -s -X POST http://127.0.0.1/api/v1/auth/token" in response.text
 
     def test_every_link_answers(self, client: TestClient) -> None:
         kinds = {
@@ -179,6 +219,8 @@ class TestStartPage:
             "/readyz": "application/json",
             # The console's start page sends a visitor to its sign-in form.
             CONSOLE_URL: "text/html",
+            "/?lang=kk": "text/html",
+            "/?lang=en": "text/html",
         }
         for url in _parse(client.get("/").text).urls:
             response = client.get(url)
@@ -192,8 +234,10 @@ class TestStartPage:
         assert "Вход" in client.get(CONSOLE_URL).text
 
     def test_console_is_marked_missing_in_an_app_without_it(self) -> None:
-        body = start_page(FastAPI(), "", "http://127.0.0.1/")
+        body = start_page(FastAPI(), "", "http://127.0.0.1/", "en")
         assert f"<code>{CONSOLE_URL}</code>): coming, not yet available" in body
+        russian = start_page(FastAPI(), "", "http://127.0.0.1/", "ru")
+        assert f"<code>{CONSOLE_URL}</code>): скоро, пока недоступна" in russian
         assert CONSOLE_URL not in _parse(body).urls
 
     def test_gives_the_first_sign_in_step(self, client: TestClient) -> None:
@@ -205,7 +249,7 @@ class TestStartPage:
 
     def test_escapes_the_host_it_echoes(self, app: FastAPI) -> None:
         # The base URL comes from the client's Host header.
-        body = start_page(app, "", "http://x<script>/")
+        body = start_page(app, "", "http://x<script>/", "ru")
         assert "<script>" not in body
         assert "x&lt;script&gt;" in body
 
@@ -391,7 +435,7 @@ class TestInBrowser:
         )
         _screenshot(page, "start.png")
         hrefs = page.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
-        assert set(hrefs) == START_LINKS
+        assert set(hrefs) == start_links("en")
         for href in sorted(set(hrefs)):
             response = page.goto(f"{live_app.base_url}{href}")
             assert response is not None

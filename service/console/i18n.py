@@ -24,8 +24,6 @@ from service.languages import language_of
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
-# Each language named in itself, for the switcher.
-LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 
 
 def catalogue_path(language: str) -> Path:

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from service.console import i18n, labels
 from service.console import session as console_session
 from service.console.deps import Console
+from service.languages import LANGUAGE_NAMES
 from service.offices.regions import region_names
 from service.standards import service as standards_service
 
@@ -100,7 +101,7 @@ def render(template: str, language: str, context: dict[str, Any]) -> str:
         standard_name=lambda row: standards_service.names_of(row).in_language(language),
         with_query=with_query,
         lang=language,
-        languages=i18n.LANGUAGE_NAMES,
+        languages=LANGUAGE_NAMES,
         fmt_datetime=lambda moment: i18n.local_datetime(moment, language),
         fmt_day=lambda day: i18n.local_day(day, language),
         fmt_number=lambda value, digits=2: i18n.number(value, language, digits),
