@@ -208,7 +208,7 @@ class TestStartPage:
         assert set(page.urls) == start_links(language)
         assert INTROS[language] in response.text
         assert [INTROS[o] in response.text for o in INTROS if o != language] == [False, False]
-        assert "curl -s -X POST http://127.0.0.1/api/v1/auth/token" in response.text
+        assert f"curl -s -X POST http://127.0.0.1{api_path('login')}" in response.text
 
     def test_every_link_answers(self, client: TestClient) -> None:
         kinds = {
