@@ -275,6 +275,25 @@ class TestCreateUser:
         assert response.status_code == 200
         assert me(client, response).json()["id"] == created.json()["id"]
 
+    def test_the_password_is_stored_as_an_argon2id_hash(
+        self, client: TestClient, session: Session, auth_headers: AuthHeaders
+    ) -> None:
+        created = client.post(
+            api_path("create_user"),
+            json=new_user("shopper"),
+            headers=auth_headers(Role.coordinator),
+        )
+        assert created.status_code == 201, created.text
+        user = get_user_by_email(session, "new.user@example.kz")
+        assert user is not None
+        stored = user.hashed_password
+        # argon2id with a salt of its own: never the password, never the same hash twice.
+        assert stored.startswith("$argon2id$v=19$")
+        assert "long enough pw" not in stored
+        assert stored != security.hash_password("long enough pw")
+        assert security.verify_password("long enough pw", stored)
+        assert not security.verify_password("long enough pW", stored)
+
     @pytest.mark.parametrize("role", ["coordinator", "analyst", "admin"])
     def test_coordinator_creates_shoppers_only(
         self, client: TestClient, auth_headers: AuthHeaders, role: str
