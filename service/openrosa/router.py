@@ -11,12 +11,13 @@ from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from service import languages
 from service.clock import ClockDep
 from service.db import SessionDep
 from service.deps import SettingsDep, StoreDep
-from service.errors import ServiceError
+from service.errors import PayloadTooLarge, ServiceError
 from service.middleware import body_limit
 from service.openrosa import documents, forms, messages, tokens
 from service.openrosa import service as openrosa_service
@@ -35,6 +36,7 @@ OPENROSA_ERRORS: tuple[type[ServiceError], ...] = (
     forms.FormNotFound,
     openrosa_service.SubmissionInvalid,
     openrosa_service.SubmissionConflict,
+    PayloadTooLarge,
 )
 
 XML = documents.XML_MEDIA_TYPE
@@ -130,21 +132,36 @@ async def submission_parts(
 ) -> AsyncIterator[openrosa_service.Parts]:
     """The multipart body: ``xml_submission_file`` and one part per attachment."""
     settings = app_settings.openrosa
-    async with request.form(
-        max_files=settings.max_attachments + 1, max_fields=settings.max_attachments + 10
-    ) as form:
+    try:
+        form = await request.form(
+            max_files=settings.max_attachments + 1, max_fields=settings.max_attachments + 10
+        )
+    except HTTPException as exc:
+        # Starlette's count of parts, past the limit given (else a broken body: its 400).
+        if "Too many" not in str(exc.detail):
+            raise
+        raise PayloadTooLarge(
+            f"A submission holds at most {settings.max_attachments} attachments "
+            "(MSHOP_OPENROSA__MAX_ATTACHMENTS); send the others in another POST."
+        ) from exc
+    try:
         xml_part = form.get("xml_submission_file")
         if not isinstance(xml_part, UploadFile):
             raise openrosa_service.SubmissionInvalid("The POST has no xml_submission_file part.")
         xml = await xml_part.read(settings.max_instance_bytes + 1)
         if len(xml) > settings.max_instance_bytes:
-            raise openrosa_service.SubmissionInvalid("The instance XML is too large.")
+            raise PayloadTooLarge(
+                f"The instance XML is over {settings.max_instance_bytes} bytes "
+                "(MSHOP_OPENROSA__MAX_INSTANCE_BYTES)."
+            )
         attachments: dict[str, BinaryIO] = {}
         for key, value in form.multi_items():
             if isinstance(value, UploadFile) and key != "xml_submission_file":
                 attachments[value.filename or key] = value.file
         incomplete = str(form.get("*isIncomplete*", "")).lower() == "yes"
         yield openrosa_service.Parts(xml=xml, attachments=attachments, incomplete=incomplete)
+    finally:
+        await form.close()  # the spooled attachments' files
 
 
 PartsDep = Annotated[openrosa_service.Parts, Depends(submission_parts)]

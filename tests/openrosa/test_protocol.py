@@ -157,7 +157,10 @@ class TestErrorsAreOpenRosaResponses:
         )
 
         assert response.status_code == 413
-        assert message(response) == "Отправка слишком большая. Уменьшите размер фото."
+        assert message(response) == (
+            "Отправка больше, чем принимает сервер. Уменьшите размер фото; если не поможет, "
+            "сообщите координатору."
+        )
 
     def test_a_submission_without_the_xml_part_is_an_xml_400(self, collect: Collect) -> None:
         response = collect.request(
