@@ -213,7 +213,8 @@ class ServerSettings(BaseModel):
     body_idle_timeout_seconds: float = Field(default=30, gt=0, le=600)
     # On SIGTERM, requests in flight get this long to finish.
     graceful_shutdown_seconds: int = Field(default=20, ge=0, le=600)
-    # Connections and tasks per process beyond which uvicorn answers 503 at once.
+    # Connections and tasks per process beyond which the server answers 503 at once (a
+    # problem with Retry-After: service/serving.py).
     max_connections: int = Field(default=1000, ge=1, le=100_000)
     # A request line plus headers larger than this is refused (h11's incomplete event size).
     max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)

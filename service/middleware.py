@@ -49,7 +49,16 @@ def _accepted(content_type: str) -> bool:
     return main in ACCEPTED_TYPES or (main.startswith("application/") and main.endswith("+json"))
 
 
-def _problem(scope: Scope, status: int, title: str, code: ErrorCode, detail: str) -> list[Message]:
+def problem_messages(
+    scope: Scope,
+    status: int,
+    title: str,
+    code: ErrorCode,
+    detail: str,
+    headers: tuple[tuple[bytes, bytes], ...] = (),
+) -> list[Message]:
+    """A problem as the ASGI messages that send it, for answers made before the app runs;
+    the connection is closed after it."""
     body = json.dumps(
         problem_body(status=status, code=code, detail=detail, instance=scope["path"], title=title)
     ).encode()
@@ -60,6 +69,7 @@ def _problem(scope: Scope, status: int, title: str, code: ErrorCode, detail: str
             (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
             (b"content-length", str(len(body)).encode()),
             (b"connection", b"close"),
+            *headers,
         ],
     }
     return [start, {"type": "http.response.body", "body": body}]
@@ -108,7 +118,9 @@ class RequestGuard:
             )
             await self._send_all(
                 send,
-                _problem(scope, 415, "Unsupported Media Type", "unsupported-media-type", detail),
+                problem_messages(
+                    scope, 415, "Unsupported Media Type", "unsupported-media-type", detail
+                ),
             )
             return
         limit = self.limit_for(scope)
@@ -134,7 +146,7 @@ class RequestGuard:
 
     def _too_large(self, scope: Scope, limit: int) -> list[Message]:
         detail = f"The request body is larger than {limit} bytes."
-        return _problem(scope, 413, PayloadTooLarge.title, PayloadTooLarge.code, detail)
+        return problem_messages(scope, 413, PayloadTooLarge.title, PayloadTooLarge.code, detail)
 
     @staticmethod
     async def _send_all(send: Send, messages: list[Message]) -> None:

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mshop")
 
+# What a client past ``max_connections`` is told to wait before it tries again.
+OVERLOAD_RETRY_SECONDS = 5
+
 # glibc gives each thread that contends for malloc its own heap arena (up to 8 per core) and
 # rarely returns their memory; decoding photos on many worker threads kept gigabytes resident.
 # It reads the variable once, when the process starts, so serve re-executes itself with it set.
@@ -47,10 +50,29 @@ def guarded_protocol(server: "ServerSettings") -> "type[H11Protocol]":
     # Imported here: ``mshop`` imports this module before it re-executes itself for ``serve``
     # and must not pay for uvicorn twice (see service/__main__.py).
     import h11
+    from uvicorn.protocols.http import h11_impl
     from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    from service.errors import ServiceUnavailable
+    from service.middleware import problem_messages
 
     header_seconds = server.header_timeout_seconds
     body_seconds = server.body_idle_timeout_seconds
+
+    async def overloaded(scope: Any, _receive: Any, send: Any) -> None:
+        detail = (
+            f"The server holds {server.max_connections} connections or requests at once "
+            "(MSHOP_SERVER__MAX_CONNECTIONS); nothing was done. Retry shortly."
+        )
+        retry = ((b"retry-after", str(OVERLOAD_RETRY_SECONDS).encode()),)
+        title, code = ServiceUnavailable.title, ServiceUnavailable.code
+        for message in problem_messages(scope, 503, title, code, detail, retry):
+            await send(message)
+
+    # Past ``limit_concurrency`` uvicorn answers a plain-text 503 without Retry-After, named
+    # in the module of the protocol ours extends: the one place to give it the API's form,
+    # the problem every other 503 is (tests/test_serve_overload.py sends a request past it).
+    setattr(h11_impl, "service_unavailable", overloaded)  # noqa: B010  # not exported: replaced
 
     class GuardedH11Protocol(H11Protocol):
         _guard: asyncio.TimerHandle | None = None

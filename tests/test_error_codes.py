@@ -23,7 +23,12 @@ from service.spec import declared_codes
 SERVICE = Path(service.__file__).parent
 CODES = frozenset(get_args(ErrorCode))
 # Calls that put a code into a problem body, and where the code goes (argument index).
-BUILDERS = {"problem_body": None, "problem_response": None, "_problem": 3, "ImageRejected": 0}
+BUILDERS = {
+    "problem_body": None,
+    "problem_response": None,
+    "problem_messages": 3,
+    "ImageRejected": 0,
+}
 
 
 def _import_all() -> None:
