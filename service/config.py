@@ -216,7 +216,7 @@ class ServerSettings(BaseModel):
     # Connections and tasks per process beyond which the server answers 503 at once (a
     # problem with Retry-After: service/serving.py).
     max_connections: int = Field(default=1000, ge=1, le=100_000)
-    # A request line plus headers larger than this is refused (h11's incomplete event size).
+    # A request line plus headers larger than this is refused with a 431 problem (serving.py).
     max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
     # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed: the reverse proxy's
     # addresses or networks, comma-separated ("10.0.0.5,192.168.1.0/24"; "*" trusts every

@@ -18,6 +18,7 @@ ErrorCode = Literal[
     "method-not-allowed",
     "conflict",
     "payload-too-large",
+    "headers-too-large",
     "unsupported-media-type",
     "validation-failed",
     "query-parameter-unknown",

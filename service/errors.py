@@ -188,6 +188,15 @@ class TooManyRequests(ServiceError):
     title = "Too many requests"
 
 
+class HeadersTooLarge(ServiceError):
+    """A request head past ``MSHOP_SERVER__MAX_HEADER_BYTES``, answered by the server's
+    protocol before the app runs (service/serving.py)."""
+
+    status = 431
+    code: ClassVar[ErrorCode] = "headers-too-large"
+    title = "Request header fields too large"
+
+
 class ServiceUnavailable(ServiceError):
     status = 503
     code: ClassVar[ErrorCode] = "service-unavailable"
@@ -236,6 +245,7 @@ BY_STATUS: dict[int, type[ServiceError]] = {
         UnsupportedMediaType,
         ValidationFailed,
         TooManyRequests,
+        HeadersTooLarge,
         InternalError,
         ServiceUnavailable,
     )

@@ -12,10 +12,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from starlette.types import Message
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     from service.config import ServerSettings
@@ -58,6 +60,7 @@ def guarded_protocol(server: "ServerSettings") -> "type[H11Protocol]":
 
     header_seconds = server.header_timeout_seconds
     body_seconds = server.body_idle_timeout_seconds
+    header_bytes = server.max_header_bytes
 
     async def overloaded(scope: Any, _receive: Any, send: Any) -> None:
         detail = (
@@ -84,6 +87,13 @@ def guarded_protocol(server: "ServerSettings") -> "type[H11Protocol]":
             self._arm("headers", header_seconds)
 
         def data_received(self, data: bytes) -> None:
+            if self.conn.their_state is h11.IDLE:
+                # h11 bounds only a head still incomplete: a long one arriving whole passes.
+                buffered, _closed = self.conn.trailing_data
+                pending = buffered + data if buffered else data
+                if head_too_long(pending, header_bytes):
+                    self._refuse(pending)
+                    return
             super().data_received(data)
             state = self.conn.their_state
             if state is h11.IDLE:
@@ -95,6 +105,19 @@ def guarded_protocol(server: "ServerSettings") -> "type[H11Protocol]":
                 self._arm("body", body_seconds)  # each chunk restarts the idle clock
             else:
                 self._disarm()
+
+        def send_400_response(self, msg: str) -> None:
+            # h11 could not read the request (it keeps what arrived buffered).
+            self._refuse(self.conn.trailing_data[0])
+
+        def _refuse(self, pending: bytes) -> None:
+            """Answer the problem for an unreadable request and close the connection."""
+            start, body = refusal_messages(pending, header_bytes)
+            status = start["status"]
+            lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}".encode("ascii")]
+            lines += [name + b": " + value for name, value in start["headers"]]
+            self.transport.write(b"\r\n".join(lines) + b"\r\n\r\n" + body["body"])
+            self.transport.close()
 
         def on_response_complete(self) -> None:
             self._disarm()  # the keep-alive timeout takes over the idle connection
@@ -123,6 +146,31 @@ def guarded_protocol(server: "ServerSettings") -> "type[H11Protocol]":
                 self.transport.close()
 
     return GuardedH11Protocol
+
+
+def head_too_long(pending: bytes, header_bytes: int) -> bool:
+    """Whether ``pending``, the start of a request, has more than ``header_bytes`` before the
+    blank line ending its head (the line and headers; a head still arriving counts whole)."""
+    return pending.find(b"\r\n\r\n", 0, header_bytes + 4) == -1 and len(pending) > header_bytes
+
+
+def refusal_messages(pending: bytes, header_bytes: int) -> "list[Message]":
+    """The problem for a request that cannot be read, as ASGI messages: 431 when its head is
+    past ``header_bytes``, else 400; ``instance`` is its path when the request line tells."""
+    from service.errors import BadRequest, HeadersTooLarge
+    from service.middleware import problem_messages
+
+    line = pending.split(b"\r\n", 1)[0].split(b" ")
+    target = line[1].decode("latin-1") if len(line) == 3 and len(line[1]) <= 2048 else ""
+    scope = {"path": target.split("?", 1)[0]}
+    if head_too_long(pending, header_bytes):
+        detail = (
+            f"The request's line and headers are longer than {header_bytes} bytes "
+            "(MSHOP_SERVER__MAX_HEADER_BYTES); nothing was done."
+        )
+        return problem_messages(scope, 431, HeadersTooLarge.title, HeadersTooLarge.code, detail)
+    detail = "The request is not valid HTTP/1.1; nothing was done."
+    return problem_messages(scope, 400, BadRequest.title, BadRequest.code, detail)
 
 
 def proxy_options(forwarded_allow_ips: str) -> dict[str, Any]:

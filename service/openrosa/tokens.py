@@ -103,7 +103,8 @@ def create(
         return _retried(existing, user, label, token), token, False
     if repository.count_active(session, user.id) >= limit:
         raise TooManyAppTokens(
-            f"The shopper already holds {limit} active app tokens; revoke one first."
+            f"The shopper already holds {limit} active app tokens, the most allowed "
+            "(MSHOP_OPENROSA__MAX_APP_TOKENS_PER_USER); revoke one first."
         )
     row = AppToken(
         client_id=client_id,

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from service.auth.models import User
 from service.auth.roles import Role
+from service.config import Settings
 from service.openrosa import repository, tokens
 from tests.conftest import NOW, AuthHeaders
 from tests.fixtures.qr import decode_qr
@@ -79,6 +80,32 @@ class TestCreateAppToken:
         assert made == [201] * 5 + [409]
         refused = client.post(path, json=new(), headers=staff).json()
         assert refused["code"] == "too-many-app-tokens"
+        assert "holds 5 active" in refused["detail"]
+
+
+class TestConfiguredLimit:
+    """``MSHOP_OPENROSA__MAX_APP_TOKENS_PER_USER`` sets how many a shopper holds at once."""
+
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        openrosa = settings.openrosa.model_copy(update={"max_app_tokens_per_user": 2})
+        return settings.model_copy(update={"openrosa": openrosa})
+
+    def test_the_configured_number_are_active_and_a_revoke_frees_one(
+        self, client: TestClient, shopper: User, staff: dict[str, str]
+    ) -> None:
+        path = api_path("create_app_token", user_id=shopper.id)
+        made = [client.post(path, json=new(), headers=staff) for _ in range(3)]
+
+        assert [r.status_code for r in made] == [201, 201, 409]
+        refused = made[2].json()
+        assert refused["code"] == "too-many-app-tokens"
+        assert "holds 2 active" in refused["detail"]
+        assert "MSHOP_OPENROSA__MAX_APP_TOKENS_PER_USER" in refused["detail"]
+        first = made[0].json()["id"]
+        revoke = api_path("revoke_app_token", user_id=shopper.id, token_id=first)
+        assert client.post(revoke, headers=staff).json()["revoked_at"] is not None
+        assert client.post(path, json=new(), headers=staff).status_code == 201
 
 
 class TestRetriedCreate:
