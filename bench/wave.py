@@ -397,6 +397,7 @@ async def coordinator(
                 body = {"action": "return", "comment": "Фото бейджа нечитаемо, переснимите"}
             else:
                 body = {"action": "approve"}
+            body["client_id"] = str(uuid.uuid4())
             path = api_path("review_visit", visit_id=visit_id)
             await wave.call("review", "POST", path, headers=me.headers, json=body)
         await wave.think(COORDINATOR_THINK)

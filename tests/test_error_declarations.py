@@ -202,7 +202,7 @@ def _sync_cancelled(api: Api) -> tuple[Operation, Response]:
         "POST",
         "cancel_visit",
         path=path,
-        json={"reason": "closed"},
+        json={"client_id": str(uuid.uuid4()), "reason": "closed"},
         headers=api.headers(Role.admin),
     )
     assert cancelled.status_code == 200, cancelled.text

@@ -56,6 +56,10 @@ class AnswerPublic(BaseModel):
     answered_at: dt.datetime
     received_at: dt.datetime
     is_current: bool
+    withheld: bool = Field(
+        default=False,
+        description="The value is free text, which analysts do not read: left out (null)",
+    )
 
 
 class DroppedVersions(BaseModel):

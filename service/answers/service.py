@@ -24,7 +24,7 @@ from service.answers.schemas import (
 from service.answers.values import AnswerValueError, normalize
 from service.auth.callers import Account
 from service.checklists.format import ResolvedChecklist
-from service.checklists.kinds import kind_of
+from service.checklists.kinds import free_text_codes, kind_of
 from service.checklists.pinned import checklist_for_visit
 from service.error_codes import ErrorCode
 from service.errors import Conflict, ValidationFailed
@@ -260,14 +260,28 @@ def current_values(session: Session, visit: AnswerVisit) -> dict[str, Any]:
 
 
 def page(
-    session: Session, visit: AnswerVisit, *, history: bool, limit: int, offset: int
+    session: Session,
+    visit: AnswerVisit,
+    *,
+    history: bool,
+    limit: int,
+    offset: int,
+    free_text: bool = True,
 ) -> AnswerPage:
     """A page of the visit's current answers, or with ``history`` of every version kept,
-    with the count of versions dropped per item either way."""
+    with the count of versions dropped per item either way; without ``free_text`` the
+    values of text items are withheld."""
     rows, total = repository.page(session, visit.id, history=history, limit=limit, offset=offset)
     dropped = repository.dropped_counts(session, visit.id)
+    items = [AnswerPublic.model_validate(row, from_attributes=True) for row in rows]
+    if not free_text:
+        typed = free_text_codes(checklist_for_visit(session, visit).items())
+        items = [
+            a.model_copy(update={"value": None, "withheld": True}) if a.item_code in typed else a
+            for a in items
+        ]
     return AnswerPage(
-        items=[AnswerPublic.model_validate(row, from_attributes=True) for row in rows],
+        items=items,
         total=total,
         limit=limit,
         offset=offset,

@@ -3,7 +3,7 @@
 import datetime as dt
 import uuid
 
-from sqlalchemy import String
+from sqlalchemy import Index, String
 from sqlmodel import Field
 
 from service.auth.roles import Role
@@ -13,6 +13,8 @@ from service.db_types import UtcDateTime
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
+    # An index, not a constraint: see migration 0023 (SQLite would rebuild the table).
+    __table_args__ = (Index("uq_users_client_id", "client_id", unique=True),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(sa_type=String(254), unique=True, index=True)
@@ -30,6 +32,8 @@ class User(SQLModel, table=True):
     token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Set by an unlock: login failures before it no longer count, in every API process.
     login_reset_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The create's idempotency key, when it gave one (``service.create_user_as``).
+    client_id: uuid.UUID | None = None
 
 
 class RefreshFamily(SQLModel, table=True):

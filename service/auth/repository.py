@@ -16,6 +16,10 @@ def get_by_id(session: Session, user_id: uuid.UUID) -> User | None:
     return session.get(User, user_id)
 
 
+def get_by_client_id(session: Session, client_id: uuid.UUID) -> User | None:
+    return session.exec(select(User).where(col(User.client_id) == client_id)).first()
+
+
 def get_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email)).first()
 

@@ -22,3 +22,11 @@ CREATABLE_ROLES: dict[Role, frozenset[Role]] = {
 MANAGED_ROLES = CREATABLE_ROLES
 
 STAFF_ROLES = (Role.admin, Role.coordinator)
+
+# Who reads the free text people typed (text answers, visit notes, review comments, quotes in
+# findings): it may name office staff or others. Analysts work from everything else.
+FREE_TEXT_ROLES = frozenset({Role.admin, Role.coordinator, Role.shopper})
+
+
+def reads_free_text(role: str) -> bool:
+    return role in FREE_TEXT_ROLES

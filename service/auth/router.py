@@ -138,6 +138,7 @@ def read_me(user: CurrentUser) -> UserPublic:
         *ROLE_CHECKED,
         auth_service.RoleNotGrantable,
         auth_service.UserExists,
+        auth_service.UserConflict,
         auth_service.EmailConfusable,
         auth_service.PasswordTooShort,
     ),
@@ -148,11 +149,15 @@ def create_user(
     auth: AuthSettingsDep,
     actor: StaffUser,
     user_in: UserCreate,
+    response: Response,
 ) -> UserPublic:
-    """Create an account; coordinators may create shoppers only."""
-    user = auth_service.create_user_as(
+    """Create an account; coordinators may create shoppers only. With a ``client_id`` a retry
+    answers the same account (200)."""
+    user, created = auth_service.create_user_as(
         session, actor, user_in, now=clock(), min_password_length=auth.password_min_length
     )
+    if not created:
+        response.status_code = status.HTTP_200_OK
     return UserPublic.model_validate(user, from_attributes=True)
 
 

@@ -50,6 +50,11 @@ class UserCreate(UserBase):
     model_config = ConfigDict(extra="forbid")
 
     password: Password
+    client_id: uuid.UUID | None = Field(
+        default=None,
+        description="Makes a retry answer the same account; the same id with other content "
+        "(a field or the password) is 409",
+    )
 
 
 def _not_nullable(schema: dict[str, Any]) -> None:

@@ -26,6 +26,11 @@ class UserExists(Conflict):
     title = "User exists"
 
 
+class UserConflict(Conflict):
+    code: ClassVar[ErrorCode] = "user-conflict"
+    title = "User conflict"
+
+
 class EmailConfusable(Conflict):
     code: ClassVar[ErrorCode] = "email-confusable"
     title = "E-mail looks like another account's"
@@ -120,11 +125,38 @@ def create_user_as(
     *,
     now: dt.datetime,
     min_password_length: int,
-) -> User:
-    """Create an account on behalf of ``actor``, who may create only some roles."""
+) -> tuple[User, bool]:
+    """Create an account on behalf of ``actor``, who may create only some roles.
+
+    Returns the account and whether it was created: a retry (the same ``client_id`` and
+    content, the password included) answers the account it made.
+
+    Raises:
+        RoleNotGrantable: ``actor`` may not create accounts of that role.
+        UserConflict: the ``client_id`` made an account with other content.
+        PasswordTooShort, UserExists, EmailConfusable: as ``create_user``.
+    """
     if user_in.role not in CREATABLE_ROLES[actor.role]:
         raise RoleNotGrantable(f"A {actor.role} cannot create {user_in.role} accounts.")
-    return create_user(session, user_in, now=now, min_password_length=min_password_length)
+    if user_in.client_id is not None:
+        existing = repository.get_by_client_id(session, user_in.client_id)
+        if existing is not None:
+            return _retried(existing, user_in), False
+    user = create_user(session, user_in, now=now, min_password_length=min_password_length)
+    return user, True
+
+
+def _retried(user: User, user_in: UserCreate) -> User:
+    """``user``, made by ``user_in``'s client id, if ``user_in`` is its retry."""
+    fields = ("email", "full_name", "phone", "role")
+    same = all(getattr(user, f) == getattr(user_in, f) for f in fields)
+    # The password last: a retry checks it (argon2's work), another body is refused at once.
+    if not same or not verify_password(user_in.password, user.hashed_password):
+        raise UserConflict(
+            f"client_id {user_in.client_id} already created account {user.id} with other "
+            "content; use a new client_id for a new account."
+        )
+    return user
 
 
 def list_users(

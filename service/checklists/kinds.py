@@ -8,7 +8,7 @@ so a new kind is one entry here plus its tests (``docs/kinds.md``).
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -48,6 +48,8 @@ class Kind(Generic[ItemT]):
         example: the fixed plausible raw value factories and tests use, or None.
         xform_type: the XLSForm question type the kind's value question becomes on phones
             (``service/xforms/survey.py`` writes it, ``xforms/instance.py`` reads it back).
+        free_text: the value is what a person typed, which may name someone: left out of
+            what analysts read (``auth.roles.reads_free_text``).
     """
 
     model: type[ItemT]
@@ -57,6 +59,7 @@ class Kind(Generic[ItemT]):
     sample: Callable[[ItemT, samples.Draw], Any]
     example: Callable[[ItemT, dt.datetime], Any]
     xform_type: str
+    free_text: bool = False
 
 
 def _unscored(item: ItemBase, value: JsonValue) -> float | None:
@@ -153,6 +156,7 @@ KINDS: dict[str, Kind[Any]] = {
         sample=samples.sample_text,
         example=samples.example_text,
         xform_type="text",
+        free_text=True,
     ),
     "photo": Kind(
         model=PhotoItem,
@@ -191,3 +195,8 @@ _BY_MODEL: dict[type[ItemBase], Kind[Any]] = {k.model: k for k in KINDS.values()
 def kind_of(item: ItemBase) -> Kind[Any]:
     """The registry entry of ``item``'s kind."""
     return _BY_MODEL[type(item)]
+
+
+def free_text_codes(items: Iterable[ItemBase]) -> frozenset[str]:
+    """The codes of ``items`` answered in free text (see ``Kind.free_text``)."""
+    return frozenset(item.code for item in items if kind_of(item).free_text)

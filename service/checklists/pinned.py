@@ -43,8 +43,17 @@ def checklist_for_visit(session: Session, visit: PinsChecklist) -> ResolvedCheck
     Raises:
         ChecklistNotFound: the visit points at no checklist.
     """
-    digest = checklists_service.content_hash_of(session, visit.checklist_id)
-    return checklist_by_hash(session, visit.checklist_id, digest)
+    return checklist_by_id(session, visit.checklist_id)
+
+
+def checklist_by_id(session: Session, checklist_id: int) -> ResolvedChecklist:
+    """Checklist ``checklist_id``, parsed once per process and content hash.
+
+    Raises:
+        ChecklistNotFound: there is no checklist ``checklist_id``.
+    """
+    digest = checklists_service.content_hash_of(session, checklist_id)
+    return checklist_by_hash(session, checklist_id, digest)
 
 
 def checklist_by_hash(session: Session, checklist_id: int, digest: str) -> ResolvedChecklist:

@@ -158,6 +158,8 @@ RANK_BY: dict[str, str] = {
 ADMIN_PROBLEMS: dict[str, str] = {
     "account-invalid": N_("Check the fields: the e-mail, the name, the phone and the role."),
     "user-exists": N_("An account with this e-mail already exists."),
+    # A form sent again (the browser's back button) after its fields were changed.
+    "user-conflict": N_("This form was already sent with other details; open the page again."),
     "email-confusable": N_("This e-mail looks like another account's; type it as it is spelled."),
     "password-too-short": N_("The password is too short."),
     "old-password-required": N_(
@@ -167,6 +169,7 @@ ADMIN_PROBLEMS: dict[str, str] = {
     "validation-failed": N_("App tokens are for active mystery shoppers only."),
     "too-many-app-tokens": N_("The shopper has too many active app tokens; revoke one first."),
     "office-invalid": N_("Check the fields: the name, the city and the coordinates."),
+    "office-conflict": N_("This form was already sent with other details; open the page again."),
     "service-not-found": N_("A service is not in the catalogue."),
 }
 # What a done action says above the page it comes back to.

@@ -105,6 +105,8 @@ def console_accounts(
             "filters": {"role": role, "active": active, "email": email},
             "visible_roles": _roles(MANAGED_ROLES[actor_role]),
             "creatable_roles": _roles(CREATABLE_ROLES[actor_role]),
+            # The new-account form's key: a form sent twice makes one account.
+            "new_account_client_id": uuid.uuid4(),
             **_messages(console, problem, None),
         },
     )
@@ -125,11 +127,12 @@ def console_create_account(
             phone=fields["phone"] or None,
             role=Role(str(form.get("role", ""))),
             password=str(form.get("password", "")),
+            client_id=str(form.get("client_id", "")) or None,
         )
     except (ValueError, ValidationError) as exc:
         raise ConsoleProblem(console, back, "account-invalid") from exc
     try:
-        user = auth_service.create_user_as(
+        user, _created = auth_service.create_user_as(
             session,
             console.user,
             user_in,

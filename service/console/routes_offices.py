@@ -6,6 +6,7 @@ an office (its channel) follows from its kind, as the API models it (``OFFICE_KI
 """
 
 import datetime as dt
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -116,8 +117,9 @@ def console_new_office(
     console: StaffConsole,
     problem: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    """The form for a new office."""
-    return page(console, "office.html", {**_context(session, console, problem), "office": None})
+    """The form for a new office; its client id makes a form sent twice one office."""
+    context = {**_context(session, console, problem), "office": None}
+    return page(console, "office.html", context | {"client_id": uuid.uuid4()})
 
 
 @router.post("/offices", name="console_create_office")
@@ -127,8 +129,9 @@ def console_create_office(
     """Register an office as ``POST /offices`` does."""
     back = "/console/offices/new"
     try:
-        office_in = OfficeCreate.model_validate(_form_fields(form))
-        office = offices_service.create_office(session, office_in, now=console.now)
+        fields = _form_fields(form) | {"client_id": str(form.get("client_id", "")) or None}
+        office_in = OfficeCreate.model_validate(fields)
+        office, _created = offices_service.create_office(session, office_in, now=console.now)
     except ValidationError as exc:
         raise ConsoleProblem(console, back, "office-invalid") from exc
     except ServiceError as exc:

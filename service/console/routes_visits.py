@@ -166,7 +166,10 @@ def console_review(
             "next_visit": visits_service.next_in_queue(session, console.user, visit.id),
             "result_dates": (visit.result_ready_date, visit.result_received_date),
             "last_follow_up": follow_ups[-1].detail if follow_ups else None,
+            # Each form's key: a double click or a resent form moves the visit once.
             "result_client_id": uuid.uuid4(),
+            "review_client_id": uuid.uuid4(),
+            "reopen_client_id": uuid.uuid4(),
             "visit": public,
             "office": office,
             "checklist": checklist,
@@ -203,7 +206,9 @@ def console_review_visit(
     visit = _visit(session, console, visit_id)
     comment = str(form.get("comment", "")).strip() or None
     try:
-        body = ReviewRequest.model_validate({"action": form.get("action"), "comment": comment})
+        body = ReviewRequest.model_validate(
+            {"client_id": form.get("client_id"), "action": form.get("action"), "comment": comment}
+        )
     except ValidationError as exc:
         raise ConsoleProblem(console, here, _review_refusal(exc)) from exc
     try:
@@ -259,8 +264,18 @@ def console_reopen_visit(
     if not reason or len(reason) > 2000:
         raise ConsoleProblem(console, here, "reason-required")
     try:
+        client_id = uuid.UUID(str(form.get("client_id", "")))
+    except ValueError as exc:
+        raise ConsoleProblem(console, here, "validation-failed") from exc
+    try:
         lifecycle.with_reason(
-            session, visit, console.user, VisitAction.reopen, reason, now=console.now
+            session,
+            visit,
+            console.user,
+            VisitAction.reopen,
+            reason,
+            client_id=client_id,
+            now=console.now,
         )
     except ServiceError as exc:
         raise ConsoleProblem(console, here, exc.code) from exc

@@ -203,7 +203,9 @@ def _visit(
         skew_warn_seconds=ctx.settings.limits.clock_skew_warn_seconds,
     )
     if status == "returned":
-        review = ReviewRequest(action=ReviewAction.return_, comment=RETURN_COMMENT)
+        review = ReviewRequest(
+            client_id=uuid.uuid4(), action=ReviewAction.return_, comment=RETURN_COMMENT
+        )
         lifecycle.review(ctx.session, visit, ctx.coordinator, review, now=ctx.now)
     return visit
 

@@ -73,6 +73,7 @@ def answer_batches(session: Session, filters: ReportFilters) -> Iterator[Sequenc
             col(Answer.na),
             col(Answer.answered_at),
             col(Answer.received_at),
+            col(Visit.checklist_id),
         ),
         filters,
     )

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import StreamingResponse
 
 from service.auth.deps import ROLE_CHECKED
+from service.auth.roles import reads_free_text
 from service.clock import ClockDep
 from service.errors import problem_responses
 from service.exports import service as exports_service
 from service.exports.schemas import MEDIA_TYPES, ExportFormat
-from service.reports.deps import FiltersDep, ReportSession
+from service.reports.deps import FiltersDep, ReportSession, ReportUser
 from service.reports.periods import ReportFiltersInvalid
 from service.responses import ClosingStreamingResponse
 from service.storage.objects import content_disposition
@@ -72,10 +73,15 @@ def export_visits(
 )
 def export_answers(
     session: ReportSession,
+    user: ReportUser,
     clock: ClockDep,
     filters: FiltersDep,
     fmt: FormatQuery = ExportFormat.csv,
     bom: BomQuery = False,
 ) -> StreamingResponse:
-    """Export one row per current answer of the filtered visits."""
-    return attachment(exports_service.export_answers(session, filters, fmt, now=clock(), bom=bom))
+    """Export one row per current answer of the filtered visits; an analyst's export leaves
+    text answers out (``withheld``)."""
+    export = exports_service.export_answers(
+        session, filters, fmt, now=clock(), bom=bom, free_text=reads_free_text(user.role)
+    )
+    return attachment(export)

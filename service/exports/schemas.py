@@ -70,4 +70,5 @@ ANSWER_COLUMNS: tuple[Column, ...] = (
     Column("na", B, "Answered not applicable"),
     Column("answered_at", TS, "Phone's clock when answered, UTC"),
     Column("received_at", TS, "Server's clock when received, UTC"),
+    Column("withheld", B, "Free text an analyst does not read: value left empty"),
 )

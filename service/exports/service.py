@@ -11,6 +11,8 @@ from sqlalchemy import Row
 from sqlmodel import Session
 
 from service import db
+from service.checklists.kinds import free_text_codes
+from service.checklists.pinned import checklist_by_id
 from service.error_codes import ErrorCode
 from service.errors import ValidationFailed
 from service.exports import repository, writers
@@ -55,20 +57,41 @@ def _visit_rows(batches: Iterable[Sequence[Row[Any]]]) -> Iterator[list[list[Any
         yield [[_plain(v) for v in row] for row in batch]
 
 
-def _answer_rows(batches: Iterable[Sequence[Row[Any]]]) -> Iterator[list[list[Any]]]:
+def _answer_rows(
+    batches: Iterable[Sequence[Row[Any]]], withheld: Callable[[int, str], bool]
+) -> Iterator[list[list[Any]]]:
     for batch in batches:
-        yield [
-            [
-                str(row.visit_id),
-                row.service_code,
-                row.item_code,
-                None if row.na else json.dumps(row.value, ensure_ascii=False),
-                row.na,
-                row.answered_at,
-                row.received_at,
-            ]
-            for row in batch
-        ]
+        rows = []
+        for row in batch:
+            hidden = withheld(row.checklist_id, row.item_code)
+            shown = not (row.na or hidden)
+            value = json.dumps(row.value, ensure_ascii=False) if shown else None
+            rows.append(
+                [
+                    str(row.visit_id),
+                    row.service_code,
+                    row.item_code,
+                    value,
+                    row.na,
+                    row.answered_at,
+                    row.received_at,
+                    hidden,
+                ]
+            )
+        yield rows
+
+
+def _free_text_of(session: Session) -> Callable[[int, str], bool]:
+    """Whether an item of a checklist is answered in free text, each checklist read once."""
+    codes: dict[int, frozenset[str]] = {}
+
+    def typed(checklist_id: int, item_code: str) -> bool:
+        if checklist_id not in codes:
+            items = checklist_by_id(session, checklist_id).items()
+            codes[checklist_id] = free_text_codes(items)
+        return item_code in codes[checklist_id]
+
+    return typed
 
 
 def _encode(
@@ -151,8 +174,10 @@ def export_answers(
     *,
     now: dt.datetime,
     bom: bool = False,
+    free_text: bool = True,
 ) -> Export:
-    """One row per current answer of the filtered visits; the value as JSON text.
+    """One row per current answer of the filtered visits; the value as JSON text (withheld
+    for text items without ``free_text``).
 
     Args:
         session: the request's session; the export reads in a transaction of its own.
@@ -169,6 +194,7 @@ def export_answers(
     """
 
     def rows(own: Session) -> Iterator[list[list[Any]]]:
-        return _answer_rows(repository.answer_batches(own, filters))
+        withheld = _free_text_of(own) if not free_text else lambda _c, _i: False
+        return _answer_rows(repository.answer_batches(own, filters), withheld)
 
     return _export("answers", ANSWER_COLUMNS, rows, fmt, session, now, bom)

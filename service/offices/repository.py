@@ -1,5 +1,6 @@
 """Every query on offices."""
 
+import uuid
 from collections.abc import Collection
 
 from sqlalchemy import func, or_
@@ -22,6 +23,10 @@ def get_many(session: Session, office_ids: Collection[int]) -> dict[int, Office]
             assert office.id is not None
             found[office.id] = office
     return found
+
+
+def get_by_client_id(session: Session, client_id: uuid.UUID) -> Office | None:
+    return session.exec(select(Office).where(col(Office.client_id) == client_id)).first()
 
 
 def add(session: Session, office: Office) -> Office:

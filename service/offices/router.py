@@ -1,6 +1,6 @@
 """HTTP routes of offices."""
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from service.auth.deps import AUTHENTICATED, ROLE_CHECKED, CurrentUser, StaffUser
 from service.clock import ClockDep
@@ -22,13 +22,22 @@ router = APIRouter()
     summary="Create an office",
     response_model=OfficePublic,
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(*ROLE_CHECKED, standards_service.ServiceNotFound),
+    responses=problem_responses(
+        *ROLE_CHECKED, standards_service.ServiceNotFound, offices_service.OfficeConflict
+    ),
 )
 def create_office(
-    session: SessionDep, clock: ClockDep, _staff: StaffUser, office_in: OfficeCreate
+    session: SessionDep,
+    clock: ClockDep,
+    _staff: StaffUser,
+    office_in: OfficeCreate,
+    response: Response,
 ) -> OfficePublic:
-    """Register a service centre, agency office, call centre or portal."""
-    office = offices_service.create_office(session, office_in, now=clock())
+    """Register a service centre, agency office, call centre or portal; with a
+    ``client_id`` a retry answers the same office (200)."""
+    office, created = offices_service.create_office(session, office_in, now=clock())
+    if not created:
+        response.status_code = status.HTTP_200_OK
     return OfficePublic.model_validate(office, from_attributes=True)
 
 

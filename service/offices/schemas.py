@@ -1,6 +1,7 @@
 """API models of offices."""
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
@@ -75,6 +76,11 @@ class OfficeBase(BaseModel):
 
 class OfficeCreate(OfficeBase):
     model_config = ConfigDict(extra="forbid")
+
+    client_id: uuid.UUID | None = Field(
+        default=None,
+        description="Makes a retry answer the same office; the same id with other content is 409",
+    )
 
 
 class OfficeUpdate(BaseModel):

@@ -4,10 +4,12 @@ import datetime as dt
 from collections.abc import Collection
 from typing import ClassVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from service import db
 from service.error_codes import ErrorCode
-from service.errors import NotFound
+from service.errors import Conflict, NotFound
 from service.offices import repository
 from service.offices.models import Office
 from service.offices.schemas import OFFICE_KINDS, OfficeCreate, OfficeKind, OfficeUpdate
@@ -19,12 +21,54 @@ class OfficeNotFound(NotFound):
     title = "Office not found"
 
 
-def create_office(session: Session, office_in: OfficeCreate, *, now: dt.datetime) -> Office:
-    """Create an office; every service it offers must be in the catalogue."""
+class OfficeConflict(Conflict):
+    code: ClassVar[ErrorCode] = "office-conflict"
+    title = "Office conflict"
+
+
+def create_office(
+    session: Session, office_in: OfficeCreate, *, now: dt.datetime
+) -> tuple[Office, bool]:
+    """Create an office; every service it offers must be in the catalogue.
+
+    Returns the office and whether it was created: a retry (the same ``client_id`` and
+    content) answers the office it made.
+
+    Raises:
+        ServiceNotFound: a service code the catalogue does not have.
+        OfficeConflict: the ``client_id`` made an office with other content.
+    """
+    if office_in.client_id is not None:
+        existing = repository.get_by_client_id(session, office_in.client_id)
+        if existing is not None:
+            return _retried(existing, office_in), False
     for code in office_in.services:
         standards_service.require_service(session, code)
     office = Office.model_validate(office_in, update={"created_at": now})
-    return repository.add(session, office)
+    if office_in.client_id is None:
+        return repository.add(session, office), True
+    try:
+        with db.savepoint(session):
+            repository.add(session, office)
+    except IntegrityError:
+        # The same client_id won a race a moment ago: answer as its retry is answered.
+        raced = repository.get_by_client_id(session, office_in.client_id)
+        if raced is None:
+            raise
+        return _retried(raced, office_in), False
+    return office, True
+
+
+def _retried(office: Office, office_in: OfficeCreate) -> Office:
+    """``office``, made by ``office_in``'s client id, if ``office_in`` is its retry."""
+    sent = office_in.model_dump(mode="json", exclude={"client_id"})
+    stored = {name: getattr(office, name) for name in sent}
+    if stored != sent:
+        raise OfficeConflict(
+            f"client_id {office_in.client_id} already created office {office.id} with other "
+            "content; use a new client_id for a new office."
+        )
+    return office
 
 
 def update_office(session: Session, office: Office, changes: OfficeUpdate) -> Office:

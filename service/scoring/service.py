@@ -25,7 +25,8 @@ from service.scoring.deadlines import ResultDates
 from service.scoring.models import GradingPolicyVersion, VisitCriterion, VisitFinding, VisitScore
 from service.scoring.policy import GradingPolicy, PolicyError, default_policy, parse_policy
 from service.scoring.policy import stored_policy as policy_of_row
-from service.scoring.results import AnswerValue, ScoreResult, Severity
+from service.scoring.quotes import unquoted_messages, without_quotes
+from service.scoring.results import AnswerValue, Finding, ScoreResult, Severity
 from service.scoring.rules import score_visit
 from service.scoring.schemas import GradingPolicyPublic, VisitScorePublic, upgrade_snapshot
 from service.standards import service as standards_service
@@ -148,19 +149,7 @@ def stored_rows(
         result=result.model_dump(mode="json"),
         computed_at=now,
     )
-    findings = [
-        VisitFinding(
-            visit_id=visit_id,
-            code=f.code,
-            severity=f.severity.value,
-            item_code=f.item_codes[0] if len(f.item_codes) == 1 else None,
-            message_en=f.message_en[:2000],
-            message_ru=f.message_ru[:2000],
-            message_kk=f.message_kk[:2000],
-            clause=f.clause[:500],
-        )
-        for f in result.findings
-    ]
+    findings = [_finding_row(visit_id, f) for f in result.findings]
     # Points per criterion over the items that applied, for the criteria report.
     criterion_of = {item.code: item.criterion for item in checklist.items()}
     earned: dict[str, float] = defaultdict(float)
@@ -179,11 +168,31 @@ def stored_rows(
     return score, findings, criteria
 
 
-def get_public(session: Session, visit: ScoredVisit) -> VisitScorePublic:
+def _finding_row(visit_id: uuid.UUID, finding: Finding) -> VisitFinding:
+    """The findings report's row of ``finding``: an aggregate, so without its quotes."""
+    said = {"en": finding.message_en, "ru": finding.message_ru, "kk": finding.message_kk}
+    texts = unquoted_messages(finding.params, said)
+    codes = finding.item_codes
+    return VisitFinding(
+        visit_id=visit_id,
+        code=finding.code,
+        severity=finding.severity.value,
+        item_code=codes[0] if len(codes) == 1 else None,
+        message_en=texts["en"][:2000],
+        message_ru=texts["ru"][:2000],
+        message_kk=texts["kk"][:2000],
+        clause=finding.clause[:500],
+    )
+
+
+def get_public(session: Session, visit: ScoredVisit, *, free_text: bool = True) -> VisitScorePublic:
+    """The visit's stored score; without ``free_text`` its findings quote nothing typed."""
     row = repository.get(session, visit.id)
     if row is None:
         raise ScoreNotFound(f"Visit {visit.id} has not been scored yet; it is scored on submit.")
     snapshot = upgrade_snapshot(row.result)
+    if not free_text:
+        snapshot = snapshot | {"findings": [without_quotes(f) for f in snapshot["findings"]]}
     return VisitScorePublic.model_validate(snapshot | {"computed_at": row.computed_at})
 
 

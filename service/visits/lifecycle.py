@@ -9,10 +9,13 @@ which release their transaction while an image is processed).
 """
 
 import datetime as dt
+import uuid
 from typing import Any, ClassVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from service import db
 from service.answers import service as answers_service
 from service.auth.callers import Account
 from service.auth.models import User
@@ -28,7 +31,7 @@ from service.visits import service as visits_service
 from service.visits.models import Visit, VisitEvent
 from service.visits.repository import LockedVisit
 from service.visits.schemas import ReviewRequest, SubmitRequest
-from service.visits.service import TransitionNotAllowed, VisitNotEditable
+from service.visits.service import TransitionNotAllowed, VisitConflict, VisitNotEditable
 from service.visits.transitions import (
     EDITABLE,
     TransitionRefused,
@@ -80,12 +83,54 @@ def act(
     *,
     now: dt.datetime,
     detail: dict[str, Any] | None = None,
+    client_id: uuid.UUID | None = None,
 ) -> Visit:
-    """Move ``visit`` by ``action`` and record it, or raise 409 listing the allowed moves."""
+    """Move ``visit`` by ``action`` and record it, or raise 409 listing the allowed moves.
+    ``client_id``, the request's key, is kept on the event (see ``retried``)."""
     event = move(visit, actor, action, now=now, detail=detail)
+    event.client_id = client_id
     session.add(visit)
-    repository.add(session, event)
+    if client_id is None:
+        repository.add(session, event)
+        return visit
+    try:
+        with db.savepoint(session):
+            repository.add(session, event)
+    except IntegrityError as exc:
+        # The same id, sent for another visit at the same moment, won the race (``retried``
+        # looked before it was committed).
+        raise VisitConflict(f"The client id {client_id} was just used for another move.") from exc
     return visit
+
+
+def retried(
+    session: Session,
+    visit: Visit,
+    actor: User,
+    action: VisitAction,
+    client_id: uuid.UUID,
+    detail: dict[str, Any],
+) -> bool:
+    """Whether ``client_id`` already made this very move (a retry: nothing to do).
+
+    Raises:
+        VisitConflict: the id was used for another move, visit, account or text.
+    """
+    earlier = repository.event_by_client_id(session, client_id)
+    if earlier is None:
+        return False
+    same = (earlier.visit_id, earlier.actor_id, earlier.action, earlier.detail) == (
+        visit.id,
+        actor.id,
+        action.value,
+        detail,
+    )
+    if not same:
+        raise VisitConflict(
+            f"The client id {client_id} was already used for another move "
+            f"({earlier.action} of visit {earlier.visit_id}); a new move needs a new client id."
+        )
+    return True
 
 
 def lock(session: Session, visit: Visit) -> Visit:
@@ -110,6 +155,8 @@ def start(session: Session, visit: Visit, actor: User, *, now: dt.datetime) -> V
         TransitionNotAllowed: the visit is not assigned, or the actor may not start it.
     """
     visit = lock(session, visit)
+    if visit.status is VisitStatus.in_progress:
+        return visit  # a retry, or a sync started it: started it is
     return act(session, visit, actor, VisitAction.start, now=now)
 
 
@@ -194,7 +241,10 @@ def review(
     """Approve, return (to the shopper, with a comment) or reject a submitted visit."""
     visit = lock(session, visit)
     action = VisitAction(request.action.value)
-    act(session, visit, actor, action, now=now, detail={"comment": request.comment})
+    detail = {"comment": request.comment}
+    if retried(session, visit, actor, action, request.client_id, detail):
+        return visit
+    act(session, visit, actor, action, now=now, detail=detail, client_id=request.client_id)
     visit.reviewed_at = now
     visit.reviewed_by_id = actor.id
     visit.review_comment = request.comment
@@ -211,11 +261,16 @@ def with_reason(
     action: VisitAction,
     reason: str,
     *,
+    client_id: uuid.UUID,
     now: dt.datetime,
 ) -> Visit:
-    """Cancel or reopen a visit; the reason goes into the audit trail."""
+    """Cancel or reopen a visit; the reason goes into the audit trail. A retry (the same
+    ``client_id`` and reason) answers the visit as it is."""
     visit = lock(session, visit)
-    act(session, visit, actor, action, now=now, detail={"reason": reason})
+    detail = {"reason": reason}
+    if retried(session, visit, actor, action, client_id, detail):
+        return visit
+    act(session, visit, actor, action, now=now, detail=detail, client_id=client_id)
     if action is VisitAction.reopen:
         scoring_service.score_and_store(session, visit, now=now)
     return visit

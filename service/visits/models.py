@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, UniqueConstraint, text
 from sqlmodel import Field
 
 from service.base import SQLModel, empty_dict
@@ -111,9 +111,25 @@ class VisitResult(SQLModel, table=True):
 
 
 class VisitEvent(SQLModel, table=True):
-    """Who did what to which visit, when: never updated, never deleted."""
+    """Who did what to which visit, when: never updated, never deleted.
+
+    ``client_id`` is the idempotency key of a move a person asked for by request (review,
+    cancel, reopen): a retry finds the event and changes nothing (``lifecycle``). Events the
+    server makes on its own, or whose request is keyed elsewhere (a submit on the visit, a
+    sync per answer), carry none.
+    """
 
     __tablename__ = "visit_events"
+    __table_args__ = (
+        # Partial: the sync's own event (no key) adds nothing to the index on the hot path.
+        Index(
+            "uq_visit_events_client_id",
+            "client_id",
+            unique=True,
+            sqlite_where=text("client_id IS NOT NULL"),
+            postgresql_where=text("client_id IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     visit_id: uuid.UUID = Field(foreign_key="visits.id", index=True)
@@ -123,3 +139,4 @@ class VisitEvent(SQLModel, table=True):
     to_status: VisitStatus | None = Field(default=None, sa_type=enum_column(VisitStatus, 16))
     detail: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSON)
     at: dt.datetime = Field(sa_type=UtcDateTime)
+    client_id: uuid.UUID | None = None

@@ -274,6 +274,11 @@ def events(session: Session, visit_id: uuid.UUID) -> list[VisitEvent]:
     return list(rows)
 
 
+def event_by_client_id(session: Session, client_id: uuid.UUID) -> VisitEvent | None:
+    query = select(VisitEvent).where(col(VisitEvent.client_id) == client_id)
+    return session.exec(query).first()
+
+
 def result_by_client_id(session: Session, client_id: uuid.UUID) -> VisitResult | None:
     query = select(VisitResult).where(col(VisitResult.client_id) == client_id)
     return session.exec(query).first()

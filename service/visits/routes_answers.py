@@ -9,6 +9,7 @@ from service import late_body
 from service.answers import service as answers_service
 from service.answers.schemas import AnswerBatch, AnswerPage, SyncResult
 from service.auth.deps import ROLE_CHECKED, CurrentUser, ShopperCaller
+from service.auth.roles import reads_free_text
 from service.clock import ClockDep
 from service.config import LimitSettings
 from service.db import SessionDep, commit_now
@@ -89,12 +90,18 @@ def sync_answers(
 )
 def list_answers(
     session: SessionDep,
-    _user: CurrentUser,
+    user: CurrentUser,
     visit: VisitDep,
     page: AnswerPageDep,
     history: bool = False,
 ) -> AnswerPage:
-    """Return a page of the visit's current answers, or with ``history=true`` of each version."""
+    """Return a page of the visit's current answers, or with ``history=true`` of each version;
+    an analyst reads text answers as ``withheld``."""
     return answers_service.page(
-        session, visit, history=history, limit=page.limit, offset=page.offset
+        session,
+        visit,
+        history=history,
+        limit=page.limit,
+        offset=page.offset,
+        free_text=reads_free_text(user.role),
     )

@@ -18,6 +18,10 @@ router = APIRouter()
 
 # Every move needs a role and a visit, and is refused (409) where the visit cannot make it.
 MOVE_ERRORS = problem_responses(*ROLE_CHECKED, *VISIT_ERRORS, visits_service.TransitionNotAllowed)
+# A move keyed by a client id is also refused (409) when the id made another move.
+KEYED_MOVE_ERRORS = problem_responses(
+    *ROLE_CHECKED, *VISIT_ERRORS, visits_service.TransitionNotAllowed, visits_service.VisitConflict
+)
 
 
 @router.post(
@@ -30,7 +34,8 @@ MOVE_ERRORS = problem_responses(*ROLE_CHECKED, *VISIT_ERRORS, visits_service.Tra
 def start_visit(
     session: SessionDep, clock: ClockDep, shopper: ShopperUser, visit: VisitDep
 ) -> VisitPublic:
-    """Mark an assigned visit as in progress (the first answer sync does it too)."""
+    """Mark an assigned visit as in progress (the first answer sync does it too); starting
+    one in progress answers it unchanged, so a retry is safe."""
     visit = lifecycle.start(session, visit, shopper, now=clock())
     return visits_service.one_public(session, visit, shopper)
 
@@ -73,12 +78,13 @@ def submit_visit(
     summary="Review a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,
-    responses=MOVE_ERRORS,
+    responses=KEYED_MOVE_ERRORS,
 )
 def review_visit(
     session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReviewRequest
 ) -> VisitPublic:
-    """Approve, return to the shopper with a comment, or reject a submitted visit."""
+    """Approve, return to the shopper with a comment, or reject a submitted visit; safe to
+    resend with the same client id."""
     visit = lifecycle.review(session, visit, staff, body, now=clock())
     return visits_service.one_public(session, visit, staff)
 
@@ -88,14 +94,20 @@ def review_visit(
     summary="Cancel a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,
-    responses=MOVE_ERRORS,
+    responses=KEYED_MOVE_ERRORS,
 )
 def cancel_visit(
     session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReasonRequest
 ) -> VisitPublic:
-    """Cancel a visit that is not yet approved, with a reason."""
+    """Cancel a visit that is not yet approved, with a reason; safe to resend."""
     visit = lifecycle.with_reason(
-        session, visit, staff, VisitAction.cancel, body.reason, now=clock()
+        session,
+        visit,
+        staff,
+        VisitAction.cancel,
+        body.reason,
+        client_id=body.client_id,
+        now=clock(),
     )
     return visits_service.one_public(session, visit, staff)
 
@@ -105,13 +117,19 @@ def cancel_visit(
     summary="Reopen a visit",
     response_model=VisitPublic,
     status_code=status.HTTP_200_OK,
-    responses=MOVE_ERRORS,
+    responses=KEYED_MOVE_ERRORS,
 )
 def reopen_visit(
     session: SessionDep, clock: ClockDep, staff: StaffUser, visit: VisitDep, body: ReasonRequest
 ) -> VisitPublic:
-    """Put an approved or rejected visit back under review, with a reason."""
+    """Put an approved or rejected visit back under review, with a reason; safe to resend."""
     visit = lifecycle.with_reason(
-        session, visit, staff, VisitAction.reopen, body.reason, now=clock()
+        session,
+        visit,
+        staff,
+        VisitAction.reopen,
+        body.reason,
+        client_id=body.client_id,
+        now=clock(),
     )
     return visits_service.one_public(session, visit, staff)

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, status
 
 from service.auth.deps import ROLE_CHECKED, CurrentUser, StaffUser
+from service.auth.roles import reads_free_text
 from service.clock import ClockDep
 from service.db import SessionDep
 from service.errors import problem_responses
@@ -21,9 +22,9 @@ router = APIRouter()
     status_code=status.HTTP_200_OK,
     responses=problem_responses(*VISIT_ERRORS, scoring_service.ScoreNotFound),
 )
-def read_score(session: SessionDep, _user: CurrentUser, visit: VisitDep) -> VisitScorePublic:
+def read_score(session: SessionDep, user: CurrentUser, visit: VisitDep) -> VisitScorePublic:
     """Return the visit's score against the standard, with findings and their reasons."""
-    return scoring_service.get_public(session, visit)
+    return scoring_service.get_public(session, visit, free_text=reads_free_text(user.role))
 
 
 @router.post(

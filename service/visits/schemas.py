@@ -70,7 +70,7 @@ class VisitPublic(BaseModel):
     wave: str | None
     window_start_at: dt.datetime
     window_end_at: dt.datetime
-    notes: str | None
+    notes: str | None = Field(description="Free text: null for analysts")
     status: VisitStatus
     checklist_id: int
     standard_id: int
@@ -81,7 +81,7 @@ class VisitPublic(BaseModel):
     device_submitted_at: dt.datetime | None
     clock_skew_seconds: float | None
     reviewed_at: dt.datetime | None
-    review_comment: str | None
+    review_comment: str | None = Field(description="Free text: null for analysts")
     score: float | None = Field(default=None, description="0-100 against the standard")
     grade: int | None = Field(default=None, description="1-5, the report's scale")
     allowed_actions: list[VisitAction] = Field(description="Moves the caller may make now")
@@ -96,9 +96,15 @@ class SubmitRequest(BaseModel):
     )
 
 
+MOVE_CLIENT_ID = Field(
+    description="Makes a retry answer the visit as it is; the same id with another move is 409"
+)
+
+
 class ReviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    client_id: uuid.UUID = MOVE_CLIENT_ID
     action: ReviewAction
     comment: Comment | None = Field(default=None, description="Required to return or reject")
 
@@ -112,6 +118,7 @@ class ReviewRequest(BaseModel):
 class ReasonRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    client_id: uuid.UUID = MOVE_CLIENT_ID
     reason: Comment
 
 

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from service.auth.callers import Account, Caller
 from service.auth.models import User
-from service.auth.roles import Role
+from service.auth.roles import Role, reads_free_text
 from service.error_codes import ErrorCode
 from service.errors import Conflict, NotFound, ValidationFailed
 from service.visits import repository, repository_lists
@@ -204,6 +204,8 @@ def to_public(
     visit: Visit, viewer: User, score: tuple[float | None, int | None] | None = None
 ) -> VisitPublic:
     data = visit.model_dump()
+    if not reads_free_text(viewer.role):
+        data["notes"] = data["review_comment"] = None  # typed by people: may name someone
     data["allowed_actions"] = allowed_actions(visit.status, Role(viewer.role))
     data["score"], data["grade"] = score or (None, None)
     return VisitPublic.model_validate(data)

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from service.auth.models import User
 from service.checklists.format import ChecklistChannel
+from service.visits import repository
 from service.visits.models import Visit
 from tests.conftest import FrozenClock
 from tests.fixtures.factories import complete_answers, make_visit, upload_required_photos
@@ -280,7 +281,9 @@ class TestWorkflow:
         assert submitted.status_code == 200, submitted.text
         assert submitted.json()["status"] == "submitted"
         approved = client.post(
-            api_path("review_visit", visit_id=visit.id), json={"action": "approve"}, headers=staff
+            api_path("review_visit", visit_id=visit.id),
+            json={"client_id": str(uuid.uuid4()), "action": "approve"},
+            headers=staff,
         )
         assert approved.json()["status"] == "approved"
         history = client.get(
@@ -354,7 +357,11 @@ class TestWorkflow:
         assert late.json()["code"] == "visit-not-editable"
         returned = client.post(
             api_path("review_visit", visit_id=visit.id),
-            json={"action": "return", "comment": "  Фото стенда нечёткое\n"},
+            json={
+                "client_id": str(uuid.uuid4()),
+                "action": "return",
+                "comment": "  Фото стенда нечёткое\n",
+            },
             headers=staff,
         )
         assert returned.json()["status"] == "returned"
@@ -379,12 +386,14 @@ class TestWorkflow:
         sync(client, visit, phone, *complete_answers(checklist(client, visit, phone)))
         submit(client, visit, phone)
         client.post(
-            api_path("review_visit", visit_id=visit.id), json={"action": "approve"}, headers=staff
+            api_path("review_visit", visit_id=visit.id),
+            json={"client_id": str(uuid.uuid4()), "action": "approve"},
+            headers=staff,
         )
         assert sync(client, visit, phone, answer("overall_rating", 1)).status_code == 409
         again = client.post(
             api_path("review_visit", visit_id=visit.id),
-            json={"action": "reject", "comment": "x"},
+            json={"client_id": str(uuid.uuid4()), "action": "reject", "comment": "x"},
             headers=staff,
         )
         assert again.status_code == 409
@@ -394,7 +403,7 @@ class TestWorkflow:
         assert no_reason.status_code == 422
         reopened = client.post(
             api_path("reopen_visit", visit_id=visit.id),
-            json={"reason": "Жалоба офиса"},
+            json={"client_id": str(uuid.uuid4()), "reason": "Жалоба офиса"},
             headers=staff,
         )
         assert reopened.json()["status"] == "submitted"
@@ -427,7 +436,7 @@ class TestWorkflow:
         visit = make_visit(session)
         response = client.post(
             api_path("review_visit", visit_id=visit.id),
-            json={"action": action, "comment": comment},
+            json={"client_id": str(uuid.uuid4()), "action": action, "comment": comment},
             headers=bearer(coordinator, clock),
         )
         assert_problem(response, 422, "validation-failed")
@@ -446,7 +455,7 @@ class TestWorkflow:
         staff = bearer(coordinator, clock)
         response = client.post(
             api_path("cancel_visit", visit_id=visit.id),
-            json={"reason": "Офис закрыт"},
+            json={"client_id": str(uuid.uuid4()), "reason": "Офис закрыт"},
             headers=staff,
         )
         assert response.json()["status"] == "cancelled"
@@ -456,7 +465,12 @@ class TestWorkflow:
         )
 
     def test_explicit_start_then_wrong_moves(
-        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+        self,
+        client: TestClient,
+        session: Session,
+        clock: FrozenClock,
+        shopper: User,
+        coordinator: User,
     ) -> None:
         visit = make_visit(session, shopper=shopper)
         phone = bearer(shopper, clock)
@@ -465,5 +479,12 @@ class TestWorkflow:
             == "in_progress"
         )
         again = client.post(api_path("start_visit", visit_id=visit.id), headers=phone)
-        assert again.status_code == 409
-        assert again.json()["errors"] == [{"allowed_actions": ["submit"]}]
+        assert again.status_code == 200  # a retried start: started it is, nothing more
+        assert again.json()["status"] == "in_progress"
+        assert [e.action for e in repository.events(session, visit.id)].count("start") == 1
+        cancel = {"client_id": str(uuid.uuid4()), "reason": "Офис закрыт"}
+        staff = bearer(coordinator, clock)
+        client.post(api_path("cancel_visit", visit_id=visit.id), json=cancel, headers=staff)
+        late = client.post(api_path("start_visit", visit_id=visit.id), headers=phone)
+        assert late.status_code == 409
+        assert late.json()["code"] == "transition-not-allowed"

@@ -1,4 +1,5 @@
 import datetime as dt
+import uuid
 
 import pytest
 from fastapi import FastAPI
@@ -263,6 +264,48 @@ class TestCreateUser:
         assert body["role"] == role
         assert "password" not in body
         assert "hashed_password" not in body
+
+    def test_a_retry_with_its_client_id_answers_the_same_account(
+        self, client: TestClient, session: Session, auth_headers: AuthHeaders
+    ) -> None:
+        staff = auth_headers(Role.coordinator)
+        body = new_user("shopper") | {"client_id": str(uuid.uuid4())}
+        first = client.post(api_path("create_user"), json=body, headers=staff)
+        again = client.post(api_path("create_user"), json=body, headers=staff)
+
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert again.json() == first.json()
+        user = get_user_by_email(session, "new.user@example.kz")
+        assert user is not None
+        assert str(user.client_id) == body["client_id"]
+
+    @pytest.mark.parametrize(
+        "change", [{"password": "another long pw"}, {"full_name": "Other Name"}]
+    )
+    def test_the_same_client_id_with_other_content_is_409(
+        self, client: TestClient, auth_headers: AuthHeaders, change: dict[str, str]
+    ) -> None:
+        staff = auth_headers(Role.coordinator)
+        body = new_user("shopper") | {"client_id": str(uuid.uuid4())}
+        made = client.post(api_path("create_user"), json=body, headers=staff).json()
+        refused = client.post(api_path("create_user"), json=body | change, headers=staff)
+
+        assert refused.status_code == 409
+        problem = refused.json()
+        assert problem["code"] == "user-conflict"
+        assert body["client_id"] in problem["detail"]
+        assert made["id"] in problem["detail"]
+        # The first password still signs in; the other was never set.
+        assert login(client, "new.user@example.kz", "long enough pw").status_code == 200
+
+    def test_without_a_client_id_a_second_create_is_user_exists(
+        self, client: TestClient, auth_headers: AuthHeaders
+    ) -> None:
+        staff = auth_headers(Role.coordinator)
+        client.post(api_path("create_user"), json=new_user("shopper"), headers=staff)
+        again = client.post(api_path("create_user"), json=new_user("shopper"), headers=staff)
+        assert again.status_code == 409
+        assert again.json()["code"] == "user-exists"
 
     def test_created_user_can_log_in(self, client: TestClient, auth_headers: AuthHeaders) -> None:
         created = client.post(

@@ -29,6 +29,18 @@ def csrf_of(page: Response | str) -> str:
     return found.group(1)
 
 
+KEY = re.compile(r'name="client_id" value="([^"]+)"')
+
+
+def client_id_of(page: Response | str, action: str) -> str:
+    """The client id the form posting to ``action`` carries (its idempotency key)."""
+    text = page if isinstance(page, str) else page.text
+    start = text.index(f'action="{action}"')
+    found = KEY.search(text, start, text.index("</form>", start))
+    assert found is not None, f"the form of {action} carries a client id"
+    return found.group(1)
+
+
 def sign_in(client: TestClient, user: User, *, next_url: str = "/console/") -> Response:
     """Open the form, then post it: the cookie and token a browser would have."""
     form = client.get("/console/signin")

@@ -79,6 +79,30 @@ class TestAccounts:
         user = session.exec(select(User).where(User.email == "new.shopper@example.kz")).one()
         assert (user.role, user.full_name, user.is_active) == ("shopper", "Айгерім Сейітова", True)
 
+    def test_a_form_sent_twice_makes_one_account(
+        self, client: TestClient, session: Session
+    ) -> None:
+        signed_in(client, session, Role.coordinator)
+        shown = client.get("/console/accounts")
+        found = CLIENT_ID.search(shown.text)
+        assert found is not None  # the new-account form carries its key
+        form = {
+            "client_id": found[1],
+            "email": "twice@example.kz",
+            "full_name": "Дана Омарова",
+            "role": "shopper",
+            "password": "long-enough-1",
+            CSRF_FIELD: csrf_of(shown),
+        }
+        first = client.post("/console/accounts", data=form)
+        second = client.post("/console/accounts", data=form)
+        assert "Создано." in first.text
+        assert "Создано." in second.text  # the same account, its page again
+        made = session.exec(select(User).where(User.email == "twice@example.kz")).all()
+        assert len(made) == 1
+        other = client.post("/console/accounts", data=form | {"full_name": "Другое имя"})
+        assert "Эта форма уже отправлена с другими данными" in other.text
+
     def test_a_short_password_is_shown_and_nothing_created(
         self, client: TestClient, session: Session
     ) -> None:

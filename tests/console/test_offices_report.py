@@ -1,6 +1,7 @@
 """Offices and the printable wave report (the report's Tables 1-3), as a browser would use them."""
 
 import re
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +13,7 @@ from service.console.i18n import number
 from service.console.session import CSRF_FIELD, LANGUAGE_COOKIE
 from service.offices.models import Office
 from tests.conftest import AuthHeaders
-from tests.console.helpers import csrf_of, signed_in
+from tests.console.helpers import client_id_of, csrf_of, signed_in
 from tests.console.test_accounts import reread
 from tests.fixtures.routes import api_path
 from tests.reports.data import Dataset
@@ -30,10 +31,27 @@ OFFICE_FORM = {
 
 class TestOffices:
     def _create(self, client: TestClient, **changes: str) -> Response:
-        form = {**OFFICE_FORM, **changes}
-        token = csrf_of(client.get("/console/offices/new"))
-        data = {**form, "services": ["S26", "S33"], CSRF_FIELD: token}
-        return client.post("/console/offices", data=data)
+        return client.post("/console/offices", data=self._form(client, **changes))
+
+    def _form(self, client: TestClient, **changes: str) -> dict[str, Any]:
+        """The new-office form filled in, with the token and client id its page carries."""
+        page = client.get("/console/offices/new")
+        key = client_id_of(page, "/console/offices")
+        extra = {"services": ["S26", "S33"], "client_id": key, CSRF_FIELD: csrf_of(page)}
+        return {**OFFICE_FORM, **changes, **extra}
+
+    def test_a_form_sent_twice_makes_one_office(self, client: TestClient, session: Session) -> None:
+        signed_in(client, session, Role.coordinator)
+        form = self._form(client)
+        first, second = (
+            client.post("/console/offices", data=form),
+            client.post("/console/offices", data=form),
+        )
+        assert 'id="office-channel">Лично' in first.text
+        assert 'id="office-channel">Лично' in second.text
+        made = session.exec(select(Office).where(Office.name == OFFICE_FORM["name"])).all()
+        assert len(made) == 1
+        assert str(made[0].client_id) == form["client_id"]
 
     def test_create_then_edit_the_services_offered(
         self, client: TestClient, session: Session

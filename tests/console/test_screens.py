@@ -12,15 +12,18 @@ from sqlmodel import Session
 from service.auth.roles import Role
 from service.console.session import CSRF_FIELD, LANGUAGE_COOKIE
 from service.scoring.models import VisitScore
+from service.visits import repository
 from service.visits.models import Visit
 from service.visits.transitions import VisitStatus
 from tests.conftest import AuthHeaders, FrozenClock
-from tests.console.helpers import csrf_of, resubmit, signed_in, submitted_visit
+from tests.console.helpers import client_id_of, csrf_of, resubmit, signed_in, submitted_visit
 from tests.fixtures.factories import make_visit
 from tests.fixtures.routes import api_path
 from tests.reports.data import Dataset
 from tests.scoring.test_rules import Visit as ScoredVisit
 from tests.scoring.test_rules import at
+
+MOVE_REFUSED = "В текущем состоянии визита это действие недоступно."
 
 ROW_LINK = re.compile(r'href="/console/visits/([0-9a-f-]{36})"')
 
@@ -167,9 +170,15 @@ class TestReview:
         visit, shopper = submitted_visit(client, session, clock)
         signed_in(client, session, Role.coordinator)
         page = client.get(f"/console/visits/{visit.id}")
+        review = f"/console/visits/{visit.id}/review"
         returned = client.post(
-            f"/console/visits/{visit.id}/review",
-            data={"action": "return", "comment": "Фото табло размыто", CSRF_FIELD: csrf_of(page)},
+            review,
+            data={
+                "action": "return",
+                "comment": "Фото табло размыто",
+                "client_id": client_id_of(page, review),
+                CSRF_FIELD: csrf_of(page),
+            },
         )
         assert returned.status_code == 200
         assert "Возвращён тайному покупателю" in returned.text
@@ -177,9 +186,9 @@ class TestReview:
         resubmit(client, visit.id, shopper, clock)
         page = client.get(f"/console/visits/{visit.id}")
         assert "Ожидает проверки" in page.text
+        key = client_id_of(page, review)
         approved = client.post(
-            f"/console/visits/{visit.id}/review",
-            data={"action": "approve", CSRF_FIELD: csrf_of(page)},
+            review, data={"action": "approve", "client_id": key, CSRF_FIELD: csrf_of(page)}
         )
         assert "Принят" in approved.text
         session.expire_all()
@@ -191,9 +200,10 @@ class TestReview:
         visit, _ = submitted_visit(client, session, clock)
         signed_in(client, session, Role.coordinator)
         page = client.get(f"/console/visits/{visit.id}")
+        review = f"/console/visits/{visit.id}/review"
+        key = client_id_of(page, review)
         response = client.post(
-            f"/console/visits/{visit.id}/review",
-            data={"action": "return", CSRF_FIELD: csrf_of(page)},
+            review, data={"action": "return", "client_id": key, CSRF_FIELD: csrf_of(page)}
         )
         assert "Чтобы вернуть или отклонить визит, нужен комментарий." in response.text
         session.expire_all()
@@ -214,9 +224,15 @@ class TestReview:
         visit, _ = submitted_visit(client, session, clock)
         signed_in(client, session, Role.coordinator)
         page = client.get(f"/console/visits/{visit.id}")
+        review = f"/console/visits/{visit.id}/review"
         response = client.post(
-            f"/console/visits/{visit.id}/review",
-            data={"action": "reject", "comment": comment, CSRF_FIELD: csrf_of(page)},
+            review,
+            data={
+                "action": "reject",
+                "comment": comment,
+                "client_id": client_id_of(page, review),
+                CSRF_FIELD: csrf_of(page),
+            },
         )
         assert said in response.text
         session.expire_all()
@@ -229,16 +245,45 @@ class TestReview:
     ) -> None:
         visit, _ = submitted_visit(client, session, clock)
         signed_in(client, session, Role.coordinator)
-        token = csrf_of(client.get(f"/console/visits/{visit.id}"))
-        client.post(
-            f"/console/visits/{visit.id}/review", data={"action": "approve", CSRF_FIELD: token}
-        )
-        reopened = client.post(
-            f"/console/visits/{visit.id}/reopen",
-            data={"reason": "Жалоба гражданина", CSRF_FIELD: token},
-        )
+        page = client.get(f"/console/visits/{visit.id}")
+        token, review = csrf_of(page), f"/console/visits/{visit.id}/review"
+        key = client_id_of(page, review)
+        client.post(review, data={"action": "approve", "client_id": key, CSRF_FIELD: token})
+        reopen = f"/console/visits/{visit.id}/reopen"
+        form = {
+            "reason": "Жалоба гражданина",
+            "client_id": client_id_of(client.get(f"/console/visits/{visit.id}"), reopen),
+            CSRF_FIELD: token,
+        }
+        reopened = client.post(reopen, data=form)
         assert "Ожидает проверки" in reopened.text
         assert "Жалоба гражданина" in reopened.text
+        again = client.post(reopen, data=form)  # the form sent twice: reopened once
+        assert "Ожидает проверки" in again.text
+        actions = [e.action for e in repository.events(session, visit.id)]
+        assert actions.count("reopen") == 1
+
+    def test_a_review_form_sent_twice_decides_once(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        visit, _ = submitted_visit(client, session, clock)
+        signed_in(client, session, Role.coordinator)
+        page = client.get(f"/console/visits/{visit.id}")
+        review = f"/console/visits/{visit.id}/review"
+        form = {"action": "approve", "client_id": client_id_of(page, review)}
+        first = client.post(review, data=form | {CSRF_FIELD: csrf_of(page)})
+        second = client.post(review, data=form | {CSRF_FIELD: csrf_of(page)})
+        assert "Принят" in first.text
+        assert "Принят" in second.text
+        assert MOVE_REFUSED not in second.text
+        actions = [e.action for e in repository.events(session, visit.id)]
+        assert actions.count("approve") == 1
+        # The same key with another decision is refused, and the visit stays approved.
+        rejected = form | {"action": "reject", "comment": "нет", CSRF_FIELD: csrf_of(page)}
+        other = client.post(review, data=rejected)
+        assert "Визит изменил кто-то другой; откройте его заново." in other.text
+        session.expire_all()
+        assert session.get(Visit, visit.id).status == VisitStatus.approved  # type: ignore[union-attr]
 
     def test_unknown_visit_is_the_404_page(self, client: TestClient, session: Session) -> None:
         signed_in(client, session, Role.coordinator)

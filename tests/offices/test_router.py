@@ -1,3 +1,4 @@
+import uuid
 from typing import Any
 
 import pytest
@@ -59,6 +60,49 @@ class TestCreateOffice:
         )
         assert response.status_code == 404
         assert response.json()["code"] == "service-not-found"
+
+
+class TestRetriedCreate:
+    """With a client id, a create sent again answers the office it made and makes no other."""
+
+    def test_a_retry_answers_the_same_office(
+        self, client: TestClient, auth_headers: AuthHeaders
+    ) -> None:
+        staff = auth_headers(Role.coordinator)
+        body = OFFICE | {"client_id": str(uuid.uuid4())}
+        first = client.post(api_path("create_office"), json=body, headers=staff)
+        again = client.post(api_path("create_office"), json=body, headers=staff)
+
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert again.json() == first.json()
+        listed = client.get(api_path("list_offices"), params={"limit": 500}, headers=staff).json()
+        named = [o["id"] for o in listed["items"] if o["name"] == OFFICE["name"]]
+        assert named == [first.json()["id"]]
+
+    def test_the_same_id_with_other_content_is_409(
+        self, client: TestClient, auth_headers: AuthHeaders
+    ) -> None:
+        staff = auth_headers(Role.coordinator)
+        key = str(uuid.uuid4())
+        made = client.post(
+            api_path("create_office"), json=OFFICE | {"client_id": key}, headers=staff
+        )
+        other = OFFICE | {"client_id": key, "services": ["S26"]}
+        refused = client.post(api_path("create_office"), json=other, headers=staff)
+
+        assert_problem(refused, 409, "office-conflict")
+        assert key in refused.json()["detail"]
+        assert str(made.json()["id"]) in refused.json()["detail"]
+
+    def test_without_a_client_id_each_create_is_an_office(
+        self, client: TestClient, auth_headers: AuthHeaders
+    ) -> None:
+        staff = auth_headers(Role.coordinator)
+        ids = {
+            client.post(api_path("create_office"), json=OFFICE, headers=staff).json()["id"]
+            for _ in "ab"
+        }
+        assert len(ids) == 2
 
 
 class TestListOffices:

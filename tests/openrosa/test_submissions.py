@@ -4,6 +4,7 @@ Modelled on the cases of ODK Central's submission tests (test/integration/api/su
 written afresh for mshop: each submission must end in the same rows the JSON API makes.
 """
 
+import uuid
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -167,7 +168,11 @@ class TestEdit:
         first = _submitted(collect, session, visit, drain_photo_jobs)
         returned = client.post(
             api_path("review_visit", visit_id=visit.id),
-            json={"action": "return", "comment": "Сфотографируйте бейдж ближе"},
+            json={
+                "client_id": str(uuid.uuid4()),
+                "action": "return",
+                "comment": "Сфотографируйте бейдж ближе",
+            },
             headers=bearer(coordinator),
         )
         assert returned.status_code == 200, returned.text

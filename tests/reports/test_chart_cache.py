@@ -5,6 +5,7 @@ from the cache draws nothing.
 """
 
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -153,7 +154,7 @@ class TestChartRoutes:
         staff = auth_headers(Role.coordinator)
         approved = client.post(
             api_path("review_visit", visit_id=report_data.visits["V7"]),
-            json={"action": "approve"},
+            json={"client_id": str(uuid.uuid4()), "action": "approve"},
             headers=staff,
         )
         assert approved.status_code == 200

@@ -181,7 +181,9 @@ def test_score_is_404_before_submit_and_locked_after_approval(
     rescored = client.post(api_path("rescore_visit", visit_id=visit.id), headers=staff)
     assert rescored.status_code == 200
     client.post(
-        api_path("review_visit", visit_id=visit.id), json={"action": "approve"}, headers=staff
+        api_path("review_visit", visit_id=visit.id),
+        json={"client_id": str(uuid.uuid4()), "action": "approve"},
+        headers=staff,
     )
     locked = client.post(api_path("rescore_visit", visit_id=visit.id), headers=staff)
     assert locked.status_code == 409

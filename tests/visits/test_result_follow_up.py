@@ -69,7 +69,7 @@ def approved(
     visit = submitted(client, session, clock, shopper)
     response = client.post(
         api_path("review_visit", visit_id=visit.id),
-        json={"action": "approve"},
+        json={"client_id": str(uuid.uuid4()), "action": "approve"},
         headers=bearer(staff, clock),
     )
     assert response.json()["status"] == "approved"
@@ -355,7 +355,9 @@ class TestBadInput:
         visit = make_visit(session, service_code="S26")
         staff = bearer(coordinator, clock)
         client.post(
-            api_path("cancel_visit", visit_id=visit.id), json={"reason": "closed"}, headers=staff
+            api_path("cancel_visit", visit_id=visit.id),
+            json={"client_id": str(uuid.uuid4()), "reason": "closed"},
+            headers=staff,
         )
         response = post_result(client, visit, staff, received_on="2026-03-18")
         assert response.status_code == 409
