@@ -136,7 +136,8 @@ def _service(
         j.add("service-time-over-norm", [STARTED, ENDED], "service-time-over-norm", params, source)
 
 
-def _call(j: Judged, read: Reader, limit: int) -> None:
+def _call(j: Judged, read: Reader, programme: ProgrammeNorms) -> None:
+    limit = programme.max_call_connect_seconds
     connect = read.interval(DIALLED, CONNECTED, "connect-time")
     seconds = None if connect is None else round(connect[0] * 60, 1)
     j.queue = j.queue.model_copy(update={"call_connect_seconds": seconds})
@@ -148,7 +149,8 @@ def _call(j: Judged, read: Reader, limit: int) -> None:
             "start": connect[1],
             "end": connect[2],
         }
-        source = Source.of("programme", "programme-connect", {"limit": limit})
+        line = programme.lines.get("max_call_connect_seconds")
+        source = Source.of("programme", "programme-connect", {"limit": limit}, line=line)
         code: FindingCode = "call-not-connected-quickly"
         j.add(code, [DIALLED, CONNECTED], code, params, source, minor=True)
 
@@ -201,7 +203,7 @@ def judge_norms(
         source = _source(service, "service", code, programme)
         _service(j, read, service, source, in_deadline=service_in_deadline(standard))
     if CONNECTED in codes:
-        _call(j, read, config.max_call_connect_seconds)
+        _call(j, read, programme)
     waits.judge_transfer_hold(j, values, programme)
     day = visit_day(values, today)
     fees.judge_fee(j, values, standard.cost, code, day=day, mrp=mrp or default_mrp())

@@ -167,8 +167,6 @@ class ScoringConfig(_Frozen):
     """Choices a coordinator may change without touching the rules."""
 
     norm_weights: dict[Norm, float] = Field(default_factory=lambda: dict(DEFAULT_NORM_WEIGHTS))
-    # 1414 has no connect-time norm in the service standards; this is the monitoring's own.
-    max_call_connect_seconds: int = Field(default=120, gt=0)
     # Longer intervals are typing slips (a wrong hour or day), not waits worth a finding.
     max_plausible_minutes: int = Field(default=720, gt=0)
     generic_findings: bool = True

@@ -43,6 +43,8 @@ class ProgrammeNorms(_Strict):
     max_service_minutes: StrictInt = Field(default=15, gt=0, le=1440)
     # A 1414 caller put on hold during a transfer (report line 2608: 8 and 5 minutes, then cut).
     max_transfer_hold_minutes: StrictInt = Field(default=3, gt=0, le=120)
+    # A 1414 caller waiting to reach a person (line 2608: a quick connection praised).
+    max_call_connect_seconds: StrictInt = Field(default=120, gt=0, le=3600)
     # How far the queue system's record may fall short of the real wait (line 2625: the
     # system would show at most 20 minutes for a real wait of more than 35).
     recorded_wait_tolerance_minutes: StrictInt = Field(default=5, ge=0, le=240)

@@ -376,6 +376,8 @@ def test_each_item_rule_renders_through_the_scorer(
          "queue-wait-over-norm", ("programme", 3604)),
         ("S33", CALL, {"call_transferred": "yes", "hold_duration": 480},
          "call-hold-over-norm", ("programme", 2608)),
+        ("S33", CALL, {"call_dialled_at": at("10:00"), "call_connected_at": at("10:05")},
+         "call-not-connected-quickly", ("programme", 2608)),
         # The standard's deadline, cost and document list cite the standard's own lines.
         ("S33", None, {"result_received_on": "2026-02-13",
                        "notification_received_on": "2026-02-13"},
