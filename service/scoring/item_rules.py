@@ -86,30 +86,30 @@ def _match_rules(topic: StandardTopic) -> tuple[ItemRule, ...]:
 ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
     # in_person: queue
     "display_matches_voice": (
-        ItemRule("queue-display-voice-mismatch", M, NO, "queue-display"),),
+        ItemRule("queue-display-voice-mismatch", M, NO, "queue-display", line=2625),),
     "display_order_followed": (ItemRule("queue-order-not-followed", M,
-        frozenset({"called_then_live", "not_followed"}), "queue-followed"),),
+        frozenset({"called_then_live", "not_followed"}), "queue-followed", line=1457),),
     "live_queue_without_tickets": (
-        ItemRule("live-queue-without-tickets", M, YES, "queue-followed"),),
+        ItemRule("live-queue-without-tickets", M, YES, "queue-followed", line=2625),),
     "queue_jumping_seen": (ItemRule("queue-jumping", M, YES, "queue-order",
-        quote="queue_jumping_details"),),
+        quote="queue_jumping_details", line=2977),),
     "new_ticket_requested": (ItemRule("queue-timer-reset", M, YES,
-        "queue-first-ticket"),),
+        "queue-first-ticket", line=3604),),
     # in_person: staff
-    "badge_worn": (ItemRule("badge-missing", m, NO, "staff-badge"),),
-    "badge_readable": (ItemRule("badge-unreadable", m, NO, "staff-badge"),),
+    "badge_worn": (ItemRule("badge-missing", m, NO, "staff-badge", line=3693),),
+    "badge_readable": (ItemRule("badge-unreadable", m, NO, "staff-badge", line=3693),),
     "rudeness_seen": (ItemRule("rudeness", M, YES, "staff-courtesy",
-        quote="rudeness_quote"),),
+        quote="rudeness_quote", line=3321),),
     "staff_politeness": (ItemRule("rudeness", m, LOW_RATING, "staff-courtesy",
-        key="rudeness.staff_politeness", rated=True),),
+        key="rudeness.staff_politeness", rated=True, line=1457),),
     "help_desk_courtesy": (ItemRule("rudeness", m, LOW_RATING, "help-desk-courtesy",
-        key="rudeness.help_desk_courtesy", rated=True),),
+        key="rudeness.help_desk_courtesy", rated=True, line=848),),
     "routed_correctly": (ItemRule("routed-elsewhere", M, NO, "channels-list",
         on="channels", quote="redirected_to"),),
     # in_person: information stands
-    "stand_present": (ItemRule("stand-missing", M, NO, "stands"),),
+    "stand_present": (ItemRule("stand-missing", M, NO, "stands", line=2263),),
     "stand_has_service_info": (
-        ItemRule("stand-without-service-info", M, NO, "stands"),),
+        ItemRule("stand-without-service-info", M, NO, "stands", line=2607),),
     "stand_matches_standard": (
         ItemRule("stand-contradicts-standard", M, frozenset({"differs"}),
             "stands-vs-standard", compare=("deadline", "cost", "documents")),
@@ -117,7 +117,7 @@ ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
             "stands-vs-standard", key="stand-contradicts-standard.partly",
             compare=("deadline", "cost", "documents")),
     ),
-    "stand_reachable": (ItemRule("stand-unreachable", m, NO, "stands"),),
+    "stand_reachable": (ItemRule("stand-unreachable", m, NO, "stands", line=3693),),
     # in_person: documents, fees, result
     "documents_beyond_posted_list": (ItemRule("documents-beyond-standard", M, YES,
         "documents-posted", key="documents-beyond-standard.posted",
@@ -125,32 +125,32 @@ ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
     "refusal_for_non_standard_document": (ItemRule("refusal-for-non-standard-document", M,
         YES, "documents-list", on="documents", quote="refusal_reason"),),
     "application_refused": (ItemRule("application-refused", m, YES, "application-refused",
-        quote="refusal_reason", unless="refusal-for-non-standard-document"),),
+        quote="refusal_reason", unless="refusal-for-non-standard-document", line=4669),),
     "unofficial_charge": (ItemRule("unofficial-charge", M, YES, "standard-text",
         compare=("cost",)),),
     "result_withheld": (ItemRule("result-withheld", M, YES, "result-withheld", on="deadline"),),
     "result_has_errors": (
-        ItemRule("result-has-errors", M, YES, "result-errors"),),
+        ItemRule("result-has-errors", M, YES, "result-errors", line=3105),),
     # in_person: complaints (report line 362: 3.1% complained, 0.6% in writing)
     "complaint_accepted": (ItemRule("complaint-not-accepted", M, NO,
         "complaints", line=362),),
     # in_person: integrity (critical items)
     "informal_payment_asked": (ItemRule("informal-payment", C, YES,
-        "integrity-payment", quote="informal_payment_quote"),),
+        "integrity-payment", quote="informal_payment_quote", line=3537),),
     "pressure_to_falsify": (ItemRule("pressure-to-falsify", C, YES,
-        "integrity-falsify", quote="pressure_quote"),),
+        "integrity-falsify", quote="pressure_quote", line=3340),),
     "acquaintance_offer": (
-        ItemRule("acquaintance-offer", C, YES, "integrity-equal"),),
+        ItemRule("acquaintance-offer", C, YES, "integrity-equal", line=4207),),
     # call_1414
     "call_answered": (
-        ItemRule("call-not-answered", M, NO, "call-answered"),),
+        ItemRule("call-not-answered", M, NO, "call-answered", line=4213),),
     "call_dropped": (ItemRule("call-dropped", M, YES, "call-complete",
-        details=("transfer_count", "hold_duration")),),
+        details=("transfer_count", "hold_duration"), line=2608),),
     "call_transferred": (ItemRule("call-transferred", m, YES,
         "call-no-transfers",
-        details=("transfer_count", "hold_duration")),),
+        details=("transfer_count", "hold_duration"), line=2608),),
     "redirected_elsewhere": (ItemRule("call-redirected", M, YES,
-        "call-on-the-spot", quote="call_notes"),),
+        "call-on-the-spot", quote="call_notes", line=2608),),
     "answer_documents_match": _match_rules("documents"),
     "answer_deadline_match": _match_rules("deadline"),
     "answer_cost_match": _match_rules("cost"),
@@ -159,12 +159,12 @@ ITEM_FINDINGS: dict[str, tuple[ItemRule, ...]] = {
     "answer_channels_match": _match_rules("channels"),
     "operator_politeness": (ItemRule("rudeness", m, LOW_RATING,
         "call-courtesy", key="rudeness.operator_politeness",
-        rated=True),),
+        rated=True, line=4668),),
     # egov
     "info_matches_standard": (ItemRule("portal-info-contradicts-standard", M, NO,
         "deadline-and-cost", compare=("deadline", "cost")),),
     "technical_failure": (ItemRule("portal-technical-failure", m, YES,
         "portal-online", quote="failure_details",
-        details=("failure_types",)),),
+        details=("failure_types",), line=2616),),
 }
 # fmt: on

@@ -365,6 +365,9 @@ def test_each_item_rule_renders_through_the_scorer(
     assert made, [f.message_key for f in result.findings]
     for lang in LANGS:
         assert getattr(made[0], f"message_{lang}") == render(key, made[0].params, lang)
+    # Every finding rests on a report line: the standard's it is judged against, or the one
+    # the checklist's question comes from.
+    assert made[0].source.line is not None, made[0].source
 
 
 @pytest.mark.parametrize(
@@ -389,7 +392,7 @@ def test_each_item_rule_renders_through_the_scorer(
         # A checklist question cites the report line it comes from, when it names one.
         ("S33", None, {"complaint_filed": "oral", "complaint_accepted": "no"},
          "complaint-not-accepted", ("checklist", 362)),
-        ("S33", None, {"badge_worn": "no"}, "badge-missing", ("checklist", None)),
+        ("S33", None, {"badge_worn": "no"}, "badge-missing", ("checklist", 3693)),
     ],
 )  # fmt: skip
 def test_a_finding_cites_its_document_and_report_line(
