@@ -86,8 +86,11 @@ def guarded_protocol(server: "ServerSettings") -> "type[H11Protocol]":
             # A connection that never completes a request is closed after the header timeout.
             self._arm("headers", header_seconds)
 
+        _at_head = True  # what arrives starts a request (not a body): see send_400_response
+
         def data_received(self, data: bytes) -> None:
-            if self.conn.their_state is h11.IDLE:
+            self._at_head = self.conn.their_state is h11.IDLE
+            if self._at_head:
                 # h11 bounds only a head still incomplete: a long one arriving whole passes.
                 buffered, _closed = self.conn.trailing_data
                 pending = buffered + data if buffered else data
@@ -107,7 +110,12 @@ def guarded_protocol(server: "ServerSettings") -> "type[H11Protocol]":
                 self._disarm()
 
         def send_400_response(self, msg: str) -> None:
-            # h11 could not read the request (it keeps what arrived buffered).
+            # h11 could not read a request's head (it keeps what arrived buffered): the
+            # problem. A body it could not read (bad chunking) is uvicorn's to answer, as the
+            # response may have begun.
+            if not self._at_head:
+                super().send_400_response(msg)
+                return
             self._refuse(self.conn.trailing_data[0])
 
         def _refuse(self, pending: bytes) -> None:
@@ -121,6 +129,14 @@ def guarded_protocol(server: "ServerSettings") -> "type[H11Protocol]":
 
         def on_response_complete(self) -> None:
             self._disarm()  # the keep-alive timeout takes over the idle connection
+            if self.conn.their_state is h11.DONE:
+                # A pipelined next request already buffered is parsed by the parent at once,
+                # whole, never passing data_received: its head is measured here.
+                self._at_head = True
+                pending, _closed = self.conn.trailing_data
+                if pending and head_too_long(pending, header_bytes):
+                    self._refuse(pending)
+                    return
             super().on_response_complete()
 
         def connection_lost(self, exc: Exception | None) -> None:

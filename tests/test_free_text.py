@@ -172,6 +172,18 @@ class TestFindingsReport:
         session.flush()
         assert any(QUOTE in ru for ru, _en, _kk in before)
 
+        # And one as rules 2026.2 wrote it, the quote in the text and none in the score.
+        written = VisitFinding(
+            visit_id=quoted.id,
+            code="rudeness",
+            severity="major",
+            message_en=f'A member of staff was rude. Said: "{QUOTE}".',
+            message_ru=f"Работник вёл себя грубо. Сказано: «{QUOTE}».",
+            clause="staff: courtesy",
+        )
+        session.add(written)
+        session.flush()
+
         with Operations.context(MigrationContext.configure(session.connection())):
             migration_module("0024").upgrade()
         session.expire_all()
@@ -181,7 +193,7 @@ class TestFindingsReport:
             for r in session.exec(select(VisitFinding).where(VisitFinding.visit_id == quoted.id))
             if r.code == "rudeness"
         ]
-        assert after
+        assert len(after) == len(rows) + 1
         for row in after:
             assert QUOTE not in row.message_ru + row.message_en + (row.message_kk or "")
             assert row.message_ru.startswith("Работник вёл себя грубо")

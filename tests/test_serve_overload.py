@@ -129,6 +129,24 @@ class TestRequestHeads:
         assert json.loads(body)["code"] == "headers-too-large"
         assert called == []
 
+    def test_a_pipelined_head_past_the_limit_never_reaches_the_app(
+        self, small_heads: tuple[str, list[str]]
+    ) -> None:
+        base, called = small_heads
+        pad = "a" * (HEADER_BYTES + 100)
+        small = b"GET /ping HTTP/1.1\r\nHost: t\r\n\r\n"
+        large = f"GET /ping HTTP/1.1\r\nHost: t\r\nX-Pad: {pad}\r\n\r\n".encode()
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall(small + large)  # one write: the second waits in the parser's buffer
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+        assert answer.count(b"HTTP/1.1 200") == 1
+        assert b"HTTP/1.1 431" in answer
+        assert b'"headers-too-large"' in answer
+        assert called == ["ping"]  # the small one only
+
     def test_a_request_that_is_not_http_is_a_400_problem(
         self, small_heads: tuple[str, list[str]]
     ) -> None:

@@ -142,7 +142,17 @@ def create_user_as(
         existing = repository.get_by_client_id(session, user_in.client_id)
         if existing is not None:
             return _retried(existing, user_in), False
-    user = create_user(session, user_in, now=now, min_password_length=min_password_length)
+    try:
+        user = create_user(session, user_in, now=now, min_password_length=min_password_length)
+    except (UserExists, IntegrityError):
+        # The same client id, sent twice at once (a double click), won the race a moment
+        # ago: answer as its retry is answered (the e-mail then exists, or the id clashed).
+        raced = None
+        if user_in.client_id is not None:
+            raced = repository.get_by_client_id(session, user_in.client_id)
+        if raced is None:
+            raise
+        return _retried(raced, user_in), False
     return user, True
 
 

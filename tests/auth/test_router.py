@@ -7,7 +7,9 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlmodel import Session
 
+from service.auth import repository as auth_repository
 from service.auth import security
+from service.auth.models import User
 from service.auth.roles import Role
 from service.auth.security import encode_token
 from service.auth.service import get_user_by_email
@@ -297,6 +299,39 @@ class TestCreateUser:
         assert made["id"] in problem["detail"]
         # The first password still signs in; the other was never set.
         assert login(client, "new.user@example.kz", "long enough pw").status_code == 200
+
+    @pytest.mark.parametrize(
+        ("change", "status"), [({}, 200), ({"email": "other.user@example.kz"}, 409)]
+    )
+    def test_a_client_id_won_in_a_race_answers_as_a_retry(
+        self,
+        client: TestClient,
+        auth_headers: AuthHeaders,
+        monkeypatch: pytest.MonkeyPatch,
+        change: dict[str, str],
+        status: int,
+    ) -> None:
+        staff = auth_headers(Role.coordinator)
+        body = new_user("shopper") | {"client_id": str(uuid.uuid4())}
+        first = client.post(api_path("create_user"), json=body, headers=staff).json()
+        # The second request looked before the first was committed: only the unique keys
+        # (the e-mail, or the client id) see it.
+        looked = auth_repository.get_by_client_id
+        calls: list[uuid.UUID] = []
+
+        def late(session: Session, client_id: uuid.UUID) -> User | None:
+            calls.append(client_id)
+            return None if len(calls) == 1 else looked(session, client_id)
+
+        monkeypatch.setattr(auth_repository, "get_by_client_id", late)
+        raced = client.post(api_path("create_user"), json=body | change, headers=staff)
+
+        assert raced.status_code == status, raced.text
+        assert len(calls) == 2
+        if status == 200:
+            assert raced.json() == first
+        else:
+            assert raced.json()["code"] == "user-conflict"
 
     def test_without_a_client_id_a_second_create_is_user_exists(
         self, client: TestClient, auth_headers: AuthHeaders
