@@ -188,6 +188,12 @@ def finding_examples(
     plain = col(VisitFinding.message_en if language == "en" else VisitFinding.message_ru)
     kazakh = func.coalesce(col(VisitFinding.message_kk), plain)
     message = kazakh if language == "kk" else plain
+    # The clause: English in ``clause``; Russian and Kazakh null in rows stored before them.
+    clause_by = {"en": col(VisitFinding.clause), "ru": col(VisitFinding.clause_ru)}
+    russian = func.coalesce(clause_by["ru"], clause_by["en"])
+    clause = {"en": clause_by["en"], "ru": russian}.get(
+        language, func.coalesce(col(VisitFinding.clause_kk), russian)
+    )
     # One row per visit and group first: a visit with two extra documents is one example.
     keys: tuple[ColumnElement[Any], ...] = (
         col(VisitFinding.code).label("code"),
@@ -196,8 +202,14 @@ def finding_examples(
         col(Visit.id).label("visit_id"),
         col(Visit.window_start_at).label("window_start_at"),
     )
+    said = (
+        func.min(message).label("message"),
+        func.min(clause).label("clause"),
+        func.min(col(VisitFinding.source_document)).label("document"),
+        func.min(col(VisitFinding.source_line)).label("line"),
+    )
     pairs = (
-        visits_from(select(*keys, func.min(message).label("message")), filters)
+        visits_from(select(*keys, *said), filters)
         .join(VisitFinding, col(VisitFinding.visit_id) == col(Visit.id))
         .where(col(VisitFinding.code).in_(list(codes)))
         .group_by(*keys)
@@ -212,10 +224,11 @@ def finding_examples(
         .label("position")
     )
     group = (pairs.c.code, pairs.c.severity, pairs.c.item_code)
-    ranked = select(*group, pairs.c.visit_id, pairs.c.message, position).subquery()
+    told = (pairs.c.message, pairs.c.clause, pairs.c.document, pairs.c.line)
+    ranked = select(*group, pairs.c.visit_id, *told, position).subquery()
     query = (
         select(ranked.c.code, ranked.c.severity, ranked.c.item_code, ranked.c.visit_id)
-        .add_columns(ranked.c.message)
+        .add_columns(ranked.c.message, ranked.c.clause, ranked.c.document, ranked.c.line)
         .where(ranked.c.position <= per_group)
         .order_by(ranked.c.code, ranked.c.severity, ranked.c.item_code, ranked.c.position)
     )

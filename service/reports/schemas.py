@@ -145,6 +145,17 @@ class CriterionRow(BaseModel):
     share_compliant: float | None = Field(description="Percent of those visits fully compliant")
 
 
+class FindingSource(BaseModel):
+    """The document a finding rests on, its clause and the 2018 report's line."""
+
+    document: str = Field(
+        description="A standard's service code (S33), `programme` for the monitoring "
+        "programme's own norms, `checklist` for what only the monitoring's checklist asks"
+    )
+    line: int | None = Field(description="The line of the 2018 report, when known")
+    clause: str = Field(description="The clause, in the report's language")
+
+
 class FindingRow(BaseModel):
     """One kind of finding: its code, severity and the item it is about."""
 
@@ -157,6 +168,10 @@ class FindingRow(BaseModel):
     )
     message: str | None = Field(
         description="The message of the most recent such finding, in the report's language"
+    )
+    source: FindingSource | None = Field(
+        description="What the most recent such finding rests on, in the report's language; "
+        "null for findings stored before the report showed sources"
     )
     count: int = Field(description="Findings of this code (a visit may have several)")
     visits: int = Field(description="Visits with at least one such finding")

@@ -16,6 +16,7 @@ from service.reports.cache import ChartCache, DataVersion, chart_etag
 from service.reports.schemas import (
     CriterionRow,
     FindingRow,
+    FindingSource,
     FindingsReport,
     Report,
     ReportFilters,
@@ -85,12 +86,19 @@ def findings_report(
                 severity=row.severity,
                 item_code=row.item_code,
                 message=shown[0].message if shown else None,
+                source=_source(shown[0]) if shown else None,
                 count=row.count,
                 visits=row.visits,
                 example_visit_ids=[example.visit_id for example in shown],
             )
         )
     return FindingsReport(filters=filters, language=language, items=items)
+
+
+def _source(example: Row[Any]) -> FindingSource | None:
+    if example.document is None:
+        return None
+    return FindingSource(document=example.document, line=example.line, clause=example.clause)
 
 
 class ChartKind(StrEnum):

@@ -57,6 +57,13 @@ class VisitFinding(SQLModel, table=True):
     # Null for findings stored before scoring wrote Kazakh (rules before 2026.3).
     message_kk: str | None = Field(default=None, sa_type=String(2000))
     clause: str = Field(sa_type=String(500))
+    # What it rests on, for the findings report: the document (a service code, `programme`,
+    # `checklist`), the 2018 report's line and the clause in Russian and Kazakh (``clause`` is
+    # the English). Null in rows stored before the report showed sources.
+    source_document: str | None = Field(default=None, sa_type=String(16))
+    source_line: int | None = None
+    clause_ru: str | None = Field(default=None, sa_type=String(500))
+    clause_kk: str | None = Field(default=None, sa_type=String(500))
 
 
 class VisitCriterion(SQLModel, table=True):

@@ -182,6 +182,10 @@ def _finding_row(visit_id: uuid.UUID, finding: Finding) -> VisitFinding:
         message_ru=texts["ru"][:2000],
         message_kk=texts["kk"][:2000],
         clause=finding.clause[:500],
+        source_document=finding.source.document[:16],
+        source_line=finding.source.line,
+        clause_ru=finding.source.clause_ru[:500],
+        clause_kk=finding.source.clause_kk[:500],
     )
 
 
