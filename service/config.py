@@ -76,6 +76,9 @@ class AuthSettings(BaseModel):
     secret_key: SecretStr = SecretStr("")
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
+    # A phone that lost the answer to a refresh sends its token again: within this many
+    # seconds of the exchange it gets the same answer, later it is reuse (0: always reuse).
+    refresh_retry_seconds: int = Field(default=30, ge=0, le=300)
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     # Shoppers of one office may share a NAT address, so the address limit is wider.
     login_max_failures_per_address: int = Field(default=30, ge=1, le=100_000)

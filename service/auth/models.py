@@ -51,6 +51,9 @@ class RefreshFamily(SQLModel, table=True):
     # The jti of the family's one refresh token that may still be used.
     current_jti: str = Field(sa_type=String(64))
     created_at: dt.datetime = Field(sa_type=UtcDateTime)
+    # The token the last exchange retired: presented again within the retry window
+    # (AuthSettings.refresh_retry_seconds) it is a retry, answered as that exchange was.
+    previous_jti: str | None = Field(default=None, sa_type=String(64))
     # When a token of the family was last exchanged (rotated).
     used_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
     # The current token's expiry: past it the row is of no use and is swept.

@@ -105,7 +105,9 @@ def rotate_family(
             col(RefreshFamily.current_jti) == presented_jti,
             col(RefreshFamily.revoked_at).is_(None),
         )
-        .values(current_jti=next_jti, used_at=now, expires_at=expires_at)
+        .values(
+            current_jti=next_jti, previous_jti=presented_jti, used_at=now, expires_at=expires_at
+        )
         .execution_options(synchronize_session=False)
     )
     return session.exec(statement).rowcount == 1

@@ -89,7 +89,9 @@ def login(
 def refresh_tokens(
     session: SessionDep, clock: ClockDep, auth: AuthSettingsDep, body: RefreshRequest
 ) -> TokenPair:
-    """Exchange a refresh token for a new pair; the token given can never be used again."""
+    """Exchange a refresh token for a new pair; the token given is retired. Sent again at
+    once (`MSHOP_AUTH__REFRESH_RETRY_SECONDS`) it gets the same pair; later, it ends the
+    sign-in."""
     return sessions.refresh(
         session,
         body.refresh_token,
@@ -97,6 +99,7 @@ def refresh_tokens(
         now=clock(),
         access_minutes=auth.access_token_minutes,
         refresh_days=auth.refresh_token_days,
+        retry_seconds=auth.refresh_retry_seconds,
     )
 
 

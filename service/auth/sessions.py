@@ -1,13 +1,16 @@
 """Signing in: login within the failed-login limits, token issue, refresh and logout.
 
 A login starts a family of refresh tokens (``RefreshFamily``). Refreshing exchanges the
-family's one usable token for a new pair and retires it; a retired token presented again
-was copied (or two requests raced with it), so the family is revoked and every token
-descended from that login stops working, the thief's and the owner's alike. The owner logs
-in again; the thief cannot. Access tokens stay stateless and live only minutes.
+family's one usable token for a new pair and retires it. The token just retired, presented
+again within the retry window, is a phone that lost the answer (or two requests racing with
+one token): it gets the same answer, and nothing moves. Any other retired token presented
+again was copied, so the family is revoked and every token descended from that login stops
+working, the thief's and the owner's alike. The owner logs in again; the thief cannot.
+Access tokens stay stateless and live only minutes.
 """
 
 import datetime as dt
+import hashlib
 import uuid
 from typing import ClassVar, NoReturn
 
@@ -136,6 +139,8 @@ def issue_tokens(
     family: uuid.UUID,
     jti: str,
 ) -> TokenPair:
+    """The pair whose refresh token is ``jti``, issued at ``now``: issued again with the same
+    arguments, the same two tokens (how a refresh retry is answered)."""
     access_ttl = dt.timedelta(minutes=access_minutes)
     return TokenPair(
         access_token=encode_token(
@@ -145,6 +150,9 @@ def issue_tokens(
             now=now,
             ttl=access_ttl,
             version=user.token_version,
+            # Named after its refresh token's id (which is random), so a pair is issued twice
+            # alike; one-way, so the access token does not give the refresh token's id away.
+            jti=hashlib.sha256(f"access:{jti}".encode()).hexdigest()[:32],
         ),
         refresh_token=encode_token(
             subject=user.id,
@@ -168,12 +176,18 @@ def refresh(
     now: dt.datetime,
     access_minutes: int,
     refresh_days: int,
+    retry_seconds: int,
 ) -> TokenPair:
     """Exchange a refresh token for the next pair of its family, retiring it.
 
+    The token the family's last exchange retired, presented again within ``retry_seconds``
+    of that exchange (and before the pair it got is exchanged in turn), gets that exchange's
+    pair again: the same two tokens.
+
     Raises:
         InvalidToken, TokenExpired: the token is not a valid refresh token.
-        TokenReused: the token was already exchanged; the family is now revoked.
+        TokenReused: the token was already exchanged, and this is not a retry of its exchange;
+            the family is now revoked.
         TokenRevoked: the family was revoked (reuse, logout).
         UserInactive: the account is disabled.
     """
@@ -190,13 +204,15 @@ def refresh(
         now=now,
         expires_at=now + dt.timedelta(days=refresh_days),
     )
+    issued_at = now
     if not rotated:
-        _refuse(session, family_id, claims, now)
+        family = _retried(session, family_id, claims, now, retry_seconds)
+        next_jti, issued_at = family.current_jti, family.used_at or now
     user = user_of(session, claims)
     return issue_tokens(
         user,
         secret=secret,
-        now=now,
+        now=issued_at,
         access_minutes=access_minutes,
         refresh_days=refresh_days,
         family=family_id,
@@ -245,14 +261,28 @@ def _family_of(session: Session, claims: TokenClaims, now: dt.datetime) -> uuid.
     return family_id
 
 
-def _refuse(
-    session: Session, family_id: uuid.UUID, claims: TokenClaims, now: dt.datetime
-) -> NoReturn:
+def _retried(
+    session: Session, family_id: uuid.UUID, claims: TokenClaims, now: dt.datetime, seconds: int
+) -> RefreshFamily:
+    """The family, when a token it no longer takes is a retry of the last exchange; else
+    the refusal (``_refuse``)."""
     family = repository.get_family(session, family_id)
     if family is None or family.user_id != claims.subject:
         raise InvalidToken("This sign-in has ended (expired and removed); log in again.")
     if family.revoked_at is not None:
         raise TokenRevoked("This sign-in was ended; log in again.")
+    retry = (
+        seconds > 0
+        and family.previous_jti == claims.jti
+        and family.used_at is not None
+        and now - family.used_at <= dt.timedelta(seconds=seconds)
+    )
+    if retry:
+        return family
+    _refuse(session, family_id, now)
+
+
+def _refuse(session: Session, family_id: uuid.UUID, now: dt.datetime) -> NoReturn:
 
     def revoke(own: Session) -> None:
         repository.revoke_family(own, family_id, now=now, reason="reuse")

@@ -1,8 +1,9 @@
-"""Refresh tokens rotate; a retired one presented again revokes its whole family.
+"""Refresh tokens rotate; a retired one presented again revokes its whole family, unless it
+is the one just retired, sent again within the retry window: a phone that lost the answer.
 
 A family is one login's chain of refresh tokens (``refresh_families``, one row): each
 refresh retires the token given and issues the next; the one usable token's id is the
-row's ``current_jti``.
+row's ``current_jti``, the one just retired its ``previous_jti``.
 """
 
 import datetime as dt
@@ -27,6 +28,7 @@ from service.auth.models import RefreshFamily, User
 from service.auth.roles import Role
 from service.auth.schemas import TokenPair
 from service.auth.security import encode_token, hash_password
+from service.config import AuthSettings
 from service.errors import ServiceError
 from tests.conftest import NOW, SECRET, FrozenClock
 from tests.fixtures.problems import assert_problem
@@ -34,6 +36,8 @@ from tests.fixtures.routes import api_path
 from tests.fixtures.users import PASSWORD, make_user
 
 NEW_PASSWORD = "a brand new passphrase"
+# How long after an exchange its token is still a retry (the default the tests' app runs on).
+WINDOW = AuthSettings().refresh_retry_seconds
 
 
 def login(client: TestClient, user: User) -> dict[str, Any]:
@@ -106,26 +110,28 @@ class TestRotation:
 
 class TestReuse:
     def test_a_retired_token_revokes_the_family(
-        self, client: TestClient, session: Session, shopper: User
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
     ) -> None:
         first = login(client, shopper)
         second = refresh(client, first["refresh_token"]).json()
+        clock.advance(seconds=WINDOW + 1)
         body = assert_problem(refresh(client, first["refresh_token"]), 401, "token-reused")
         assert body["title"] == "Refresh token reused"
         assert "already used" in body["detail"]
         row = family(session, first["refresh_token"])
-        assert (row.revoked_at, row.revoked_reason) == (NOW, "reuse")
+        assert (row.revoked_at, row.revoked_reason) == (clock(), "reuse")
         # The token the first use issued stops working too: whoever holds it logs in again.
         assert_problem(refresh(client, second["refresh_token"]), 401, "token-revoked")
         # ... and so does the reused one, again and again.
         assert_problem(refresh(client, first["refresh_token"]), 401, "token-revoked")
 
     def test_other_sign_ins_of_the_user_are_unaffected(
-        self, client: TestClient, session: Session, shopper: User
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
     ) -> None:
         phone = login(client, shopper)
         laptop = login(client, shopper)
         refresh(client, phone["refresh_token"])
+        clock.advance(seconds=WINDOW + 1)
         assert_problem(refresh(client, phone["refresh_token"]), 401, "token-reused")
         renewed = refresh(client, laptop["refresh_token"])
         assert renewed.status_code == 200, renewed.text
@@ -133,11 +139,17 @@ class TestReuse:
         assert family(session, laptop["refresh_token"]).revoked_at is None
 
     def test_other_users_are_unaffected(
-        self, client: TestClient, session: Session, shopper: User, coordinator: User
+        self,
+        client: TestClient,
+        session: Session,
+        clock: FrozenClock,
+        shopper: User,
+        coordinator: User,
     ) -> None:
         mine = login(client, shopper)
         theirs = login(client, coordinator)
         refresh(client, mine["refresh_token"])
+        clock.advance(seconds=WINDOW + 1)
         assert_problem(refresh(client, mine["refresh_token"]), 401, "token-reused")
         renewed = refresh(client, theirs["refresh_token"])
         assert renewed.status_code == 200, renewed.text
@@ -175,6 +187,92 @@ class TestReuse:
         assert_problem(refresh(client, pair["refresh_token"]), 401, "user-inactive")
         row = family(session, pair["refresh_token"])
         assert (row.current_jti, row.revoked_at) == (claims(pair["refresh_token"])["jti"], None)
+
+
+class TestRetry:
+    """A phone that lost the answer to a refresh sends the token again: within the window it
+    gets the answer it lost, and nothing is revoked."""
+
+    def test_the_token_sent_again_at_once_gets_the_same_pair(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        first = login(client, shopper)
+        clock.advance(minutes=20)
+        lost = refresh(client, first["refresh_token"]).json()
+        exchanged_at = clock()
+        clock.advance(seconds=WINDOW)  # the last second of the window
+        again = refresh(client, first["refresh_token"])
+        assert again.status_code == 200, again.text
+        assert again.json() == lost  # both tokens, byte for byte
+        row = family(session, lost["refresh_token"])
+        assert (row.current_jti, row.previous_jti) == (
+            claims(lost["refresh_token"])["jti"],
+            claims(first["refresh_token"])["jti"],
+        )
+        assert (row.used_at, row.revoked_at) == (exchanged_at, None)
+        # The pair answered twice is one pair: its refresh token rotates as usual.
+        onward = refresh(client, again.json()["refresh_token"])
+        assert onward.status_code == 200, onward.text
+        assert me(client, onward.json()["access_token"]).json()["id"] == str(shopper.id)
+
+    def test_a_second_past_the_window_is_reuse(
+        self, client: TestClient, session: Session, clock: FrozenClock, shopper: User
+    ) -> None:
+        first = login(client, shopper)
+        lost = refresh(client, first["refresh_token"]).json()
+        clock.advance(seconds=WINDOW + 1)
+        assert_problem(refresh(client, first["refresh_token"]), 401, "token-reused")
+        assert family(session, lost["refresh_token"]).revoked_reason == "reuse"
+        assert_problem(refresh(client, lost["refresh_token"]), 401, "token-revoked")
+
+    def test_once_the_pair_answered_is_exchanged_the_older_token_is_reuse(
+        self, client: TestClient, session: Session, shopper: User
+    ) -> None:
+        first = login(client, shopper)
+        second = refresh(client, first["refresh_token"]).json()
+        third = refresh(client, second["refresh_token"]).json()
+        # No time has passed, but the first token's exchange is no longer the last one.
+        assert_problem(refresh(client, first["refresh_token"]), 401, "token-reused")
+        assert family(session, third["refresh_token"]).revoked_reason == "reuse"
+
+    def test_a_window_of_none_makes_every_second_use_reuse(
+        self, session: Session, shopper: User
+    ) -> None:
+        pair = sessions.start_session(
+            session, shopper, secret=SECRET, now=NOW, access_minutes=30, refresh_days=30
+        )
+        options: dict[str, Any] = {
+            "secret": SECRET,
+            "now": NOW,
+            "access_minutes": 30,
+            "refresh_days": 30,
+            "retry_seconds": 0,
+        }
+        sessions.refresh(session, pair.refresh_token, **options)
+        with pytest.raises(sessions.TokenReused):
+            sessions.refresh(session, pair.refresh_token, **options)
+
+    def test_a_retry_after_a_password_change_is_refused(
+        self, client: TestClient, session: Session, shopper: User
+    ) -> None:
+        first = login(client, shopper)
+        lost = refresh(client, first["refresh_token"]).json()
+        changed = client.post(
+            api_path("change_password", user_id=str(shopper.id)),
+            json={"old_password": PASSWORD, "new_password": NEW_PASSWORD},
+            headers={"Authorization": f"Bearer {lost['access_token']}"},
+        )
+        assert changed.status_code == 204, changed.text
+        body = assert_problem(refresh(client, first["refresh_token"]), 401, "invalid-token")
+        assert body["detail"].startswith("The password was changed")
+
+    def test_a_retry_of_an_ended_sign_in_is_refused(
+        self, client: TestClient, shopper: User
+    ) -> None:
+        first = login(client, shopper)
+        lost = refresh(client, first["refresh_token"]).json()
+        assert logout(client, lost["refresh_token"]).status_code == 204
+        assert_problem(refresh(client, first["refresh_token"]), 401, "token-revoked")
 
 
 class TestLogout:
@@ -228,6 +326,7 @@ class TestTokensFromBeforeFamilies:
         new = response.json()["refresh_token"]
         assert claims(new)["fam"] == claims(token)["jti"]
         assert family(session, new).current_jti == claims(new)["jti"]
+        clock.advance(seconds=WINDOW + 1)
         assert_problem(refresh(client, token), 401, "token-reused")
         assert_problem(refresh(client, new), 401, "token-revoked")
 
@@ -293,11 +392,13 @@ def committed_user(engine: Engine) -> Iterator[User]:
         session.delete(found)
 
 
-def test_of_two_racing_refreshes_one_wins_and_the_other_is_reuse(
-    engine: Engine, committed_user: User
+@pytest.mark.parametrize("retry_seconds", [WINDOW, 0])
+def test_of_two_racing_refreshes_one_wins_and_the_other_gets_its_pair(
+    engine: Engine, committed_user: User, retry_seconds: int
 ) -> None:
     """Two requests with one token, their transactions overlapping: the database lets one
-    rotate; the other, once it gets the row, finds its token retired and revokes the family."""
+    rotate; the other, once it gets the row, finds its token just retired and is answered the
+    winner's pair; with no retry window it is reuse and revokes the family."""
     with db.transaction(engine) as session:
         pair = sessions.start_session(
             session, committed_user, secret=SECRET, now=NOW, access_minutes=30, refresh_days=30
@@ -317,7 +418,13 @@ def test_of_two_racing_refreshes_one_wins_and_the_other_is_reuse(
             after.set()
         try:
             outcomes[name] = sessions.refresh(
-                session, token, secret=SECRET, now=NOW, access_minutes=30, refresh_days=30
+                session,
+                token,
+                secret=SECRET,
+                now=NOW,
+                access_minutes=30,
+                refresh_days=30,
+                retry_seconds=retry_seconds,
             )
         except ServiceError as exc:
             outcomes[name] = exc
@@ -343,6 +450,14 @@ def test_of_two_racing_refreshes_one_wins_and_the_other_is_reuse(
     second.join(30)
     winner, loser = outcomes["first"], outcomes["second"]
     assert isinstance(winner, TokenPair)
+    if retry_seconds:
+        assert loser == winner
+        with db.transaction(engine) as session:
+            row = session.exec(
+                select(RefreshFamily).where(col(RefreshFamily.user_id) == committed_user.id)
+            ).one()
+            assert (row.current_jti, row.revoked_at) == (claims(winner.refresh_token)["jti"], None)
+        return
     assert isinstance(loser, sessions.TokenReused)
     with db.transaction(engine) as session:
         row = session.exec(
@@ -358,6 +473,7 @@ def test_of_two_racing_refreshes_one_wins_and_the_other_is_reuse(
                 now=NOW,
                 access_minutes=30,
                 refresh_days=30,
+                retry_seconds=retry_seconds,
             )
 
 
