@@ -265,7 +265,11 @@ def _finish(
     visit = visits_service.get_visit(session, shopper, row.visit_id)
     if visit.status not in (VisitStatus.in_progress, VisitStatus.returned):
         return
-    request = SubmitRequest(client_id=derived_id(row.instance_id, "submit"), submitted_at=now)
+    # Collect sends no submit time: the form's first arrival stands for it, the same for every
+    # retry of the form, so a retry is one to ``submit`` too.
+    request = SubmitRequest(
+        client_id=derived_id(row.instance_id, "submit"), submitted_at=row.received_at
+    )
     try:
         lifecycle.submit(
             session,

@@ -198,7 +198,8 @@ def submit(
     now: dt.datetime,
     skew_warn_seconds: int,
 ) -> Visit:
-    """Submit the visit for review; a retry with the same client id returns it unchanged.
+    """Submit the visit for review; a retry with the same client id (and the same
+    ``submitted_at``) returns it unchanged.
 
     The phone's clock is compared with the server's and the difference is kept on the visit.
 
@@ -206,6 +207,7 @@ def submit(
         SubmissionIncomplete: required items are unanswered or lack photos (all are listed).
         PhotosProcessing: nothing is missing but required photos are still being processed.
         TransitionNotAllowed: the visit is not in progress or returned.
+        VisitConflict: the client id submitted the visit with another ``submitted_at``.
     """
     # Refusals first, from the plain read, without the write lock: phones poll submit while
     # their photos are processed (bench/wave.py: thousands of 409s in two minutes), and each
@@ -214,6 +216,12 @@ def submit(
         _check_complete(session, visit)
     visit = lock(session, visit)
     if visit.submit_client_id == request.client_id:
+        if visit.device_submitted_at != request.submitted_at:
+            sent = visit.device_submitted_at.isoformat() if visit.device_submitted_at else "none"
+            raise VisitConflict(
+                f"The client id {request.client_id} already submitted this visit with "
+                f"submitted_at {sent}; a retry sends the same, a new submit a new client_id."
+            )
         return visit
     if visit.status in _SUBMITTABLE:
         _check_complete(session, visit)  # again: the plain read may be older than the lock

@@ -49,6 +49,7 @@ def start_visit(
         *ROLE_CHECKED,
         *VISIT_ERRORS,
         visits_service.TransitionNotAllowed,
+        visits_service.VisitConflict,
         lifecycle.SubmissionIncomplete,
         PhotosProcessing,
     ),
@@ -61,7 +62,8 @@ def submit_visit(
     visit: VisitDep,
     body: SubmitRequest,
 ) -> VisitPublic:
-    """Submit the visit for review once every required item is answered; safe to resend."""
+    """Submit the visit for review once every required item is answered; safe to resend with
+    the same `client_id` and `submitted_at` (the id with another time is 409)."""
     visit = lifecycle.submit(
         session,
         visit,

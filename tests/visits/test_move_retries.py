@@ -1,6 +1,7 @@
-"""Review, cancel and reopen carry a client id: a retry answers the visit as it is and moves
-nothing; the same id with another move, text or visit is a 409 that says so."""
+"""Submit, review, cancel and reopen carry a client id: a retry answers the visit as it is and
+moves nothing; the same id with another move, text, time or visit is a 409 that says so."""
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -13,8 +14,8 @@ from service.auth.roles import Role
 from service.visits import repository
 from service.visits.models import Visit, VisitEvent
 from tests.conftest import FrozenClock
-from tests.console.helpers import submitted_visit
-from tests.fixtures.factories import make_visit
+from tests.console.helpers import submitted_visit, upload_required_photos
+from tests.fixtures.factories import complete_answers, make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
@@ -112,6 +113,72 @@ class TestReview:
         assert refused.status_code == 422
         assert refused.json()["code"] == "validation-failed"
         assert moves(session, visit, "approve") == []
+
+
+class TestSubmit:
+    def submit(
+        self, client: TestClient, visit: Visit, shopper: User, clock: FrozenClock, **body: str
+    ) -> Any:
+        return client.post(
+            api_path("submit_visit", visit_id=visit.id), json=body, headers=bearer(shopper, clock)
+        )
+
+    def answered(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> tuple[Visit, User]:
+        shopper = make_user(session, Role.shopper)
+        visit = make_visit(session, shopper=shopper)
+        headers = bearer(shopper, clock)
+        checklist = client.get(
+            api_path("read_checklist", checklist_id=visit.checklist_id), headers=headers
+        ).json()["checklist"]
+        synced = client.put(
+            api_path("sync_answers", visit_id=visit.id),
+            json={"answers": complete_answers(checklist)},
+            headers=headers,
+        )
+        assert synced.status_code == 200, synced.text
+        upload_required_photos(client, visit.id, headers)
+        return visit, shopper
+
+    def test_a_retried_submit_answers_the_visit_and_submits_once(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        visit, shopper = self.answered(client, session, clock)
+        body = {"client_id": str(uuid.uuid4()), "submitted_at": "2026-03-18T06:00:00Z"}
+        first = self.submit(client, visit, shopper, clock, **body)
+        clock.advance(minutes=5)
+        again = self.submit(client, visit, shopper, clock, **body)
+
+        assert (first.status_code, again.status_code) == (200, 200)
+        assert first.json()["status"] == "submitted"
+        assert again.json() == first.json()
+        assert len(moves(session, visit, "submit")) == 1
+
+    def test_the_same_id_with_another_time_is_409_and_changes_nothing(
+        self, client: TestClient, session: Session, clock: FrozenClock
+    ) -> None:
+        visit, shopper = self.answered(client, session, clock)
+        key = str(uuid.uuid4())
+        first = self.submit(
+            client, visit, shopper, clock, client_id=key, submitted_at="2026-03-18T06:00:00Z"
+        )
+        assert first.status_code == 200, first.text
+        refused = self.submit(
+            client, visit, shopper, clock, client_id=key, submitted_at="2026-03-18T07:30:00Z"
+        )
+
+        assert refused.status_code == 409
+        assert refused.headers["content-type"] == "application/problem+json"
+        problem = refused.json()
+        assert problem["code"] == "visit-conflict"
+        assert key in problem["detail"]
+        assert "2026-03-18T06:00:00+00:00" in problem["detail"]
+        session.expire_all()
+        stored = session.get(Visit, visit.id)
+        assert stored is not None
+        assert stored.device_submitted_at == dt.datetime(2026, 3, 18, 6, tzinfo=dt.UTC)
+        assert len(moves(session, visit, "submit")) == 1
 
 
 class TestCancelAndReopen:
