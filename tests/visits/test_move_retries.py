@@ -14,8 +14,8 @@ from service.auth.roles import Role
 from service.visits import repository
 from service.visits.models import Visit, VisitEvent
 from tests.conftest import FrozenClock
-from tests.console.helpers import submitted_visit, upload_required_photos
-from tests.fixtures.factories import complete_answers, make_visit
+from tests.console.helpers import submitted_visit
+from tests.fixtures.factories import complete_answers, make_visit, upload_required_photos
 from tests.fixtures.http import bearer
 from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
