@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 
-from service.languages import LANGUAGE_NAMES, LANGUAGES, Language, language_named, negotiated
+from service.languages import LANGUAGE_NAMES, LANGUAGES, Language, chosen
 from service.start_texts import START_TEXTS
 
 STATIC_URL = "/static/docs"
@@ -156,9 +156,7 @@ def install(app: FastAPI) -> None:
         """Answer a small page saying what this is and where the docs, probes and console are,
         in ``?lang=`` (ru, kk, en), else the Accept-Language header's choice, else Russian."""
         root = request.scope.get("root_path", "")
-        language = language_named(request.query_params.get("lang")) or negotiated(
-            request.headers.get("accept-language")
-        )
+        language = chosen(request.query_params.get("lang"), request.headers.get("accept-language"))
         page = HTMLResponse(start_page(app, root, str(request.base_url), language))
         page.headers["Content-Security-Policy"] = START_POLICY
         page.headers["Content-Language"] = language

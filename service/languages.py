@@ -49,3 +49,9 @@ def accepted(header: str | None) -> Language | None:
 def negotiated(header: str | None) -> Language:
     """What ``accepted`` finds in ``header``, else the default."""
     return accepted(header) or DEFAULT_LANGUAGE
+
+
+def chosen(asked: str | None, header: str | None) -> Language:
+    """The language a person chose (``asked``: a ``lang`` parameter) when it is one of ours,
+    else what their ``Accept-Language`` header asks for, else the default."""
+    return language_named(asked) or negotiated(header)

@@ -8,6 +8,7 @@ from service.languages import (
     LANGUAGES,
     MAX_ACCEPTED_ENTRIES,
     accepted,
+    chosen,
     language_of,
     negotiated,
 )
@@ -54,3 +55,19 @@ def test_a_long_header_is_read_up_to_its_limit() -> None:
 @pytest.mark.parametrize(("value", "expected"), [("kk", "kk"), ("en", "en"), ("KK", "ru")])
 def test_language_of_takes_a_code_exactly(value: str, expected: str) -> None:
     assert language_of(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("asked", "header", "expected"),
+    [
+        ("kk", "en", "kk"),  # a choice made beats the browser's
+        ("fr", "en", "en"),  # not one of ours: the header decides
+        (None, "kk-KZ, ru;q=0.5", "kk"),
+        ("", None, "ru"),
+        ("KK", None, "ru"),  # codes are taken exactly, as ``lang`` is written
+    ],
+)
+def test_chosen_prefers_what_was_asked_then_the_header(
+    asked: str | None, header: str | None, expected: str
+) -> None:
+    assert chosen(asked, header) == expected

@@ -21,6 +21,7 @@ from service.checklists.format import (
 )
 from service.checklists.items import ChoiceItem, DocumentsItem, ItemBase
 from service.checklists.loader import describe_errors
+from service.languages import LANGUAGES
 from service.standards.catalogue import ApplicationChannel, Names, StandardBody, StandardFile
 from service.standards.programme import AppliedNorm, default_programme, service_norm, wait_norm
 
@@ -61,7 +62,7 @@ def placeholder_values(standard: StandardBody) -> dict[str, str]:
         str(wait.minutes),
         str(service.minutes),
     )
-    for lang in ("ru", "kk", "en"):
+    for lang in LANGUAGES:
         values[f"deadline_text_{lang}"] = texts.deadline_text(standard, lang)
         values[f"documents_list_{lang}"] = texts.documents_text(standard, lang)
         values[f"cost_text_{lang}"] = texts.cost_text(standard, lang)

@@ -19,6 +19,7 @@ from service.checklists.items import ChoiceItem, DocumentsItem, Item, ItemBase
 from service.checklists.kinds import kind_of
 from service.checklists.values import AnswerValueError
 from service.checklists.vocabulary import SCORING_ROLES, Code, Strict, Text
+from service.languages import LANGUAGES
 
 FORMAT_VERSION: Literal[1] = 1
 
@@ -40,7 +41,7 @@ PLACEHOLDERS = frozenset(
                 "wait_norm",
                 "service_norm",
             )
-            for lang in ("ru", "kk", "en")
+            for lang in LANGUAGES
         ),
         "max_wait_minutes",
         "max_service_minutes",

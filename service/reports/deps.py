@@ -12,7 +12,7 @@ from service.checklists.format import ChecklistChannel
 from service.db import ReadSessionDep
 from service.deps import state_dependency
 from service.isotime import IsoDate
-from service.languages import Language, negotiated
+from service.languages import Language, chosen
 from service.offices.regions import Region
 from service.params import RowIdQuery
 from service.reports.cache import ChartCache
@@ -144,7 +144,7 @@ async def report_language(
 ) -> Language:
     """The language a report's texts are given in: ``lang``, else the first of ours the
     ``Accept-Language`` header asks for, else Russian, the report's own language."""
-    return lang or negotiated(accept_language)
+    return chosen(lang, accept_language)
 
 
 LanguageDep = Annotated[Language, Depends(report_language)]
