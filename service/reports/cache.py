@@ -1,4 +1,4 @@
-"""Charts drawn once per data version: their ETags, and a bounded per-process cache of them.
+"""Reports tagged by the data they read: their ETags, and a bounded per-process cache of charts.
 
 Drawing a chart of 60 services takes matplotlib about a second, 4-28 times its JSON report.
 What a chart shows depends only on its kind, the filters, the language and the data the
@@ -30,12 +30,15 @@ class DataVersion:
     number: int
 
 
-def chart_etag(kind: str, filters: ReportFilters, data: DataVersion, language: str) -> str:
-    """The strong ETag of chart ``kind`` for ``filters`` over the data at version ``data``.
+def report_etag(
+    kind: str, filters: ReportFilters, data: DataVersion, language: str, **options: object
+) -> str:
+    """The strong ETag of report ``kind`` for ``filters`` and its ``options`` (``rank_by``,
+    ``limit``...) in ``language`` over the data at version ``data``.
 
-    Statuses are a set (``approved,submitted`` draws what ``submitted,approved`` draws). The
-    app's version and the charts' ``STYLE`` are in it too: a release that draws differently
-    never answers 304 for a picture drawn by the one before.
+    Statuses are a set (``approved,submitted`` reads what ``submitted,approved`` does). The
+    app's version is in it too: a release that reports differently never answers 304 for what
+    the one before sent.
     """
     shown = filters.model_dump(mode="json")
     shown["statuses"] = sorted(shown["statuses"])
@@ -45,11 +48,17 @@ def chart_etag(kind: str, filters: ReportFilters, data: DataVersion, language: s
         "epoch": data.epoch,
         "version": data.number,
         "language": language,
-        "style": STYLE,
+        "options": options,
         "app": __version__,
     }
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
     return f'"{digest[:32]}"'
+
+
+def chart_etag(kind: str, filters: ReportFilters, data: DataVersion, language: str) -> str:
+    """The strong ETag of chart ``kind``: its report's, with the charts' ``STYLE`` in it, so a
+    release that draws differently never answers 304 for a picture drawn by the one before."""
+    return report_etag(f"{kind}.png", filters, data, language, style=STYLE)
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:

@@ -1,5 +1,6 @@
 """HTTP routes of analyst reports: rankings, criteria, findings, and their charts."""
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -31,6 +32,7 @@ from service.reports.schemas import (
     Ranking,
     RegionRow,
     Report,
+    ReportFilters,
     ServiceRow,
 )
 from service.scoring.results import Severity
@@ -38,20 +40,54 @@ from service.scoring.results import Severity
 router = APIRouter()
 
 ERRORS: dict[int | str, dict[str, Any]] = problem_responses(*ROLE_CHECKED, ReportFiltersInvalid)
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "The client's copy (`If-None-Match`) shows the data as it is now"}
+}
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
+# A JSON report: its ETag on the 200, and the 304 a current copy gets.
+JSON_REPORT: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The report, with its `ETag`", "headers": ETAG_HEADER},
+    **NOT_MODIFIED,
+    **ERRORS,
+}
 PNG: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"image/png": {}},
         "description": "A PNG image, with its `ETag`",
-        "headers": {"ETag": {"schema": {"type": "string"}}},
+        "headers": ETAG_HEADER,
     },
-    304: {"description": "The client's copy (`If-None-Match`) shows the data as it is now"},
+    **NOT_MODIFIED,
     **ERRORS,
 }
-# A report reader's copy must be checked each time (no-cache), and only by its own client.
-CHART_CACHE_CONTROL = "private, no-cache"
+# A report reader's copy (JSON or chart) must be checked each time (no-cache), and only by
+# its own client.
+REPORT_CACHE_CONTROL = "private, no-cache"
 IfNoneMatch = Annotated[
-    str | None, Header(description="ETag of the chart the client has; 304 when still current")
+    str | None, Header(description="ETag of the copy the client has; 304 when still current")
 ]
+
+
+def _unchanged(
+    session: ReportSession,
+    response: Response,
+    if_none_match: str | None,
+    kind: str,
+    filters: ReportFilters,
+    options: Mapping[str, object],
+    language: Language | None = None,
+) -> Response | None:
+    """The 304 when the client's copy of report ``kind`` (for ``filters``, ``options`` and
+    ``language``) is current; else None, with the report's ETag set on ``response``: the
+    route then reads the report in the same transaction, after the version its tag is of."""
+    etag = reports_service.report_tag(session, kind, filters, language or "", **options)
+    headers = {"ETag": etag, "Cache-Control": REPORT_CACHE_CONTROL}
+    if language is not None:
+        # Without ?lang the language is the Accept-Language header's choice.
+        headers |= {"Content-Language": language, "Vary": "Accept-Language"}
+    if matches(if_none_match, etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    response.headers.update(headers)
+    return None
 
 
 def _chart(
@@ -65,7 +101,7 @@ def _chart(
     etag = reports_service.chart_tag(session, filters, kind, language)
     headers = {
         "ETag": etag,
-        "Cache-Control": CHART_CACHE_CONTROL,
+        "Cache-Control": REPORT_CACHE_CONTROL,
         "Content-Language": language,
         # Without ?lang the language is the Accept-Language header's choice.
         "Vary": "Accept-Language",
@@ -81,14 +117,19 @@ def _chart(
     summary="Rank services",
     response_model=Ranking[ServiceRow],
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=JSON_REPORT,
 )
 def rank_services(
     session: ReportSession,
     filters: RankingFiltersDep,
+    response: Response,
     rank_by: RankByQuery = RankBy.satisfaction,
-) -> Ranking[ServiceRow]:
+    if_none_match: IfNoneMatch = None,
+) -> Ranking[ServiceRow] | Response:
     """Rank services as Table 1 does: satisfaction and compliance, n, and the total row."""
+    tagged = (session, response, if_none_match, "services", filters)
+    if (unchanged := _unchanged(*tagged, {"rank_by": rank_by})) is not None:
+        return unchanged
     return rankings.services_report(session, filters, rank_by)
 
 
@@ -97,16 +138,26 @@ def rank_services(
     summary="Rank agencies",
     response_model=ComparedRanking[AgencyRow],
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=JSON_REPORT,
 )
 def rank_agencies(
     session: ReportSession,
     filters: RankingFiltersDep,
+    response: Response,
     rank_by: RankByQuery = RankBy.satisfaction,
     compare_from: CompareFrom = None,
     compare_to: CompareTo = None,
-) -> ComparedRanking[AgencyRow]:
+    if_none_match: IfNoneMatch = None,
+) -> ComparedRanking[AgencyRow] | Response:
     """Rank agencies as Table 2 does, with the change since a comparison period if given."""
+    tagged = (session, response, if_none_match, "agencies", filters)
+    compared: dict[str, object] = {
+        "rank_by": rank_by,
+        "compare_from": compare_from,
+        "compare_to": compare_to,
+    }
+    if (unchanged := _unchanged(*tagged, compared)) is not None:
+        return unchanged
     return rankings.agencies_report(
         session, filters, rank_by, compare_from=compare_from, compare_to=compare_to
     )
@@ -117,16 +168,26 @@ def rank_agencies(
     summary="Rank regions",
     response_model=ComparedRanking[RegionRow],
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=JSON_REPORT,
 )
 def rank_regions(
     session: ReportSession,
     filters: RankingFiltersDep,
+    response: Response,
     rank_by: RankByQuery = RankBy.satisfaction,
     compare_from: CompareFrom = None,
     compare_to: CompareTo = None,
-) -> ComparedRanking[RegionRow]:
+    if_none_match: IfNoneMatch = None,
+) -> ComparedRanking[RegionRow] | Response:
     """Rank regions by their offices' visits (`level=local`: Table 3), with the change."""
+    tagged = (session, response, if_none_match, "regions", filters)
+    compared: dict[str, object] = {
+        "rank_by": rank_by,
+        "compare_from": compare_from,
+        "compare_to": compare_to,
+    }
+    if (unchanged := _unchanged(*tagged, compared)) is not None:
+        return unchanged
     return rankings.regions_report(
         session, filters, rank_by, compare_from=compare_from, compare_to=compare_to
     )
@@ -137,14 +198,19 @@ def rank_regions(
     summary="Rank offices",
     response_model=Ranking[OfficeRow],
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=JSON_REPORT,
 )
 def rank_offices(
     session: ReportSession,
     filters: RankingFiltersDep,
+    response: Response,
     rank_by: RankByQuery = RankBy.satisfaction,
-) -> Ranking[OfficeRow]:
+    if_none_match: IfNoneMatch = None,
+) -> Ranking[OfficeRow] | Response:
     """Rank offices by their visits, with the total row."""
+    tagged = (session, response, if_none_match, "offices", filters)
+    if (unchanged := _unchanged(*tagged, {"rank_by": rank_by})) is not None:
+        return unchanged
     return rankings.offices_report(session, filters, rank_by)
 
 
@@ -153,10 +219,19 @@ def rank_offices(
     summary="Summarise quality criteria",
     response_model=Report[CriterionRow],
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=JSON_REPORT,
 )
-def summarise_criteria(session: ReportSession, filters: FiltersDep) -> Report[CriterionRow]:
+def summarise_criteria(
+    session: ReportSession,
+    filters: FiltersDep,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
+) -> Report[CriterionRow] | Response:
     """Summarise each quality criterion: mean percent of points and share fully met."""
+    if (
+        unchanged := _unchanged(session, response, if_none_match, "criteria", filters, {})
+    ) is not None:
+        return unchanged
     return reports_service.criteria_report(session, filters)
 
 
@@ -165,7 +240,7 @@ def summarise_criteria(session: ReportSession, filters: FiltersDep) -> Report[Cr
     summary="List the most frequent findings",
     response_model=FindingsReport,
     status_code=status.HTTP_200_OK,
-    responses=ERRORS,
+    responses=JSON_REPORT,
 )
 def list_findings(
     session: ReportSession,
@@ -174,9 +249,13 @@ def list_findings(
     response: Response,
     severity: Severity | None = None,
     limit: Annotated[int, Query(ge=1, le=100, description="How many findings")] = 20,
-) -> FindingsReport:
+    if_none_match: IfNoneMatch = None,
+) -> FindingsReport | Response:
     """List the most frequent findings by code and item, with a message and example visits."""
-    response.headers["Content-Language"] = language
+    tagged = (session, response, if_none_match, "findings", filters)
+    shown = {"severity": severity, "limit": limit}
+    if (unchanged := _unchanged(*tagged, shown, language)) is not None:
+        return unchanged
     return reports_service.findings_report(
         session,
         filters,

@@ -12,7 +12,7 @@ from service import db
 from service.checklists.vocabulary import Criterion
 from service.languages import Language
 from service.reports import charts, rankings, repository
-from service.reports.cache import ChartCache, DataVersion, chart_etag
+from service.reports.cache import ChartCache, DataVersion, chart_etag, report_etag
 from service.reports.schemas import (
     CriterionRow,
     FindingRow,
@@ -213,6 +213,15 @@ CHARTS: dict[ChartKind, _Chart] = {
         value_max=100,
     ),
 }
+
+
+def report_tag(
+    session: Session, kind: str, filters: ReportFilters, language: str, **options: object
+) -> str:
+    """The ETag of JSON report ``kind`` for ``filters`` and ``options`` in ``language`` on
+    the data as it is now (one small query), read before the report in its transaction."""
+    epoch, version = repository.data_version(session)
+    return report_etag(kind, filters, DataVersion(epoch, version), language, **options)
 
 
 def chart_tag(session: Session, filters: ReportFilters, kind: ChartKind, language: Language) -> str:
