@@ -10,8 +10,9 @@ and, with --postgres, a fresh PostgreSQL database of a unique name, dropped at t
 times every report endpoint through the ASGI app (TestClient: routing, auth, validation, the
 read-only session, JSON) against the minimal hand-written SQL for the same figures on the same
 database, and prints the ratio (endpoint / bare SQL), checking both give the same figures.
-Each chart is timed served from the chart cache, as a 304 and drawn afresh, against the JSON
-report it draws. The two sides of a ratio run in turn, round by round, and the ratio is the
+Each report is also timed as a 304 (the client's copy is current: one query for the data
+version). Each chart is timed served from the chart cache, as a 304 and drawn afresh, against
+the JSON report it draws. The two sides of a ratio run in turn, round by round, and the ratio is the
 median of the rounds' quotients; the machine's load is printed before and after. Last, the
 exports' throughput (rows/s, time to first byte). Asserts nothing about time.
 
@@ -210,7 +211,7 @@ COUNT_ROWS = {
 }
 
 
-def line(*cells: object, widths: tuple[int, ...] = (18, 12, 12, 7, 7, 10)) -> str:
+def line(*cells: object, widths: tuple[int, ...] = (18, 12, 12, 7, 7, 10, 8)) -> str:
     first, *rest = cells
     return f"{first!s:{widths[0]}}" + "".join(
         f" {c!s:>{w}}" for c, w in zip(rest, widths[1:], strict=False)
@@ -218,24 +219,28 @@ def line(*cells: object, widths: tuple[int, ...] = (18, 12, 12, 7, 7, 10)) -> st
 
 
 def bench_reports(client: TestClient, engine: Engine, headers: dict[str, str], repeat: int) -> None:
-    print(line("report", "endpoint ms", "bare SQL ms", "ratio", "best", "figures"))
+    print(line("report", "endpoint ms", "bare SQL ms", "ratio", "best", "figures", "304 ms"))
     for name, path, statements, key in CASES:
 
-        def call(path: str = path) -> Any:
-            response = client.get(f"/api/v1/reports/{path}", headers=headers)
-            assert response.status_code == 200, response.text
+        def call(path: str = path, tag: str | None = None) -> Any:
+            sent = headers if tag is None else {**headers, "If-None-Match": tag}
+            response = client.get(f"/api/v1/reports/{path}", headers=sent)
+            assert response.status_code == (200 if tag is None else 304), response.text
             return response
 
         def query(s: list[tuple[str, Params]] = statements) -> list[Any]:
             return bare(engine, s)
 
-        timings, results = interleaved({"endpoint": call, "sql": query}, repeat)
+        # A client holding the current copy: answered from the data version alone.
+        current = partial(call, tag=call().headers["etag"])
+        sides: dict[str, Side] = {"endpoint": call, "sql": query, "304": current}
+        timings, results = interleaved(sides, repeat)
         same = same_figures(results["endpoint"].json(), results["sql"], key)
         ratio = f"{timings.ratio('endpoint', 'sql'):.2f}"
         best = f"{timings.best_ratio('endpoint', 'sql'):.2f}"
         figures = "same" if same else "DIFFERENT"
         cells = (timings.ms("endpoint"), timings.ms("sql"), ratio, best, figures)
-        print(line(name, *cells))
+        print(line(name, *cells, timings.ms("304")))
 
 
 def bench_charts(client: TestClient, app: FastAPI, headers: dict[str, str], repeat: int) -> None:
