@@ -40,7 +40,8 @@ class RefreshFamily(SQLModel, table=True):
     """One sign-in: the refresh tokens descended from one login, of which one is usable.
 
     Each refresh retires the token it was given and issues the next (``current_jti``);
-    a retired token presented again means it was copied, so the whole family is revoked.
+    a retired token presented again means it was copied, so the whole family is revoked,
+    unless it is the one just retired (``previous_jti``) sent again within the retry window.
     One row per login rather than per token: rotation is one compare-and-set on this row.
     """
 

@@ -265,11 +265,9 @@ def _finish(
     visit = visits_service.get_visit(session, shopper, row.visit_id)
     if visit.status not in (VisitStatus.in_progress, VisitStatus.returned):
         return
-    # Collect sends no submit time: the form's first arrival stands for it, the same for every
-    # retry of the form, so a retry is one to ``submit`` too.
-    request = SubmitRequest(
-        client_id=derived_id(row.instance_id, "submit"), submitted_at=row.received_at
-    )
+    # Collect sends no submit time: the server's stands in, kept as neither the phone's time
+    # nor a clock skew; the id, derived from the instance, tells a retry.
+    request = SubmitRequest(client_id=derived_id(row.instance_id, "submit"), submitted_at=now)
     try:
         lifecycle.submit(
             session,
@@ -278,6 +276,7 @@ def _finish(
             request,
             now=now,
             skew_warn_seconds=settings.limits.clock_skew_warn_seconds,
+            device_clock=False,
         )
     except PhotosProcessing:
         return  # submitted by finish_waiting at the shopper's next Collect request

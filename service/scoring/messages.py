@@ -23,7 +23,7 @@ import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
@@ -32,9 +32,10 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from service import yaml_load
 from service.isotime import LOCAL_OFFSET
+from service.languages import LANGUAGES, Language
 
-Lang = Literal["en", "ru", "kk"]
-LANGS: tuple[Lang, ...] = ("en", "ru", "kk")
+Lang = Language
+LANGS = LANGUAGES
 CATALOGUE_PATH = Path(__file__).resolve().parents[2] / "checklists" / "messages.yaml"
 Params = dict[str, JsonValue]
 _FORMATS = frozenset({"date", "time", "tenge", "list", "sum"})

@@ -197,11 +197,14 @@ def submit(
     *,
     now: dt.datetime,
     skew_warn_seconds: int,
+    device_clock: bool = True,
 ) -> Visit:
     """Submit the visit for review; a retry with the same client id (and the same
     ``submitted_at``) returns it unchanged.
 
     The phone's clock is compared with the server's and the difference is kept on the visit.
+    Without ``device_clock`` (ODK Collect sends no submit time: ``submitted_at`` is the
+    server's) neither the time nor a skew is kept, and a retry is known by its client id.
 
     Raises:
         SubmissionIncomplete: required items are unanswered or lack photos (all are listed).
@@ -216,7 +219,7 @@ def submit(
         _check_complete(session, visit)
     visit = lock(session, visit)
     if visit.submit_client_id == request.client_id:
-        if visit.device_submitted_at != request.submitted_at:
+        if device_clock and visit.device_submitted_at != request.submitted_at:
             sent = visit.device_submitted_at.isoformat() if visit.device_submitted_at else "none"
             raise VisitConflict(
                 f"The client id {request.client_id} already submitted this visit with "
@@ -225,17 +228,19 @@ def submit(
         return visit
     if visit.status in _SUBMITTABLE:
         _check_complete(session, visit)  # again: the plain read may be older than the lock
-    skew = round((now - request.submitted_at).total_seconds(), 3)
+    device_at = request.submitted_at if device_clock else None
+    skew = None if device_at is None else round((now - device_at).total_seconds(), 3)
+    flagged = skew is not None and abs(skew) > skew_warn_seconds
     act(
         session,
         visit,
         actor,
         VisitAction.submit,
         now=now,
-        detail={"clock_skew_seconds": skew, "clock_skew_flagged": abs(skew) > skew_warn_seconds},
+        detail={"clock_skew_seconds": skew, "clock_skew_flagged": flagged},
     )
     visit.submitted_at = now
-    visit.device_submitted_at = request.submitted_at
+    visit.device_submitted_at = device_at
     visit.clock_skew_seconds = skew
     visit.submit_client_id = request.client_id
     session.add(visit)

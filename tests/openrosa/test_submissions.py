@@ -4,17 +4,21 @@ Modelled on the cases of ODK Central's submission tests (test/integration/api/su
 written afresh for mshop: each submission must end in the same rows the JSON API makes.
 """
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.auth.models import User
 from service.auth.roles import Role
-from service.openrosa.models import SubmissionState
+from service.openrosa.models import OpenRosaSubmission, SubmissionState
+from service.openrosa.service import derived_id
 from service.photos.models import Photo
+from service.visits import lifecycle, repository
 from service.visits.models import Visit
+from service.visits.schemas import SubmitRequest
 from service.visits.transitions import VisitStatus
 from tests.conftest import FrozenClock
 from tests.fixtures.factories import make_visit
@@ -263,3 +267,59 @@ class TestOtherShoppers:
         assert response.status_code == 404
         assert message(response).startswith("Этот визит вам не назначен")
         assert stored(session, visit) == (0, 0, [])
+
+
+class TestSubmitTime:
+    """Collect sends no submit time: the server's stands in, and is kept as neither the
+    phone's time nor a clock skew, however long the photo jobs made the submit wait."""
+
+    def test_no_phone_time_and_no_skew_after_a_long_wait(
+        self,
+        collect: Collect,
+        session: Session,
+        shopper: User,
+        clock: FrozenClock,
+        drain_photo_jobs: Callable[[], int],
+    ) -> None:
+        visit = make_visit(session, shopper=shopper)
+        filled = fill(collect, session, visit)
+        _send_all(collect, filled)
+        drain_photo_jobs()
+        clock.advance(minutes=10)  # Collect's next HEAD, which submits, comes much later
+        assert collect.head_submission().status_code == 204
+        session.refresh(visit)
+        assert visit.status == VisitStatus.submitted
+        assert visit.submitted_at == clock()
+        assert (visit.device_submitted_at, visit.clock_skew_seconds) == (None, None)
+        (event,) = [e for e in repository.events(session, visit.id) if e.action == "submit"]
+        assert event.detail == {"clock_skew_seconds": None, "clock_skew_flagged": False}
+
+    def test_a_second_finish_of_the_form_is_a_retry_whatever_the_time(
+        self,
+        collect: Collect,
+        session: Session,
+        shopper: User,
+        clock: FrozenClock,
+        drain_photo_jobs: Callable[[], int],
+    ) -> None:
+        # Two requests finishing one form (a HEAD and a resent POST) can both reach submit;
+        # the second comes later, with its own time, and must not be a conflict.
+        visit = make_visit(session, shopper=shopper)
+        filled = _submitted(collect, session, visit, drain_photo_jobs)
+        (row,) = session.exec(
+            select(OpenRosaSubmission).where(col(OpenRosaSubmission.visit_id) == visit.id)
+        ).all()
+        assert row.instance_id == filled.instance_id
+        clock.advance(minutes=3)
+        again = lifecycle.submit(
+            session,
+            visit,
+            shopper,
+            SubmitRequest(client_id=derived_id(row.instance_id, "submit"), submitted_at=clock()),
+            now=clock(),
+            skew_warn_seconds=300,
+            device_clock=False,
+        )
+        assert again.status == VisitStatus.submitted
+        assert again.submitted_at == clock() - dt.timedelta(minutes=3)
+        assert len([e for e in repository.events(session, visit.id) if e.action == "submit"]) == 1
