@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from service import __version__
+from service.release import code_digest
 from service.reports.charts import STYLE
 from service.reports.schemas import ReportFilters
 
@@ -37,8 +38,9 @@ def report_etag(
     ``limit``...) in ``language`` over the data at version ``data``.
 
     Statuses are a set (``approved,submitted`` reads what ``submitted,approved`` does). The
-    app's version is in it too: a release that reports differently never answers 304 for what
-    the one before sent.
+    running code's digest is in it too (``release.code_digest``: ``__version__`` is not bumped
+    on every change), so a release that reports differently never answers 304 for what the
+    one before sent.
     """
     shown = filters.model_dump(mode="json")
     shown["statuses"] = sorted(shown["statuses"])
@@ -50,6 +52,7 @@ def report_etag(
         "language": language,
         "options": options,
         "app": __version__,
+        "code": code_digest(),
     }
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
     return f'"{digest[:32]}"'

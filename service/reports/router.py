@@ -21,7 +21,7 @@ from service.reports.deps import (
     RankingFiltersDep,
     ReportSession,
 )
-from service.reports.periods import ReportFiltersInvalid
+from service.reports.periods import ReportFiltersInvalid, check_comparison
 from service.reports.schemas import (
     AgencyRow,
     ComparedRanking,
@@ -40,10 +40,13 @@ from service.scoring.results import Severity
 router = APIRouter()
 
 ERRORS: dict[int | str, dict[str, Any]] = problem_responses(*ROLE_CHECKED, ReportFiltersInvalid)
-NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
-    304: {"description": "The client's copy (`If-None-Match`) shows the data as it is now"}
-}
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {
+        "description": "The client's copy (`If-None-Match`) shows the data as it is now",
+        "headers": ETAG_HEADER,
+    }
+}
 # A JSON report: its ETag on the 200, and the 304 a current copy gets.
 JSON_REPORT: dict[int | str, dict[str, Any]] = {
     200: {"description": "The report, with its `ETag`", "headers": ETAG_HEADER},
@@ -150,6 +153,8 @@ def rank_agencies(
     if_none_match: IfNoneMatch = None,
 ) -> ComparedRanking[AgencyRow] | Response:
     """Rank agencies as Table 2 does, with the change since a comparison period if given."""
+    # Before the tag: a bad period is a 422 even to a client that holds a copy (``*``).
+    check_comparison(filters, compare_from, compare_to)
     tagged = (session, response, if_none_match, "agencies", filters)
     compared: dict[str, object] = {
         "rank_by": rank_by,
@@ -180,6 +185,7 @@ def rank_regions(
     if_none_match: IfNoneMatch = None,
 ) -> ComparedRanking[RegionRow] | Response:
     """Rank regions by their offices' visits (`level=local`: Table 3), with the change."""
+    check_comparison(filters, compare_from, compare_to)
     tagged = (session, response, if_none_match, "regions", filters)
     compared: dict[str, object] = {
         "rank_by": rank_by,

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.auth.roles import Role
-from service.reports import rankings
+from service.reports import cache, rankings
 from service.reports import service as reports_service
 from tests.conftest import AuthHeaders
 from tests.fixtures.problems import assert_problem
@@ -120,6 +120,15 @@ class TestJsonReports:
         kazakh = client.get(api_path("list_findings"), headers={**analyst, "Accept-Language": "kk"})
         assert kazakh.headers["content-language"] == "kk"
         assert kazakh.headers["vary"] == "Accept-Language"
+        current = client.get(
+            api_path("list_findings"),
+            headers={**analyst, "Accept-Language": "kk", "If-None-Match": kazakh.headers["etag"]},
+        )
+        assert current.status_code == 304
+        assert (current.headers["content-language"], current.headers["vary"]) == (
+            "kk",
+            "Accept-Language",
+        )
         russian = client.get(
             api_path("list_findings"),
             headers={**analyst, "Accept-Language": "ru", "If-None-Match": kazakh.headers["etag"]},
@@ -171,3 +180,29 @@ class TestJsonReports:
         )
         assert_problem(response, 422, "report-filters-invalid")
         assert "etag" not in response.headers
+
+
+@pytest.mark.usefixtures("report_data")
+@pytest.mark.parametrize("route", ["rank_agencies", "rank_regions"])
+def test_a_bad_comparison_period_is_422_even_to_a_client_holding_a_copy(
+    client: TestClient, analyst: dict[str, str], route: str
+) -> None:
+    response = client.get(
+        api_path(route),
+        params={"compare_from": "2025-01-01"},
+        headers={**analyst, "If-None-Match": "*"},
+    )
+    body = assert_problem(response, 422, "report-filters-invalid")
+    assert "compare_to" in body["detail"]
+    assert "etag" not in response.headers
+
+
+@pytest.mark.usefixtures("report_data")
+def test_a_release_of_other_code_never_confirms_the_copy_of_the_one_before(
+    client: TestClient, analyst: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tag = client.get(api_path("rank_services"), headers=analyst).headers["etag"]
+    monkeypatch.setattr(cache, "code_digest", lambda: "0" * 16)
+    again = client.get(api_path("rank_services"), headers={**analyst, "If-None-Match": tag})
+    assert again.status_code == 200
+    assert again.headers["etag"] != tag
