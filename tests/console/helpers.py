@@ -70,6 +70,15 @@ def submitted_visit(
     client: TestClient, session: Session, clock: FrozenClock, *, shopper: User | None = None
 ) -> tuple[Visit, User]:
     """A visit answered, with its required photos processed, and submitted by its shopper."""
+    visit, shopper = answered_visit(client, session, clock, shopper=shopper)
+    resubmit(client, visit.id, shopper, clock)
+    return visit, shopper
+
+
+def answered_visit(
+    client: TestClient, session: Session, clock: FrozenClock, *, shopper: User | None = None
+) -> tuple[Visit, User]:
+    """A visit answered, with its required photos processed, ready for its shopper to submit."""
     shopper = shopper or make_user(session, Role.shopper)
     visit = make_visit(session, shopper=shopper)
     headers = bearer(shopper, clock)
@@ -83,7 +92,6 @@ def submitted_visit(
     )
     assert synced.status_code == 200, synced.text
     upload_required_photos(client, visit.id, headers)
-    resubmit(client, visit.id, shopper, clock)
     return visit, shopper
 
 

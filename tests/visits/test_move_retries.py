@@ -14,8 +14,8 @@ from service.auth.roles import Role
 from service.visits import repository
 from service.visits.models import Visit, VisitEvent
 from tests.conftest import FrozenClock
-from tests.console.helpers import submitted_visit
-from tests.fixtures.factories import complete_answers, make_visit, upload_required_photos
+from tests.console.helpers import answered_visit, submitted_visit
+from tests.fixtures.factories import make_visit
 from tests.fixtures.http import bearer
 from tests.fixtures.routes import api_path
 from tests.fixtures.users import make_user
@@ -123,28 +123,10 @@ class TestSubmit:
             api_path("submit_visit", visit_id=visit.id), json=body, headers=bearer(shopper, clock)
         )
 
-    def answered(
-        self, client: TestClient, session: Session, clock: FrozenClock
-    ) -> tuple[Visit, User]:
-        shopper = make_user(session, Role.shopper)
-        visit = make_visit(session, shopper=shopper)
-        headers = bearer(shopper, clock)
-        checklist = client.get(
-            api_path("read_checklist", checklist_id=visit.checklist_id), headers=headers
-        ).json()["checklist"]
-        synced = client.put(
-            api_path("sync_answers", visit_id=visit.id),
-            json={"answers": complete_answers(checklist)},
-            headers=headers,
-        )
-        assert synced.status_code == 200, synced.text
-        upload_required_photos(client, visit.id, headers)
-        return visit, shopper
-
     def test_a_retried_submit_answers_the_visit_and_submits_once(
         self, client: TestClient, session: Session, clock: FrozenClock
     ) -> None:
-        visit, shopper = self.answered(client, session, clock)
+        visit, shopper = answered_visit(client, session, clock)
         body = {"client_id": str(uuid.uuid4()), "submitted_at": "2026-03-18T06:00:00Z"}
         first = self.submit(client, visit, shopper, clock, **body)
         clock.advance(minutes=5)
@@ -158,7 +140,7 @@ class TestSubmit:
     def test_the_same_id_with_another_time_is_409_and_changes_nothing(
         self, client: TestClient, session: Session, clock: FrozenClock
     ) -> None:
-        visit, shopper = self.answered(client, session, clock)
+        visit, shopper = answered_visit(client, session, clock)
         key = str(uuid.uuid4())
         first = self.submit(
             client, visit, shopper, clock, client_id=key, submitted_at="2026-03-18T06:00:00Z"
