@@ -3,12 +3,13 @@
 One uvicorn worker serves the API with two baselines mounted beside it (``bench/sync_app.py``):
 the database floor (the same body through the same model, written with the fewest statements
 through the raw driver) and a bare endpoint that only parses the body; and, as a measure for
-the issue's author, the request path of the other write model the issue offers (the batch
-appended as one row: ``journal``). A cheap client (raw
-HTTP/1.1 on keep-alive connections, bodies filled into a template) keeps the worker saturated
-on each endpoint in turn, the order rotating every round, and prints each endpoint's
-throughput, the ratios sync/floor (goal >= 0.7) and sync/bare (goal >= 0.25), and the SQL
-statements per sync counted by the server's engine, and journal/bare (not a goal).
+the issue's author, the other write model the issue offers (the batch appended as one row):
+its request path alone (``journal``) and whole, its answers derived after by a thread of the
+same process (``deferred``, ``bench/sync_deferred.py``). A cheap client (raw HTTP/1.1 on
+keep-alive connections, bodies filled into a template) keeps the worker saturated on each
+endpoint in turn, the order rotating every round, and prints each endpoint's throughput, the
+ratios sync/floor (goal >= 0.7) and sync/bare (goal >= 0.25), the SQL statements per sync
+counted by the server's engine, and journal/bare and deferred/bare (not goals).
 
 Each endpoint syncs its own visits, which start in progress with every item answered, so
 every request is a later sync of fresh answers that replace the current ones (40 retired,
@@ -54,7 +55,7 @@ from tests.fixtures.http import bearer  # noqa: E402
 from tests.fixtures.server import free_port  # noqa: E402
 from tests.fixtures.users import make_user  # noqa: E402
 
-ENDPOINTS = ("sync", "floor", "bare", "journal")
+ENDPOINTS = ("sync", "floor", "bare", "journal", "deferred")
 
 
 @dataclass
@@ -130,6 +131,7 @@ def prepare(url: str, visits: int, answers: int) -> dict[str, Target]:
                         "floor": f"/api/v1/visits/{visit.id}/answers-floor",
                         "bare": f"/api/v1/visits/{visit.id}/answers-bare",
                         "journal": f"/api/v1/visits/{visit.id}/answers-journal",
+                        "deferred": f"/api/v1/visits/{visit.id}/answers-deferred",
                     }[name]
                 )
                 headers.append(tokens[owner] if name == "sync" else b"")
@@ -200,7 +202,15 @@ async def saturate(
 
 
 def statements(port: int) -> dict[str, int]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/statements", timeout=10) as r:
+    return _counts(port, "statements")
+
+
+def deriver(port: int) -> dict[str, int]:
+    return _counts(port, "deriver")
+
+
+def _counts(port: int, name: str) -> dict[str, int]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/{name}", timeout=10) as r:
         counts: dict[str, int] = json.loads(r.read())
         return counts
 
@@ -320,6 +330,13 @@ def run(url: str, work: Path, args: argparse.Namespace) -> None:
         print(
             f"ratio journal / bare: {rate['journal'] / rate['bare']:.2f}   "
             "(not a goal: one row per batch, its request path only)"
+        )
+        # The same model whole: its answers derived in SQL by a thread of the same process.
+        derived = deriver(port)
+        print(
+            f"ratio deferred / bare: {rate['deferred'] / rate['bare']:.2f}   (not a goal: one "
+            f"row per batch, derived after; {derived['batches'] / max(1, derived['runs']):.1f} "
+            f"batches a derivation, {derived['failures']} failed)"
         )
         print(
             f"SQL statements per sync: {min(per_sync):.2f} to {max(per_sync):.2f} "

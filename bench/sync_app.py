@@ -17,7 +17,11 @@ nothing else:
   the visit's lock, through the raw driver; no token, no conflict check against earlier
   batches, no answers derived. What a sync then still owes (the 409 on a reused client id,
   newest wins per item, the answers reviews and reports read) is left to later work.
-- ``GET /bench/statements``: statements the API's engine has run, for statements per sync.
+- ``PUT /api/v1/visits/{id}/answers-deferred``: that write model whole (not a goal either):
+  the checks a sync owes before it answers, the batch appended, its answers derived after by
+  a thread of this process (``bench/sync_deferred.py``).
+- ``GET /bench/statements``: statements the API's engine has run, for statements per sync;
+  ``GET /bench/deriver``: the deferred model's derivations.
 
 The floor and the bare endpoint are added to the sync's own router, after its routes, with
 paths of the sync's shape, so finding each costs what finding a sync does: the router tries
@@ -45,6 +49,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Response
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+from bench.sync_deferred import Deriver, create_batches, deferred_sync
 from service.answers.schemas import AnswerBatch, AnswerIn, SyncOutcome, SyncResult
 from service.answers.service import content_hash
 from service.config import get_settings
@@ -296,7 +301,7 @@ def create() -> FastAPI:
     # FastAPI (>= 0.165, as pyproject requires) includes a router by reference, so routes added
     # now are found; the process serving the bench builds one app, and only once.
     beside_sync = answers_router
-    names = ("floor", "bare", "journal")
+    names = ("floor", "bare", "journal", "deferred")
     if any(getattr(route, "name", None) in names for route in beside_sync.routes):
         raise RuntimeError("the bench's endpoints are added once per process")
 
@@ -315,7 +320,14 @@ def create() -> FastAPI:
         """Append the batch as one row under the visit's lock, and nothing else."""
         return journal_sync(raw, visit_id, batch)
 
+    @beside_sync.put("/visits/{visit_id:uuid}/answers-deferred", response_model=SyncResult)
+    def deferred(visit_id: uuid.UUID, batch: AnswerBatch) -> Response:
+        """Check and append the batch as one row; a thread derives its answers after."""
+        return model_json(deferred_sync(raw, deriver, visit_id, batch.answers))
+
     create_journal(raw)
+    create_batches(raw)
+    deriver = Deriver(raw)
     app = create_app(settings)
 
     @event.listens_for(app.state.engine, "before_cursor_execute")
@@ -329,6 +341,11 @@ def create() -> FastAPI:
     @router.get("/statements")
     async def statements() -> dict[str, int]:
         return counts
+
+    @router.get("/deriver")
+    async def derived() -> dict[str, int]:
+        """Runs of the deferred model's deriver, the batches they derived, and failures."""
+        return {"runs": deriver.runs, "batches": deriver.batches, "failures": deriver.failures}
 
     app.include_router(router)
     return app
