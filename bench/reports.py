@@ -2,8 +2,8 @@
 
 The rankings' bare SQL has every column the endpoint shows: satisfaction (the current
 overall_rating answer) beside compliance, and the total row as a window over the groups, in
-person only (the rankings' default channel); the findings' is grouped by code and item with a
-message per example.
+person only (the rankings' default channel); the findings' is grouped by code and item, its
+examples ranked on the keys and their messages read for the examples kept.
 
 Generates N demo visits (~40 answers each, scored by the real rules) into a fresh SQLite file
 and, with --postgres, a fresh PostgreSQL database of a unique name, dropped at the end; then
@@ -105,16 +105,17 @@ FINDINGS = """
     GROUP BY f.code, f.severity, f.item_code
     ORDER BY n DESC, f.code, f.severity, f.item_code NULLS FIRST LIMIT 20"""
 EXAMPLES = """
-    SELECT code, severity, item_code, visit_id, message FROM (
-      SELECT code, severity, item_code, visit_id, message,
+    SELECT r.code, r.severity, r.item_code, r.visit_id, MIN(f.message_ru) AS message FROM (
+      SELECT code, severity, item_code, visit_id,
         ROW_NUMBER() OVER (PARTITION BY code, severity, item_code
                            ORDER BY start DESC, visit_id) AS n
-      FROM (SELECT f.code, f.severity, f.item_code, v.id AS visit_id, v.window_start_at AS start,
-              MIN(f.message_ru) AS message
+      FROM (SELECT f.code, f.severity, f.item_code, v.id AS visit_id, v.window_start_at AS start
             FROM visit_findings f JOIN visits v ON v.id = f.visit_id
             WHERE v.status = 'approved'
             GROUP BY f.code, f.severity, f.item_code, v.id, v.window_start_at) AS p
-    ) AS r WHERE n <= 3"""
+    ) AS r JOIN visit_findings f ON f.visit_id = r.visit_id AND f.code = r.code
+      AND f.severity = r.severity AND f.item_code IS NOT DISTINCT FROM r.item_code
+    WHERE r.n <= 3 GROUP BY r.code, r.severity, r.item_code, r.visit_id"""
 UTC = dt.UTC
 Q2 = {"a": dt.datetime(2026, 3, 31, 19, tzinfo=UTC), "b": dt.datetime(2026, 6, 30, 19, tzinfo=UTC)}
 Q1 = {"a": dt.datetime(2025, 12, 31, 19, tzinfo=UTC), "b": dt.datetime(2026, 3, 31, 19, tzinfo=UTC)}

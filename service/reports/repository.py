@@ -11,6 +11,7 @@ from sqlalchemy import (
     Float,
     Row,
     Select,
+    and_,
     case,
     cast,
     distinct,
@@ -195,6 +196,8 @@ def finding_examples(
         language, func.coalesce(col(VisitFinding.clause_kk), russian)
     )
     # One row per visit and group first: a visit with two extra documents is one example.
+    # Ranked on the keys alone (an index holds them); the texts, most of a finding's row, are
+    # read for the examples kept only.
     keys: tuple[ColumnElement[Any], ...] = (
         col(VisitFinding.code).label("code"),
         col(VisitFinding.severity).label("severity"),
@@ -202,34 +205,41 @@ def finding_examples(
         col(Visit.id).label("visit_id"),
         col(Visit.window_start_at).label("window_start_at"),
     )
-    said = (
-        func.min(message).label("message"),
-        func.min(clause).label("clause"),
-        func.min(col(VisitFinding.source_document)).label("document"),
-        func.min(col(VisitFinding.source_line)).label("line"),
-    )
     pairs = (
-        visits_from(select(*keys, *said), filters)
+        visits_from(select(*keys), filters)
         .join(VisitFinding, col(VisitFinding.visit_id) == col(Visit.id))
         .where(col(VisitFinding.code).in_(list(codes)))
         .group_by(*keys)
         .subquery()
     )
+    group = (pairs.c.code, pairs.c.severity, pairs.c.item_code)
     position = (
         func.row_number()
-        .over(
-            partition_by=(pairs.c.code, pairs.c.severity, pairs.c.item_code),
-            order_by=(pairs.c.window_start_at.desc(), pairs.c.visit_id),
-        )
+        .over(partition_by=group, order_by=(pairs.c.window_start_at.desc(), pairs.c.visit_id))
         .label("position")
     )
-    group = (pairs.c.code, pairs.c.severity, pairs.c.item_code)
-    told = (pairs.c.message, pairs.c.clause, pairs.c.document, pairs.c.line)
-    ranked = select(*group, pairs.c.visit_id, *told, position).subquery()
+    ranked = select(*group, pairs.c.visit_id, position).subquery()
+    kept = (ranked.c.code, ranked.c.severity, ranked.c.item_code, ranked.c.visit_id)
     query = (
-        select(ranked.c.code, ranked.c.severity, ranked.c.item_code, ranked.c.visit_id)
-        .add_columns(ranked.c.message, ranked.c.clause, ranked.c.document, ranked.c.line)
+        select(
+            *kept,
+            func.min(message).label("message"),
+            func.min(clause).label("clause"),
+            func.min(col(VisitFinding.source_document)).label("document"),
+            func.min(col(VisitFinding.source_line)).label("line"),
+        )
+        .select_from(ranked)
+        .join(
+            VisitFinding,
+            and_(
+                col(VisitFinding.visit_id) == ranked.c.visit_id,
+                col(VisitFinding.code) == ranked.c.code,
+                col(VisitFinding.severity) == ranked.c.severity,
+                col(VisitFinding.item_code).is_not_distinct_from(ranked.c.item_code),
+            ),
+        )
         .where(ranked.c.position <= per_group)
+        .group_by(*kept, ranked.c.position)
         .order_by(ranked.c.code, ranked.c.severity, ranked.c.item_code, ranked.c.position)
     )
     return execute(session, query)
