@@ -11,13 +11,16 @@ from sqlalchemy import (
     Float,
     Row,
     Select,
+    String,
     and_,
     case,
     cast,
     distinct,
     func,
     inspect,
+    literal,
     select,
+    union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.util import find_tables
@@ -176,15 +179,15 @@ def findings(
 def finding_examples(
     session: Session,
     filters: ReportFilters,
-    codes: Sequence[str],
+    groups: Sequence[tuple[str, str, str | None]],
     *,
     language: str,
     per_group: int = 3,
 ) -> Sequence[Row[Any]]:
-    """Up to ``per_group`` visits per (code, severity, item), the most recent first, each with
-    its finding's message in ``language`` ("ru", "kk" or "en"; a finding stored before
-    Kazakh gives its Russian)."""
-    if not codes:
+    """Up to ``per_group`` visits for each (code, severity, item) of ``groups``, the most
+    recent first, each with its finding's message in ``language`` ("ru", "kk" or "en"; a
+    finding stored before Kazakh gives its Russian)."""
+    if not groups:
         return []
     plain = col(VisitFinding.message_en if language == "en" else VisitFinding.message_ru)
     kazakh = func.coalesce(col(VisitFinding.message_kk), plain)
@@ -195,52 +198,63 @@ def finding_examples(
     clause = {"en": clause_by["en"], "ru": russian}.get(
         language, func.coalesce(col(VisitFinding.clause_kk), russian)
     )
-    # One row per visit and group first: a visit with two extra documents is one example.
-    # Ranked on the keys alone (an index holds them); the texts, most of a finding's row, are
-    # read for the examples kept only.
-    keys: tuple[ColumnElement[Any], ...] = (
-        col(VisitFinding.code).label("code"),
-        col(VisitFinding.severity).label("severity"),
-        col(VisitFinding.item_code).label("item_code"),
-        col(Visit.id).label("visit_id"),
-        col(Visit.window_start_at).label("window_start_at"),
-    )
-    pairs = (
-        visits_from(select(*keys), filters)
-        .join(VisitFinding, col(VisitFinding.visit_id) == col(Visit.id))
-        .where(col(VisitFinding.code).in_(list(codes)))
-        .group_by(*keys)
-        .subquery()
-    )
-    group = (pairs.c.code, pairs.c.severity, pairs.c.item_code)
-    position = (
-        func.row_number()
-        .over(partition_by=group, order_by=(pairs.c.window_start_at.desc(), pairs.c.visit_id))
-        .label("position")
-    )
-    ranked = select(*group, pairs.c.visit_id, position).subquery()
-    kept = (ranked.c.code, ranked.c.severity, ranked.c.item_code, ranked.c.visit_id)
+    # Per group, the filtered visits walked newest first (an index on status and time), each
+    # probed for such a finding in the findings' index, stopping at ``per_group``: the groups
+    # shown are the most frequent, so a few visits are read, not every finding. A visit with
+    # two findings of a group (two extra documents) is one example.
+    parts = []
+    for code, severity, item in groups:
+        found = (
+            select(literal(1))
+            .where(
+                col(VisitFinding.visit_id) == col(Visit.id),
+                col(VisitFinding.code) == code,
+                col(VisitFinding.severity) == severity,
+                col(VisitFinding.item_code).is_not_distinct_from(item),
+            )
+            .exists()
+        )
+        at: ColumnElement[dt.datetime] = col(Visit.window_start_at).label("at")
+        recent = (
+            visits_from(select(col(Visit.id).label("visit_id"), at), filters)
+            .where(found)
+            .order_by(at.desc(), col(Visit.id))
+            .limit(per_group)
+            .subquery()
+        )
+        position = func.row_number().over(order_by=(recent.c.at.desc(), recent.c.visit_id))
+        parts.append(
+            select(
+                literal(code, String).label("code"),
+                literal(severity, String).label("severity"),
+                cast(literal(item, String), String).label("item_code"),
+                recent.c.visit_id,
+                position.label("position"),
+            )
+        )
+    kept = union_all(*parts).subquery()
+    keys = (kept.c.code, kept.c.severity, kept.c.item_code, kept.c.visit_id)
+    # The texts, most of a finding's row, for the examples kept only.
     query = (
         select(
-            *kept,
+            *keys,
             func.min(message).label("message"),
             func.min(clause).label("clause"),
             func.min(col(VisitFinding.source_document)).label("document"),
             func.min(col(VisitFinding.source_line)).label("line"),
         )
-        .select_from(ranked)
+        .select_from(kept)
         .join(
             VisitFinding,
             and_(
-                col(VisitFinding.visit_id) == ranked.c.visit_id,
-                col(VisitFinding.code) == ranked.c.code,
-                col(VisitFinding.severity) == ranked.c.severity,
-                col(VisitFinding.item_code).is_not_distinct_from(ranked.c.item_code),
+                col(VisitFinding.visit_id) == kept.c.visit_id,
+                col(VisitFinding.code) == kept.c.code,
+                col(VisitFinding.severity) == kept.c.severity,
+                col(VisitFinding.item_code).is_not_distinct_from(kept.c.item_code),
             ),
         )
-        .where(ranked.c.position <= per_group)
-        .group_by(*kept, ranked.c.position)
-        .order_by(ranked.c.code, ranked.c.severity, ranked.c.item_code, ranked.c.position)
+        .group_by(*keys, kept.c.position)
+        .order_by(kept.c.code, kept.c.severity, kept.c.item_code, kept.c.position)
     )
     return execute(session, query)
 
