@@ -1,7 +1,7 @@
 """The API with the answer-sync baselines mounted beside it, for ``bench/sync.py`` only.
 
-Same process, same uvicorn, same middleware for all three, so a ratio measures the route and
-nothing else:
+Same process, same uvicorn, same middleware for every endpoint, so a ratio measures the route
+and nothing else:
 
 - ``PUT /api/v1/visits/{id}/answers``: the real sync.
 - ``PUT /api/v1/visits/{id}/answers-floor``: the database floor. The same body through the
@@ -291,7 +291,8 @@ def journal_sync(raw: RawDatabase, visit_id: uuid.UUID, batch: AnswerBatch) -> d
 
 
 def create() -> FastAPI:
-    """The API from MSHOP_* settings, with the floor, the bare endpoint and the counter."""
+    """The API from MSHOP_* settings, with the floor, the bare, journal and deferred endpoints
+    and the counters."""
     settings = get_settings()
     raw = RawDatabase(settings.database.url, settings.database.pool_size)
     counts = {"statements": 0, "begin": 0}
@@ -343,9 +344,10 @@ def create() -> FastAPI:
         return counts
 
     @router.get("/deriver")
-    async def derived() -> dict[str, int]:
-        """Runs of the deferred model's deriver, the batches they derived, and failures."""
-        return {"runs": deriver.runs, "batches": deriver.batches, "failures": deriver.failures}
+    def derived() -> dict[str, int]:
+        """The deferred model's derivations: runs, batches derived, failures, batches pending."""
+        done = {"runs": deriver.runs, "batches": deriver.batches, "failures": deriver.failures}
+        return done | {"pending": deriver.pending()}
 
     app.include_router(router)
     return app
