@@ -2,8 +2,8 @@
 
 The rankings' bare SQL has every column the endpoint shows: satisfaction (the current
 overall_rating answer) beside compliance, and the total row as a window over the groups, in
-person only (the rankings' default channel); the findings' is grouped by code and item, then
-each group's three most recent visits are found with their messages, one statement a group.
+person only (the rankings' default channel); the findings' is grouped by code and item with a
+message per example.
 
 Generates N demo visits (~40 answers each, scored by the real rules) into a fresh SQLite file
 and, with --postgres, a fresh PostgreSQL database of a unique name, dropped at the end; then
@@ -104,17 +104,17 @@ FINDINGS = """
     WHERE v.status = 'approved'
     GROUP BY f.code, f.severity, f.item_code
     ORDER BY n DESC, f.code, f.severity, f.item_code NULLS FIRST LIMIT 20"""
-# Once per group the statement before it found (see ``bare``): its 3 most recent visits.
 EXAMPLES = """
-    SELECT r.id, MIN(f.message_ru) AS message FROM (
-      SELECT v.id, v.window_start_at FROM visits v
-      WHERE v.status = 'approved' AND EXISTS (
-        SELECT 1 FROM visit_findings f WHERE f.visit_id = v.id AND f.code = :code
-          AND f.severity = :severity AND f.item_code IS NOT DISTINCT FROM CAST(:item AS VARCHAR))
-      ORDER BY v.window_start_at DESC, v.id LIMIT 3
-    ) AS r JOIN visit_findings f ON f.visit_id = r.id AND f.code = :code
-      AND f.severity = :severity AND f.item_code IS NOT DISTINCT FROM CAST(:item AS VARCHAR)
-    GROUP BY r.id, r.window_start_at ORDER BY r.window_start_at DESC, r.id"""
+    SELECT code, severity, item_code, visit_id, message FROM (
+      SELECT code, severity, item_code, visit_id, message,
+        ROW_NUMBER() OVER (PARTITION BY code, severity, item_code
+                           ORDER BY start DESC, visit_id) AS n
+      FROM (SELECT f.code, f.severity, f.item_code, v.id AS visit_id, v.window_start_at AS start,
+              MIN(f.message_ru) AS message
+            FROM visit_findings f JOIN visits v ON v.id = f.visit_id
+            WHERE v.status = 'approved'
+            GROUP BY f.code, f.severity, f.item_code, v.id, v.window_start_at) AS p
+    ) AS r WHERE n <= 3"""
 UTC = dt.UTC
 Q2 = {"a": dt.datetime(2026, 3, 31, 19, tzinfo=UTC), "b": dt.datetime(2026, 6, 30, 19, tzinfo=UTC)}
 Q1 = {"a": dt.datetime(2025, 12, 31, 19, tzinfo=UTC), "b": dt.datetime(2026, 3, 31, 19, tzinfo=UTC)}
@@ -185,18 +185,12 @@ def bare(engine: Engine, statements: list[tuple[str, Params]]) -> list[Any]:
             # As the reports do (reports/repository.py): a plan for the values of each run,
             # never one generic plan guessed for any period.
             conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
-        results: list[list[Any]] = []
+        results = []
         for sql, params in statements:
             query = text(sql.replace("__RATING__", RATING[conn.dialect.name]))
             if params:
                 query = query.bindparams(*(bindparam(k, type_=UtcDateTime()) for k in params))
-            if ":code" in sql:  # once per (code, severity, item) the statement before found
-                groups = [
-                    dict(zip(("code", "severity", "item"), r[:3], strict=True)) for r in results[-1]
-                ]
-                results.append([row for g in groups for row in conn.execute(query, g).all()])
-            else:
-                results.append(list(conn.execute(query, params).all()))
+            results.append(conn.execute(query, params).all())
         return results
 
 

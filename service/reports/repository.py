@@ -5,23 +5,18 @@ Rows are aggregated by the database; Python only shapes the few grouped rows it 
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     Float,
     Row,
     Select,
-    String,
-    and_,
     case,
     cast,
     distinct,
     func,
     inspect,
-    literal,
     select,
-    union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.util import find_tables
@@ -111,15 +106,9 @@ def data_version(session: Session) -> tuple[str, int]:
 _CUSTOM_PLANS = "mshop_report_custom_plans"
 
 
-def execute(session: Session, query: AnySelect, *, jit: bool = True) -> Sequence[Row[Any]]:
-    """The rows of a report's ``query``; ``jit=False``: on PostgreSQL, no JIT compilation for
-    it and what follows it in the transaction (a report's session is its own)."""
+def execute(session: Session, query: AnySelect) -> Sequence[Row[Any]]:
     connection = session.connection()
     transaction = session.get_transaction()
-    if connection.dialect.name == "postgresql" and not jit:
-        # A statement of many small parts (the findings' examples: one walk per group) adds
-        # up to a cost past ``jit_above_cost``: compiling it took 0.56 s, running it 0.18.
-        connection.exec_driver_sql("SET LOCAL jit = off")
     if connection.dialect.name == "postgresql" and session.info.get(_CUSTOM_PLANS) is not (
         transaction
     ):
@@ -183,33 +172,18 @@ def findings(
     return execute(session, query)
 
 
-# Visits a findings group's walk to its examples may be expected to read (see
-# ``finding_examples``): ~5 us each on SQLite, so about 50 ms.
-WALK_READS = 10_000
-
-
-@dataclass(frozen=True)
-class FindingGroup:
-    """A row of the findings report: its keys, and in how many of the filtered visits."""
-
-    code: str
-    severity: str
-    item_code: str | None
-    visits: int
-
-
 def finding_examples(
     session: Session,
     filters: ReportFilters,
-    groups: Sequence[FindingGroup],
+    codes: Sequence[str],
     *,
     language: str,
     per_group: int = 3,
 ) -> Sequence[Row[Any]]:
-    """Up to ``per_group`` visits for each (code, severity, item) of ``groups``, the most
-    recent first, each with its finding's message in ``language`` ("ru", "kk" or "en"; a
-    finding stored before Kazakh gives its Russian)."""
-    if not groups:
+    """Up to ``per_group`` visits per (code, severity, item), the most recent first, each with
+    its finding's message in ``language`` ("ru", "kk" or "en"; a finding stored before
+    Kazakh gives its Russian)."""
+    if not codes:
         return []
     plain = col(VisitFinding.message_en if language == "en" else VisitFinding.message_ru)
     kazakh = func.coalesce(col(VisitFinding.message_kk), plain)
@@ -220,71 +194,45 @@ def finding_examples(
     clause = {"en": clause_by["en"], "ru": russian}.get(
         language, func.coalesce(col(VisitFinding.clause_kk), russian)
     )
-    # Per group, one of two walks. Mostly: the filtered visits newest first (an index on
-    # status and time), each probed for such a finding in the findings' index, stopping at
-    # ``per_group``: about per_group x filtered / visits reads, a handful for the frequent
-    # groups a report shows. A group so rare among the filtered visits that the walk would
-    # read more than ``WALK_READS`` takes its own findings instead (an index on code and
-    # severity), then their visits: as many reads as it has findings in all, which a period
-    # filter does not narrow, so this is not the default. A visit with two findings of a
-    # group (two extra documents) is one example.
-    filtered = execute(session, visits_from(select(func.count()), filters))[0][0]
-    parts = []
-    for group in groups:
-        has = (
-            col(VisitFinding.code) == group.code,
-            col(VisitFinding.severity) == group.severity,
-            col(VisitFinding.item_code).is_not_distinct_from(group.item_code),
-        )
-        at: ColumnElement[dt.datetime] = col(Visit.window_start_at).label("at")
-        which: ColumnElement[bool]
-        if per_group * filtered <= WALK_READS * group.visits:
-            found = select(literal(1)).where(col(VisitFinding.visit_id) == col(Visit.id), *has)
-            which = found.exists()
-        else:
-            which = col(Visit.id).in_(select(col(VisitFinding.visit_id)).where(*has))
-        recent = (
-            visits_from(select(col(Visit.id).label("visit_id"), at), filters)
-            .where(which)
-            .order_by(at.desc(), col(Visit.id))
-            .limit(per_group)
-            .subquery()
-        )
-        position = func.row_number().over(order_by=(recent.c.at.desc(), recent.c.visit_id))
-        parts.append(
-            select(
-                literal(group.code, String).label("code"),
-                literal(group.severity, String).label("severity"),
-                cast(literal(group.item_code, String), String).label("item_code"),
-                recent.c.visit_id,
-                position.label("position"),
-            )
-        )
-    kept = union_all(*parts).subquery()
-    keys = (kept.c.code, kept.c.severity, kept.c.item_code, kept.c.visit_id)
-    # The texts, most of a finding's row, for the examples kept only.
-    query = (
-        select(
-            *keys,
-            func.min(message).label("message"),
-            func.min(clause).label("clause"),
-            func.min(col(VisitFinding.source_document)).label("document"),
-            func.min(col(VisitFinding.source_line)).label("line"),
-        )
-        .select_from(kept)
-        .join(
-            VisitFinding,
-            and_(
-                col(VisitFinding.visit_id) == kept.c.visit_id,
-                col(VisitFinding.code) == kept.c.code,
-                col(VisitFinding.severity) == kept.c.severity,
-                col(VisitFinding.item_code).is_not_distinct_from(kept.c.item_code),
-            ),
-        )
-        .group_by(*keys, kept.c.position)
-        .order_by(kept.c.code, kept.c.severity, kept.c.item_code, kept.c.position)
+    # One row per visit and group first: a visit with two extra documents is one example.
+    keys: tuple[ColumnElement[Any], ...] = (
+        col(VisitFinding.code).label("code"),
+        col(VisitFinding.severity).label("severity"),
+        col(VisitFinding.item_code).label("item_code"),
+        col(Visit.id).label("visit_id"),
+        col(Visit.window_start_at).label("window_start_at"),
     )
-    return execute(session, query, jit=False)
+    said = (
+        func.min(message).label("message"),
+        func.min(clause).label("clause"),
+        func.min(col(VisitFinding.source_document)).label("document"),
+        func.min(col(VisitFinding.source_line)).label("line"),
+    )
+    pairs = (
+        visits_from(select(*keys, *said), filters)
+        .join(VisitFinding, col(VisitFinding.visit_id) == col(Visit.id))
+        .where(col(VisitFinding.code).in_(list(codes)))
+        .group_by(*keys)
+        .subquery()
+    )
+    position = (
+        func.row_number()
+        .over(
+            partition_by=(pairs.c.code, pairs.c.severity, pairs.c.item_code),
+            order_by=(pairs.c.window_start_at.desc(), pairs.c.visit_id),
+        )
+        .label("position")
+    )
+    group = (pairs.c.code, pairs.c.severity, pairs.c.item_code)
+    told = (pairs.c.message, pairs.c.clause, pairs.c.document, pairs.c.line)
+    ranked = select(*group, pairs.c.visit_id, *told, position).subquery()
+    query = (
+        select(ranked.c.code, ranked.c.severity, ranked.c.item_code, ranked.c.visit_id)
+        .add_columns(ranked.c.message, ranked.c.clause, ranked.c.document, ranked.c.line)
+        .where(ranked.c.position <= per_group)
+        .order_by(ranked.c.code, ranked.c.severity, ranked.c.item_code, ranked.c.position)
+    )
+    return execute(session, query)
 
 
 def stream(

@@ -72,10 +72,8 @@ def findings_report(
     example visits (the most recent first)."""
     rows = repository.findings(session, filters, severity=severity, limit=limit)
     examples: dict[tuple[str, str, str | None], list[Row[Any]]] = {}
-    groups = [
-        repository.FindingGroup(row.code, row.severity, row.item_code, row.visits) for row in rows
-    ]
-    for example in repository.finding_examples(session, filters, groups, language=language):
+    codes = sorted({row.code for row in rows})
+    for example in repository.finding_examples(session, filters, codes, language=language):
         group = (example.code, example.severity, example.item_code)
         examples.setdefault(group, []).append(example)
     items = []

@@ -4,7 +4,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.auth.roles import Role
-from service.reports import repository
 from tests.conftest import AuthHeaders
 from tests.fixtures.problems import assert_problem
 from tests.fixtures.routes import api_path
@@ -63,23 +62,6 @@ class TestFindings:
         assert examples["badge-missing"] == ["V3", "V2", "V4"]
         # Two findings in one visit make one example.
         assert examples["documents-beyond-standard"] == ["V5"]
-
-    @pytest.mark.parametrize("reads", [0, 10**9])
-    def test_either_walk_finds_the_same_examples(
-        self,
-        client: TestClient,
-        analyst: dict[str, str],
-        monkeypatch: pytest.MonkeyPatch,
-        reads: int,
-    ) -> None:
-        # 0: every group reads its own findings; 10**9: every group walks the visits.
-        default = get(client, analyst, "list_findings", **MARCH)["items"]
-        monkeypatch.setattr(repository, "WALK_READS", reads)
-        forced = get(client, analyst, "list_findings", **MARCH)["items"]
-        assert forced == default
-        badge = next(r for r in forced if r["code"] == "badge-missing")
-        assert len(badge["example_visit_ids"]) == 3
-        assert badge["visits"] == 4
 
     def test_severity_and_limit(self, client: TestClient, analyst: dict[str, str]) -> None:
         items = get(client, analyst, "list_findings", severity="major", limit=2, **MARCH)["items"]
